@@ -1,0 +1,53 @@
+# hybridfw — set-up, demo, tests. Needs only Python 3.11+ and access to the package registries.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# Debian packages the tests and benchmarks drive for real (installed when missing and root).
+DEBS   := nftables iptables iproute2 wrk nginx-light chromium openssl
+
+.PHONY: demo test lint typecheck bench system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+system-deps:
+	@missing=""; \
+	command -v nft >/dev/null || missing="$$missing nftables"; \
+	command -v iptables-restore >/dev/null || missing="$$missing iptables"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v nginx >/dev/null || missing="$$missing nginx-light"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "note: missing system tools:$$missing (tests that need them will fail)"; \
+	  fi; \
+	fi
+
+demo: $(STAMP)
+	HYBRIDFW_HOME=$(CURDIR)/.demo-home $(BIN)/hybridfw endpoints show --service Exchange --port 25
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+bench: $(STAMP) system-deps
+	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .demo-home dist build .pytest_cache .mypy_cache .ruff_cache

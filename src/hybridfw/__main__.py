@@ -1,0 +1,3 @@
+from hybridfw.cli import main
+
+main()

@@ -1,0 +1,282 @@
+"""Address sets as sorted, merged integer intervals per address family.
+
+All set algebra works on intervals, so a /8 costs the same as a /32 and nothing is ever
+expanded address by address. IPv4 and IPv6 are kept apart: an IPv4 interval never touches an
+IPv6 one, and IPv4-mapped IPv6 addresses stay IPv6 (that is how firewalls treat them).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from typing import Literal
+
+Family = Literal[4, 6]
+Interval = tuple[int, int]  # inclusive bounds
+
+_MAX = {4: (1 << 32) - 1, 6: (1 << 128) - 1}
+_BITS = {4: 32, 6: 128}
+
+
+class AddressError(ValueError):
+    """An address, network or range that cannot be parsed. The message names the bad text."""
+
+
+def _merge(intervals: list[Interval]) -> tuple[Interval, ...]:
+    """Sort and merge overlapping or adjacent intervals."""
+    if not intervals:
+        return ()
+    intervals.sort()
+    out: list[Interval] = []
+    cur_lo, cur_hi = intervals[0]
+    for lo, hi in intervals:
+        if lo <= cur_hi + 1:
+            if hi > cur_hi:
+                cur_hi = hi
+        else:
+            out.append((cur_lo, cur_hi))
+            cur_lo, cur_hi = lo, hi
+    out.append((cur_lo, cur_hi))
+    return tuple(out)
+
+
+def _subtract(a: tuple[Interval, ...], b: tuple[Interval, ...]) -> tuple[Interval, ...]:
+    out: list[Interval] = []
+    j = 0
+    nb = len(b)
+    for lo, hi in a:
+        while j < nb and b[j][1] < lo:
+            j += 1
+        k = j
+        cur = lo
+        while k < nb and b[k][0] <= hi:
+            blo, bhi = b[k]
+            if blo > cur:
+                out.append((cur, blo - 1))
+            if bhi + 1 > cur:
+                cur = bhi + 1
+            if cur > hi:
+                break
+            k += 1
+        if cur <= hi:
+            out.append((cur, hi))
+    return tuple(out)
+
+
+def _intersect(a: tuple[Interval, ...], b: tuple[Interval, ...]) -> tuple[Interval, ...]:
+    out: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo = max(a[i][0], b[j][0])
+        hi = min(a[i][1], b[j][1])
+        if lo <= hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return tuple(out)
+
+
+def _interval_to_cidrs(lo: int, hi: int, bits: int) -> Iterator[tuple[int, int]]:
+    """Yield (network, prefixlen) covering [lo, hi] exactly with the fewest CIDR blocks."""
+    while lo <= hi:
+        # Largest block aligned at lo ...
+        size = (lo & -lo).bit_length() - 1 if lo else bits
+        # ... that does not run past hi.
+        span = (hi - lo + 1).bit_length() - 1
+        if span < size:
+            size = span
+        yield lo, bits - size
+        lo += 1 << size
+
+
+def _parse_one(text: str) -> tuple[Family, Interval]:
+    """Parse an address, a CIDR (host bits allowed and masked off) or an `a-b` range."""
+    s = text.strip()
+    if not s:
+        raise AddressError("empty address")
+    try:
+        if "-" in s and "/" not in s:
+            left, _, right = s.partition("-")
+            a = ipaddress.ip_address(left.strip())
+            b = ipaddress.ip_address(right.strip())
+            if a.version != b.version:
+                raise AddressError(f"range mixes IPv4 and IPv6: {text!r}")
+            if int(a) > int(b):
+                raise AddressError(f"range runs backwards: {text!r}")
+            fam: Family = 4 if a.version == 4 else 6
+            return fam, (int(a), int(b))
+        net = ipaddress.ip_network(s, strict=False)
+    except ValueError as exc:
+        raise AddressError(f"not an IP address, network or range: {text!r}") from exc
+    fam = 4 if net.version == 4 else 6
+    lo = int(net.network_address)
+    return fam, (lo, lo + net.num_addresses - 1)
+
+
+class AddressSet:
+    """An immutable set of IPv4 and IPv6 addresses."""
+
+    __slots__ = ("_hash", "v4", "v6")
+
+    v4: tuple[Interval, ...]
+    v6: tuple[Interval, ...]
+
+    def __init__(self, v4: Iterable[Interval] = (), v6: Iterable[Interval] = ()) -> None:
+        """Build from inclusive integer intervals (any order, overlaps allowed)."""
+        object.__setattr__(self, "v4", _merge(list(v4)))
+        object.__setattr__(self, "v6", _merge(list(v6)))
+        object.__setattr__(self, "_hash", None)
+
+    @classmethod
+    def _raw(cls, v4: tuple[Interval, ...], v6: tuple[Interval, ...]) -> AddressSet:
+        obj = cls.__new__(cls)
+        object.__setattr__(obj, "v4", v4)
+        object.__setattr__(obj, "v6", v6)
+        object.__setattr__(obj, "_hash", None)
+        return obj
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("AddressSet is immutable")
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def parse(cls, items: Iterable[str]) -> AddressSet:
+        """Parse addresses, CIDRs and ranges. Raises AddressError naming the first bad item."""
+        v4: list[Interval] = []
+        v6: list[Interval] = []
+        for item in items:
+            fam, iv = _parse_one(item)
+            (v4 if fam == 4 else v6).append(iv)
+        return cls(v4, v6)
+
+    @classmethod
+    def empty(cls) -> AddressSet:
+        return cls._raw((), ())
+
+    @classmethod
+    def any(cls, family: Family | None = None) -> AddressSet:
+        """Every address of one family, or of both when `family` is None."""
+        v4 = ((0, _MAX[4]),) if family in (None, 4) else ()
+        v6 = ((0, _MAX[6]),) if family in (None, 6) else ()
+        return cls._raw(v4, v6)
+
+    # -- algebra ------------------------------------------------------------------------------
+    def __or__(self, other: AddressSet) -> AddressSet:
+        if not other:
+            return self
+        if not self:
+            return other
+        return AddressSet(self.v4 + other.v4, self.v6 + other.v6)
+
+    def __sub__(self, other: AddressSet) -> AddressSet:
+        return AddressSet._raw(_subtract(self.v4, other.v4), _subtract(self.v6, other.v6))
+
+    def __and__(self, other: AddressSet) -> AddressSet:
+        return AddressSet._raw(_intersect(self.v4, other.v4), _intersect(self.v6, other.v6))
+
+    union = __or__
+    difference = __sub__
+    intersection = __and__
+
+    @staticmethod
+    def union_all(sets: Iterable[AddressSet]) -> AddressSet:
+        v4: list[Interval] = []
+        v6: list[Interval] = []
+        for s in sets:
+            v4.extend(s.v4)
+            v6.extend(s.v6)
+        return AddressSet(v4, v6)
+
+    def family(self, family: Family) -> AddressSet:
+        """Only the addresses of one family."""
+        return AddressSet._raw(self.v4, ()) if family == 4 else AddressSet._raw((), self.v6)
+
+    def issubset(self, other: AddressSet) -> bool:
+        return not (self - other)
+
+    def __le__(self, other: AddressSet) -> bool:
+        return self.issubset(other)
+
+    def isdisjoint(self, other: AddressSet) -> bool:
+        return not (self & other)
+
+    def contains_address(self, address: str | int, family: Family | None = None) -> bool:
+        """Membership of one address, given as text or as an integer with its family."""
+        if isinstance(address, str):
+            ip = ipaddress.ip_address(address.strip())
+            value, fam = int(ip), ip.version
+        else:
+            if family is None:
+                raise ValueError("an integer address needs its family")
+            value, fam = address, family
+        ivs = self.v4 if fam == 4 else self.v6
+        i = bisect_right(ivs, (value, _MAX[6] + 1)) - 1
+        return i >= 0 and ivs[i][0] <= value <= ivs[i][1]
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, AddressSet):
+            return item.issubset(self)
+        if isinstance(item, str):
+            return self.contains_address(item)
+        return False
+
+    # -- views --------------------------------------------------------------------------------
+    def __bool__(self) -> bool:
+        return bool(self.v4 or self.v6)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AddressSet):
+            return NotImplemented
+        return self.v4 == other.v4 and self.v6 == other.v6
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if h is None:
+            h = hash((self.v4, self.v6))
+            object.__setattr__(self, "_hash", h)
+        return h  # type: ignore[no-any-return]
+
+    def num_addresses(self, family: Family | None = None) -> int:
+        total = 0
+        if family in (None, 4):
+            total += sum(hi - lo + 1 for lo, hi in self.v4)
+        if family in (None, 6):
+            total += sum(hi - lo + 1 for lo, hi in self.v6)
+        return total
+
+    def cidr_blocks(self, family: Family) -> Iterator[tuple[int, int]]:
+        """(network as int, prefix length) pairs, minimal and sorted."""
+        bits = _BITS[family]
+        for lo, hi in self.v4 if family == 4 else self.v6:
+            yield from _interval_to_cidrs(lo, hi, bits)
+
+    def to_cidrs(self, family: Family | None = None) -> list[str]:
+        """The minimal sorted list of CIDR strings (IPv4 first), e.g. ['40.92.0.0/15', ...]."""
+        out: list[str] = []
+        if family in (None, 4):
+            out.extend(
+                f"{ipaddress.IPv4Address(net)}/{plen}" for net, plen in self.cidr_blocks(4)
+            )
+        if family in (None, 6):
+            out.extend(
+                f"{ipaddress.IPv6Address(net)}/{plen}" for net, plen in self.cidr_blocks(6)
+            )
+        return out
+
+    def to_ranges(self, family: Family | None = None) -> list[str]:
+        """Intervals as `first-last` strings (a single address stands alone)."""
+        out: list[str] = []
+        for fam, ivs, cls in ((4, self.v4, ipaddress.IPv4Address), (6, self.v6, ipaddress.IPv6Address)):
+            if family not in (None, fam):
+                continue
+            for lo, hi in ivs:
+                out.append(str(cls(lo)) if lo == hi else f"{cls(lo)}-{cls(hi)}")
+        return out
+
+    def __repr__(self) -> str:
+        cidrs = self.to_cidrs()
+        shown = ", ".join(cidrs[:6]) + (f", … ({len(cidrs)} blocks)" if len(cidrs) > 6 else "")
+        return f"AddressSet([{shown}])"

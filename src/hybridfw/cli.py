@@ -1,0 +1,72 @@
+"""The `hybridfw` command line: thin wiring from options to the core and back to exit codes."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Annotated
+
+import typer
+
+from hybridfw import __version__
+from hybridfw.commands import COMMAND_MODULES
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 all good, 1 problems found, 2 usage or input error, 3 upstream/service error."
+)
+
+app = typer.Typer(
+    name="hybridfw",
+    help="Keep the firewall right for Exchange hybrid with Exchange Online.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hybridfw {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="Log to stderr (-vv: debug).")] = 0,
+) -> None:
+    from hybridfw.console import setup_logging
+
+    setup_logging(verbose)
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"hybridfw.commands.{_name}").register(app)
+
+
+def main() -> None:
+    from hybridfw.errors import EXIT_INPUT, HybridfwError
+
+    try:
+        app()
+    except HybridfwError as exc:
+        from hybridfw.console import error_line
+
+        error_line(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("hybridfw: interrupted\n")
+        sys.exit(130)
+    except (OSError, UnicodeError) as exc:
+        # A file we could not read or write: one line, never a traceback.
+        from hybridfw.console import error_line
+
+        error_line(str(exc))
+        sys.exit(EXIT_INPUT)
+
+
+if __name__ == "__main__":
+    main()

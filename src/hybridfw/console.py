@@ -1,0 +1,84 @@
+"""Shared output plumbing for the CLI: consoles, JSON, findings tables, exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from hybridfw.errors import EXIT_OK, EXIT_PROBLEMS
+from hybridfw.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_out: Console | None = None
+_err: Console | None = None
+
+
+def out() -> Console:
+    global _out
+    if _out is None:
+        from rich.console import Console
+
+        _out = Console(highlight=False, soft_wrap=False)
+    return _out
+
+
+def err() -> Console:
+    global _err
+    if _err is None:
+        from rich.console import Console
+
+        _err = Console(stderr=True, highlight=False)
+    return _err
+
+
+def print_json(doc: Any) -> None:
+    """One JSON document on stdout: stable keys, no colour, no wrapping."""
+    sys.stdout.write(json.dumps(doc, indent=2, default=str, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def warn(message: str) -> None:
+    """A one-line warning on stderr (never on stdout, so --json output stays clean)."""
+    err().print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
+
+
+def error_line(message: str) -> None:
+    sys.stderr.write(f"hybridfw: error: {message}\n")
+    sys.stderr.flush()
+
+
+_STYLE = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "bold red"}
+
+
+def findings_table(findings: Iterable[Finding], title: str = "Findings") -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, expand=False)
+    table.add_column("severity")
+    table.add_column("code")
+    table.add_column("subject")
+    table.add_column("message / fix", overflow="fold")
+    for f in sorted(findings, key=lambda f: (-f.severity, f.code)):
+        text = f.message
+        if f.evidence:
+            text += "\n[dim]" + "; ".join(f.evidence) + "[/]"
+        if f.fix:
+            text += f"\n[green]fix:[/] {f.fix}"
+        table.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", f.code, f.subject, text)
+    return table
+
+
+def exit_code_for(findings: Iterable[Finding]) -> int:
+    """1 when any finding is an error (a problem to fix), else 0. Warnings inform only."""
+    return EXIT_PROBLEMS if any(f.severity >= Severity.ERROR for f in findings) else EXIT_OK
+
+
+def setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,42 @@
+"""Microsoft 365 endpoint data: the service client, the local store, the snapshot, diffs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hybridfw.errors import InputError
+from hybridfw.model import INSTANCES, EndpointData
+
+
+def check_instance(instance: str) -> str:
+    """Normalise an instance name (case-insensitive) or raise InputError."""
+    for name in INSTANCES:
+        if name.lower() == instance.lower():
+            return name
+    raise InputError(f"unknown instance {instance!r}; use one of {', '.join(INSTANCES)}",
+                     field="instance")
+
+
+def load_current(instance: str = "Worldwide", home: Path | None = None) -> EndpointData:
+    """The newest endpoint data for `instance`: the local store, else the shipped snapshot.
+
+    Never touches the network. Raises InputError when there is nothing for the instance.
+    """
+    from hybridfw.endpoints.snapshot import SNAPSHOT_INSTANCE, load_snapshot
+    from hybridfw.endpoints.store import open_store
+    from hybridfw.paths import data_home
+
+    instance = check_instance(instance)
+    store = open_store(home or data_home(), create=False)
+    if store is not None:
+        with store:
+            latest = store.latest(instance)
+        if latest is not None:
+            return latest
+    if instance == SNAPSHOT_INSTANCE:
+        return load_snapshot()
+    raise InputError(
+        f"no endpoint data stored for instance {instance} and the shipped snapshot covers only "
+        f"{SNAPSHOT_INSTANCE}; run `hybridfw endpoints update --instance {instance}` "
+        "(or --file for an air-gapped site)"
+    )

@@ -1,0 +1,35 @@
+"""The endpoint answer shipped inside the package: the default when nothing newer is stored."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import resources
+
+from hybridfw.endpoints.parse import parse_endpoints
+from hybridfw.model import EndpointData
+
+SNAPSHOT_INSTANCE = "Worldwide"
+SNAPSHOT_FILE = "worldwide-endpoints-2026-05-29.json"
+# The public copy this was taken from is dated by its fetch; the service's /version answer was
+# not saved with it, so the snapshot has no service version number.
+SNAPSHOT_DATE = datetime(2026, 5, 29, tzinfo=UTC)
+
+
+def snapshot_bytes() -> bytes:
+    return resources.files("hybridfw.data").joinpath(SNAPSHOT_FILE).read_bytes()
+
+
+@lru_cache(maxsize=1)
+def load_snapshot() -> EndpointData:
+    raw = snapshot_bytes()
+    return EndpointData(
+        instance=SNAPSHOT_INSTANCE,
+        version=None,
+        data_date=SNAPSHOT_DATE,
+        source="snapshot",
+        label=f"shipped snapshot fetched {SNAPSHOT_DATE:%Y-%m-%d} (no service version recorded)",
+        sha256=hashlib.sha256(raw).hexdigest(),
+        sets=parse_endpoints(raw, source=f"snapshot {SNAPSHOT_FILE}"),
+    )

@@ -1,0 +1,41 @@
+"""The exception hierarchy every package raises from, mapped to the CLI's exit codes.
+
+0 = all good, 1 = problems found, 2 = usage or input error, 3 = upstream/service error.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_INPUT = 2
+EXIT_UPSTREAM = 3
+
+
+class HybridfwError(Exception):
+    """Base class. `str(exc)` is the one-line message shown to the user."""
+
+    exit_code = EXIT_INPUT
+
+
+class InputError(HybridfwError):
+    """Bad input from the user: a file, a line, a field, an option. Exit code 2."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        where = ""
+        if path is not None:
+            where = path if line is None else f"{path}:{line}"
+        if field is not None:
+            where = f"{where} [{field}]" if where else f"[{field}]"
+        super().__init__(f"{where}: {message}" if where else message)
+        self.path = path
+        self.line = line
+        self.field = field
+
+
+class UpstreamError(HybridfwError):
+    """The service or a peer failed or answered something unusable. Exit code 3."""
+
+    exit_code = EXIT_UPSTREAM
