@@ -107,7 +107,10 @@ def parse_endpoints(raw: bytes | str, *, source: str = "answer") -> tuple[Endpoi
         raise SchemaError(f"{source}: expected a JSON array of endpoint sets, got {type(data).__name__}")
     if not data:
         raise SchemaError(f"{source}: the answer is an empty list of endpoint sets")
-    sets = tuple(parse_endpoint_set(obj, i) for i, obj in enumerate(data))
+    try:
+        sets = tuple(parse_endpoint_set(obj, i) for i, obj in enumerate(data))
+    except SchemaError as exc:
+        raise SchemaError(f"{source}: {exc}") from None
     seen: set[int] = set()
     for s in sets:
         if s.id in seen:
