@@ -1,0 +1,67 @@
+"""Plain allow-lists: one address, CIDR or ``a-b`` range per line (as kept in EDL files).
+
+The worked example of a ruleset parser. A list says "these sources are allowed" and nothing
+else, so it becomes one stage: one ACCEPT rule per line (any destination, any port, so the list
+is audited against whichever flow it is used for) and a DROP policy for everything else.
+``#`` and ``;`` start comments; blank lines are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hybridfw.addresses import AddressError, AddressSet
+from hybridfw.errors import InputError
+from hybridfw.rulesets.interface import (
+    Action,
+    Chain,
+    Entry,
+    Match,
+    Origin,
+    Rule,
+    Ruleset,
+    RulesetParser,
+    chain_key,
+    register_parser,
+)
+
+_COMMENT = re.compile(r"\s*[#;].*$")
+_LOOKS_LIKE_ADDRESS = re.compile(r"^[0-9A-Fa-f:.]+(/\d{1,3})?(\s*-\s*[0-9A-Fa-f:.]+)?$")
+_DETECT_LINES = 200
+
+
+def _entries(text: str) -> list[tuple[int, str]]:
+    out = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        item = _COMMENT.sub("", raw).strip()
+        if item:
+            out.append((number, item))
+    return out
+
+
+@register_parser
+class PlainListParser(RulesetParser):
+    name = "list"
+    platform = "edl"
+    description = "plain allow-list: one address, CIDR or range per line"
+
+    def detect(self, text: str) -> float:
+        items = _entries(text[:20000])[:_DETECT_LINES]
+        if not items:
+            return 0.0
+        good = sum(1 for _, item in items if _LOOKS_LIKE_ADDRESS.match(item))
+        return 0.9 * good / len(items)
+
+    def parse(self, text: str, path: str) -> Ruleset:
+        rules = []
+        for number, item in _entries(text):
+            try:
+                sources = AddressSet.parse([item])
+            except AddressError as exc:
+                raise InputError(str(exc), path=path, line=number, field="address") from None
+            rules.append(Rule(Match(sources=sources), Action.ACCEPT, Origin(path, number, item)))
+        key = chain_key(path, "list")
+        chain = Chain(key=key, name="allow-list", rules=tuple(rules), policy=Action.DROP,
+                      policy_origin=Origin(path, 0, "implicit deny after the list"))
+        return Ruleset(format=self.name, platform=self.platform, paths=(path,),
+                       chains={key: chain}, entries=(Entry("allow-list", (key,)),))
