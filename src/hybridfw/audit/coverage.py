@@ -1,0 +1,138 @@
+"""Per-flow coverage: which required addresses a ruleset lets through, and what else it does.
+
+Which entries (chain paths) a flow is audited on: an inbound flow on every entry except
+``output``, an outbound flow on every entry except ``input`` (ACL bindings: all of them). Of
+those, the entries that accept (or might accept) anything for the flow's address and port are
+the ones that handle it — a host's INPUT for a mail server, a gateway's FORWARD for a server
+behind it. If none does, every candidate entry that filters anything is reported (all missing).
+`entry=` forces one entry by name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from hybridfw.addresses import AddressSet, Family
+from hybridfw.audit.evaluate import Evaluator, Outcome, Probe, Side, rule_matches
+from hybridfw.audit.interface import FlowCoverage, Shadow
+from hybridfw.errors import InputError
+from hybridfw.model import Flow
+from hybridfw.rulesets.interface import Action, Entry, Ruleset
+
+MAX_FIXED_ADDRESSES = 64  # on-premises addresses audited one by one up to this many per flow
+_SKIP_ENTRY = {"inbound": "output", "outbound": "input"}
+
+
+def fixed_points(addresses: AddressSet) -> Iterator[tuple[Family, int]]:
+    """The on-premises addresses to audit: each one, or each block's first when there are many."""
+    many = addresses.num_addresses() > MAX_FIXED_ADDRESSES
+    for family, intervals in ((4, addresses.v4), (6, addresses.v6)):
+        fam: Family = 4 if family == 4 else 6
+        for lo, hi in intervals:
+            for value in ((lo,) if many else range(lo, hi + 1)):
+                yield fam, value
+
+
+def address_text(family: Family, value: int) -> str:
+    return str(ipaddress.IPv4Address(value) if family == 4 else ipaddress.IPv6Address(value))
+
+
+class FlowAuditor:
+    """Audits flows against one ruleset."""
+
+    def __init__(self, ruleset: Ruleset, entry: str | None = None) -> None:
+        self.ruleset = ruleset
+        self.evaluator = Evaluator(ruleset)
+        self.forced_entry = entry
+        self._reachable: dict[str, set[str]] = {}
+        if entry is not None and entry not in {e.name for e in ruleset.entries}:
+            names = ", ".join(e.name for e in ruleset.entries)
+            raise InputError(f"no entry {entry!r} in the ruleset; it has {names}", field="entry")
+
+    def candidate_entries(self, direction: str) -> list[Entry]:
+        if self.forced_entry is not None:
+            return [e for e in self.ruleset.entries if e.name == self.forced_entry]
+        skip = _SKIP_ENTRY.get(direction)
+        return [e for e in self.ruleset.entries if e.name != skip and e.stages]
+
+    def audit_flow(self, flow: Flow) -> list[FlowCoverage]:
+        inbound = flow.direction == "inbound"
+        fixed_set = flow.destinations if inbound else flow.sources
+        required = flow.sources if inbound else flow.destinations
+        rows: list[FlowCoverage] = []
+        for family, value in fixed_points(fixed_set):
+            probe_side: Side = "destination" if inbound else "source"
+            for port in flow.ports:
+                probe = Probe(probe_side, value, family, port, flow.protocol)
+                rows += self._audit_probe(flow, probe, required.family(family))
+        return rows
+
+    def _audit_probe(self, flow: Flow, probe: Probe, required: AddressSet) -> list[FlowCoverage]:
+        universe = AddressSet.any(probe.family)
+        outcomes = [(e, self.evaluator.run_entry(e, probe, universe))
+                    for e in self.candidate_entries(flow.direction)]
+        handling = [(e, o) for e, o in outcomes if o.accepted_set() or o.unknown_set()]
+        if self.forced_entry is None and handling:
+            outcomes = handling
+        return [self._coverage(flow, probe, entry, outcome, required) for entry, outcome in outcomes]
+
+    def _coverage(self, flow: Flow, probe: Probe, entry: Entry, outcome: Outcome,
+                  required: AddressSet) -> FlowCoverage:
+        accepted = outcome.accepted_set()
+        unknown = outcome.unknown_set() & required
+        missing = required - accepted - unknown
+        shadowed = self._shadowed(entry, probe, outcome, missing) if missing else ()
+        evidence = {
+            "allowed": tuple(d.origin.describe() for d in outcome.accepted
+                             if not d.addresses.isdisjoint(required)),
+            "missing": tuple(dict.fromkeys(d.origin.describe() for d in outcome.denied
+                                           if not d.addresses.isdisjoint(missing))),
+            "stale": tuple(d.origin.describe() for d in outcome.accepted
+                           if not (d.addresses - required).isdisjoint(accepted - required)),
+            "unknown": tuple(dict.fromkeys(f"{d.origin.describe()} ({d.reason})"
+                                           for d in outcome.unknown
+                                           if not d.addresses.isdisjoint(required))),
+        }
+        return FlowCoverage(flow.id, flow.direction, entry.name,
+                            address_text(probe.family, probe.fixed), probe.port,
+                            allowed=accepted & required, missing=missing, stale=accepted - required,
+                            unknown=unknown, shadowed=shadowed, evidence=evidence)
+
+    def _shadowed(self, entry: Entry, probe: Probe, outcome: Outcome,
+                  missing: AddressSet) -> tuple[Shadow, ...]:
+        """Accept rules on the entry's path that would admit missing addresses, and the earlier
+        deny rules that took those addresses first."""
+        denials = [d for d in outcome.denied if d.reason != "policy" and not d.addresses.isdisjoint(missing)]
+        if not denials:
+            return ()
+        found: list[Shadow] = []
+        for key in self._reachable_from(entry):
+            chain = self.ruleset.chains[key]
+            if chain.family not in (None, probe.family):
+                continue
+            for rule in chain.rules:
+                if rule.action != Action.ACCEPT or rule.match.undecidable:
+                    continue
+                would = rule_matches(rule, probe, missing)
+                for denial in denials:
+                    both = would & denial.addresses
+                    if both:
+                        found.append(Shadow(both, rule.origin, denial.origin))
+        return tuple(found)
+
+    def _reachable_from(self, entry: Entry) -> set[str]:
+        cached = self._reachable.get(entry.name)
+        if cached is not None:
+            return cached
+        seen: set[str] = set()
+        todo = [k for k in entry.stages if k in self.ruleset.chains]
+        while todo:
+            key = todo.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            todo += [r.target for r in self.ruleset.chains[key].rules
+                     if r.action in (Action.JUMP, Action.GOTO) and r.target in self.ruleset.chains]
+        self._reachable[entry.name] = seen
+        return seen

@@ -1,0 +1,180 @@
+"""First-match evaluation of a ruleset on address *sets*, never address by address.
+
+One side of the audited packet is fixed (the on-premises address: the destination of an inbound
+flow, the source of an outbound one) together with protocol and destination port; the other
+side is a set. Walking the rules in order, each rule takes the part of the still-undecided set
+it matches and decides it (accept, deny, jump into a chain, return, unknown). Sets are interval
+lists, so a /8 costs the same as a /32 and the work per rule is linear in the number of
+intervals, not addresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from hybridfw.addresses import AddressSet, Family
+from hybridfw.rulesets.interface import Action, Chain, Entry, Origin, Rule, Ruleset
+
+MAX_DEPTH = 64  # netfilter refuses loops; a deeper call chain than this is treated as unknown
+Side = Literal["source", "destination"]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The packet being audited, minus the side that varies."""
+
+    fixed_side: Side  # which side of the packet is the single address `fixed`
+    fixed: int
+    family: Family
+    port: int
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A part of the varying set and the rule (or policy) that decided it."""
+
+    addresses: AddressSet
+    origin: Origin
+    chain: str  # display name of the chain holding the rule
+    reason: str = ""  # for unknown: the undecidable conditions
+
+
+@dataclass
+class Outcome:
+    """What one stage or a whole entry did with the varying set."""
+
+    accepted: list[Decided] = field(default_factory=list)
+    denied: list[Decided] = field(default_factory=list)
+    unknown: list[Decided] = field(default_factory=list)
+    returned: AddressSet = field(default_factory=AddressSet.empty)
+
+    def accepted_set(self) -> AddressSet:
+        return AddressSet.union_all(d.addresses for d in self.accepted)
+
+    def unknown_set(self) -> AddressSet:
+        return AddressSet.union_all(d.addresses for d in self.unknown)
+
+    def absorb(self, other: Outcome) -> None:
+        self.accepted += other.accepted
+        self.denied += other.denied
+        self.unknown += other.unknown
+
+
+def rule_matches(rule: Rule, probe: Probe, candidates: AddressSet) -> AddressSet:
+    """The part of `candidates` (the varying side) that `rule` matches for `probe`."""
+    m = rule.match
+    if m.never or not m.matches_protocol(probe.protocol) or not m.matches_port(probe.port):
+        return AddressSet.empty()
+    fixed_set, varying = ((m.destinations, m.sources) if probe.fixed_side == "destination"
+                          else (m.sources, m.destinations))
+    if not fixed_set.contains_address(probe.fixed, probe.family):
+        return AddressSet.empty()
+    return candidates & varying
+
+
+def _applies(chain: Chain, family: Family) -> bool:
+    return chain.family is None or chain.family == family
+
+
+class Evaluator:
+    """Evaluates one Ruleset; reusable across probes."""
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+
+    def run_entry(self, entry: Entry, probe: Probe, candidates: AddressSet) -> Outcome:
+        """Pass `candidates` through every stage of `entry`; accepted = survived all stages."""
+        total = Outcome()
+        alive = candidates
+        alive_evidence: list[Decided] = []
+        for key in entry.stages:
+            chain = self.ruleset.chains.get(key)
+            if chain is None or not _applies(chain, probe.family) or not alive:
+                continue
+            stage = self.run_chain(chain, probe, alive, depth=0)
+            self._apply_policy(chain, stage)
+            total.denied += stage.denied
+            total.unknown += stage.unknown
+            alive = stage.accepted_set()
+            # Keep the accept evidence of the latest stage that decided explicitly.
+            explicit = [d for d in stage.accepted if d.origin.line > 0]
+            if explicit:
+                alive_evidence = explicit
+            else:
+                alive_evidence = [d for d in alive_evidence if not d.addresses.isdisjoint(alive)]
+                alive_evidence = alive_evidence or stage.accepted
+        total.accepted = [Decided(d.addresses & alive, d.origin, d.chain, d.reason)
+                          for d in alive_evidence if not d.addresses.isdisjoint(alive)]
+        if alive and not total.accepted:
+            # No stage applied at all: nothing filters this traffic.
+            total.accepted = [Decided(alive, Origin(entry.name, 0, "no chain filters this"), entry.name)]
+        return total
+
+    @staticmethod
+    def _apply_policy(chain: Chain, stage: Outcome) -> None:
+        rest = stage.returned
+        stage.returned = AddressSet.empty()
+        if not rest:
+            return
+        origin = chain.policy_origin or Origin(chain.key, 0, f"policy of {chain.display}")
+        decided = Decided(rest, origin, chain.display, "policy")
+        if chain.policy is None or chain.policy == Action.ACCEPT:
+            stage.accepted.append(decided)
+        elif chain.policy.denies:
+            stage.denied.append(decided)
+        else:
+            stage.unknown.append(Decided(rest, origin, chain.display, "policy not understood"))
+
+    def run_chain(self, chain: Chain, probe: Probe, candidates: AddressSet, depth: int) -> Outcome:
+        """First-match walk of one chain. `returned` = what fell off the end or hit RETURN."""
+        out = Outcome()
+        remaining = candidates
+        for rule in chain.rules:
+            if not remaining:
+                break
+            if rule.action == Action.CONTINUE:
+                continue
+            hit = rule_matches(rule, probe, remaining)
+            if not hit:
+                continue
+            remaining = remaining - hit
+            remaining = remaining | self._decide(rule, chain, probe, hit, depth, out)
+        out.returned = out.returned | remaining
+        return out
+
+    def _decide(self, rule: Rule, chain: Chain, probe: Probe, hit: AddressSet, depth: int,
+                out: Outcome) -> AddressSet:
+        """Record what `rule` does with `hit`; returns the part that continues in this chain."""
+        if rule.match.undecidable:
+            out.unknown.append(Decided(hit, rule.origin, chain.display,
+                                       "cannot evaluate: " + ", ".join(rule.match.undecidable)))
+            return AddressSet.empty()
+        action = rule.action
+        if action == Action.ACCEPT:
+            out.accepted.append(Decided(hit, rule.origin, chain.display))
+        elif action.denies:
+            out.denied.append(Decided(hit, rule.origin, chain.display))
+        elif action == Action.RETURN:
+            out.returned = out.returned | hit
+        elif action in (Action.JUMP, Action.GOTO):
+            return self._call(rule, chain, probe, hit, depth, out)
+        else:
+            out.unknown.append(Decided(hit, rule.origin, chain.display,
+                                       f"verdict {rule.label or action.value} not evaluated"))
+        return AddressSet.empty()
+
+    def _call(self, rule: Rule, chain: Chain, probe: Probe, hit: AddressSet, depth: int,
+              out: Outcome) -> AddressSet:
+        target = self.ruleset.chains.get(rule.target)
+        if target is None or depth >= MAX_DEPTH:
+            why = "jump target missing" if target is None else "chain calls nested too deep"
+            out.unknown.append(Decided(hit, rule.origin, chain.display, why))
+            return AddressSet.empty()
+        sub = self.run_chain(target, probe, hit, depth + 1)
+        out.absorb(sub)
+        if rule.action == Action.GOTO:
+            out.returned = out.returned | sub.returned
+            return AddressSet.empty()
+        return sub.returned

@@ -1,0 +1,86 @@
+"""Findings from coverage rows: missing and shadowed are errors, stale and unknown warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hybridfw.addresses import AddressSet
+from hybridfw.audit.interface import FlowCoverage
+from hybridfw.model import Finding, Flow, Severity
+
+_SHOWN = 6  # ranges quoted in a message; the JSON has all of them
+_EVIDENCE = 8
+_WIDE = {4: 1 << 31, 6: 1 << 127}  # "accepts from (almost) anyone": half the address space
+
+
+def _ranges(addresses: AddressSet) -> str:
+    cidrs = addresses.to_cidrs()
+    more = f" and {len(cidrs) - _SHOWN} more" if len(cidrs) > _SHOWN else ""
+    return ", ".join(cidrs[:_SHOWN]) + more
+
+
+def _where(row: FlowCoverage) -> str:
+    side = "to" if row.direction == "inbound" else "from"
+    return f"{row.flow} {side} {row.address} port {row.port} ({row.entry})"
+
+
+def _peer(row: FlowCoverage) -> str:
+    return "sources" if row.direction == "inbound" else "destinations"
+
+
+def _is_wide(addresses: AddressSet) -> bool:
+    return (addresses.num_addresses(4) >= _WIDE[4]) or (addresses.num_addresses(6) >= _WIDE[6])
+
+
+def row_findings(row: FlowCoverage) -> list[Finding]:
+    out: list[Finding] = []
+    ev = row.evidence
+    if row.missing:
+        out.append(Finding(
+            Severity.ERROR, "audit.missing",
+            f"{_where(row)}: required {_peer(row)} not accepted: {_ranges(row.missing)}",
+            ev.get("missing", ())[:_EVIDENCE], "add the rules listed under 'Rules to add'", row.flow))
+    for shadow in row.shadowed:
+        out.append(Finding(
+            Severity.ERROR, "audit.shadowed",
+            f"{_where(row)}: {_ranges(shadow.addresses)} would be accepted, but an earlier rule "
+            "denies them first",
+            (f"accepted by {shadow.accepted_by.describe()}", f"denied by {shadow.denied_by.describe()}"),
+            "move the accept rule above the deny rule (or narrow the deny)", row.flow))
+    if row.unknown:
+        out.append(Finding(
+            Severity.WARNING, "audit.unknown",
+            f"{_where(row)}: cannot decide for {_ranges(row.unknown)}",
+            ev.get("unknown", ())[:_EVIDENCE],
+            "check these rules by hand (or audit with --entry / a narrower ruleset)", row.flow))
+    if row.stale:
+        wide = _is_wide(row.stale)
+        message = (f"{_where(row)}: open to (almost) any {_peer(row)[:-1]}, not only Microsoft's"
+                   if wide else
+                   f"{_where(row)}: accepts {_peer(row)} in no current Microsoft set for the flow "
+                   f"(stale or foreign): {_ranges(row.stale)}")
+        out.append(Finding(
+            Severity.WARNING, "audit.open" if wide else "audit.stale", message,
+            ev.get("stale", ())[:_EVIDENCE],
+            "" if wide else "remove these ranges, or add them to [overrides] if you mean them",
+            row.flow))
+    if row.complete:
+        out.append(Finding(Severity.INFO, "audit.allowed",
+                           f"{_where(row)}: every required {_peer(row)[:-1]} is accepted",
+                           ev.get("allowed", ())[:_EVIDENCE], subject=row.flow))
+    return out
+
+
+def coverage_findings(flow: Flow, rows: Sequence[FlowCoverage]) -> list[Finding]:
+    out: list[Finding] = []
+    for row in rows:
+        out += row_findings(row)
+    return out
+
+
+def not_auditable(flow: Flow) -> Finding:
+    names = flow.destination_fqdns or flow.source_fqdns
+    why = (f"addresses are published only as names ({', '.join(names[:3])})" if names
+           else "the topology gives no on-premises address for it")
+    return Finding(Severity.INFO, "audit.not-auditable",
+                   f"{flow.id}: not audited by address: {why}", subject=flow.id)

@@ -1,0 +1,261 @@
+"""One iptables rule specification (the part after ``-A CHAIN``) → a normalised `Rule`.
+
+Options are dispatched through a table of handlers, one per option spelling. An option or
+match module hybridfw cannot evaluate becomes an undecidable condition on the rule (the audit
+then reports the affected addresses as unknown), never a silent guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hybridfw.addresses import AddressError, AddressSet, Family
+from hybridfw.errors import InputError
+from hybridfw.rulesets._netfilter import (
+    NAT_TARGETS,
+    NON_TERMINAL_TARGETS,
+    parse_port_list,
+    protocol_name,
+    state_matches_new,
+    tcp_flags_match_syn,
+)
+from hybridfw.rulesets.interface import (
+    Action,
+    Match,
+    Origin,
+    PortInterval,
+    Rule,
+    complement_ports,
+)
+
+_VERDICTS = {"ACCEPT": Action.ACCEPT, "DROP": Action.DROP, "REJECT": Action.REJECT,
+             "RETURN": Action.RETURN}
+# Match modules whose options we read (their own -m is then harmless).
+_KNOWN_MODULES = frozenset({"tcp", "udp", "multiport", "state", "conntrack", "comment", "iprange",
+                            "icmp", "icmp6", "icmpv6", "ipv6-icmp"})
+_IGNORED_OPTIONS = frozenset({"--comment", "--icmp-type", "--icmpv6-type", "--log-prefix",
+                              "--log-level", "--reject-with", "--set-mark", "--set-xmark",
+                              "--log-uid", "--log-tcp-options", "--log-ip-options",
+                              "--log-tcp-sequence", "--nflog-group", "--nflog-prefix"})
+
+
+@dataclass
+class _Spec:
+    """A rule under construction."""
+
+    family: Family
+    sources: AddressSet
+    destinations: AddressSet
+    protocol: str | None = None
+    protocol_negated: bool = False
+    dst_ports: tuple[PortInterval, ...] | None = None
+    never: str = ""
+    undecidable: list[str] = field(default_factory=list)
+    target: str = ""
+    goto: bool = False
+
+
+Handler = Callable[["RuleLineParser", _Spec, list[str], bool, str], None]
+
+
+class RuleLineParser:
+    """Parses rule specifications for one file (one address family)."""
+
+    def __init__(self, path: str, family: int) -> None:
+        self.path = path
+        self.family: Family = 6 if family == 6 else 4
+        self._addresses: dict[str, AddressSet] = {}
+        self._origin = Origin(path, 0)
+
+    def fail(self, message: str, option: str) -> InputError:
+        return InputError(message, path=self.path, line=self._origin.line, field=option)
+
+    def parse(self, args: list[str], origin: Origin) -> Rule:
+        self._origin = origin
+        spec = _Spec(self.family, AddressSet.any(self.family), AddressSet.any(self.family))
+        i, n = 0, len(args)
+        while i < n:
+            negated = args[i] == "!"
+            if negated:
+                i += 1
+                if i >= n:
+                    raise self.fail("'!' at the end of the rule", "!")
+            option = args[i]
+            values, i = _values(args, i + 1)
+            if values and values[0] == "!":  # old syntax: --dport ! 25
+                negated, values = not negated, values[1:]
+            handler = _HANDLERS.get(option)
+            if handler is None:
+                if not option.startswith("-"):
+                    raise self.fail(f"unexpected {option!r}", "rule")
+                # After -j, unknown options belong to the target (--to-destination ...).
+                if option not in _IGNORED_OPTIONS and not spec.target:
+                    spec.undecidable.append(" ".join(["!" if negated else "", option, *values]).strip())
+                continue
+            handler(self, spec, values, negated, option)
+        return self._finish(spec, origin)
+
+    def addresses(self, text: str, option: str) -> AddressSet:
+        cached = self._addresses.get(text)
+        if cached is None:
+            try:
+                cached = AddressSet.parse(text.split(","))
+            except AddressError as exc:
+                raise self.fail(str(exc), option) from None
+            if (cached.v6 if self.family == 4 else cached.v4):
+                raise self.fail(f"IPv{10 - self.family} address in an IPv{self.family} ruleset",
+                                option)
+            self._addresses[text] = cached
+        return cached
+
+    def _finish(self, spec: _Spec, origin: Origin) -> Rule:
+        match = Match(spec.sources, spec.destinations,
+                      None if spec.protocol in (None, "all", "0") else frozenset({spec.protocol}),
+                      spec.protocol_negated, spec.dst_ports, spec.never, tuple(spec.undecidable))
+        target = spec.target
+        if not target:
+            return Rule(match, Action.CONTINUE, origin, label="(no target)")
+        if spec.goto:
+            return Rule(match, Action.GOTO, origin, target, target)
+        if target in _VERDICTS:
+            return Rule(match, _VERDICTS[target], origin, label=target)
+        if target in NON_TERMINAL_TARGETS:
+            return Rule(match, Action.CONTINUE, origin, label=target)
+        if target in NAT_TARGETS:
+            return Rule(match, Action.UNKNOWN, origin, label=target)
+        # A user chain, or an extension target we do not know; the file decides which.
+        return Rule(match, Action.JUMP, origin, target, target)
+
+
+def _values(args: list[str], i: int) -> tuple[list[str], int]:
+    """The values of an option: tokens up to the next option (a leading '!' belongs to it)."""
+    start = i
+    n = len(args)
+    while i < n and not args[i].startswith("-") and not (args[i] == "!" and i + 1 < n
+                                                        and args[i + 1].startswith("-")):
+        i += 1
+    return args[start:i], i
+
+
+def _one(p: RuleLineParser, values: list[str], option: str) -> str:
+    if not values:
+        raise p.fail(f"{option} needs a value", option)
+    return values[0].strip('"')
+
+
+def _source(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    found = p.addresses(_one(p, values, opt), opt)
+    s.sources = (AddressSet.any(s.family) - found) if neg else found
+
+
+def _destination(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    found = p.addresses(_one(p, values, opt), opt)
+    s.destinations = (AddressSet.any(s.family) - found) if neg else found
+
+
+def _src_range(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    found = p.addresses(_one(p, values, opt), opt)
+    s.sources = s.sources & ((AddressSet.any(s.family) - found) if neg else found)
+
+
+def _dst_range(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    found = p.addresses(_one(p, values, opt), opt)
+    s.destinations = s.destinations & ((AddressSet.any(s.family) - found) if neg else found)
+
+
+def _protocol(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    s.protocol = protocol_name(_one(p, values, opt))
+    s.protocol_negated = neg
+
+
+def _interface(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    name = _one(p, values, opt)
+    if name == "lo":
+        # Traffic from a remote host never arrives on (or leaves through) loopback.
+        if not neg:
+            s.never = f"{opt} lo: loopback traffic only"
+        return
+    s.undecidable.append(f"{'! ' if neg else ''}{opt} {name}")
+
+
+def _dport(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    ports = parse_port_list(_one(p, values, opt))
+    if ports is None:
+        s.undecidable.append(f"{opt} {values[0]}")
+        return
+    ports = complement_ports(ports) if neg else ports
+    s.dst_ports = ports if s.dst_ports is None else _intersect_ports(s.dst_ports, ports)
+
+
+def _intersect_ports(a: tuple[PortInterval, ...],
+                     b: tuple[PortInterval, ...]) -> tuple[PortInterval, ...]:
+    pairs = ((max(x[0], y[0]), min(x[1], y[1])) for x in a for y in b)
+    return tuple((lo, hi) for lo, hi in pairs if lo <= hi)
+
+
+def _sport(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    # The client's source port is ephemeral: which one it picks is not knowable here.
+    s.undecidable.append(f"{'! ' if neg else ''}{opt} {_one(p, values, opt)}")
+
+
+def _state(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    states = set(_one(p, values, opt).split(","))
+    verdict = state_matches_new(states, neg)
+    if verdict is None:
+        s.undecidable.append(f"{opt} {values[0]}")
+    elif not verdict:
+        s.never = f"{opt} {'! ' if neg else ''}{values[0]}: not a new connection"
+
+
+def _syn(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    if neg:
+        s.never = "! --syn: not the first packet of a connection"
+
+
+def _tcp_flags(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    if len(values) < 2:
+        raise p.fail("--tcp-flags needs a mask and the flags set", opt)
+    verdict = tcp_flags_match_syn(values[0], values[1])
+    if verdict is None:
+        s.undecidable.append(f"{opt} {values[0]} {values[1]}")
+    elif verdict == neg:
+        s.never = f"{'! ' if neg else ''}--tcp-flags {values[0]} {values[1]}: not a SYN"
+
+
+def _module(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    name = _one(p, values, opt)
+    if name not in _KNOWN_MODULES:
+        s.undecidable.append(f"-m {name}")
+
+
+def _jump(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    s.target = _one(p, values, opt)
+    s.goto = opt in ("-g", "--goto")
+
+
+def _fragment(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    if not neg:
+        s.never = "-f: later fragments only"
+
+
+def _counters(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:
+    """`-c packets bytes`: statistics only."""
+
+
+_HANDLERS: dict[str, Handler] = {
+    "-s": _source, "--source": _source, "--src": _source,
+    "-d": _destination, "--destination": _destination, "--dst": _destination,
+    "--src-range": _src_range, "--dst-range": _dst_range,
+    "-p": _protocol, "--protocol": _protocol,
+    "-i": _interface, "--in-interface": _interface, "-o": _interface, "--out-interface": _interface,
+    "--dport": _dport, "--destination-port": _dport, "--dports": _dport, "--destination-ports": _dport,
+    "--sport": _sport, "--source-port": _sport, "--sports": _sport, "--source-ports": _sport,
+    "--ports": _sport,
+    "--state": _state, "--ctstate": _state,
+    "--syn": _syn, "--tcp-flags": _tcp_flags,
+    "-m": _module, "--match": _module,
+    "-j": _jump, "--jump": _jump, "-g": _jump, "--goto": _jump,
+    "-f": _fragment, "--fragment": _fragment,
+    "-c": _counters, "--set-counters": _counters,
+}
