@@ -1,9 +1,88 @@
-"""`hybridfw flows` (not written yet)."""
+"""`hybridfw flows`: the flows Exchange hybrid needs, from a topology file and the endpoint data.
+
+Exit codes: 0 listed, 2 bad topology or options.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+from hybridfw.commands._common import JsonOpt, TopologyOpt
+
+if TYPE_CHECKING:
+    from hybridfw.model import EndpointData, Finding, Flow
+
+
+def data_findings(data: EndpointData) -> list[Finding]:
+    """A warning when the endpoint data is older than Microsoft's monthly cadence."""
+    from hybridfw.model import Finding, Severity
+
+    if not data.is_stale():
+        return []
+    return [Finding(Severity.WARNING, "endpoints.stale-data",
+                    f"endpoint data is {data.age_days()} days old ({data.label})",
+                    fix="run `hybridfw endpoints update`", subject=data.instance)]
+
+
+def data_summary(data: EndpointData) -> dict[str, Any]:
+    return {"instance": data.instance, "version": data.version_label(), "label": data.label,
+            "source": data.source, "sha256": data.sha256, "age_days": data.age_days()}
+
+
+def _cell(cidrs: list[str], names: tuple[str, ...], limit: int = 6) -> str:
+    items = cidrs + list(names)
+    shown = "\n".join(items[:limit]) or "-"
+    return shown + (f"\n… {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _table(flows: list[Flow], title: str) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=True)
+    for column in ("flow", "ports", "sources", "destinations", "sets"):
+        table.add_column(column, overflow="fold")
+    for flow in flows:
+        marker = "" if flow.required else "\n[dim](if used)[/]"
+        overrides = (f"\n[yellow]+{len(flow.override_sources.to_cidrs())} override(s)[/]"
+                     if flow.override_sources else "")
+        table.add_row(
+            f"[bold]{flow.id}[/]\n{flow.direction}{marker}",
+            f"{flow.protocol}/{','.join(str(p) for p in flow.ports)}",
+            _cell(flow.sources.to_cidrs(), flow.source_fqdns) + overrides,
+            _cell(flow.destinations.to_cidrs(), flow.destination_fqdns),
+            ",".join(str(i) for i in flow.endpoint_set_ids) or "-",
+        )
+    return table
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing to add yet."""
+    @app.command("flows")
+    def flows_command(topology: TopologyOpt, json_out: JsonOpt = False) -> None:
+        """List every flow Exchange hybrid needs through the on-premises firewall.
+
+        Flows come from the topology's mode and the newest stored endpoint data (else the
+        shipped snapshot). Exit codes: 0 listed, 2 bad topology or options.
+        """
+        from hybridfw.console import out, print_json, warn
+        from hybridfw.endpoints import load_current
+        from hybridfw.flows import required_flows
+        from hybridfw.topology import load_topology
+
+        topo = load_topology(topology)
+        data = load_current(topo.instance)
+        flows = required_flows(topo, data)
+        findings = data_findings(data)
+        if json_out:
+            print_json({"topology": str(topology), "mode": topo.mode, "instance": topo.instance,
+                        "ipv6": topo.ipv6, "endpoint_data": data_summary(data),
+                        "flows": [f.to_dict() for f in flows],
+                        "findings": [f.to_dict() for f in findings]})
+            return
+        title = f"{topo.mode} flows · endpoint data {data.version_label()}"
+        out().print(_table(flows, title))
+        for flow in flows:
+            out().print(f"[bold]{flow.id}[/]: {flow.reason}")
+        for finding in findings:
+            warn(f"{finding.message}; {finding.fix}")
