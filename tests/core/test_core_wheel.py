@@ -1,0 +1,48 @@
+"""hybridfw installs as a normal package: a built wheel carries its data files and runs from them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_wheel_installs_and_runs_from_package_data(tmp_path: Path) -> None:
+    wheel_dir = tmp_path / "wheel"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+         "-w", str(wheel_dir), str(REPO)],
+        check=True, capture_output=True, timeout=300,
+    )
+    wheels = list(wheel_dir.glob("hybridfw-*.whl"))
+    assert len(wheels) == 1
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
+         str(wheels[0])],
+        check=True, capture_output=True, timeout=300,
+    )
+    # Dependencies come from this environment's site-packages; hybridfw itself only from the
+    # wheel (plain PYTHONPATH entries don't run the editable install's .pth hook).
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(target), sysconfig.get_paths()["purelib"]])
+    env["HYBRIDFW_HOME"] = str(tmp_path / "home")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    res = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, hybridfw; "
+         f"assert hybridfw.__file__.startswith({str(target)!r}), hybridfw.__file__; "
+         "sys.argv = ['hybridfw', 'endpoints', 'show', '--port', '25', '--json']; "
+         "from hybridfw.cli import main; main()"],
+        capture_output=True, text=True, cwd=outside, env=env, timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert '"40.92.0.0/15"' in res.stdout
+    names = subprocess.run([sys.executable, "-m", "zipfile", "-l", str(wheels[0])],
+                           capture_output=True, text=True, check=True).stdout
+    assert "hybridfw/data/worldwide-endpoints-2026-05-29.json" in names
