@@ -1,9 +1,62 @@
-"""`hybridfw check` (not written yet)."""
+"""`hybridfw check`: one readiness verdict per flow, the findings behind it and the fix."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from hybridfw.commands._common import JsonOpt, TopologyOpt
+
+FirewallOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--firewall", "-f", dir_okay=False,
+                 help="Firewall ruleset to audit (repeat; files of one firewall, e.g. v4 and v6 dumps)."),
+]
+TraceOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--trace", dir_okay=False, help="Message trace or protocol log to diagnose (repeat)."),
+]
+ProbeOpt = Annotated[bool, typer.Option("--probe", help="Also probe the on-premises SMTP/HTTPS endpoints.")]
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option("--html", dir_okay=False, help="Also write a self-contained HTML report to this file."),
+]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Readers never see half a report: temp file in the same directory, then os.replace."""
+    from hybridfw.endpoints.client import atomic_write_text
+
+    atomic_write_text(path, text)
+
+
+def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt = None,
+          probe: ProbeOpt = False, html: HtmlOpt = None, json_output: JsonOpt = False) -> None:
+    """Readiness of the firewall for Exchange hybrid: verdict per flow (ready / at risk /
+    broken), findings, and the exact rules to add for the firewall's platform.
+
+    Exit codes: 0 every flow ready, 1 problems found, 2 usage or input error.
+    """
+    import sys
+
+    from hybridfw.check import run_check
+    from hybridfw.report import renderer
+
+    result = run_check(topology, firewalls=list(firewall or []), traces=list(trace or []),
+                       probe=probe)
+    if html is not None:
+        write_atomic(html, renderer("html").render(result))
+    if json_output:
+        sys.stdout.write(renderer("json").render(result))
+    else:
+        sys.stdout.write(renderer("terminal", color=sys.stdout.isatty()).render(result))
+        if html is not None:
+            sys.stdout.write(f"HTML report written to {html}\n")
+    sys.stdout.flush()
+    raise typer.Exit(result.exit_code)
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing to add yet."""
+    app.command("check")(check)

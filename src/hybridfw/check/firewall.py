@@ -1,0 +1,97 @@
+"""Step: audit the firewall rulesets against the flows, and render the rules that are missing.
+
+All `--firewall` files are one firewall (e.g. an iptables-save and an ip6tables-save dump), so
+they are audited together; the fix is rendered for the platform the audit recognised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from hybridfw.addresses import AddressSet
+from hybridfw.check.interface import CheckContext, FlowCoverage, ReadinessStep, RuleFix
+from hybridfw.model import Finding, Flow, Severity
+
+if TYPE_CHECKING:
+    from hybridfw.audit import AuditResult
+    from hybridfw.audit.interface import FlowCoverage as AuditRow
+
+
+def flow_coverage(rows: Sequence[AuditRow]) -> FlowCoverage:
+    """One flow's rows (one per on-premises address and port) folded into one coverage.
+
+    An address counts as allowed only when no row misses it or leaves it undecided.
+    """
+    missing = AddressSet.union_all(r.missing for r in rows)
+    unknown = AddressSet.union_all(r.unknown for r in rows)
+    accepted = AddressSet.union_all(r.allowed for r in rows)
+    return FlowCoverage(accepted | missing | unknown, accepted - missing - unknown, missing,
+                        AddressSet.union_all(r.stale for r in rows))
+
+
+def missing_flow(flow: Flow, rows: Sequence[AuditRow]) -> Flow | None:
+    """The part of `flow` the firewall blocks: only the missing remote addresses, only the
+    on-premises addresses and ports that lack them. None when nothing is missing."""
+    lacking = [r for r in rows if r.missing]
+    if not lacking:
+        return None
+    remote = AddressSet.union_all(r.missing for r in lacking)
+    local = AddressSet.parse(sorted({r.address for r in lacking}))
+    ports = tuple(sorted({r.port for r in lacking}))
+    if flow.direction == "inbound":
+        return dataclasses.replace(flow, sources=remote, destinations=local, ports=ports,
+                                   source_fqdns=(), override_sources=AddressSet.empty())
+    return dataclasses.replace(flow, sources=local, destinations=remote, ports=ports,
+                               destination_fqdns=())
+
+
+class FirewallStep(ReadinessStep):
+    name = "firewall-audit"
+
+    def applies(self, ctx: CheckContext) -> bool:
+        return bool(ctx.firewalls)
+
+    def run(self, ctx: CheckContext) -> None:
+        from hybridfw.audit import audit_files
+
+        result = audit_files(ctx.firewalls, ctx.flows)
+        ctx.findings.extend(result.findings)
+        by_flow: dict[str, list[AuditRow]] = {}
+        for row in result.flows:
+            by_flow.setdefault(row.flow, []).append(row)
+        for flow_id, rows in by_flow.items():
+            ctx.coverage[flow_id] = flow_coverage(rows)
+        fix = self._fix(ctx, result, by_flow)
+        if fix is not None:
+            ctx.fixes.append(fix)
+
+    @staticmethod
+    def _fix(ctx: CheckContext, result: AuditResult,
+             by_flow: dict[str, list[AuditRow]]) -> RuleFix | None:
+        from hybridfw.errors import InputError
+        from hybridfw.render import render_flows
+
+        partial = [m for f in ctx.flows if (m := missing_flow(f, by_flow.get(f.id, []))) is not None]
+        if not partial:
+            return None
+        try:
+            rendered = render_flows(partial, result.platform, data=ctx.data)
+        except InputError as exc:  # the audit knows a format the renderer does not write
+            ctx.findings.append(Finding(
+                Severity.WARNING, "check.no-fix", f"cannot render the missing rules: {exc}",
+                fix=f"hybridfw rules --topology {ctx.topology_path} --platform <your platform>",
+                subject="fix"))
+            return None
+        ctx.findings.extend(_about_fix(f) for f in rendered.findings)
+        return RuleFix(", ".join(str(p) for p in ctx.firewalls), rendered.platform, rendered.files)
+
+
+def _about_fix(finding: Finding) -> Finding:
+    """Renderer findings concern the suggested rules, not the flow: never let them break it."""
+    severity = min(finding.severity, Severity.WARNING)
+    return dataclasses.replace(finding, severity=Severity(severity), subject=finding.subject or "fix")
+
+
+STEP = FirewallStep()

@@ -1,0 +1,205 @@
+"""The readiness result every report renders, and the base class of one readiness step.
+
+A readiness check runs a few independent steps (endpoint freshness, firewall audit, probes,
+traces). Each step adds findings and, for the audit, per-flow coverage; the verdict of a flow is
+derived from the findings about it, so every output format tells the same story.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hybridfw.addresses import AddressSet
+from hybridfw.errors import EXIT_OK, EXIT_PROBLEMS
+from hybridfw.model import Finding, Flow, Severity
+
+if TYPE_CHECKING:
+    from hybridfw.model import EndpointData
+
+
+class Verdict(enum.StrEnum):
+    READY = "ready"
+    AT_RISK = "at risk"
+    BROKEN = "broken"
+
+    @classmethod
+    def from_findings(cls, findings: tuple[Finding, ...]) -> Verdict:
+        """Errors break a flow, warnings put it at risk; information changes nothing."""
+        worst = max((f.severity for f in findings), default=Severity.INFO)
+        return {Severity.ERROR: cls.BROKEN, Severity.WARNING: cls.AT_RISK}.get(worst, cls.READY)
+
+
+@dataclass(frozen=True)
+class FamilyCoverage:
+    """Address counts for one flow and one address family, as the firewall treats them.
+
+    `required` is what Microsoft publishes for the flow, `allowed` the part the firewall lets
+    through, `missing` the part it blocks, `stale` addresses it lets through for this flow that
+    Microsoft no longer publishes.
+    """
+
+    family: int
+    required: int
+    allowed: int
+    missing: int
+    stale: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"family": self.family, "required": self.required, "allowed": self.allowed,
+                "missing": self.missing, "stale": self.stale}
+
+
+@dataclass(frozen=True)
+class FlowCoverage:
+    """What the audited firewall does with one flow's remote addresses."""
+
+    required: AddressSet  # the part of the flow the audit could judge (allowed|missing|unknown)
+    allowed: AddressSet
+    missing: AddressSet
+    stale: AddressSet
+
+    def families(self) -> tuple[FamilyCoverage, ...]:
+        """Per family, leaving out a family the flow does not use on this firewall."""
+        return tuple(
+            FamilyCoverage(fam, self.required.num_addresses(fam), self.allowed.num_addresses(fam),
+                           self.missing.num_addresses(fam), self.stale.num_addresses(fam))
+            for fam in (4, 6)
+            if self.required.family(fam) or self.stale.family(fam)
+        )
+
+
+@dataclass(frozen=True)
+class FlowReadiness:
+    """The verdict on one required flow and everything behind it."""
+
+    flow: Flow
+    verdict: Verdict
+    findings: tuple[Finding, ...]
+    coverage: tuple[FamilyCoverage, ...] = ()  # empty when no firewall was audited
+    missing_cidrs: tuple[str, ...] = ()
+    stale_cidrs: tuple[str, ...] = ()
+
+    def remote(self) -> AddressSet:
+        """The Microsoft side of the flow: sources inbound, destinations outbound."""
+        return self.flow.sources if self.flow.direction == "inbound" else self.flow.destinations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flow": self.flow.id,
+            "direction": self.flow.direction,
+            "protocol": self.flow.protocol,
+            "ports": list(self.flow.ports),
+            "verdict": str(self.verdict),
+            "audited": bool(self.coverage),
+            "coverage": [c.to_dict() for c in self.coverage],
+            "missing": list(self.missing_cidrs),
+            "stale": list(self.stale_cidrs),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """One stored version of the endpoint data and how much changed against the one before."""
+
+    version: str
+    date: datetime
+    added: int
+    removed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "date": self.date.isoformat(), "added": self.added,
+                "removed": self.removed}
+
+
+@dataclass(frozen=True)
+class RuleFix:
+    """Rules to add to one audited firewall so the missing flows pass."""
+
+    firewall: str
+    platform: str
+    files: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"firewall": self.firewall, "platform": self.platform, "files": dict(self.files)}
+
+
+@dataclass(frozen=True)
+class ReadinessResult:
+    """One readiness check: data used, per-flow verdicts, findings, fixes, data history."""
+
+    topology: str
+    instance: str
+    data_version: str
+    data_label: str
+    data_date: datetime
+    data_age_days: int
+    generated_at: datetime
+    flows: tuple[FlowReadiness, ...]
+    findings: tuple[Finding, ...]  # every finding, flow-specific ones included
+    fixes: tuple[RuleFix, ...] = ()
+    timeline: tuple[DataVersion, ...] = ()
+    steps: tuple[str, ...] = ()  # which steps ran, for the reader to know what was not checked
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.from_findings(self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        """0 only when every flow is ready and no error was found anywhere."""
+        ready = all(f.verdict is Verdict.READY for f in self.flows)
+        return EXIT_OK if ready and self.verdict is not Verdict.BROKEN else EXIT_PROBLEMS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "topology": self.topology,
+            "verdict": str(self.verdict),
+            "exit_code": self.exit_code,
+            "generated_at": self.generated_at.isoformat(),
+            "data": {"instance": self.instance, "version": self.data_version,
+                     "label": self.data_label, "date": self.data_date.isoformat(),
+                     "age_days": self.data_age_days},
+            "steps": list(self.steps),
+            "flows": [f.to_dict() for f in self.flows],
+            "findings": [f.to_dict() for f in self.findings],
+            "fixes": [f.to_dict() for f in self.fixes],
+            "timeline": [v.to_dict() for v in self.timeline],
+        }
+
+
+@dataclass
+class CheckContext:
+    """What the steps share while a check runs. Steps read it and add to it."""
+
+    topology_path: Path
+    topology: Any
+    data: EndpointData
+    flows: list[Flow]
+    firewalls: list[Path] = field(default_factory=list)
+    traces: list[Path] = field(default_factory=list)
+    probe: bool = False
+    home: Path | None = None
+    findings: list[Finding] = field(default_factory=list)
+    coverage: dict[str, FlowCoverage] = field(default_factory=dict)
+    fixes: list[RuleFix] = field(default_factory=list)
+    steps_run: list[str] = field(default_factory=list)
+
+
+class ReadinessStep(abc.ABC):
+    """One part of a readiness check (freshness, audit, probe, trace)."""
+
+    name: str = ""
+
+    @abc.abstractmethod
+    def applies(self, ctx: CheckContext) -> bool:
+        """Whether the user asked for this step (e.g. gave a firewall file)."""
+
+    @abc.abstractmethod
+    def run(self, ctx: CheckContext) -> None:
+        """Add findings, coverage or fixes to `ctx`. Raises InputError on bad input."""

@@ -1,0 +1,86 @@
+"""The readiness orchestration: load topology and data, run the steps, judge every flow."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hybridfw.check.freshness import ALL_FLOWS
+from hybridfw.check.interface import (
+    CheckContext,
+    DataVersion,
+    FlowReadiness,
+    ReadinessResult,
+    ReadinessStep,
+    Verdict,
+)
+from hybridfw.model import Finding, Flow
+
+log = logging.getLogger(__name__)
+
+# One module per step, each exposing STEP; run in this order.
+STEP_MODULES = ("freshness", "firewall", "probes", "traces")
+
+
+def steps() -> list[ReadinessStep]:
+    return [importlib.import_module(f"hybridfw.check.{name}").STEP for name in STEP_MODULES]
+
+
+def build_context(topology_path: Path, *, firewalls: list[Path] | None = None,
+                  traces: list[Path] | None = None, probe: bool = False,
+                  home: Path | None = None) -> CheckContext:
+    """Load the topology, the current endpoint data and the flows they require."""
+    from hybridfw.endpoints import load_current
+    from hybridfw.flows import required_flows
+    from hybridfw.topology import load_topology
+
+    topology = load_topology(topology_path)
+    data = load_current(topology.instance, home)
+    flows = list(required_flows(topology, data))
+    return CheckContext(topology_path=topology_path, topology=topology, data=data, flows=flows,
+                        firewalls=list(firewalls or []), traces=list(traces or []), probe=probe,
+                        home=home)
+
+
+def judge_flow(flow: Flow, ctx: CheckContext) -> FlowReadiness:
+    """A flow's verdict comes from the findings about it plus those that weigh on every flow."""
+    mine = tuple(f for f in ctx.findings if f.subject in (flow.id, ALL_FLOWS))
+    cov = ctx.coverage.get(flow.id)
+    if cov is None:
+        return FlowReadiness(flow, Verdict.from_findings(mine), mine)
+    return FlowReadiness(flow, Verdict.from_findings(mine), mine, coverage=cov.families(),
+                         missing_cidrs=tuple(cov.missing.to_cidrs()),
+                         stale_cidrs=tuple(cov.stale.to_cidrs()))
+
+
+def run_context(ctx: CheckContext, *, with_timeline: bool = True) -> ReadinessResult:
+    """Run every step that applies and assemble the result."""
+    for step in steps():
+        if step.applies(ctx):
+            log.info("check step %s", step.name)
+            step.run(ctx)
+            ctx.steps_run.append(step.name)
+    findings: tuple[Finding, ...] = tuple(ctx.findings)
+    timeline: tuple[DataVersion, ...] = ()
+    if with_timeline:
+        from hybridfw.check.timeline import data_timeline
+
+        timeline = data_timeline(ctx.data.instance, ctx.home)
+    data = ctx.data
+    return ReadinessResult(
+        topology=str(ctx.topology_path), instance=data.instance, data_version=data.version_label(),
+        data_label=data.label, data_date=data.data_date, data_age_days=data.age_days(),
+        generated_at=datetime.now(UTC).replace(microsecond=0),
+        flows=tuple(judge_flow(flow, ctx) for flow in ctx.flows), findings=findings,
+        fixes=tuple(ctx.fixes), timeline=timeline, steps=tuple(ctx.steps_run),
+    )
+
+
+def run_check(topology_path: Path, *, firewalls: list[Path] | None = None,
+              traces: list[Path] | None = None, probe: bool = False,
+              home: Path | None = None) -> ReadinessResult:
+    """`hybridfw check` without the printing. Raises InputError on bad input."""
+    ctx = build_context(topology_path, firewalls=firewalls, traces=traces, probe=probe, home=home)
+    return run_context(ctx)

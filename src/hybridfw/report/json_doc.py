@@ -1,0 +1,19 @@
+"""JSON report: the result's stable dictionary, one document."""
+
+from __future__ import annotations
+
+import json
+
+from hybridfw.check.interface import ReadinessResult
+from hybridfw.report.interface import ReportRenderer
+
+
+class JsonReport(ReportRenderer):
+    name = "json"
+    media_type = "application/json"
+
+    def render(self, result: ReadinessResult) -> str:
+        return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERER_CLASS = JsonReport

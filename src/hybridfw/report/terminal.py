@@ -1,0 +1,64 @@
+"""Terminal report: verdict table, findings, rules to add, rendered with rich."""
+
+from __future__ import annotations
+
+import io
+
+from hybridfw.check.interface import FlowReadiness, ReadinessResult, Verdict
+from hybridfw.report.interface import ReportRenderer, coverage_line
+
+_VERDICT_STYLE = {Verdict.READY: "bold green", Verdict.AT_RISK: "bold yellow",
+                  Verdict.BROKEN: "bold red"}
+
+
+def _coverage_text(fr: FlowReadiness) -> str:
+    if not fr.coverage:
+        return "[dim]not audited[/]"
+    parts = []
+    for c in fr.coverage:
+        if not c.required and not c.stale:
+            continue
+        style = "red" if c.missing else "yellow" if c.stale else "green"
+        parts.append(f"[{style}]{coverage_line(c.family, c.required, c.allowed, c.missing, c.stale)}[/]")
+    return "\n".join(parts) or "[dim]names only[/]"
+
+
+class TerminalReport(ReportRenderer):
+    name = "terminal"
+
+    def __init__(self, color: bool = False, width: int = 110) -> None:
+        self.color = color
+        self.width = width
+
+    def render(self, result: ReadinessResult) -> str:
+        from rich.console import Console
+        from rich.table import Table
+
+        from hybridfw.console import findings_table
+
+        buf = io.StringIO()
+        con = Console(file=buf, force_terminal=self.color, no_color=not self.color,
+                      width=self.width, highlight=False)
+        con.print(f"[bold]hybridfw check[/] {result.topology}  ·  endpoint data "
+                  f"{result.instance} {result.data_version} ({result.data_age_days} days old)")
+        table = Table(title="Flows", expand=False)
+        for col in ("flow", "proto/ports", "verdict", "coverage (addresses)"):
+            table.add_column(col, overflow="fold")
+        for fr in result.flows:
+            ports = ",".join(str(p) for p in fr.flow.ports)
+            table.add_row(fr.flow.id, f"{fr.flow.direction} {fr.flow.protocol}/{ports}",
+                          f"[{_VERDICT_STYLE[fr.verdict]}]{fr.verdict}[/]", _coverage_text(fr))
+        con.print(table)
+        if result.findings:
+            con.print(findings_table(result.findings))
+        for fix in result.fixes:
+            con.print(f"[bold]Rules to add[/] to {fix.firewall} ({fix.platform}):")
+            for name, text in fix.files.items():
+                con.print(f"[dim]# {name}[/]")
+                con.print(text, markup=False, highlight=False)
+        style = _VERDICT_STYLE[result.verdict]
+        con.print(f"Overall: [{style}]{result.verdict}[/]  (steps: {', '.join(result.steps)})")
+        return buf.getvalue()
+
+
+RENDERER_CLASS = TerminalReport
