@@ -1,0 +1,231 @@
+"""nftables JSON: the output of `nft -j list ruleset` (libnftables JSON schema).
+
+The same model as the text parser: expressions are mapped onto the same selectors and folded
+by the same MatchBuilder, so text and JSON of one ruleset give the same verdicts. JSON has no
+line numbers; evidence names the item's position in the ``nftables`` array and its rule handle
+(``path:N`` where N is the 1-based array index).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from typing import Any
+
+from hybridfw.addresses import Family
+from hybridfw.errors import InputError
+from hybridfw.rulesets._nft_common import TABLE_FAMILIES, VERDICTS, MatchBuilder, NftChain, build_ruleset
+from hybridfw.rulesets._nft_text_rule import NftRuleError, Selector, TextRuleParser, tcp_flags
+from hybridfw.rulesets.interface import Action, Origin, Rule, Ruleset, RulesetParser, register_parser
+
+_DETECT = re.compile(r'^\s*\{\s*"nftables"\s*:\s*\[')
+_OBSERVE = {"counter", "log", "mangle", "notrack", "meta", "ct", "set", "quota"}
+_PRIORITY_KEYS = ("prio", "priority")
+
+
+def _text(value: Any) -> list[str]:
+    """A JSON right-hand side as the element texts the text parser uses."""
+    if isinstance(value, bool):
+        raise NftRuleError("boolean where a value was expected")
+    if isinstance(value, (int, str)):
+        return [str(value)]
+    if isinstance(value, list):
+        return [t for v in value for t in _text(v)]
+    if isinstance(value, dict):
+        if "set" in value:
+            return _text(value["set"])
+        if "prefix" in value:
+            return [f"{value['prefix']['addr']}/{value['prefix']['len']}"]
+        if "range" in value:
+            lo, hi = value["range"]
+            return [f"{_text(lo)[0]}-{_text(hi)[0]}"]
+        if "elem" in value:
+            return _text(value["elem"]["val"])
+    raise NftRuleError(f"value not understood: {json.dumps(value)[:80]}")
+
+
+def _selector(left: Any) -> Selector | None:
+    if not isinstance(left, dict):
+        return None
+    if "payload" in left:
+        proto, fld = left["payload"].get("protocol"), left["payload"].get("field")
+        if proto in ("ip", "ip6") and fld in ("saddr", "daddr"):
+            fam: Family = 4 if proto == "ip" else 6
+            return Selector(fld, fam, keyword=f"{proto} {fld}")
+        if (proto, fld) in (("ip", "protocol"), ("ip6", "nexthdr")):
+            return Selector("l4proto", keyword=f"{proto} {fld}")
+        if fld == "dport" and proto in ("tcp", "udp", "sctp", "dccp", "udplite", "th"):
+            return Selector("dport", protocol="" if proto == "th" else proto, keyword=f"{proto} dport")
+        if proto in ("icmp", "icmpv6"):
+            return Selector("icmp", protocol="icmp" if proto == "icmp" else "ipv6-icmp",
+                            keyword=f"{proto} {fld}")
+    if "meta" in left:
+        key = left["meta"].get("key")
+        if key == "l4proto":
+            return Selector("l4proto", keyword="meta l4proto")
+        if key in ("nfproto", "protocol"):
+            return Selector("nfproto", keyword=f"meta {key}")
+        if key in ("iif", "iifname", "oif", "oifname"):
+            return Selector("iface", keyword=key)
+    if "ct" in left and left["ct"].get("key") == "state":
+        return Selector("state", keyword="ct state")
+    return None
+
+
+def _flag_names(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "|".join(_flag_names(v) for v in value)
+    if isinstance(value, dict) and "|" in value:
+        return "|".join(_flag_names(v) for v in value["|"])
+    raise NftRuleError("tcp flags value not understood")
+
+
+def _is_tcp_flags(expr: Any) -> bool:
+    return isinstance(expr, dict) and expr.get("payload") == {"protocol": "tcp", "field": "flags"}
+
+
+def _tcp_flag_words(left: Any, op: str, right: Any) -> list[str] | None:
+    """A JSON tcp flags match as the words of the text syntax, or None if it is not one."""
+    if _is_tcp_flags(left):
+        return [op, f"({_flag_names(right)})"]
+    if isinstance(left, dict) and "&" in left and _is_tcp_flags(left["&"][0]):
+        return ["&", f"({_flag_names(left['&'][1])})", op, f"({_flag_names(right)})"]
+    return None
+
+
+class _JsonRules:
+    def __init__(self, table_family: Family | None, sets: dict[str, list[str]]) -> None:
+        self.text = TextRuleParser(table_family, sets.get)
+        self.table_family = table_family
+        self.sets = sets
+
+    def values(self, right: Any) -> list[str]:
+        if isinstance(right, str) and right.startswith("@"):
+            found = self.sets.get(right[1:])
+            if found is None:
+                raise NftRuleError(f"unknown set {right}")
+            return found
+        return _text(right)
+
+    def rule(self, exprs: list[Any], origin: Origin) -> list[Rule]:
+        b = MatchBuilder(self.table_family)
+        for expr in exprs:
+            if not isinstance(expr, dict) or len(expr) != 1:
+                raise NftRuleError("an expression must be an object with one key")
+            (key, body), = expr.items()
+            if key == "match":
+                self.match(b, body)
+            elif key in VERDICTS:
+                target = body.get("target", "") if isinstance(body, dict) else ""
+                return [Rule(b.build(), VERDICTS[key], origin, target, key)]
+            elif key == "vmap":
+                return self.vmap(b, body, origin)
+            elif key not in _OBSERVE:
+                b.undecidable.append(json.dumps(expr)[:120])
+        return [Rule(b.build(), Action.CONTINUE, origin, label="(no verdict)")]
+
+    def match(self, b: MatchBuilder, body: dict[str, Any]) -> None:
+        op = {"in": "==", "==": "=="}.get(body["op"], body["op"])
+        flags = _tcp_flag_words(body["left"], op, body["right"])
+        if flags is not None:
+            tcp_flags(b, flags, 0)
+            return
+        sel = _selector(body["left"])
+        if sel is None:
+            b.undecidable.append(json.dumps(body)[:120])
+            return
+        self.text.apply(b, sel, op, self.values(body["right"]))
+
+    def vmap(self, b: MatchBuilder, body: dict[str, Any], origin: Origin) -> list[Rule]:
+        sel = _selector(body["key"])
+        data = body["data"]
+        if sel is None or isinstance(data, str):
+            b.undecidable.append("vmap " + json.dumps(body)[:100])
+            return [Rule(b.build(), Action.UNKNOWN, origin, label="vmap")]
+        rules = []
+        for key, verdict in data["set"]:
+            (word, arg), = verdict.items()
+            one = replace(b, undecidable=list(b.undecidable))
+            self.text.apply(one, sel, "==", _text(key))
+            target = arg.get("target", "") if isinstance(arg, dict) else ""
+            rules.append(Rule(one.build(), VERDICTS[word], origin, target, word))
+        return rules
+
+
+def _load(text: str, path: str) -> list[Any]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not JSON: {exc.msg}", path=path, line=exc.lineno, field="json") from None
+    items = doc.get("nftables") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise InputError('expected {"nftables": [...]} (nft -j list ruleset)', path=path,
+                         field="nftables")
+    return items
+
+
+def _chain(body: dict[str, Any], index: int, path: str) -> NftChain:
+    nc = NftChain(body["family"], body["table"], body["name"],
+                  Origin(path, index, f"chain {body['name']} (table {body['table']})"))
+    if "hook" in body:
+        nc.hook, nc.chain_type = body["hook"], body.get("type", "filter")
+        prio = next((body[k] for k in _PRIORITY_KEYS if k in body), 0)
+        nc.priority = int(prio) if isinstance(prio, (int, str)) and str(prio).lstrip("-").isdigit() else 0
+        policy = body.get("policy", "accept")
+        if policy not in ("accept", "drop"):
+            raise NftRuleError(f"policy {policy!r}")
+        nc.policy = VERDICTS[policy]
+        nc.origin = Origin(path, index, f"policy {policy} of chain {body['name']}")
+    return nc
+
+
+def parse_nft_json(text: str, path: str) -> Ruleset:
+    items = _load(text, path)
+    chains: dict[tuple[str, str, str], NftChain] = {}
+    sets: dict[tuple[str, str], dict[str, list[str]]] = {}
+    rules: list[tuple[int, dict[str, Any]]] = []
+    for index, item in enumerate(items, start=1):
+        try:
+            if not isinstance(item, dict):
+                raise NftRuleError("an item must be an object")
+            for kind, body in item.items():
+                if kind == "chain":
+                    nc = _chain(body, index, path)
+                    chains[(nc.table_family, nc.table, nc.name)] = nc
+                elif kind in ("set", "map"):
+                    sets.setdefault((body["family"], body["table"]), {})[body["name"]] = \
+                        _text(body.get("elem", []))
+                elif kind == "rule":
+                    rules.append((index, body))
+        except (NftRuleError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"item {index}: {exc}", path=path, line=index, field="nftables") from None
+    for index, body in rules:
+        try:
+            nc = chains[(body["family"], body["table"], body["chain"])]
+            table_sets = sets.get((nc.table_family, nc.table), {})
+            reader = _JsonRules(TABLE_FAMILIES.get(nc.table_family), table_sets)
+            origin = Origin(path, index, f"rule handle {body.get('handle', '?')} in chain {nc.name}: "
+                            + json.dumps(body.get("expr", []))[:200])
+            nc.rules += reader.rule(body["expr"], origin)
+        except (NftRuleError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"rule: {exc}", path=path, line=index, field="rule") from None
+    return build_ruleset(path, list(chains.values()), [], NftJsonParser.name, NftJsonParser.platform)
+
+
+@register_parser
+class NftJsonParser(RulesetParser):
+    name = "nft-json"
+    platform = "nftables"
+    description = "nftables JSON: `nft -j list ruleset`"
+
+    def detect(self, text: str) -> float:
+        head = text[:4096]
+        if _DETECT.match(head):
+            return 0.95
+        return 0.4 if '"nftables"' in head and head.lstrip().startswith("{") else 0.0
+
+    def parse(self, text: str, path: str) -> Ruleset:
+        return parse_nft_json(text, path)
