@@ -1,0 +1,147 @@
+"""AddressSet against the stdlib `ipaddress` module as the oracle, IPv4 and IPv6.
+
+Networks are drawn partly from a small corner of each family so that they overlap, nest and
+touch often (the interesting cases), and partly from anywhere. The oracle works on
+`ipaddress` networks only: collapse_addresses for union and minimal CIDRs, address_exclude for
+difference, nesting for intersection.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hybridfw.addresses import AddressSet
+
+Net = ipaddress.IPv4Network | ipaddress.IPv6Network
+BITS = {4: 32, 6: 128}
+# A corner of each family: 192.0.2.0/22-ish and 2001:db8::/118-ish, so blocks collide.
+CORNER = {4: (int(ipaddress.IPv4Address("192.0.0.0")), 10), 6: (int(ipaddress.IPv6Address("2001:db8::")), 10)}
+
+
+@st.composite
+def networks(draw: st.DrawFn, family: int) -> Net:
+    bits = BITS[family]
+    if draw(st.booleans()):
+        base, span = CORNER[family]
+        plen = draw(st.integers(bits - span, bits))
+        addr = base + draw(st.integers(0, (1 << span) - 1))
+    else:
+        plen = draw(st.integers(0 if family == 6 else 1, bits))
+        addr = draw(st.integers(0, (1 << bits) - 1))
+    cls = ipaddress.IPv4Network if family == 4 else ipaddress.IPv6Network
+    return cls((addr, plen), strict=False)
+
+
+net_lists = st.lists(st.one_of(networks(4), networks(6)), max_size=12)
+
+
+def collapse(nets: Iterable[Net]) -> list[Net]:
+    nets = list(nets)
+    out: list[Net] = []
+    for version in (4, 6):
+        out += ipaddress.collapse_addresses(n for n in nets if n.version == version)  # type: ignore[arg-type]
+    return out
+
+
+def oracle_difference(a: Iterable[Net], b: Iterable[Net]) -> list[Net]:
+    result = collapse(a)
+    for cut in collapse(b):
+        kept: list[Net] = []
+        for n in result:
+            if n.version != cut.version or not n.overlaps(cut):
+                kept.append(n)
+            elif not n.subnet_of(cut):  # type: ignore[arg-type]
+                kept.extend(n.address_exclude(cut))  # type: ignore[arg-type]
+        result = kept
+    return collapse(result)
+
+
+def oracle_intersection(a: Iterable[Net], b: Iterable[Net]) -> list[Net]:
+    # Two CIDR blocks either nest or are disjoint, so their intersection is the smaller one.
+    return collapse(
+        (x if x.prefixlen >= y.prefixlen else y)
+        for x in collapse(a) for y in collapse(b) if x.version == y.version and x.overlaps(y)
+    )
+
+
+def aset(nets: Iterable[Net]) -> AddressSet:
+    return AddressSet.parse(str(n) for n in nets)
+
+
+def strs(nets: Iterable[Net]) -> list[str]:
+    return [str(n) for n in nets]
+
+
+@given(net_lists)
+def test_to_cidrs_is_the_minimal_cover(a: list[Net]) -> None:
+    assert aset(a).to_cidrs() == strs(collapse(a))
+
+
+@given(net_lists, net_lists)
+def test_union(a: list[Net], b: list[Net]) -> None:
+    assert (aset(a) | aset(b)).to_cidrs() == strs(collapse(a + b))
+    assert AddressSet.union_all([aset(a), aset(b)]) == aset(a) | aset(b)
+
+
+@given(net_lists, net_lists)
+def test_difference(a: list[Net], b: list[Net]) -> None:
+    assert (aset(a) - aset(b)).to_cidrs() == strs(oracle_difference(a, b))
+
+
+@given(net_lists, net_lists)
+def test_intersection(a: list[Net], b: list[Net]) -> None:
+    assert (aset(a) & aset(b)).to_cidrs() == strs(oracle_intersection(a, b))
+
+
+@given(net_lists, net_lists)
+def test_subset_and_disjoint(a: list[Net], b: list[Net]) -> None:
+    assert aset(a).issubset(aset(b)) == (not oracle_difference(a, b))
+    assert (aset(a) in aset(b)) == (not oracle_difference(a, b))
+    assert aset(a).isdisjoint(aset(b)) == (not oracle_intersection(a, b))
+
+
+@given(net_lists, st.lists(st.one_of(networks(4), networks(6)), min_size=1, max_size=8))
+def test_contains_address(a: list[Net], probes: list[Net]) -> None:
+    s = aset(a)
+    for probe in probes:
+        for address in (probe.network_address, probe.broadcast_address):
+            want = any(address in n for n in a if n.version == address.version)
+            assert s.contains_address(str(address)) == want
+            assert s.contains_address(int(address), address.version) == want  # type: ignore[arg-type]
+
+
+@given(net_lists)
+def test_num_addresses_and_families(a: list[Net]) -> None:
+    s = aset(a)
+    for version in (4, 6):
+        want = sum(n.num_addresses for n in collapse(a) if n.version == version)
+        assert s.num_addresses(version) == want  # type: ignore[arg-type]
+        assert s.family(version).to_cidrs() == strs(n for n in collapse(a) if n.version == version)  # type: ignore[arg-type]
+
+
+@settings(max_examples=50)
+@given(st.sampled_from([4, 6]), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
+def test_ranges_parse_like_summarize(family: int, x: int, y: int) -> None:
+    lo, hi = sorted((x, y))
+    cls = ipaddress.IPv4Address if family == 4 else ipaddress.IPv6Address
+    if family == 6:
+        lo, hi = lo << 96, (hi << 96) | ((1 << 96) - 1)
+    first, last = cls(lo), cls(hi)
+    want = [str(n) for n in ipaddress.summarize_address_range(first, last)]  # type: ignore[arg-type]
+    s = AddressSet.parse([f"{first}-{last}"])
+    assert s.to_cidrs() == want
+    assert AddressSet.parse(s.to_ranges()) == s
+
+
+@given(net_lists, net_lists, net_lists)
+def test_algebra_laws(a: list[Net], b: list[Net], c: list[Net]) -> None:
+    x, y, z = aset(a), aset(b), aset(c)
+    assert x - (y | z) == (x - y) & (x - z)
+    assert x & (y | z) == (x & y) | (x & z)
+    assert (x - y) | (x & y) == x
+    assert (x | AddressSet.any()) == AddressSet.any()
+    assert AddressSet.any() - (AddressSet.any() - x) == x
