@@ -72,9 +72,12 @@ class FlowAuditor:
         universe = AddressSet.any(probe.family)
         outcomes = [(e, self.evaluator.run_entry(e, probe, universe))
                     for e in self.candidate_entries(flow.direction)]
-        handling = [(e, o) for e, o in outcomes if o.accepted_set() or o.unknown_set()]
-        if self.forced_entry is None and handling:
-            outcomes = handling
+        if self.forced_entry is None:
+            # Prefer entries where a rule (not just a chain policy) decides this traffic.
+            explicit = [(e, o) for e, o in outcomes
+                        if any(d.reason != "policy" for d in o.accepted + o.unknown)]
+            handling = [(e, o) for e, o in outcomes if o.accepted_set() or o.unknown_set()]
+            outcomes = explicit or handling or outcomes
         return [self._coverage(flow, probe, entry, outcome, required) for entry, outcome in outcomes]
 
     def _coverage(self, flow: Flow, probe: Probe, entry: Entry, outcome: Outcome,

@@ -59,10 +59,12 @@ def row_findings(row: FlowCoverage) -> list[Finding]:
                    if wide else
                    f"{_where(row)}: accepts {_peer(row)} in no current Microsoft set for the flow "
                    f"(stale or foreign): {_ranges(row.stale)}")
+        # An open egress port is ordinary; an inbound port open to anyone deserves a look.
+        severity = Severity.INFO if wide and row.direction == "outbound" else Severity.WARNING
         out.append(Finding(
-            Severity.WARNING, "audit.open" if wide else "audit.stale", message,
+            severity, "audit.open" if wide else "audit.stale", message,
             ev.get("stale", ())[:_EVIDENCE],
-            "" if wide else "remove these ranges, or add them to [overrides] if you mean them",
+            "" if wide else "remove these ranges (or list them under the topology's overrides if you mean them)",
             row.flow))
     if row.complete:
         out.append(Finding(Severity.INFO, "audit.allowed",

@@ -1,9 +1,107 @@
-"""`hybridfw audit` (not written yet)."""
+"""`hybridfw audit RULESET... --topology FILE`: what an existing firewall really lets through."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from hybridfw.commands._common import JsonOpt, TopologyOpt
+
+if TYPE_CHECKING:
+    from hybridfw.audit import AuditResult
+    from hybridfw.model import EndpointData, Flow
+
+FORMATS = "auto|iptables|nft|nft-json|asa|panos|panos-set|pfsense|list"
+
+HELP = f"""Audit firewall ruleset file(s) against the flows Exchange hybrid needs.
+
+For each required flow, on-premises address and port, first-match evaluation on address sets
+says which Microsoft addresses are allowed, missing, shadowed (an accept exists but an earlier
+deny wins), stale (accepted but in no current Microsoft set, e.g. retired EOP ranges) and
+unknown (rules hybridfw cannot evaluate, such as interface matches). Several files form one
+view (e.g. iptables-save and ip6tables-save). Formats: {FORMATS}.
+
+Exit codes: 0 every required flow fully allowed, 1 something missing or shadowed,
+2 usage or input error."""
+
+
+def _rules_to_add(result: AuditResult, flows: list[Flow], data: EndpointData) -> dict[str, Any]:
+    """The missing part of each flow, rendered for the audited ruleset's platform."""
+    from hybridfw.check.firewall import missing_flow
+    from hybridfw.errors import InputError
+    from hybridfw.render import render_flows
+
+    partial = [m for f in flows
+               if (m := missing_flow(f, [r for r in result.flows if r.flow == f.id])) is not None]
+    if not partial:
+        return {"platform": result.platform, "files": {}, "note": ""}
+    try:
+        rendered = render_flows(partial, result.platform, data=data)
+    except InputError as exc:
+        return {"platform": result.platform, "files": {},
+                "note": f"cannot render rules for {result.platform}: {exc}"}
+    notes = "; ".join(f.message for f in rendered.findings)
+    return {"platform": rendered.platform, "files": dict(rendered.files), "note": notes}
+
+
+def _print_human(result: AuditResult, fixes: dict[str, Any], data: EndpointData) -> None:
+    from rich.table import Table
+
+    from hybridfw.console import findings_table, out
+
+    console = out()
+    console.print(f"[bold]Audit[/] of {', '.join(result.paths)} ({result.format}) against "
+                  f"endpoint data {data.version_label()}")
+    table = Table(title="Coverage per flow", expand=False)
+    for column in ("flow", "entry", "on-premises", "port", "allowed", "missing", "shadowed",
+                   "stale", "unknown"):
+        table.add_column(column)
+    for row in result.flows:
+        table.add_row(row.flow, row.entry, row.address, str(row.port),
+                      str(len(row.allowed.to_cidrs())), _red(len(row.missing.to_cidrs())),
+                      _red(len(row.shadowed)), str(len(row.stale.to_cidrs())),
+                      str(len(row.unknown.to_cidrs())))
+    console.print(table)
+    console.print(findings_table(result.findings))
+    console.print(f"[bold]Rules to add[/] ({fixes['platform']}):")
+    if fixes["note"]:
+        console.print(f"[yellow]{fixes['note']}[/]")
+    if not fixes["files"]:
+        console.print("nothing to add: every required flow is allowed" if not fixes["note"] else "")
+    for name, text in fixes["files"].items():
+        console.print(f"[dim]# {name}[/]")
+        console.print(text, markup=False, highlight=False)
+
+
+def _red(count: int) -> str:
+    return f"[bold red]{count}[/]" if count else "0"
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing to add yet."""
+    @app.command("audit", help=HELP)
+    def audit(
+        rulesets: Annotated[list[Path], typer.Argument(help="Ruleset file(s).", dir_okay=False)],
+        topology: TopologyOpt,
+        fmt: Annotated[str, typer.Option("--format", "-f", help=FORMATS)] = "auto",
+        entry: Annotated[str | None, typer.Option(
+            "--entry", help="Audit only this entry (input, forward, output, an ACL binding).")] = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        from hybridfw.audit import audit_files
+        from hybridfw.console import exit_code_for, print_json
+        from hybridfw.endpoints import load_current
+        from hybridfw.flows import required_flows
+        from hybridfw.topology import load_topology
+
+        topo = load_topology(topology)
+        data = load_current(topo.instance)
+        flows = required_flows(topo, data)
+        result = audit_files(rulesets, flows, fmt=fmt, entry=entry)
+        fixes = _rules_to_add(result, flows, data)
+        if json_out:
+            print_json({**result.to_dict(), "format": result.format, "rules_to_add": fixes})
+        else:
+            _print_human(result, fixes, data)
+        raise typer.Exit(exit_code_for(result.findings))

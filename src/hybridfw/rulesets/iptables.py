@@ -206,7 +206,7 @@ def parse_iptables_save(text: str, path: str, family: int | None = None) -> Rule
 @register_parser
 class IptablesParser(RulesetParser):
     name = "iptables"
-    platform = "speedway"
+    platform = "iptables"
     description = "iptables-save / ip6tables-save output or an iptables-restore file"
 
     def detect(self, text: str) -> float:
