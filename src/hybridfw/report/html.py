@@ -109,7 +109,7 @@ def timeline_svg(versions: tuple[DataVersion, ...]) -> str:
     """Versions left to right; added counts as bars upwards, removed downwards (log scale)."""
     if not versions:
         return '<p class="muted">No stored history yet: run <code>hybridfw endpoints update</code>.</p>'
-    step, mid, scale = 70, 80, 60 / max(1.0, max(_log_len(max(v.added, v.removed)) for v in versions))
+    step, mid, scale = 90, 80, 60 / max(1.0, max(_log_len(max(v.added, v.removed)) for v in versions))
     parts = []
     for i, v in enumerate(versions):
         x = 20 + i * step
