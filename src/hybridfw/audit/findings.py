@@ -64,7 +64,7 @@ def row_findings(row: FlowCoverage) -> list[Finding]:
         out.append(Finding(
             severity, "audit.open" if wide else "audit.stale", message,
             ev.get("stale", ())[:_EVIDENCE],
-            "" if wide else "remove these ranges (or list them under the topology's overrides if you mean them)",
+            "" if wide else "remove them (or list them under the topology's overrides if meant)",
             row.flow))
     if row.complete:
         out.append(Finding(Severity.INFO, "audit.allowed",
