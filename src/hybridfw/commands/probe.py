@@ -1,9 +1,209 @@
-"""`hybridfw probe` (not written yet)."""
+"""`hybridfw probe`: test the path the way Exchange Online does (SMTP, HTTPS, DNS, or a topology).
+
+The probe package (and ssl/cryptography/dnspython behind it) is imported inside the commands so
+`hybridfw --help` stays fast.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from hybridfw.commands._common import JsonOpt
+
+if TYPE_CHECKING:
+    from hybridfw.probe.interface import ProbeResult, TlsOptions
+
+RunFactory = Callable[[Callable[["ProbeResult"], None] | None], Coroutine[Any, Any, list["ProbeResult"]]]
+
+EXIT_HELP = ("Exit codes: 0 every step passed (warnings allowed), 1 a finding of severity error "
+             "(an unreachable or refusing target is a finding, never exit 3), 2 usage or input error.")
+HELP = ("Probe the path as Exchange Online's connector validation does: SMTP smart hosts on 25 "
+        "(banner, EHLO, STARTTLS, TLS 1.2+, certificate), the published HTTPS endpoints, the "
+        "domain's DNS. With --topology and no subcommand: every host the topology names.\n\n"
+        + EXIT_HELP)
+sub = typer.Typer(name="probe", help=HELP, invoke_without_command=True)
+
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds allowed for each step; a peer "
+                                           "that stalls or trickles is cut off here.")]
+CaFileOpt = Annotated[Path | None, typer.Option("--ca-file", help="Trust these CA certificates (PEM) "
+                                                "instead of the system store.", dir_okay=False)]
+CertNameOpt = Annotated[str, typer.Option("--cert-name", help="Name the certificate must match "
+                                          "(the connector's TlsDomain; FQDN, *.domain or <I>..<S>..).")]
+LegacyOpt = Annotated[bool, typer.Option("--legacy-tls/--no-legacy-tls",
+                                         help="Also test whether TLS 1.0/1.1 are still accepted.")]
+TopologyPathOpt = Annotated[Path | None, typer.Option("--topology", "-t", help="Topology file (TOML): "
+                                                      "probe every host it names.", dir_okay=False)]
+
+
+def _tls_options(ca_file: Path | None, cert_name: str, legacy: bool) -> TlsOptions:
+    import ssl
+
+    from hybridfw.errors import InputError
+    from hybridfw.probe.interface import TlsOptions
+    from hybridfw.probe.tls import verifying_context
+
+    if ca_file is not None:
+        if not ca_file.is_file():
+            raise InputError("no such file", path=str(ca_file), field="--ca-file")
+        try:
+            verifying_context(ca_file)
+        except ssl.SSLError as exc:
+            raise InputError(f"not a PEM CA certificate file ({exc.reason or exc})", path=str(ca_file),
+                             field="--ca-file") from None
+    return TlsOptions(ca_file=ca_file, cert_name=cert_name.strip(), check_legacy_versions=legacy)
+
+
+def _check_timeout(timeout: float) -> float:
+    from hybridfw.errors import InputError
+
+    if not 0 < timeout <= 600:
+        raise InputError(f"{timeout:g} is out of range (0 < seconds <= 600)", field="--timeout")
+    return timeout
+
+
+def _finish(command: str, results: list[ProbeResult], json_out: bool) -> None:
+    from hybridfw.console import exit_code_for, print_json
+    from hybridfw.probe.present import all_findings, json_document, print_results
+
+    if json_out:
+        print_json(json_document(command, results))
+    else:
+        print_results(results)
+    raise typer.Exit(exit_code_for(all_findings(results)))
+
+
+def _run_with_progress(count: int, json_out: bool, run: RunFactory) -> list[ProbeResult]:
+    """Run the coroutine `run(on_done)`, with a progress bar on a terminal only."""
+    import asyncio
+
+    if json_out or count < 2 or not sys.stderr.isatty():
+        return asyncio.run(run(None))
+    from rich.progress import Progress
+
+    from hybridfw.console import err
+
+    with Progress(console=err(), transient=True) as progress:
+        task = progress.add_task("probing", total=count)
+        return asyncio.run(run(lambda _result: progress.advance(task)))
+
+
+@sub.callback()
+def probe_root(ctx: typer.Context, topology: TopologyPathOpt = None, timeout: TimeoutOpt = 10.0,
+               ca_file: CaFileOpt = None, legacy: LegacyOpt = True, json_out: JsonOpt = False) -> None:
+    """Probe every host a topology names (SMTP on 25 with its certificate name, web names on 443)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if topology is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+    from hybridfw.probe.interface import HttpsOptions, SmtpOptions
+    from hybridfw.probe.plan import plan_from_topology, probe_plan
+    from hybridfw.topology import load_topology
+
+    plan = plan_from_topology(load_topology(topology))
+    tls = _tls_options(ca_file, "", legacy)
+    smtp = SmtpOptions(timeout=_check_timeout(timeout), tls=tls)
+    https = HttpsOptions(timeout=timeout, tls=tls)
+    if not json_out and plan.skipped:
+        from hybridfw.console import warn
+
+        warn("address ranges are not probed host by host: " + ", ".join(plan.skipped))
+    results = _run_with_progress(len(plan.smtp_targets) + len(plan.web_names), json_out,
+                                 lambda _on_done: probe_plan(plan, smtp, https))
+    _finish("probe --topology", results, json_out)
+
+
+@sub.command("smtp")
+def smtp_cmd(
+    hosts: Annotated[list[str], typer.Argument(help="Smart hosts: HOST, HOST:PORT or [IPv6]:PORT.",
+                                               metavar="HOST[:PORT]...")],
+    cert_name: CertNameOpt = "",
+    helo: Annotated[str, typer.Option("--helo", help="EHLO name (default: this host's name).")] = "",
+    rcpt: Annotated[str, typer.Option("--rcpt", help="Also MAIL FROM / RCPT TO this address "
+                                      "(no DATA).")] = "",
+    send: Annotated[bool, typer.Option("--send", help="Also send a small test message to --rcpt.")] = False,
+    ca_file: CaFileOpt = None,
+    timeout: TimeoutOpt = 10.0,
+    legacy: LegacyOpt = True,
+    json_out: JsonOpt = False,
+) -> None:
+    """Probe smart hosts on TCP 25 as Exchange Online's connector validation does.
+
+    Resolve, connect, banner, EHLO, STARTTLS, TLS version/cipher/chain, certificate name, expiry
+    and issuer; each finding carries the text Exchange Online would report. Hosts are probed
+    concurrently.
+    """
+    from hybridfw.errors import InputError
+    from hybridfw.probe.interface import SmtpOptions
+    from hybridfw.probe.smtp import parse_target, probe_smtp_hosts
+
+    targets = [parse_target(h) for h in hosts]
+    if rcpt and ("@" not in rcpt or any(c in rcpt for c in " <>\r\n")):
+        raise InputError(f"{rcpt!r} is not an email address", field="--rcpt")
+    if send and not rcpt:
+        raise InputError("--send needs --rcpt", field="--send")
+    options = SmtpOptions(timeout=_check_timeout(timeout), helo=helo.strip(), rcpt=rcpt, send=send,
+                          tls=_tls_options(ca_file, cert_name, legacy))
+    results = _run_with_progress(len(targets), json_out,
+                                 lambda on_done: probe_smtp_hosts(targets, options, on_done))
+    _finish("probe smtp", results, json_out)
+
+
+@sub.command("https")
+def https_cmd(
+    target: Annotated[str, typer.Argument(help="Published name or URL (https://host[:port]/...).",
+                                          metavar="HOST|URL")],
+    paths: Annotated[str, typer.Option("--paths", help="Which paths to GET: autodiscover, ews, "
+                                       "mrsproxy (comma-separated).")] = "autodiscover,ews,mrsproxy",
+    cert_name: CertNameOpt = "",
+    ca_file: CaFileOpt = None,
+    timeout: TimeoutOpt = 10.0,
+    legacy: LegacyOpt = True,
+    json_out: JsonOpt = False,
+) -> None:
+    """Probe the published Autodiscover/EWS/MRSProxy endpoint on 443.
+
+    TLS and certificate as for SMTP; then a 401 with WWW-Authenticate on each path means
+    published and reachable, while 403, 404, login redirects and time-outs are findings.
+    """
+    import asyncio
+
+    from hybridfw.probe.https import parse_paths, parse_web_target, probe_https
+    from hybridfw.probe.interface import HttpsOptions
+
+    parse_web_target(target)
+    options = HttpsOptions(timeout=_check_timeout(timeout), paths=parse_paths(paths),
+                           tls=_tls_options(ca_file, cert_name, legacy))
+    _finish("probe https", [asyncio.run(probe_https(target, options))], json_out)
+
+
+@sub.command("dns")
+def dns_cmd(
+    domain: Annotated[str, typer.Argument(help="The mail domain, e.g. contoso.com.")],
+    nameserver: Annotated[str, typer.Option("--nameserver", help="Ask this server (IP[:PORT]) "
+                                            "instead of the system resolver.")] = "",
+    timeout: TimeoutOpt = 10.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check a mail domain's MX, SPF and Autodiscover records for hybrid.
+
+    MX at Exchange Online or where else; SPF includes spf.protection.outlook.com, parses, needs
+    at most 10 look-ups and does not end in +all; Autodiscover is published; MX targets resolve.
+    """
+    import asyncio
+
+    from hybridfw.probe.dns import parse_nameserver, probe_dns
+    from hybridfw.probe.interface import DnsOptions
+
+    server, port = parse_nameserver(nameserver) if nameserver else ("", 53)
+    options = DnsOptions(timeout=_check_timeout(timeout), nameserver=server, nameserver_port=port)
+    _finish("probe dns", [asyncio.run(probe_dns(domain, options))], json_out)
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing to add yet."""
+    app.add_typer(sub)

@@ -1,0 +1,167 @@
+"""What a presented certificate says, and whether Exchange Online would accept it.
+
+Name matching follows what Exchange does for `TlsDomain` / `TlsCertificateName`: the subject
+common name or any DNS SAN may match; a wildcard stands for exactly one left-most label
+(`*.contoso.com` matches `mail.contoso.com`, not `contoso.com` nor `a.mail.contoso.com`); an
+embedded wildcard (`m*.contoso.com`) matches nothing. The expected name may itself be a wildcard
+(a connector's TlsDomain `*.contoso.com`), which any single-label name under it satisfies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from hybridfw.model import Severity
+from hybridfw.probe.recorder import Recorder
+
+_TLS_CERT_NAME = re.compile(r"^<I>(?P<issuer>.*)<S>(?P<subject>.*)$", re.S)
+_CN = re.compile(r"(?:^|,)\s*CN=(?P<cn>[^,]+)", re.I)
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    subject: str
+    issuer: str
+    common_names: tuple[str, ...]
+    dns_names: tuple[str, ...]
+    not_before: datetime
+    not_after: datetime
+    self_signed: bool
+    thumbprint: str  # SHA-1, upper-case hex, as Windows and Exchange show it
+    serial: str
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.common_names + self.dns_names))
+
+    def days_left(self, now: datetime) -> float:
+        return (self.not_after - now).total_seconds() / 86400.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject, "issuer": self.issuer, "dns_names": list(self.dns_names),
+            "not_before": self.not_before.isoformat(), "not_after": self.not_after.isoformat(),
+            "self_signed": self.self_signed, "thumbprint": self.thumbprint, "serial": self.serial,
+        }
+
+
+def parse_certificate(der: bytes) -> CertificateFacts:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    cert = x509.load_der_x509_certificate(der)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        dns_names = tuple(san.get_values_for_type(x509.DNSName))
+    except x509.ExtensionNotFound:
+        dns_names = ()
+    common_names = tuple(str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME))
+    return CertificateFacts(
+        subject=cert.subject.rfc4514_string(), issuer=cert.issuer.rfc4514_string(),
+        common_names=common_names, dns_names=dns_names,
+        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
+        self_signed=_is_self_signed(cert), thumbprint=hashlib.sha1(der).hexdigest().upper(),
+        serial=format(cert.serial_number, "X"),
+    )
+
+
+def _is_self_signed(cert: Any) -> bool:
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except Exception:  # signature or algorithm mismatch: issued by a same-named CA
+        return False
+    return True
+
+
+def expected_name(cert_name: str) -> str:
+    """The DNS name to match from a connector setting: a plain FQDN or `<I>issuer<S>subject`."""
+    found = _TLS_CERT_NAME.match(cert_name.strip())
+    if not found:
+        return cert_name.strip()
+    cn = _CN.search(found.group("subject"))
+    return cn.group("cn").strip() if cn else ""
+
+
+def _wildcard_base(name: str) -> str | None:
+    """`*.contoso.com` -> `contoso.com`; None for names without a valid left-most wildcard."""
+    if not name.startswith("*.") or "*" in name[2:] or not name[2:]:
+        return None
+    return name[2:]
+
+
+def _one_label_under(name: str, base: str) -> bool:
+    head, _, rest = name.partition(".")
+    return bool(head) and "*" not in head and rest == base
+
+
+def name_matches(expected: str, presented: str) -> bool:
+    """Exchange's rule for one presented name (CN or SAN) against the expected name."""
+    want = expected.strip().lower().rstrip(".")
+    have = presented.strip().lower().rstrip(".")
+    if not want or not have:
+        return False
+    if "*" in want:
+        base = _wildcard_base(want)
+        return base is not None and (have == want or _one_label_under(have, base))
+    if "*" in have:
+        base = _wildcard_base(have)
+        return base is not None and _one_label_under(want, base)
+    return want == have
+
+
+def certificate_matches(facts: CertificateFacts, expected: str) -> bool:
+    return any(name_matches(expected, name) for name in facts.names())
+
+
+def judge_certificate(rec: Recorder, facts: CertificateFacts, *, expected: str, now: datetime,
+                      warn_days: int, mismatch_exchange: str, invalid_exchange: str) -> None:
+    """Findings for name, validity period and self-signature. Chain trust is judged by the caller."""
+    _judge_name(rec, facts, expected, mismatch_exchange)
+    days = facts.days_left(now)
+    if days < 0:
+        rec.finding(Severity.ERROR, "probe.cert.expired",
+                    f"certificate expired on {facts.not_after:%Y-%m-%d}",
+                    fix="Renew the certificate, enable it for SMTP/IIS, and point the connector's "
+                        "TlsCertificateName at the new one (re-run the Hybrid Configuration Wizard).",
+                    exchange=invalid_exchange, evidence=(f"subject {facts.subject}",))
+    elif now < facts.not_before:
+        rec.finding(Severity.ERROR, "probe.cert.not-yet-valid",
+                    f"certificate is not valid before {facts.not_before:%Y-%m-%d %H:%M} UTC",
+                    fix="Check the server clock and the certificate's validity period.",
+                    exchange=invalid_exchange)
+    elif days < warn_days:
+        rec.finding(Severity.WARNING, "probe.cert.expires-soon",
+                    f"certificate expires in {int(days)} days ({facts.not_after:%Y-%m-%d})",
+                    fix="Renew now and update TlsCertificateName on the connectors before it lapses.")
+    if facts.self_signed:
+        rec.finding(Severity.ERROR, "probe.cert.self-signed",
+                    "certificate is self-signed; hybrid mail flow needs a certificate from a public CA",
+                    fix="Install a certificate from a trusted third-party CA with the connector's name "
+                        "in the subject or SAN, and re-run the Hybrid Configuration Wizard.",
+                    exchange=invalid_exchange, evidence=(f"subject {facts.subject}",))
+
+
+def _judge_name(rec: Recorder, facts: CertificateFacts, expected: str, mismatch_exchange: str) -> None:
+    if not expected:
+        rec.finding(Severity.INFO, "probe.cert.name-not-checked",
+                    "no certificate name to compare with (target is an address); use --cert-name",
+                    evidence=("presented names: " + ", ".join(facts.names()),))
+        return
+    if certificate_matches(facts, expected):
+        return
+    rec.finding(Severity.ERROR, "probe.cert.name-mismatch",
+                f"certificate does not match {expected!r} (subject or SAN, one left-most wildcard label)",
+                fix="Present a certificate whose subject or SAN covers the name the Exchange Online "
+                    "connector expects (TlsDomain / TlsSenderCertificateName), or correct that name; "
+                    "check TlsCertificateName on the receive connector.",
+                exchange=mismatch_exchange,
+                evidence=("presented names: " + (", ".join(facts.names()) or "(none)"),))
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

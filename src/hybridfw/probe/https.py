@@ -1,0 +1,255 @@
+"""Probe the published Autodiscover / EWS / MRSProxy endpoint the way Exchange Online reaches it.
+
+TLS and the certificate are judged as for SMTP (TLS 1.2+, chain, name, expiry, self-signed).
+Then each path gets an anonymous GET: Exchange answers 401 with `WWW-Authenticate` when the
+virtual directory is published and reachable. A 403 (IP restriction, WAF), 404 (not published),
+a redirect to a login page (a pre-authenticating reverse proxy, which these paths do not
+support) or no answer in time become findings. HTTP/1.1 is spoken over asyncio streams so every
+read stays under the step deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from hybridfw.errors import InputError
+from hybridfw.model import Severity
+from hybridfw.probe.interface import HttpsOptions, Probe, ProbeResult, StepStatus
+from hybridfw.probe.net import Channel, Connection, LineTooLong, PeerClosed, connect_first, resolve_addresses
+from hybridfw.probe.recorder import Recorder, StepFailure
+from hybridfw.probe.tls import (
+    LEGACY_VERSIONS,
+    can_offer,
+    inspecting_context,
+    pinned_context,
+    verifying_context,
+)
+from hybridfw.probe.tls_check import ExchangeTexts, TlsOutcome, handshake, judge_legacy, judge_session
+from hybridfw.probe.winsock import NetFailure
+
+PATHS: dict[str, str] = {
+    "autodiscover": "/autodiscover/autodiscover.svc",
+    "ews": "/ews/exchange.asmx",
+    "mrsproxy": "/ews/mrsproxy.svc",
+}
+_LOGIN_MARKERS = ("login", "logon", "signin", "sign-in", "adfs", "/auth", "sso", "saml", "oauth", "idp",
+                  "owa/auth")
+_STATUS_LINE = re.compile(r"^HTTP/\d(?:\.\d)? (\d{3})(?: (.*))?$")
+MAX_HEADERS = 100
+NO_TEXTS = ExchangeTexts()
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+
+    def header_values(self, name: str) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+
+def parse_web_target(text: str) -> tuple[str, int]:
+    """`host`, `host:port` or an https:// URL -> (host, port)."""
+    raw = text.strip()
+    parts = urlsplit(raw if "://" in raw else f"https://{raw}")
+    if parts.scheme != "https":
+        raise InputError(f"{text!r}: only https:// URLs can be probed", field="HOST|URL")
+    try:
+        port = parts.port or 443
+    except ValueError as exc:
+        raise InputError(f"bad port in {text!r}", field="HOST|URL") from exc
+    if not parts.hostname:
+        raise InputError(f"no host in {text!r}", field="HOST|URL")
+    return parts.hostname, port
+
+
+def parse_paths(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip().lower() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in PATHS]
+    if unknown or not names:
+        raise InputError(f"unknown path name(s) {', '.join(unknown) or '(none)'}; choose from "
+                         f"{', '.join(PATHS)}", field="--paths")
+    return names
+
+
+async def read_head(channel: Channel) -> HttpAnswer:
+    found = _STATUS_LINE.match(await channel.read_line())
+    if not found:
+        raise LineTooLong("not an HTTP status line")
+    headers: list[tuple[str, str]] = []
+    while len(headers) < MAX_HEADERS:
+        line = await channel.read_line()
+        if not line:
+            break
+        name, _, value = line.partition(":")
+        headers.append((name.strip(), value.strip()))
+    return HttpAnswer(int(found.group(1)), found.group(2) or "", tuple(headers))
+
+
+def _judge_answer(rec: Recorder, name: str, path: str, answer: HttpAnswer) -> StepStatus:
+    """Findings for one path's answer; returns the step status."""
+    schemes = [v.split(" ", 1)[0] for v in answer.header_values("WWW-Authenticate")]
+    where = f"{name} ({path}) answered {answer.status} {answer.reason}".rstrip()
+    location = (answer.header_values("Location") or [""])[0]
+    if answer.status == 401 and schemes:
+        rec.facts.setdefault("auth_schemes", {})[name] = schemes
+        return "pass"
+    if answer.status in (301, 302, 303, 307, 308):
+        login = any(m in location.lower() for m in _LOGIN_MARKERS)
+        rec.finding(Severity.ERROR if login else Severity.WARNING,
+                    "probe.https.login-redirect" if login else "probe.https.redirect",
+                    f"{where} -> {location}",
+                    fix="Publish this path without pre-authentication: Exchange Online authenticates "
+                        "itself (WS-Security/OAuth/NTLM) and cannot fill in a login page."
+                    if login else "Publish the path itself; Exchange Online does not follow redirects.")
+        return "fail" if login else "warn"
+    severity, code, fix = _BY_STATUS.get(answer.status, _OTHER)
+    if answer.status == 401:
+        severity, code, fix = _NO_CHALLENGE
+    rec.finding(severity, code, where, fix=fix)
+    return "fail" if severity == Severity.ERROR else "warn"
+
+
+_OTHER = (Severity.WARNING, "probe.https.unexpected-status",
+          "Expected 401 with WWW-Authenticate from Exchange; check what answers on this name.")
+_NO_CHALLENGE = (Severity.WARNING, "probe.https.no-challenge",
+                 "401 without WWW-Authenticate: something other than Exchange answers (a proxy?).")
+_BY_STATUS: dict[int, tuple[Severity, str, str]] = {
+    200: (Severity.WARNING, "probe.https.anonymous",
+          "Answered without asking for authentication: check that this is Exchange and not a proxy page."),
+    403: (Severity.ERROR, "probe.https.forbidden",
+          "An IP restriction, WAF or reverse-proxy rule blocks the path: allow the Exchange Online "
+          "address ranges (endpoint set 1) to reach it."),
+    404: (Severity.ERROR, "probe.https.not-found",
+          "The path is not published: add it to the reverse-proxy/load-balancer rules and check the "
+          "virtual directory exists."),
+}
+for _status in (500, 502, 503, 504):
+    _BY_STATUS[_status] = (Severity.ERROR, "probe.https.server-error",
+                           "The server or a proxy in front of it fails: check the IIS application pool "
+                           "and the proxy's back-end health.")
+
+
+async def _open(rec: Recorder | None, address: str, port: int, timeout: float) -> Channel:
+    async with asyncio.timeout(timeout):
+        reader, writer = await asyncio.open_connection(address, port)
+    return Channel(Connection(reader, writer, address), rec)
+
+
+async def _check_path(rec: Recorder, host: str, port: int, name: str, timeout: float) -> None:
+    path = PATHS[name]
+    channel: Channel | None = None
+    try:
+        async with rec.step(f"GET {path}", timeout * 2) as step:
+            channel = await _open(rec, rec.address, port, timeout)
+            await channel.start_tls(inspecting_context(), host)
+            authority = host if port == 443 else f"{host}:{port}"
+            await channel.send_lines([f"GET {path} HTTP/1.1", f"Host: {authority}",
+                                      "User-Agent: hybridfw-probe", "Connection: close", ""])
+            answer = await read_head(channel)
+            step.detail = f"{answer.status} " + ", ".join(answer.header_values("WWW-Authenticate"))
+            step.status = _judge_answer(rec, name, path, answer)
+    except (TimeoutError, OSError, PeerClosed, LineTooLong) as exc:
+        what = "no answer in time" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+        rec.finding(Severity.ERROR, "probe.https.no-answer", f"{name} ({path}): {what}",
+                    fix="Check the reverse proxy / load balancer in front of Exchange and the IIS "
+                        "application pool for this virtual directory.")
+    finally:
+        if channel is not None:
+            await channel.close()
+
+
+async def _tls_only(address: str, host: str, port: int, timeout: float,
+                    context: ssl.SSLContext) -> TlsOutcome:
+    """An unrecorded TLS session: for legacy-version tests and fetching a failed certificate."""
+    outcome = TlsOutcome()
+    scratch = Recorder("https", host)
+    try:
+        channel = await _open(None, address, port, timeout)
+    except (OSError, TimeoutError):
+        return outcome
+    try:
+        await handshake(scratch, channel, host, context, timeout, outcome, NO_TEXTS)
+    except (StepFailure, TimeoutError, OSError):
+        pass
+    finally:
+        await channel.close()
+    return outcome
+
+
+async def _legacy(address: str, host: str, port: int, timeout: float) -> dict[str, str]:
+    async def one(name: str) -> str:
+        if not can_offer(name):
+            return "untestable"
+        outcome = await _tls_only(address, host, port, timeout, pinned_context(name))
+        return "accepted" if outcome.tls else "refused"
+
+    names = list(LEGACY_VERSIONS)
+    return dict(zip(names, await asyncio.gather(*(one(n) for n in names)), strict=True))
+
+
+def _failure_raiser(rec: Recorder, host: str, port: int) -> Callable[[NetFailure, str], StepFailure]:
+    def raise_for(failure: NetFailure, address: str) -> StepFailure:
+        rec.facts["network_failure"] = failure.to_dict()
+        return rec.fail(f"probe.https.{failure.kind}",
+                        f"{host}:{port} {failure.description} (Winsock {failure.winsock})",
+                        fix="Allow TCP 443 from the Exchange Online address ranges (endpoint set 1) to "
+                            "the published name, and check DNS and NAT for it.")
+    return raise_for
+
+
+async def _main_handshake(rec: Recorder, conn: Connection, host: str, options: HttpsOptions) -> TlsOutcome:
+    outcome = TlsOutcome()
+    channel = Channel(conn, rec)
+    try:
+        await handshake(rec, channel, host, verifying_context(options.tls.ca_file), options.timeout,
+                        outcome, NO_TEXTS)
+    except StepFailure as failure:
+        rec.add(failure.finding)
+    except TimeoutError:
+        rec.finding(Severity.ERROR, "probe.https.no-answer",
+                    f"TLS handshake: no answer within {options.timeout:g}s")
+    finally:
+        await channel.close()
+    return outcome
+
+
+async def probe_https(target: str, options: HttpsOptions) -> ProbeResult:
+    """Probe one published web name. Target failures are findings; bad input raises InputError."""
+    host, port = parse_web_target(target)
+    rec = Recorder("https", f"{host}:{port}")
+    raise_for = _failure_raiser(rec, host, port)
+    try:
+        addresses = await resolve_addresses(rec, host, port, options.timeout, raise_for)
+        conn = await connect_first(rec, addresses, port, options.timeout, raise_for)
+    except StepFailure as failure:
+        rec.add(failure.finding)
+        return rec.result()
+    timeout = options.timeout
+    legacy = (asyncio.create_task(_legacy(conn.address, host, port, timeout))
+              if options.tls.check_legacy_versions else None)
+    outcome = await _main_handshake(rec, conn, host, options)
+
+    async def fetch() -> bytes:
+        return (await _tls_only(conn.address, host, port, timeout, inspecting_context())).certificate_der
+
+    await judge_session(rec, host, options.tls, outcome, fetch, NO_TEXTS)
+    if outcome.tls or outcome.verify_error:
+        for name in options.paths:
+            await _check_path(rec, host, port, name, timeout)
+    if legacy is not None:
+        judge_legacy(rec, await legacy, outcome)
+    return rec.result()
+
+
+class HttpsProbe(Probe[HttpsOptions]):
+    kind = "https"
+
+    async def run(self, target: str) -> ProbeResult:
+        return await probe_https(target, self.options)

@@ -1,0 +1,150 @@
+"""Resolve, connect and talk line by line over asyncio streams, writing a transcript as it goes.
+
+Reads are bounded by the caller's step deadline (see `Recorder.step`), never by a per-read
+timeout, so a peer that trickles one byte at a time still ends within the step's timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hybridfw.probe.recorder import Recorder, StepFailure
+from hybridfw.probe.winsock import NetFailure, classify_connect_error, classify_resolve_error
+
+MAX_LINE = 8192  # longer "lines" are not SMTP/HTTP; stop reading instead of buffering forever
+
+
+class PeerClosed(ConnectionError):
+    """The peer closed the connection (EOF) where the protocol expected more."""
+
+    def __init__(self, partial: bytes = b"") -> None:
+        super().__init__("connection closed by the peer")
+        self.partial = partial
+
+
+class LineTooLong(ValueError):
+    """The peer sent more than MAX_LINE bytes without a line end."""
+
+
+def is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+FailureText = Callable[[NetFailure, str], StepFailure]  # (failure, address) -> exception to raise
+
+
+async def resolve_addresses(rec: Recorder, host: str, port: int, timeout: float,
+                            on_failure: FailureText) -> list[str]:
+    """The host's addresses (AAAA and A) in resolver order, as one timed step."""
+    try:
+        async with rec.step("resolve", timeout) as step:
+            if is_ip_literal(host):
+                step.detail = f"{host} (address literal)"
+                return [host]
+            loop = asyncio.get_running_loop()
+            try:
+                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except OSError as exc:
+                step.detail = str(exc)
+                raise on_failure(classify_resolve_error(exc), "") from exc
+            addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+            step.detail = ", ".join(addresses)
+            rec.facts["addresses"] = addresses
+            return addresses
+    except TimeoutError as exc:
+        raise on_failure(classify_resolve_error(exc), "") from exc
+
+
+@dataclass
+class Connection:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    address: str
+
+
+async def connect_first(rec: Recorder, addresses: list[str], port: int, timeout: float,
+                        on_failure: FailureText) -> Connection:
+    """Connect to the first address that answers; each attempt is a timed step."""
+    first: tuple[NetFailure, str, BaseException] | None = None
+    for address in addresses:
+        try:
+            async with rec.step(f"connect {address}", timeout) as step:
+                try:
+                    reader, writer = await asyncio.open_connection(address, port, limit=MAX_LINE)
+                except OSError as exc:
+                    step.detail = classify_connect_error(exc).description
+                    raise
+                step.detail = f"TCP {port} open"
+        except (OSError, TimeoutError) as exc:
+            failure = classify_connect_error(exc)
+            rec.line("*", f"connect {address}:{port} failed: {failure.description} "
+                          f"(Winsock {failure.winsock})")
+            first = first or (failure, address, exc)
+            continue
+        rec.address, rec.port = address, port
+        rec.line("*", f"connected to {address}:{port}")
+        return Connection(reader, writer, address)
+    assert first is not None, "connect_first needs at least one address"
+    raise on_failure(first[0], first[1]) from first[2]
+
+
+class Channel:
+    """A line-oriented conversation that records every line it sends and receives."""
+
+    def __init__(self, conn: Connection, rec: Recorder | None) -> None:
+        self.conn = conn
+        self.rec = rec
+
+    async def read_line(self) -> str:
+        try:
+            raw = await self.conn.reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial and self.rec:
+                self.rec.line("S", exc.partial.decode("utf-8", "replace").rstrip("\r\n"))
+            raise PeerClosed(exc.partial) from None
+        except asyncio.LimitOverrunError:
+            raise LineTooLong(f"more than {MAX_LINE} bytes without a line end") from None
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
+        if self.rec:
+            self.rec.line("S", text)
+        return text
+
+    async def send_line(self, text: str) -> None:
+        if self.rec:
+            self.rec.line("C", text)
+        self.conn.writer.write(text.encode("utf-8") + b"\r\n")
+        await self.conn.writer.drain()
+
+    async def send_lines(self, lines: list[str]) -> None:
+        """Several lines in one write (a message body), each still shown in the transcript."""
+        if self.rec:
+            for text in lines:
+                self.rec.line("C", text)
+        self.conn.writer.write(b"".join(text.encode("utf-8") + b"\r\n" for text in lines))
+        await self.conn.writer.drain()
+
+    async def start_tls(self, context: ssl.SSLContext, server_hostname: str | None) -> None:
+        await self.conn.writer.start_tls(context, server_hostname=server_hostname)
+
+    def ssl_object(self) -> ssl.SSLObject | None:
+        obj = self.conn.writer.get_extra_info("ssl_object")
+        return obj if isinstance(obj, ssl.SSLObject) else None
+
+    async def close(self) -> None:
+        """Close without waiting long: a peer that never acknowledges must not stall the probe."""
+        writer = self.conn.writer
+        writer.close()
+        try:
+            async with asyncio.timeout(1.0):
+                await writer.wait_closed()
+        except (OSError, TimeoutError, ssl.SSLError):
+            pass

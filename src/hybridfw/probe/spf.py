@@ -1,0 +1,115 @@
+"""SPF records (RFC 7208): parse the terms and count the DNS look-ups a receiver would make.
+
+Receivers give up with a permanent error after 10 look-up terms (include, a, mx, ptr, exists,
+redirect), counted across nested includes; many published records cross that line unnoticed
+once Exchange Online's include is added.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+LOOKUP_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
+MECHANISMS = LOOKUP_MECHANISMS | {"all", "ip4", "ip6"}
+LOOKUP_LIMIT = 10
+EXCHANGE_ONLINE_INCLUDE = "spf.protection.outlook.com"
+_TERM = re.compile(r"^(?P<q>[+?~-]?)(?P<name>[a-z][a-z0-9_.-]*)(?P<sep>[:/=]?)(?P<value>.*)$", re.I)
+
+
+class SpfSyntaxError(ValueError):
+    """The record does not parse; receivers treat it as a permanent error."""
+
+
+@dataclass(frozen=True)
+class SpfTerm:
+    qualifier: str  # "+", "-", "~", "?" ("" when absent, which means "+")
+    name: str  # mechanism or modifier name, lower case
+    value: str = ""  # after ":" or "=", or the "/len" of a bare "a/24"
+    modifier: bool = False
+
+    @property
+    def counts_lookup(self) -> bool:
+        return self.name in LOOKUP_MECHANISMS or (self.modifier and self.name == "redirect")
+
+    def render(self) -> str:
+        if self.modifier:
+            return f"{self.name}={self.value}"
+        sep = ":" if self.value and not self.value.startswith("/") else ""
+        return f"{self.qualifier}{self.name}{sep}{self.value}"
+
+
+@dataclass(frozen=True)
+class SpfRecord:
+    terms: tuple[SpfTerm, ...]
+
+    def includes(self) -> tuple[str, ...]:
+        return tuple(t.value.lower().rstrip(".") for t in self.terms if t.name == "include")
+
+    def redirect(self) -> str:
+        return next((t.value for t in self.terms if t.modifier and t.name == "redirect"), "")
+
+    def direct_lookups(self) -> int:
+        return sum(t.counts_lookup for t in self.terms)
+
+    def all_term(self) -> SpfTerm | None:
+        return next((t for t in self.terms if t.name == "all"), None)
+
+
+def is_spf(text: str) -> bool:
+    return text.lower() == "v=spf1" or text.lower().startswith("v=spf1 ")
+
+
+def parse_spf(text: str) -> SpfRecord:
+    if not is_spf(text):
+        raise SpfSyntaxError("does not start with 'v=spf1'")
+    terms: list[SpfTerm] = []
+    for raw in text.split()[1:]:
+        found = _TERM.match(raw)
+        if not found:
+            raise SpfSyntaxError(f"bad term {raw!r}")
+        name, sep, value = found["name"].lower(), found["sep"], found["value"]
+        if sep == "=":
+            if found["q"]:
+                raise SpfSyntaxError(f"modifier with a qualifier {raw!r}")
+            terms.append(SpfTerm("", name, value, modifier=True))
+            continue
+        if name not in MECHANISMS:
+            raise SpfSyntaxError(f"unknown mechanism {name!r}")
+        if name in ("include", "exists", "ip4", "ip6") and not value:
+            raise SpfSyntaxError(f"{name} needs a value")
+        terms.append(SpfTerm(found["q"], name, ("/" + value) if sep == "/" else value))
+    return SpfRecord(tuple(terms))
+
+
+FetchSpf = Callable[[str], Awaitable[str | None]]  # domain -> its SPF text, or None
+
+
+async def count_lookups(record: SpfRecord, fetch: FetchSpf, *, seen: set[str] | None = None,
+                        problems: list[str] | None = None) -> int:
+    """Look-up terms across the record and everything it includes or redirects to.
+
+    Stops descending once the limit is passed; loops and missing included records are noted
+    in `problems` (both are permanent errors for receivers).
+    """
+    seen = set() if seen is None else seen
+    problems = [] if problems is None else problems
+    total = record.direct_lookups()
+    targets = list(record.includes()) + ([record.redirect()] if record.redirect() else [])
+    for domain in targets:
+        if total > LOOKUP_LIMIT:
+            break
+        if domain in seen:
+            problems.append(f"include loop at {domain}")
+            continue
+        seen.add(domain)
+        text = await fetch(domain)
+        if text is None:
+            problems.append(f"{domain} has no SPF record")
+            continue
+        try:
+            total += await count_lookups(parse_spf(text), fetch, seen=seen, problems=problems)
+        except SpfSyntaxError as exc:
+            problems.append(f"{domain}: {exc}")
+    return total

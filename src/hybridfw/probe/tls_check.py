@@ -1,0 +1,117 @@
+"""The TLS part every probe shares: the handshake as a timed step, then the judgement of the
+session (version, cipher, chain, certificate) and of the legacy-version sessions.
+
+SMTP runs the handshake after STARTTLS, HTTPS right after connect; both hand the outcome here.
+The Exchange Online texts are passed in by the caller (HTTPS has none to show).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hybridfw.model import Severity
+from hybridfw.probe.certificate import expected_name, judge_certificate, now_utc, parse_certificate
+from hybridfw.probe.interface import StepStatus, TlsOptions
+from hybridfw.probe.net import Channel, is_ip_literal
+from hybridfw.probe.recorder import Recorder
+from hybridfw.probe.tls import handshake_error_text, session_facts, version_at_least_1_2
+
+HANDSHAKE_FIX = ("Enable TLS 1.2 (SCHANNEL Protocols\\TLS 1.2 Server Enabled, .NET SchUseStrongCrypto) "
+                 "and modern cipher suites on the server, and make sure no device in the path "
+                 "terminates or inspects TLS.")
+
+
+@dataclass
+class TlsOutcome:
+    tls: dict[str, Any] = field(default_factory=dict)
+    certificate_der: bytes = b""
+    verify_error: str = ""
+    handshake_error: str = ""
+
+
+@dataclass(frozen=True)
+class ExchangeTexts:
+    """What Exchange Online would show; empty strings where it shows nothing comparable."""
+
+    handshake_failed: str = ""
+    invalid: str = ""
+    mismatch: Callable[[str, str, str], str] = lambda expected, subject, thumbprint: ""
+
+
+async def handshake(rec: Recorder, channel: Channel, host: str, context: ssl.SSLContext,
+                    timeout: float, outcome: TlsOutcome, texts: ExchangeTexts) -> bool:
+    """TLS handshake as a step; False when the chain failed verification (caller inspects the cert)."""
+    rec.line("*", "TLS handshake")
+    sni = None if is_ip_literal(host) else host
+    async with rec.step("tls handshake", timeout) as step:
+        try:
+            await channel.start_tls(context, sni)
+        except ssl.SSLCertVerificationError as exc:
+            outcome.verify_error = str(exc.verify_message or exc)
+            step.status, step.detail = "fail", outcome.verify_error
+            rec.line("*", f"TLS failed: {outcome.verify_error}")
+            return False
+        except (ssl.SSLError, OSError) as exc:
+            outcome.handshake_error = step.detail = handshake_error_text(exc)
+            rec.line("*", f"TLS failed: {outcome.handshake_error}")
+            raise rec.fail("probe.tls.handshake-failed", f"TLS handshake failed: {outcome.handshake_error}",
+                           fix=HANDSHAKE_FIX, exchange=texts.handshake_failed) from exc
+        ssl_object = channel.ssl_object()
+        if ssl_object is not None:
+            outcome.tls = session_facts(ssl_object)
+            outcome.certificate_der = ssl_object.getpeercert(binary_form=True) or b""
+        step.detail = f"{outcome.tls.get('version', '')} {outcome.tls.get('cipher', '')}".strip()
+        rec.line("*", f"TLS established: {step.detail}")
+        return True
+
+
+async def judge_session(rec: Recorder, host: str, options: TlsOptions, outcome: TlsOutcome,
+                        fetch_unverified: Callable[[], Awaitable[bytes]], texts: ExchangeTexts) -> None:
+    """Version, chain and certificate findings once the main session is over."""
+    if outcome.tls:
+        rec.facts["tls"] = outcome.tls
+        version = str(outcome.tls.get("version", ""))
+        rec.add_step("tls version", "pass" if version_at_least_1_2(version) else "fail", version)
+        rec.add_step("cipher", "pass", str(outcome.tls.get("cipher", "")))
+    der = outcome.certificate_der
+    if outcome.verify_error:
+        rec.finding(Severity.ERROR, "probe.tls.chain-untrusted",
+                    f"certificate chain not trusted: {outcome.verify_error}",
+                    fix="Use a certificate from a public CA and install the full intermediate chain "
+                        "on the server" + (" (or check --ca-file)" if options.ca_file else "") + ".",
+                    exchange=texts.invalid)
+        der = await fetch_unverified()
+        rec.add_step("certificate fetch (unverified)", "pass" if der else "fail", "for diagnosis only")
+    elif outcome.tls:
+        rec.add_step("certificate chain", "pass", "trusted" + (" (--ca-file)" if options.ca_file else ""))
+    if not der:
+        return
+    facts = parse_certificate(der)
+    rec.facts["certificate"] = facts.to_dict()
+    wanted = expected_name(options.cert_name) or ("" if is_ip_literal(host) else host)
+    judge_certificate(rec, facts, expected=wanted, now=now_utc(), warn_days=options.expiry_warning_days,
+                      mismatch_exchange=texts.mismatch(wanted, facts.subject, facts.thumbprint),
+                      invalid_exchange=texts.invalid)
+
+
+def judge_legacy(rec: Recorder, legacy: dict[str, str], outcome: TlsOutcome) -> None:
+    """Findings for TLS 1.0/1.1 verdicts: accepted, refused, untestable here, or not reached."""
+    rec.facts["legacy_tls"] = legacy
+    for name, verdict in legacy.items():
+        status: StepStatus = "warn" if verdict == "accepted" else "pass" if verdict == "refused" else "skip"
+        rec.add_step(f"{name} accepted?", status, verdict)
+        if verdict == "accepted":
+            rec.finding(Severity.WARNING, "probe.tls.legacy-accepted", f"the server still accepts {name}",
+                        fix="Disable TLS 1.0/1.1 in SCHANNEL once all senders use TLS 1.2 (Exchange "
+                            "Server TLS guidance); Exchange Online uses TLS 1.2 or later only.")
+        elif verdict == "untestable":
+            rec.finding(Severity.INFO, "probe.tls.legacy-untestable",
+                        f"this machine's OpenSSL cannot offer {name}; acceptance not tested")
+    if outcome.handshake_error and "accepted" in legacy.values():
+        rec.finding(Severity.ERROR, "probe.tls.legacy-only",
+                    "the server accepts only TLS 1.0/1.1; Exchange Online needs TLS 1.2 or later",
+                    fix="Enable TLS 1.2 for SCHANNEL server and client and for .NET "
+                        "(SchUseStrongCrypto, SystemDefaultTlsVersions), then restart.")
