@@ -1,9 +1,110 @@
-"""`hybridfw trace` (not written yet)."""
+"""`hybridfw trace`: explain message-trace and log failures; observed vs published EOP senders.
+
+Exit codes: 0 no failures found, 1 failures diagnosed, 2 input error.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from hybridfw.commands._common import JsonOpt
+
+if TYPE_CHECKING:
+    from hybridfw.trace import TraceReport
+
+FilesArg = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Message trace exports, historical search reports, MSGTRK/RECV/SEND logs, NDR text.",
+                   dir_okay=False, show_default=False),
+]
+FormatOpt = Annotated[
+    str,
+    typer.Option("--format", help="auto, or one of: message-trace, trace-detail, extended-report, "
+                 "enhanced-summary, summary-report, message-tracking, protocol-log, ndr-text."),
+]
+TextOpt = Annotated[
+    list[str] | None,
+    typer.Option("--text", help="An error string or NDR text to diagnose (repeat for several).",
+                 show_default=False),
+]
+
+
+def _cause_table(report: TraceReport) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"{report.failures} failure(s) by cause", show_lines=True)
+    for column in ("count", "category", "cause", "first / last seen", "targets / domains"):
+        table.add_column(column, overflow="fold")
+    for cause in report.causes:
+        times = cause.to_dict()
+        where = [f"{ip} ({n})" for ip, n in cause.target_ips.most_common(3)]
+        where += [f"@{d} ({n})" for d, n in cause.domains.most_common(3)]
+        table.add_row(str(cause.count), cause.entry.category,
+                      f"[bold]{cause.entry.id}[/]\n{cause.entry.cause}\n[dim]{' -> '.join(cause.chain)}[/]",
+                      f"{times['first_seen'] or '-'}\n{times['last_seen'] or '-'}", "\n".join(where) or "-")
+    return table
+
+
+def _print_senders(report: TraceReport) -> None:
+    from hybridfw.console import out
+
+    senders = report.senders
+    if senders is None:
+        return
+    out().print(f"Observed Exchange Online senders: {senders.counted} counted, {senders.listed} in the "
+                f"published SMTP set, {len(senders.unlisted)} outside it, {senders.not_counted} not counted "
+                f"(checked against {senders.endpoint_data}).")
+    for rule in report.sender_rules:
+        out().print(f"  rule: {rule}")
+    for sender in senders.unlisted:
+        t = sender.tally.to_dict()
+        out().print(f"  [yellow]{sender.ip}[/] {t['count']}x {t['first_seen']} .. {t['last_seen']} "
+                    f"({sender.rule}: {sender.evidence})")
+    if senders.unlisted:
+        out().print("To admit them, add to the topology file:\n" + senders.overrides_toml(),
+                    markup=False)
+
+
+def _print_report(report: TraceReport) -> None:
+    from hybridfw.console import findings_table, out
+
+    for file in report.files:
+        out().print(f"{file.path}: {file.format}, {file.encoding}, {file.rows} row(s)"
+                    + (f", {file.skipped_rows} skipped" if file.skipped_rows else ""))
+    for note in report.notes:
+        out().print(f"[yellow]note:[/] {note}")
+    if report.causes:
+        out().print(_cause_table(report))
+    else:
+        out().print("No failures found.")
+    _print_senders(report)
+    if report.findings:
+        out().print(findings_table(report.findings))
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing to add yet."""
+    @app.command("trace")
+    def trace_command(files: FilesArg = None, fmt: FormatOpt = "auto", text: TextOpt = None,
+                      json_out: JsonOpt = False) -> None:
+        """Explain failures in message traces, reports and Exchange logs; check the Exchange
+        Online sending addresses seen in them against the published EOP list.
+
+        Nested errors are diagnosed by their innermost cause (e.g. 4.4.101 wrapping Winsock
+        10061 = connection refused on TCP 25). Exit codes: 0 no failures found, 1 failures
+        diagnosed, 2 input error.
+        """
+        from hybridfw.console import print_json
+        from hybridfw.errors import InputError
+        from hybridfw.trace import diagnose_files
+
+        if not files and not text:
+            raise InputError("give at least one FILE or --text", field="FILE")
+        report = diagnose_files(files or [], fmt, texts=text or ())
+        if json_out:
+            print_json({"exit_code": report.exit_code, **report.to_dict()})
+        else:
+            _print_report(report)
+        raise typer.Exit(report.exit_code)

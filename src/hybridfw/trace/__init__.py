@@ -1,0 +1,70 @@
+"""Explain message-trace and log failures; compare observed Exchange Online senders with EOP.
+
+`diagnose_files(paths)` reads each file in its own layout (auto-detected), diagnoses every
+failure by its innermost recognised cause from the catalog, aggregates, and checks the sending
+addresses it saw against the published EOP SMTP set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from hybridfw.errors import InputError
+from hybridfw.model import EndpointData
+from hybridfw.trace.aggregate import Aggregator
+from hybridfw.trace.catalog import load_catalog
+from hybridfw.trace.formats import by_name, detect, format_names
+from hybridfw.trace.interface import FailureGroup, LogFormat, TraceError
+from hybridfw.trace.observed import judge_senders
+from hybridfw.trace.report import FileReport, TraceReport
+from hybridfw.trace.source import read_sample
+
+__all__ = ["TraceReport", "diagnose_files", "format_names"]
+
+
+def _scan_file(path: Path, fmt: str, agg: Aggregator) -> tuple[FileReport, LogFormat]:
+    try:
+        sample = read_sample(path)
+        layout = detect(sample) if fmt == "auto" else by_name(fmt)
+        if fmt != "auto" and not layout.matches(sample):
+            found = ", ".join(sample.header) or "none"
+            raise TraceError(f"does not look like {fmt} (columns found: {found})")
+        stats = layout.scan(sample, agg)
+    except (TraceError, ValueError) as exc:
+        raise InputError(str(exc), path=str(path)) from exc
+    except FileNotFoundError as exc:
+        raise InputError("no such file", path=str(path)) from exc
+    return FileReport(str(path), layout.name, sample.encoding, stats.rows, stats.skipped_rows), layout
+
+
+def diagnose_files(paths: Iterable[Path | str], fmt: str = "auto", *, texts: Sequence[str] = (),
+                   data: EndpointData | None = None) -> TraceReport:
+    """Diagnose log files (and pasted error texts). Raises InputError for unreadable input.
+
+    `data` is the endpoint data whose EOP set the observed senders are checked against;
+    by default the current one (`hybridfw.endpoints.load_current()`).
+    """
+    if fmt != "auto" and fmt not in format_names():
+        raise InputError(f"unknown format {fmt!r}; use auto or one of {', '.join(format_names())}",
+                         field="format")
+    agg = Aggregator(load_catalog())
+    files: list[FileReport] = []
+    rules: list[str] = []
+    for path in paths:
+        report, layout = _scan_file(Path(path), fmt, agg)
+        files.append(report)
+        if layout.sender_rule and layout.sender_rule not in rules:
+            rules.append(layout.sender_rule)
+    for number, text in enumerate(texts, 1):
+        flat = " ".join(text.split())
+        found = agg.diagnosis(flat)
+        if found.entry is None and not found.chain:
+            raise InputError("no status code or known error text in it", field=f"--text #{number}")
+        agg.failure(FailureGroup(text=flat, status="text", source=f"--text #{number}"))
+    senders = None
+    if agg.senders:
+        from hybridfw.endpoints import load_current
+
+        senders = judge_senders(agg.senders, data or load_current())
+    return TraceReport.build(files, agg, senders, rules)

@@ -1,0 +1,135 @@
+"""Collect what the parsers report: failures by cause, target, domain and status; sightings.
+
+This is the `Sink` the parsers write to. Each distinct error text is diagnosed once; memory
+grows with the number of distinct (cause, target IP, recipient domain, status) keys and sender
+addresses, never with the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hybridfw.trace.catalog import Catalog
+from hybridfw.trace.diagnose import clean_ip, diagnose_text
+from hybridfw.trace.interface import CatalogEntry, Diagnosis, FailureGroup, Sighting
+
+EXAMPLE_IDS = 5
+
+NO_DETAIL = CatalogEntry(
+    id="no-detail", category="unknown",
+    cause="The export records failed or pending messages but not why (summary exports carry no error text).",
+    fix="Export Get-MessageTraceDetailV2 for these message trace ids (or an extended report) and run "
+        "hybridfw trace on that file.",
+    check="hybridfw trace")
+UNRECOGNISED = CatalogEntry(
+    id="unrecognised", category="unknown",
+    cause="A status code hybridfw's catalog does not know.",
+    fix="Read the error text in the evidence; if it is a hybrid mail flow error, propose a catalog entry.",
+    check="hybridfw trace --text")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+@dataclass
+class Tally:
+    """Count, first/last seen and a few example ids."""
+
+    count: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    message_ids: list[str] = field(default_factory=list)
+
+    def add(self, count: int, first: datetime | None, last: datetime | None, ids: tuple[str, ...]) -> None:
+        self.count += count
+        if first and (self.first_seen is None or first < self.first_seen):
+            self.first_seen = first
+        if last and (self.last_seen is None or last > self.last_seen):
+            self.last_seen = last
+        for message_id in ids:
+            if len(self.message_ids) >= EXAMPLE_IDS:
+                break
+            if message_id not in self.message_ids:
+                self.message_ids.append(message_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "first_seen": _iso(self.first_seen),
+                "last_seen": _iso(self.last_seen), "example_message_ids": list(self.message_ids)}
+
+
+@dataclass
+class CauseTally(Tally):
+    entry: CatalogEntry = NO_DETAIL
+    chain: tuple[str, ...] = ()
+    example: str = ""
+    hops: Counter[str] = field(default_factory=Counter)
+    target_ips: Counter[str] = field(default_factory=Counter)
+    target_hosts: Counter[str] = field(default_factory=Counter)
+    domains: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class SenderTally(Tally):
+    rule: str = ""
+    evidence: str = ""
+    sources: set[str] = field(default_factory=set)
+
+
+class Aggregator:
+    """The Sink every parser writes to."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._diagnoses: dict[str, Diagnosis] = {}
+        self.causes: dict[str, CauseTally] = {}
+        self.groups: dict[tuple[str, str, str, str], Tally] = {}
+        self.senders: dict[str, SenderTally] = {}
+        self.notes: list[str] = []
+
+    def diagnosis(self, text: str) -> Diagnosis:
+        found = self._diagnoses.get(text)
+        if found is None:
+            found = self._diagnoses[text] = diagnose_text(text, self.catalog)
+        return found
+
+    def failure(self, group: FailureGroup) -> None:
+        diagnosis = self.diagnosis(group.text)
+        entry = diagnosis.entry or (UNRECOGNISED if diagnosis.chain else NO_DETAIL)
+        target = diagnosis.target_ip or group.target_ip
+        cause = self.causes.get(entry.id)
+        if cause is None:
+            cause = self.causes[entry.id] = CauseTally(entry=entry, chain=diagnosis.chain,
+                                                       example=group.text[:400])
+        cause.add(group.count, group.first_seen, group.last_seen, group.message_ids)
+        cause.hops[group.hop] += group.count
+        for counter, key in ((cause.target_ips, target), (cause.target_hosts, diagnosis.target_host),
+                             (cause.domains, group.recipient_domain), (cause.statuses, group.status)):
+            if key:
+                counter[key] += group.count
+        group_key = (entry.id, target, group.recipient_domain, group.status)
+        self.groups.setdefault(group_key, Tally()).add(group.count, group.first_seen, group.last_seen,
+                                                 group.message_ids)
+
+    def sighting(self, sighting: Sighting) -> None:
+        ip = clean_ip(sighting.ip)
+        if not ip:
+            return
+        tally = self.senders.get(ip)
+        if tally is None:
+            tally = self.senders[ip] = SenderTally(rule=sighting.rule, evidence=sighting.evidence)
+        elif sighting.rule == "hostname":
+            tally.rule, tally.evidence = "hostname", sighting.evidence  # the stronger evidence wins
+        tally.add(sighting.count, sighting.first_seen, sighting.last_seen, ())
+        tally.sources.add(sighting.source)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+    def ranked_causes(self) -> list[CauseTally]:
+        """Top causes first; ties by catalog id for a stable order."""
+        return sorted(self.causes.values(), key=lambda c: (-c.count, c.entry.id))

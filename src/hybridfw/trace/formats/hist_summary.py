@@ -1,0 +1,27 @@
+"""Historical search / EAC "summary" report download (Date, Sender, Recipient, Subject, Status)."""
+
+from __future__ import annotations
+
+from hybridfw.trace.tabular import TabularFormat
+
+
+class SummaryReportFormat(TabularFormat):
+    name = "summary-report"
+    description = "Exchange Online message trace summary report (CSV download)"
+    required = frozenset({"sender", "recipient", "subject", "status"})
+    failure_where = "lower({status}) IN ('failed', 'pending')"
+    text_sql = "''"
+    status_sql = "{status}"
+    time_column = "coalesce({date}, {dateutc})"
+    message_id_sql = "{messageid}"
+    recipient_sql = "{recipient}"
+    target_ip_sql = "{toip}"
+    sender_ip_sql = "{fromip}"
+    sender_where = "coalesce({fromip}, '') <> ''"
+    sender_evidence_sql = "'From IP'"
+    sender_kind = "published-exchange"
+    sender_rule = ("From IP carries no host name, so it is counted only when it lies in a published "
+                   "Exchange Online endpoint set")
+
+
+FORMAT = SummaryReportFormat()

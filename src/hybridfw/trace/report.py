@@ -1,0 +1,137 @@
+"""The result of `hybridfw trace`: causes ranked by count, groups, senders, and Findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hybridfw.model import Finding, Severity
+from hybridfw.trace.aggregate import Aggregator, CauseTally
+from hybridfw.trace.observed import ObservedSenders
+
+TOP_TARGETS = 3
+
+
+@dataclass(frozen=True)
+class FileReport:
+    path: str
+    format: str
+    encoding: str
+    rows: int
+    skipped_rows: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "format": self.format, "encoding": self.encoding,
+                "rows": self.rows, "skipped_rows": self.skipped_rows}
+
+
+def flow_hint(cause: CauseTally) -> str:
+    """Which firewall flow a firewall-category cause points at, per target address."""
+    if cause.entry.category != "firewall":
+        return ""
+    hop = cause.hops.most_common(1)[0][0] if cause.hops else "inbound"
+    targets = [ip for ip, _ in cause.target_ips.most_common(TOP_TARGETS)]
+    if hop == "outbound":
+        where = f" to {', '.join(targets)}" if targets else " to the published EOP ranges"
+        return (f"The failing flow is smtp-outbound (TCP 25 from the hybrid send servers{where}); "
+                "`hybridfw audit` shows whether the ruleset allows it.")
+    where = f" to {', '.join(targets)}" if targets else " to the hybrid receive servers"
+    return (f"The failing flow is smtp-inbound (TCP 25 from the EOP ranges{where}); "
+            "`hybridfw audit` shows whether the ruleset allows it.")
+
+
+def cause_finding(cause: CauseTally) -> Finding:
+    entry = cause.entry
+    evidence = [f"chain: {' -> '.join(cause.chain)}" if cause.chain else "no status code in the export",
+                f"example: {cause.example}" if cause.example else ""]
+    times = cause.to_dict()
+    if times["first_seen"]:
+        evidence.append(f"first {times['first_seen']}, last {times['last_seen']}")
+    for label, counter in (("target IP", cause.target_ips), ("target host", cause.target_hosts),
+                           ("recipient domain", cause.domains), ("status", cause.statuses)):
+        if counter:
+            top = counter.most_common(TOP_TARGETS)
+            evidence.append(f"{label}: " + ", ".join(f"{k} ({n})" for k, n in top))
+    if cause.message_ids:
+        evidence.append("messages: " + ", ".join(cause.message_ids))
+    fix = f"{entry.fix} Check with `{entry.check}`."
+    if hint := flow_hint(cause):
+        fix = f"{fix} {hint}"
+    severity = Severity.WARNING if entry.severity == "warning" else Severity.ERROR
+    noun = "message" if cause.count == 1 else "messages"
+    return Finding(severity=severity, code=f"trace.{entry.category}.{entry.id}",
+                   message=f"{cause.count} {noun}: {entry.cause}", evidence=tuple(e for e in evidence if e),
+                   fix=fix, subject=entry.category)
+
+
+def sender_findings(observed: ObservedSenders | None) -> list[Finding]:
+    if observed is None or not observed.unlisted:
+        return []
+    evidence = tuple(f"{u.ip}: {u.tally.count} ({u.rule}: {u.evidence}) "
+                     f"{u.tally.to_dict()['first_seen']} .. {u.tally.to_dict()['last_seen']}"
+                     for u in observed.unlisted)
+    return [Finding(
+        severity=Severity.WARNING, code="trace.observed.unlisted-sender",
+        message=(f"{len(observed.unlisted)} Exchange Online sending address(es) are outside the "
+                 f"published SMTP set ({observed.endpoint_data}); a firewall built from the list drops them"),
+        evidence=evidence,
+        fix="Add them to the topology file: " + observed.overrides_toml().replace("\n", " ").strip(),
+        subject="smtp-inbound")]
+
+
+@dataclass(frozen=True)
+class TraceReport:
+    """What `diagnose_files` returns; `.findings` is what `hybridfw check` consumes."""
+
+    files: tuple[FileReport, ...]
+    causes: tuple[CauseTally, ...]
+    groups: tuple[tuple[tuple[str, str, str, str], dict[str, Any]], ...]
+    senders: ObservedSenders | None
+    sender_rules: tuple[str, ...]
+    notes: tuple[str, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def failures(self) -> int:
+        return sum(c.count for c in self.causes)
+
+    @property
+    def exit_code(self) -> int:
+        """0 no failures found, 1 failures diagnosed (a deferral counts too)."""
+        from hybridfw.console import exit_code_for
+
+        return 1 if self.failures else exit_code_for(self.findings)
+
+    @classmethod
+    def build(cls, files: list[FileReport], agg: Aggregator, senders: ObservedSenders | None,
+              sender_rules: list[str]) -> TraceReport:
+        causes = agg.ranked_causes()
+        rank = {c.entry.id: i for i, c in enumerate(causes)}
+        groups = sorted(agg.groups.items(), key=lambda kv: (rank[kv[0][0]], -kv[1].count, kv[0]))
+        findings = [cause_finding(c) for c in causes] + sender_findings(senders)
+        return cls(files=tuple(files), causes=tuple(causes),
+                   groups=tuple((k, t.to_dict()) for k, t in groups), senders=senders,
+                   sender_rules=tuple(sender_rules), notes=tuple(agg.notes), findings=tuple(findings))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": [f.to_dict() for f in self.files],
+            "failures": self.failures,
+            "causes": [_cause_dict(c) for c in self.causes],
+            "groups": [{"cause": k[0], "target_ip": k[1], "recipient_domain": k[2], "status": k[3], **t}
+                       for k, t in self.groups],
+            "observed_senders": self.senders.to_dict() if self.senders else None,
+            "sender_rules": list(self.sender_rules),
+            "notes": list(self.notes),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def _cause_dict(cause: CauseTally) -> dict[str, Any]:
+    entry = cause.entry
+    return {"id": entry.id, "category": entry.category, "cause": entry.cause, "fix": entry.fix,
+            "check": entry.check, **cause.to_dict(), "chain": list(cause.chain), "example": cause.example,
+            "flow": flow_hint(cause), "target_ips": dict(cause.target_ips.most_common()),
+            "target_hosts": dict(cause.target_hosts.most_common()),
+            "recipient_domains": dict(cause.domains.most_common()),
+            "statuses": dict(cause.statuses.most_common())}

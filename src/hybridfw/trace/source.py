@@ -1,0 +1,114 @@
+"""Open a log file the way it was written: sniff its encoding and read only its start.
+
+Seen in practice: ASCII (Windows PowerShell 5.1 Export-Csv default), UTF-8 with or without a
+BOM, and UTF-16 LE with a BOM (historical search reports, `Export-Csv -Encoding Unicode`,
+`Out-File`). The head is decoded to recognise the layout; the rest is streamed by the parser.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from hybridfw.trace.interface import Sample, TraceError
+
+HEAD_BYTES = 64 * 1024
+HEAD_LINES = 40
+_LINE_END = re.compile(r"\r\n|\n|\r")
+_DIRECTIVE = re.compile(r"^#([A-Za-z-]+):\s*(.*)$")
+
+
+def sniff_encoding(head: bytes) -> tuple[str, str]:
+    """(Python codec, DuckDB encoding or "" when DuckDB needs a transcoded copy)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", "utf-8"
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16", "utf-16"
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16", ""
+    sample = head[:4096]
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
+        return "utf-16-le", ""  # UTF-16 LE text without a BOM: ASCII letters have a zero high byte
+    return "utf-8", "utf-8"
+
+
+def _head_lines(text: str, complete: bool) -> list[str]:
+    lines = _LINE_END.split(text)
+    if not complete:
+        lines = lines[:-1]  # the last one may be cut in the middle
+    return lines[:HEAD_LINES]
+
+
+def _parse_header(lines: list[str]) -> tuple[bool, tuple[str, ...], dict[str, str], int]:
+    type_line = bool(lines) and lines[0].startswith("#TYPE")
+    directives: dict[str, str] = {}
+    for index, line in enumerate(lines):
+        if index == 0 and type_line:
+            continue
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            if m := _DIRECTIVE.match(line):
+                directives[m[1].lower()] = m[2].strip()
+            continue
+        if "fields" in directives:
+            return type_line, tuple(c.strip() for c in directives["fields"].split(",")), directives, index
+        row = next(csv.reader([line]), [])
+        return type_line, tuple(c.strip() for c in row), directives, index + 1
+    if "fields" in directives:
+        return type_line, tuple(c.strip() for c in directives["fields"].split(",")), directives, len(lines)
+    return type_line, (), directives, len(lines)
+
+
+def read_sample(path: Path) -> Sample:
+    """Decode the start of `path`. TraceError when it is empty or not text."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+            complete = len(head) < HEAD_BYTES
+    except IsADirectoryError as exc:
+        raise TraceError("is a directory, not a log file") from exc
+    encoding, duck = sniff_encoding(head)
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=complete)
+    if not text.strip():
+        raise TraceError("the file is empty")
+    if "\x00" in text or text.count("\ufffd") > max(8, len(text) // 100):
+        raise TraceError("not a text log (binary content)")
+    lines = _head_lines(text, complete)
+    type_line, header, directives, header_lines = _parse_header(lines)
+    return Sample(path=path, encoding=encoding, duckdb_encoding=duck, lines=tuple(lines),
+                  type_line=type_line, header=header, directives=directives,
+                  header_line_count=header_lines)
+
+
+def open_text(sample: Sample) -> Iterator[str]:
+    """The file's lines, decoded, streamed (newline='' keeps quoted line breaks for csv)."""
+    with sample.path.open("r", encoding=sample.encoding, errors="replace", newline="") as handle:
+        yield from handle
+
+
+@contextmanager
+def duckdb_readable(sample: Sample) -> Iterator[tuple[str, str]]:
+    """(path, encoding) DuckDB can read: the file itself, or a streamed UTF-8 copy."""
+    if sample.duckdb_encoding:
+        yield str(sample.path), sample.duckdb_encoding
+        return
+    fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="hybridfw-trace-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            for line in open_text(sample):
+                out.write(line)
+        yield tmp, "utf-8"
+    finally:
+        os.unlink(tmp)
+
+
+def normalise_column(name: str) -> str:
+    """Column names compared loosely: 'Message ID', 'message_id', 'message-id' -> 'messageid'."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())

@@ -1,0 +1,175 @@
+"""The shared engine for tabular logs (CSV exports and W3C logs): DuckDB does the heavy lifting.
+
+A tabular layout only declares which columns it needs and a few SQL expressions (what is a
+failure, its text, status, time, message id, recipient, target; which rows are sightings of an
+Exchange Online sender). DuckDB streams the file — UTF-8 or UTF-16 LE, quoted multi-line fields —
+and returns one row per distinct (text, status, target, recipient domain, sender) with counts,
+first/last time and example message ids, so Python only ever sees the groups.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from hybridfw.trace.interface import FailureGroup, Hop, LogFormat, Sample, ScanStats, Sighting, Sink
+from hybridfw.trace.source import duckdb_readable, normalise_column
+
+log = logging.getLogger(__name__)
+
+# Time layouts: ISO 8601 (trace reports, W3C logs) and what Windows PowerShell's Export-Csv
+# writes for a DateTime in en-US and common day-first cultures.
+_TIME_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S")
+EO_HOST_SQL = "lower(coalesce({h}, '')) LIKE '%.outbound.protection.outlook.com'"
+
+
+def sql_quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def time_sql(column: str) -> str:
+    formats = ", ".join(sql_quote(f) for f in _TIME_FORMATS)
+    return f"coalesce(try_cast({column} AS TIMESTAMP), try_strptime({column}, [{formats}]))"
+
+
+def _columns(header: tuple[str, ...]) -> list[str]:
+    """Header names made unique and non-empty (DuckDB needs that)."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for name in header:
+        base = name or "column"
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
+    return out
+
+
+class TabularFormat(LogFormat):
+    """Base for CSV/W3C layouts. Subclasses set the class attributes below."""
+
+    required: ClassVar[frozenset[str]]  # normalised column names that identify the layout
+    w3c: ClassVar[bool] = False  # header comes from a `#Fields:` directive
+    hop: ClassVar[Hop] = "inbound"
+    failure_where: ClassVar[str]  # SQL over {column} placeholders
+    text_sql: ClassVar[str]
+    status_sql: ClassVar[str] = "NULL"
+    time_column: ClassVar[str] = "NULL"
+    message_id_sql: ClassVar[str] = "NULL"
+    recipient_sql: ClassVar[str] = "NULL"
+    target_ip_sql: ClassVar[str] = "NULL"
+    sender_ip_sql: ClassVar[str] = "NULL"  # NULL: this layout carries no sender sightings
+    sender_where: ClassVar[str] = "false"
+    sender_evidence_sql: ClassVar[str] = "NULL"
+    sender_kind: ClassVar[str] = "hostname"
+
+    def matches(self, sample: Sample) -> bool:
+        if self.w3c != ("fields" in sample.directives):
+            return False
+        names = {normalise_column(c) for c in sample.header}
+        return self.required <= names and self.accepts(sample)
+
+    def accepts(self, sample: Sample) -> bool:
+        """Extra checks beyond the columns (e.g. the W3C #Log-Type)."""
+        return True
+
+    def _sql(self, sample: Sample) -> str:
+        names: Mapping[str, str] = defaultdict(
+            lambda: "NULL", {normalise_column(c): '"' + c.replace('"', '""') + '"'
+                             for c in _columns(sample.header)})
+
+        def expand(template: str) -> str:
+            return template.format_map(names)
+
+        when_fail = f"({expand(self.failure_where)})"
+        when_sender = f"({expand(self.sender_where)})"
+        recipient = expand(self.recipient_sql)
+        return f"""
+        SELECT text, status, target_ip, domain, sender_ip, any_value(sender_evidence),
+               count(*), min(ts), max(ts), arg_min(message_id, ts, 3)
+        FROM (
+          SELECT CASE WHEN {when_fail} THEN coalesce({expand(self.text_sql)}, '') END AS text,
+                 CASE WHEN {when_fail} THEN {expand(self.status_sql)} END AS status,
+                 CASE WHEN {when_fail} THEN {expand(self.target_ip_sql)} END AS target_ip,
+                 CASE WHEN {when_fail} THEN lower(regexp_extract({recipient}, '@([A-Za-z0-9.-]+)', 1)) END
+                   AS domain,
+                 CASE WHEN {when_sender} THEN {expand(self.sender_ip_sql)} END AS sender_ip,
+                 CASE WHEN {when_sender} THEN {expand(self.sender_evidence_sql)} END AS sender_evidence,
+                 {time_sql(expand(self.time_column))} AS ts,
+                 {expand(self.message_id_sql)} AS message_id
+          FROM src)
+        GROUP BY text, status, target_ip, domain, sender_ip
+        """
+
+    def scan(self, sample: Sample, sink: Sink) -> ScanStats:
+        import duckdb
+
+        columns = _columns(sample.header)
+        skip = sample.header_line_count if self.w3c else sample.header_line_count - 1
+        with duckdb_readable(sample) as (path, encoding):
+            con = duckdb.connect()
+            try:
+                struct = ", ".join(f"{sql_quote(name)}: 'VARCHAR'" for name in columns)
+                con.execute(
+                    f"CREATE TEMP VIEW src AS SELECT * FROM read_csv({sql_quote(path)}, "
+                    f"encoding={sql_quote(encoding)}, skip={skip}, header={not self.w3c}, "
+                    "delim=',', quote='\"', escape='\"', auto_detect=false, ignore_errors=true, "
+                    f"store_rejects=true, columns={{{struct}}})"
+                )
+                groups = con.execute(self._sql(sample)).fetchall()
+                rejects = con.execute("SELECT line FROM reject_errors ORDER BY line").fetchall()
+            except duckdb.Error as exc:
+                raise ValueError(f"cannot read as {self.name}: {str(exc).splitlines()[0]}") from exc
+            finally:
+                con.close()
+        return self._emit(sample, groups, [r[0] for r in rejects], sink)
+
+    def _emit(self, sample: Sample, groups: list[tuple[Any, ...]], rejected: list[int],
+              sink: Sink) -> ScanStats:
+        rows = 0
+        source = str(sample.path)
+        for text, status, target, domain, sender_ip, evidence, count, first, last, ids in groups:
+            rows += count
+            first_seen, last_seen = _aware(first), _aware(last)
+            if text is not None:
+                sink.failure(FailureGroup(
+                    text=text, count=count, status=status or "", target_ip=target or "",
+                    recipient_domain=domain or "", hop=self.hop, first_seen=first_seen,
+                    last_seen=last_seen, message_ids=tuple(i for i in (ids or ()) if i),
+                    source=source))
+            if sender_ip:
+                sink.sighting(Sighting(
+                    ip=sender_ip, rule="hostname" if self.sender_kind == "hostname" else "published-exchange",
+                    evidence=evidence or "", count=count, first_seen=first_seen, last_seen=last_seen,
+                    source=source))
+        notes: tuple[str, ...] = ()
+        if rejected:
+            where = ", ".join(str(n) for n in rejected[:5])
+            notes = (f"{sample.path}: skipped {len(rejected)} malformed or truncated row(s) at line {where}",)
+            for note in notes:
+                sink.note(note)
+        return ScanStats(rows=rows, skipped_rows=len(rejected), notes=notes)
+
+
+def _aware(value: Any) -> datetime | None:
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) else None
+
+
+class EventLogFormat(TabularFormat):
+    """Message tracking events: on-premises MSGTRK logs and the Exchange Online extended report
+    share the field set (one with hyphens, one with underscores, which normalising hides)."""
+
+    failure_where = "upper({eventid}) IN ('FAIL', 'DEFER', 'DELIVERFAIL', 'SUBMITFAIL', 'RESUBMITFAIL')"
+    text_sql = "{recipientstatus}"
+    status_sql = "upper({eventid})"
+    time_column = "coalesce({datetimeutc}, {datetime})"
+    message_id_sql = "{messageid}"
+    recipient_sql = "{recipientaddress}"
+    sender_ip_sql = "{clientip}"
+    sender_where = ("upper({eventid}) = 'RECEIVE' AND upper({source}) = 'SMTP' AND "
+                    + EO_HOST_SQL.format(h="{clienthostname}"))
+    sender_evidence_sql = "{clienthostname}"
+    sender_kind = "hostname"
+    sender_rule = ("RECEIVE events over SMTP whose client host name ends in "
+                   ".outbound.protection.outlook.com (Exchange Online's sending hosts); client IP counted")

@@ -1,0 +1,77 @@
+"""The diagnosis catalog: shipped data validates, covers every category, and bad entries fail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hybridfw.trace.catalog import CatalogError, build_catalog, code_matches, load_catalog, parse_catalog
+from hybridfw.trace.interface import CATEGORIES
+
+from trace_support import EXPECTED
+
+
+def test_shipped_catalog_has_at_least_40_valid_entries() -> None:
+    catalog = load_catalog()
+    assert len(catalog.entries) >= 40
+    assert {e.category for e in catalog.entries} == set(CATEGORIES)
+
+
+@pytest.mark.parametrize("entry", load_catalog().entries, ids=lambda e: e.id)
+def test_every_entry_is_complete_and_checkable(entry: Any) -> None:
+    assert entry.cause.endswith(".") and entry.fix
+    assert entry.code or entry.pattern
+    assert entry.check.split()[0] == "hybridfw"
+    if entry.category == "firewall":
+        assert entry.check == "hybridfw audit"
+    if entry.category == "tls":
+        assert entry.check.startswith("hybridfw probe smtp")
+    if entry.category == "dns":
+        assert entry.check == "hybridfw probe dns"
+
+
+def test_every_entry_is_exercised_by_a_fixture() -> None:
+    covered = {cause for counts in EXPECTED.values() for cause in counts}
+    assert {e.id for e in load_catalog().entries} <= covered
+
+
+GOOD = {"id": "x-one", "code": "4.4.316", "category": "firewall", "cause": "c.", "fix": "f",
+        "check": "hybridfw audit"}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"category": "weather"}, "[category]"),
+    ({"code": "4.4"}, "[code]"),
+    ({"code": "winsock:abc"}, "[code]"),
+    ({"code": "", "pattern": ""}, "needs a code, a pattern or both"),
+    ({"pattern": "(unclosed"}, "[pattern]"),
+    ({"check": "hybridfw nosuch"}, "[check]"),
+    ({"check": "telnet host 25"}, "[check]"),
+    ({"check": "hybridfw probe dns"}, "checked with 'hybridfw audit'"),
+    ({"cause": ""}, "[cause]"),
+    ({"id": "Bad Id"}, "[id]"),
+    ({"severity": "fatal"}, "[severity]"),
+    ({"colour": "red"}, "unknown keys"),
+])
+def test_bad_entries_are_rejected_naming_the_field(change: dict[str, str], message: str) -> None:
+    with pytest.raises(CatalogError) as info:
+        build_catalog([GOOD | change])
+    assert message in str(info.value)
+    assert "x-one" in str(info.value) or change.get("id") == "Bad Id"
+
+
+def test_duplicate_ids_and_empty_catalogs_are_rejected() -> None:
+    with pytest.raises(CatalogError, match="duplicate"):
+        build_catalog([GOOD, GOOD])
+    with pytest.raises(CatalogError, match="no \\[\\[diagnosis\\]\\]"):
+        parse_catalog("title = 'nothing'\n")
+    with pytest.raises(CatalogError, match="catalog"):
+        parse_catalog("[[diagnosis]\n")
+
+
+@pytest.mark.parametrize(("entry_code", "layer", "expected"), [
+    ("4.7.500-699", "4.7.512", True), ("4.7.500-699", "4.7.700", False), ("4.7.500-699", "5.7.512", False),
+    ("4.4.7", "4.4.7", True), ("4.4.7", "4.4.70", False), ("winsock:10061", "winsock:10061", True),
+])
+def test_code_ranges(entry_code: str, layer: str, expected: bool) -> None:
+    assert code_matches(entry_code, layer) is expected
