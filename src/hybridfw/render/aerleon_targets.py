@@ -56,6 +56,4 @@ TARGETS: tuple[AerleonTarget, ...] = (
                   file_per_direction=True),
     AerleonTarget("k8s", "k8s", "Kubernetes NetworkPolicy (attach to the Exchange pods)",
                   header="{gdir}", attached_to_servers=True),
-    AerleonTarget("pcap", "pcap", "tcpdump / pcap filter expression matching the flows",
-                  header="{name}"),
 )
