@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from audit_helpers import MAIL_V4, MAIL_V6, current_eop, eop_2015, smtp_inbound
+from netns_helpers import nft_json_of
 
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_files
@@ -41,13 +42,57 @@ def _plain_list(tmp: Path, allowed: AddressSet) -> list[Path]:
     return [path]
 
 
-WRITERS: dict[str, Writer] = {"iptables": _iptables, "list": _plain_list}
+def _nft_source(allowed: AddressSet) -> str:
+    def elements(fam: int) -> str:
+        return ",\n\t\t\t".join(allowed.to_cidrs(fam)) or ""
+
+    return f"""flush ruleset
+define mail4 = {MAIL_V4}
+table inet filter {{
+\tset eop4 {{
+\t\ttype ipv4_addr
+\t\tflags interval
+\t\telements = {{ {elements(4)} }}
+\t}}
+\tset eop6 {{
+\t\ttype ipv6_addr
+\t\tflags interval
+\t\telements = {{ {elements(6)} }}
+\t}}
+\tchain input {{
+\t\ttype filter hook input priority filter; policy drop;
+\t\tiif "lo" accept
+\t\tct state established,related accept
+\t\tip daddr $mail4 tcp dport 25 ip saddr @eop4 counter accept comment "EOP 2015"
+\t\tip6 daddr {MAIL_V6} tcp dport smtp ip6 saddr @eop6 accept
+\t\ttcp dport {{ 22, 443 }} accept
+\t}}
+}}
+"""
+
+
+def _nft(tmp: Path, allowed: AddressSet) -> list[Path]:
+    path = tmp / "ruleset.nft"
+    path.write_text(_nft_source(allowed))
+    return [path]
+
+
+def _nft_json(tmp: Path, allowed: AddressSet) -> list[Path]:
+    path = tmp / "ruleset.json"
+    path.write_text(nft_json_of(_nft_source(allowed).replace("$mail4", MAIL_V4), "found"))
+    return [path]
+
+
+WRITERS: dict[str, Writer] = {"iptables": _iptables, "list": _plain_list, "nft": _nft,
+                              "nft-json": _nft_json}
 
 
 @pytest.mark.parametrize("fmt", sorted(WRITERS))
 def test_founding_scenario(tmp_path: Path, fmt: str) -> None:
     old, now = eop_2015(), current_eop()
-    result = audit_files(WRITERS[fmt](tmp_path, old), [smtp_inbound()], fmt="auto")
+    files = WRITERS[fmt](tmp_path, old)
+    result = audit_files(files, [smtp_inbound()], fmt="auto")
+    assert result.format == fmt
     rows = {r.address: r for r in result.flows}
     assert set(rows) == {MAIL_V4, MAIL_V6}
     for address, fam in ((MAIL_V4, 4), (MAIL_V6, 6)):

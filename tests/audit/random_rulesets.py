@@ -1,0 +1,193 @@
+"""Random netfilter rulesets for differential tests: a small model, hypothesis strategies for
+it, renderers to iptables-restore and nft text, and a brute-force packet-by-packet evaluator
+written straight from the netfilter semantics (independent of hybridfw's parsers/evaluator).
+
+The audited packet is a new TCP SYN from `src` to DST:port arriving on a non-loopback interface.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+DST = "10.99.0.1"
+PORTS = (22, 25, 80, 443)
+SOURCE_CIDRS = ("10.200.0.0/16", "10.200.0.0/17", "10.200.128.0/18", "10.200.1.0/24",
+                "10.200.1.128/25", "10.200.1.7/32", "10.200.3.0/30", "10.201.0.0/16", "0.0.0.0/0")
+DEST_CIDRS = ("10.99.0.1/32", "10.99.0.0/16", "10.98.0.0/16", "10.99.0.2/31")
+PORT_SPECS: tuple[tuple[tuple[int, int], ...], ...] = (
+    ((25, 25),), ((20, 30),), ((22, 22), (25, 25), (80, 80)), ((443, 443),), ((1, 24),), ((26, 1000),))
+STATES = ("NEW", "ESTABLISHED,RELATED", "NEW,ESTABLISHED", "INVALID")
+
+
+@dataclass(frozen=True)
+class GenRule:
+    src: tuple[str, bool] | None = None  # cidr, negated
+    dst: tuple[str, bool] | None = None
+    proto: tuple[str, bool] | None = None  # "tcp"/"udp", negated
+    dports: tuple[tuple[tuple[int, int], ...], bool] | None = None  # only with proto tcp/udp
+    state: tuple[str, bool] | None = None
+    action: str = "ACCEPT"  # ACCEPT DROP REJECT RETURN LOG JUMP GOTO
+    target: int = 0  # chain index for JUMP/GOTO
+
+
+@dataclass(frozen=True)
+class GenRuleset:
+    policy: str  # ACCEPT or DROP for INPUT
+    chains: tuple[tuple[GenRule, ...], ...]  # chains[0] is INPUT, then c1, c2, ...
+
+
+def _chain_name(index: int) -> str:
+    return "INPUT" if index == 0 else f"c{index}"
+
+
+@st.composite
+def gen_rule(draw: st.DrawFn, chain: int, n_chains: int) -> GenRule:
+    maybe_neg = st.booleans()
+    src = draw(st.none() | st.tuples(st.sampled_from(SOURCE_CIDRS), maybe_neg))
+    dst = draw(st.none() | st.tuples(st.sampled_from(DEST_CIDRS), maybe_neg))
+    proto = draw(st.none() | st.tuples(st.sampled_from(("tcp", "udp")), maybe_neg))
+    dports = None
+    if proto is not None and not proto[1]:
+        dports = draw(st.none() | st.tuples(st.sampled_from(PORT_SPECS), maybe_neg))
+    state = draw(st.none() | st.tuples(st.sampled_from(STATES), maybe_neg))
+    actions = ["ACCEPT", "DROP", "REJECT", "LOG"] + (["RETURN"] if chain else [])
+    if chain + 1 < n_chains:
+        actions += ["JUMP", "JUMP", "GOTO"]
+    action = draw(st.sampled_from(actions))
+    target = draw(st.integers(chain + 1, n_chains - 1)) if action in ("JUMP", "GOTO") else 0
+    return GenRule(src, dst, proto, dports, state, action, target)
+
+
+@st.composite
+def gen_ruleset(draw: st.DrawFn, max_chains: int = 4, max_rules: int = 6) -> GenRuleset:
+    n_chains = draw(st.integers(1, max_chains))
+    chains = tuple(
+        tuple(draw(st.lists(gen_rule(i, n_chains), min_size=0, max_size=max_rules)))
+        for i in range(n_chains))
+    return GenRuleset(draw(st.sampled_from(("ACCEPT", "DROP"))), chains)
+
+
+# -- renderers ------------------------------------------------------------------------------
+def _ports_ipt(spec: tuple[tuple[int, int], ...]) -> str:
+    parts = [str(lo) if lo == hi else f"{lo}:{hi}" for lo, hi in spec]
+    return ("-m multiport --dports " if len(parts) > 1 else "--dport ") + ",".join(parts)
+
+
+def _rule_ipt(rule: GenRule) -> str:
+    words: list[str] = []
+    for flag, value in (("-s", rule.src), ("-d", rule.dst), ("-p", rule.proto)):
+        if value is not None:
+            words += (["!"] if value[1] else []) + [flag, value[0]]
+    if rule.dports is not None and rule.proto is not None:
+        spec, neg = rule.dports
+        opt = _ports_ipt(spec)
+        head, _, tail = opt.rpartition(" ")
+        words += [f"-m {rule.proto[0]}"] + ([head.replace("--d", "! --d")] if neg else [head]) + [tail]
+    if rule.state is not None:
+        words += ["-m conntrack"] + (["!"] if rule.state[1] else []) + ["--ctstate", rule.state[0]]
+    if rule.action in ("JUMP", "GOTO"):
+        words += ["-j" if rule.action == "JUMP" else "-g", _chain_name(rule.target)]
+    elif rule.action == "LOG":
+        words += ["-j LOG --log-prefix \"hfw \""]
+    else:
+        words += ["-j", rule.action]
+    return " ".join(words)
+
+
+def to_iptables(rs: GenRuleset) -> str:
+    lines = ["*filter", f":INPUT {rs.policy} [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
+    lines += [f":{_chain_name(i)} - [0:0]" for i in range(1, len(rs.chains))]
+    for i, chain in enumerate(rs.chains):
+        lines += [f"-A {_chain_name(i)} {_rule_ipt(r)}" for r in chain]
+    return "\n".join([*lines, "COMMIT", ""])
+
+
+def _ports_nft(spec: tuple[tuple[int, int], ...]) -> str:
+    parts = [str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in spec]
+    return parts[0] if len(parts) == 1 else "{ " + ", ".join(parts) + " }"
+
+
+def _rule_nft(rule: GenRule) -> str:
+    words: list[str] = []
+    for key, value in (("ip saddr", rule.src), ("ip daddr", rule.dst)):
+        if value is not None:
+            words.append(f"{key} {'!= ' if value[1] else ''}{value[0]}")
+    if rule.proto is not None:
+        words.append(f"meta l4proto {'!= ' if rule.proto[1] else ''}{rule.proto[0]}")
+    if rule.dports is not None and rule.proto is not None:
+        spec, neg = rule.dports
+        words.append(f"{rule.proto[0]} dport {'!= ' if neg else ''}{_ports_nft(spec)}")
+    if rule.state is not None:
+        words.append(f"ct state {'!= ' if rule.state[1] else ''}{rule.state[0].lower()}")
+    verdicts = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "RETURN": "return",
+                "LOG": 'log prefix "hfw "'}
+    if rule.action in ("JUMP", "GOTO"):
+        words.append(f"{rule.action.lower()} {_chain_name(rule.target)}")
+    else:
+        words.append(verdicts[rule.action])
+    return " ".join(words)
+
+
+def to_nft(rs: GenRuleset) -> str:
+    lines = ["table ip hfwtest {"]
+    for i in range(len(rs.chains) - 1, -1, -1):  # targets before their callers
+        lines.append(f"\tchain {_chain_name(i)} {{")
+        if i == 0:
+            lines.append(f"\t\ttype filter hook input priority filter; policy {rs.policy.lower()};")
+        lines += [f"\t\t{_rule_nft(r)}" for r in rs.chains[i]]
+        lines.append("\t}")
+    return "\n".join([*lines, "}", ""])
+
+
+# -- brute force ----------------------------------------------------------------------------
+def _in(cidr: str, address: str) -> bool:
+    return ipaddress.ip_address(address) in ipaddress.ip_network(cidr)
+
+
+def _matches(rule: GenRule, src: str, port: int) -> bool:
+    checks = []
+    if rule.src is not None:
+        checks.append(_in(rule.src[0], src) != rule.src[1])
+    if rule.dst is not None:
+        checks.append(_in(rule.dst[0], DST) != rule.dst[1])
+    if rule.proto is not None:
+        checks.append((rule.proto[0] == "tcp") != rule.proto[1])
+    if rule.dports is not None:
+        spec, neg = rule.dports
+        checks.append(any(lo <= port <= hi for lo, hi in spec) != neg)
+    if rule.state is not None:
+        checks.append(("NEW" in rule.state[0].split(",")) != rule.state[1])
+    return all(checks)
+
+
+def _run(rs: GenRuleset, chain: int, src: str, port: int) -> str:
+    for rule in rs.chains[chain]:
+        if not _matches(rule, src, port) or rule.action == "LOG":
+            continue
+        if rule.action in ("ACCEPT", "DROP", "REJECT"):
+            return "ACCEPT" if rule.action == "ACCEPT" else "DROP"
+        if rule.action == "RETURN":
+            return "RETURN"
+        verdict = _run(rs, rule.target, src, port)
+        if rule.action == "GOTO" or verdict != "RETURN":
+            return verdict
+    return "RETURN"
+
+
+def brute_force_accepts(rs: GenRuleset, src: str, port: int) -> bool:
+    verdict = _run(rs, 0, src, port)
+    return (rs.policy if verdict == "RETURN" else verdict) == "ACCEPT"
+
+
+def sample_sources() -> list[str]:
+    """Every CIDR's edges (first, last, one below, one above) plus a few inside."""
+    out: set[str] = {"10.200.1.7", "10.200.77.77", "10.202.0.1"}
+    for cidr in SOURCE_CIDRS[:-1]:
+        net = ipaddress.ip_network(cidr)
+        lo, hi = int(net.network_address), int(net.broadcast_address)
+        for value in (lo, hi, lo - 1, hi + 1, (lo + hi) // 2):
+            out.add(str(ipaddress.IPv4Address(value)))
+    return sorted(out, key=lambda a: int(ipaddress.IPv4Address(a)))
