@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from trace_support import EXPECTED
+
 from hybridfw.trace.catalog import CatalogError, build_catalog, code_matches, load_catalog, parse_catalog
 from hybridfw.trace.interface import CATEGORIES
-
-from trace_support import EXPECTED
 
 
 def test_shipped_catalog_has_at_least_40_valid_entries() -> None:

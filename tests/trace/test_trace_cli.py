@@ -1,0 +1,62 @@
+"""`hybridfw trace` end to end: exit codes, --json keys, --text, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from trace_support import TRACE_DATA, cases
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hybridfw", "trace", *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_text_founding_story_json() -> None:
+    res = run("--text", cases.FOUNDING, "--json")
+    assert res.returncode == 1, res.stderr
+    doc = json.loads(res.stdout)
+    assert set(doc) == {"exit_code", "files", "failures", "causes", "groups", "observed_senders",
+                        "sender_rules", "notes", "findings"}
+    (cause,) = doc["causes"]
+    assert cause["id"] == "winsock-refused" and cause["category"] == "firewall"
+    assert cause["chain"] == ["4.4.101", "4.4.1", "winsock:10061"]
+    assert cause["check"] == "hybridfw audit"
+    assert doc["findings"][0]["code"] == "trace.firewall.winsock-refused"
+
+
+def test_files_terminal_output_and_override_hint() -> None:
+    res = run(str(TRACE_DATA / "RECV2026052908-1.LOG"), str(TRACE_DATA / "trace_detail_utf16_type.csv"))
+    assert res.returncode == 1, res.stderr
+    assert "winsock-refused" in res.stdout
+    assert "smtp_inbound = [\"2a01:111:f406:1c01::25/128\"]" in res.stdout
+    assert "protocol-log" in res.stdout and "trace-detail" in res.stdout
+
+
+def test_no_failures_exit_zero(tmp_path: Path) -> None:
+    path = tmp_path / "ok.csv"
+    path.write_text('"Received","SenderAddress","RecipientAddress","Status","FromIP"\n'
+                    '"5/29/2026 8:00:00 AM","a@fabrikam.com","b@contoso.com","Delivered",""\n')
+    res = run(str(path), "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["failures"] == 0
+
+
+def test_input_errors_are_one_line_exit_two(tmp_path: Path) -> None:
+    bad = tmp_path / "colours.csv"
+    bad.write_text("Name,Colour,Weight\nrose,red,3\n")
+    for args in ([str(bad)], [], ["--text", "nothing to see"], [str(bad), "--format", "xml"]):
+        res = run(*args)
+        assert res.returncode == 2, (args, res.stdout, res.stderr)
+        assert res.stderr.startswith("hybridfw: error: ") and "Traceback" not in res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1
+    assert "Name, Colour, Weight" in run(str(bad)).stderr
+
+
+def test_help_documents_exit_codes() -> None:
+    res = run("--help")
+    assert res.returncode == 0
+    assert "Exit codes" in res.stdout and "--text" in res.stdout and "--format" in res.stdout

@@ -1,0 +1,136 @@
+"""Every layout and encoding, auto-detected and diagnosed; bad input gives one clear error."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+from trace_support import EXPECTED, TRACE_DATA
+
+from hybridfw.errors import InputError
+from hybridfw.trace import diagnose_files
+
+LAYOUTS = {
+    "trace_detail_utf16_type.csv": ("trace-detail", "utf-16"),
+    "message_trace_ps51_ascii.csv": ("message-trace", "utf-8"),
+    "message_trace_v2_utf8.csv": ("message-trace", "utf-8"),
+    "extended_utf16.csv": ("extended-report", "utf-16"),
+    "enhanced_summary_utf8bom.csv": ("enhanced-summary", "utf-8-sig"),
+    "summary_report_ascii.csv": ("summary-report", "utf-8"),
+    "MSGTRK2026052908-1.LOG": ("message-tracking", "utf-8-sig"),
+    "RECV2026052908-1.LOG": ("protocol-log", "utf-8"),
+    "SEND2026052908-1.LOG": ("protocol-log", "utf-8"),
+    "ndr_utf8.txt": ("ndr-text", "utf-8"),
+}
+
+
+def causes(path: Path, fmt: str = "auto") -> dict[str, int]:
+    return {c.entry.id: c.count for c in diagnose_files([path], fmt).causes}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_is_detected_and_diagnosed(name: str) -> None:
+    report = diagnose_files([TRACE_DATA / name])
+    (file,) = report.files
+    assert (file.format, file.encoding) == LAYOUTS[name]
+    assert {c.entry.id: c.count for c in report.causes} == EXPECTED[name]
+    categories = {c.entry.category for c in report.causes}
+    assert categories  # every fixture carries failures
+
+
+def test_fixture_raw_bytes_are_what_the_producers_write() -> None:
+    assert (TRACE_DATA / "trace_detail_utf16_type.csv").read_bytes()[:2] == codecs.BOM_UTF16_LE
+    assert (TRACE_DATA / "trace_detail_utf16_type.csv").read_bytes()[2:12].decode("utf-16-le") == "#TYPE"
+    assert (TRACE_DATA / "extended_utf16.csv").read_bytes()[:2] == codecs.BOM_UTF16_LE
+    assert (TRACE_DATA / "MSGTRK2026052908-1.LOG").read_bytes()[:3] == codecs.BOM_UTF8
+    assert (TRACE_DATA / "message_trace_ps51_ascii.csv").read_bytes().isascii()
+
+
+def test_founding_story_fixture_counts() -> None:
+    report = diagnose_files([TRACE_DATA / "trace_detail_utf16_type.csv"])
+    top = report.causes[0]
+    assert top.entry.id == "winsock-refused" and top.count == 4
+    assert top.chain == ("4.4.101", "4.4.1", "winsock:10061")
+    assert len(top.message_ids) == 4
+    assert top.first_seen is not None and top.last_seen is not None and top.first_seen < top.last_seen
+    assert top.domains["contoso.com"] == 4
+
+
+def test_truncated_last_line_is_skipped_and_reported() -> None:
+    report = diagnose_files([TRACE_DATA / "extended_utf16.csv"])
+    assert report.files[0].skipped_rows == 1
+    assert any("truncated" in note for note in report.notes)
+
+
+def test_quoted_multiline_fields_do_not_split_rows() -> None:
+    # Each detail row's Data field spans two lines; 24 messages x 2 events = 48 rows, not 72.
+    assert diagnose_files([TRACE_DATA / "trace_detail_utf16_type.csv"]).files[0].rows == 48
+
+
+@pytest.mark.parametrize("variant", ["utf-16-le-no-bom", "utf-16-be-bom", "utf-8-crlf-lf"])
+def test_other_encodings_read_the_same(tmp_path: Path, variant: str) -> None:
+    source = TRACE_DATA / "extended_utf16.csv"
+    text = source.read_bytes()[2:].decode("utf-16-le")
+    target = tmp_path / "report.csv"
+    if variant == "utf-16-le-no-bom":
+        target.write_bytes(text.encode("utf-16-le"))
+    elif variant == "utf-16-be-bom":
+        target.write_bytes(codecs.BOM_UTF16_BE + text.encode("utf-16-be"))
+    else:
+        target.write_bytes(text.replace("\r\n", "\n").encode("utf-8"))
+    assert causes(target) == EXPECTED["extended_utf16.csv"]
+
+
+def test_forced_format_must_fit(tmp_path: Path) -> None:
+    msgtrk = "MSGTRK2026052908-1.LOG"
+    assert causes(TRACE_DATA / msgtrk, "message-tracking") == EXPECTED[msgtrk]
+    with pytest.raises(InputError, match="does not look like protocol-log"):
+        diagnose_files([TRACE_DATA / "MSGTRK2026052908-1.LOG"], "protocol-log")
+    with pytest.raises(InputError, match="unknown format 'xml'"):
+        diagnose_files([TRACE_DATA / "ndr_utf8.txt"], "xml")
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "the file is empty"),
+    (b"\r\n  \r\n", "the file is empty"),
+    (codecs.BOM_UTF16_LE, "the file is empty"),
+    (bytes(range(256)) * 20, "binary"),
+    (b"Name,Colour,Weight\r\nrose,red,3\r\n", "unknown layout: CSV with columns Name, Colour, Weight"),
+    (b"#Software: x\r\n#Fields: a,b,c\r\n1,2,3\r\n", "unknown layout: W3C log with fields a, b, c"),
+    (b"just some notes about the weekend\r\nversion 2.0.1\r\n", "no status code found"),
+])
+def test_bad_files_give_one_clear_error(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "input.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as info:
+        diagnose_files([path])
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        diagnose_files([tmp_path / "nope.csv"])
+    with pytest.raises(InputError, match="directory"):
+        diagnose_files([tmp_path])
+
+
+def test_header_only_export_has_no_failures(tmp_path: Path) -> None:
+    path = tmp_path / "empty_trace.csv"
+    path.write_text('"Received","SenderAddress","RecipientAddress","Subject","Status","ToIP","FromIP"\r\n')
+    report = diagnose_files([path])
+    assert report.files[0].format == "message-trace" and report.files[0].rows == 0
+    assert report.causes == () and report.exit_code == 0
+
+
+def test_aggregation_across_files_ranks_top_causes_first() -> None:
+    report = diagnose_files(sorted(TRACE_DATA.glob("*.csv")) + sorted(TRACE_DATA.glob("*.LOG")))
+    counts = [c.count for c in report.causes]
+    assert counts == sorted(counts, reverse=True)
+    total = sum(sum(v.values()) for k, v in EXPECTED.items() if k != "ndr_utf8.txt")
+    assert report.failures == total
+    group_total = sum(g["count"] for _, g in report.groups)
+    assert group_total == total
+    keys = [k for k, _ in report.groups]
+    assert len(keys) == len(set(keys))
