@@ -139,3 +139,22 @@ def test_cli_flows_json() -> None:
     assert doc["endpoint_data"]["version"] == "snapshot 2026-05-29"
     assert [f["id"] for f in doc["flows"]][:2] == ["smtp-inbound", "smtp-outbound"]
     assert doc["flows"][0]["sources"] == SMTP_IN.sources.to_cidrs()
+
+
+@pytest.mark.parametrize(("platform", "file", "wildcards_as_objects"), [
+    ("paloalto", "hybridfw-fqdn.set", False), ("ciscoasa", "hybridfw-fqdn.asa", False),
+    ("fortigate", "hybridfw-fqdn.fgacl", True),
+])
+def test_fqdn_objects_where_the_platform_has_them(platform: str, file: str,
+                                                   wildcards_as_objects: bool) -> None:
+    crl = next(f for f in FLOWS if f.id == "crl-outbound")
+    result = render_flows(FLOWS, platform, data=DATA)
+    objects = result.files[file]
+    exact = [n for n in crl.destination_fqdns if "*" not in n]
+    assert all(re.search(rf"fqdn \"?{re.escape(n)}\"?$", objects, re.M) for n in exact)
+    finding = next(f for f in result.findings if f.subject == "crl-outbound")
+    if wildcards_as_objects:
+        assert finding.severity is Severity.INFO and finding.code == "render.fqdn-objects"
+    else:  # wildcards stay on the allow-list, and the warning says how many
+        assert finding.severity is Severity.WARNING and "*.entrust.net" in finding.evidence
+        assert "*.entrust.net" in result.files["hybridfw-fqdn-allowlist.txt"]

@@ -22,6 +22,7 @@ from hybridfw.render.common import (
     safe_name,
     short_term_name,
 )
+from hybridfw.render.fqdn_objects import FqdnEmitter, FqdnObjects
 from hybridfw.render.interface import Renderer, RenderResult
 
 Fixup = Callable[[dict[str, str], Sequence[Flow], EndpointData], dict[str, str]]
@@ -52,7 +53,7 @@ class AerleonTarget:
     # per direction.
     file_per_direction: bool = False
     fixups: tuple[Fixup, ...] = ()
-    fqdn_objects: Callable[[Sequence[Flow], EndpointData], dict[str, str]] | None = None
+    fqdn_objects: FqdnEmitter | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -197,21 +198,31 @@ def _names(spec: AerleonTarget, flows: Sequence[Flow], data: EndpointData,
     named = fqdn_flows(flows)
     if not named:
         return files, []
-    files = dict(files)
-    extra = spec.fqdn_objects(named, data) if spec.fqdn_objects else {}
-    files.update(extra)
-    files["hybridfw-fqdn-allowlist.txt"] = fqdn_allowlist(named, data, spec.name)
-    findings = []
-    where = ("FQDN objects in " + ", ".join(sorted(extra)) if extra
-             else "listed in hybridfw-fqdn-allowlist.txt")
-    for flow in named:
-        only_names = not flow.destinations
-        what = ("Microsoft gives its destinations only as names" if only_names else
-                "the published addresses are in the rules; the names Microsoft lists without "
-                "addresses are")
-        findings.append(Finding(
-            Severity.WARNING if only_names and not extra else Severity.INFO,
-            "render.fqdn-allowlist",
-            f"flow {flow.id}: {what} {where} ({len(flow.destination_fqdns)} name(s))",
-            subject=flow.id, fix="" if extra else "allow these names on the web proxy or URL filter"))
-    return files, findings
+    objects = (spec.fqdn_objects([f for f in named if not renders_as_addresses(f)], data)
+               if spec.fqdn_objects else FqdnObjects({}, frozenset()))
+    files = {**files, **objects.files,
+             "hybridfw-fqdn-allowlist.txt": fqdn_allowlist(named, data, spec.name)}
+    return files, [_name_finding(flow, objects) for flow in named]
+
+
+def _name_finding(flow: Flow, objects: FqdnObjects) -> Finding:
+    names = set(flow.destination_fqdns)
+    if renders_as_addresses(flow):
+        return Finding(
+            Severity.INFO, "render.fqdn-allowlist",
+            f"flow {flow.id}: the published addresses are in the rules; the {len(names)} "
+            "name(s) Microsoft lists with them are also in hybridfw-fqdn-allowlist.txt",
+            subject=flow.id)
+    left = names - objects.covered
+    where = f"{len(names) - len(left)} as FQDN objects ({', '.join(sorted(objects.files))}), " \
+        if objects.covered else ""
+    if not left:
+        return Finding(Severity.INFO, "render.fqdn-objects",
+                       f"flow {flow.id}: its {len(names)} name(s) are {where.rstrip(', ')}",
+                       subject=flow.id)
+    return Finding(
+        Severity.WARNING, "render.fqdn-allowlist",
+        f"flow {flow.id}: Microsoft gives its destinations only as names; {where}"
+        f"{len(left)} in hybridfw-fqdn-allowlist.txt for the proxy or URL filter",
+        evidence=tuple(sorted(left)[:6]), subject=flow.id,
+        fix="allow these names on the web proxy or URL filter")

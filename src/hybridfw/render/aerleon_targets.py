@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hybridfw.render import fixups
 from hybridfw.render.aerleon_backend import AerleonTarget
+from hybridfw.render.fqdn_objects import asa_fqdn, fortigate_fqdn, paloalto_fqdn
 
 _SPLIT = ("inet", "inet6")
 
@@ -16,7 +17,8 @@ TARGETS: tuple[AerleonTarget, ...] = (
                   header="{zones} {family}"),
     AerleonTarget("cisco", "cisco", "Cisco IOS extended + IPv6 access lists"),
     AerleonTarget("ciscoasa", "ciscoasa", "Cisco ASA access-list lines (IPv6 lines by hybridfw)",
-                  header="{name}", fixups=(fixups.asa_keep_acl, fixups.asa_add_ipv6)),
+                  header="{name}", fixups=(fixups.asa_keep_acl, fixups.asa_add_ipv6),
+                  fqdn_objects=asa_fqdn),
     AerleonTarget("cisconx", "cisconx", "Cisco NX-OS access lists"),
     AerleonTarget("ciscoxr", "ciscoxr", "Cisco IOS XR access lists"),
     AerleonTarget("arista", "arista", "Arista EOS access lists"),
@@ -46,9 +48,9 @@ TARGETS: tuple[AerleonTarget, ...] = (
     AerleonTarget("nvidia-nvue", "nvueapi", "NVIDIA Cumulus NVUE ACLs (one per family)",
                   families=_SPLIT),
     AerleonTarget("paloalto", "paloalto", "Palo Alto PAN-OS security rules (XML, zones "
-                  "untrust/trust)", header="{zones} {family}"),
+                  "untrust/trust)", header="{zones} {family}", fqdn_objects=paloalto_fqdn),
     AerleonTarget("fortigate", "fortigate", "FortiGate firewall policies (CLI, interfaces "
-                  "untrust/trust)", header="{zones}"),
+                  "untrust/trust)", header="{zones}", fqdn_objects=fortigate_fqdn),
     AerleonTarget("gce", "gce", "Google Cloud VPC firewall rules (attach to the servers' tags)",
                   header="{name} {gdir} {family}", attached_to_servers=True),
     AerleonTarget("gcp-hf", "gcp_hf", "Google Cloud hierarchical firewall policy",
