@@ -36,31 +36,40 @@ def _service(flow: Flow) -> str:
     return f"hfw-{flow.protocol}-" + "-".join(str(p) for p in flow.ports)
 
 
+def _collect(flows: Sequence[Flow], data: EndpointData, header: list[str], filename: str,
+             body: Callable[[Flow, list[str], EndpointData], list[str]], *,
+             wildcards: bool) -> FqdnObjects:
+    """Run `body` for each flow with names the platform can hold; record which names it took."""
+    lines, covered = list(header), set()
+    for flow in flows:
+        names = list(flow.destination_fqdns) if wildcards else _exact(flow.destination_fqdns)
+        if names:
+            covered |= set(names)
+            lines += body(flow, names, data)
+    return FqdnObjects({filename: "\n".join(lines) + "\n"} if covered else {}, frozenset(covered))
+
+
+def _paloalto_flow(flow: Flow, names: list[str], data: EndpointData) -> list[str]:
+    ports = ",".join(str(p) for p in flow.ports)
+    cidrs = flow.sources.to_cidrs()
+    sources = [f"hfw-{flow.id}-src-{i}" for i in range(len(cidrs))]
+    return [
+        f"set service {_service(flow)} protocol {flow.protocol} port {ports}",
+        *(f"set address {n} ip-netmask {c}" for n, c in zip(sources, cidrs, strict=True)),
+        *(f"set address hfw-{n} fqdn {n}" for n in names),
+        f"set address-group hfw-{flow.id}-src static [ {' '.join(sources)} ]",
+        f"set address-group hfw-{flow.id}-fqdn static [ {' '.join('hfw-' + n for n in names)} ]",
+        f"set rulebase security rules {flow.id} from trust to untrust source hfw-{flow.id}-src "
+        f"destination hfw-{flow.id}-fqdn service {_service(flow)} application any action "
+        f'allow description "{flow_comment(flow, data, 255)}"',
+    ]
+
+
 def paloalto_fqdn(flows: Sequence[Flow], data: EndpointData) -> FqdnObjects:
     """PAN-OS set commands; PAN-OS FQDN objects take no wildcards."""
-    lines = ["# hybridfw: PAN-OS set commands for destinations given only as names",
-             "# wildcard names cannot be FQDN objects: see hybridfw-fqdn-allowlist.txt"]
-    covered: set[str] = set()
-    for flow in flows:
-        names = _exact(flow.destination_fqdns)
-        if not names:
-            continue
-        covered |= set(names)
-        ports = ",".join(str(p) for p in flow.ports)
-        lines.append(f"set service {_service(flow)} protocol {flow.protocol} port {ports}")
-        sources = [f"hfw-{flow.id}-src-{i}" for i, _ in enumerate(flow.sources.to_cidrs())]
-        lines += [f"set address {n} ip-netmask {c}"
-                  for n, c in zip(sources, flow.sources.to_cidrs(), strict=True)]
-        lines += [f"set address hfw-{n} fqdn {n}" for n in names]
-        lines.append(f"set address-group hfw-{flow.id}-src static [ {' '.join(sources)} ]")
-        lines.append(f"set address-group hfw-{flow.id}-fqdn static "
-                     f"[ {' '.join('hfw-' + n for n in names)} ]")
-        lines.append(
-            f"set rulebase security rules {flow.id} from trust to untrust source hfw-{flow.id}-src "
-            f"destination hfw-{flow.id}-fqdn service {_service(flow)} application any action "
-            f'allow description "{flow_comment(flow, data, 255)}"')
-    return FqdnObjects({"hybridfw-fqdn.set": "\n".join(lines) + "\n"} if covered else {},
-                       frozenset(covered))
+    header = ["# hybridfw: PAN-OS set commands for destinations given only as names",
+              "# wildcard names cannot be FQDN objects: see hybridfw-fqdn-allowlist.txt"]
+    return _collect(flows, data, header, "hybridfw-fqdn.set", _paloalto_flow, wildcards=False)
 
 
 def _forti_edit(name: str, settings: list[str]) -> list[str]:
@@ -107,30 +116,27 @@ def _forti_names(flow: Flow) -> list[str]:
     return lines
 
 
+def _fortigate_flow(flow: Flow, names: list[str], data: EndpointData) -> list[str]:
+    ports = " ".join(str(p) for p in flow.ports)
+    lines = ["config firewall service custom",
+             *_forti_edit(_service(flow), [f"set {flow.protocol}-portrange {ports}"]), "end"]
+    lines += _forti_sources(flow) + _forti_names(flow)
+    settings = ['set srcintf "trust"', 'set dstintf "untrust"', "set action accept"]
+    for family, suffix in FAMILY_SUFFIXES:
+        if flow.sources.family(family):
+            settings += [f'set srcaddr{suffix} "hfw{family}-{flow.id}-src"',
+                         f'set dstaddr{suffix} "hfw{family}-{flow.id}-fqdn"']
+    settings += ['set schedule "always"', f'set service "{_service(flow)}"',
+                 f'set comments "{flow_comment(flow, data, 255)}"', f'set name "{flow.id}"']
+    # `edit 0` makes FortiOS pick the next free policy id.
+    return [*lines, "config firewall policy", "    edit 0",
+            *(f"        {s}" for s in settings), "    next", "end"]
+
+
 def fortigate_fqdn(flows: Sequence[Flow], data: EndpointData) -> FqdnObjects:
     """FortiOS CLI; FQDN addresses take wildcards like *.entrust.net (FortiOS 6.2 and later)."""
-    lines = ["# hybridfw: FortiGate objects and policies for destinations given only as names"]
-    covered: set[str] = set()
-    for flow in flows:
-        if not flow.destination_fqdns:
-            continue
-        covered |= set(flow.destination_fqdns)
-        ports = " ".join(str(p) for p in flow.ports)
-        lines += ["config firewall service custom"]
-        lines += [*_forti_edit(_service(flow), [f"set {flow.protocol}-portrange {ports}"]), "end"]
-        lines += _forti_sources(flow) + _forti_names(flow)
-        settings = ['set srcintf "trust"', 'set dstintf "untrust"', "set action accept"]
-        for family, suffix in FAMILY_SUFFIXES:
-            if flow.sources.family(family):
-                settings += [f'set srcaddr{suffix} "hfw{family}-{flow.id}-src"',
-                             f'set dstaddr{suffix} "hfw{family}-{flow.id}-fqdn"']
-        settings += ['set schedule "always"', f'set service "{_service(flow)}"',
-                     f'set comments "{flow_comment(flow, data, 255)}"', f'set name "{flow.id}"']
-        # `edit 0` makes FortiOS pick the next free policy id.
-        lines += ["config firewall policy", "    edit 0", *(f"        {s}" for s in settings),
-                  "    next", "end"]
-    return FqdnObjects({"hybridfw-fqdn.fgacl": "\n".join(lines) + "\n"} if covered else {},
-                       frozenset(covered))
+    header = ["# hybridfw: FortiGate objects and policies for destinations given only as names"]
+    return _collect(flows, data, header, "hybridfw-fqdn.fgacl", _fortigate_flow, wildcards=True)
 
 
 def _asa_source(cidr: str) -> str:
@@ -140,25 +146,20 @@ def _asa_source(cidr: str) -> str:
     return str(network) if network.version == 6 else f"{network.network_address} {network.netmask}"
 
 
+def _asa_flow(flow: Flow, names: list[str], data: EndpointData) -> list[str]:
+    acl = "hybridfw-in" if flow.direction == "inbound" else "hybridfw-out"
+    lines = [line for name in names for line in (f"object network hfw-{name}", f" fqdn {name}")]
+    lines.append(f"object-group network hfw-{flow.id}-fqdn")
+    lines += [f" network-object object hfw-{name}" for name in names]
+    lines.append(f"access-list {acl} remark {flow_comment(flow, data, 100)}")
+    lines += [f"access-list {acl} extended permit {flow.protocol} {_asa_source(cidr)} "
+              f"object-group hfw-{flow.id}-fqdn eq {port}"
+              for cidr in flow.sources.to_cidrs() for port in flow.ports]
+    return lines
+
+
 def asa_fqdn(flows: Sequence[Flow], data: EndpointData) -> FqdnObjects:
     """ASA network objects with `fqdn`; no wildcards on ASA."""
-    lines = ["! hybridfw: ASA FQDN objects for destinations given only as names",
-             "! wildcard names cannot be FQDN objects: see hybridfw-fqdn-allowlist.txt"]
-    covered: set[str] = set()
-    for flow in flows:
-        names = _exact(flow.destination_fqdns)
-        if not names:
-            continue
-        covered |= set(names)
-        for name in names:
-            lines += [f"object network hfw-{name}", f" fqdn {name}"]
-        lines.append(f"object-group network hfw-{flow.id}-fqdn")
-        lines += [f" network-object object hfw-{name}" for name in names]
-        acl = "hybridfw-in" if flow.direction == "inbound" else "hybridfw-out"
-        lines.append(f"access-list {acl} remark {flow_comment(flow, data, 100)}")
-        for cidr in flow.sources.to_cidrs():
-            for port in flow.ports:
-                lines.append(f"access-list {acl} extended permit {flow.protocol} "
-                             f"{_asa_source(cidr)} object-group hfw-{flow.id}-fqdn eq {port}")
-    return FqdnObjects({"hybridfw-fqdn.asa": "\n".join(lines) + "\n"} if covered else {},
-                       frozenset(covered))
+    header = ["! hybridfw: ASA FQDN objects for destinations given only as names",
+              "! wildcard names cannot be FQDN objects: see hybridfw-fqdn-allowlist.txt"]
+    return _collect(flows, data, header, "hybridfw-fqdn.asa", _asa_flow, wildcards=False)
