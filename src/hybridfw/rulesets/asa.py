@@ -1,0 +1,312 @@
+"""Cisco ASA running-config: extended access-lists bound with access-group.
+
+Each ``access-group ACL in|out interface IF`` binding is an entry (``outside in``) whose one
+stage is that ACL, followed by the global ACL for inbound bindings, then the implicit deny.
+``access-group ACL global`` alone is the ``global`` entry. ACLs that are not bound are not
+evaluated and are reported; a file with no ``access-group`` at all (an excerpt) has every ACL
+evaluated as if bound inbound, with a warning saying so.
+
+Addresses: ``any``/``any4``/``any6``, ``host``, address + mask, IPv6 prefixes, ``name``
+aliases, ``object``/``object-group`` (nested). FQDN objects, ``interface`` operands, users,
+security groups, time ranges and source ports are undecidable conditions. ``inactive`` entries
+and remarks are skipped. Since ASA 8.3 ACLs name real (untranslated) addresses, so the topology
+must give the servers' real addresses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from hybridfw.addresses import AddressSet
+from hybridfw.errors import InputError
+from hybridfw.model import Finding
+from hybridfw.rulesets._asa_objects import (
+    PORT_OPERATORS,
+    PORTED,
+    AsaObjects,
+    Definition,
+    protocol_set,
+)
+from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule, info, warning
+from hybridfw.rulesets.interface import (
+    Action,
+    Chain,
+    Entry,
+    Origin,
+    PortInterval,
+    Rule,
+    Ruleset,
+    RulesetParser,
+    chain_key,
+    register_parser,
+)
+
+_DETECT = re.compile(r"^(?:access-list \S+ (?:line \d+ )?(?:extended|remark|standard) |"
+                     r"object-group (?:network|service|protocol) |object (?:network|service) |"
+                     r"access-group \S+ (?:in|out|global)|ASA Version |: Saved| nameif )",
+                     re.MULTILINE)
+_LOG_WORDS = frozenset({"disable", "default", "emergencies", "alerts", "critical", "errors",
+                        "warnings", "notifications", "informational", "debugging"})
+_GROUP_KINDS = ("network", "service", "protocol", "icmp-type", "user", "security")
+_IDENTITY = {"user": 2, "user-group": 2, "object-group-user": 2, "security-group": 3,
+             "object-group-security": 2}
+
+
+@dataclass
+class Acl:
+    name: str
+    lines: list[tuple[list[str], int, str]] = field(default_factory=list)  # words, line, raw
+
+
+@dataclass
+class Binding:
+    acl: str
+    direction: str  # "in", "out" or "global"
+    interface: str
+    line: int
+    raw: str
+
+
+class _AsaReader:
+    """Pass 1: definitions, ACL lines and bindings, by line."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.objects = AsaObjects(path)
+        self.acls: dict[str, Acl] = {}
+        self.bindings: list[Binding] = []
+        self.findings: list[Finding] = []
+
+    def read(self, text: str) -> None:
+        block: Definition | None = None
+        for number, raw in enumerate(text.splitlines(), start=1):
+            words = raw.split()
+            if not words or words[0].startswith(("!", ":")):
+                continue
+            if raw[0].isspace():
+                if block is not None:
+                    block.members.append((words, number))
+                continue
+            try:
+                block = self._command(words, number, raw)
+            except IndexError:
+                raise InputError(f"{words[0]} line ends too early", path=self.path, line=number,
+                                 field=words[0]) from None
+
+    def _command(self, words: list[str], number: int, raw: str) -> Definition | None:
+        head = words[0]
+        if head in ("object", "object-group") and len(words) >= 3:
+            return self._define(words, number)
+        if head == "name" and len(words) >= 3:
+            self.objects.names[words[2]] = words[1]
+        elif head == "access-list" and len(words) >= 3:
+            self._acl_line(words, number, raw)
+        elif head == "access-group" and len(words) >= 3:
+            self._binding(words, number, raw)
+        return None
+
+    def _define(self, words: list[str], number: int) -> Definition:
+        kind = words[1]
+        if kind not in _GROUP_KINDS:
+            raise InputError(f"unknown object type {kind!r}", path=self.path, line=number, field="object")
+        port_protocol = words[3] if kind == "service" and len(words) > 3 else ""
+        found = Definition(kind, words[2], number, words[0] == "object-group", port_protocol)
+        self.objects.defs[found.name] = found
+        return found
+
+    def _acl_line(self, words: list[str], number: int, raw: str) -> None:
+        name, rest = words[1], words[2:]
+        position = None
+        if rest[0] == "line" and len(rest) > 2 and rest[1].isdigit():
+            position, rest = int(rest[1]), rest[2:]
+        if rest[0] == "remark":
+            return
+        if rest[0] in ("standard", "webtype", "ethertype"):
+            self.findings.append(info("audit.acl-line-not-evaluated",
+                                      f"{rest[0]} access-list {name} does not filter routed traffic "
+                                      "and is not evaluated", self.path, number))
+            return
+        if rest[0] == "extended":
+            rest = rest[1:]
+        acl = self.acls.setdefault(name, Acl(name))
+        item = (rest, number, raw)
+        if position is None:
+            acl.lines.append(item)
+        else:
+            acl.lines.insert(max(0, position - 1), item)
+
+    def _binding(self, words: list[str], number: int, raw: str) -> None:
+        direction = words[2]
+        if direction == "global":
+            self.bindings.append(Binding(words[1], "global", "", number, raw))
+        elif direction in ("in", "out") and len(words) >= 5 and words[3] == "interface":
+            self.bindings.append(Binding(words[1], direction, words[4], number, raw))
+        else:
+            raise InputError(f"cannot read access-group binding {' '.join(words[2:])!r}",
+                             path=self.path, line=number, field="access-group")
+
+
+class _AceCompiler:
+    """Pass 2: one ``access-list ... extended`` line into normalised rules."""
+
+    def __init__(self, objects: AsaObjects) -> None:
+        self.objects = objects
+
+    def compile(self, words: list[str], line: int, raw: str) -> list[Rule] | None:
+        """Rules for the ACE, or None when it is inactive."""
+        if len(words) < 4 or words[0] not in ("permit", "deny"):
+            raise self.objects.error("expected permit|deny PROTOCOL SOURCE DESTINATION", line, "access-list")
+        action = Action.ACCEPT if words[0] == "permit" else Action.DROP
+        services, ported, i = self._protocol(words, 1, line)
+        why: list[str] = []
+        i = self._identity(words, i, why)
+        sources, i = self._operand(words, i, line)
+        if ported:
+            src_ports, i = self._ports(words, i, line)
+            if src_ports is not None:
+                why.append("source port condition")
+        i = self._identity(words, i, why)
+        destinations, i = self._operand(words, i, line)
+        if ported:
+            dst_ports, i = self._ports(words, i, line)
+            if dst_ports is not None:
+                services = [Service(s.protocols, dst_ports, s.reasons) for s in services]
+        inactive = self._trailer(words, i, line, why, ported)
+        if inactive:
+            return None
+        return expand_rule(sources, destinations, services, action, Origin(self.objects.path, line, raw),
+                           tuple(why))
+
+    def _protocol(self, words: list[str], i: int, line: int) -> tuple[list[Service], bool, int]:
+        if words[i] in ("object", "object-group"):
+            found = self.objects.definition(words[i + 1], line, ("service", "protocol"))
+            services = self.objects.services(found.name, line)
+            ported = found.kind == "protocol" and all(
+                s.protocols is not None and s.protocols <= {"tcp", "udp", "sctp"} for s in services)
+            return services, ported, i + 2
+        return [Service(protocol_set(words[i]))], words[i].lower() in PORTED | {"6", "17"}, i + 1
+
+    @staticmethod
+    def _identity(words: list[str], i: int, why: list[str]) -> int:
+        while i < len(words) and words[i] in _IDENTITY:
+            width = _IDENTITY[words[i]]
+            why.append(" ".join(words[i:i + width]))
+            i += width
+        return i
+
+    def _operand(self, words: list[str], i: int, line: int) -> tuple[Fuzzy, int]:
+        if i >= len(words):
+            raise self.objects.error("address missing", line, "address")
+        word = words[i]
+        if word in ("any", "any4", "any6"):
+            family = {"any": None, "any4": 4, "any6": 6}[word]
+            return Fuzzy.exact(AddressSet.any(family)), i + 1  # type: ignore[arg-type]
+        if word == "interface" and i + 1 < len(words):
+            return Fuzzy.unknown(f"address of interface {words[i + 1]}"), i + 2
+        if word in ("host", "object", "object-group") and i + 1 < len(words):
+            return self.objects.network_spec(words[i:i + 2], line, 0), i + 2
+        if "/" in word:
+            return self.objects.network_spec([word], line, 0), i + 1
+        if i + 1 < len(words):
+            return self.objects.network_spec(words[i:i + 2], line, 0), i + 2
+        raise self.objects.error(f"cannot read address {word!r}", line, "address")
+
+    def _ports(self, words: list[str], i: int, line: int) -> tuple[tuple[PortInterval, ...] | None, int]:
+        if i < len(words) and words[i] in PORT_OPERATORS:
+            return self.objects.port_spec(words, i, line)
+        if i + 1 < len(words) and words[i] == "object-group":
+            ports = self.objects.port_group(words[i + 1], line)
+            if ports is not None:
+                return ports, i + 2
+        return None, i
+
+    def _trailer(self, words: list[str], i: int, line: int, why: list[str], ported: bool) -> bool:
+        inactive = False
+        while i < len(words):
+            word = words[i]
+            if word == "log":
+                i += 1
+                while i < len(words) and (words[i] in _LOG_WORDS or words[i].isdigit()):
+                    i += 1
+                if i + 1 < len(words) and words[i] == "interval":
+                    i += 2
+                continue
+            if word == "time-range" and i + 1 < len(words):
+                why.append(f"time-range {words[i + 1]}")
+                i += 2
+                continue
+            if word == "inactive":
+                inactive = True
+            elif ported:
+                raise self.objects.error(f"unexpected {word!r}", line, "access-list")
+            i += 1
+        return inactive
+
+
+def parse_asa(text: str, path: str) -> Ruleset:
+    reader = _AsaReader(path)
+    reader.read(text)
+    compiler = _AceCompiler(reader.objects)
+    compiled: dict[str, list[Rule]] = {}
+    for acl in reader.acls.values():
+        rules: list[Rule] = []
+        for words, line, raw in acl.lines:
+            try:
+                got = compiler.compile(words, line, raw)
+            except IndexError:
+                raise InputError("access-list entry ends too early", path=path, line=line,
+                                 field="access-list") from None
+            if got is None:
+                reader.findings.append(info("audit.rule-inactive", f"inactive entry in {acl.name} skipped",
+                                            path, line))
+            else:
+                rules += got
+        compiled[acl.name] = rules
+    bindings = reader.bindings or [Binding(name, "in", f"(not bound) {name}", acl.lines[0][1], "")
+                                   for name, acl in reader.acls.items() if acl.lines]
+    if not reader.bindings and reader.acls:
+        reader.findings.append(warning("audit.acl-not-bound", "no access-group in the file: every "
+                                       "access-list is evaluated as if bound inbound", path, 1))
+    chains, entries = _entries(path, bindings, compiled, reader.findings)
+    bound = {b.acl for b in bindings}
+    for name, acl in reader.acls.items():
+        if name not in bound and acl.lines:
+            reader.findings.append(warning("audit.acl-not-bound", f"access-list {name} is not bound "
+                                           "with access-group and is not evaluated", path, acl.lines[0][1]))
+    return Ruleset(format="asa", platform="ciscoasa", paths=(path,), chains=chains,
+                   entries=tuple(entries), findings=tuple(reader.findings))
+
+
+def _entries(path: str, bindings: list[Binding], compiled: dict[str, list[Rule]],
+             findings: list[Finding]) -> tuple[dict[str, Chain], list[Entry]]:
+    glob = next((b for b in bindings if b.direction == "global"), None)
+    chains: dict[str, Chain] = {}
+    entries: list[Entry] = []
+    for b in bindings:
+        if b.acl not in compiled:
+            findings.append(warning("audit.acl-missing", f"access-group names access-list {b.acl}, "
+                                    "which has no entries: everything is denied", path, b.line))
+        rules = list(compiled.get(b.acl, []))
+        if glob is not None and b.direction == "in":
+            rules += compiled.get(glob.acl, [])
+        name = "global" if b.direction == "global" else f"{b.interface} {b.direction}"
+        key = chain_key(path, "access-group", name)
+        chains[key] = Chain(key=key, name=b.acl, rules=tuple(rules), policy=Action.DROP,
+                            policy_origin=Origin(path, b.line, f"implicit deny at the end of {b.acl}"))
+        entries.append(Entry(name, (key,)))
+    return chains, entries
+
+
+@register_parser
+class AsaParser(RulesetParser):
+    name = "asa"
+    platform = "ciscoasa"
+    description = "Cisco ASA running-config (access-list extended, objects, access-group)"
+
+    def detect(self, text: str) -> float:
+        hits = len(_DETECT.findall(text[:20000]))
+        return min(0.95, 0.25 * hits) if hits else 0.0
+
+    def parse(self, text: str, path: str) -> Ruleset:
+        return parse_asa(text, path)
