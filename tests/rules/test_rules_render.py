@@ -73,9 +73,12 @@ def test_comments_carry_flow_id_and_data_version() -> None:
 @pytest.mark.parametrize("platform", sorted(set(platforms()) - {"exchange"}))
 def test_fqdn_only_flow_is_never_omitted(platform: str) -> None:
     crl = next(f for f in FLOWS if f.id == "crl-outbound")
-    result = render_flows(FLOWS, platform, data=DATA)
+    result = render_flows([crl], platform, data=DATA)  # alone: nothing else to hide behind
     text = "\n".join(result.files.values())
     assert all(name in text for name in crl.destination_fqdns)
+    assert not [f for f in result.findings if f.severity is Severity.ERROR]
+    assert any(f.subject == "crl-outbound" and "fqdn" in f.code for f in result.findings) or \
+        platform in ("edl", "csv")
 
 
 def test_unknown_platform_is_input_error() -> None:
@@ -158,3 +161,11 @@ def test_fqdn_objects_where_the_platform_has_them(platform: str, file: str,
     else:  # wildcards stay on the allow-list, and the warning says how many
         assert finding.severity is Severity.WARNING and "*.entrust.net" in finding.evidence
         assert "*.entrust.net" in result.files["hybridfw-fqdn-allowlist.txt"]
+
+
+def test_cli_verbose_logs_flows_and_render_to_stderr() -> None:
+    res = run_cli("-v", "rules", "-t", str(EXAMPLE), "-p", "pf", "--json")
+    assert res.returncode == 0
+    assert "INFO hybridfw.flows: flow smtp-inbound: 6 source" in res.stderr
+    assert "INFO hybridfw.render: rendered 5 flow(s) for pf" in res.stderr
+    json.loads(res.stdout)  # logging never reaches stdout

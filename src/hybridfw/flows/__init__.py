@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from hybridfw.flows.crl import CrlOutbound
@@ -13,6 +14,8 @@ from hybridfw.model import EndpointData, Flow
 from hybridfw.topology import Topology
 
 __all__ = ["BUILDERS", "FlowBuilder", "required_flows"]
+
+log = logging.getLogger(__name__)
 
 # Order is the order flows are listed and rendered in.
 BUILDERS: tuple[FlowBuilder, ...] = (
@@ -39,4 +42,8 @@ def required_flows(topology: Topology, data: EndpointData) -> list[Flow]:
     flows = [flow for builder in BUILDERS for flow in builder.build(topology, data)]
     if not topology.ipv6:
         flows = [_ipv4_only(flow) for flow in flows]
+    for flow in flows:
+        log.info("flow %s: %d source / %d destination range(s), %d name(s), sets %s", flow.id,
+                 len(flow.sources.to_cidrs()), len(flow.destinations.to_cidrs()),
+                 len(flow.destination_fqdns), list(flow.endpoint_set_ids))
     return flows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 
 from hybridfw.model import EndpointData, Flow
@@ -13,6 +15,8 @@ from hybridfw.render.exchange import ExchangeRenderer
 from hybridfw.render.interface import Renderer, RenderResult, get_renderer, register, registered
 
 __all__ = ["RenderResult", "Renderer", "platforms", "render_flows"]
+
+log = logging.getLogger(__name__)
 
 for _target in TARGETS:
     register(AerleonRenderer(_target))
@@ -32,4 +36,10 @@ def platforms() -> dict[str, str]:
 def render_flows(flows: Sequence[Flow], platform: str, *, data: EndpointData) -> RenderResult:
     """Rules for `platform` admitting `flows` (any subset or partial flows). Raises InputError
     for an unknown platform; problems with the output are ERROR findings in the result."""
-    return get_renderer(platform).render(list(flows), data)
+    renderer = get_renderer(platform)
+    start = time.perf_counter()
+    result = renderer.render(list(flows), data)
+    log.info("rendered %d flow(s) for %s in %.0f ms: %d file(s), %d finding(s)", len(flows),
+             renderer.name, (time.perf_counter() - start) * 1000, len(result.files),
+             len(result.findings))
+    return result
