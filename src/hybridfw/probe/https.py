@@ -146,7 +146,7 @@ async def _check_path(rec: Recorder, host: str, port: int, name: str, timeout: f
     path = PATHS[name]
     channel: Channel | None = None
     try:
-        async with rec.step(f"GET {path}", timeout * 2) as step:
+        async with rec.step(f"GET {path}", timeout) as step:
             channel = await _open(rec, rec.address, port, timeout)
             await channel.start_tls(inspecting_context(), host)
             authority = host if port == 443 else f"{host}:{port}"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from hybridfw.probe.recorder import Recorder, StepFailure
 from hybridfw.probe.winsock import NetFailure, classify_connect_error, classify_resolve_error
 
+CLOSE_GRACE = 0.25  # seconds a closing peer gets to acknowledge before the socket is aborted
 MAX_LINE = 8192  # longer "lines" are not SMTP/HTTP; stop reading instead of buffering forever
 
 
@@ -144,7 +145,7 @@ class Channel:
         writer = self.conn.writer
         writer.close()
         try:
-            async with asyncio.timeout(1.0):
+            async with asyncio.timeout(CLOSE_GRACE):
                 await writer.wait_closed()
         except (OSError, TimeoutError, ssl.SSLError):
-            pass
+            writer.transport.abort()  # e.g. TLS close_notify never answered

@@ -1,0 +1,146 @@
+"""`hybridfw probe` as a user runs it: subprocesses against loopback peers; JSON shape, human
+output, exit codes (0 pass, 1 error finding, 2 input error) and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from probe_peers import EXCHANGE_401, DnsPeer, HttpsPeers, Peers, closed_port, server_context
+
+NAME = "mail.contoso.test"
+ZONE = Path(__file__).parent.parent / "data" / "probe" / "zone.txt"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hybridfw", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def run_json(*args: str) -> tuple[int, dict[str, Any]]:
+    res = run_cli(*args, "--json")
+    assert "Traceback" not in res.stderr, res.stderr
+    return res.returncode, json.loads(res.stdout)
+
+
+@pytest.fixture(scope="module")
+def good_port(peers: Peers, ca: trustme.CA) -> int:
+    return peers.smtp(server_context(ca.issue_cert(NAME)))
+
+
+def test_smtp_json_shape_and_exit_0(good_port: int, ca_file: Path) -> None:
+    code, doc = run_json("probe", "smtp", f"127.0.0.1:{good_port}", "--cert-name", NAME,
+                         "--ca-file", str(ca_file), "--timeout", "3")
+    assert code == 0, doc["findings"]
+    assert set(doc) == {"command", "ok", "targets", "results", "findings"}
+    assert doc["command"] == "probe smtp" and doc["ok"] is True
+    result = doc["results"][0]
+    assert set(result) == {"kind", "target", "address", "port", "ok", "elapsed_ms", "steps", "transcript",
+                           "facts", "findings"}
+    assert set(result["steps"][0]) == {"name", "status", "elapsed_ms", "detail"}
+    assert {"direction": "C", "text": "STARTTLS"} in [
+        {k: v for k, v in t.items() if k != "at_ms"} for t in result["transcript"]]
+    assert result["facts"]["certificate"]["dns_names"] == [NAME]
+
+
+def test_smtp_refused_is_exit_1_with_exchange_text(ca_file: Path) -> None:
+    port = closed_port()
+    code, doc = run_json("probe", "smtp", f"127.0.0.1:{port}", "--timeout", "2")
+    assert code == 1 and doc["ok"] is False
+    finding = doc["findings"][0]
+    assert finding["code"] == "probe.smtp.connect-refused" and finding["severity"] == "error"
+    assert finding["evidence"][0].startswith("Exchange Online would report: 450 4.4.316 Connection refused "
+                                             "[Message=Socket error code 10061]")
+
+
+def test_smtp_several_hosts_human_output(good_port: int, ca_file: Path) -> None:
+    res = run_cli("probe", "smtp", f"127.0.0.1:{good_port}", f"127.0.0.1:{closed_port()}",
+                  "--cert-name", NAME, "--ca-file", str(ca_file), "--timeout", "2")
+    assert res.returncode == 1
+    assert "C: EHLO" in res.stdout and "S: 220 " in res.stdout
+    assert "4.4.316" in res.stdout and "transcript" in res.stdout
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["smtp", "127.0.0.1:99999"], "bad port"),
+    (["smtp", "127.0.0.1", "--timeout", "0"], "--timeout"),
+    (["smtp", "127.0.0.1", "--send"], "--send needs --rcpt"),
+    (["smtp", "127.0.0.1", "--rcpt", "not-an-address"], "--rcpt"),
+    (["smtp", "127.0.0.1", "--ca-file", "/nonexistent/ca.pem"], "--ca-file"),
+    (["https", "http://mail.contoso.test"], "only https://"),
+    (["https", "mail.contoso.test", "--paths", "owa"], "--paths"),
+    (["dns", "contoso.test", "--nameserver", "dns.example"], "--nameserver"),
+    (["dns", "nodots"], "DOMAIN"),
+])
+def test_input_errors_are_exit_2_one_line(args: list[str], needle: str, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process through `cli.main` (the same path as the console script), to keep the suite fast."""
+    from hybridfw import cli
+
+    monkeypatch.setattr(sys, "argv", ["hybridfw", "probe", *args])
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    captured = capsys.readouterr()
+    assert info.value.code == 2, captured
+    assert captured.err.startswith("hybridfw: error: ") and captured.err.count("\n") == 1
+    assert needle in captured.err
+
+
+def test_bad_ca_file_content_is_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "ca.pem"
+    bad.write_text("this is not a certificate\n")
+    res = run_cli("probe", "smtp", "127.0.0.1", "--ca-file", str(bad))
+    assert res.returncode == 2 and "not a PEM CA certificate file" in res.stderr
+
+
+def test_probe_without_subcommand_or_topology_is_usage_error() -> None:
+    res = run_cli("probe")
+    assert res.returncode == 2 and "Usage" in res.stdout
+
+
+def test_https_cli(ca: trustme.CA, ca_file: Path) -> None:
+    web = HttpsPeers(lambda: server_context(ca.issue_cert(NAME)))
+    try:
+        port = web.start({"/autodiscover/autodiscover.svc": EXCHANGE_401, "/ews/exchange.asmx": EXCHANGE_401})
+        code, doc = run_json("probe", "https", f"https://127.0.0.1:{port}/", "--cert-name", NAME,
+                             "--ca-file", str(ca_file), "--paths", "autodiscover,ews")
+        assert code == 0 and doc["command"] == "probe https"
+        code, doc = run_json("probe", "https", f"127.0.0.1:{port}", "--cert-name", NAME,
+                             "--ca-file", str(ca_file), "--paths", "mrsproxy")
+        assert code == 1 and [f["code"] for f in doc["findings"]] == ["probe.https.not-found"]
+    finally:
+        web.close()
+
+
+@pytest.fixture(scope="module")
+def dns_server() -> Iterator[str]:
+    peer = DnsPeer(ZONE.read_text())
+    yield f"127.0.0.1:{peer.port}"
+    peer.close()
+
+
+def test_dns_cli_exit_codes(dns_server: str) -> None:
+    code, doc = run_json("probe", "dns", "good.test", "--nameserver", dns_server, "--timeout", "2")
+    assert code == 0 and doc["ok"] and doc["results"][0]["facts"]["spf_lookups"] == 2
+    code, doc = run_json("probe", "dns", "bad.test", "--nameserver", dns_server, "--timeout", "2")
+    assert code == 1 and "probe.dns.spf-multiple" in {f["code"] for f in doc["findings"]}
+
+
+def test_topology_probes_its_smtp_hosts_on_25(peers: Peers, ca: trustme.CA, ca_file: Path,
+                                              tmp_path: Path) -> None:
+    """Needs root to bind 127.0.0.1:25 (the port the topology mode probes); fails without it."""
+    peers.smtp(server_context(ca.issue_cert(NAME)), port=25)
+    topology = tmp_path / "topology.toml"
+    topology.write_text('instance = "Worldwide"\nmode = "modern-full"\n\n[smtp]\n'
+                        f'addresses = ["127.0.0.1/32", "192.0.2.0/30"]\ntls_certificate_name = "{NAME}"\n\n'
+                        '[hybrid_agent]\naddresses = ["192.0.2.40"]\n')
+    code, doc = run_json("probe", "--topology", str(topology), "--ca-file", str(ca_file), "--timeout", "3")
+    assert doc["command"] == "probe --topology"
+    assert doc["targets"] == ["127.0.0.1:25"]  # the /30 range is not probed host by host
+    assert code == 0, doc["findings"]

@@ -1,0 +1,87 @@
+"""DNS probe against a real DNS server (dnslib) on 127.0.0.1 serving good and bad test zones."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from probe_peers import DnsPeer
+
+from hybridfw.model import Severity
+from hybridfw.probe import DnsOptions, ProbeResult, probe_dns
+
+ZONE = Path(__file__).parent.parent / "data" / "probe" / "zone.txt"
+
+
+@pytest.fixture(scope="module")
+def dns_port() -> Iterator[int]:
+    peer = DnsPeer(ZONE.read_text())
+    yield peer.port
+    peer.close()
+
+
+def probe(domain: str, port: int, timeout: float = 2.0) -> ProbeResult:
+    return asyncio.run(probe_dns(domain, DnsOptions(timeout=timeout, nameserver="127.0.0.1",
+                                                    nameserver_port=port)))
+
+
+def codes(result: ProbeResult, severity: Severity | None = None) -> set[str]:
+    return {f.code for f in result.findings if severity is None or f.severity == severity}
+
+
+def test_good_domain_points_at_exchange_online(dns_port: int) -> None:
+    result = probe("good.test", dns_port)
+    assert result.findings == (), result.findings
+    assert result.facts["mx"] == [{"preference": 0, "exchange": "good-test.mail.protection.outlook.com"}]
+    assert result.facts["spf_lookups"] == 2  # include:spf.protection + its include:spfd
+    assert result.facts["autodiscover"] == ["CNAME autodiscover.outlook.com"]
+    assert all(s.status == "pass" for s in result.steps)
+
+
+def test_mx_microsoft_namespace_and_autodiscover_a_record(dns_port: int) -> None:
+    result = probe("dane.test", dns_port)
+    assert result.ok and codes(result, Severity.WARNING) == set()
+    assert result.facts["autodiscover"] == ["A 192.0.2.80"]
+
+
+def test_mixed_mx_unresolvable_target_two_spf_no_autodiscover(dns_port: int) -> None:
+    result = probe("bad.test", dns_port)
+    assert codes(result, Severity.ERROR) == {"probe.dns.mx-unresolvable", "probe.dns.spf-multiple",
+                                             "probe.dns.no-autodiscover"}
+    assert codes(result, Severity.WARNING) == {"probe.dns.mx-mixed"}
+    unresolvable = next(f for f in result.findings if f.code == "probe.dns.mx-unresolvable")
+    assert "mx1.bad.test" in unresolvable.message
+
+
+def test_mx_elsewhere_plus_all_too_many_lookups_no_eop_include(dns_port: int) -> None:
+    result = probe("worse.test", dns_port)
+    assert codes(result, Severity.ERROR) == {"probe.dns.spf-plus-all", "probe.dns.spf-too-many-lookups",
+                                             "probe.dns.spf-no-exo"}
+    assert codes(result, Severity.WARNING) == {"probe.dns.mx-elsewhere"}
+    assert result.facts["spf_lookups"] == 11
+    assert result.facts["autodiscover"] == ["SRV mail.worse.test:443"]
+
+
+def test_no_mx_and_unparsable_spf(dns_port: int) -> None:
+    result = probe("nomx.test", dns_port)
+    assert codes(result, Severity.ERROR) == {"probe.dns.no-mx", "probe.dns.spf-invalid",
+                                             "probe.dns.no-autodiscover"}
+
+
+def test_unknown_domain(dns_port: int) -> None:
+    result = probe("absent.test", dns_port)
+    assert {"probe.dns.no-mx", "probe.dns.no-spf", "probe.dns.no-autodiscover"} == codes(result)
+
+
+def test_silent_name_server_is_a_bounded_finding() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))  # receives queries, never answers
+        started = time.perf_counter()
+        result = probe("good.test", silent.getsockname()[1], timeout=0.5)
+    assert time.perf_counter() - started < 2.0
+    assert codes(result) == {"probe.dns.no-answer"}
+    assert "at step 'MX'" in result.findings[0].message
