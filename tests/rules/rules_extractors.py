@@ -193,18 +193,19 @@ def _paloalto(text: str) -> AddressSet:
 
 
 def _fortigate(text: str) -> AddressSet:
-    policy = re.search(r'set name "smtp-inbound".*?set srcaddr "(\w+)".*?set srcaddr6 "(\w+)"',
-                       text, re.S)
+    policy = re.search(r'set name "smtp-inbound"(.*?)\n    next', text, re.S)
     assert policy
     found = []
-    for section, group, key in (("addrgrp", policy.group(1), "subnet"),
-                                ("addrgrp6", policy.group(2), "ip6")):
-        members = re.search(rf"config firewall {section}\n.*?edit {group}\n\s*set member ([^\n]+)",
-                            text, re.S)
-        assert members
-        table = "address" if section == "addrgrp" else "address6"
+    for section, table, key, suffix in (("addrgrp", "address", "subnet", ""),
+                                        ("addrgrp6", "address6", "ip6", "6")):
+        group = re.search(rf'set srcaddr{suffix} "(\w+)"', policy.group(1))
+        assert group
+        if group.group(1) in ("none", "all"):
+            continue  # no sources of this family ("all" would be a failure below)
+        members = re.search(rf"config firewall {section}\n.*?edit {group.group(1)}\n"
+                            r"\s*set member ([^\n]+)", text, re.S)
         body = re.search(rf"config firewall {table}\n(.*?)\nend", text, re.S)
-        assert body
+        assert members and body
         for name in re.findall(r'"(\w+)"', members.group(1)):
             value = re.search(rf"edit {name}\n.*?set {key} ([^\n]+)", body.group(1), re.S)
             assert value
