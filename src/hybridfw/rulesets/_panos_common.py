@@ -1,0 +1,204 @@
+"""PAN-OS security policy as read from XML or set commands, and its evaluation model.
+
+Both readers fill the same `PanConfig` (scopes with objects and ordered security rules);
+`build_ruleset` turns it into a `Ruleset`. Zones become entries: one per (from, to) zone pair,
+holding the rules that apply to that pair (``any`` applies everywhere; ``intrazone`` rules only
+where from = to, ``interzone`` only where they differ), with the intrazone-default (allow) or
+interzone-default (deny) rule as the policy. Which pair a packet takes depends on routing, which
+hybridfw does not know, so the audit reports the pairs whose rules decide the flow.
+
+Undecidable: FQDN objects, dynamic address groups, external dynamic lists, regions, users,
+URL categories, HIP profiles, schedules, and applications whose traffic on a port hybridfw
+cannot tell (only a few well-known App-IDs are known by their standard ports).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hybridfw.addresses import AddressSet
+from hybridfw.errors import InputError
+from hybridfw.model import Finding
+from hybridfw.rulesets._panos_services import rule_services
+from hybridfw.rulesets._vendor_util import MAX_NESTING, Fuzzy, expand_rule, info, parse_address
+from hybridfw.rulesets.interface import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
+
+MAX_ZONE_PAIRS = 400
+_ACTIONS = {"allow": Action.ACCEPT, "deny": Action.DROP, "drop": Action.DROP,
+            "reset-client": Action.REJECT, "reset-server": Action.REJECT, "reset-both": Action.REJECT}
+_UNDECIDABLE_FIELDS = ("source-user", "category", "source-hip", "destination-hip")
+_DEFAULTS = {"intrazone-default": "allow", "interzone-default": "deny"}
+
+
+@dataclass
+class Named:
+    """An object as written: its kind (ip-netmask, static, tcp, ...), values and line."""
+
+    name: str
+    kind: str
+    values: list[str]
+    line: int
+    extra: str = ""  # service source-port
+
+
+@dataclass
+class PanRule:
+    name: str
+    line: int
+    text: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    def one(self, key: str, default: str = "") -> str:
+        values = self.fields.get(key)
+        return values[-1] if values else default
+
+    def many(self, key: str) -> list[str]:
+        return self.fields.get(key) or ["any"]
+
+
+@dataclass
+class PanScope:
+    """A vsys, a Panorama device-group, or ``shared``."""
+
+    name: str
+    addresses: dict[str, Named] = field(default_factory=dict)
+    address_groups: dict[str, Named] = field(default_factory=dict)
+    services: dict[str, Named] = field(default_factory=dict)
+    service_groups: dict[str, Named] = field(default_factory=dict)
+    application_groups: dict[str, Named] = field(default_factory=dict)
+    external_lists: dict[str, Named] = field(default_factory=dict)
+    zones: list[str] = field(default_factory=list)
+    rules: list[PanRule] = field(default_factory=list)
+    defaults: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class PanConfig:
+    path: str
+    shared: PanScope = field(default_factory=lambda: PanScope("shared"))
+    scopes: dict[str, PanScope] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+
+class ObjectResolver:
+    """Looks names up in a scope, then in ``shared``."""
+
+    def __init__(self, config: PanConfig, scope: PanScope) -> None:
+        self.config = config
+        self.chain = (scope, config.shared)
+
+    def lookup(self, table: str, name: str) -> Named | None:
+        for scope in self.chain:
+            found: Named | None = getattr(scope, table).get(name)
+            if found is not None:
+                return found
+        return None
+
+    def address(self, name: str, line: int, depth: int = 0) -> Fuzzy:
+        if name == "any":
+            return Fuzzy.exact(AddressSet.any())
+        if depth > MAX_NESTING:
+            raise InputError(f"address-group {name!r} nests too deep (a loop?)",
+                             path=self.config.path, line=line, field="address-group")
+        obj = self.lookup("addresses", name)
+        if obj is not None:
+            return _address_object(obj)
+        group = self.lookup("address_groups", name)
+        if group is not None:
+            if group.kind == "dynamic":
+                return Fuzzy.unknown(f"dynamic address-group {name}")
+            return Fuzzy.union([self.address(m, group.line, depth + 1) for m in group.values])
+        if self.lookup("external_lists", name) is not None or name.startswith("panw-"):
+            return Fuzzy.unknown(f"external dynamic list {name}")
+        literal = parse_address(name)
+        if literal is not None:
+            return Fuzzy.exact(literal)
+        return Fuzzy.unknown(f"address {name} (a region, or not defined in this file)")
+
+    def addresses(self, names: list[str], line: int, negate: bool) -> Fuzzy:
+        found = Fuzzy.union([self.address(n, line) for n in names])
+        return found.negated() if negate else found
+
+
+def _address_object(obj: Named) -> Fuzzy:
+    value = obj.values[0] if obj.values else ""
+    if obj.kind in ("ip-netmask", "ip-range"):
+        parsed = parse_address(value)
+        if parsed is not None:
+            return Fuzzy.exact(parsed)
+    if obj.kind == "fqdn":
+        return Fuzzy.unknown(f"fqdn address {obj.name} ({value})")
+    return Fuzzy.unknown(f"address {obj.name} ({obj.kind} {value})")
+
+
+def _rule_conditions(rule: PanRule, scope: PanScope) -> tuple[str, ...]:
+    why = [f"{key} {' '.join(rule.many(key))}" for key in _UNDECIDABLE_FIELDS
+           if rule.many(key) != ["any"]]
+    if rule.one("schedule"):
+        why.append(f"schedule {rule.one('schedule')}")
+    return tuple(why)
+
+
+def compile_rule(config: PanConfig, scope: PanScope, rule: PanRule) -> list[Rule]:
+    resolver = ObjectResolver(config, scope)
+    action_word = rule.one("action", "allow")
+    action = _ACTIONS.get(action_word, Action.UNKNOWN)
+    sources = resolver.addresses(rule.many("source"), rule.line, rule.one("negate-source") == "yes")
+    destinations = resolver.addresses(rule.many("destination"), rule.line,
+                                      rule.one("negate-destination") == "yes")
+    services = rule_services(resolver, rule)
+    origin = Origin(config.path, rule.line, rule.text)
+    return expand_rule(sources, destinations, services, action, origin, _rule_conditions(rule, scope))
+
+
+def _applies(rule: PanRule, src_zone: str, dst_zone: str) -> bool:
+    sources, targets = rule.many("from"), rule.many("to")
+    kind = rule.one("rule-type", "universal")
+    if kind == "intrazone" and src_zone != dst_zone:
+        return False
+    if kind == "interzone" and src_zone == dst_zone:
+        return False
+    return ("any" in sources or src_zone in sources) and ("any" in targets or dst_zone in targets)
+
+
+def _zone_pairs(scope: PanScope, rules: list[PanRule]) -> list[tuple[str, str]]:
+    named = {z for r in rules for k in ("from", "to") for z in r.many(k) if z != "any"}
+    zones = sorted(named | set(scope.zones))
+    if not zones:
+        return [("any", "any")]
+    pairs = [(a, b) for a in zones for b in zones]
+    if len(pairs) <= MAX_ZONE_PAIRS:
+        return pairs
+    return sorted({(a, b) for r in rules for a in r.many("from") for b in r.many("to")})
+
+
+def _default_policy(path: str, scope: PanScope, src_zone: str, dst_zone: str) -> tuple[Action, Origin]:
+    if src_zone == "any":
+        return Action.UNKNOWN, Origin(path, 0, "intrazone or interzone default: zones unknown")
+    name = "intrazone-default" if src_zone == dst_zone else "interzone-default"
+    word, line = scope.defaults.get(name, (_DEFAULTS[name], 0))
+    return _ACTIONS.get(word, Action.UNKNOWN), Origin(path, line, f"{name} ({word})")
+
+
+def build_ruleset(config: PanConfig, fmt: str) -> Ruleset:
+    chains: dict[str, Chain] = {}
+    entries: list[Entry] = []
+    findings = list(config.findings)
+    many = len(config.scopes) > 1
+    for scope in config.scopes.values():
+        active = [r for r in scope.rules if r.one("disabled") != "yes"]
+        for r in scope.rules:
+            if r.one("disabled") == "yes":
+                findings.append(info("audit.rule-disabled", f"disabled rule {r.name} skipped",
+                                     config.path, r.line))
+        compiled = [(r, compile_rule(config, scope, r)) for r in active]
+        for src_zone, dst_zone in _zone_pairs(scope, active):
+            rules = [x for r, got in compiled if _applies(r, src_zone, dst_zone) for x in got]
+            name = f"{scope.name + ' ' if many else ''}{src_zone} -> {dst_zone}"
+            key = chain_key(config.path, scope.name, src_zone, dst_zone)
+            policy, origin = _default_policy(config.path, scope, src_zone, dst_zone)
+            chains[key] = Chain(key=key, name=name, rules=tuple(rules), table=scope.name,
+                                policy=policy, policy_origin=origin)
+            entries.append(Entry(name, (key,)))
+    return Ruleset(format=fmt, platform="paloalto", paths=(config.path,), chains=chains,
+                   entries=tuple(entries), findings=tuple(findings))

@@ -1,0 +1,190 @@
+"""PAN-OS set commands (``show config running`` in set format, or a loadable set file).
+
+``set [vsys V | shared | device-group G] <object or rulebase path> ...`` lines fill the same
+model as the XML reader; a line without a scope prefix belongs to ``vsys1``. Member lists are
+``[ a b ]`` or one word and add up over lines, as in the CLI. Several attributes may share a
+line (``... from untrust to trust source any``); an attribute hybridfw does not know ends the
+line's reading (profiles, log settings: nothing the audit needs). ``move rulebase security rules
+R top|bottom|before X|after X`` reorders; ``delete`` lines are reported and not applied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from hybridfw.errors import InputError
+from hybridfw.rulesets._panos_common import Named, PanConfig, PanRule, PanScope, build_ruleset
+from hybridfw.rulesets._vendor_util import warning
+from hybridfw.rulesets.interface import Ruleset, RulesetParser, register_parser
+
+_TOKEN = re.compile(r'"([^"]*)"|\'([^\']*)\'|(\S+)')
+_RULE_KEYS = frozenset({"from", "to", "source", "destination", "source-user", "category",
+                        "application", "service", "source-hip", "destination-hip", "action",
+                        "disabled", "negate-source", "negate-destination", "schedule", "rule-type",
+                        "description", "tag", "log-setting", "log-start", "log-end", "group-tag"})
+_ADDRESS_KINDS = ("ip-netmask", "ip-range", "ip-wildcard", "fqdn")
+_DETECT = re.compile(r"^set (?:(?:vsys \S+ |shared |device-group \S+ )?(?:rulebase|address|address-group|"
+                     r"service|zone|deviceconfig|network|mgt-config|log-settings|profiles)) ", re.MULTILINE)
+Handler = Callable[[PanScope, list[str], int, str], None]
+
+
+def tokens(line: str) -> list[str]:
+    return [a or b or c for a, b, c in _TOKEN.findall(line)]
+
+
+def _values(words: list[str], i: int) -> tuple[list[str], int]:
+    """A ``[ a b ]`` list or one word at words[i]; returns the values and the next index."""
+    if i >= len(words):
+        return [], i
+    if words[i] != "[":
+        return [words[i]], i + 1
+    end = words.index("]", i) if "]" in words[i:] else len(words)
+    return words[i + 1:end], end + 1
+
+
+class _SetReader:
+    def __init__(self, path: str) -> None:
+        self.config = PanConfig(path)
+        self.path = path
+        self.handlers: dict[str, Handler] = {
+            "address": self._address, "address-group": self._address_group,
+            "service": self._service, "service-group": self._members("service_groups"),
+            "application-group": self._members("application_groups"),
+            "external-list": self._external_list, "zone": self._zone, "rulebase": self._rulebase,
+            "pre-rulebase": self._rulebase, "post-rulebase": self._rulebase,
+        }
+
+    def scope(self, name: str) -> PanScope:
+        if name == "shared":
+            return self.config.shared
+        return self.config.scopes.setdefault(name, PanScope(name))
+
+    def read(self, text: str) -> PanConfig:
+        for number, raw in enumerate(text.splitlines(), start=1):
+            words = tokens(raw)
+            if not words or words[0].startswith("#"):
+                continue
+            try:
+                self._line(words, number, raw)
+            except (IndexError, ValueError):
+                raise InputError(f"cannot read {' '.join(words[:4])!r}", path=self.path,
+                                 line=number, field=words[0]) from None
+        if not self.config.scopes:
+            raise InputError("no security rules or objects of a vsys in these set commands",
+                             path=self.path, field="rulebase")
+        return self.config
+
+    def _line(self, words: list[str], number: int, raw: str) -> None:
+        verb, rest = words[0], words[1:]
+        if verb not in ("set", "move", "delete", "edit", "exit", "top", "up"):
+            raise InputError(f"not a set command: {verb!r}", path=self.path, line=number, field="command")
+        if verb == "delete":
+            self.config.findings.append(warning("audit.delete-not-applied",
+                                                "delete command not applied", self.path, number))
+        if verb not in ("set", "move") or not rest:
+            return
+        scope_name = "vsys1"
+        if rest[0] in ("vsys", "device-group") and len(rest) > 2:
+            scope_name, rest = rest[1], rest[2:]
+        elif rest[0] == "shared":
+            scope_name, rest = "shared", rest[1:]
+        if verb == "move":
+            self._move(self.scope(scope_name), rest, number)
+            return
+        handler = self.handlers.get(rest[0])
+        if handler is not None and len(rest) > 1:
+            handler(self.scope(scope_name), rest[1:], number, raw)
+
+    def _address(self, scope: PanScope, words: list[str], line: int, raw: str) -> None:
+        if len(words) >= 3 and words[1] in _ADDRESS_KINDS:
+            scope.addresses[words[0]] = Named(words[0], words[1], [words[2]], line)
+
+    def _address_group(self, scope: PanScope, words: list[str], line: int, raw: str) -> None:
+        if len(words) < 2 or words[1] not in ("static", "dynamic"):
+            return
+        found = scope.address_groups.setdefault(words[0], Named(words[0], words[1], [], line))
+        found.values += _values(words, 3 if words[1] == "dynamic" else 2)[0]
+
+    def _service(self, scope: PanScope, words: list[str], line: int, raw: str) -> None:
+        if len(words) < 4 or words[1] != "protocol":
+            return
+        found = scope.services.setdefault(words[0], Named(words[0], words[2], [""], line))
+        found.kind = words[2]
+        if words[3] == "port" and len(words) > 4:
+            found.values = [words[4]]
+        elif words[3] == "source-port" and len(words) > 4:
+            found.extra = words[4]
+
+    def _members(self, table: str) -> Handler:
+        def handle(scope: PanScope, words: list[str], line: int, raw: str) -> None:
+            at = 2 if len(words) > 1 and words[1] == "members" else 1
+            found: Named = getattr(scope, table).setdefault(words[0], Named(words[0], table, [], line))
+            found.values += _values(words, at)[0]
+        return handle
+
+    def _external_list(self, scope: PanScope, words: list[str], line: int, raw: str) -> None:
+        scope.external_lists.setdefault(words[0], Named(words[0], "edl", [], line))
+
+    def _zone(self, scope: PanScope, words: list[str], line: int, raw: str) -> None:
+        if words[0] not in scope.zones:
+            scope.zones.append(words[0])
+
+    def _rulebase(self, scope: PanScope, words: list[str], line: int, raw: str) -> None:
+        if words[0] == "default-security-rules" and len(words) >= 5 and words[3] == "action":
+            scope.defaults[words[2]] = (words[4], line)
+            return
+        if words[:2] != ["security", "rules"] or len(words) < 3:
+            return
+        rule = self._rule(scope, words[2], line, raw)
+        i = 3
+        while i < len(words) and words[i] in _RULE_KEYS:
+            key = words[i]
+            values, i = _values(words, i + 1)
+            rule.fields.setdefault(key, []).extend(values)
+
+    @staticmethod
+    def _rule(scope: PanScope, name: str, line: int, raw: str) -> PanRule:
+        for rule in scope.rules:
+            if rule.name == name:
+                return rule
+        rule = PanRule(name, line, raw.strip())
+        scope.rules.append(rule)
+        return rule
+
+    def _move(self, scope: PanScope, words: list[str], line: int) -> None:
+        if words[:3] != ["rulebase", "security", "rules"] or len(words) < 5:
+            return
+        name, where = words[3], words[4]
+        rule = next((r for r in scope.rules if r.name == name), None)
+        anchor = words[5] if len(words) > 5 else ""
+        if rule is None or (where in ("before", "after") and anchor not in {r.name for r in scope.rules}):
+            raise InputError(f"move of an unknown rule ({name} {where} {anchor})".strip(),
+                             path=self.path, line=line, field="move")
+        scope.rules.remove(rule)
+        if where == "top":
+            scope.rules.insert(0, rule)
+        elif where == "bottom":
+            scope.rules.append(rule)
+        else:
+            at = next(i for i, r in enumerate(scope.rules) if r.name == anchor)
+            scope.rules.insert(at if where == "before" else at + 1, rule)
+
+
+@register_parser
+class PanosSetParser(RulesetParser):
+    name = "panos-set"
+    platform = "paloalto"
+    description = "PAN-OS set commands (security rules, objects, zones)"
+
+    def detect(self, text: str) -> float:
+        head = text[:20000]
+        hits = len(_DETECT.findall(head))
+        if not hits:
+            return 0.0
+        lines = [ln for ln in head.splitlines()[:-1] if ln.strip() and not ln.startswith("#")]
+        setlike = sum(1 for ln in lines if ln.startswith(("set ", "move ", "delete ")))
+        return min(0.95, 0.3 + 0.2 * hits) * (setlike / max(1, len(lines)))
+
+    def parse(self, text: str, path: str) -> Ruleset:
+        return build_ruleset(_SetReader(path).read(text), self.name)

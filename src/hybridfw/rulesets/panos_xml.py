@@ -1,0 +1,123 @@
+"""PAN-OS XML configuration (``show config running`` / an exported running-config.xml).
+
+Reads ``/config/shared`` objects, every ``/config/devices/entry/vsys/entry`` (objects, zones,
+``rulebase/security/rules`` and ``default-security-rules``) and, for a Panorama export, every
+``device-group`` entry with its pre- and post-rulebase (shared pre-rules first, shared
+post-rules last). Evaluation is in `_panos_common`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hybridfw.errors import InputError
+from hybridfw.rulesets._panos_common import Named, PanConfig, PanRule, PanScope, build_ruleset
+from hybridfw.rulesets._vendor_util import XmlNode, parse_xml
+from hybridfw.rulesets.interface import Ruleset, RulesetParser, register_parser
+
+_RULE_LISTS = ("from", "to", "source", "destination", "source-user", "category", "application",
+               "service", "source-hip", "destination-hip")
+_RULE_WORDS = ("action", "disabled", "negate-source", "negate-destination", "schedule", "rule-type")
+_ADDRESS_KINDS = ("ip-netmask", "ip-range", "ip-wildcard", "fqdn")
+
+
+def _entries(node: XmlNode | None) -> list[XmlNode]:
+    return [] if node is None else list(node.children_named("entry"))
+
+
+def _read_rule(entry: XmlNode) -> PanRule:
+    name = entry.attrs.get("name", "")
+    rule = PanRule(name, entry.line, f'security rule "{name}"')
+    for key in _RULE_LISTS:
+        if entry.child(key) is not None:
+            rule.fields[key] = entry.members(key)
+    for key in _RULE_WORDS:
+        if entry.child(key) is not None:
+            rule.fields[key] = [entry.text_of(key)]
+    return rule
+
+
+def _named(entry: XmlNode, kind: str, values: list[str], extra: str = "") -> Named:
+    return Named(entry.attrs.get("name", ""), kind, values, entry.line, extra)
+
+
+def _read_objects(node: XmlNode, scope: PanScope) -> None:
+    for e in _entries(node.child("address")):
+        kind = next((k for k in _ADDRESS_KINDS if e.child(k) is not None), "unknown")
+        scope.addresses[e.attrs.get("name", "")] = _named(e, kind, [e.text_of(kind)])
+    for e in _entries(node.child("address-group")):
+        kind = "dynamic" if e.child("dynamic") is not None else "static"
+        members = e.members("static") if kind == "static" else []
+        scope.address_groups[e.attrs.get("name", "")] = _named(e, kind, [m for m in members if m])
+    for e in _entries(node.child("service")):
+        proto = e.child("protocol")
+        transport = proto.children[0] if proto is not None and proto.children else None
+        if transport is not None:
+            scope.services[e.attrs.get("name", "")] = _named(
+                e, transport.tag, [transport.text_of("port")], transport.text_of("source-port"))
+    for table, tag in (("service_groups", "service-group"), ("application_groups", "application-group")):
+        for e in _entries(node.child(tag)):
+            getattr(scope, table)[e.attrs.get("name", "")] = _named(e, tag, e.members("members"))
+    for e in _entries(node.child("external-list")):
+        scope.external_lists[e.attrs.get("name", "")] = _named(e, "edl", [])
+    scope.zones += [e.attrs.get("name", "") for e in _entries(node.child("zone"))]
+
+
+def _read_rulebase(node: XmlNode | None, scope: PanScope) -> None:
+    if node is None:
+        return
+    scope.rules += [_read_rule(e) for e in _entries(node.path("security", "rules"))]
+    for e in _entries(node.path("default-security-rules", "rules")):
+        action = e.text_of("action")
+        if action:
+            scope.defaults[e.attrs.get("name", "")] = (action, e.line)
+
+
+def read_panos_xml(text: str, path: str) -> PanConfig:
+    root = parse_xml(text, path)
+    if root.tag != "config":
+        raise InputError(f"root element is <{root.tag}>, not a PAN-OS <config>", path=path,
+                         line=root.line, field="xml")
+    config = PanConfig(path)
+    shared = root.child("shared")
+    if shared is not None:
+        _read_objects(shared, config.shared)
+    for device in _entries(root.child("devices")):
+        for vsys in _entries(device.child("vsys")):
+            scope = PanScope(vsys.attrs.get("name", "vsys1"))
+            _read_objects(vsys, scope)
+            _read_rulebase(vsys.child("rulebase"), scope)
+            config.scopes[scope.name] = scope
+        for group in _entries(device.child("device-group")):
+            scope = PanScope(group.attrs.get("name", "device-group"))
+            _read_objects(group, scope)
+            _read_rulebase(shared.child("pre-rulebase") if shared is not None else None, scope)
+            _read_rulebase(group.child("pre-rulebase"), scope)
+            _read_rulebase(group.child("post-rulebase"), scope)
+            _read_rulebase(shared.child("post-rulebase") if shared is not None else None, scope)
+            config.scopes[scope.name] = scope
+    if not config.scopes:
+        raise InputError("no vsys or device-group with a rulebase in this PAN-OS config",
+                         path=path, line=root.line, field="devices")
+    return config
+
+
+_DETECT_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?<config\b", re.DOTALL)
+
+
+@register_parser
+class PanosXmlParser(RulesetParser):
+    name = "panos"
+    platform = "paloalto"
+    description = "PAN-OS XML configuration (security rules, objects, zones)"
+
+    def detect(self, text: str) -> float:
+        head = text[:20000]
+        if not _DETECT_ROOT.match(head):
+            return 0.0
+        hits = sum(tag in head for tag in ("<devices>", "<vsys>", "<rulebase>", "<shared>",
+                                           "<deviceconfig>", "<mgt-config>", "<device-group>"))
+        return min(0.95, 0.3 + 0.15 * hits)
+
+    def parse(self, text: str, path: str) -> Ruleset:
+        return build_ruleset(read_panos_xml(text, path), self.name)

@@ -1,0 +1,221 @@
+"""pfSense ``config.xml``: aliases and filter rules, one entry per interface.
+
+Each interface's rules are evaluated first match (pfSense interface rules are ``quick``), after
+the floating ``quick`` rules for that interface (direction in or any) and the rules of interface
+groups it belongs to; the default deny ends the entry. Floating rules without ``quick`` are
+last-match in pf and are recorded as undecidable. Aliases (host, network, port; nested, ranges)
+are resolved; FQDNs in host aliases, URL tables and interface networks (``lan``, ``wanip``, ...)
+are undecidable, as are schedules, OS fingerprints, tags and source ports. Rules on a WAN for
+port-forwarded traffic name the inside (translated) address, so audit that address.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hybridfw.addresses import AddressSet
+from hybridfw.errors import InputError
+from hybridfw.model import Finding
+from hybridfw.rulesets._vendor_util import (
+    MAX_NESTING,
+    Fuzzy,
+    Service,
+    XmlNode,
+    expand_rule,
+    info,
+    parse_address,
+    parse_port_span,
+    parse_xml,
+)
+from hybridfw.rulesets.interface import (
+    Action,
+    Chain,
+    Entry,
+    Origin,
+    PortInterval,
+    Rule,
+    Ruleset,
+    RulesetParser,
+    chain_key,
+    merge_ports,
+    register_parser,
+)
+
+_ACTIONS = {"pass": Action.ACCEPT, "block": Action.DROP, "reject": Action.REJECT, "match": Action.CONTINUE}
+_FAMILIES = {"inet": AddressSet.any(4), "inet6": AddressSet.any(6), "inet46": AddressSet.any()}
+_UNDECIDABLE = {"sched": "schedule", "os": "OS fingerprint", "tagged": "tagged",
+                "tcpflags1": "TCP flags", "tcpflags_any": "TCP flags (any)"}
+_DETECT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?<pfsense\b", re.DOTALL)
+
+
+class _Aliases:
+    def __init__(self, root: XmlNode, path: str) -> None:
+        self.path = path
+        self.table: dict[str, XmlNode] = {}
+        node = root.child("aliases")
+        for alias in node.children_named("alias") if node is not None else ():
+            self.table[alias.text_of("name")] = alias
+
+    def _loop(self, name: str, line: int) -> InputError:
+        return InputError(f"alias {name!r} nests too deep (a loop?)", path=self.path, line=line,
+                          field="alias")
+
+    def addresses(self, text: str, line: int, depth: int = 0) -> Fuzzy:
+        """An address field: alias name, address, CIDR or range."""
+        alias = self.table.get(text)
+        if alias is None:
+            literal = parse_address(text)
+            if literal is not None:
+                return Fuzzy.exact(literal)
+            return Fuzzy.unknown(f"host name or unknown alias {text}")
+        if depth > MAX_NESTING:
+            raise self._loop(text, line)
+        kind = alias.text_of("type")
+        if kind not in ("host", "network"):
+            return Fuzzy.unknown(f"{kind} alias {text}")
+        items = alias.text_of("address").split()
+        return Fuzzy.union([self.addresses(i, alias.line, depth + 1) for i in items])
+
+    def ports(self, text: str, line: int, depth: int = 0) -> tuple[PortInterval, ...] | None:
+        """A port field: number, range (``25:26`` or ``25-26``) or port alias; None if unreadable."""
+        span = parse_port_span(text)
+        if span is not None:
+            return (span,)
+        alias = self.table.get(text)
+        if alias is None or alias.text_of("type") != "port":
+            return None
+        if depth > MAX_NESTING:
+            raise self._loop(text, line)
+        found: list[PortInterval] = []
+        for item in alias.text_of("address").split():
+            got = self.ports(item, alias.line, depth + 1)
+            if got is None:
+                return None
+            found += got
+        return merge_ports(found)
+
+
+class _RuleCompiler:
+    def __init__(self, aliases: _Aliases, path: str) -> None:
+        self.aliases = aliases
+        self.path = path
+
+    def side(self, node: XmlNode | None, line: int) -> Fuzzy:
+        if node is None or node.child("any") is not None:
+            found = Fuzzy.exact(AddressSet.any())
+        elif node.child("network") is not None:
+            found = Fuzzy.unknown(f"interface network {node.text_of('network')}")
+        elif node.child("address") is not None:
+            found = self.aliases.addresses(node.text_of("address"), line)
+        else:
+            found = Fuzzy.exact(AddressSet.any())
+        return found.negated() if node is not None and node.child("not") is not None else found
+
+    def services(self, rule: XmlNode, why: list[str]) -> list[Service]:
+        proto = rule.text_of("protocol", "any").lower()
+        protocols = None if proto == "any" else frozenset(proto.split("/"))
+        dst = rule.child("destination")
+        port_text = dst.text_of("port") if dst is not None else ""
+        src = rule.child("source")
+        if src is not None and src.text_of("port"):
+            why.append(f"source port {src.text_of('port')}")
+        if not port_text:
+            return [Service(protocols)]
+        ports = self.aliases.ports(port_text, rule.line)
+        if ports is None:
+            return [Service(protocols, None, (f"port {port_text}",))]
+        return [Service(protocols, ports)]
+
+    def compile(self, rule: XmlNode) -> list[Rule]:
+        kind = rule.text_of("type", "pass")
+        action = _ACTIONS.get(kind, Action.UNKNOWN)
+        why = [f"{label} {rule.text_of(tag)}" for tag, label in _UNDECIDABLE.items() if rule.text_of(tag)]
+        if rule.text_of("floating") == "yes" and rule.text_of("quick") != "yes":
+            why.append("floating rule without quick (last match wins)")
+        universe = _FAMILIES.get(rule.text_of("ipprotocol", "inet"), AddressSet.any(4))
+        sources = self.side(rule.child("source"), rule.line).restricted(universe)
+        destinations = self.side(rule.child("destination"), rule.line).restricted(universe)
+        services = self.services(rule, why)
+        text = rule.text_of("descr") or f"{kind} rule on {rule.text_of('interface')}"
+        return expand_rule(sources, destinations, services, action,
+                           Origin(self.path, rule.line, text), tuple(why))
+
+
+def _groups(root: XmlNode) -> dict[str, list[str]]:
+    """Interface group name → member interfaces."""
+    node = root.child("ifgroups")
+    if node is None:
+        return {}
+    return {g.text_of("ifname"): g.text_of("members").split() for g in node.children_named("ifgroupentry")}
+
+
+class _Collected:
+    """Compiled rules by where they apply, in file order."""
+
+    def __init__(self) -> None:
+        self.floating: list[tuple[list[str], list[Rule]]] = []
+        self.grouped: dict[str, list[Rule]] = {}
+        self.per_if: dict[str, list[Rule]] = {}
+        self.findings: list[Finding] = []
+
+    def add(self, rule: XmlNode, compiled: list[Rule], groups: dict[str, list[str]]) -> None:
+        interfaces = [i for i in rule.text_of("interface").split(",") if i]
+        if rule.text_of("floating") == "yes":
+            if rule.text_of("direction", "any") in ("in", "any"):
+                self.floating.append((interfaces, compiled))
+        elif interfaces and interfaces[0] in groups:
+            self.grouped.setdefault(interfaces[0], []).extend(compiled)
+        elif interfaces:
+            self.per_if.setdefault(interfaces[0], []).extend(compiled)
+
+    def rules_for(self, name: str, groups: dict[str, list[str]]) -> list[Rule]:
+        rules = [r for ifs, got in self.floating if not ifs or name in ifs for r in got]
+        rules += [r for group, got in self.grouped.items() if name in groups[group] for r in got]
+        return rules + self.per_if.get(name, [])
+
+
+def parse_pfsense(text: str, path: str) -> Ruleset:
+    root = parse_xml(text, path)
+    if root.tag != "pfsense":
+        raise InputError(f"root element is <{root.tag}>, not <pfsense>", path=path, line=root.line,
+                         field="xml")
+    compiler = _RuleCompiler(_Aliases(root, path), path)
+    groups = _groups(root)
+    found = _Collected()
+    filter_node = root.child("filter")
+    for rule in filter_node.children_named("rule") if filter_node is not None else ():
+        if rule.child("disabled") is not None:
+            found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, rule.line))
+        else:
+            found.add(rule, compiler.compile(rule), groups)
+    names = _interfaces(root) | set(found.per_if) | {m for ms in groups.values() for m in ms}
+    chains: dict[str, Chain] = {}
+    entries: list[Entry] = []
+    for name in sorted(names):
+        key = chain_key(path, "interface", name)
+        chains[key] = Chain(key=key, name=name, rules=tuple(found.rules_for(name, groups)),
+                            policy=Action.DROP, policy_origin=Origin(path, 0, f"default deny on {name}"))
+        entries.append(Entry(name, (key,)))
+    return Ruleset(format="pfsense", platform="pf", paths=(path,), chains=chains,
+                   entries=tuple(entries), findings=tuple(found.findings))
+
+
+def _interfaces(root: XmlNode) -> set[str]:
+    node = root.child("interfaces")
+    return {c.tag for c in node.children} if node is not None else set()
+
+
+@register_parser
+class PfsenseParser(RulesetParser):
+    name = "pfsense"
+    platform = "pf"
+    description = "pfSense config.xml (aliases, filter rules per interface)"
+
+    def detect(self, text: str) -> float:
+        head = text[:20000]
+        if not _DETECT.match(head):
+            return 0.0
+        return 0.95 if "<filter>" in text or "<aliases>" in head or "<interfaces>" in head else 0.7
+
+    def parse(self, text: str, path: str) -> Ruleset:
+        return parse_pfsense(text, path)

@@ -1,0 +1,45 @@
+"""Helpers for the vendor-format audit tests: founding-scenario address sets computed straight
+from the data files (not through hybridfw's endpoint selection), and the required flows."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from hybridfw.addresses import AddressSet
+from hybridfw.endpoints import load_current
+from hybridfw.flows import required_flows
+from hybridfw.model import Flow
+from hybridfw.topology import load_topology
+
+TESTS = Path(__file__).parent.parent
+DATA = TESTS / "data" / "audit_vendor"
+REPO = TESTS.parent
+SNAPSHOT = REPO / "src" / "hybridfw" / "data" / "worldwide-endpoints-2026-05-29.json"
+MAIL_V4 = "203.0.113.10"
+MAIL_V6 = "2001:db8::10"
+
+
+def eop_2015() -> AddressSet:
+    """Product EOP of the July 2015 XML list: the stale list of the founding story."""
+    root = ET.parse(DATA / "o365ipaddresses-2015-07-01.xml").getroot()
+    product = next(p for p in root.iter("product") if p.get("name") == "EOP")
+    return AddressSet.parse((a.text or "").strip() for a in product.iter("address"))
+
+
+def current_smtp_sources() -> AddressSet:
+    """The Exchange endpoint set(s) with TCP 25, read from the shipped answer with plain json."""
+    found = AddressSet.empty()
+    for item in json.loads(SNAPSHOT.read_text()):
+        ports = [p.strip() for p in str(item.get("tcpPorts", "")).split(",")]
+        if item.get("serviceArea") == "Exchange" and "25" in ports:
+            found = found | AddressSet.parse(item.get("ips", []))
+    return found
+
+
+def smtp_inbound() -> Flow:
+    """The smtp-inbound flow of examples/hybrid.toml against the shipped data."""
+    topology = load_topology(REPO / "examples" / "hybrid.toml")
+    flows = required_flows(topology, load_current())
+    return next(f for f in flows if f.id == "smtp-inbound")
