@@ -149,7 +149,8 @@ class TextRuleParser:
                 j += 1
             return out, j
         out = [word]
-        while i + 2 < len(words) and words[i + 1] == ",":
+        # "established,related" in files; the kernel lists flags as "established | related"
+        while i + 2 < len(words) and words[i + 1] in (",", "|"):
             out.append(words[i + 2])
             i += 2
         return out, i + 1
@@ -203,10 +204,19 @@ class TextRuleParser:
             elif len(fams) == 1:
                 b.restrict_family(6 if 4 in fams else 4)
         elif sel.kind == "state":
-            b.state(set(first_words), negated, text)
+            self._state(b, {w.lower() for v in first_words for w in v.split("|") if w}, negated, text)
         else:
             for name in first_words:
                 b.interface(sel.keyword, name.strip('"'), negated)
+
+    @staticmethod
+    def _state(b: MatchBuilder, states: set[str], negated: bool, text: str) -> None:
+        """nft compares a bitmask with != as a whole value (checked against the kernel): for a
+        new connection `ct state != X` holds unless X is exactly {new}; a plain or == list is
+        a flag test (any of them set)."""
+        holds = states != {"new"} if negated else "new" in states
+        if not holds:
+            b.never = f"{text}: not a new connection"
 
     @staticmethod
     def _dport(b: MatchBuilder, sel: Selector, op: str, values: list[str], text: str) -> None:
@@ -284,8 +294,6 @@ def tcp_flags(b: MatchBuilder, words: list[str], i: int) -> int:
     packet = _SYN & mask
     if op == "implicit":  # a bare flag list tests "any of these set" (nft's flag semantics)
         result = bool(packet & value) if mask == 0xFF else packet == value
-    elif op == "!=" and mask == 0xFF:
-        result = not (packet & value)
     else:
         result = {"==": packet == value, "!=": packet != value, "<": packet < value,
                   ">": packet > value, "<=": packet <= value, ">=": packet >= value}[op]

@@ -40,6 +40,8 @@ def _text(value: Any) -> list[str]:
         if "range" in value:
             lo, hi = value["range"]
             return [f"{_text(lo)[0]}-{_text(hi)[0]}"]
+        if "|" in value:  # a flag combination, e.g. ct state != established | related
+            return _text(value["|"])
         if "elem" in value:
             return _text(value["elem"]["val"])
     raise NftRuleError(f"value not understood: {json.dumps(value)[:80]}")
