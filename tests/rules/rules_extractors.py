@@ -140,6 +140,11 @@ def _nsxv(text: str) -> AddressSet:
     return AddressSet.parse(s.findtext("value") or "" for s in sources.iter("source"))
 
 
+def _proxmox(text: str) -> AddressSet:
+    found = re.findall(r"^FORWARD ACCEPT .*?-source (\S+) .*# hybridfw smtp-inbound;", text, re.M)
+    return AddressSet.parse(c for line in found for c in line.split(","))
+
+
 def _json_walk(node: Any) -> Iterable[dict[str, Any]]:
     if isinstance(node, dict):
         yield node
@@ -281,6 +286,7 @@ EXTRACTORS: dict[str, Callable[[dict[str, str]], AddressSet]] = {
     "gce": _file(".gce", _gce),
     "gcp-hf": _file("-in.gcphf", _gcp_hf),
     "k8s": _file(".yml", _k8s),
+    "proxmox": _file("-in.prxmxfw", _proxmox),
     "edl": _file("hybridfw-smtp-inbound.txt", cidrs),
     "csv": _file(".csv", _csv),
     "exchange": _file(".ps1", _exchange),

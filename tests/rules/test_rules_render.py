@@ -169,3 +169,28 @@ def test_cli_verbose_logs_flows_and_render_to_stderr() -> None:
     assert "INFO hybridfw.flows: flow smtp-inbound: 6 source" in res.stderr
     assert "INFO hybridfw.render: rendered 5 flow(s) for pf" in res.stderr
     json.loads(res.stdout)  # logging never reaches stdout
+
+
+LONG = replace(SMTP_IN, id="smtp-inbound-observed-but-unpublished-sources")
+
+
+@pytest.mark.parametrize("platform", sorted(set(platforms()) - {"exchange"}))
+def test_long_flow_ids_fit_every_platforms_name_limits(platform: str) -> None:
+    result = render_flows([LONG], platform, data=DATA)
+    assert not [f for f in result.findings if f.severity is Severity.ERROR]
+
+
+@pytest.mark.root
+def test_long_flow_id_chains_accepted_by_iptables_restore() -> None:
+    import shutil
+
+    files = render_flows([LONG], "iptables", data=DATA).files
+    for name, tool in (("hybridfw-v4.ipt", "iptables-restore"),
+                       ("hybridfw-v6.ipt", "ip6tables-restore")):
+        path = shutil.which(tool)
+        assert path, f"{tool} is not installed"
+        res = subprocess.run([path, "--test", "--noflush"], input=files[name], text=True,
+                             capture_output=True, timeout=60)
+        assert res.returncode == 0, res.stderr
+        assert all(len(line) <= 3 + 28 for line in files[name].splitlines()
+                   if line.startswith("-N "))

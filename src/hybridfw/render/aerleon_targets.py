@@ -56,6 +56,8 @@ TARGETS: tuple[AerleonTarget, ...] = (
     AerleonTarget("gcp-hf", "gcp_hf", "Google Cloud hierarchical firewall policy",
                   header="{name} {gdir} {family}", attached_to_servers=True,
                   file_per_direction=True),
+    AerleonTarget("proxmox", "proxmox", "Proxmox VE cluster firewall rules (one file per "
+                  "direction)", header="cluster FORWARD", file_per_direction=True),
     AerleonTarget("k8s", "k8s", "Kubernetes NetworkPolicy (attach to the Exchange pods)",
                   header="{gdir}", attached_to_servers=True),
 )

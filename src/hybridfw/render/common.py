@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 
@@ -17,17 +18,23 @@ def flow_comment(flow: Flow, data: EndpointData, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "~"
 
 
-def safe_name(flow_id: str, suffix: str = "") -> str:
-    """An object name every platform accepts: upper case, letters, digits and underscores."""
-    return re.sub(r"[^A-Za-z0-9]+", "_", flow_id).upper() + suffix
+def safe_name(flow_id: str, suffix: str = "", limit: int = 28) -> str:
+    """An object name every platform accepts: upper case, letters, digits and underscores,
+    at most `limit` characters (pf shortens longer table names and then finds them clashing)."""
+    base = re.sub(r"[^A-Za-z0-9]+", "_", flow_id).upper()
+    if len(base) + len(suffix) > limit:
+        digest = hashlib.sha256(flow_id.encode()).hexdigest()[:6].upper()
+        base = f"{base[: limit - len(suffix) - 7].rstrip('_')}_{digest}"
+    return base + suffix
 
 
 def short_term_name(flow_id: str, limit: int) -> str:
-    """Flow ids fit today; future longer ids are cut from the middle so the ends stay readable."""
+    """Flow ids fit today; a longer one keeps its start plus a short hash so names stay unique
+    (aerleon accepts only letters, digits, '-' and '_' in term names)."""
     if len(flow_id) <= limit:
         return flow_id
-    keep = (limit - 1) // 2
-    return f"{flow_id[:keep]}~{flow_id[-(limit - 1 - keep):]}"
+    digest = hashlib.sha256(flow_id.encode()).hexdigest()[:6]
+    return f"{flow_id[: limit - 7].rstrip('-_')}-{digest}"
 
 
 def renders_as_addresses(flow: Flow) -> bool:
