@@ -8,6 +8,7 @@ IPv6 one, and IPv4-mapped IPv6 addresses stay IPv6 (that is how firewalls treat 
 from __future__ import annotations
 
 import ipaddress
+import socket
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from typing import Literal
@@ -116,6 +117,37 @@ def _parse_one(text: str) -> tuple[Family, Interval]:
     return fam, (lo, lo + net.num_addresses - 1)
 
 
+def _format_v4(value: int) -> str:
+    return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+
+
+def _format_v6(value: int) -> str:
+    """RFC 5952 text, the same as str(IPv6Address) but without building the object (hot path
+    of to_cidrs). IPv4-mapped addresses go through ipaddress: its spelling of them differs
+    between Python versions, and we must say what it says."""
+    if value >> 80:
+        # The first 48 bits are not all zero, so no C library takes it for an embedded IPv4
+        # address; inet_ntop then prints RFC 5952 text (the property tests hold it to that).
+        return socket.inet_ntop(socket.AF_INET6, value.to_bytes(16, "big"))
+    if value >> 32 == 0xFFFF:
+        return str(ipaddress.IPv6Address(value))
+    hextets = [f"{(value >> shift) & 0xFFFF:x}" for shift in range(112, -16, -16)]
+    best_start, best_len, start = -1, 0, -1
+    for i, h in enumerate([*hextets, "end"]):
+        if h == "0":
+            if start < 0:
+                start = i
+        elif start >= 0:
+            if i - start > best_len:
+                best_start, best_len = start, i - start
+            start = -1
+    if best_len < 2:  # a lone zero hextet is never compressed
+        return ":".join(hextets)
+    head = ":".join(hextets[:best_start])
+    tail = ":".join(hextets[best_start + best_len:])
+    return f"{head}::{tail}"
+
+
 class AddressSet:
     """An immutable set of IPv4 and IPv6 addresses."""
 
@@ -123,6 +155,7 @@ class AddressSet:
 
     v4: tuple[Interval, ...]
     v6: tuple[Interval, ...]
+    _hash: int | None
 
     def __init__(self, v4: Iterable[Interval] = (), v6: Iterable[Interval] = ()) -> None:
         """Build from inclusive integer intervals (any order, overlaps allowed)."""
@@ -237,7 +270,7 @@ class AddressSet:
         if h is None:
             h = hash((self.v4, self.v6))
             object.__setattr__(self, "_hash", h)
-        return h  # type: ignore[no-any-return]
+        return h
 
     def num_addresses(self, family: Family | None = None) -> int:
         total = 0
@@ -257,13 +290,9 @@ class AddressSet:
         """The minimal sorted list of CIDR strings (IPv4 first), e.g. ['40.92.0.0/15', ...]."""
         out: list[str] = []
         if family in (None, 4):
-            out.extend(
-                f"{ipaddress.IPv4Address(net)}/{plen}" for net, plen in self.cidr_blocks(4)
-            )
+            out.extend(f"{_format_v4(net)}/{plen}" for net, plen in self.cidr_blocks(4))
         if family in (None, 6):
-            out.extend(
-                f"{ipaddress.IPv6Address(net)}/{plen}" for net, plen in self.cidr_blocks(6)
-            )
+            out.extend(f"{_format_v6(net)}/{plen}" for net, plen in self.cidr_blocks(6))
         return out
 
     def to_ranges(self, family: Family | None = None) -> list[str]:

@@ -145,3 +145,19 @@ def test_algebra_laws(a: list[Net], b: list[Net], c: list[Net]) -> None:
     assert (x - y) | (x & y) == x
     assert (x | AddressSet.any()) == AddressSet.any()
     assert AddressSet.any() - (AddressSet.any() - x) == x
+
+
+def _sparse_v6() -> st.SearchStrategy[int]:
+    """IPv6 values with runs of zero hextets, where the text form has its corner cases."""
+    hextet = st.one_of(st.just(0), st.just(0xFFFF), st.integers(1, 0xFFFF))
+    return st.lists(hextet, min_size=8, max_size=8).map(
+        lambda hs: sum(h << (16 * (7 - i)) for i, h in enumerate(hs)))
+
+
+@settings(max_examples=500)
+@given(st.one_of(_sparse_v6(), st.integers(0, 2**128 - 1), st.integers(0, 2**48 - 1)),
+       st.integers(0, 2**32 - 1))
+def test_address_text_is_what_ipaddress_prints(v6: int, v4: int) -> None:
+    six, four = ipaddress.IPv6Address(v6), ipaddress.IPv4Address(v4)
+    assert AddressSet(v6=[(v6, v6)]).to_cidrs() == [f"{six}/128"]
+    assert AddressSet(v4=[(v4, v4)]).to_cidrs() == [f"{four}/32"]
