@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +57,12 @@ def test_input_errors_are_one_line_exit_two(tmp_path: Path) -> None:
     assert "Name, Colour, Weight" in run(str(bad)).stderr
 
 
-def test_help_documents_exit_codes() -> None:
-    res = run("--help")
+def test_help_documents_exit_codes_and_every_format() -> None:
+    from hybridfw.trace import format_names
+
+    res = subprocess.run([sys.executable, "-m", "hybridfw", "trace", "--help"], capture_output=True,
+                         text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
     assert res.returncode == 0
     assert "Exit codes" in res.stdout and "--text" in res.stdout and "--format" in res.stdout
+    for name in format_names():
+        assert name in res.stdout

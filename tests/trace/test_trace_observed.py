@@ -55,6 +55,16 @@ def test_private_address_with_exchange_hostname_is_internal() -> None:
     assert observed.unlisted == () and observed.overrides_toml() == ""
 
 
+def test_not_internet_ranges() -> None:
+    from hybridfw.trace.observed import NOT_INTERNET
+
+    for inside in ("10.1.2.3", "172.31.0.1", "192.168.9.9", "127.0.0.1", "203.0.113.5", "fe80::1", "::1",
+                   "fd00::5", "2001:db8::25"):
+        assert NOT_INTERNET.contains_address(inside), inside
+    for outside in ("40.107.1.1", "52.104.12.34", "81.2.69.160", "2a01:111:f406::1"):
+        assert not NOT_INTERNET.contains_address(outside), outside
+
+
 def test_overrides_entry_admits_exactly_the_unlisted() -> None:
     report = diagnose_files([*sorted(TRACE_DATA.glob("*.LOG")), TRACE_DATA / "message_trace_v2_utf8.csv"])
     assert report.senders is not None

@@ -7,6 +7,8 @@ addresses it saw against the published EOP SMTP set.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from hybridfw.trace.report import FileReport, TraceReport
 from hybridfw.trace.source import read_sample
 
 __all__ = ["TraceReport", "diagnose_files", "format_names"]
+log = logging.getLogger(__name__)
 
 
 def _scan_file(path: Path, fmt: str, agg: Aggregator) -> tuple[FileReport, LogFormat]:
@@ -30,7 +33,11 @@ def _scan_file(path: Path, fmt: str, agg: Aggregator) -> tuple[FileReport, LogFo
         if fmt != "auto" and not layout.matches(sample):
             found = ", ".join(sample.header) or "none"
             raise TraceError(f"does not look like {fmt} (columns found: {found})")
+        log.info("%s: %s layout, %s encoding", path, layout.name, sample.encoding)
+        started = time.perf_counter()
         stats = layout.scan(sample, agg)
+        log.info("%s: %d rows (%d skipped) in %.2f s", path, stats.rows, stats.skipped_rows,
+                 time.perf_counter() - started)
     except (TraceError, ValueError) as exc:
         raise InputError(str(exc), path=str(path)) from exc
     except FileNotFoundError as exc:

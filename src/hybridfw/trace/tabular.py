@@ -82,23 +82,25 @@ class TabularFormat(LogFormat):
         def expand(template: str) -> str:
             return template.format_map(names)
 
-        when_fail = f"({expand(self.failure_where)})"
-        when_sender = f"({expand(self.sender_where)})"
         recipient = expand(self.recipient_sql)
+        # Flags first, once per row; everything else is computed only for the rows that need it
+        # (failures and sightings are a small share of a trace), and all other rows fall into
+        # one group that only counts.
         return f"""
         SELECT text, status, target_ip, domain, sender_ip, any_value(sender_evidence),
                count(*), min(ts), max(ts), arg_min(message_id, ts, 3)
         FROM (
-          SELECT CASE WHEN {when_fail} THEN coalesce({expand(self.text_sql)}, '') END AS text,
-                 CASE WHEN {when_fail} THEN {expand(self.status_sql)} END AS status,
-                 CASE WHEN {when_fail} THEN {expand(self.target_ip_sql)} END AS target_ip,
-                 CASE WHEN {when_fail} THEN lower(regexp_extract({recipient}, '@([A-Za-z0-9.-]+)', 1)) END
+          SELECT CASE WHEN is_fail THEN coalesce({expand(self.text_sql)}, '') END AS text,
+                 CASE WHEN is_fail THEN {expand(self.status_sql)} END AS status,
+                 CASE WHEN is_fail THEN {expand(self.target_ip_sql)} END AS target_ip,
+                 CASE WHEN is_fail THEN lower(regexp_extract({recipient}, '@([A-Za-z0-9.-]+)', 1)) END
                    AS domain,
-                 CASE WHEN {when_sender} THEN {expand(self.sender_ip_sql)} END AS sender_ip,
-                 CASE WHEN {when_sender} THEN {expand(self.sender_evidence_sql)} END AS sender_evidence,
-                 {time_sql(expand(self.time_column))} AS ts,
-                 {expand(self.message_id_sql)} AS message_id
-          FROM src)
+                 CASE WHEN is_sender THEN {expand(self.sender_ip_sql)} END AS sender_ip,
+                 CASE WHEN is_sender THEN {expand(self.sender_evidence_sql)} END AS sender_evidence,
+                 CASE WHEN is_fail OR is_sender THEN {time_sql(expand(self.time_column))} END AS ts,
+                 CASE WHEN is_fail THEN {expand(self.message_id_sql)} END AS message_id
+          FROM (SELECT *, coalesce({expand(self.failure_where)}, false) AS is_fail,
+                          coalesce({expand(self.sender_where)}, false) AS is_sender FROM src))
         GROUP BY text, status, target_ip, domain, sender_ip
         """
 
