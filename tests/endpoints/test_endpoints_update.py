@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -72,12 +73,18 @@ def test_newer_version_is_fetched_and_stored(home: Path, service: FakeService) -
 
 
 def test_same_version_fetches_nothing(home: Path, service: FakeService) -> None:
+    # An imported file is as old as its version says ...
+    assert load_current("Worldwide", home).data_date == datetime(2026, 4, 30, tzinfo=UTC)
     service.version(OLD_VERSION)
     result = update_from_service(home, "Worldwide", service_url=service.url, settings=FAST)
     assert not result.updated
     assert "up to date" in result.message
     assert service.paths() == ["/version/Worldwide"]
     assert_old_data_kept(home)
+    # ... until the service confirms it is still the latest: then it is fresh.
+    checked = load_current("Worldwide", home).data_date
+    assert abs((datetime.now(UTC) - checked).total_seconds()) < 60
+    assert result.current.data_date == checked
 
 
 def test_guid_survives_between_clients(home: Path, service: FakeService) -> None:

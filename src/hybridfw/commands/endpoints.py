@@ -71,14 +71,16 @@ def version_cmd(instance: InstanceOpt = "Worldwide", service_url: ServiceUrlOpt 
                 json: JsonOpt = False) -> None:
     """Local data version vs the service's latest; whether an update is available."""
     from hybridfw.console import out, print_json
-    from hybridfw.endpoints.client import ServiceClient
+    from hybridfw.endpoints.client import ClientSettings, ServiceClient
     from hybridfw.errors import UpstreamError
 
     data = _current(instance)
     latest: str | None = None
     problem = ""
+    # A quick look: offline or firewalled is an answer here, not something to wait out.
+    quick = ClientSettings(connect_timeout=5.0, read_timeout=15.0, attempts=2, backoff=0.5)
     try:
-        with ServiceClient(_home(), service_url=service_url) as client:
+        with ServiceClient(_home(), service_url=service_url, settings=quick) as client:
             latest = client.version(data.instance).latest
     except UpstreamError as exc:
         problem = str(exc)
@@ -318,7 +320,7 @@ def history_cmd(instance: InstanceOpt = "Worldwide", json: JsonOpt = False) -> N
         return
     _announce(data, json)
     table = Table()
-    for col in ("row", "version", "stored at", "data date", "sets", "sha256", "source"):
+    for col in ("row", "version", "stored at", "data date", "sets", "sha256", "label"):
         table.add_column(col)
     for r in rows:
         table.add_row(str(r.row_id), r.version or "-", f"{r.stored_at:%Y-%m-%d %H:%M}",

@@ -94,7 +94,8 @@ def _accept(home: Path, instance: str, answer: Answer, previous: EndpointData | 
     with store:
         existing = store.find_sha256(instance, _sha(answer))
         stored = store.add(instance, answer, set_count=len(sets))
-        if answer.version:
+        if answer.source == "service" and answer.version:
+            # Only the service can say a version is still current; a file says nothing of today.
             store.mark_checked(instance, answer.version)
         current = store.latest(instance)
     assert current is not None
