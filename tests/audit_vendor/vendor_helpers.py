@@ -8,9 +8,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from hybridfw.addresses import AddressSet
+from hybridfw.audit import audit_ruleset
+from hybridfw.audit.interface import FlowCoverage
 from hybridfw.endpoints import load_current
 from hybridfw.flows import required_flows
 from hybridfw.model import Flow
+from hybridfw.rulesets import parse_files
 from hybridfw.topology import load_topology
 
 TESTS = Path(__file__).parent.parent
@@ -43,3 +46,20 @@ def smtp_inbound() -> Flow:
     topology = load_topology(REPO / "examples" / "hybrid.toml")
     flows = required_flows(topology, load_current())
     return next(f for f in flows if f.id == "smtp-inbound")
+
+
+def probe(path: Path, destination: str, port: int, entry: str, sources: AddressSet | None = None,
+          fmt: str = "auto") -> FlowCoverage:
+    """Audit one inbound TCP port to one address on one entry; sources default to every address
+    of the destination's family, so `allowed` is exactly what the ruleset accepts."""
+    family = 6 if ":" in destination else 4
+    required = AddressSet.any(family) if sources is None else sources
+    flow = Flow(id="probe", direction="inbound", protocol="tcp", ports=(port,), sources=required,
+                destinations=AddressSet.parse([destination]), reason="test")
+    result = audit_ruleset(parse_files([path], fmt), [flow], entry=entry)
+    (row,) = result.flows
+    return row
+
+
+def addrs(*items: str) -> AddressSet:
+    return AddressSet.parse(items)

@@ -1,0 +1,101 @@
+"""Cisco ASA: objects, nested groups, named ports, order and shadowing, undecidable conditions,
+bindings (interface + global), inactive entries and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from vendor_helpers import DATA, addrs, probe
+
+from hybridfw.addresses import AddressSet
+from hybridfw.errors import InputError
+from hybridfw.rulesets import parse_files, parse_text
+
+FEATURES = DATA / "asa-features.cfg"
+MX = "198.51.100.25"
+OUTER = addrs("10.1.0.0/16", "192.0.2.10-192.0.2.19", "172.16.0.1")
+
+
+def test_port_25_order_shadow_and_unknowns() -> None:
+    row = probe(FEATURES, MX, 25, "outside in")
+    # OUTER minus the host denied first, MIXED's tcp/25 part, the sure part of WITH-FQDN.
+    allowed = (OUTER - addrs("10.1.2.3")) | addrs("192.0.2.128/25", "100.64.0.0/10")
+    assert row.allowed == allowed
+    assert row.missing == addrs("10.1.2.3")
+    # source port (9.9.9.9), interface operand (11/8) and the FQDN object (everything else).
+    assert row.unknown == AddressSet.any(4) - allowed - addrs("10.1.2.3")
+    (shadow,) = row.shadowed
+    assert shadow.addresses == addrs("10.1.2.3")
+    assert shadow.denied_by.line == 38 and shadow.accepted_by.line == 39
+    unknown_evidence = " ".join(row.evidence["unknown"])
+    assert "source port" in unknown_evidence and "fqdn object relay.partner.example" in unknown_evidence
+    assert "address of interface outside" in unknown_evidence
+
+
+def test_named_port_group_and_global_acl() -> None:
+    row = probe(FEATURES, MX, 587, "outside in")
+    # 587 is in MAIL; 8.8.8.8 may use any port but 25; the global ACL follows the interface's.
+    expected = OUTER | addrs("5.5.5.5", "8.8.8.8")
+    assert row.allowed == expected
+    assert row.missing == AddressSet.any(4) - expected
+    assert not row.unknown
+
+
+def test_neq_operator_and_protocol_group() -> None:
+    assert probe(FEATURES, MX, 26, "outside in").allowed == addrs("8.8.8.8")
+    assert not probe(FEATURES, MX, 25, "outside in", sources=addrs("8.8.8.8")).allowed
+
+
+def test_ipv6_time_range_is_unknown() -> None:
+    row = probe(FEATURES, "2001:db8::25", 25, "outside in")
+    assert row.unknown == AddressSet.any(6)
+    assert "time-range BUSINESS" in " ".join(row.evidence["unknown"])
+    assert probe(FEATURES, "2001:db8::25", 27, "outside in").missing == AddressSet.any(6)
+
+
+def test_bindings_inactive_and_unbound_findings() -> None:
+    ruleset = parse_files([FEATURES])
+    assert ruleset.format == "asa" and ruleset.platform == "ciscoasa"
+    assert {e.name for e in ruleset.entries} == {"outside in", "inside in", "global"}
+    codes = {(f.code, f.evidence[0].rsplit(":", 1)[1]) for f in ruleset.findings}
+    assert ("audit.rule-inactive", "41") in codes
+    assert ("audit.acl-not-bound", "48") in codes
+    # the inactive line (203.0.113.0/24) does not admit anything
+    assert not probe(FEATURES, MX, 25, "outside in", sources=addrs("203.0.113.7")).allowed
+
+
+def test_excerpt_without_access_group_is_evaluated_with_warning(tmp_path: Path) -> None:
+    path = tmp_path / "acl.txt"
+    path.write_text("access-list MAIL_IN extended permit tcp 40.92.0.0 255.254.0.0 any4 eq smtp\n")
+    ruleset = parse_files([path], "asa")
+    assert [e.name for e in ruleset.entries] == ["(not bound) MAIL_IN in"]
+    assert any(f.code == "audit.acl-not-bound" for f in ruleset.findings)
+    row = probe(path, "203.0.113.10", 25, "(not bound) MAIL_IN in", fmt="asa")
+    assert row.allowed == addrs("40.92.0.0/15")
+
+
+@pytest.mark.parametrize(("line", "field", "needle"), [
+    ("access-list A extended permit tcp object-group NOPE any eq 25", "object", "not defined"),
+    ("access-list A extended permit tcp 10.0.0.0 255.0.255.0 any eq 25", "mask", "non-contiguous"),
+    ("access-list A extended permit tcp any any eq nosuchport", "port", "unknown port"),
+    ("access-list A extended permit tcp any host", "address", "cannot read"),
+    ("access-list A extended permit tcp any any eq", "port", "needs 1 port"),
+    ("access-list A extended allow tcp any any", "access-list", "permit|deny"),
+    ("access-list A extended permit tcp any any eq 25 bogus", "access-list", "unexpected 'bogus'"),
+    ("access-group A sideways interface outside", "access-group", "binding"),
+])
+def test_bad_lines_name_line_and_field(line: str, field: str, needle: str) -> None:
+    text = f"ASA Version 9.18(2)\nhostname fw\n{line}\naccess-group A in interface outside\n"
+    with pytest.raises(InputError) as caught:
+        parse_text(text, "fw.cfg", "asa")
+    message = str(caught.value)
+    assert message.startswith(f"fw.cfg:3 [{field}]: ") and needle.split("|")[0] in message
+
+
+def test_group_loop_is_an_input_error() -> None:
+    text = ("object-group network A\n group-object B\nobject-group network B\n group-object A\n"
+            "access-list X extended permit tcp object-group A any eq 25\n"
+            "access-group X in interface outside\n")
+    with pytest.raises(InputError, match="nests too deep"):
+        parse_text(text, "loop.cfg", "asa")

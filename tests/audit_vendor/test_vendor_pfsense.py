@@ -1,0 +1,71 @@
+"""pfSense config.xml: aliases (nested, ranges, ports), floating quick and non-quick rules,
+interface groups, negation, disabled rules, address families, order, undecidable parts."""
+
+from __future__ import annotations
+
+import pytest
+from vendor_helpers import DATA, addrs, probe
+
+from hybridfw.addresses import AddressSet
+from hybridfw.errors import InputError
+from hybridfw.rulesets import parse_files, parse_text
+
+FEATURES = DATA / "pfsense-features.xml"
+MAIL = "203.0.113.10"
+EOP = addrs("10.0.0.0/8", "192.0.2.10-192.0.2.20")
+
+
+def test_port_25_floating_group_alias_and_url_table() -> None:
+    row = probe(FEATURES, MAIL, 25, "wan")
+    assert row.allowed == addrs("198.18.0.0/15") | (EOP - addrs("10.9.9.9"))
+    assert row.missing == addrs("10.9.9.9")  # the floating quick block comes first
+    # the later reject of 10.1/16 changes nothing; the URL table rule makes the rest unknown
+    assert row.unknown == AddressSet.any(4) - row.allowed - row.missing
+    assert "urltable alias URLT" in " ".join(row.evidence["unknown"])
+    assert [s.addresses for s in row.shadowed] == [addrs("10.9.9.9")]
+
+
+def test_nested_port_alias_and_ipv6_member() -> None:
+    assert probe(FEATURES, MAIL, 2526, "wan").allowed == EOP - addrs("10.9.9.9")
+    v6 = probe(FEATURES, "2001:db8::10", 587, "wan")
+    assert v6.allowed == AddressSet.empty() and v6.missing == AddressSet.any(6)  # EOP has no IPv6
+
+
+def test_negated_source_and_family() -> None:
+    row = probe(FEATURES, MAIL, 8025, "wan")
+    assert row.allowed == AddressSet.any(4) - addrs("172.16.0.0/12", "10.9.9.9")
+    assert probe(FEATURES, "2001:db8::10", 8025, "wan").missing == AddressSet.any(6)  # inet only
+
+
+def test_host_alias_by_name_is_unknown() -> None:
+    row = probe(FEATURES, MAIL, 9999, "wan")
+    assert row.unknown == AddressSet.any(4) - addrs("10.9.9.9")
+    assert "relay.example.com" in " ".join(row.evidence["unknown"])
+
+
+def test_lan_non_quick_floating_and_interface_network_are_unknown() -> None:
+    row = probe(FEATURES, MAIL, 25, "lan")
+    assert row.unknown == AddressSet.any(4)
+    assert "floating rule without quick" in " ".join(row.evidence["unknown"])
+
+
+def test_disabled_rule_and_entries() -> None:
+    ruleset = parse_files([FEATURES])
+    assert (ruleset.format, ruleset.platform) == ("pfsense", "pf")
+    assert sorted(e.name for e in ruleset.entries) == ["lan", "wan"]
+    (disabled,) = [f for f in ruleset.findings if f.code == "audit.rule-disabled"]
+    assert disabled.evidence[0].endswith(":45")
+    assert probe(FEATURES, MAIL, 443, "wan").missing == AddressSet.any(4)
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("<pfsense><filter><rule><type>pass</rule></filter></pfsense>", "not well-formed"),
+    ("<opnsense><filter/></opnsense>", "not <pfsense>"),
+    ("<pfsense><aliases><alias><name>A</name><type>host</type><address>B</address></alias>"
+     "<alias><name>B</name><type>host</type><address>A</address></alias></aliases>"
+     "<filter><rule><interface>wan</interface><source><address>A</address></source></rule></filter>"
+     "</pfsense>", "nests too deep"),
+])
+def test_bad_config(text: str, needle: str) -> None:
+    with pytest.raises(InputError, match=needle):
+        parse_text(text, "config.xml", "pfsense")
