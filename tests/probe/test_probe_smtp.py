@@ -282,3 +282,21 @@ def test_many_hosts_concurrently_bounded_by_one_timeout(peers: Peers, ca: trustm
     assert [r.port for r in results[:3]] == good  # results come back in target order
     assert [r.ok for r in results] == [True] * 3 + [False] * 4
     assert sorted(done) == sorted(r.target for r in results)
+
+
+def test_certificate_facts_from_ssl_match_cryptography(peers: Peers, ca: trustme.CA, ca_file: Path) -> None:
+    """The verified path decodes with `ssl` (no cryptography import); both decodings must agree."""
+    import smtplib
+
+    from hybridfw.probe.certificate import facts_from_peercert, parse_certificate
+
+    port = peers.smtp(server_context(ca.issue_cert(NAME, "alt.contoso.test", common_name=NAME)))
+    context = ssl.create_default_context(cafile=str(ca_file))
+    context.check_hostname = False
+    with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
+        client.starttls(context=context)
+        tls_socket = client.sock
+        assert isinstance(tls_socket, ssl.SSLSocket)
+        decoded, der = tls_socket.getpeercert(), tls_socket.getpeercert(binary_form=True)
+    assert decoded and der
+    assert facts_from_peercert(dict(decoded), der) == parse_certificate(der)

@@ -68,6 +68,38 @@ def parse_certificate(der: bytes) -> CertificateFacts:
     )
 
 
+_SHORT_NAMES = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",
+                "countryName": "C", "localityName": "L", "stateOrProvinceName": "ST",
+                "domainComponent": "DC", "emailAddress": "emailAddress", "serialNumber": "serialNumber"}
+
+
+def _dn(rdns: Any) -> str:
+    """`getpeercert()`'s name tuples as an RFC 4514 string (most specific first, like cryptography)."""
+    parts = [f"{_SHORT_NAMES.get(k, k)}={v}" for rdn in reversed(rdns) for k, v in rdn]
+    return ",".join(parts)
+
+
+def facts_from_peercert(peercert: dict[str, Any], der: bytes) -> CertificateFacts:
+    """The same facts from the `ssl` module's decoding of a *verified* certificate.
+
+    Avoids loading `cryptography` on the common path (chain verified), which keeps the CLI lean.
+    Self-signature is judged by name only here: a verified self-signed certificate is one the
+    trust store itself holds.
+    """
+    import ssl
+
+    subject, issuer = peercert.get("subject", ()), peercert.get("issuer", ())
+    return CertificateFacts(
+        subject=_dn(subject), issuer=_dn(issuer),
+        common_names=tuple(v for rdn in subject for k, v in rdn if k == "commonName"),
+        dns_names=tuple(v for k, v in peercert.get("subjectAltName", ()) if k == "DNS"),
+        not_before=datetime.fromtimestamp(ssl.cert_time_to_seconds(peercert["notBefore"]), UTC),
+        not_after=datetime.fromtimestamp(ssl.cert_time_to_seconds(peercert["notAfter"]), UTC),
+        self_signed=subject == issuer, thumbprint=hashlib.sha1(der).hexdigest().upper(),
+        serial=str(peercert.get("serialNumber", "")).upper().lstrip("0"),
+    )
+
+
 def _is_self_signed(cert: Any) -> bool:
     if cert.issuer != cert.subject:
         return False

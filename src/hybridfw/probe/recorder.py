@@ -7,6 +7,7 @@ bytes is cut off after the probe's timeout instead of holding the probe open.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,8 @@ from hybridfw.probe.interface import (
     StepStatus,
     TranscriptLine,
 )
+
+log = logging.getLogger(__name__)
 
 
 class StepFailure(Exception):
@@ -93,10 +96,14 @@ class Recorder:
             handle.status = "fail"
             raise
         finally:
-            self._steps.append(Step(name, handle.status, (time.perf_counter() - started) * 1000.0,
-                                    handle.detail))
+            elapsed = (time.perf_counter() - started) * 1000.0
+            self._steps.append(Step(name, handle.status, elapsed, handle.detail))
+            log.debug("%s %s: step %s %s in %.1f ms %s", self.kind, self.target, name, handle.status,
+                      elapsed, handle.detail)
 
     def result(self) -> ProbeResult:
+        log.info("%s %s: %d steps, %d findings in %.1f ms", self.kind, self.target, len(self._steps),
+                 len(self._findings), self._now_ms())
         return ProbeResult(
             kind=self.kind, target=self.target, address=self.address, port=self.port,
             steps=tuple(self._steps), transcript=tuple(self._transcript),

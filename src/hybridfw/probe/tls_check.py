@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hybridfw.model import Severity
-from hybridfw.probe.certificate import expected_name, judge_certificate, now_utc, parse_certificate
+from hybridfw.probe.certificate import (
+    expected_name,
+    facts_from_peercert,
+    judge_certificate,
+    now_utc,
+    parse_certificate,
+)
 from hybridfw.probe.interface import StepStatus, TlsOptions
 from hybridfw.probe.net import Channel, is_ip_literal
 from hybridfw.probe.recorder import Recorder
@@ -28,6 +34,7 @@ HANDSHAKE_FIX = ("Enable TLS 1.2 (SCHANNEL Protocols\\TLS 1.2 Server Enabled, .N
 class TlsOutcome:
     tls: dict[str, Any] = field(default_factory=dict)
     certificate_der: bytes = b""
+    peercert: dict[str, Any] = field(default_factory=dict)  # decoded by ssl; empty when unverified
     verify_error: str = ""
     handshake_error: str = ""
 
@@ -63,6 +70,7 @@ async def handshake(rec: Recorder, channel: Channel, host: str, context: ssl.SSL
         if ssl_object is not None:
             outcome.tls = session_facts(ssl_object)
             outcome.certificate_der = ssl_object.getpeercert(binary_form=True) or b""
+            outcome.peercert = dict(ssl_object.getpeercert() or {})
         step.detail = f"{outcome.tls.get('version', '')} {outcome.tls.get('cipher', '')}".strip()
         rec.line("*", f"TLS established: {step.detail}")
         return True
@@ -76,20 +84,20 @@ async def judge_session(rec: Recorder, host: str, options: TlsOptions, outcome: 
         version = str(outcome.tls.get("version", ""))
         rec.add_step("tls version", "pass" if version_at_least_1_2(version) else "fail", version)
         rec.add_step("cipher", "pass", str(outcome.tls.get("cipher", "")))
-    der = outcome.certificate_der
+    der, peercert = outcome.certificate_der, outcome.peercert
     if outcome.verify_error:
         rec.finding(Severity.ERROR, "probe.tls.chain-untrusted",
                     f"certificate chain not trusted: {outcome.verify_error}",
                     fix="Use a certificate from a public CA and install the full intermediate chain "
                         "on the server" + (" (or check --ca-file)" if options.ca_file else "") + ".",
                     exchange=texts.invalid)
-        der = await fetch_unverified()
+        der, peercert = await fetch_unverified(), {}
         rec.add_step("certificate fetch (unverified)", "pass" if der else "fail", "for diagnosis only")
     elif outcome.tls:
         rec.add_step("certificate chain", "pass", "trusted" + (" (--ca-file)" if options.ca_file else ""))
     if not der:
         return
-    facts = parse_certificate(der)
+    facts = facts_from_peercert(peercert, der) if peercert else parse_certificate(der)
     rec.facts["certificate"] = facts.to_dict()
     wanted = expected_name(options.cert_name) or ("" if is_ip_literal(host) else host)
     judge_certificate(rec, facts, expected=wanted, now=now_utc(), warn_days=options.expiry_warning_days,
