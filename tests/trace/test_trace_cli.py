@@ -26,6 +26,7 @@ def test_text_founding_story_json() -> None:
     assert cause["id"] == "winsock-refused" and cause["category"] == "firewall"
     assert cause["chain"] == ["4.4.101", "4.4.1", "winsock:10061"]
     assert cause["check"] == "hybridfw audit"
+    assert cause["flow"] == "smtp-inbound"
     assert doc["findings"][0]["code"] == "trace.firewall.winsock-refused"
 
 

@@ -39,6 +39,7 @@ def test_founding_story_finding_names_audit_and_the_flow() -> None:
     (finding,) = report.findings
     assert finding.severity == Severity.ERROR
     assert finding.code == "trace.firewall.winsock-refused"
+    assert finding.subject == "smtp-inbound"  # what `hybridfw check` files it under
     assert "hybridfw audit" in finding.fix
     assert "smtp-inbound" in finding.fix and "203.0.113.25" in finding.fix
     assert any("4.4.101 -> 4.4.1 -> winsock:10061" in e for e in finding.evidence)
@@ -101,3 +102,14 @@ def test_wrapping_never_changes_the_innermost_cause(case: tuple[str, str], wrapp
 @given(st.text(alphabet=st.characters(blacklist_categories=("Nd",)), max_size=200))
 def test_text_without_digits_has_no_layers(text: str) -> None:
     assert layers(text) == []
+
+
+def test_onprem_firewall_failures_point_at_smtp_outbound() -> None:
+    from trace_support import TRACE_DATA
+
+    report = diagnose_files([TRACE_DATA / "MSGTRK2026052908-1.LOG"])
+    finding = next(f for f in report.findings if f.code == "trace.firewall.winsock-timeout")
+    assert finding.subject == "smtp-outbound"
+    assert "smtp-outbound" in finding.fix and "hybridfw audit" in finding.fix
+    tls = next(f for f in report.findings if f.code == "trace.tls.must-issue-starttls")
+    assert tls.subject == "tls" and "hybridfw probe smtp --cert-name" in tls.fix

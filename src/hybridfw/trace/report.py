@@ -25,13 +25,21 @@ class FileReport:
                 "rows": self.rows, "skipped_rows": self.skipped_rows}
 
 
-def flow_hint(cause: CauseTally) -> str:
-    """Which firewall flow a firewall-category cause points at, per target address."""
+def flow_id(cause: CauseTally) -> str:
+    """The flow (hybridfw.flows id) a firewall-category cause breaks, else ""."""
     if cause.entry.category != "firewall":
         return ""
     hop = cause.hops.most_common(1)[0][0] if cause.hops else "inbound"
+    return "smtp-outbound" if hop == "outbound" else "smtp-inbound"
+
+
+def flow_hint(cause: CauseTally) -> str:
+    """Which firewall flow a firewall-category cause points at, per target address."""
+    flow = flow_id(cause)
+    if not flow:
+        return ""
     targets = [ip for ip, _ in cause.target_ips.most_common(TOP_TARGETS)]
-    if hop == "outbound":
+    if flow == "smtp-outbound":
         where = f" to {', '.join(targets)}" if targets else " to the published EOP ranges"
         return (f"The failing flow is smtp-outbound (TCP 25 from the hybrid send servers{where}); "
                 "`hybridfw audit` shows whether the ruleset allows it.")
@@ -61,7 +69,7 @@ def cause_finding(cause: CauseTally) -> Finding:
     noun = "message" if cause.count == 1 else "messages"
     return Finding(severity=severity, code=f"trace.{entry.category}.{entry.id}",
                    message=f"{cause.count} {noun}: {entry.cause}", evidence=tuple(e for e in evidence if e),
-                   fix=fix, subject=entry.category)
+                   fix=fix, subject=flow_id(cause) or entry.category)
 
 
 def sender_findings(observed: ObservedSenders | None) -> list[Finding]:
@@ -131,7 +139,8 @@ def _cause_dict(cause: CauseTally) -> dict[str, Any]:
     entry = cause.entry
     return {"id": entry.id, "category": entry.category, "cause": entry.cause, "fix": entry.fix,
             "check": entry.check, **cause.to_dict(), "chain": list(cause.chain), "example": cause.example,
-            "flow": flow_hint(cause), "target_ips": dict(cause.target_ips.most_common()),
+            "flow": flow_id(cause), "flow_hint": flow_hint(cause),
+            "target_ips": dict(cause.target_ips.most_common()),
             "target_hosts": dict(cause.target_hosts.most_common()),
             "recipient_domains": dict(cause.domains.most_common()),
             "statuses": dict(cause.statuses.most_common())}
