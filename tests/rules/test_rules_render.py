@@ -194,3 +194,15 @@ def test_long_flow_id_chains_accepted_by_iptables_restore() -> None:
         assert res.returncode == 0, res.stderr
         assert all(len(line) <= 3 + 28 for line in files[name].splitlines()
                    if line.startswith("-N "))
+
+
+def test_guard_checks_the_microsoft_side_on_cloud_platforms() -> None:
+    def lose_ipv6(files: dict[str, str], flows: object, data: object) -> dict[str, str]:
+        return {n: re.sub(r"cidr: 2a01:\S*", "cidr: 192.0.2.0/24", t) for n, t in files.items()}
+
+    faithful = render_flows([SMTP_IN], "k8s", data=DATA)
+    assert not [f for f in faithful.findings if f.severity is Severity.ERROR]
+    lossy = AerleonRenderer(AerleonTarget("lossy-k8s", "k8s", "test", header="{gdir}",
+                                          attached_to_servers=True, fixups=(lose_ipv6,)))
+    lost = [f for f in lossy.render([SMTP_IN], DATA).findings if f.code == "render.address-lost"]
+    assert lost and "2a01:111:f400::" in lost[0].evidence

@@ -183,21 +183,21 @@ class AerleonRenderer(Renderer):
                 subject=spec.name)])
         for fixup in spec.fixups:
             files = fixup(files, flows, data)
-        findings = coverage_findings(
-            flows, "\n".join(files.values()), spec.name,
-            check_sources=not spec.attached_to_servers, check_destinations=True)
-        if spec.attached_to_servers:
-            findings += _attached_findings(flows, spec)
-            findings = [f for f in findings if not _attached_side_missing(f, flows)]
+        findings = _coverage(spec, flows, "\n".join(files.values()))
         files, more = _names(spec, flows, data, files)
         return RenderResult(spec.name, files, findings + more)
 
 
-def _attached_side_missing(finding: Finding, flows: Sequence[Flow]) -> bool:
-    # Inbound destinations are the servers the policy is attached to: not in the text on purpose.
-    flow = next((f for f in flows if f.id == finding.subject), None)
-    return (finding.code == "render.address-lost" and flow is not None
-            and flow.direction == "inbound")
+def _coverage(spec: AerleonTarget, flows: Sequence[Flow], text: str) -> list[Finding]:
+    if not spec.attached_to_servers:
+        return coverage_findings(flows, text, spec.name)
+    # Policies attached to the servers carry only the Microsoft side of each flow: the
+    # sources of inbound flows and the destinations of outbound ones. Check exactly that.
+    inbound = [f for f in flows if f.direction == "inbound"]
+    outbound = [f for f in flows if f.direction == "outbound"]
+    return (coverage_findings(inbound, text, spec.name, check_destinations=False)
+            + coverage_findings(outbound, text, spec.name, check_sources=False)
+            + _attached_findings(flows, spec))
 
 
 def _attached_findings(flows: Sequence[Flow], spec: AerleonTarget) -> list[Finding]:
