@@ -5,6 +5,7 @@ Exit codes: 0 no failures found, 1 failures diagnosed, 2 input error.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -32,6 +33,10 @@ TextOpt = Annotated[
 ]
 
 
+def _short(when: datetime | None) -> str:
+    return f"{when:%Y-%m-%d %H:%M:%S}" if when else "-"
+
+
 def _cause_table(report: TraceReport) -> Any:
     from rich.table import Table
 
@@ -39,12 +44,11 @@ def _cause_table(report: TraceReport) -> Any:
     for column in ("count", "category", "cause", "first / last seen", "targets / domains"):
         table.add_column(column, overflow="fold")
     for cause in report.causes:
-        times = cause.to_dict()
         where = [f"{ip} ({n})" for ip, n in cause.target_ips.most_common(3)]
         where += [f"@{d} ({n})" for d, n in cause.domains.most_common(3)]
         table.add_row(str(cause.count), cause.entry.category,
                       f"[bold]{cause.entry.id}[/]\n{cause.entry.cause}\n[dim]{' -> '.join(cause.chain)}[/]",
-                      f"{times['first_seen'] or '-'}\n{times['last_seen'] or '-'}", "\n".join(where) or "-")
+                      f"{_short(cause.first_seen)}\n{_short(cause.last_seen)}", "\n".join(where) or "-")
     return table
 
 
@@ -60,16 +64,27 @@ def _print_senders(report: TraceReport) -> None:
     for rule in report.sender_rules:
         out().print(f"  rule: {rule}")
     for sender in senders.unlisted:
-        t = sender.tally.to_dict()
-        out().print(f"  [yellow]{sender.ip}[/] {t['count']}x {t['first_seen']} .. {t['last_seen']} "
+        t = sender.tally
+        out().print(f"  [yellow]{sender.ip}[/] {t.count}x {_short(t.first_seen)} .. {_short(t.last_seen)} "
                     f"({sender.rule}: {sender.evidence})")
     if senders.unlisted:
         out().print("To admit them, add to the topology file:\n" + senders.overrides_toml(),
                     markup=False)
 
 
+def _print_fixes(report: TraceReport) -> None:
+    from hybridfw.console import out
+    from hybridfw.trace.report import flow_hint
+
+    out().print("[bold]What to do[/] (top causes first):")
+    for cause in report.causes:
+        hint = flow_hint(cause)
+        out().print(f"- [bold]{cause.entry.id}[/]: {cause.entry.fix} Check: [green]{cause.entry.check}[/]"
+                    + (f"\n  {hint}" if hint else ""))
+
+
 def _print_report(report: TraceReport) -> None:
-    from hybridfw.console import findings_table, out
+    from hybridfw.console import out
 
     for file in report.files:
         out().print(f"{file.path}: {file.format}, {file.encoding}, {file.rows} row(s)"
@@ -78,11 +93,10 @@ def _print_report(report: TraceReport) -> None:
         out().print(f"[yellow]note:[/] {note}")
     if report.causes:
         out().print(_cause_table(report))
+        _print_fixes(report)
     else:
         out().print("No failures found.")
     _print_senders(report)
-    if report.findings:
-        out().print(findings_table(report.findings))
 
 
 def register(app: typer.Typer) -> None:
