@@ -152,47 +152,64 @@ def certificate_matches(facts: CertificateFacts, expected: str) -> bool:
 
 def judge_certificate(rec: Recorder, facts: CertificateFacts, *, expected: str, now: datetime,
                       warn_days: int, mismatch_exchange: str, invalid_exchange: str) -> None:
-    """Findings for name, validity period and self-signature. Chain trust is judged by the caller."""
+    """Steps and findings for name, validity period and issuer. Chain trust is judged by the caller."""
     _judge_name(rec, facts, expected, mismatch_exchange)
+    _judge_validity(rec, facts, now, warn_days, invalid_exchange)
+    if facts.self_signed:
+        rec.add_step("certificate issuer", "fail", "self-signed")
+        rec.finding(Severity.ERROR, "probe.cert.self-signed",
+                    "certificate is self-signed; hybrid mail flow needs a certificate from a public CA",
+                    fix="Install a certificate from a trusted third-party CA with the connector's name "
+                        "in the subject or SAN, and re-run the Hybrid Configuration Wizard.",
+                    exchange=invalid_exchange, evidence=(f"subject {facts.subject}",))
+    else:
+        rec.add_step("certificate issuer", "pass", facts.issuer)
+
+
+def _judge_validity(rec: Recorder, facts: CertificateFacts, now: datetime, warn_days: int,
+                    invalid_exchange: str) -> None:
     days = facts.days_left(now)
+    until = f"valid until {facts.not_after:%Y-%m-%d}"
     if days < 0:
+        rec.add_step("certificate expiry", "fail", f"expired {facts.not_after:%Y-%m-%d}")
         rec.finding(Severity.ERROR, "probe.cert.expired",
                     f"certificate expired on {facts.not_after:%Y-%m-%d}",
                     fix="Renew the certificate, enable it for SMTP/IIS, and point the connector's "
                         "TlsCertificateName at the new one (re-run the Hybrid Configuration Wizard).",
                     exchange=invalid_exchange, evidence=(f"subject {facts.subject}",))
     elif now < facts.not_before:
+        rec.add_step("certificate expiry", "fail", f"not valid before {facts.not_before:%Y-%m-%d}")
         rec.finding(Severity.ERROR, "probe.cert.not-yet-valid",
                     f"certificate is not valid before {facts.not_before:%Y-%m-%d %H:%M} UTC",
                     fix="Check the server clock and the certificate's validity period.",
                     exchange=invalid_exchange)
     elif days < warn_days:
+        rec.add_step("certificate expiry", "warn", f"{until} ({int(days)} days)")
         rec.finding(Severity.WARNING, "probe.cert.expires-soon",
                     f"certificate expires in {int(days)} days ({facts.not_after:%Y-%m-%d})",
                     fix="Renew now and update TlsCertificateName on the connectors before it lapses.")
-    if facts.self_signed:
-        rec.finding(Severity.ERROR, "probe.cert.self-signed",
-                    "certificate is self-signed; hybrid mail flow needs a certificate from a public CA",
-                    fix="Install a certificate from a trusted third-party CA with the connector's name "
-                        "in the subject or SAN, and re-run the Hybrid Configuration Wizard.",
-                    exchange=invalid_exchange, evidence=(f"subject {facts.subject}",))
+    else:
+        rec.add_step("certificate expiry", "pass", f"{until} ({int(days)} days)")
 
 
 def _judge_name(rec: Recorder, facts: CertificateFacts, expected: str, mismatch_exchange: str) -> None:
+    presented = ", ".join(facts.names()) or "(none)"
     if not expected:
+        rec.add_step("certificate name", "skip", f"not checked; presents {presented}")
         rec.finding(Severity.INFO, "probe.cert.name-not-checked",
                     "no certificate name to compare with (target is an address); use --cert-name",
-                    evidence=("presented names: " + ", ".join(facts.names()),))
+                    evidence=("presented names: " + presented,))
         return
     if certificate_matches(facts, expected):
+        rec.add_step("certificate name", "pass", f"{expected} matches {presented}")
         return
+    rec.add_step("certificate name", "fail", f"{expected} not in {presented}")
     rec.finding(Severity.ERROR, "probe.cert.name-mismatch",
                 f"certificate does not match {expected!r} (subject or SAN, one left-most wildcard label)",
                 fix="Present a certificate whose subject or SAN covers the name the Exchange Online "
                     "connector expects (TlsDomain / TlsSenderCertificateName), or correct that name; "
                     "check TlsCertificateName on the receive connector.",
-                exchange=mismatch_exchange,
-                evidence=("presented names: " + (", ".join(facts.names()) or "(none)"),))
+                exchange=mismatch_exchange, evidence=("presented names: " + presented,))
 
 
 def now_utc() -> datetime:

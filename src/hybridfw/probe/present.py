@@ -54,6 +54,12 @@ def print_results(results: Sequence[ProbeResult], *, transcript: bool = True) ->
         console.print(f"\n[bold]{result.kind} {escape(result.target)}[/]{escape(via)}: {verdict} "
                       f"({result.elapsed_ms:.0f} ms)")
         console.print(_steps_table(result))
+        cert = result.facts.get("certificate")
+        if cert:
+            names = ", ".join(cert["dns_names"]) or "(no SAN)"
+            console.print(escape(f"certificate: {cert['subject'] or '(empty subject)'}; names {names}; "
+                                 f"issuer {cert['issuer']}; valid until {cert['not_after'][:10]}; "
+                                 f"thumbprint {cert['thumbprint']}"))
         if transcript and result.transcript:
             console.print("[bold]transcript[/]")
             for line in result.transcript:

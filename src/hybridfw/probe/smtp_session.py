@@ -122,6 +122,7 @@ async def reach_starttls(rec: Recorder, channel: Channel, target: SmtpTarget, op
                     exchange=exchange.cannot_connect(exchange.STARTTLS_REQUIRED, *_where(rec, target)))
     outcome.starttls_offered = "STARTTLS" in keywords
     if not outcome.starttls_offered:
+        rec.add_step("starttls", "fail", "not offered after EHLO")
         raise rec.fail("probe.smtp.no-starttls", "STARTTLS is not offered after EHLO",
                        fix="Exchange offers STARTTLS only when the receive connector's certificate is "
                            "usable: enable the current third-party certificate for SMTP and set "
