@@ -101,7 +101,7 @@ def parse_endpoints(raw: bytes | str, *, source: str = "answer") -> tuple[Endpoi
         snippet = text.lstrip()[:40].replace("\n", " ")
         hint = " (looks like HTML, not JSON)" if snippet.lower().startswith(("<!doctype", "<html")) else ""
         raise SchemaError(
-            f"{source}: not valid JSON{hint}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            f"{source}: not valid JSON{hint}: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
     if not isinstance(data, list):
         raise SchemaError(f"{source}: expected a JSON array of endpoint sets, got {type(data).__name__}")
