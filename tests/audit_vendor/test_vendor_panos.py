@@ -98,7 +98,7 @@ def test_set_move_reorders(tmp_path: Path) -> None:
     path.write_text("\n".join([*base, "move rulebase security rules deny-all bottom"]) + "\n")
     assert probe(path, "198.51.100.1", 25, "a -> b").allowed == addrs("192.0.2.0/24")
     path.write_text("\n".join([*base, "move rulebase security rules nope top"]) + "\n")
-    with pytest.raises(InputError, match=r"p.set:5 \[move\]"):
+    with pytest.raises(InputError, match=r"p.set:5 \[move\]: cannot move rule nope"):
         parse_files([path])
 
 

@@ -158,8 +158,10 @@ class _SetReader:
         name, where = words[3], words[4]
         rule = next((r for r in scope.rules if r.name == name), None)
         anchor = words[5] if len(words) > 5 else ""
-        if rule is None or (where in ("before", "after") and anchor not in {r.name for r in scope.rules}):
-            raise InputError(f"move of an unknown rule ({name} {where} {anchor})".strip(),
+        others = {r.name for r in scope.rules if r is not rule}
+        if rule is None or where not in ("top", "bottom", "before", "after") or (
+                where in ("before", "after") and anchor not in others):
+            raise InputError(f"cannot move rule {name} {where} {anchor}".strip(),
                              path=self.path, line=line, field="move")
         scope.rules.remove(rule)
         if where == "top":
