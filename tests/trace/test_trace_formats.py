@@ -134,3 +134,26 @@ def test_aggregation_across_files_ranks_top_causes_first() -> None:
     assert group_total == total
     keys = [k for k, _ in report.groups]
     assert len(keys) == len(set(keys))
+
+
+DETAIL_HEADER = '"Date","Event","Action","Detail","Data"\r\n'
+DETAIL_FAIL = ('"5/29/2026 9:00:00 AM","Fail","Fail",'
+               '"550 5.1.10 RESOLVER.ADR.RecipientNotFound; Müller","x"\r\n')
+
+
+def test_windows_ansi_export_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "ansi.csv"
+    path.write_bytes((DETAIL_HEADER + DETAIL_FAIL).encode("cp1252"))
+    report = diagnose_files([path])
+    assert report.files[0].encoding == "cp1252"
+    assert report.causes[0].entry.id == "recipient-not-found"
+    assert "Müller" in report.causes[0].example
+
+
+def test_non_utf8_bytes_after_the_head_lose_no_rows(tmp_path: Path) -> None:
+    path = tmp_path / "late.csv"
+    fine = '"5/29/2026 9:00:00 AM","Receive","","Message received by: EX01","x"\r\n'
+    path.write_bytes((DETAIL_HEADER + fine * 3000 + DETAIL_FAIL).encode("cp1252"))
+    report = diagnose_files([path])
+    assert report.files[0].rows == 3001 and report.files[0].skipped_rows == 0
+    assert {c.entry.id: c.count for c in report.causes} == {"recipient-not-found": 1}

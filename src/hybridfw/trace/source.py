@@ -35,6 +35,11 @@ def sniff_encoding(head: bytes) -> tuple[str, str]:
     sample = head[:4096]
     if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
         return "utf-16-le", ""  # UTF-16 LE text without a BOM: ASCII letters have a zero high byte
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        # Not UTF-8: a Windows "ANSI" export (Out-File -Encoding Default, Excel "CSV").
+        return "cp1252", ""
     return "utf-8", "utf-8"
 
 

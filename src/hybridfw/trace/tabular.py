@@ -9,6 +9,7 @@ first/last time and example message ids, so Python only ever sees the groups.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
@@ -105,6 +106,16 @@ class TabularFormat(LogFormat):
         """
 
     def scan(self, sample: Sample, sink: Sink) -> ScanStats:
+        groups, rejects = self._query(sample)
+        if any(kind == "INVALID ENCODING" for _, kind in rejects) and sample.duckdb_encoding:
+            # Bytes that are not UTF-8 past the sniffed head: read a decoded copy instead
+            # (undecodable bytes become U+FFFD) rather than lose those rows.
+            log.info("%s: not valid %s throughout; reading a transcoded copy", sample.path,
+                     sample.duckdb_encoding)
+            groups, rejects = self._query(dataclasses.replace(sample, duckdb_encoding=""))
+        return self._emit(sample, groups, [line for line, _ in rejects], sink)
+
+    def _query(self, sample: Sample) -> tuple[list[tuple[Any, ...]], list[tuple[int, str]]]:
         import duckdb
 
         columns = _columns(sample.header)
@@ -120,12 +131,12 @@ class TabularFormat(LogFormat):
                     f"store_rejects=true, columns={{{struct}}})"
                 )
                 groups = con.execute(self._sql(sample)).fetchall()
-                rejects = con.execute("SELECT line FROM reject_errors ORDER BY line").fetchall()
+                rejects = con.execute("SELECT line, error_type FROM reject_errors ORDER BY line").fetchall()
             except duckdb.Error as exc:
                 raise ValueError(f"cannot read as {self.name}: {str(exc).splitlines()[0]}") from exc
             finally:
                 con.close()
-        return self._emit(sample, groups, [r[0] for r in rejects], sink)
+        return groups, [(int(line), str(kind)) for line, kind in rejects]
 
     def _emit(self, sample: Sample, groups: list[tuple[Any, ...]], rejected: list[int],
               sink: Sink) -> ScanStats:
