@@ -77,6 +77,7 @@ def test_smtp_several_hosts_human_output(good_port: int, ca_file: Path) -> None:
     (["https", "mail.contoso.test", "--paths", "owa"], "--paths"),
     (["dns", "contoso.test", "--nameserver", "dns.example"], "--nameserver"),
     (["dns", "nodots"], "DOMAIN"),
+    (["--json", "smtp", "127.0.0.1"], "after the subcommand"),
 ])
 def test_input_errors_are_exit_2_one_line(args: list[str], needle: str, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:

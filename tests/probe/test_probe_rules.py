@@ -7,6 +7,7 @@ import asyncio
 import errno
 import re
 import socket
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -190,3 +191,15 @@ def test_nested_includes_are_counted_and_loops_noted() -> None:
     assert "include loop at a.example" in problems
     assert "missing.example has no SPF record" in problems
     assert SpfTerm("", "redirect", "x", modifier=True).counts_lookup
+
+
+def test_plan_from_the_example_topology() -> None:
+    from hybridfw.probe.plan import plan_from_topology
+    from hybridfw.topology import load_topology
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "hybrid.toml"
+    plan = plan_from_topology(load_topology(example))
+    assert [str(t) for t in plan.smtp_targets] == ["203.0.113.10:25", "[2001:db8::10]:25"]
+    assert plan.cert_name == "mail.contoso.com"
+    assert plan.web_names == ("mail.contoso.com", "autodiscover.contoso.com")
+    assert plan.skipped == ()

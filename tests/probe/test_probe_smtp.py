@@ -300,3 +300,43 @@ def test_certificate_facts_from_ssl_match_cryptography(peers: Peers, ca: trustme
         decoded, der = tls_socket.getpeercert(), tls_socket.getpeercert(binary_form=True)
     assert decoded and der
     assert facts_from_peercert(dict(decoded), der) == parse_certificate(der)
+
+
+def test_connect_timeout_is_10060() -> None:
+    """A listener with a full accept queue drops further SYNs: a real connect time-out on loopback."""
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = full.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=2):  # fills the queue, never accepted
+            started = time.perf_counter()
+            result = probe(port, timeout=0.5)
+    assert time.perf_counter() - started < 2.0
+    assert codes(result) == {"probe.smtp.connect-timeout"}
+    assert exchange_text(result, "probe.smtp.connect-timeout").startswith(
+        "450 4.4.315 Connection timed out [Message=Socket error code 10060]")
+
+
+def test_second_address_answers_after_the_first_fails(peers: Peers, ca: trustme.CA, ca_file: Path) -> None:
+    """Addresses are tried in turn, as a sender does; the dead one is a warning, not the verdict."""
+    from hybridfw.probe.net import connect_first
+    from hybridfw.probe.recorder import Recorder, StepFailure
+    from hybridfw.probe.winsock import NetFailure
+
+    port = peers.smtp(server_context(ca.issue_cert(NAME)))  # listens on 127.0.0.1 only, not ::1
+
+    async def run() -> Recorder:
+        rec = Recorder("smtp", f"dual:{port}")
+
+        def never(failure: NetFailure, address: str) -> StepFailure:
+            raise AssertionError("one address answers")
+
+        conn = await connect_first(rec, ["::1", "127.0.0.1"], port, 2.0, never)
+        conn.writer.close()
+        return rec
+
+    result = asyncio.run(run()).result()
+    assert result.address == "127.0.0.1"
+    assert [s.status for s in result.steps] == ["fail", "pass"]
+    assert codes(result, Severity.WARNING) == {"probe.smtp.address-failed"}
+    assert "address ::1 failed" in result.findings[0].message

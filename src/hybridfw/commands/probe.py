@@ -92,11 +92,22 @@ def _run_with_progress(count: int, json_out: bool, run: RunFactory) -> list[Prob
         return asyncio.run(run(lambda _result: progress.advance(task)))
 
 
+def _root_options_unused(topology: Path | None, timeout: float, ca_file: Path | None, legacy: bool,
+                         json_out: bool) -> None:
+    """`hybridfw probe --json smtp ...` would silently ignore --json: say where options belong."""
+    from hybridfw.errors import InputError
+
+    if topology is not None or timeout != 10.0 or ca_file is not None or not legacy or json_out:
+        raise InputError("options before the subcommand apply to --topology only; put them after "
+                         "the subcommand (e.g. `hybridfw probe smtp HOST --json`)", field="probe")
+
+
 @sub.callback()
 def probe_root(ctx: typer.Context, topology: TopologyPathOpt = None, timeout: TimeoutOpt = 10.0,
                ca_file: CaFileOpt = None, legacy: LegacyOpt = True, json_out: JsonOpt = False) -> None:
     """Probe every host a topology names (SMTP on 25 with its certificate name, web names on 443)."""
     if ctx.invoked_subcommand is not None:
+        _root_options_unused(topology, timeout, ca_file, legacy, json_out)
         return
     if topology is None:
         typer.echo(ctx.get_help())

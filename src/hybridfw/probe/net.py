@@ -93,9 +93,22 @@ async def connect_first(rec: Recorder, addresses: list[str], port: int, timeout:
             continue
         rec.address, rec.port = address, port
         rec.line("*", f"connected to {address}:{port}")
+        if first is not None:
+            _earlier_address_failed(rec, first[0], first[1], address)
         return Connection(reader, writer, address)
     assert first is not None, "connect_first needs at least one address"
     raise on_failure(first[0], first[1]) from first[2]
+
+
+def _earlier_address_failed(rec: Recorder, failure: NetFailure, failed: str, used: str) -> None:
+    """A host with several addresses where one fails: senders that pick it will defer mail."""
+    from hybridfw.model import Severity
+
+    rec.finding(Severity.WARNING, f"probe.{rec.kind}.address-failed",
+                f"address {failed} failed ({failure.description}, Winsock {failure.winsock}); "
+                f"{used} answered",
+                fix="Remove the DNS record for the dead address or open the path to it: senders try "
+                    "the addresses in turn and some give up or defer on the first.")
 
 
 class Channel:
