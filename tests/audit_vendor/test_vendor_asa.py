@@ -99,3 +99,24 @@ def test_group_loop_is_an_input_error() -> None:
             "access-group X in interface outside\n")
     with pytest.raises(InputError, match="nests too deep"):
         parse_text(text, "loop.cfg", "asa")
+
+
+def test_interfaces_without_acl_follow_security_levels(tmp_path: Path) -> None:
+    path = tmp_path / "levels.cfg"
+    path.write_text("ASA Version 9.18(2)\n"
+                    "interface Gi0/0\n nameif outside\n security-level 0\n"
+                    "interface Gi0/1\n nameif inside\n security-level 100\n"
+                    "interface Gi0/2\n nameif guest\n security-level 0\n"
+                    "access-list OUT_IN extended permit tcp any host 203.0.113.10 eq smtp\n"
+                    "access-group OUT_IN in interface outside\n")
+    names = {e.name for e in parse_files([path]).entries}
+    inside = "inside in (no access-list, security-level 100)"
+    guest = "guest in (no access-list, security-level 0)"
+    assert names == {"outside in", inside, guest}
+    assert probe(path, "198.51.100.9", 25, inside).allowed == AddressSet.any(4)
+    row = probe(path, "198.51.100.9", 25, guest)
+    assert row.missing == AddressSet.any(4)
+    assert "implicit deny: no lower security level" in " ".join(row.evidence["missing"])
+    # a global ACL replaces the implicit permit: no such entries then
+    path.write_text(path.read_text() + "access-list G extended deny ip any any\naccess-group G global\n")
+    assert {e.name for e in parse_files([path]).entries} == {"outside in", "global"}

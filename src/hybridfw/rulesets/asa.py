@@ -77,6 +77,17 @@ class _AsaReader:
         self.acls: dict[str, Acl] = {}
         self.bindings: list[Binding] = []
         self.findings: list[Finding] = []
+        self.interfaces: list[Definition] = []
+
+    def security_levels(self) -> dict[str, tuple[int, int]]:
+        """nameif → (security-level, line) of every named interface."""
+        levels: dict[str, tuple[int, int]] = {}
+        for found in self.interfaces:
+            settings = {words[0]: words[1] for words, _ in found.members if len(words) == 2}
+            level = settings.get("security-level", "0")
+            if "nameif" in settings and level.isdigit():
+                levels[settings["nameif"]] = (int(level), found.line)
+        return levels
 
     def read(self, text: str) -> None:
         block: Definition | None = None
@@ -98,6 +109,10 @@ class _AsaReader:
         head = words[0]
         if head in ("object", "object-group") and len(words) >= 3:
             return self._define(words, number)
+        if head == "interface" and len(words) >= 2:
+            found = Definition("interface", words[1], number, False)
+            self.interfaces.append(found)
+            return found
         if head == "name" and len(words) >= 3:
             self.objects.names[words[2]] = words[1]
         elif head == "access-list" and len(words) >= 3:
@@ -269,6 +284,8 @@ def parse_asa(text: str, path: str) -> Ruleset:
         reader.findings.append(warning("audit.acl-not-bound", "no access-group in the file: every "
                                        "access-list is evaluated as if bound inbound", path, 1))
     chains, entries = _entries(path, bindings, compiled, reader.findings)
+    if not any(b.direction == "global" for b in reader.bindings):
+        _unbound_interfaces(path, reader, chains, entries)
     bound = {b.acl for b in bindings}
     for name, acl in reader.acls.items():
         if name not in bound and acl.lines:
@@ -296,6 +313,29 @@ def _entries(path: str, bindings: list[Binding], compiled: dict[str, list[Rule]]
                             policy_origin=Origin(path, b.line, f"implicit deny at the end of {b.acl}"))
         entries.append(Entry(name, (key,)))
     return chains, entries
+
+
+def _unbound_interfaces(path: str, reader: _AsaReader, chains: dict[str, Chain],
+                        entries: list[Entry]) -> None:
+    """Interfaces without an inbound ACL: the ASA passes traffic to lower security levels.
+
+    hybridfw does not know the routes, so such an interface admits everything unless its level
+    is the lowest of all (then nothing is lower and everything entering it is denied).
+    """
+    levels = reader.security_levels()
+    bound = {b.interface for b in reader.bindings if b.direction == "in"}
+    lowest = min((level for level, _ in levels.values()), default=0)
+    for nameif, (level, line) in sorted(levels.items()):
+        if nameif in bound:
+            continue
+        name = f"{nameif} in (no access-list, security-level {level})"
+        key = chain_key(path, "interface", nameif)
+        policy = Action.ACCEPT if level > lowest else Action.DROP
+        text = ("implicit permit to lower security levels" if policy == Action.ACCEPT
+                else "implicit deny: no lower security level")
+        chains[key] = Chain(key=key, name=name, rules=(), policy=policy,
+                            policy_origin=Origin(path, line, text))
+        entries.append(Entry(name, (key,)))
 
 
 @register_parser
