@@ -50,12 +50,16 @@ def test_no_failures_exit_zero(tmp_path: Path) -> None:
 def test_input_errors_are_one_line_exit_two(tmp_path: Path) -> None:
     bad = tmp_path / "colours.csv"
     bad.write_text("Name,Colour,Weight\nrose,red,3\n")
+    errors = {}
     for args in ([str(bad)], [], ["--text", "nothing to see"], [str(bad), "--format", "xml"]):
         res = run(*args)
         assert res.returncode == 2, (args, res.stdout, res.stderr)
         assert res.stderr.startswith("hybridfw: error: ") and "Traceback" not in res.stderr
         assert len(res.stderr.strip().splitlines()) == 1
-    assert "Name, Colour, Weight" in run(str(bad)).stderr
+        errors[" ".join(args)] = res.stderr
+    assert "Name, Colour, Weight" in errors[str(bad)]
+    assert "unknown format 'xml'" in errors[f"{bad} --format xml"]
+    assert "FILE" in errors[""]
 
 
 def test_help_documents_exit_codes_and_every_format() -> None:
