@@ -99,7 +99,7 @@ def test_wrapping_never_changes_the_innermost_cause(case: tuple[str, str], wrapp
     assert diagnosis.entry is not None and diagnosis.entry.id == expected
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=("Nd",)), max_size=200))
+@given(st.text(alphabet=st.characters(exclude_categories=["Nd"]), max_size=200))
 def test_text_without_digits_has_no_layers(text: str) -> None:
     assert layers(text) == []
 
