@@ -88,3 +88,21 @@ def test_sighting_against_older_endpoint_data(tmp_path: Path) -> None:
     assert report.senders is not None
     assert {u.ip for u in report.senders.unlisted} == {"40.107.22.36", "2a01:111:f406:1c01::25"}
     assert cases.TARGET not in {u.ip for u in report.senders.unlisted}
+
+
+def test_printed_overrides_make_smtp_inbound_admit_the_senders(tmp_path: Path) -> None:
+    from hybridfw.flows import required_flows
+    from hybridfw.topology import load_topology
+
+    report = diagnose_files([*sorted(TRACE_DATA.glob("*.LOG")), TRACE_DATA / "message_trace_v2_utf8.csv"])
+    assert report.senders is not None
+    topology = tmp_path / "hybrid.toml"
+    topology.write_text(
+        'instance = "Worldwide"\nmode = "classic-full"\nipv6 = true\n'
+        '[smtp]\naddresses = ["203.0.113.10", "2001:db8::10"]\ntls_certificate_name = "mail.contoso.com"\n'
+        '[web]\naddresses = ["203.0.113.20"]\nnames = ["mail.contoso.com"]\n'
+        + report.senders.overrides_toml())
+    data = load_snapshot()
+    flows = {f.id: f for f in required_flows(load_topology(topology), data)}
+    for ip in UNLISTED:
+        assert flows["smtp-inbound"].sources.contains_address(ip), ip
