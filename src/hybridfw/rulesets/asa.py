@@ -346,7 +346,7 @@ class AsaParser(RulesetParser):
 
     def detect(self, text: str) -> float:
         hits = len(_DETECT.findall(text[:20000]))
-        return min(0.95, 0.25 * hits) if hits else 0.0
+        return min(0.95, 0.6 + 0.1 * hits) if hits else 0.0
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_asa(text, path)
