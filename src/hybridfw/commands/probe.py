@@ -79,17 +79,17 @@ def _finish(command: str, results: list[ProbeResult], json_out: bool) -> None:
 
 def _run_with_progress(count: int, json_out: bool, run: RunFactory) -> list[ProbeResult]:
     """Run the coroutine `run(on_done)`, with a progress bar on a terminal only."""
-    import asyncio
+    from hybridfw.probe.loop import run as run_loop
 
     if json_out or count < 2 or not sys.stderr.isatty():
-        return asyncio.run(run(None))
+        return run_loop(run(None))
     from rich.progress import Progress
 
     from hybridfw.console import err
 
     with Progress(console=err(), transient=True) as progress:
         task = progress.add_task("probing", total=count)
-        return asyncio.run(run(lambda _result: progress.advance(task)))
+        return run_loop(run(lambda _result: progress.advance(task)))
 
 
 def _root_options_unused(topology: Path | None, timeout: float, ca_file: Path | None, legacy: bool,
@@ -182,15 +182,14 @@ def https_cmd(
     TLS and certificate as for SMTP; then a 401 with WWW-Authenticate on each path means
     published and reachable, while 403, 404, login redirects and time-outs are findings.
     """
-    import asyncio
-
     from hybridfw.probe.https import parse_paths, parse_web_target, probe_https
     from hybridfw.probe.interface import HttpsOptions
+    from hybridfw.probe.loop import run
 
     parse_web_target(target)
     options = HttpsOptions(timeout=_check_timeout(timeout), paths=parse_paths(paths),
                            tls=_tls_options(ca_file, cert_name, legacy))
-    _finish("probe https", [asyncio.run(probe_https(target, options))], json_out)
+    _finish("probe https", [run(probe_https(target, options))], json_out)
 
 
 @sub.command("dns")
@@ -206,14 +205,13 @@ def dns_cmd(
     MX at Exchange Online or where else; SPF includes spf.protection.outlook.com, parses, needs
     at most 10 look-ups and does not end in +all; Autodiscover is published; MX targets resolve.
     """
-    import asyncio
-
     from hybridfw.probe.dns import parse_nameserver, probe_dns
     from hybridfw.probe.interface import DnsOptions
+    from hybridfw.probe.loop import run
 
     server, port = parse_nameserver(nameserver) if nameserver else ("", 53)
     options = DnsOptions(timeout=_check_timeout(timeout), nameserver=server, nameserver_port=port)
-    _finish("probe dns", [asyncio.run(probe_dns(domain, options))], json_out)
+    _finish("probe dns", [run(probe_dns(domain, options))], json_out)
 
 
 def register(app: typer.Typer) -> None:

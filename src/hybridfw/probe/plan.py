@@ -14,6 +14,7 @@ from typing import Any
 
 from hybridfw.probe.https import probe_https
 from hybridfw.probe.interface import HttpsOptions, ProbeResult, SmtpOptions, SmtpTarget
+from hybridfw.probe.loop import run
 from hybridfw.probe.smtp import probe_smtp_hosts
 
 
@@ -52,4 +53,4 @@ async def probe_plan(plan: ProbePlan, smtp: SmtpOptions, https: HttpsOptions) ->
 
 
 def probe_plan_sync(plan: ProbePlan, smtp: SmtpOptions, https: HttpsOptions) -> list[ProbeResult]:
-    return asyncio.run(probe_plan(plan, smtp, https))
+    return run(probe_plan(plan, smtp, https))

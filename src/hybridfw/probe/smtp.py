@@ -18,6 +18,7 @@ from hybridfw.errors import InputError
 from hybridfw.model import Severity
 from hybridfw.probe import exchange
 from hybridfw.probe.interface import Probe, ProbeResult, SmtpOptions, SmtpTarget
+from hybridfw.probe.loop import run
 from hybridfw.probe.net import (
     Channel,
     Connection,
@@ -220,7 +221,7 @@ async def probe_smtp_hosts(targets: Sequence[SmtpTarget], options: SmtpOptions,
 def probe_smtp_hosts_sync(targets: Sequence[SmtpTarget], options: SmtpOptions,
                           on_done: OnDone | None = None) -> list[ProbeResult]:
     """`probe_smtp_hosts` for callers without an event loop (the `check` command, scripts)."""
-    return asyncio.run(probe_smtp_hosts(targets, options, on_done))
+    return run(probe_smtp_hosts(targets, options, on_done))
 
 
 class SmtpProbe(Probe[SmtpOptions]):
