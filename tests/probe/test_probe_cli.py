@@ -145,3 +145,18 @@ def test_topology_probes_its_smtp_hosts_on_25(peers: Peers, ca: trustme.CA, ca_f
     assert doc["command"] == "probe --topology"
     assert doc["targets"] == ["127.0.0.1:25"]  # the /30 range is not probed host by host
     assert code == 0, doc["findings"]
+
+
+def test_smtp_send_and_rejected_recipient(peers: Peers, ca: trustme.CA, ca_file: Path) -> None:
+    from probe_peers import RecordingHandler
+
+    handler = RecordingHandler()
+    port = peers.smtp(server_context(ca.issue_cert(NAME)), handler)
+    common = ["probe", "smtp", f"127.0.0.1:{port}", "--cert-name", NAME, "--ca-file", str(ca_file),
+              "--no-legacy-tls", "--mail-from", "admin@contoso.test"]
+    code, doc = run_json(*common, "--rcpt", "user@contoso.test", "--send")
+    assert code == 0 and len(handler.messages) == 1
+    texts = [t["text"] for t in doc["results"][0]["transcript"]]
+    assert "MAIL FROM:<admin@contoso.test>" in texts and "DATA" in texts
+    code, doc = run_json(*common, "--rcpt", "nobody@contoso.test")
+    assert code == 1 and [f["code"] for f in doc["findings"]] == ["probe.smtp.rcpt-rejected"]

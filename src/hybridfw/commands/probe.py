@@ -137,6 +137,8 @@ def smtp_cmd(
     helo: Annotated[str, typer.Option("--helo", help="EHLO name (default: this host's name).")] = "",
     rcpt: Annotated[str, typer.Option("--rcpt", help="Also MAIL FROM / RCPT TO this address "
                                       "(no DATA).")] = "",
+    mail_from: Annotated[str, typer.Option("--mail-from", help="Sender for --rcpt/--send (default: "
+                                           "hybridfw-probe@<helo>).")] = "",
     send: Annotated[bool, typer.Option("--send", help="Also send a small test message to --rcpt.")] = False,
     ca_file: CaFileOpt = None,
     timeout: TimeoutOpt = 10.0,
@@ -154,11 +156,13 @@ def smtp_cmd(
     from hybridfw.probe.smtp import parse_target, probe_smtp_hosts
 
     targets = [parse_target(h) for h in hosts]
-    if rcpt and ("@" not in rcpt or any(c in rcpt for c in " <>\r\n")):
-        raise InputError(f"{rcpt!r} is not an email address", field="--rcpt")
+    for field, address in (("--rcpt", rcpt), ("--mail-from", mail_from)):
+        if address and ("@" not in address or any(c in address for c in " <>\r\n")):
+            raise InputError(f"{address!r} is not an email address", field=field)
     if send and not rcpt:
         raise InputError("--send needs --rcpt", field="--send")
     options = SmtpOptions(timeout=_check_timeout(timeout), helo=helo.strip(), rcpt=rcpt, send=send,
+                          mail_from=mail_from,
                           tls=_tls_options(ca_file, cert_name, legacy))
     results = _run_with_progress(len(targets), json_out,
                                  lambda on_done: probe_smtp_hosts(targets, options, on_done))
