@@ -147,7 +147,16 @@ def _in(cidr: str, address: str) -> bool:
     return ipaddress.ip_address(address) in ipaddress.ip_network(cidr)
 
 
-def _matches(rule: GenRule, src: str, port: int) -> bool:
+def _state_holds(states: str, negated: bool, dialect: str) -> bool:
+    """A new connection against a conntrack state match. iptables: "NEW in the list" (negated
+    by !). nft compares a bitmask with != as a whole value: != X holds unless X is {new}."""
+    names = set(states.split(","))
+    if negated and dialect == "nft":
+        return names != {"NEW"}
+    return ("NEW" in names) != negated
+
+
+def _matches(rule: GenRule, src: str, port: int, dialect: str) -> bool:
     checks = []
     if rule.src is not None:
         checks.append(_in(rule.src[0], src) != rule.src[1])
@@ -159,26 +168,26 @@ def _matches(rule: GenRule, src: str, port: int) -> bool:
         spec, neg = rule.dports
         checks.append(any(lo <= port <= hi for lo, hi in spec) != neg)
     if rule.state is not None:
-        checks.append(("NEW" in rule.state[0].split(",")) != rule.state[1])
+        checks.append(_state_holds(rule.state[0], rule.state[1], dialect))
     return all(checks)
 
 
-def _run(rs: GenRuleset, chain: int, src: str, port: int) -> str:
+def _run(rs: GenRuleset, chain: int, src: str, port: int, dialect: str) -> str:
     for rule in rs.chains[chain]:
-        if not _matches(rule, src, port) or rule.action == "LOG":
+        if not _matches(rule, src, port, dialect) or rule.action == "LOG":
             continue
         if rule.action in ("ACCEPT", "DROP", "REJECT"):
             return "ACCEPT" if rule.action == "ACCEPT" else "DROP"
         if rule.action == "RETURN":
             return "RETURN"
-        verdict = _run(rs, rule.target, src, port)
+        verdict = _run(rs, rule.target, src, port, dialect)
         if rule.action == "GOTO" or verdict != "RETURN":
             return verdict
     return "RETURN"
 
 
-def brute_force_accepts(rs: GenRuleset, src: str, port: int) -> bool:
-    verdict = _run(rs, 0, src, port)
+def brute_force_accepts(rs: GenRuleset, src: str, port: int, dialect: str = "iptables") -> bool:
+    verdict = _run(rs, 0, src, port, dialect)
     return (rs.policy if verdict == "RETURN" else verdict) == "ACCEPT"
 
 

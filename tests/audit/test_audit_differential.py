@@ -39,7 +39,7 @@ def check(gen: GenRuleset, text: str, fmt: str) -> None:
     for port in PORTS:
         accepted = accepted_sources(ruleset, port)
         for src in SOURCES:
-            expected = brute_force_accepts(gen, src, port)
+            expected = brute_force_accepts(gen, src, port, fmt)
             assert accepted.contains_address(src) == expected, (fmt, src, port, text)
 
 

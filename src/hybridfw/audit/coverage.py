@@ -65,10 +65,11 @@ class FlowAuditor:
             probe_side: Side = "destination" if inbound else "source"
             for port in flow.ports:
                 probe = Probe(probe_side, value, family, port, flow.protocol)
-                rows += self._audit_probe(flow, probe, required.family(family))
+                rows += self._audit_probe(flow, probe, required.family(family), fixed_set)
         return rows
 
-    def _audit_probe(self, flow: Flow, probe: Probe, required: AddressSet) -> list[FlowCoverage]:
+    def _audit_probe(self, flow: Flow, probe: Probe, required: AddressSet,
+                     onprem: AddressSet) -> list[FlowCoverage]:
         universe = AddressSet.any(probe.family)
         outcomes = [(e, self.evaluator.run_entry(e, probe, universe))
                     for e in self.candidate_entries(flow.direction)]
@@ -78,13 +79,16 @@ class FlowAuditor:
                         if any(d.reason != "policy" for d in o.accepted + o.unknown)]
             handling = [(e, o) for e, o in outcomes if o.accepted_set() or o.unknown_set()]
             outcomes = explicit or handling or outcomes
-        return [self._coverage(flow, probe, entry, outcome, required) for entry, outcome in outcomes]
+        return [self._coverage(flow, probe, entry, outcome, required, onprem)
+                for entry, outcome in outcomes]
 
     def _coverage(self, flow: Flow, probe: Probe, entry: Entry, outcome: Outcome,
-                  required: AddressSet) -> FlowCoverage:
+                  required: AddressSet, onprem: AddressSet) -> FlowCoverage:
         accepted = outcome.accepted_set()
         unknown = outcome.unknown_set() & required
         missing = required - accepted - unknown
+        # The on-premises servers talking to each other are not a stale Microsoft range.
+        stale = accepted - required - onprem
         shadowed = self._shadowed(entry, probe, outcome, missing) if missing else ()
         evidence = {
             "allowed": tuple(d.origin.describe() for d in outcome.accepted
@@ -92,14 +96,14 @@ class FlowAuditor:
             "missing": tuple(dict.fromkeys(d.origin.describe() for d in outcome.denied
                                            if not d.addresses.isdisjoint(missing))),
             "stale": tuple(d.origin.describe() for d in outcome.accepted
-                           if not (d.addresses - required).isdisjoint(accepted - required)),
+                           if not d.addresses.isdisjoint(stale)),
             "unknown": tuple(dict.fromkeys(f"{d.origin.describe()} ({d.reason})"
                                            for d in outcome.unknown
                                            if not d.addresses.isdisjoint(required))),
         }
         return FlowCoverage(flow.id, flow.direction, entry.name,
                             address_text(probe.family, probe.fixed), probe.port,
-                            allowed=accepted & required, missing=missing, stale=accepted - required,
+                            allowed=accepted & required, missing=missing, stale=stale,
                             unknown=unknown, shadowed=shadowed, evidence=evidence)
 
     def _shadowed(self, entry: Entry, probe: Probe, outcome: Outcome,

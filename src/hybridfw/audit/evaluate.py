@@ -109,7 +109,8 @@ class Evaluator:
                           for d in alive_evidence if not d.addresses.isdisjoint(alive)]
         if alive and not total.accepted:
             # No stage applied at all: nothing filters this traffic.
-            total.accepted = [Decided(alive, Origin(entry.name, 0, "no chain filters this"), entry.name)]
+            total.accepted = [Decided(alive, Origin(entry.name, 0, "no chain filters this"), entry.name,
+                                      "policy")]
         return total
 
     @staticmethod

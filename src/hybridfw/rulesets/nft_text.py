@@ -203,8 +203,8 @@ class _Reader:
         statements = []
         while True:
             self.skip_separators()
-            if self.peek() == "}":
-                self.take()
+            if self.peek() in ("}", ""):
+                self.expect("}")
                 break
             stmt = self.statement()
             if stmt and stmt[0][0] in ("type", "policy", "comment"):
