@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 from hybridfw.trace.catalog import Catalog, code_matches
 from hybridfw.trace.interface import CatalogEntry, Diagnosis, Layer
@@ -45,15 +46,19 @@ def layers(text: str) -> list[Layer]:
     return chain
 
 
+@lru_cache(maxsize=65536)  # logs repeat the same endpoints over and over
 def clean_ip(raw: str) -> str:
-    """An address from log text, without a trailing :port; "" when it is not an address."""
-    raw = raw.strip("[]").rstrip(".")
-    for candidate in (raw, raw.rsplit(":", 1)[0]):
-        try:
-            return str(ipaddress.ip_address(candidate.strip("[]")))
-        except ValueError:
-            continue
-    return ""
+    """An address from log text ("1.2.3.4", "1.2.3.4:25", "[2001:db8::1]:25"), normalised;
+    "" when it is not an address."""
+    host = raw.strip().rstrip(".")
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]  # IPv4 with a port
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return ""
 
 
 def target_of(text: str) -> tuple[str, str]:

@@ -8,6 +8,7 @@ session's disconnect line. Memory follows the number of open sessions, not the f
 from __future__ import annotations
 
 import csv
+import operator
 import re
 from dataclasses import dataclass
 
@@ -49,6 +50,7 @@ class ProtocolLogFormat(LogFormat):
 
     def scan(self, sample: Sample, sink: Sink) -> ScanStats:
         index = {normalise_column(c): i for i, c in enumerate(sample.header)}
+        pick = operator.itemgetter(*(index[f] for f in _FIELDS))
         width = len(sample.header)
         receive = self.is_receive(sample)
         sessions: dict[str, _Session] = {}
@@ -59,21 +61,21 @@ class ProtocolLogFormat(LogFormat):
                 skipped += 1 if row else 0
                 continue
             rows += 1
-            self._row(sample, receive, [row[index[f]] for f in _FIELDS], sessions, sink)
+            self._row(sample, receive, pick(row), sessions, sink)
         notes: tuple[str, ...] = ()
         if skipped:
             notes = (f"{sample.path}: skipped {skipped} short or truncated row(s)",)
             sink.note(notes[0])
         return ScanStats(rows=rows, skipped_rows=skipped, notes=notes)
 
-    def _row(self, sample: Sample, receive: bool, fields: list[str], sessions: dict[str, _Session],
+    def _row(self, sample: Sample, receive: bool, fields: tuple[str, ...], sessions: dict[str, _Session],
              sink: Sink) -> None:
         when, session_id, local, remote, event, data, context = fields
         if event == "-":
             sessions.pop(session_id, None)
             return
         session = sessions.setdefault(session_id, _Session())
-        if m := _RCPT.match(data):
+        if event != "*" and (m := _RCPT.match(data)):
             session.domain = m[1].lower()
         if receive and not session.counted and _is_exchange_online(event, data, context):
             session.counted = True
