@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runner import Ran, run_in_process
 from fake_m365_service import FakeService, Reply, answer_bytes
 
 from hybridfw.endpoints.client import ServiceClient, _retry_after_seconds, client_request_id
 from hybridfw.errors import InputError, UpstreamError
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "endpoints"
+Cli = Callable[..., Ran]
 EXPECTED_KEYS = ["id", "serviceArea", "urls", "ips", "tcpPorts", "udpPorts", "category", "required",
                  "expressRoute", "notes"]
 
 
-def cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "HYBRIDFW_HOME": str(home), "COLUMNS": "200", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "hybridfw", "endpoints", *args], capture_output=True,
-                          text=True, env=full, timeout=60)
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Ran]:
+    """`cli(home, *args, env={...})` runs `hybridfw endpoints ARGS` in this process."""
+
+    def run(home: Path, *args: str, env: dict[str, str] | None = None) -> Ran:
+        monkeypatch.setenv("HYBRIDFW_HOME", str(home))
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        return run_in_process(capsys, monkeypatch, "endpoints", *args)
+
+    return run
 
 
-def test_show_json_shape_and_filters(_isolated_home: Path) -> None:
+def test_show_json_shape_and_filters(cli: Cli, _isolated_home: Path) -> None:
     res = cli(_isolated_home, "show", "--service", "Exchange", "--json")
     assert res.returncode == 0, res.stderr
     rows = json.loads(res.stdout)
@@ -45,14 +52,14 @@ def test_show_json_shape_and_filters(_isolated_home: Path) -> None:
     assert "shipped snapshot" in res.stderr
 
 
-def test_show_text_says_which_data_and_warns_when_stale(_isolated_home: Path) -> None:
+def test_show_text_says_which_data_and_warns_when_stale(cli: Cli, _isolated_home: Path) -> None:
     res = cli(_isolated_home, "show", "--id", "10")
     assert res.returncode == 0
     assert "data: shipped snapshot fetched 2026-05-29" in res.stdout
     assert "40.92.0.0/15" in res.stdout
 
 
-def test_stale_flag_in_json(_isolated_home: Path) -> None:
+def test_stale_flag_in_json(cli: Cli, _isolated_home: Path) -> None:
     from hybridfw.endpoints.update import import_file
 
     import_file(_isolated_home, "Worldwide", DATA / "worldwide-endpoints-fetched-2025-04-09.json")
@@ -63,14 +70,14 @@ def test_stale_flag_in_json(_isolated_home: Path) -> None:
     assert len(doc["versions"]) == 1 and doc["versions"][0]["version"] is None
 
 
-def test_ipv4_and_ipv6_together_is_a_usage_error(_isolated_home: Path) -> None:
+def test_ipv4_and_ipv6_together_is_a_usage_error(cli: Cli, _isolated_home: Path) -> None:
     res = cli(_isolated_home, "show", "--ipv4", "--ipv6")
     assert res.returncode == 2 and res.stderr.startswith("hybridfw: error:")
     res = cli(_isolated_home, "show", "--instance", "Mars")
     assert res.returncode == 2 and "unknown instance" in res.stderr
 
 
-def test_update_file_bad_input_is_exit_2(_isolated_home: Path, tmp_path: Path) -> None:
+def test_update_file_bad_input_is_exit_2(cli: Cli, _isolated_home: Path, tmp_path: Path) -> None:
     bad = tmp_path / "answer.json"
     bad.write_text("[{")
     res = cli(_isolated_home, "update", "--file", str(bad))
@@ -79,7 +86,7 @@ def test_update_file_bad_input_is_exit_2(_isolated_home: Path, tmp_path: Path) -
     assert res.returncode == 2 and "10 digits" in res.stderr
 
 
-def test_changes_table_and_json(_isolated_home: Path, service: FakeService) -> None:
+def test_changes_table_and_json(cli: Cli, _isolated_home: Path, service: FakeService) -> None:
     service.on("/changes/Worldwide/2018062700",
                Reply(200, answer_bytes("changes-worldwide-since-2018062700-doc-example.json")))
     res = cli(_isolated_home, "changes", "--since", "2018062700", "--json", "--service-url", service.url)
@@ -94,7 +101,7 @@ def test_changes_table_and_json(_isolated_home: Path, service: FakeService) -> N
     assert res.returncode == 2 and "--since" in res.stderr
 
 
-def test_service_url_from_environment(_isolated_home: Path, service: FakeService) -> None:
+def test_service_url_from_environment(cli: Cli, _isolated_home: Path, service: FakeService) -> None:
     service.version("2026052900")
     res = cli(_isolated_home, "version", "--json", env={"HYBRIDFW_SERVICE_URL": service.url})
     assert json.loads(res.stdout)["service_latest"] == "2026052900"

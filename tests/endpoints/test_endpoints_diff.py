@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
+from cli_runner import Ran, run_in_process
 
 from hybridfw.endpoints.diff import diff_endpoints
 from hybridfw.endpoints.files import load_answer_file
@@ -120,13 +120,11 @@ def test_impact_classification_on_small_cases() -> None:
     assert not diff_endpoints(_sets(base), _sets(base))
 
 
-def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HYBRIDFW_HOME": str(home), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "hybridfw", "endpoints", *args], capture_output=True,
-                          text=True, env=env, timeout=60)
+def test_cli_diff_defaults_to_the_two_newest_stored(_isolated_home: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def _cli(home: Path, *args: str) -> Ran:
+        return run_in_process(capsys, monkeypatch, "endpoints", *args)
 
-
-def test_cli_diff_defaults_to_the_two_newest_stored(_isolated_home: Path) -> None:
     res = _cli(_isolated_home, "diff")
     assert res.returncode == 2 and "needs two stored" in res.stderr
     import_file(_isolated_home, "Worldwide", OLD, "2025040900")

@@ -10,12 +10,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cli_runner import Ran, run_in_process, run_subprocess
 from fake_m365_service import FakeService, Reply, answer_bytes
 
 from hybridfw.endpoints import load_current
@@ -195,9 +195,8 @@ def test_higher_max_removal_lets_the_smaller_set_through(home: Path, service: Fa
 
 # -- the CLI as a user runs it ----------------------------------------------------------------
 def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HYBRIDFW_HOME": str(home), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "hybridfw", "endpoints", *args], capture_output=True,
-                          text=True, env=env, timeout=60)
+    """The real executable, as a user runs it: what reaches the terminal is checked."""
+    return run_subprocess({**os.environ, "HYBRIDFW_HOME": str(home)}, "endpoints", *args)
 
 
 @pytest.mark.parametrize(("route", "reply", "needle"), [
@@ -215,22 +214,26 @@ def test_cli_update_failure_is_one_line_exit_3(home: Path, service: FakeService,
     assert len(lines) == 1, res.stderr
     assert lines[0].startswith("hybridfw: error: ") and needle in lines[0]
     assert "clientrequestid" not in res.stderr
-    shown = run_cli(home, "history", "--json")
-    assert [v["version"] for v in json.loads(shown.stdout)["versions"]] == [OLD_VERSION]
+    assert_old_data_kept(home)
 
 
-def test_cli_update_and_version_json(home: Path, service: FakeService) -> None:
+def test_cli_update_and_version_json(home: Path, service: FakeService, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    def cli(*args: str) -> Ran:
+        return run_in_process(capsys, monkeypatch, "endpoints", *args, "--service-url", service.url)
+
     service.version(NEW_VERSION)
     service.on("/endpoints/Worldwide", Reply(200, answer_bytes(NEW_FILE)))
-    before = json.loads(run_cli(home, "version", "--json", "--service-url", service.url).stdout)
+    before = json.loads(cli("version", "--json").stdout)
     assert before["update_available"] is True and before["service_latest"] == NEW_VERSION
     assert before["data"]["version"] == OLD_VERSION
-    res = run_cli(home, "update", "--json", "--service-url", service.url)
+    res = cli("update", "--json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["updated"] is True and doc["data"]["version"] == NEW_VERSION
-    assert [s["id"] for s in doc["diff"]["removed_sets"]] == []
-    after = json.loads(run_cli(home, "version", "--json", "--service-url", service.url).stdout)
+    assert doc["diff"]["removed_sets"] == []
+    assert [c["id"] for c in doc["diff"]["changed_sets"]] == [92]
+    after = json.loads(cli("version", "--json").stdout)
     assert after["update_available"] is False
 
 
