@@ -22,6 +22,8 @@ from hybridfw.rulesets.interface import Action, Origin, Rule, Ruleset, RulesetPa
 _DETECT = re.compile(r'^\s*\{\s*"nftables"\s*:\s*\[')
 _OBSERVE = {"counter", "log", "mangle", "notrack", "meta", "ct", "set", "quota"}
 _PRIORITY_KEYS = ("prio", "priority")
+# What a malformed item raises while we read it; each becomes an InputError naming the item.
+_BAD_ITEM = (NftRuleError, KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
 
 
 def _text(value: Any) -> list[str]:
@@ -162,6 +164,8 @@ def _load(text: str, path: str) -> list[Any]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not JSON: {exc.msg}", path=path, line=exc.lineno, field="json") from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", path=path, field="json") from None
     items = doc.get("nftables") if isinstance(doc, dict) else None
     if not isinstance(items, list):
         raise InputError('expected {"nftables": [...]} (nft -j list ruleset)', path=path,
@@ -202,7 +206,7 @@ def parse_nft_json(text: str, path: str) -> Ruleset:
                         _text(body.get("elem", []))
                 elif kind == "rule":
                     rules.append((index, body))
-        except (NftRuleError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        except _BAD_ITEM as exc:
             raise InputError(f"item {index}: {exc}", path=path, line=index, field="nftables") from None
     for index, body in rules:
         try:
@@ -212,7 +216,7 @@ def parse_nft_json(text: str, path: str) -> Ruleset:
             origin = Origin(path, index, f"rule handle {body.get('handle', '?')} in chain {nc.name}: "
                             + json.dumps(body.get("expr", []))[:200])
             nc.rules += reader.rule(body["expr"], origin)
-        except (NftRuleError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        except _BAD_ITEM as exc:
             raise InputError(f"rule: {exc}", path=path, line=index, field="rule") from None
     return build_ruleset(path, list(chains.values()), [], NftJsonParser.name, NftJsonParser.platform)
 
