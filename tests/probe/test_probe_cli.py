@@ -4,8 +4,10 @@ output, exit codes (0 pass, 1 error finding, 2 input error) and one-line errors.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -160,3 +162,25 @@ def test_smtp_send_and_rejected_recipient(peers: Peers, ca: trustme.CA, ca_file:
     assert "MAIL FROM:<admin@contoso.test>" in texts and "DATA" in texts
     code, doc = run_json(*common, "--rcpt", "nobody@contoso.test")
     assert code == 1 and [f["code"] for f in doc["findings"]] == ["probe.smtp.rcpt-rejected"]
+
+
+def test_black_holed_resolver_does_not_hold_the_command(tmp_path: Path) -> None:
+    """Needs root (unshare, mount, port 53): /etc/resolv.conf points, in a private mount namespace
+    only, at a loopback name server that never answers. The finding must come at --timeout and the
+    process must exit then, not when the system resolver's own retries end (2 x 5 s)."""
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.1\noptions timeout:5 attempts:2\n")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 53))
+        started = time.perf_counter()
+        private_resolv = f'mount --bind "{resolv}" /etc/resolv.conf && exec "$0" "$@"'
+        probe = [sys.executable, "-m", "hybridfw", "probe", "smtp", "mail.example.org", "--timeout", "1",
+                 "--json"]
+        res = subprocess.run(["unshare", "-m", "sh", "-c", private_resolv, *probe], capture_output=True,
+                             text=True, timeout=60)
+        elapsed = time.perf_counter() - started
+    assert res.returncode == 1, res.stderr
+    doc = json.loads(res.stdout)
+    assert [f["code"] for f in doc["findings"]] == ["probe.smtp.dns-failed"]
+    assert "Winsock 11002" in doc["findings"][0]["message"]
+    assert elapsed < 8.0  # start-up plus the 1 s step; waiting for the resolver would take 10 s

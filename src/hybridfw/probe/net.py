@@ -7,11 +7,14 @@ timeout, so a peer that trickles one byte at a time still ends within the step's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hybridfw.probe.recorder import Recorder, StepFailure
 from hybridfw.probe.winsock import NetFailure, classify_connect_error, classify_resolve_error
@@ -40,6 +43,38 @@ def is_ip_literal(host: str) -> bool:
     return True
 
 
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if not future.done():
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+
+
+async def getaddrinfo_detached(host: str, port: int) -> list[Any]:
+    """getaddrinfo in a daemon thread of its own.
+
+    The loop's executor would be joined when the loop shuts down, so a resolver that never
+    answers (a black-holed name server with long retries) would keep the process alive long
+    after the step's deadline reported it. A daemon thread is abandoned instead.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def resolve() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: the time-out was reported
+            loop.call_soon_threadsafe(_settle, future, result, error)
+
+    threading.Thread(target=resolve, name=f"resolve {host}", daemon=True).start()
+    return list(await future)
+
+
 FailureText = Callable[[NetFailure, str], StepFailure]  # (failure, address) -> exception to raise
 
 
@@ -51,9 +86,8 @@ async def resolve_addresses(rec: Recorder, host: str, port: int, timeout: float,
             if is_ip_literal(host):
                 step.detail = f"{host} (address literal)"
                 return [host]
-            loop = asyncio.get_running_loop()
             try:
-                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                infos = await getaddrinfo_detached(host, port)
             except OSError as exc:
                 step.detail = str(exc)
                 raise on_failure(classify_resolve_error(exc), "") from exc
