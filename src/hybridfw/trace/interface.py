@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Literal, Protocol
 
-Category = Literal["firewall", "tls", "dns", "connector", "directory", "throttling", "loop", "expiry"]
 CATEGORIES: tuple[str, ...] = (
     "firewall", "tls", "dns", "connector", "directory", "throttling", "loop", "expiry",
 )

@@ -67,7 +67,7 @@ def cause_finding(cause: CauseTally) -> Finding:
         fix = f"{fix} {hint}"
     severity = Severity.WARNING if entry.severity == "warning" else Severity.ERROR
     noun = "message" if cause.count == 1 else "messages"
-    return Finding(severity=severity, code=f"trace.{entry.category}.{entry.id}",
+    return Finding(severity=severity, code=entry.finding_code,
                    message=f"{cause.count} {noun}: {entry.cause}", evidence=tuple(e for e in evidence if e),
                    fix=fix, subject=flow_id(cause) or entry.category)
 
