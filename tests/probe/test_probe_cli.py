@@ -184,3 +184,34 @@ def test_black_holed_resolver_does_not_hold_the_command(tmp_path: Path) -> None:
     assert [f["code"] for f in doc["findings"]] == ["probe.smtp.dns-failed"]
     assert "Winsock 11002" in doc["findings"][0]["message"]
     assert elapsed < 8.0  # start-up plus the 1 s step; waiting for the resolver would take 10 s
+
+
+def _stderr_on_a_terminal(*args: str) -> str:
+    """Run the CLI with stderr on a pseudo-terminal; return what was drawn there."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        res = subprocess.run([sys.executable, "-m", "hybridfw", *args], stdout=subprocess.PIPE,
+                             stderr=follower, timeout=60, env={**os.environ, "COLUMNS": "100"})
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other side is closed and drained
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+    assert res.returncode == 1
+    return drawn.decode("utf-8", "replace")
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    hosts = [f"127.0.0.1:{closed_port()}" for _ in range(3)]
+    assert "probing" in _stderr_on_a_terminal("probe", "smtp", *hosts, "--timeout", "1")
+    assert "probing" not in _stderr_on_a_terminal("probe", "smtp", *hosts, "--timeout", "1", "--json")
