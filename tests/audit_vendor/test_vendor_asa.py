@@ -120,3 +120,11 @@ def test_interfaces_without_acl_follow_security_levels(tmp_path: Path) -> None:
     # a global ACL replaces the implicit permit: no such entries then
     path.write_text(path.read_text() + "access-list G extended deny ip any any\naccess-group G global\n")
     assert {e.name for e in parse_files([path]).entries} == {"outside in", "global"}
+
+
+def test_port_object_without_operator_is_an_input_error() -> None:
+    text = ("object-group service S tcp\n port-object any eq smtp\n"
+            "access-list A extended permit tcp any any object-group S\n"
+            "access-group A in interface outside\n")
+    with pytest.raises(InputError, match=r"x.cfg:2 \[port\]: expected eq\|neq\|lt\|gt\|range, not 'any'"):
+        parse_text(text, "x.cfg", "asa")

@@ -156,7 +156,9 @@ class AsaObjects:
     def port_spec(self, words: list[str], i: int, line: int) -> tuple[tuple[PortInterval, ...], int]:
         """An operator and its port(s) at words[i]; returns intervals and the next index."""
         op = words[i]
-        count = PORT_OPERATORS[op]
+        count = PORT_OPERATORS.get(op)
+        if count is None:
+            raise self.error(f"expected eq|neq|lt|gt|range, not {op!r}", line, "port")
         if i + count >= len(words):
             raise self.error(f"{op} needs {count} port(s)", line, "port")
         values = [self.port_number(w, line) for w in words[i + 1:i + 1 + count]]
