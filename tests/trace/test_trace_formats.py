@@ -157,3 +157,12 @@ def test_non_utf8_bytes_after_the_head_lose_no_rows(tmp_path: Path) -> None:
     report = diagnose_files([path])
     assert report.files[0].rows == 3001 and report.files[0].skipped_rows == 0
     assert {c.entry.id: c.count for c in report.causes} == {"recipient-not-found": 1}
+
+
+def test_semicolon_export_from_use_culture(tmp_path: Path) -> None:
+    source = (TRACE_DATA / "message_trace_v2_utf8.csv").read_text(encoding="utf-8")
+    path = tmp_path / "trace_de.csv"
+    path.write_text(source.replace('","', '";"'), encoding="utf-8-sig")
+    report = diagnose_files([path])
+    assert report.files[0].format == "message-trace"
+    assert {c.entry.id: c.count for c in report.causes} == EXPECTED["message_trace_v2_utf8.csv"]

@@ -1,4 +1,5 @@
-"""Property: whatever the encoding, quoting and row mix, every failure row lands on its label."""
+"""Property: whatever the encoding, separator, quoting and row mix, every failure row lands on
+its label."""
 
 from __future__ import annotations
 
@@ -27,13 +28,13 @@ rows = st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(ALL_CASES)), nois
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=rows, encoding=st.sampled_from(sorted(ENCODINGS)), type_line=st.booleans(),
-       line_end=st.sampled_from(["\r\n", "\n"]))
+       line_end=st.sampled_from(["\r\n", "\n"]), delimiter=st.sampled_from([",", ";", "\t"]))
 def test_detail_export_roundtrip(rows: list[tuple[tuple[str, str] | None, str]], encoding: str,
-                                 type_line: bool, line_end: str) -> None:
+                                 type_line: bool, line_end: str, delimiter: str) -> None:
     buf = io.StringIO()
     if type_line:
         buf.write(f"#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.X{line_end}")
-    writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator=line_end)
+    writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator=line_end, delimiter=delimiter)
     writer.writerow(["Date", "Event", "Action", "Detail", "Data", "RecipientAddress"])
     expected: Counter[str] = Counter()
     for index, (case, data) in enumerate(rows):

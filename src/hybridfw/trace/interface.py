@@ -38,6 +38,7 @@ class Sample:
     header: tuple[str, ...]  # CSV column names of the first non-comment line, or W3C #Fields
     directives: dict[str, str] = field(default_factory=dict)  # W3C `#Name: value` lines
     header_line_count: int = 0  # lines before the first data line (directives, #TYPE, header)
+    delimiter: str = ","  # Export-Csv -UseCulture and Excel write ";" in many locales
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,13 @@ def _head_lines(text: str, complete: bool) -> list[str]:
     return lines[:HEAD_LINES]
 
 
-def _parse_header(lines: list[str]) -> tuple[bool, tuple[str, ...], dict[str, str], int]:
+def _delimiter(line: str) -> str:
+    """The separator of a CSV header line: the most frequent of , ; and tab outside quotes."""
+    outside = re.sub(r'"[^"]*"', "", line)
+    return max((",", ";", "\t"), key=outside.count)
+
+
+def _parse_header(lines: list[str]) -> tuple[bool, tuple[str, ...], dict[str, str], int, str]:
     type_line = bool(lines) and lines[0].startswith("#TYPE")
     directives: dict[str, str] = {}
     for index, line in enumerate(lines):
@@ -63,12 +69,17 @@ def _parse_header(lines: list[str]) -> tuple[bool, tuple[str, ...], dict[str, st
                 directives[m[1].lower()] = m[2].strip()
             continue
         if "fields" in directives:
-            return type_line, tuple(c.strip() for c in directives["fields"].split(",")), directives, index
-        row = next(csv.reader([line]), [])
-        return type_line, tuple(c.strip() for c in row), directives, index + 1
+            return type_line, _fields(directives), directives, index, ","
+        delimiter = _delimiter(line)
+        row = next(csv.reader([line], delimiter=delimiter), [])
+        return type_line, tuple(c.strip() for c in row), directives, index + 1, delimiter
     if "fields" in directives:
-        return type_line, tuple(c.strip() for c in directives["fields"].split(",")), directives, len(lines)
-    return type_line, (), directives, len(lines)
+        return type_line, _fields(directives), directives, len(lines), ","
+    return type_line, (), directives, len(lines), ","
+
+
+def _fields(directives: dict[str, str]) -> tuple[str, ...]:
+    return tuple(c.strip() for c in directives["fields"].split(","))
 
 
 def read_sample(path: Path) -> Sample:
@@ -86,10 +97,10 @@ def read_sample(path: Path) -> Sample:
     if "\x00" in text or text.count("\ufffd") > max(8, len(text) // 100):
         raise TraceError("not a text log (binary content)")
     lines = _head_lines(text, complete)
-    type_line, header, directives, header_lines = _parse_header(lines)
+    type_line, header, directives, header_lines, delimiter = _parse_header(lines)
     return Sample(path=path, encoding=encoding, duckdb_encoding=duck, lines=tuple(lines),
                   type_line=type_line, header=header, directives=directives,
-                  header_line_count=header_lines)
+                  header_line_count=header_lines, delimiter=delimiter)
 
 
 def open_text(sample: Sample) -> Iterator[str]:

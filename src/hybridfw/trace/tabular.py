@@ -127,7 +127,8 @@ class TabularFormat(LogFormat):
                 con.execute(
                     f"CREATE TEMP VIEW src AS SELECT * FROM read_csv({sql_quote(path)}, "
                     f"encoding={sql_quote(encoding)}, skip={skip}, header={not self.w3c}, "
-                    "delim=',', quote='\"', escape='\"', auto_detect=false, ignore_errors=true, "
+                    f"delim={sql_quote(sample.delimiter)}, quote='\"', escape='\"', auto_detect=false, "
+                    "ignore_errors=true, "
                     f"store_rejects=true, columns={{{struct}}})"
                 )
                 groups = con.execute(self._sql(sample)).fetchall()
