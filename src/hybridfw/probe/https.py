@@ -23,13 +23,17 @@ from hybridfw.probe.interface import HttpsOptions, Probe, ProbeResult, StepStatu
 from hybridfw.probe.net import Channel, Connection, LineTooLong, PeerClosed, connect_first, resolve_addresses
 from hybridfw.probe.recorder import Recorder, StepFailure
 from hybridfw.probe.tls import (
-    LEGACY_VERSIONS,
-    can_offer,
     inspecting_context,
-    pinned_context,
     verifying_context,
 )
-from hybridfw.probe.tls_check import ExchangeTexts, TlsOutcome, handshake, judge_legacy, judge_session
+from hybridfw.probe.tls_check import (
+    ExchangeTexts,
+    TlsOutcome,
+    handshake,
+    judge_legacy,
+    judge_session,
+    legacy_verdicts,
+)
 from hybridfw.probe.winsock import NetFailure
 
 PATHS: dict[str, str] = {
@@ -166,32 +170,21 @@ async def _check_path(rec: Recorder, host: str, port: int, name: str, timeout: f
 
 
 async def _tls_only(address: str, host: str, port: int, timeout: float,
-                    context: ssl.SSLContext) -> TlsOutcome:
-    """An unrecorded TLS session: for legacy-version tests and fetching a failed certificate."""
+                    context: ssl.SSLContext) -> tuple[bool, TlsOutcome]:
+    """An unrecorded TLS session (legacy versions, a failed certificate): (connected, outcome)."""
     outcome = TlsOutcome()
     scratch = Recorder("https", host)
     try:
         channel = await _open(None, address, port, timeout)
     except (OSError, TimeoutError):
-        return outcome
+        return False, outcome
     try:
         await handshake(scratch, channel, host, context, timeout, outcome, NO_TEXTS)
     except (StepFailure, TimeoutError, OSError):
         pass
     finally:
         await channel.close()
-    return outcome
-
-
-async def _legacy(address: str, host: str, port: int, timeout: float) -> dict[str, str]:
-    async def one(name: str) -> str:
-        if not can_offer(name):
-            return "untestable"
-        outcome = await _tls_only(address, host, port, timeout, pinned_context(name))
-        return "accepted" if outcome.tls else "refused"
-
-    names = list(LEGACY_VERSIONS)
-    return dict(zip(names, await asyncio.gather(*(one(n) for n in names)), strict=True))
+    return True, outcome
 
 
 def _failure_raiser(rec: Recorder, host: str, port: int) -> Callable[[NetFailure, str], StepFailure]:
@@ -232,12 +225,13 @@ async def probe_https(target: str, options: HttpsOptions) -> ProbeResult:
         rec.add(failure.finding)
         return rec.result()
     timeout = options.timeout
-    legacy = (asyncio.create_task(_legacy(conn.address, host, port, timeout))
+    legacy = (asyncio.create_task(legacy_verdicts(lambda context: _tls_only(conn.address, host, port,
+                                                                             timeout, context)))
               if options.tls.check_legacy_versions else None)
     outcome = await _main_handshake(rec, conn, host, options)
 
     async def fetch() -> bytes:
-        return (await _tls_only(conn.address, host, port, timeout, inspecting_context())).certificate_der
+        return (await _tls_only(conn.address, host, port, timeout, inspecting_context()))[1].certificate_der
 
     await judge_session(rec, host, options.tls, outcome, fetch, NO_TEXTS)
     if outcome.tls or outcome.verify_error:

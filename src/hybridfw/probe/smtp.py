@@ -37,13 +37,10 @@ from hybridfw.probe.smtp_session import (
     reach_starttls,
 )
 from hybridfw.probe.tls import (
-    LEGACY_VERSIONS,
-    can_offer,
     inspecting_context,
-    pinned_context,
     verifying_context,
 )
-from hybridfw.probe.tls_check import ExchangeTexts, handshake, judge_legacy, judge_session
+from hybridfw.probe.tls_check import ExchangeTexts, handshake, judge_legacy, judge_session, legacy_verdicts
 from hybridfw.probe.winsock import NetFailure, classify_connect_error
 
 OnDone = Callable[[ProbeResult], None]
@@ -143,21 +140,6 @@ async def _side_session(target: SmtpTarget, address: str, options: SmtpOptions,
     return outcome.starttls_offered, outcome
 
 
-async def _legacy_version(target: SmtpTarget, address: str, options: SmtpOptions, name: str) -> str:
-    if not can_offer(name):
-        return "untestable"
-    reached, outcome = await _side_session(target, address, options, pinned_context(name))
-    if not reached:
-        return "not-reached"
-    return "accepted" if outcome.tls else "refused"
-
-
-async def _legacy_versions(target: SmtpTarget, address: str, options: SmtpOptions) -> dict[str, str]:
-    names = list(LEGACY_VERSIONS)
-    found = await asyncio.gather(*(_legacy_version(target, address, options, n) for n in names))
-    return dict(zip(names, found, strict=True))
-
-
 def _texts(rec: Recorder, target: SmtpTarget) -> ExchangeTexts:
     where = (target.host, rec.address, target.port)
     return ExchangeTexts(
@@ -185,7 +167,8 @@ async def probe_smtp(target: SmtpTarget, options: SmtpOptions) -> ProbeResult:
     except StepFailure as failure:
         rec.add(failure.finding)
         return rec.result()
-    legacy = (asyncio.create_task(_legacy_versions(target, conn.address, options))
+    legacy = (asyncio.create_task(legacy_verdicts(lambda context: _side_session(target, conn.address,
+                                                                                 options, context)))
               if options.tls.check_legacy_versions else None)
     outcome = SessionOutcome()
     context = verifying_context(options.tls.ca_file)

@@ -7,6 +7,7 @@ The Exchange Online texts are passed in by the caller (HTTPS has none to show).
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,14 @@ from hybridfw.probe.certificate import (
 from hybridfw.probe.interface import StepStatus, TlsOptions
 from hybridfw.probe.net import Channel, is_ip_literal
 from hybridfw.probe.recorder import Recorder
-from hybridfw.probe.tls import handshake_error_text, session_facts, version_at_least_1_2
+from hybridfw.probe.tls import (
+    LEGACY_VERSIONS,
+    can_offer,
+    handshake_error_text,
+    pinned_context,
+    session_facts,
+    version_at_least_1_2,
+)
 
 HANDSHAKE_FIX = ("Enable TLS 1.2 (SCHANNEL Protocols\\TLS 1.2 Server Enabled, .NET SchUseStrongCrypto) "
                  "and modern cipher suites on the server, and make sure no device in the path "
@@ -103,6 +111,27 @@ async def judge_session(rec: Recorder, host: str, options: TlsOptions, outcome: 
     judge_certificate(rec, facts, expected=wanted, now=now_utc(), warn_days=options.expiry_warning_days,
                       mismatch_exchange=texts.mismatch(wanted, facts.subject, facts.thumbprint),
                       invalid_exchange=texts.invalid)
+
+
+SideSession = Callable[[ssl.SSLContext], Awaitable[tuple[bool, TlsOutcome]]]  # -> (reached TLS?, outcome)
+
+
+async def legacy_verdicts(session: SideSession) -> dict[str, str]:
+    """TLS 1.0 and 1.1, each in its own session pinned to it, concurrently.
+
+    accepted | refused | untestable (this OpenSSL will not offer it) | not-reached (the session
+    never got to the handshake, e.g. no STARTTLS).
+    """
+    async def one(name: str) -> str:
+        if not can_offer(name):
+            return "untestable"
+        reached, outcome = await session(pinned_context(name))
+        if not reached:
+            return "not-reached"
+        return "accepted" if outcome.tls else "refused"
+
+    names = list(LEGACY_VERSIONS)
+    return dict(zip(names, await asyncio.gather(*(one(n) for n in names)), strict=True))
 
 
 def judge_legacy(rec: Recorder, legacy: dict[str, str], outcome: TlsOutcome) -> None:
