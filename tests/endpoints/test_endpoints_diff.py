@@ -32,7 +32,8 @@ def _cidrs(items: set[str]) -> list[str]:
     nets = [ipaddress.ip_network(i) for i in items]
     out: list[str] = []
     for version in (4, 6):
-        out += [str(n) for n in ipaddress.collapse_addresses(n for n in nets if n.version == version)]
+        same = (n for n in nets if n.version == version)
+        out += [str(n) for n in ipaddress.collapse_addresses(same)]  # type: ignore[type-var]
     return out
 
 

@@ -260,9 +260,12 @@ def diff_cmd(
         before = _resolve(old, instance)
         after = _resolve(new, instance) if new is not None else _current(instance)
     diff = diff_endpoints(before, after)
+    in_use = _current(instance)
     if json:
-        print_json(diff.to_dict())
+        print_json({**diff.to_dict(), "data": data_info(in_use)})
+        _announce(in_use, json)
         return
+    _announce(in_use, json)
     out().print(f"from: {before.label}\nto:   {after.label}")
     _print_diff_summary(diff)
 
