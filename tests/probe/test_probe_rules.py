@@ -203,3 +203,27 @@ def test_plan_from_the_example_topology() -> None:
     assert plan.cert_name == "mail.contoso.com"
     assert plan.web_names == ("mail.contoso.com", "autodiscover.contoso.com")
     assert plan.skipped == ()
+
+
+# -- SMTP replies ------------------------------------------------------------------------------
+reply_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
+
+
+@given(st.integers(200, 599), st.lists(reply_text, min_size=1, max_size=6), st.integers(1, 7))
+def test_smtp_reply_parser_reassembles_multiline_replies(code: int, lines: list[str], chunk: int) -> None:
+    """Replies arrive in arbitrary pieces; the parser must give back the code and every line."""
+    from hybridfw.probe.net import Channel, Connection
+    from hybridfw.probe.smtp_session import read_reply
+
+    wire = "".join(f"{code}{'-' if i < len(lines) - 1 else ' '}{text}\r\n" for i, text in enumerate(lines))
+
+    async def parse() -> tuple[int, tuple[str, ...]]:
+        reader = asyncio.StreamReader()
+        data = wire.encode()
+        for start in range(0, len(data), chunk):
+            reader.feed_data(data[start:start + chunk])
+        reader.feed_eof()
+        reply = await read_reply(Channel(Connection(reader, None, "127.0.0.1"), None))  # type: ignore[arg-type]
+        return reply.code, reply.lines
+
+    assert asyncio.run(parse()) == (code, tuple(lines))
