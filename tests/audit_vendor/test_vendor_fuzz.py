@@ -1,7 +1,8 @@
 """Fuzzing the vendor parsers: truncated, mutated, garbage, wrong-format and huge-line inputs give
 a ruleset (that the evaluator can audit) or a one-line InputError, never another exception.
 
-Small example counts here; set HYBRIDFW_FUZZ_EXAMPLES to run many more (e.g. 10000).
+Small, fixed example sets here; set HYBRIDFW_FUZZ_EXAMPLES to run many more, freshly random
+(e.g. 10000).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hybridfw.model import Flow
 from hybridfw.rulesets import parsers
 
 EXAMPLES = int(os.environ.get("HYBRIDFW_FUZZ_EXAMPLES", "60"))
+LONG_RUN = "HYBRIDFW_FUZZ_EXAMPLES" in os.environ  # then explore anew each run
 SEEDS = {"asa": DATA / "asa-features.cfg", "panos": DATA / "panos-features.xml",
          "panos-set": DATA / "panos-features.set", "pfsense": DATA / "pfsense-features.xml"}
 VOCABULARY = ["any", "host", "object", "object-group", "eq", "range", "neq", "lt", "gt", "[", "]",
@@ -32,7 +34,7 @@ VOCABULARY = ["any", "host", "object", "object-group", "eq", "range", "neq", "lt
 FLOW = Flow(id="fuzz", direction="inbound", protocol="tcp", ports=(25,),
             sources=addrs("40.92.0.0/15", "2a01:111:f400::/48"),
             destinations=addrs("203.0.113.10", "2001:db8::10"), reason="fuzz")
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not LONG_RUN,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

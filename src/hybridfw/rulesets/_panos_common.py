@@ -131,7 +131,7 @@ def _address_object(obj: Named) -> Fuzzy:
     return Fuzzy.unknown(f"address {obj.name} ({obj.kind} {value})")
 
 
-def _rule_conditions(rule: PanRule, scope: PanScope) -> tuple[str, ...]:
+def _rule_conditions(rule: PanRule) -> tuple[str, ...]:
     why = [f"{key} {' '.join(rule.many(key))}" for key in _UNDECIDABLE_FIELDS
            if rule.many(key) != ["any"]]
     if rule.one("schedule"):
@@ -148,7 +148,7 @@ def compile_rule(config: PanConfig, scope: PanScope, rule: PanRule) -> list[Rule
                                       rule.one("negate-destination") == "yes")
     services = rule_services(resolver, rule)
     origin = Origin(config.path, rule.line, rule.text)
-    return expand_rule(sources, destinations, services, action, origin, _rule_conditions(rule, scope))
+    return expand_rule(sources, destinations, services, action, origin, _rule_conditions(rule))
 
 
 def _applies(rule: PanRule, src_zone: str, dst_zone: str) -> bool:

@@ -119,6 +119,9 @@ class _AsaReader:
             self._acl_line(words, number, raw)
         elif head == "access-group" and len(words) >= 3:
             self._binding(words, number, raw)
+        elif words[:2] == ["ipv6", "access-list"]:
+            self.findings.append(warning("audit.acl-line-not-evaluated", "ipv6 access-list (the "
+                                         "syntax before ASA 9.0) is not evaluated", self.path, number))
         return None
 
     def _define(self, words: list[str], number: int) -> Definition:
