@@ -107,6 +107,19 @@ def test_probe_without_subcommand_or_topology_is_usage_error() -> None:
     assert res.returncode == 2 and "Usage" in res.stdout
 
 
+@pytest.mark.parametrize("command", ["smtp", "https", "dns"])
+def test_every_subcommand_documents_exit_codes(command: str, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from hybridfw import cli
+
+    monkeypatch.setattr(sys, "argv", ["hybridfw", "probe", command, "--help"])
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    assert info.value.code == 0
+    assert "Exit codes: 0 every step passed" in capsys.readouterr().out
+
+
 def test_https_cli(ca: trustme.CA, ca_file: Path) -> None:
     web = HttpsPeers(lambda: server_context(ca.issue_cert(NAME)))
     try:

@@ -129,7 +129,7 @@ def probe_root(ctx: typer.Context, topology: TopologyPathOpt = None, timeout: Ti
     _finish("probe --topology", results, json_out)
 
 
-@sub.command("smtp")
+@sub.command("smtp", epilog=EXIT_HELP)
 def smtp_cmd(
     hosts: Annotated[list[str], typer.Argument(help="Smart hosts: HOST, HOST:PORT or [IPv6]:PORT.",
                                                metavar="HOST[:PORT]...")],
@@ -169,7 +169,7 @@ def smtp_cmd(
     _finish("probe smtp", results, json_out)
 
 
-@sub.command("https")
+@sub.command("https", epilog=EXIT_HELP)
 def https_cmd(
     target: Annotated[str, typer.Argument(help="Published name or URL (https://host[:port]/...).",
                                           metavar="HOST|URL")],
@@ -196,7 +196,7 @@ def https_cmd(
     _finish("probe https", [run(probe_https(target, options))], json_out)
 
 
-@sub.command("dns")
+@sub.command("dns", epilog=EXIT_HELP)
 def dns_cmd(
     domain: Annotated[str, typer.Argument(help="The mail domain, e.g. contoso.com.")],
     nameserver: Annotated[str, typer.Option("--nameserver", help="Ask this server (IP[:PORT]) "
