@@ -166,3 +166,19 @@ def test_semicolon_export_from_use_culture(tmp_path: Path) -> None:
     report = diagnose_files([path])
     assert report.files[0].format == "message-trace"
     assert {c.entry.id: c.count for c in report.causes} == EXPECTED["message_trace_v2_utf8.csv"]
+
+
+def test_ndr_saved_as_eml_with_long_headers(tmp_path: Path) -> None:
+    headers = "".join(f"Received: from relay{i}.contoso.com (10.0.0.{i}) by hub.contoso.com; "
+                      f"Fri, 29 May 2026 08:00:{i:02d} +0000\r\n" for i in range(60))
+    dsn = ("Content-Type: message/delivery-status\r\n\r\n"
+           "Reporting-MTA: dns;CH0PR12MB5000.namprd12.prod.outlook.com\r\n"
+           "Final-Recipient: rfc822;ola@contoso.com\r\nAction: failed\r\nStatus: 5.4.316\r\n"
+           "Diagnostic-Code: smtp;550 5.4.316 Message expired, connection timed out "
+           "(Socket error code 10060)\r\n")
+    path = tmp_path / "ndr.eml"
+    path.write_text(headers + "Subject: Undeliverable: Angebot\r\n\r\n" + dsn, encoding="utf-8")
+    report = diagnose_files([path])
+    assert report.files[0].format == "ndr-text"
+    assert [(c.entry.id, c.count) for c in report.causes] == [("winsock-timeout", 1)]
+    assert report.causes[0].domains["contoso.com"] == 1

@@ -19,7 +19,7 @@ from pathlib import Path
 from hybridfw.trace.interface import Sample, TraceError
 
 HEAD_BYTES = 64 * 1024
-HEAD_LINES = 40
+HEAD_LINES = 400  # enough for an NDR saved as .eml, whose status lines follow the headers
 _LINE_END = re.compile(r"\r\n|\n|\r")
 _DIRECTIVE = re.compile(r"^#([A-Za-z-]+):\s*(.*)$")
 
