@@ -148,3 +148,26 @@ def test_retry_after_forms() -> None:
     assert _retry_after_seconds("7") == 7.0
     assert _retry_after_seconds(None) is None and _retry_after_seconds("soon") is None
     assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+
+
+def test_version_for_an_instance_with_nothing_stored(cli: Cli, _isolated_home: Path,
+                                                     service: FakeService) -> None:
+    service.version("2026052800", instance="China")
+    res = cli(_isolated_home, "version", "--instance", "china", "--json", "--service-url", service.url)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["instance"] == "China" and doc["data"] is None
+    assert doc["service_latest"] == "2026052800" and doc["update_available"] is True
+
+
+def test_verbose_logs_retries(_isolated_home: Path, service: FakeService) -> None:
+    import os
+
+    from cli_runner import run_subprocess
+
+    service.on("/version/Worldwide", Reply(503, b"busy"), Reply.json({"latest": "2026052900"}))
+    res = run_subprocess({**os.environ, "HYBRIDFW_HOME": str(_isolated_home)}, "-v", "endpoints",
+                         "version", "--service-url", service.url)
+    assert res.returncode == 0
+    assert "HTTP 503 from" in res.stderr and "retry 1" in res.stderr
+    assert "clientrequestid" not in res.stderr

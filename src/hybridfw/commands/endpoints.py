@@ -71,34 +71,48 @@ def version_cmd(instance: InstanceOpt = "Worldwide", service_url: ServiceUrlOpt 
                 json: JsonOpt = False) -> None:
     """Local data version vs the service's latest; whether an update is available."""
     from hybridfw.console import out, print_json
+    from hybridfw.endpoints import check_instance
+    from hybridfw.errors import InputError
+
+    instance = check_instance(instance)
+    try:
+        data: EndpointData | None = _current(instance)
+    except InputError:
+        data = None  # nothing stored for this instance yet: the service can still be asked
+    latest, problem = _service_latest(instance, service_url)
+    local_version = data.version if data else None
+    available = None if latest is None else (local_version is None or local_version < latest)
+    if json:
+        print_json({"instance": instance, "data": data_info(data) if data else None,
+                    "service_latest": latest, "service_reachable": latest is not None,
+                    "service_error": problem or None, "update_available": available})
+    else:
+        if data is not None:
+            _announce(data, json)
+        out().print("local version:  " + (local_version or (
+            "none (the shipped snapshot carries no service version)" if data else "none stored")))
+        if latest is None:
+            out().print(f"service:        unreachable ({problem})")
+        else:
+            out().print(f"service latest: {latest}")
+            out().print("update available: "
+                        + ("yes — run `hybridfw endpoints update`" if available else "no"))
+    if data is not None and json:
+        _announce(data, json)
+
+
+def _service_latest(instance: str, service_url: str | None) -> tuple[str | None, str]:
+    """The service's latest version, or None and why it could not be had."""
     from hybridfw.endpoints.client import ClientSettings, ServiceClient
     from hybridfw.errors import UpstreamError
 
-    data = _current(instance)
-    latest: str | None = None
-    problem = ""
     # A quick look: offline or firewalled is an answer here, not something to wait out.
     quick = ClientSettings(connect_timeout=5.0, read_timeout=15.0, attempts=2, backoff=0.5)
     try:
         with ServiceClient(_home(), service_url=service_url, settings=quick) as client:
-            latest = client.version(data.instance).latest
+            return client.version(instance).latest, ""
     except UpstreamError as exc:
-        problem = str(exc)
-    available = None if latest is None else (data.version is None or data.version < latest)
-    if json:
-        print_json({"data": data_info(data), "service_latest": latest,
-                    "service_reachable": latest is not None, "service_error": problem or None,
-                    "update_available": available})
-        _announce(data, json)
-        return
-    _announce(data, json)
-    local = data.version or "none (the shipped snapshot carries no service version)"
-    out().print(f"local version:  {local}")
-    if latest is None:
-        out().print(f"service:        unreachable ({problem})")
-        return
-    out().print(f"service latest: {latest}")
-    out().print("update available: " + ("yes — run `hybridfw endpoints update`" if available else "no"))
+        return None, str(exc)
 
 
 # -- update -----------------------------------------------------------------------------------

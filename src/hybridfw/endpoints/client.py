@@ -119,6 +119,10 @@ class ServiceClient:
         self._home = home
         self._guid: str | None = None
         self._sleep = sleep
+        # httpx logs every URL with its query, GUID included; we log our own lines without it.
+        httpx_log = logging.getLogger("httpx")
+        if httpx_log.level == logging.NOTSET:
+            httpx_log.setLevel(logging.WARNING)
         s = self.settings
         self._http = httpx.Client(
             timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
@@ -200,6 +204,7 @@ class ServiceClient:
                 continue
             except httpx.HTTPError as exc:
                 raise UpstreamError(f"GET {shown}: {type(exc).__name__}: {_reason(exc)}") from None
+            log.info("GET %s -> HTTP %d", shown, resp.status_code)
             wait = self._wait_for(resp, shown, last)
             if wait is None:
                 return resp
