@@ -3,6 +3,8 @@ interface groups, negation, disabled rules, address families, order, undecidable
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from vendor_helpers import DATA, addrs, probe
 
@@ -69,3 +71,29 @@ def test_disabled_rule_and_entries() -> None:
 def test_bad_config(text: str, needle: str) -> None:
     with pytest.raises(InputError, match=needle):
         parse_text(text, "config.xml", "pfsense")
+
+
+def test_interface_networks_static_exact_dynamic_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "config.xml"
+    path.write_text("""<pfsense><interfaces>
+<wan><if>igb0</if><ipaddr>dhcp</ipaddr><ipaddrv6>dhcp6</ipaddrv6></wan>
+<lan><if>igb1</if><ipaddr>192.168.1.1</ipaddr><subnet>24</subnet>
+<ipaddrv6>2001:db8:1::1</ipaddrv6><subnetv6>64</subnetv6></lan>
+<dmz><if>igb2</if><ipaddr>172.20.0.1</ipaddr><subnet>24</subnet></dmz>
+</interfaces>
+<virtualip><vip><mode>ipalias</mode><interface>dmz</interface><subnet>172.20.0.2</subnet></vip></virtualip>
+<filter>
+<rule><type>pass</type><interface>lan</interface><ipprotocol>inet46</ipprotocol><protocol>tcp</protocol>
+<source><network>lan</network></source><destination><network>lanip</network><port>25</port></destination></rule>
+<rule><type>pass</type><interface>wan</interface><protocol>tcp</protocol>
+<source><any/></source><destination><network>wanip</network><port>25</port></destination></rule>
+<rule><type>pass</type><interface>dmz</interface><protocol>tcp</protocol>
+<source><network>dmz</network></source><destination><any/></destination></rule>
+</filter></pfsense>
+""")
+    assert probe(path, "192.168.1.1", 25, "lan").allowed == addrs("192.168.1.0/24")
+    assert probe(path, "2001:db8:1::1", 25, "lan").allowed == addrs("2001:db8:1::/64")
+    assert not probe(path, "192.168.1.2", 25, "lan").allowed  # not the interface address
+    wan = probe(path, "198.51.100.7", 25, "wan")
+    assert wan.unknown == AddressSet.any(4) and "interface network wanip" in " ".join(wan.evidence["unknown"])
+    assert probe(path, "198.51.100.7", 25, "dmz").unknown == AddressSet.any(4)  # has a virtual IP

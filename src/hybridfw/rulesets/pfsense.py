@@ -4,9 +4,11 @@ Each interface's rules are evaluated first match (pfSense interface rules are ``
 the floating ``quick`` rules for that interface (direction in or any) and the rules of interface
 groups it belongs to; the default deny ends the entry. Floating rules without ``quick`` are
 last-match in pf and are recorded as undecidable. Aliases (host, network, port; nested, ranges)
-are resolved; FQDNs in host aliases, URL tables and interface networks (``lan``, ``wanip``, ...)
-are undecidable, as are schedules, OS fingerprints, tags and source ports. Rules on a WAN for
-port-forwarded traffic name the inside (translated) address, so audit that address.
+are resolved, and so are interface networks (``lan``, ``lanip``) of statically addressed
+interfaces; FQDNs in host aliases, URL tables, dynamically addressed interfaces, interfaces with
+virtual IPs and ``(self)`` are undecidable, as are schedules, OS fingerprints, tags and source
+ports. Rules on a WAN for port-forwarded traffic name the inside (translated) address, so
+audit that address.
 """
 
 from __future__ import annotations
@@ -95,16 +97,47 @@ class _Aliases:
         return merge_ports(found)
 
 
+def _static_addresses(iface: XmlNode) -> tuple[AddressSet, AddressSet] | None:
+    """(network, address) of an interface with only static addresses, else None."""
+    network, address = AddressSet.empty(), AddressSet.empty()
+    for addr_tag, bits_tag in (("ipaddr", "subnet"), ("ipaddrv6", "subnetv6")):
+        text, bits = iface.text_of(addr_tag), iface.text_of(bits_tag)
+        if not text:
+            continue
+        host, net = parse_address(text), parse_address(f"{text}/{bits}") if bits.isdigit() else None
+        if host is None or net is None:
+            return None  # dhcp, track6, pppoe, ...: known only at run time
+        address, network = address | host, network | net
+    return (network, address) if address else None
+
+
+def _interface_networks(root: XmlNode) -> dict[str, AddressSet]:
+    """``lan`` → its subnet, ``lanip`` → its address, for statically addressed interfaces
+    without virtual IPs (pf's interface address would include those)."""
+    vips = root.child("virtualip")
+    with_vips = {v.text_of("interface") for v in vips.children_named("vip")} if vips is not None else set()
+    node = root.child("interfaces")
+    found: dict[str, AddressSet] = {}
+    for iface in node.children if node is not None else ():
+        static = _static_addresses(iface)
+        if static is not None and iface.tag not in with_vips:
+            found[iface.tag], found[f"{iface.tag}ip"] = static
+    return found
+
+
 class _RuleCompiler:
-    def __init__(self, aliases: _Aliases, path: str) -> None:
+    def __init__(self, aliases: _Aliases, path: str, networks: dict[str, AddressSet]) -> None:
         self.aliases = aliases
         self.path = path
+        self.networks = networks
 
     def side(self, node: XmlNode | None, line: int) -> Fuzzy:
         if node is None or node.child("any") is not None:
             found = Fuzzy.exact(AddressSet.any())
         elif node.child("network") is not None:
-            found = Fuzzy.unknown(f"interface network {node.text_of('network')}")
+            name = node.text_of("network")
+            known = self.networks.get(name)
+            found = Fuzzy.exact(known) if known is not None else Fuzzy.unknown(f"interface network {name}")
         elif node.child("address") is not None:
             found = self.aliases.addresses(node.text_of("address"), line)
         else:
@@ -179,7 +212,7 @@ def parse_pfsense(text: str, path: str) -> Ruleset:
     if root.tag != "pfsense":
         raise InputError(f"root element is <{root.tag}>, not <pfsense>", path=path, line=root.line,
                          field="xml")
-    compiler = _RuleCompiler(_Aliases(root, path), path)
+    compiler = _RuleCompiler(_Aliases(root, path), path, _interface_networks(root))
     groups = _groups(root)
     found = _Collected()
     filter_node = root.child("filter")
