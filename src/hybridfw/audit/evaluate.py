@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from hybridfw.addresses import AddressSet, Family
+from hybridfw.audit._intervals import intersect, subtract
 from hybridfw.rulesets.interface import Action, Chain, Entry, Origin, Rule, Ruleset
 
 MAX_DEPTH = 64  # netfilter refuses loops; a deeper call chain than this is treated as unknown
@@ -71,7 +72,7 @@ def rule_matches(rule: Rule, probe: Probe, candidates: AddressSet) -> AddressSet
                           else (m.sources, m.destinations))
     if not fixed_set.contains_address(probe.fixed, probe.family):
         return AddressSet.empty()
-    return candidates & varying
+    return intersect(candidates, varying)
 
 
 def _applies(chain: Chain, family: Family) -> bool:
@@ -140,8 +141,10 @@ class Evaluator:
             hit = rule_matches(rule, probe, remaining)
             if not hit:
                 continue
-            remaining = remaining - hit
-            remaining = remaining | self._decide(rule, chain, probe, hit, depth, out)
+            remaining = subtract(remaining, hit)
+            back = self._decide(rule, chain, probe, hit, depth, out)
+            if back:
+                remaining = (remaining | back) if remaining else back
         out.returned = out.returned | remaining
         return out
 

@@ -7,6 +7,8 @@ then reports the affected addresses as unknown), never a silent guess.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -100,7 +102,7 @@ class RuleLineParser:
         cached = self._addresses.get(text)
         if cached is None:
             try:
-                cached = AddressSet.parse(text.split(","))
+                cached = _fast_single(text) or AddressSet.parse(text.split(","))
             except AddressError as exc:
                 raise self.fail(str(exc), option) from None
             if (cached.v6 if self.family == 4 else cached.v4):
@@ -126,6 +128,33 @@ class RuleLineParser:
             return Rule(match, Action.UNKNOWN, origin, label=target)
         # A user chain, or an extension target we do not know; the file decides which.
         return Rule(match, Action.JUMP, origin, target, target)
+
+
+_V4_CIDR = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
+
+
+def _fast_single(text: str) -> AddressSet | None:
+    """One address or CIDR straight to an interval (most of a big ruleset); None for anything
+    else (lists, ranges, errors), which then goes the general way."""
+    if ":" in text:
+        try:
+            net = ipaddress.IPv6Network(text, strict=False)
+        except ValueError:
+            return None
+        lo = int(net.network_address)
+        return AddressSet._raw((), ((lo, lo + net.num_addresses - 1),))
+    m = _V4_CIDR.fullmatch(text)
+    if m is None:
+        return None
+    a, b, c, d, plen = m.groups()
+    octets = (int(a), int(b), int(c), int(d))
+    bits = 32 if plen is None else int(plen)
+    if max(octets) > 255 or bits > 32:
+        return None
+    value = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
+    size = 1 << (32 - bits)
+    lo = value & ~(size - 1)
+    return AddressSet._raw(((lo, lo + size - 1),), ())
 
 
 def _values(args: list[str], i: int) -> tuple[list[str], int]:
