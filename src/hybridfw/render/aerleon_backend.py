@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hybridfw.model import EndpointData, Finding, Flow, Severity
@@ -54,7 +54,6 @@ class AerleonTarget:
     file_per_direction: bool = False
     fixups: tuple[Fixup, ...] = ()
     fqdn_objects: FqdnEmitter | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _header(spec: AerleonTarget, direction: str, family: str, split: bool) -> str:
