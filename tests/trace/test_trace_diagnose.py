@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from trace_support import ALL_CASES, cases
+from trace_support import ALL_CASES, TRACE_DATA, cases
 
 from hybridfw.model import Severity
 from hybridfw.trace import diagnose_files
@@ -113,3 +113,19 @@ def test_onprem_firewall_failures_point_at_smtp_outbound() -> None:
     assert "smtp-outbound" in finding.fix and "hybridfw audit" in finding.fix
     tls = next(f for f in report.findings if f.code == "trace.tls.must-issue-starttls")
     assert tls.subject == "tls" and "hybridfw probe smtp --cert-name" in tls.fix
+
+
+def test_check_commands_are_made_concrete() -> None:
+    texts = [cases.EXO_CASES["subject-mismatch"], cases.EXO_CASES["dns-query-failed"],
+             "450 4.7.320 Certificate validation failed [LastAttemptedIP=2001:db8::25]"]
+    report = diagnose_files([], texts=texts)
+    by_id = {c["id"]: c for c in report.to_dict()["causes"]}
+    assert by_id["subject-mismatch"]["check_command"] == (
+        "hybridfw probe smtp mail.contoso.com --cert-name <expected name>")
+    assert by_id["certificate-validation-failed"]["check_command"] == (
+        "hybridfw probe smtp [2001:db8::25] --cert-name <expected name>")
+    # --text carries no recipient, so the DNS check stays generic.
+    assert by_id["dns-query-failed"]["check_command"] == "hybridfw probe dns"
+    fixture = diagnose_files([TRACE_DATA / "trace_detail_utf16_type.csv"]).to_dict()["causes"]
+    dns = next(c for c in fixture if c["id"] == "dns-query-failed")
+    assert dns["check_command"] == "hybridfw probe dns contoso.com"

@@ -74,12 +74,12 @@ def _print_senders(report: TraceReport) -> None:
 
 def _print_fixes(report: TraceReport) -> None:
     from hybridfw.console import out
-    from hybridfw.trace.report import flow_hint
+    from hybridfw.trace.report import check_command, flow_hint
 
     out().print("[bold]What to do[/] (top causes first):")
     for cause in report.causes:
         hint = flow_hint(cause)
-        out().print(f"- [bold]{cause.entry.id}[/]: {cause.entry.fix} Check: [green]{cause.entry.check}[/]"
+        out().print(f"- [bold]{cause.entry.id}[/]: {cause.entry.fix} Check: [green]{check_command(cause)}[/]"
                     + (f"\n  {hint}" if hint else ""))
 
 

@@ -48,6 +48,24 @@ def flow_hint(cause: CauseTally) -> str:
             "`hybridfw audit` shows whether the ruleset allows it.")
 
 
+def check_command(cause: CauseTally) -> str:
+    """The catalog's check, made concrete with what the failures name: the probe gets the
+    target host (else address) that failed most, the DNS probe the top recipient domain."""
+    check = cause.entry.check
+    if check.startswith("hybridfw probe smtp"):
+        target = next(iter(cause.target_hosts.most_common(1)), None) or next(
+            iter(cause.target_ips.most_common(1)), None)
+        if target:
+            host = f"[{target[0]}]" if ":" in target[0] else target[0]
+            options = check.removeprefix("hybridfw probe smtp")
+            if "--cert-name" in options:
+                options += " <expected name>"
+            return f"hybridfw probe smtp {host}{options}"
+    if check == "hybridfw probe dns" and cause.domains:
+        return f"{check} {cause.domains.most_common(1)[0][0]}"
+    return check
+
+
 def cause_finding(cause: CauseTally) -> Finding:
     entry = cause.entry
     evidence = [f"chain: {' -> '.join(cause.chain)}" if cause.chain else "no status code in the export",
@@ -62,7 +80,7 @@ def cause_finding(cause: CauseTally) -> Finding:
             evidence.append(f"{label}: " + ", ".join(f"{k} ({n})" for k, n in top))
     if cause.message_ids:
         evidence.append("messages: " + ", ".join(cause.message_ids))
-    fix = f"{entry.fix} Check with `{entry.check}`."
+    fix = f"{entry.fix} Check with `{check_command(cause)}`."
     if hint := flow_hint(cause):
         fix = f"{fix} {hint}"
     severity = Severity.WARNING if entry.severity == "warning" else Severity.ERROR
@@ -138,7 +156,8 @@ class TraceReport:
 def _cause_dict(cause: CauseTally) -> dict[str, Any]:
     entry = cause.entry
     return {"id": entry.id, "category": entry.category, "cause": entry.cause, "fix": entry.fix,
-            "check": entry.check, **cause.to_dict(), "chain": list(cause.chain), "example": cause.example,
+            "check": entry.check, "check_command": check_command(cause),
+            **cause.to_dict(), "chain": list(cause.chain), "example": cause.example,
             "flow": flow_id(cause), "flow_hint": flow_hint(cause),
             "target_ips": dict(cause.target_ips.most_common()),
             "target_hosts": dict(cause.target_hosts.most_common()),
