@@ -45,7 +45,9 @@ def test_published_endpoints_answer_401_with_challenge(web: HttpsPeers, ca_file:
     assert result.facts["auth_schemes"] == {"autodiscover": ["Negotiate", "NTLM"],
                                             "ews": ["Negotiate", "NTLM"], "mrsproxy": ["Negotiate", "NTLM"]}
     assert [s.status for s in result.steps if s.name.startswith("GET ")] == ["pass"] * 3
-    assert f"C: GET {MRS} HTTP/1.1" in [t.render() for t in result.transcript]
+    sent = [t.render() for t in result.transcript]
+    assert f"C: GET {MRS} HTTP/1.1" in sent
+    assert f"C: Host: {NAME}:{port}" in sent  # an address target asks for the expected name (SNI, Host)
 
 
 def test_not_published_forbidden_and_login_redirect(web: HttpsPeers, ca_file: Path) -> None:

@@ -19,8 +19,17 @@ from urllib.parse import urlsplit
 
 from hybridfw.errors import InputError
 from hybridfw.model import Severity
+from hybridfw.probe.certificate import expected_name
 from hybridfw.probe.interface import HttpsOptions, Probe, ProbeResult, StepStatus
-from hybridfw.probe.net import Channel, Connection, LineTooLong, PeerClosed, connect_first, resolve_addresses
+from hybridfw.probe.net import (
+    Channel,
+    Connection,
+    LineTooLong,
+    PeerClosed,
+    connect_first,
+    is_ip_literal,
+    resolve_addresses,
+)
 from hybridfw.probe.recorder import Recorder, StepFailure
 from hybridfw.probe.tls import (
     inspecting_context,
@@ -213,6 +222,16 @@ async def _main_handshake(rec: Recorder, conn: Connection, host: str, options: H
     return outcome
 
 
+def server_name(host: str, cert_name: str) -> str:
+    """The name for SNI and the Host header: the host, or for an address target the expected name.
+
+    A reverse proxy that serves several names picks the certificate and the site by SNI/Host, so
+    probing `https://203.0.113.20` with `--cert-name mail.contoso.com` must ask for that name.
+    """
+    wanted = expected_name(cert_name)
+    return wanted if is_ip_literal(host) and wanted and "*" not in wanted else host
+
+
 async def probe_https(target: str, options: HttpsOptions) -> ProbeResult:
     """Probe one published web name. Target failures are findings; bad input raises InputError."""
     host, port = parse_web_target(target)
@@ -224,19 +243,19 @@ async def probe_https(target: str, options: HttpsOptions) -> ProbeResult:
     except StepFailure as failure:
         rec.add(failure.finding)
         return rec.result()
-    timeout = options.timeout
-    legacy = (asyncio.create_task(legacy_verdicts(lambda context: _tls_only(conn.address, host, port,
+    timeout, name = options.timeout, server_name(host, options.tls.cert_name)
+    legacy = (asyncio.create_task(legacy_verdicts(lambda context: _tls_only(conn.address, name, port,
                                                                              timeout, context)))
               if options.tls.check_legacy_versions else None)
-    outcome = await _main_handshake(rec, conn, host, options)
+    outcome = await _main_handshake(rec, conn, name, options)
 
     async def fetch() -> bytes:
-        return (await _tls_only(conn.address, host, port, timeout, inspecting_context()))[1].certificate_der
+        return (await _tls_only(conn.address, name, port, timeout, inspecting_context()))[1].certificate_der
 
-    await judge_session(rec, host, options.tls, outcome, fetch, NO_TEXTS)
+    await judge_session(rec, name, options.tls, outcome, fetch, NO_TEXTS)
     if outcome.tls or outcome.verify_error:
-        for name in options.paths:
-            await _check_path(rec, host, port, name, timeout)
+        for path in options.paths:
+            await _check_path(rec, name, port, path, timeout)
     if legacy is not None:
         judge_legacy(rec, await legacy, outcome)
     return rec.result()
