@@ -26,15 +26,15 @@ def serve(
     """Serve /feeds/{flow}.txt|json (?family=4|6), /report, /healthz and /metrics, and keep the
     data current in the background (safe-update guard; last good data kept on failure).
 
-    Exit codes: 0 stopped cleanly, 2 usage or input error.
+    Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 2 usage or input error.
     """
     import sys
 
     from hybridfw.paths import data_home
-    from hybridfw.serve.refresh import RefreshSettings, parse_interval
+    from hybridfw.serve.refresh import RefreshSettings, check_notify_url, parse_interval
     from hybridfw.serve.server import bind, prepare, serve_forever
 
-    settings = RefreshSettings(parse_interval(refresh), notify_url, service_url)
+    settings = RefreshSettings(parse_interval(refresh), check_notify_url(notify_url), service_url)
     state, app = prepare(topology, data_home(), settings)
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host

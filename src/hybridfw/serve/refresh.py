@@ -34,12 +34,26 @@ def parse_interval(text: str) -> float | None:
     return float(sum(int(n) * _UNIT[u] for n, u in parts))
 
 
+def check_notify_url(url: str | None) -> str | None:
+    """Only http(s) URLs with a host: the refresher POSTs there and nothing else."""
+    from urllib.parse import urlsplit
+
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"notify URL must be http(s)://host[:port]/path, got {url!r}",
+                         field="notify-url")
+    return url
+
+
 @dataclass(frozen=True)
 class RefreshSettings:
     interval: float | None  # seconds between polls; None = never
     notify_url: str | None = None
     service_url: str | None = None
     notify_timeout: float = 10.0
+    client_settings: Any = None  # endpoints.client.ClientSettings; None = the client's defaults
 
 
 class Refresher:
@@ -64,7 +78,8 @@ class Refresher:
         instance = state.published.data.instance
         try:
             result = await asyncio.to_thread(update_from_service, state.home, instance,
-                                             service_url=self.settings.service_url)
+                                             service_url=self.settings.service_url,
+                                             settings=self.settings.client_settings)
             if result.updated:
                 published = await asyncio.to_thread(publish_data, state.topology_path,
                                                     self.topology, result.current, state.home)

@@ -64,5 +64,15 @@ def make_server(app: ASGIApp) -> Any:
     return uvicorn.Server(config)
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve_forever(app: ASGIApp, sock: socket.socket) -> None:
-    make_server(app).run(sockets=[sock])
+    """Run until SIGINT or SIGTERM; uvicorn shuts down gracefully, then re-raises the signal,
+    which ends here as a clean exit (0) rather than an 'interrupted' one."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _stop)
+    with contextlib.suppress(KeyboardInterrupt):
+        make_server(app).run(sockets=[sock])
