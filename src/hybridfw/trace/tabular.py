@@ -16,7 +16,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from hybridfw.trace.interface import FailureGroup, Hop, LogFormat, Sample, ScanStats, Sighting, Sink
+from hybridfw.trace.interface import (
+    FailureGroup,
+    Hop,
+    LogFormat,
+    Sample,
+    ScanStats,
+    Sighting,
+    SightingRule,
+    Sink,
+)
 from hybridfw.trace.source import duckdb_readable, normalise_column
 
 log = logging.getLogger(__name__)
@@ -63,7 +72,7 @@ class TabularFormat(LogFormat):
     sender_ip_sql: ClassVar[str] = "NULL"  # NULL: this layout carries no sender sightings
     sender_where: ClassVar[str] = "false"
     sender_evidence_sql: ClassVar[str] = "NULL"
-    sender_kind: ClassVar[str] = "hostname"
+    sender_kind: ClassVar[SightingRule] = "hostname"  # what makes a sighting count (see Sighting)
 
     def matches(self, sample: Sample) -> bool:
         if self.w3c != ("fields" in sample.directives):
@@ -154,7 +163,7 @@ class TabularFormat(LogFormat):
                     source=source))
             if sender_ip:
                 sink.sighting(Sighting(
-                    ip=sender_ip, rule="hostname" if self.sender_kind == "hostname" else "published-exchange",
+                    ip=sender_ip, rule=self.sender_kind,
                     evidence=evidence or "", count=count, first_seen=first_seen, last_seen=last_seen,
                     source=source))
         notes: tuple[str, ...] = ()
