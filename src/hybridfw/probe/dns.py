@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING, Any
 
-from hybridfw.errors import InputError, UpstreamError
+from hybridfw.errors import InputError
 from hybridfw.model import Severity
 from hybridfw.probe.interface import DnsOptions, Probe, ProbeResult
 from hybridfw.probe.recorder import Recorder
@@ -59,7 +59,7 @@ def make_resolver(options: DnsOptions) -> Resolver:
     try:
         resolver = dns.asyncresolver.Resolver(configure=not options.nameserver)
     except dns.resolver.NoResolverConfiguration as exc:
-        raise UpstreamError("no system resolver configured; use --nameserver") from exc
+        raise InputError("no system resolver configured here; name one", field="--nameserver") from exc
     if options.nameserver:
         resolver.nameservers = [options.nameserver]
         resolver.port = options.nameserver_port
