@@ -14,7 +14,7 @@ class TraceStep(ReadinessStep):
     def run(self, ctx: CheckContext) -> None:
         from hybridfw.trace import diagnose_files
 
-        report = diagnose_files(ctx.traces)
+        report = diagnose_files(ctx.traces, data=ctx.data)
         ctx.findings.extend(report.findings)
 
 

@@ -1,0 +1,92 @@
+"""The probe and trace steps of a readiness check, against real loopback peers and real logs."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.smtp import SMTP
+from check_helpers import REPO, TOPOLOGY, seed_history
+
+from hybridfw.check import Verdict
+from hybridfw.check.run import build_context, run_context
+
+TRACE_DATA = REPO / "tests" / "data" / "trace"
+
+
+class _Sink:
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        return "250 OK"
+
+
+@pytest.fixture
+def plain_smtp() -> Iterator[int]:
+    """An SMTP server on 127.0.0.1 without STARTTLS (what a misconfigured edge looks like)."""
+    loop = asyncio.new_event_loop()
+    server = loop.run_until_complete(
+        loop.create_server(lambda: SMTP(_Sink(), hostname="edge.test"), "127.0.0.1", 0))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield server.sockets[0].getsockname()[1]
+    loop.call_soon_threadsafe(server.close)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def probe_verdict(home: Path, target: str) -> tuple[Verdict, list[str]]:
+    seed_history(home, "2026112800")
+    ctx = build_context(TOPOLOGY, probe=True)
+    ctx.probe_targets, ctx.probe_timeout = [target], 5.0
+    result = run_context(ctx, with_timeline=False)
+    smtp = next(f for f in result.flows if f.flow.id == "smtp-inbound")
+    assert "probe" in result.steps
+    return smtp.verdict, [f.code for f in smtp.findings]
+
+
+def test_probe_without_starttls_breaks_smtp_inbound(_isolated_home: Path, plain_smtp: int) -> None:
+    verdict, codes = probe_verdict(_isolated_home, f"127.0.0.1:{plain_smtp}")
+    assert verdict is Verdict.BROKEN, codes
+    assert any("tls" in c for c in codes), codes
+
+
+def test_probe_refused_breaks_smtp_inbound(_isolated_home: Path) -> None:
+    verdict, codes = probe_verdict(_isolated_home, f"127.0.0.1:{closed_port()}")
+    assert verdict is Verdict.BROKEN
+    assert any("refused" in c or "10061" in c for c in codes), codes
+
+
+def test_trace_step_adds_diagnoses(_isolated_home: Path) -> None:
+    seed_history(_isolated_home, "2026112800")
+    traces = sorted(TRACE_DATA.glob("message_trace_v2*.csv"))
+    assert traces, "the trace fixtures are missing"
+    ctx = build_context(TOPOLOGY, traces=traces)
+    result = run_context(ctx, with_timeline=False)
+    assert "trace" in result.steps
+    trace_codes = [f.code for f in result.findings if f.code.startswith("trace")]
+    assert trace_codes
+    smtp = next(f for f in result.flows if f.flow.id == "smtp-inbound")
+    # Senders seen in the trace but not in the published EOP set weigh on smtp-inbound.
+    assert any(f.code.startswith("trace.observed") for f in smtp.findings)
+    assert smtp.verdict is not Verdict.READY
+
+
+def test_check_cli_with_bad_trace_file_is_input_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "trace.csv"
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    res = subprocess.run([sys.executable, "-m", "hybridfw", "check", "-t", str(TOPOLOGY), "--trace",
+                          str(bad)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.startswith("hybridfw: error:") and "Traceback" not in res.stderr
