@@ -34,7 +34,9 @@ system-deps:
 	fi
 
 demo: $(STAMP)
-	HYBRIDFW_HOME=$(CURDIR)/.demo-home $(BIN)/hybridfw endpoints show --service Exchange --port 25
+	HYBRIDFW_HOME=$(CURDIR)/.demo-home $(BIN)/hybridfw check --topology examples/hybrid.toml \
+	  --firewall examples/stale-firewall.rules --firewall examples/stale-firewall6.rules \
+	  --html $(CURDIR)/.demo-home/report.html; echo "exit code: $$? (1 = problems found: the stale firewall)"
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -n 2 -q

@@ -55,7 +55,7 @@ class TerminalReport(ReportRenderer):
             con.print(f"[bold]Rules to add[/] to {fix.firewall} ({fix.platform}):")
             for name, text in fix.files.items():
                 con.print(f"[dim]# {name}[/]")
-                con.print(text, markup=False, highlight=False)
+                con.print(text, markup=False, highlight=False, soft_wrap=True)
         style = _VERDICT_STYLE[result.verdict]
         con.print(f"Overall: [{style}]{result.verdict}[/]  (steps: {', '.join(result.steps)})")
         return buf.getvalue()
