@@ -93,11 +93,64 @@ def _interval_to_cidrs(lo: int, hi: int, bits: int) -> Iterator[tuple[int, int]]
         lo += 1 << size
 
 
+def _dotted_quad(text: str) -> int | None:
+    """Strict IPv4 text (no leading zeros, as ipaddress demands) to int; None if not that."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not (part.isascii() and part.isdigit()) or len(part) > 3 or (part[0] == "0" and len(part) > 1):
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        value = (value << 8) | octet
+    return value
+
+
+def _parse_cidr_fast(s: str) -> tuple[Family, Interval] | None:
+    """The common shapes (`a.b.c.d[/n]`, `x:y::z[/n]`) without building ipaddress objects.
+
+    Returns None for anything unusual; the caller then asks ipaddress, so the accepted
+    language and the error messages stay exactly ipaddress's.
+    """
+    addr, slash, plen_text = s.partition("/")
+    value: int | None
+    if ":" in addr:
+        if "%" in addr or "." in addr:  # zone ids, embedded IPv4: leave to ipaddress
+            return None
+        try:
+            value = int.from_bytes(socket.inet_pton(socket.AF_INET6, addr), "big")
+        except (OSError, ValueError):
+            return None
+        fam: Family = 6
+    else:
+        value = _dotted_quad(addr)
+        if value is None:
+            return None
+        fam = 4
+    bits = _BITS[fam]
+    if slash:
+        if not (plen_text.isascii() and plen_text.isdigit()) or int(plen_text) > bits:
+            return None
+        plen = int(plen_text)
+    else:
+        plen = bits
+    host = (1 << (bits - plen)) - 1
+    lo = value & ~host
+    return fam, (lo, lo | host)
+
+
 def _parse_one(text: str) -> tuple[Family, Interval]:
     """Parse an address, a CIDR (host bits allowed and masked off) or an `a-b` range."""
     s = text.strip()
     if not s:
         raise AddressError("empty address")
+    if "-" not in s:
+        fast = _parse_cidr_fast(s)
+        if fast is not None:
+            return fast
     try:
         if "-" in s and "/" not in s:
             left, _, right = s.partition("-")
@@ -110,6 +163,8 @@ def _parse_one(text: str) -> tuple[Family, Interval]:
             fam: Family = 4 if a.version == 4 else 6
             return fam, (int(a), int(b))
         net = ipaddress.ip_network(s, strict=False)
+    except AddressError:
+        raise  # already says what is wrong (it is a ValueError too)
     except ValueError as exc:
         raise AddressError(f"not an IP address, network or range: {text!r}") from exc
     fam = 4 if net.version == 4 else 6

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hybridfw.addresses import AddressSet
+from hybridfw.addresses import AddressError, AddressSet
 
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 BITS = {4: 32, 6: 128}
@@ -169,3 +169,39 @@ def test_address_text_is_what_ipaddress_prints(v6: int, v4: int) -> None:
     six, four = ipaddress.IPv6Address(v6), ipaddress.IPv4Address(v4)
     assert AddressSet(v6=[(v6, v6)]).to_cidrs() == [f"{six}/128"]
     assert AddressSet(v4=[(v4, v4)]).to_cidrs() == [f"{four}/32"]
+
+
+def _oracle_parse(text: str) -> tuple[int, int, int] | None:
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+    return net.version, int(net.network_address), int(net.broadcast_address)
+
+
+def _ours_parse(text: str) -> tuple[int, int, int] | None:
+    try:
+        s = AddressSet.parse([text])
+    except AddressError:
+        return None
+    (lo, hi), = s.v4 or s.v6
+    return (4 if s.v4 else 6), lo, hi
+
+
+@st.composite
+def address_texts(draw: st.DrawFn) -> str:
+    """Valid networks, mangled a little, and free text from the characters addresses use."""
+    net = draw(st.one_of(networks(4), networks(6)))
+    text = draw(st.sampled_from([str(net), str(net.network_address), net.exploded,
+                                 f"{net.network_address}/{draw(st.text('0123456789', max_size=4))}"]))
+    if draw(st.booleans()):
+        pos = draw(st.integers(0, len(text)))
+        text = text[:pos] + draw(st.text("0123456789abcdefABCDEF:./%x", max_size=3)) + text[pos:]
+    return text
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(address_texts(), st.text("0123456789abcdef:./%", max_size=24)))
+def test_parse_accepts_what_ipaddress_accepts(text: str) -> None:
+    # The fast parser must neither widen nor narrow ipaddress's language, nor read differently.
+    assert _ours_parse(text) == _oracle_parse(text)
