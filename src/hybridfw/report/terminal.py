@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from hybridfw.check.interface import FlowReadiness, ReadinessResult, Verdict
+from hybridfw.model import Severity
 from hybridfw.report.interface import ReportRenderer, coverage_line
 
 _VERDICT_STYLE = {Verdict.READY: "bold green", Verdict.AT_RISK: "bold yellow",
@@ -49,8 +50,12 @@ class TerminalReport(ReportRenderer):
             table.add_row(fr.flow.id, f"{fr.flow.direction} {fr.flow.protocol}/{ports}",
                           f"[{_VERDICT_STYLE[fr.verdict]}]{fr.verdict}[/]", _coverage_text(fr))
         con.print(table)
-        if result.findings:
-            con.print(findings_table(result.findings))
+        shown = [f for f in result.findings if f.severity >= Severity.WARNING]
+        if shown:
+            con.print(findings_table(shown))
+        if len(shown) < len(result.findings):
+            con.print(f"[dim]{len(result.findings) - len(shown)} informational findings not shown "
+                      "(--json or --html lists them all)[/]")
         for fix in result.fixes:
             con.print(f"[bold]Rules to add[/] to {fix.firewall} ({fix.platform}):")
             for name, text in fix.files.items():
