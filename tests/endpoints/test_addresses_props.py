@@ -205,3 +205,14 @@ def address_texts(draw: st.DrawFn) -> str:
 def test_parse_accepts_what_ipaddress_accepts(text: str) -> None:
     # The fast parser must neither widen nor narrow ipaddress's language, nor read differently.
     assert _ours_parse(text) == _oracle_parse(text)
+
+
+def test_parse_errors_say_what_is_wrong() -> None:
+    import pytest
+
+    for text, reason in (("1.2.3.4-::1", "range mixes IPv4 and IPv6"),
+                         ("10.0.0.9-10.0.0.1", "range runs backwards"),
+                         ("10.0.0.256", "not an IP address, network or range"),
+                         ("", "empty address")):
+        with pytest.raises(AddressError, match=reason):
+            AddressSet.parse([text])
