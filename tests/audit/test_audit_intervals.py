@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hybridfw.addresses import AddressSet
-from hybridfw.audit._intervals import intersect, subtract
+from hybridfw.audit._intervals import intersect, overlaps, subtract
 
 _iv = st.tuples(st.integers(0, 5000), st.integers(0, 300)).map(lambda t: (t[0], t[0] + t[1]))
 
@@ -23,3 +23,5 @@ def test_fast_paths_equal_plain_operators(big4: list, big6: list, small4: list, 
     assert intersect(big, small) == big & small
     assert subtract(big, small) == big - small
     assert subtract(big, big) == AddressSet.empty()
+    assert overlaps(big, small) == bool(big & small)
+    assert overlaps(small, big) == bool(big & small)

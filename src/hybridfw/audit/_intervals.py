@@ -48,8 +48,31 @@ def _fits(big: AddressSet, small: AddressSet) -> bool:
     return (len(small.v4) + len(small.v6) <= _SMALL) and (len(big.v4) + len(big.v6) >= _LARGE)
 
 
+def _size(s: AddressSet) -> int:
+    return len(s.v4) + len(s.v6)
+
+
+def _overlaps_family(big: tuple[Interval, ...], small: tuple[Interval, ...]) -> bool:
+    for lo, hi in small:
+        i = bisect_right(big, (lo, _TOP)) - 1
+        if i >= 0 and big[i][1] >= lo:
+            return True
+        if i + 1 < len(big) and big[i + 1][0] <= hi:
+            return True
+    return False
+
+
+def overlaps(a: AddressSet, b: AddressSet) -> bool:
+    """Whether a and b share an address: O(k log n) for the smaller set's k intervals."""
+    if _size(a) < _size(b):
+        a, b = b, a
+    return _overlaps_family(a.v4, b.v4) or _overlaps_family(a.v6, b.v6)
+
+
 def intersect(big: AddressSet, small: AddressSet) -> AddressSet:
-    """big & small, fast when `small` has few intervals."""
+    """big & small, fast when one of them has few intervals."""
+    if _size(big) < _size(small):
+        big, small = small, big
     if not _fits(big, small):
         return big & small
     # Pieces come out sorted and separated (both inputs are canonical), so skip re-merging.

@@ -14,6 +14,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from hybridfw.addresses import AddressSet, Family
+from hybridfw.audit._intervals import intersect, overlaps
 from hybridfw.audit.evaluate import Evaluator, Outcome, Probe, Side, rule_matches
 from hybridfw.audit.interface import FlowCoverage, Shadow
 from hybridfw.errors import InputError
@@ -85,32 +86,32 @@ class FlowAuditor:
     def _coverage(self, flow: Flow, probe: Probe, entry: Entry, outcome: Outcome,
                   required: AddressSet, onprem: AddressSet) -> FlowCoverage:
         accepted = outcome.accepted_set()
-        unknown = outcome.unknown_set() & required
+        unknown = intersect(outcome.unknown_set(), required)
         missing = required - accepted - unknown
         # The on-premises servers talking to each other are not a stale Microsoft range.
         stale = accepted - required - onprem
         shadowed = self._shadowed(entry, probe, outcome, missing) if missing else ()
         evidence = {
             "allowed": tuple(d.origin.describe() for d in outcome.accepted
-                             if not d.addresses.isdisjoint(required)),
+                             if overlaps(d.addresses, required)),
             "missing": tuple(dict.fromkeys(d.origin.describe() for d in outcome.denied
-                                           if not d.addresses.isdisjoint(missing))),
+                                           if overlaps(d.addresses, missing))),
             "stale": tuple(d.origin.describe() for d in outcome.accepted
-                           if not d.addresses.isdisjoint(stale)),
+                           if overlaps(d.addresses, stale)),
             "unknown": tuple(dict.fromkeys(f"{d.origin.describe()} ({d.reason})"
                                            for d in outcome.unknown
-                                           if not d.addresses.isdisjoint(required))),
+                                           if overlaps(d.addresses, required))),
         }
         return FlowCoverage(flow.id, flow.direction, entry.name,
                             address_text(probe.family, probe.fixed), probe.port,
-                            allowed=accepted & required, missing=missing, stale=stale,
+                            allowed=intersect(accepted, required), missing=missing, stale=stale,
                             unknown=unknown, shadowed=shadowed, evidence=evidence)
 
     def _shadowed(self, entry: Entry, probe: Probe, outcome: Outcome,
                   missing: AddressSet) -> tuple[Shadow, ...]:
         """Accept rules on the entry's path that would admit missing addresses, and the earlier
         deny rules that took those addresses first."""
-        denials = [d for d in outcome.denied if d.reason != "policy" and not d.addresses.isdisjoint(missing)]
+        denials = [d for d in outcome.denied if d.reason != "policy" and overlaps(d.addresses, missing)]
         if not denials:
             return ()
         found: list[Shadow] = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from hybridfw.addresses import AddressSet, Family
-from hybridfw.audit._intervals import intersect, subtract
+from hybridfw.audit._intervals import intersect, overlaps, subtract
 from hybridfw.rulesets.interface import Action, Chain, Entry, Origin, Rule, Ruleset
 
 MAX_DEPTH = 64  # netfilter refuses loops; a deeper call chain than this is treated as unknown
@@ -104,10 +104,10 @@ class Evaluator:
             if explicit:
                 alive_evidence = explicit
             else:
-                alive_evidence = [d for d in alive_evidence if not d.addresses.isdisjoint(alive)]
+                alive_evidence = [d for d in alive_evidence if overlaps(d.addresses, alive)]
                 alive_evidence = alive_evidence or stage.accepted
-        total.accepted = [Decided(d.addresses & alive, d.origin, d.chain, d.reason)
-                          for d in alive_evidence if not d.addresses.isdisjoint(alive)]
+        total.accepted = [Decided(intersect(alive, d.addresses), d.origin, d.chain, d.reason)
+                          for d in alive_evidence if overlaps(d.addresses, alive)]
         if alive and not total.accepted:
             # No stage applied at all: nothing filters this traffic.
             total.accepted = [Decided(alive, Origin(entry.name, 0, "no chain filters this"), entry.name,

@@ -69,13 +69,14 @@ class RuleLineParser:
         self.family: Family = 6 if family == 6 else 4
         self._addresses: dict[str, AddressSet] = {}
         self._origin = Origin(path, 0)
+        self._any = AddressSet.any(self.family)
 
     def fail(self, message: str, option: str) -> InputError:
         return InputError(message, path=self.path, line=self._origin.line, field=option)
 
     def parse(self, args: list[str], origin: Origin) -> Rule:
         self._origin = origin
-        spec = _Spec(self.family, AddressSet.any(self.family), AddressSet.any(self.family))
+        spec = _Spec(self.family, self._any, self._any)
         i, n = 0, len(args)
         while i < n:
             negated = args[i] == "!"

@@ -14,6 +14,7 @@ refuses DTDs, so entity-expansion bombs cannot get in.
 
 from __future__ import annotations
 
+import functools
 import re
 import xml.parsers.expat
 from collections.abc import Iterator, Sequence
@@ -103,8 +104,12 @@ def expand_rule(sources: Fuzzy, destinations: Fuzzy, services: Sequence[Service]
     return rules
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_address(text: str) -> AddressSet | None:
-    """An address, CIDR or ``a-b`` range, or None when `text` is not one."""
+    """An address, CIDR or ``a-b`` range, or None when `text` is not one.
+
+    Cached: configurations repeat the same few addresses many times, and AddressSet is immutable.
+    """
     if not text or len(text) > 100:
         return None
     try:

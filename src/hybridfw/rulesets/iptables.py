@@ -120,7 +120,7 @@ class _SaveFile:
             raise InputError(f"unknown policy {policy!r}", path=self.path, line=number, field="policy")
 
     def _command(self, table: _Table, number: int, line: str) -> None:
-        tokens = _TOKEN.findall(line)
+        tokens = _TOKEN.findall(line) if '"' in line else line.split()
         if tokens and tokens[0].startswith("[") and tokens[0].endswith("]"):
             tokens = tokens[1:]  # "[packets:bytes]" counters before the rule
         if len(tokens) < 2:
