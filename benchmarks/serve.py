@@ -95,6 +95,18 @@ def start_nginx(prefix: Path, root: Path, port: int) -> subprocess.Popen[bytes]:
     return proc
 
 
+def check_same_bytes(ports: dict[str, int]) -> None:
+    """Both servers must answer 200 with identical bodies, or the comparison means nothing."""
+    import urllib.request
+
+    bodies = set()
+    for port in ports.values():
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/feeds/smtp-inbound.txt") as resp:
+            bodies.add(resp.read())
+    if len(bodies) != 1:
+        raise SystemExit("nginx and hybridfw serve different bytes")
+
+
 def start_hybridfw(home: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HYBRIDFW_HOME": str(home)}
     proc = subprocess.Popen([PY, "-m", "hybridfw", "serve", "-t", str(TOPOLOGY), "--port", str(port),
@@ -109,6 +121,7 @@ def main() -> None:
             raise SystemExit(f"{tool} is missing: run `make system-deps`")
     with tempfile.TemporaryDirectory(prefix="hybridfw-bench-") as tmp:
         base = Path(tmp)
+        base.chmod(0o755)  # nginx workers run as nobody and must read the exported feeds
         env = {**os.environ, "HYBRIDFW_HOME": str(base / "home")}
         subprocess.run([PY, "-m", "hybridfw", "feeds", "export", str(base / "feeds"), "-t",
                         str(TOPOLOGY)], env=env, check=True, stdout=subprocess.DEVNULL)
@@ -117,6 +130,7 @@ def main() -> None:
                  "hybridfw": start_hybridfw(base / "home", ports["hybridfw"])}
         results: dict[str, dict[str, tuple[float, float, int]]] = {}
         try:
+            check_same_bytes(ports)
             for name, port in ports.items():
                 url = f"http://127.0.0.1:{port}/feeds/smtp-inbound.txt"
                 wrk(url, 8, 2)  # warm-up

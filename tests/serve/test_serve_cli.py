@@ -145,6 +145,8 @@ def test_feeds_export_rewrites_a_changed_file_atomically(tmp_path: Path) -> None
     assert json.loads(res.stdout)["changed"] == ["smtp-inbound.txt"]
     assert target.read_bytes() == good
     assert not [p for p in os.listdir(out) if p.startswith(".")]  # no temp files left behind
+    # Readable by a web server running as another user.
+    assert all(p.stat().st_mode & 0o044 == 0o044 for p in out.iterdir())
 
 
 def test_feeds_export_into_a_file_is_input_error(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,16 +23,36 @@ class ExportResult:
                 "files": list(self.files), "changed": list(self.changed)}
 
 
-def _write_if_changed(path: Path, body: bytes) -> bool:
-    """Atomic replace, skipped when the content is already there (keeps mtimes and ETags)."""
-    from hybridfw.endpoints.client import atomic_write_text
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
+
+def write_public(path: Path, body: bytes) -> None:
+    """Atomic replace with ordinary file permissions (0644 under the usual umask), so a web
+    server running as another user can read the feed the moment it appears."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o666 & ~_umask())
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_if_changed(path: Path, body: bytes) -> bool:
+    """Skipped when the content is already there (keeps mtimes, so caches stay valid)."""
     try:
         if path.read_bytes() == body:
             return False
     except FileNotFoundError:
         pass
-    atomic_write_text(path, body.decode())
+    write_public(path, body)
     return True
 
 
