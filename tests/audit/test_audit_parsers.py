@@ -6,15 +6,19 @@ a plain list must give the same coverage for smtp-inbound.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
 from audit_helpers import AUDIT_DATA, MAIL_V4, MAIL_V6, smtp_inbound
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_files
 from hybridfw.errors import InputError
 from hybridfw.rulesets import detect_format, parse_text
+from hybridfw.rulesets._iptables_rule import _fast_single
 
 BLOCKED = AddressSet.parse(["40.107.66.0/24"])
 
@@ -110,3 +114,14 @@ def test_detection_asks_for_format_when_unsure() -> None:
 def test_ip6tables_file_is_ipv6() -> None:
     ruleset = parse_text((AUDIT_DATA / "gateway.rules.v6").read_text(), "g6", "iptables")
     assert {c.family for c in ruleset.chains.values()} == {6}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(
+    st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 32)).map(
+        lambda t: f"{ipaddress.IPv4Address(t[0])}/{t[1]}"),
+    st.tuples(st.integers(0, 2**128 - 1), st.integers(0, 128)).map(
+        lambda t: f"{ipaddress.IPv6Address(t[0])}/{t[1]}"),
+    st.integers(0, 2**32 - 1).map(lambda v: str(ipaddress.IPv4Address(v)))))
+def test_fast_address_path_equals_general_parser(text: str) -> None:
+    assert _fast_single(text) == AddressSet.parse([text])

@@ -7,8 +7,8 @@ then reports the affected addresses as unknown), never a silent guess.
 
 from __future__ import annotations
 
-import ipaddress
 import re
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -138,12 +138,16 @@ def _fast_single(text: str) -> AddressSet | None:
     """One address or CIDR straight to an interval (most of a big ruleset); None for anything
     else (lists, ranges, errors), which then goes the general way."""
     if ":" in text:
+        address, _, plen = text.partition("/")
         try:
-            net = ipaddress.IPv6Network(text, strict=False)
-        except ValueError:
+            value = int.from_bytes(socket.inet_pton(socket.AF_INET6, address), "big")
+        except OSError:
             return None
-        lo = int(net.network_address)
-        return AddressSet._raw((), ((lo, lo + net.num_addresses - 1),))
+        if plen and not (plen.isdigit() and int(plen) <= 128):
+            return None
+        size = 1 << (128 - int(plen or 128))
+        lo = value & ~(size - 1)
+        return AddressSet._raw((), ((lo, lo + size - 1),))
     m = _V4_CIDR.fullmatch(text)
     if m is None:
         return None

@@ -151,14 +151,22 @@ def compile_rule(config: PanConfig, scope: PanScope, rule: PanRule) -> list[Rule
     return expand_rule(sources, destinations, services, action, origin, _rule_conditions(rule))
 
 
-def _applies(rule: PanRule, src_zone: str, dst_zone: str) -> bool:
-    sources, targets = rule.many("from"), rule.many("to")
-    kind = rule.one("rule-type", "universal")
-    if kind == "intrazone" and src_zone != dst_zone:
-        return False
-    if kind == "interzone" and src_zone == dst_zone:
-        return False
-    return ("any" in sources or src_zone in sources) and ("any" in targets or dst_zone in targets)
+def _rules_by_pair(compiled: list[tuple[PanRule, list[Rule]]],
+                   pairs: list[tuple[str, str]]) -> dict[tuple[str, str], list[Rule]]:
+    """The normalised rules of each zone pair, in rule order; one pass over the rules."""
+    by_pair: dict[tuple[str, str], list[Rule]] = {pair: [] for pair in pairs}
+    sources = {a for a, _ in pairs}
+    targets = {b for _, b in pairs}
+    for rule, got in compiled:
+        froms, tos = rule.many("from"), rule.many("to")
+        kind = rule.one("rule-type", "universal")
+        for a in sources if "any" in froms else sources.intersection(froms):
+            for b in targets if "any" in tos else targets.intersection(tos):
+                if (kind == "intrazone" and a != b) or (kind == "interzone" and a == b):
+                    continue
+                if (a, b) in by_pair:
+                    by_pair[(a, b)].extend(got)
+    return by_pair
 
 
 def _zone_pairs(scope: PanScope, rules: list[PanRule]) -> list[tuple[str, str]]:
@@ -192,8 +200,10 @@ def build_ruleset(config: PanConfig, fmt: str) -> Ruleset:
                 findings.append(info("audit.rule-disabled", f"disabled rule {r.name} skipped",
                                      config.path, r.line))
         compiled = [(r, compile_rule(config, scope, r)) for r in active]
-        for src_zone, dst_zone in _zone_pairs(scope, active):
-            rules = [x for r, got in compiled if _applies(r, src_zone, dst_zone) for x in got]
+        pairs = _zone_pairs(scope, active)
+        by_pair = _rules_by_pair(compiled, pairs)
+        for src_zone, dst_zone in pairs:
+            rules = by_pair[(src_zone, dst_zone)]
             name = f"{scope.name + ' ' if many else ''}{src_zone} -> {dst_zone}"
             key = chain_key(config.path, scope.name, src_zone, dst_zone)
             policy, origin = _default_policy(config.path, scope, src_zone, dst_zone)

@@ -14,7 +14,9 @@ refuses DTDs, so entity-expansion bombs cannot get in.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import re
 import xml.parsers.expat
 from collections.abc import Iterator, Sequence
@@ -102,6 +104,19 @@ def expand_rule(sources: Fuzzy, destinations: Fuzzy, services: Sequence[Service]
                           protocols=svc.protocols, dst_ports=svc.ports, never=never, undecidable=extra)
             rules.append(Rule(match, action, origin, label=label))
     return rules
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building a large acyclic model: its full
+    collections over the growing heap make parsing big configurations superlinear."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @functools.lru_cache(maxsize=65536)

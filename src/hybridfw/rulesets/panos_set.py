@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from hybridfw.errors import InputError
 from hybridfw.rulesets._panos_common import Named, PanConfig, PanRule, PanScope, build_ruleset
-from hybridfw.rulesets._vendor_util import warning
+from hybridfw.rulesets._vendor_util import gc_paused, warning
 from hybridfw.rulesets.interface import Ruleset, RulesetParser, register_parser
 
 _TOKEN = re.compile(r'"([^"]*)"|\'([^\']*)\'|(\S+)')
@@ -47,6 +47,7 @@ class _SetReader:
     def __init__(self, path: str) -> None:
         self.config = PanConfig(path)
         self.path = path
+        self.rule_index: dict[str, dict[str, PanRule]] = {}  # scope → rule name → rule
         self.handlers: dict[str, Handler] = {
             "address": self._address, "address-group": self._address_group,
             "service": self._service, "service-group": self._members("service_groups"),
@@ -143,13 +144,12 @@ class _SetReader:
             values, i = _values(words, i + 1)
             rule.fields.setdefault(key, []).extend(values)
 
-    @staticmethod
-    def _rule(scope: PanScope, name: str, line: int, raw: str) -> PanRule:
-        for rule in scope.rules:
-            if rule.name == name:
-                return rule
-        rule = PanRule(name, line, raw.strip())
-        scope.rules.append(rule)
+    def _rule(self, scope: PanScope, name: str, line: int, raw: str) -> PanRule:
+        index = self.rule_index.setdefault(scope.name, {})
+        rule = index.get(name)
+        if rule is None:
+            rule = index[name] = PanRule(name, line, raw.strip())
+            scope.rules.append(rule)
         return rule
 
     def _move(self, scope: PanScope, words: list[str], line: int) -> None:
@@ -189,4 +189,5 @@ class PanosSetParser(RulesetParser):
         return min(0.95, 0.3 + 0.2 * hits) * (setlike / max(1, len(lines)))
 
     def parse(self, text: str, path: str) -> Ruleset:
-        return build_ruleset(_SetReader(path).read(text), self.name)
+        with gc_paused():
+            return build_ruleset(_SetReader(path).read(text), self.name)

@@ -24,6 +24,7 @@ from hybridfw.rulesets._vendor_util import (
     Service,
     XmlNode,
     expand_rule,
+    gc_paused,
     info,
     parse_address,
     parse_port_span,
@@ -54,6 +55,7 @@ class _Aliases:
     def __init__(self, root: XmlNode, path: str) -> None:
         self.path = path
         self.table: dict[str, XmlNode] = {}
+        self.resolved: dict[str, Fuzzy] = {}
         node = root.child("aliases")
         for alias in node.children_named("alias") if node is not None else ():
             self.table[alias.text_of("name")] = alias
@@ -72,11 +74,16 @@ class _Aliases:
             return Fuzzy.unknown(f"host name or unknown alias {text}")
         if depth > MAX_NESTING:
             raise self._loop(text, line)
-        kind = alias.text_of("type")
-        if kind not in ("host", "network"):
-            return Fuzzy.unknown(f"{kind} alias {text}")
-        items = alias.text_of("address").split()
-        return Fuzzy.union([self.addresses(i, alias.line, depth + 1) for i in items])
+        cached = self.resolved.get(text)
+        if cached is None:
+            kind = alias.text_of("type")
+            if kind not in ("host", "network"):
+                cached = Fuzzy.unknown(f"{kind} alias {text}")
+            else:
+                items = alias.text_of("address").split()
+                cached = Fuzzy.union([self.addresses(i, alias.line, depth + 1) for i in items])
+            self.resolved[text] = cached
+        return cached
 
     def ports(self, text: str, line: int, depth: int = 0) -> tuple[PortInterval, ...] | None:
         """A port field: number, range (``25:26`` or ``25-26``) or port alias; None if unreadable."""
@@ -251,4 +258,5 @@ class PfsenseParser(RulesetParser):
         return 0.95 if "<filter>" in text or "<aliases>" in head or "<interfaces>" in head else 0.7
 
     def parse(self, text: str, path: str) -> Ruleset:
-        return parse_pfsense(text, path)
+        with gc_paused():
+            return parse_pfsense(text, path)
