@@ -1,6 +1,7 @@
 """Feed server throughput and latency against nginx serving the same file on this machine.
 
-Baseline: nginx (1 worker, sendfile, open_file_cache) serving `smtp-inbound.txt` written by
+Baselines: a bare uvicorn ASGI app answering the same bytes (the ceiling for any Python ASGI
+server here), and nginx (1 worker, sendfile, open_file_cache) serving `smtp-inbound.txt` written by
 `hybridfw feeds export`, from a temporary prefix on a loopback port. Both servers answer the
 same bytes; wrk drives each in turn from the same process run.
 
@@ -107,6 +108,28 @@ def check_same_bytes(ports: dict[str, int]) -> None:
         raise SystemExit("nginx and hybridfw serve different bytes")
 
 
+# The floor of any ASGI server here: uvicorn (uvloop + httptools) answering fixed bytes with no
+# routing at all. hybridfw/bare-uvicorn shows what hybridfw itself costs per request.
+BARE_UVICORN = """
+import sys, uvicorn
+body = open(sys.argv[2], "rb").read()
+head = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+async def app(scope, receive, send):
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": 200, "headers": head})
+        await send({"type": "http.response.body", "body": body})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), loop="uvloop", http="httptools",
+            access_log=False, log_level="warning", lifespan="off")
+"""
+
+
+def start_bare_uvicorn(feed: Path, port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([PY, "-c", BARE_UVICORN, str(port), str(feed)],
+                            stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return proc
+
+
 def start_hybridfw(home: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HYBRIDFW_HOME": str(home)}
     proc = subprocess.Popen([PY, "-m", "hybridfw", "serve", "-t", str(TOPOLOGY), "--port", str(port),
@@ -125,8 +148,9 @@ def main() -> None:
         env = {**os.environ, "HYBRIDFW_HOME": str(base / "home")}
         subprocess.run([PY, "-m", "hybridfw", "feeds", "export", str(base / "feeds"), "-t",
                         str(TOPOLOGY)], env=env, check=True, stdout=subprocess.DEVNULL)
-        ports = {"nginx": free_port(), "hybridfw": free_port()}
+        ports = {"nginx": free_port(), "uvicorn": free_port(), "hybridfw": free_port()}
         procs = {"nginx": start_nginx(base / "nginx", base / "feeds", ports["nginx"]),
+                 "uvicorn": start_bare_uvicorn(base / "feeds" / "smtp-inbound.txt", ports["uvicorn"]),
                  "hybridfw": start_hybridfw(base / "home", ports["hybridfw"])}
         results: dict[str, dict[str, tuple[float, float, int]]] = {}
         try:
@@ -151,7 +175,9 @@ def report(results: dict[str, dict[str, tuple[float, float, int]]]) -> None:
             print(f"{name:<10} {load:<11} {rps:>10.0f} {p99:>8.2f} {errors:>7}")
     sat = results["hybridfw"]["saturation"][0] / results["nginx"]["saturation"][0]
     light_rps, light_p99, _ = results["hybridfw"]["light"]
+    bare = results["hybridfw"]["saturation"][0] / results["uvicorn"]["saturation"][0]
     print(f"ratio hybridfw/nginx (saturation req/s): {sat:.1%}  (target >= 15%)")
+    print(f"ratio hybridfw/bare uvicorn app (saturation req/s): {bare:.1%}")
     print(f"hybridfw p99 at {light_rps:.0f} req/s (c=2): {light_p99:.2f} ms  (target < 5 ms at 2k req/s)")
     print(f"hybridfw p99 at saturation ({results['hybridfw']['saturation'][0]:.0f} req/s): "
           f"{results['hybridfw']['saturation'][1]:.2f} ms")
