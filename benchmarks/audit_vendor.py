@@ -1,0 +1,134 @@
+"""Benchmark: parse and audit large vendor configurations (ASA, PAN-OS XML, PAN-OS set, pfSense).
+
+Generates one big configuration per format (many objects, groups and rules, with the founding
+scenario's rules at the end so the audit has to walk everything), then times, in this process:
+  * baseline: reading the same text with the standard library only (ElementTree for XML,
+    str.split per line for the line formats) — the floor any parser pays;
+  * parse: hybridfw's parser to the normalised ruleset;
+  * audit: the required flows of examples/hybrid.toml evaluated on it.
+Prints times, the parse/baseline ratio, and peak Python memory of a second parse (tracemalloc).
+
+    .venv/bin/python benchmarks/audit_vendor.py [--rules N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import tracemalloc
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "audit_vendor"))
+
+from hybridfw.audit import audit_ruleset  # noqa: E402
+from hybridfw.endpoints import load_current  # noqa: E402
+from hybridfw.flows import required_flows  # noqa: E402
+from hybridfw.rulesets import parsers  # noqa: E402
+from hybridfw.topology import load_topology  # noqa: E402
+
+ZONES = [f"z{i}" for i in range(6)]
+
+
+def _net(i: int) -> str:
+    return f"10.{(i >> 8) & 255}.{i & 255}.0/24"
+
+
+def asa_config(n: int) -> str:
+    lines = ["ASA Version 9.18(2)"]
+    for g in range(n // 50):
+        lines.append(f"object-group network G{g}")
+        lines += [f" network-object {_net(g * 50 + k).split('/')[0]} 255.255.255.0" for k in range(5)]
+    for i in range(n):
+        group = f"object-group G{i // 50 % max(1, n // 50)}"
+        src = group if i % 3 == 0 else f"host 172.16.{i >> 8 & 255}.{i & 255}"
+        lines.append(f"access-list OUTSIDE_IN extended {'deny' if i % 7 == 0 else 'permit'} tcp {src} "
+                     f"host 198.51.{i >> 8 & 255}.{i & 255} eq {1000 + i % 5000}")
+    lines += ["access-list OUTSIDE_IN extended permit tcp 40.107.0.0 255.255.0.0 host 203.0.113.10 eq smtp",
+              "access-group OUTSIDE_IN in interface outside"]
+    return "\n".join(lines) + "\n"
+
+
+def _xml_rule(i: int) -> str:
+    zf, zt = ZONES[i % len(ZONES)], ZONES[(i + 1) % len(ZONES)]
+    return (f'<entry name="r{i}"><from><member>{zf}</member></from><to><member>{zt}</member></to>'
+            f"<source><member>a{i % 500}</member></source><destination><member>198.51.100.{i % 250}</member>"
+            f"</destination><application><member>any</member></application><service><member>s{i % 100}"
+            f"</member></service><action>{'deny' if i % 7 == 0 else 'allow'}</action></entry>")
+
+
+def panos_xml(n: int) -> str:
+    addresses = "".join(f'<entry name="a{i}"><ip-netmask>{_net(i)}</ip-netmask></entry>' for i in range(500))
+    services = "".join(f'<entry name="s{i}"><protocol><tcp><port>{2000 + i}</port></tcp></protocol></entry>'
+                       for i in range(100))
+    zones = "".join(f'<entry name="{z}"/>' for z in ZONES)
+    rules = "\n".join(_xml_rule(i) for i in range(n))
+    return ('<config version="10.2.0"><devices><entry name="localhost.localdomain">'
+            '<vsys><entry name="vsys1">'
+            f"<zone>{zones}</zone><address>{addresses}</address><service>{services}</service>"
+            f"<rulebase><security><rules>\n{rules}\n</rules></security></rulebase>"
+            f"</entry></vsys></entry></devices></config>\n")
+
+
+def panos_set(n: int) -> str:
+    lines = [f"set zone {z} network layer3 ethernet1/{i}" for i, z in enumerate(ZONES)]
+    lines += [f"set address a{i} ip-netmask {_net(i)}" for i in range(500)]
+    lines += [f"set service s{i} protocol tcp port {2000 + i}" for i in range(100)]
+    for i in range(n):
+        zf, zt = ZONES[i % len(ZONES)], ZONES[(i + 1) % len(ZONES)]
+        lines.append(f"set rulebase security rules r{i} from {zf} to {zt} source a{i % 500} destination "
+                     f"198.51.100.{i % 250} application any service s{i % 100} "
+                     f"action {'deny' if i % 7 == 0 else 'allow'}")
+    return "\n".join(lines) + "\n"
+
+
+def pfsense(n: int) -> str:
+    aliases = "".join(f"<alias><name>A{i}</name><type>network</type>"
+                      f"<address>{_net(i)} {_net(i + 1)}</address></alias>" for i in range(300))
+    rules = "\n".join(
+        f"<rule><type>{'block' if i % 7 == 0 else 'pass'}</type><interface>{('wan', 'lan', 'opt1')[i % 3]}"
+        f"</interface><ipprotocol>inet</ipprotocol><protocol>tcp</protocol><source><address>A{i % 300}"
+        f"</address></source><destination><address>198.51.100.{i % 250}</address><port>{1000 + i % 5000}"
+        f"</port></destination></rule>" for i in range(n))
+    return (f"<pfsense><interfaces><wan/><lan/><opt1/></interfaces><aliases>{aliases}</aliases>"
+            f"<filter>\n{rules}\n</filter></pfsense>\n")
+
+
+def _split_lines(text: str) -> object:
+    return [line.split() for line in text.splitlines()]
+
+
+def _timed(fn: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rules", type=int, default=20000)
+    n = ap.parse_args().rules
+    flows = required_flows(load_topology(REPO / "examples" / "hybrid.toml"), load_current())
+    cases: list[tuple[str, str, Callable[[str], object]]] = [
+        ("asa", asa_config(n), _split_lines), ("panos", panos_xml(n), ET.fromstring),
+        ("panos-set", panos_set(n), _split_lines), ("pfsense", pfsense(n), ET.fromstring)]
+    print(f"{'format':<10} {'MB':>6} {'baseline':>9} {'parse':>8} {'ratio':>6} {'audit':>8} "
+          f"{'peak MB':>8} entries")
+    for fmt, text, baseline in cases:
+        base_t, _ = _timed(lambda: baseline(text))  # noqa: B023
+        parse_t, ruleset = _timed(lambda: parsers()[fmt].parse(text, fmt))  # noqa: B023
+        tracemalloc.start()  # a second parse, measured apart: tracemalloc slows Python down
+        parsers()[fmt].parse(text, fmt)
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        audit_t, _ = _timed(lambda: audit_ruleset(ruleset, flows))  # type: ignore[arg-type]  # noqa: B023
+        entries = len(ruleset.entries)  # type: ignore[attr-defined]
+        print(f"{fmt:<10} {len(text) / 1e6:6.1f} {base_t:8.2f}s {parse_t:7.2f}s {parse_t / base_t:5.1f}x "
+              f"{audit_t:7.2f}s {peak:8.0f} {entries}")
+
+
+if __name__ == "__main__":
+    main()
