@@ -128,3 +128,9 @@ def test_port_object_without_operator_is_an_input_error() -> None:
             "access-group A in interface outside\n")
     with pytest.raises(InputError, match=r"x.cfg:2 \[port\]: expected eq\|neq\|lt\|gt\|range, not 'any'"):
         parse_text(text, "x.cfg", "asa")
+
+
+def test_file_without_access_lists_is_an_input_error() -> None:
+    with pytest.raises(InputError, match=r"rules.v4 \[access-list\]: no extended access-list"):
+        parse_text("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 25 -j ACCEPT\nCOMMIT\n",
+                   "rules.v4", "asa")

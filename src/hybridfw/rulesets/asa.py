@@ -265,6 +265,9 @@ class _AceCompiler:
 def parse_asa(text: str, path: str) -> Ruleset:
     reader = _AsaReader(path)
     reader.read(text)
+    if not reader.acls and not reader.bindings:
+        raise InputError("no extended access-list and no access-group: not an ASA configuration "
+                         "hybridfw can audit", path=path, field="access-list")
     compiler = _AceCompiler(reader.objects)
     compiled: dict[str, list[Rule]] = {}
     for acl in reader.acls.values():
