@@ -134,3 +134,15 @@ def test_file_without_access_lists_is_an_input_error() -> None:
     with pytest.raises(InputError, match=r"rules.v4 \[access-list\]: no extended access-list"):
         parse_text("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 25 -j ACCEPT\nCOMMIT\n",
                    "rules.v4", "asa")
+
+
+def test_service_object_and_line_insertion(tmp_path: Path) -> None:
+    path = tmp_path / "svc.cfg"
+    path.write_text("object service SMTP-SVC\n service tcp destination eq smtp\n"
+                    "access-list A extended permit object SMTP-SVC any host 203.0.113.10\n"
+                    "access-list A line 1 extended deny tcp host 40.92.0.1 any eq 25\n"
+                    "access-group A in interface outside\n")
+    row = probe(path, "203.0.113.10", 25, "outside in")
+    assert row.allowed == AddressSet.any(4) - addrs("40.92.0.1")  # the inserted line comes first
+    assert row.missing == addrs("40.92.0.1")
+    assert probe(path, "203.0.113.10", 587, "outside in").missing == AddressSet.any(4)

@@ -116,3 +116,39 @@ def test_bad_xml(text: str, needle: str) -> None:
 def test_bad_set_command_names_line() -> None:
     with pytest.raises(InputError, match=r"c.set:2 \[command\]: not a set command"):
         parse_text("set zone a\nconfigure terminal\n", "c.set", "panos-set")
+
+
+def test_negate_destination_and_unknown_zones(tmp_path: Path) -> None:
+    path = tmp_path / "n.set"
+    path.write_text("set address mail ip-netmask 203.0.113.10\n"
+                    "set rulebase security rules not-mail from any to any source any destination mail "
+                    "negate-destination yes application any service any action allow\n")
+    ruleset = parse_files([path])
+    assert [e.name for e in ruleset.entries] == ["any -> any"]
+    other = probe(path, "203.0.113.11", 25, "any -> any")
+    assert other.allowed == AddressSet.any(4)
+    mail = probe(path, "203.0.113.10", 25, "any -> any")
+    assert mail.unknown == AddressSet.any(4)  # no zones: intrazone or interzone default?
+    assert "zones unknown" in " ".join(mail.evidence["unknown"])
+
+
+def test_panorama_device_group_rule_order(tmp_path: Path) -> None:
+    def rule(name: str, source: str, action: str) -> str:
+        return (f'<entry name="{name}"><from><member>untrust</member></from><to><member>trust</member></to>'
+                f"<source><member>{source}</member></source><destination><member>any</member></destination>"
+                f"<application><member>any</member></application><service><member>any</member></service>"
+                f"<action>{action}</action></entry>")
+
+    def rulebase(*rules: str) -> str:
+        return f"<security><rules>{''.join(rules)}</rules></security>"
+
+    path = tmp_path / "panorama.xml"
+    path.write_text(
+        f"<config><shared><pre-rulebase>{rulebase(rule('sp', '10.0.0.1', 'deny'))}</pre-rulebase>"
+        f"<post-rulebase>{rulebase(rule('spo', '10.0.0.0/8', 'allow'))}</post-rulebase></shared>"
+        f"<devices><entry name='localhost.localdomain'><device-group><entry name='edge'>"
+        f"<pre-rulebase>{rulebase(rule('dp', '10.0.0.0/24', 'allow'))}</pre-rulebase>"
+        f"<post-rulebase>{rulebase(rule('dpo', '10.0.1.0/24', 'deny'))}</post-rulebase>"
+        f"</entry></device-group></entry></devices></config>")
+    row = probe(path, "203.0.113.10", 25, "untrust -> trust")
+    assert row.allowed == addrs("10.0.0.0/8") - addrs("10.0.0.1", "10.0.1.0/24")
