@@ -57,7 +57,7 @@ def test_serve_cli_serves_and_stops_cleanly(sig: signal.Signals) -> None:
 
 
 @pytest.mark.parametrize("args", [["--refresh", "5x"], ["--notify-url", "x"], ["--port", "70000"],
-                                  ["--notify-url", "file:///etc/passwd"]])
+                                  ["--notify-url", "file:///etc/passwd"], ["--service-url", "ftp://x"]])
 def test_serve_cli_bad_options_exit_2(args: list[str]) -> None:
     res = cli("serve", "-t", TOPOLOGY, "--port", "0", *args, timeout=30)
     assert res.returncode == 2, res.stderr

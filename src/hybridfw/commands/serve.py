@@ -34,6 +34,10 @@ def serve(
     from hybridfw.serve.refresh import RefreshSettings, check_notify_url, parse_interval
     from hybridfw.serve.server import bind, prepare, serve_forever
 
+    if service_url is not None:
+        from hybridfw.endpoints.client import service_base_url
+
+        service_url = service_base_url(service_url)  # a bad URL is a usage error now, not later
     settings = RefreshSettings(parse_interval(refresh), check_notify_url(notify_url), service_url)
     state, app = prepare(topology, data_home(), settings)
     sock = bind(host, port)
