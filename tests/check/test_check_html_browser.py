@@ -118,3 +118,11 @@ def test_any_text_round_trips_as_text(text: str) -> None:
     ref.feed(safe)
     assert got.tags == ref.tags
     assert text in "".join(got.text)
+
+
+def test_terminal_report_prints_markup_like_text_verbatim(_isolated_home: Path) -> None:
+    """Rule comments and log lines may look like rich markup ('[/bold]'); they are text."""
+    text = "msg [/bold] [red]not red[/red] [link=x]"
+    result = hostile_result(run_check(TOPOLOGY), text)
+    out = renderer("terminal", width=400).render(result)
+    assert text in out

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 from hybridfw.check.interface import FlowReadiness, ReadinessResult, Verdict
-from hybridfw.model import Severity
+from hybridfw.model import Finding, Severity
 from hybridfw.report.interface import ReportRenderer, coverage_line
 
 _VERDICT_STYLE = {Verdict.READY: "bold green", Verdict.AT_RISK: "bold yellow",
@@ -24,6 +25,15 @@ def _coverage_text(fr: FlowReadiness) -> str:
     return "\n".join(parts) or "[dim]names only[/]"
 
 
+def _plain(finding: Finding) -> Finding:
+    """Findings carry text from rulesets and logs; rich must print it, not read it as markup."""
+    from rich.markup import escape
+
+    return dataclasses.replace(finding, code=escape(finding.code), message=escape(finding.message),
+                               evidence=tuple(escape(e) for e in finding.evidence),
+                               fix=escape(finding.fix), subject=escape(finding.subject))
+
+
 class TerminalReport(ReportRenderer):
     name = "terminal"
 
@@ -33,6 +43,7 @@ class TerminalReport(ReportRenderer):
 
     def render(self, result: ReadinessResult) -> str:
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         from hybridfw.console import findings_table
@@ -40,26 +51,27 @@ class TerminalReport(ReportRenderer):
         buf = io.StringIO()
         con = Console(file=buf, force_terminal=self.color, no_color=not self.color,
                       width=self.width, highlight=False)
-        con.print(f"[bold]hybridfw check[/] {result.topology}  ·  endpoint data "
-                  f"{result.instance} {result.data_version} ({result.data_age_days} days old)")
+        con.print(f"[bold]hybridfw check[/] {escape(result.topology)}  ·  endpoint data "
+                  f"{escape(result.instance)} {escape(result.data_version)} "
+                  f"({result.data_age_days} days old)")
         table = Table(title="Flows", expand=False)
         for col in ("flow", "proto/ports", "verdict", "coverage (addresses)"):
             table.add_column(col, overflow="fold")
         for fr in result.flows:
             ports = ",".join(str(p) for p in fr.flow.ports)
-            table.add_row(fr.flow.id, f"{fr.flow.direction} {fr.flow.protocol}/{ports}",
+            table.add_row(escape(fr.flow.id), f"{fr.flow.direction} {fr.flow.protocol}/{ports}",
                           f"[{_VERDICT_STYLE[fr.verdict]}]{fr.verdict}[/]", _coverage_text(fr))
         con.print(table)
         shown = [f for f in result.findings if f.severity >= Severity.WARNING]
         if shown:
-            con.print(findings_table(shown))
+            con.print(findings_table([_plain(f) for f in shown]))
         if len(shown) < len(result.findings):
             con.print(f"[dim]{len(result.findings) - len(shown)} informational findings not shown "
                       "(--json or --html lists them all)[/]")
         for fix in result.fixes:
-            con.print(f"[bold]Rules to add[/] to {fix.firewall} ({fix.platform}):")
+            con.print(f"[bold]Rules to add[/] to {escape(fix.firewall)} ({escape(fix.platform)}):")
             for name, text in fix.files.items():
-                con.print(f"[dim]# {name}[/]")
+                con.print(f"[dim]# {escape(name)}[/]")
                 con.print(text, markup=False, highlight=False, soft_wrap=True)
         style = _VERDICT_STYLE[result.verdict]
         con.print(f"Overall: [{style}]{result.verdict}[/]  (steps: {', '.join(result.steps)})")
