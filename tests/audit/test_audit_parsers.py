@@ -125,3 +125,14 @@ def test_ip6tables_file_is_ipv6() -> None:
     st.integers(0, 2**32 - 1).map(lambda v: str(ipaddress.IPv4Address(v)))))
 def test_fast_address_path_equals_general_parser(text: str) -> None:
     assert _fast_single(text) == AddressSet.parse([text])
+
+
+def test_plain_list_serves_outbound_flows_as_destinations() -> None:
+    from dataclasses import replace
+
+    inbound = smtp_inbound()
+    outbound = replace(inbound, id="smtp-outbound", direction="outbound",
+                       sources=inbound.destinations, destinations=inbound.sources)
+    result = audit_files([AUDIT_DATA / "eop.txt"], [outbound])
+    assert {r.entry for r in result.flows} == {"output"}
+    assert all(r.complete and not r.stale for r in result.flows)

@@ -76,7 +76,7 @@ class Action(enum.Enum):
         return self in (Action.DROP, Action.REJECT)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where a rule (or policy) came from, for evidence: ``path:line: raw text``."""
 
@@ -91,7 +91,7 @@ class Origin:
         return f"{self}: {self.text.strip()}" if self.text else str(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """The conditions of one rule, as sets. The defaults match every packet."""
 
@@ -114,7 +114,7 @@ class Match:
         return any(lo <= port <= hi for lo, hi in self.dst_ports)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     match: Match
     action: Action
@@ -149,7 +149,7 @@ class Entry:
     stages: tuple[str, ...]  # chain keys, in evaluation order
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ruleset:
     """One parsed ruleset (one or several files of one format)."""
 

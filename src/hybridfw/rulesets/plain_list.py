@@ -1,9 +1,10 @@
 """Plain allow-lists: one address, CIDR or ``a-b`` range per line (as kept in EDL files).
 
-The worked example of a ruleset parser. A list says "these sources are allowed" and nothing
-else, so it becomes one stage: one ACCEPT rule per line (any destination, any port, so the list
-is audited against whichever flow it is used for) and a DROP policy for everything else.
-``#`` and ``;`` start comments; blank lines are ignored.
+The worked example of a ruleset parser. A list says "these remote addresses are allowed" and
+nothing else: for inbound traffic they are sources, for outbound traffic destinations. So it
+becomes two entries of one stage each: ``input`` (one ACCEPT rule per line matching the source)
+and ``output`` (the same lines matching the destination), any port, then a DROP policy; the list
+is audited against whichever flow it is used for. ``#`` and ``;`` start comments.
 """
 
 from __future__ import annotations
@@ -53,15 +54,20 @@ class PlainListParser(RulesetParser):
         return 0.9 * good / len(items)
 
     def parse(self, text: str, path: str) -> Ruleset:
-        rules = []
+        inbound, outbound = [], []
         for number, item in _entries(text):
             try:
-                sources = AddressSet.parse([item])
+                remote = AddressSet.parse([item])
             except AddressError as exc:
                 raise InputError(str(exc), path=path, line=number, field="address") from None
-            rules.append(Rule(Match(sources=sources), Action.ACCEPT, Origin(path, number, item)))
-        key = chain_key(path, "list")
-        chain = Chain(key=key, name="allow-list", rules=tuple(rules), policy=Action.DROP,
-                      policy_origin=Origin(path, 0, "implicit deny after the list"))
-        return Ruleset(format=self.name, platform=self.platform, paths=(path,),
-                       chains={key: chain}, entries=(Entry("allow-list", (key,)),))
+            origin = Origin(path, number, item)
+            inbound.append(Rule(Match(sources=remote), Action.ACCEPT, origin))
+            outbound.append(Rule(Match(destinations=remote), Action.ACCEPT, origin))
+        chains = {}
+        for entry, rules in (("input", inbound), ("output", outbound)):
+            key = chain_key(path, entry)
+            chains[key] = Chain(key=key, name=f"allow-list ({entry})", rules=tuple(rules),
+                                policy=Action.DROP,
+                                policy_origin=Origin(path, 0, "implicit deny after the list"))
+        return Ruleset(format=self.name, platform=self.platform, paths=(path,), chains=chains,
+                       entries=tuple(Entry(e, (chain_key(path, e),)) for e in ("input", "output")))
