@@ -83,6 +83,7 @@ def test_excerpt_without_access_group_is_evaluated_with_warning(tmp_path: Path) 
     ("access-list A extended permit tcp any any eq", "port", "needs 1 port"),
     ("access-list A extended allow tcp any any", "access-list", "permit|deny"),
     ("access-list A extended permit tcp any any eq 25 bogus", "access-list", "unexpected 'bogus'"),
+    ("access-list A extended permit ip any any eq 25", "access-list", "unexpected 'eq'"),
     ("access-group A sideways interface outside", "access-group", "binding"),
 ])
 def test_bad_lines_name_line_and_field(line: str, field: str, needle: str) -> None:
@@ -146,3 +147,11 @@ def test_service_object_and_line_insertion(tmp_path: Path) -> None:
     assert row.allowed == AddressSet.any(4) - addrs("40.92.0.1")  # the inserted line comes first
     assert row.missing == addrs("40.92.0.1")
     assert probe(path, "203.0.113.10", 587, "outside in").missing == AddressSet.any(4)
+
+
+def test_icmp_types_are_read_past() -> None:
+    text = ("access-list A extended permit icmp any any echo-reply\n"
+            "access-list A extended permit tcp any any eq 25\naccess-group A in interface outside\n")
+    ruleset = parse_text(text, "icmp.cfg", "asa")
+    assert [r.match.protocols for r in ruleset.chains["icmp.cfg/access-group/outside in"].rules] == [
+        frozenset({"icmp"}), frozenset({"tcp"})]

@@ -49,6 +49,7 @@ _DETECT = re.compile(r"^(?:access-list \S+ (?:line \d+ )?(?:extended|remark|stan
 _LOG_WORDS = frozenset({"disable", "default", "emergencies", "alerts", "critical", "errors",
                         "warnings", "notifications", "informational", "debugging"})
 _GROUP_KINDS = ("network", "service", "protocol", "icmp-type", "user", "security")
+_TYPES_MAY_FOLLOW = frozenset({"icmp", "icmp6", "1", "58", "object-group"})  # icmp types, codes
 _IDENTITY = {"user": 2, "user-group": 2, "object-group-user": 2, "security-group": 3,
              "object-group-security": 2}
 
@@ -190,7 +191,8 @@ class _AceCompiler:
             dst_ports, i = self._ports(words, i, line)
             if dst_ports is not None:
                 services = [Service(s.protocols, dst_ports, s.reasons) for s in services]
-        inactive = self._trailer(words, i, line, why, ported)
+        icmp = words[1].lower() in _TYPES_MAY_FOLLOW
+        inactive = self._trailer(words, i, line, why, icmp)
         if inactive:
             return None
         return expand_rule(sources, destinations, services, action, Origin(self.objects.path, line, raw),
@@ -239,7 +241,7 @@ class _AceCompiler:
                 return ports, i + 2
         return None, i
 
-    def _trailer(self, words: list[str], i: int, line: int, why: list[str], ported: bool) -> bool:
+    def _trailer(self, words: list[str], i: int, line: int, why: list[str], icmp: bool) -> bool:
         inactive = False
         while i < len(words):
             word = words[i]
@@ -256,7 +258,7 @@ class _AceCompiler:
                 continue
             if word == "inactive":
                 inactive = True
-            elif ported:
+            elif not icmp:
                 raise self.objects.error(f"unexpected {word!r}", line, "access-list")
             i += 1
         return inactive
