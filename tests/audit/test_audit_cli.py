@@ -64,6 +64,7 @@ def test_open_firewall_exits_0(tmp_path: Path) -> None:
     doc = json.loads(res.stdout)
     assert all(not row["missing"] for row in doc["flows"])
     assert doc["rules_to_add"]["files"] == {}
+    assert "hybridfw.audit: parsed" in res.stderr  # -v logs to stderr, stdout stays JSON
 
 
 def test_bad_ruleset_is_one_line_exit_2(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ missing, shadowed, stale and unknown (`coverage`), with findings that name file 
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from hybridfw.audit.interface import AuditResult, FlowCoverage, Shadow
 from hybridfw.model import Finding, Flow
 from hybridfw.rulesets import AUTO, parse_files
 from hybridfw.rulesets.interface import Ruleset
+
+log = logging.getLogger(__name__)
 
 
 def audit_ruleset(ruleset: Ruleset, flows: Sequence[Flow], entry: str | None = None) -> AuditResult:
@@ -37,8 +41,16 @@ def audit_ruleset(ruleset: Ruleset, flows: Sequence[Flow], entry: str | None = N
 def audit_files(paths: Sequence[Path | str], flows: Sequence[Flow], fmt: str = AUTO,
                 entry: str | None = None) -> AuditResult:
     """Parse `paths` (one view: e.g. iptables-save + ip6tables-save) and audit `flows`."""
+    start = time.perf_counter()
     ruleset = parse_files([Path(p) for p in paths], fmt)
-    return audit_ruleset(ruleset, flows, entry)
+    parsed = time.perf_counter()
+    log.info("parsed %s as %s: %d chains, %d rules, entries %s (%.2fs)", ", ".join(map(str, paths)),
+             ruleset.format, len(ruleset.chains), sum(len(c.rules) for c in ruleset.chains.values()),
+             ", ".join(f"{e.name}={len(e.stages)}" for e in ruleset.entries), parsed - start)
+    result = audit_ruleset(ruleset, flows, entry)
+    log.info("audited %d flows: %d rows (%.2fs)", len(flows), len(result.flows),
+             time.perf_counter() - parsed)
+    return result
 
 
 __all__ = ["AuditResult", "FlowCoverage", "Shadow", "audit_files", "audit_ruleset"]
