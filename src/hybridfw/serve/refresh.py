@@ -83,9 +83,11 @@ class Refresher:
             if result.updated:
                 published = await asyncio.to_thread(publish_data, state.topology_path,
                                                     self.topology, result.current, state.home)
-        except (HybridfwError, OSError, ValueError) as exc:
-            log.warning("refresh failed, still serving %s: %s", state.published.feeds.version, exc)
-            state.record_refresh(False, "error", str(exc))
+        except Exception as exc:  # the refresher must outlive any failure; the data stays
+            expected = isinstance(exc, (HybridfwError, OSError, ValueError))
+            log.warning("refresh failed, still serving %s: %s", state.published.feeds.version, exc,
+                        exc_info=not expected)
+            state.record_refresh(False, "error", str(exc) or type(exc).__name__)
             return
         if not result.updated:
             state.record_refresh(True, "unchanged", result.message)
