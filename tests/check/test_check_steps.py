@@ -43,14 +43,14 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def probe_verdict(home: Path, target: str) -> tuple[Verdict, list[str]]:
+def probe_verdict(home: Path, target: str, flow: str = "smtp-inbound") -> tuple[Verdict, list[str]]:
     seed_history(home, "2026112800")
     ctx = build_context(TOPOLOGY, probe=True)
-    ctx.probe_targets, ctx.probe_timeout = [target], 5.0
+    ctx.probe_targets, ctx.probe_web_targets, ctx.probe_timeout = [target], [target], 5.0
     result = run_context(ctx, with_timeline=False)
-    smtp = next(f for f in result.flows if f.flow.id == "smtp-inbound")
+    probed = next(f for f in result.flows if f.flow.id == flow)
     assert "probe" in result.steps
-    return smtp.verdict, [f.code for f in smtp.findings]
+    return probed.verdict, [f.code for f in probed.findings]
 
 
 def test_probe_without_starttls_breaks_smtp_inbound(_isolated_home: Path, plain_smtp: int) -> None:
@@ -63,6 +63,19 @@ def test_probe_refused_breaks_smtp_inbound(_isolated_home: Path) -> None:
     verdict, codes = probe_verdict(_isolated_home, f"127.0.0.1:{closed_port()}")
     assert verdict is Verdict.BROKEN
     assert any("refused" in c or "10061" in c for c in codes), codes
+
+
+def test_https_probe_refused_breaks_https_inbound(_isolated_home: Path) -> None:
+    verdict, codes = probe_verdict(_isolated_home, f"127.0.0.1:{closed_port()}", "https-inbound")
+    assert verdict is Verdict.BROKEN
+    assert any(c.startswith("probe.https") for c in codes), codes
+
+
+def test_https_probe_of_plain_smtp_port_breaks_https_inbound(_isolated_home: Path,
+                                                              plain_smtp: int) -> None:
+    """Something answers, but not TLS: the HTTPS probe must not pass it."""
+    verdict, codes = probe_verdict(_isolated_home, f"127.0.0.1:{plain_smtp}", "https-inbound")
+    assert verdict is Verdict.BROKEN, codes
 
 
 def test_trace_step_adds_diagnoses(_isolated_home: Path) -> None:

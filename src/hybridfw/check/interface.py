@@ -184,7 +184,8 @@ class CheckContext:
     firewalls: list[Path] = field(default_factory=list)
     traces: list[Path] = field(default_factory=list)
     probe: bool = False
-    probe_targets: list[str] = field(default_factory=list)  # host[:port]; empty = topology's
+    probe_targets: list[str] = field(default_factory=list)  # SMTP host[:port]; empty = topology's
+    probe_web_targets: list[str] = field(default_factory=list)  # HTTPS host[:port]; empty = web names
     probe_timeout: float = 10.0
     home: Path | None = None
     findings: list[Finding] = field(default_factory=list)
