@@ -9,7 +9,9 @@ import pytest
 from vendor_helpers import DATA, addrs, probe
 
 from hybridfw.addresses import AddressSet
+from hybridfw.audit import audit_ruleset
 from hybridfw.errors import InputError
+from hybridfw.model import Flow
 from hybridfw.rulesets import parse_files, parse_text
 
 FEATURES = DATA / "asa-features.cfg"
@@ -107,17 +109,31 @@ def test_interfaces_without_acl_follow_security_levels(tmp_path: Path) -> None:
     path.write_text("ASA Version 9.18(2)\n"
                     "interface Gi0/0\n nameif outside\n security-level 0\n"
                     "interface Gi0/1\n nameif inside\n security-level 100\n"
+                    " ip address 192.168.1.1 255.255.255.0\n ipv6 address 2001:db8:1::1/64\n"
                     "interface Gi0/2\n nameif guest\n security-level 0\n"
+                    "interface Gi0/3\n nameif lab\n security-level 50\n"
+                    "route outside 0.0.0.0 0.0.0.0 198.51.100.1 1\n"
+                    "route inside 10.0.0.0 255.0.0.0 192.168.1.254 1\n"
                     "access-list OUT_IN extended permit tcp any host 203.0.113.10 eq smtp\n"
                     "access-group OUT_IN in interface outside\n")
-    names = {e.name for e in parse_files([path]).entries}
+    ruleset = parse_files([path])
     inside = "inside in (no access-list, security-level 100)"
     guest = "guest in (no access-list, security-level 0)"
-    assert names == {"outside in", inside, guest}
-    assert probe(path, "198.51.100.9", 25, inside).allowed == AddressSet.any(4)
-    row = probe(path, "198.51.100.9", 25, guest)
-    assert row.missing == AddressSet.any(4)
-    assert "implicit deny: no lower security level" in " ".join(row.evidence["missing"])
+    assert {e.name for e in ruleset.entries} == {"outside in", inside, guest}
+    assert any(f.code == "audit.interface-not-evaluated" and "lab" in f.message for f in ruleset.findings)
+    # outbound: a host behind inside (connected or routed) may send anywhere
+    for host in ("10.1.2.3", "192.168.1.20"):
+        flow = Flow(id="out", direction="outbound", protocol="tcp", ports=(25,),
+                    sources=addrs(host), destinations=addrs("40.92.0.0/15"), reason="test")
+        (row,) = audit_ruleset(ruleset, [flow], entry=inside).flows
+        assert row.allowed == addrs("40.92.0.0/15")
+    # inbound: Internet sources do not enter through inside
+    row = probe(path, "192.168.1.20", 25, inside)
+    assert row.allowed == addrs("192.168.1.0/24", "10.0.0.0/8")
+    assert probe(path, "2001:db8:1::5", 25, inside).allowed == addrs("2001:db8:1::/64")
+    guest_row = probe(path, "198.51.100.9", 25, guest)
+    assert guest_row.missing == AddressSet.any(4)
+    assert "implicit deny on guest: no lower" in " ".join(guest_row.evidence["missing"])
     # a global ACL replaces the implicit permit: no such entries then
     path.write_text(path.read_text() + "access-list G extended deny ip any any\naccess-group G global\n")
     assert {e.name for e in parse_files([path]).entries} == {"outside in", "global"}

@@ -23,7 +23,9 @@ def _asa_network(cidr: str) -> str:
 def asa(tmp: Path, allowed: AddressSet) -> Path:
     lines = [": Saved", ":", "ASA Version 9.18(2)", "!", "hostname edge-fw", "names",
              f"name {MAIL_V4} mailhost", "interface GigabitEthernet0/0", " nameif outside",
-             " security-level 0", "!", "object network MAIL6", f" host {MAIL_V6}",
+             " security-level 0", "!", "interface GigabitEthernet0/1", " nameif inside",
+             " security-level 100", " ip address 192.168.10.1 255.255.255.0", "!",
+             "route outside 0.0.0.0 0.0.0.0 198.51.100.1 1", "object network MAIL6", f" host {MAIL_V6}",
              "object-group network MAILSERVERS", " network-object host mailhost",
              " network-object object MAIL6", "object-group network EOP-2015",
              " description Exchange Online Protection, list of July 2015"]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
+from hybridfw.rulesets._asa_interfaces import implicit_entries, read_interfaces
 from hybridfw.rulesets._asa_objects import (
     PORT_OPERATORS,
     PORTED,
@@ -79,16 +80,7 @@ class _AsaReader:
         self.bindings: list[Binding] = []
         self.findings: list[Finding] = []
         self.interfaces: list[Definition] = []
-
-    def security_levels(self) -> dict[str, tuple[int, int]]:
-        """nameif → (security-level, line) of every named interface."""
-        levels: dict[str, tuple[int, int]] = {}
-        for found in self.interfaces:
-            settings = {words[0]: words[1] for words, _ in found.members if len(words) == 2}
-            level = settings.get("security-level", "0")
-            if "nameif" in settings and level.isdigit():
-                levels[settings["nameif"]] = (int(level), found.line)
-        return levels
+        self.routes: list[tuple[list[str], int]] = []  # words after "route" / "ipv6 route", line
 
     def read(self, text: str) -> None:
         block: Definition | None = None
@@ -120,6 +112,10 @@ class _AsaReader:
             self._acl_line(words, number, raw)
         elif head == "access-group" and len(words) >= 3:
             self._binding(words, number, raw)
+        elif head == "route" and len(words) >= 4:
+            self.routes.append((words[1:], number))
+        elif words[:2] == ["ipv6", "route"] and len(words) >= 4:
+            self.routes.append((words[2:], number))
         elif words[:2] == ["ipv6", "access-list"]:
             self.findings.append(warning("audit.acl-line-not-evaluated", "ipv6 access-list (the "
                                          "syntax before ASA 9.0) is not evaluated", self.path, number))
@@ -293,7 +289,11 @@ def parse_asa(text: str, path: str) -> Ruleset:
                                        "access-list is evaluated as if bound inbound", path, 1))
     chains, entries = _entries(path, bindings, compiled, reader.findings)
     if not any(b.direction == "global" for b in reader.bindings):
-        _unbound_interfaces(path, reader, chains, entries)
+        interfaces = read_interfaces(reader.interfaces, reader.routes, reader.objects)
+        bound = {b.interface for b in reader.bindings if b.direction == "in"}
+        more_chains, more_entries = implicit_entries(path, interfaces, bound, reader.findings)
+        chains.update(more_chains)
+        entries += more_entries
     bound = {b.acl for b in bindings}
     for name, acl in reader.acls.items():
         if name not in bound and acl.lines:
@@ -321,29 +321,6 @@ def _entries(path: str, bindings: list[Binding], compiled: dict[str, list[Rule]]
                             policy_origin=Origin(path, b.line, f"implicit deny at the end of {b.acl}"))
         entries.append(Entry(name, (key,)))
     return chains, entries
-
-
-def _unbound_interfaces(path: str, reader: _AsaReader, chains: dict[str, Chain],
-                        entries: list[Entry]) -> None:
-    """Interfaces without an inbound ACL: the ASA passes traffic to lower security levels.
-
-    hybridfw does not know the routes, so such an interface admits everything unless its level
-    is the lowest of all (then nothing is lower and everything entering it is denied).
-    """
-    levels = reader.security_levels()
-    bound = {b.interface for b in reader.bindings if b.direction == "in"}
-    lowest = min((level for level, _ in levels.values()), default=0)
-    for nameif, (level, line) in sorted(levels.items()):
-        if nameif in bound:
-            continue
-        name = f"{nameif} in (no access-list, security-level {level})"
-        key = chain_key(path, "interface", nameif)
-        policy = Action.ACCEPT if level > lowest else Action.DROP
-        text = ("implicit permit to lower security levels" if policy == Action.ACCEPT
-                else "implicit deny: no lower security level")
-        chains[key] = Chain(key=key, name=name, rules=(), policy=policy,
-                            policy_origin=Origin(path, line, text))
-        entries.append(Entry(name, (key,)))
 
 
 @register_parser
