@@ -136,3 +136,10 @@ def test_plain_list_serves_outbound_flows_as_destinations() -> None:
     result = audit_files([AUDIT_DATA / "eop.txt"], [outbound])
     assert {r.entry for r in result.flows} == {"output"}
     assert all(r.complete and not r.stale for r in result.flows)
+
+
+def test_iptables_old_negation_syntax() -> None:
+    text = "*filter\n-A INPUT -p tcp --dport ! 25 -s ! 10.0.0.0/8 -j ACCEPT\nCOMMIT\n"
+    rule = next(r for c in parse_text(text, "x", "iptables").chains.values() for r in c.rules)
+    assert rule.match.dst_ports == ((0, 24), (26, 65535))
+    assert rule.match.sources == AddressSet.any(4) - AddressSet.parse(["10.0.0.0/8"])

@@ -77,27 +77,39 @@ class RuleLineParser:
     def parse(self, args: list[str], origin: Origin) -> Rule:
         self._origin = origin
         spec = _Spec(self.family, self._any, self._any)
-        i, n = 0, len(args)
-        while i < n:
-            negated = args[i] == "!"
-            if negated:
-                i += 1
-                if i >= n:
-                    raise self.fail("'!' at the end of the rule", "!")
-            option = args[i]
-            values, i = _values(args, i + 1)
-            if values and values[0] == "!":  # old syntax: --dport ! 25
-                negated, values = not negated, values[1:]
-            handler = _HANDLERS.get(option)
-            if handler is None:
-                if not option.startswith("-"):
-                    raise self.fail(f"unexpected {option!r}", "rule")
-                # After -j, unknown options belong to the target (--to-destination ...).
-                if option not in _IGNORED_OPTIONS and not spec.target:
-                    spec.undecidable.append(" ".join(["!" if negated else "", option, *values]).strip())
-                continue
-            handler(self, spec, values, negated, option)
+        option = ""
+        values: list[str] = []
+        negated = pending = False
+        # One pass: an option token starts a group; "!" negates the next option, or (old
+        # syntax, "--dport ! 25") the option whose value follows it.
+        for token in args:
+            if token[0] == "-" and len(token) > 1:
+                if option:
+                    self._apply(spec, option, values, negated)
+                elif values:
+                    raise self.fail(f"unexpected {values[0]!r}", "rule")
+                option, values, negated, pending = token, [], pending, False
+            elif token == "!":
+                pending = True
+            else:
+                if pending:
+                    negated, pending = not negated, False
+                values.append(token)
+        if pending:
+            raise self.fail("'!' at the end of the rule", "!")
+        if option:
+            self._apply(spec, option, values, negated)
+        elif values:
+            raise self.fail(f"unexpected {values[0]!r}", "rule")
         return self._finish(spec, origin)
+
+    def _apply(self, spec: _Spec, option: str, values: list[str], negated: bool) -> None:
+        handler = _HANDLERS.get(option)
+        if handler is not None:
+            handler(self, spec, values, negated, option)
+        # After -j, unknown options belong to the target (--to-destination ...).
+        elif option not in _IGNORED_OPTIONS and not spec.target:
+            spec.undecidable.append(" ".join(["!" if negated else "", option, *values]).strip())
 
     def addresses(self, text: str, option: str) -> AddressSet:
         cached = self._addresses.get(text)
@@ -160,16 +172,6 @@ def _fast_single(text: str) -> AddressSet | None:
     size = 1 << (32 - bits)
     lo = value & ~(size - 1)
     return AddressSet._raw(((lo, lo + size - 1),), ())
-
-
-def _values(args: list[str], i: int) -> tuple[list[str], int]:
-    """The values of an option: tokens up to the next option (a leading '!' belongs to it)."""
-    start = i
-    n = len(args)
-    while i < n and not args[i].startswith("-") and not (args[i] == "!" and i + 1 < n
-                                                        and args[i + 1].startswith("-")):
-        i += 1
-    return args[start:i], i
 
 
 def _one(p: RuleLineParser, values: list[str], option: str) -> str:
