@@ -111,6 +111,7 @@ def test_terminal_output_and_html_file(_isolated_home: Path, tmp_path: Path) -> 
     assert "check step firewall-audit" in res.stderr  # -v logging reaches stderr
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert [p.name for p in out.parent.iterdir()] == ["ready.html"]  # no temp files left
+    assert out.stat().st_mode & 0o044 == 0o044  # readable by whoever serves or mails it
 
 
 @pytest.mark.parametrize("case", ["missing-topology", "bad-topology", "missing-firewall",

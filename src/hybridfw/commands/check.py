@@ -25,13 +25,6 @@ HtmlOpt = Annotated[
 ]
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Readers never see half a report: temp file in the same directory, then os.replace."""
-    from hybridfw.endpoints.client import atomic_write_text
-
-    atomic_write_text(path, text)
-
-
 def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt = None,
           probe: ProbeOpt = False, html: HtmlOpt = None, json_output: JsonOpt = False) -> None:
     """Readiness of the firewall for Exchange hybrid: verdict per flow (ready / at risk /
@@ -47,7 +40,10 @@ def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt =
     result = run_check(topology, firewalls=list(firewall or []), traces=list(trace or []),
                        probe=probe)
     if html is not None:
-        write_atomic(html, renderer("html").render(result))
+        from hybridfw.report.output import write_public
+
+        html.parent.mkdir(parents=True, exist_ok=True)
+        write_public(html, renderer("html").render(result).encode())
     if json_output:
         sys.stdout.write(renderer("json").render(result))
     else:

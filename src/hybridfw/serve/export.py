@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hybridfw.report.output import write_public
 from hybridfw.serve.feeds import export_name, feed_documents
 
 
@@ -21,28 +20,6 @@ class ExportResult:
     def to_dict(self) -> dict[str, Any]:
         return {"directory": str(self.directory), "data_version": self.version,
                 "files": list(self.files), "changed": list(self.changed)}
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_public(path: Path, body: bytes) -> None:
-    """Atomic replace with ordinary file permissions (0644 under the usual umask), so a web
-    server running as another user can read the feed the moment it appears."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), 0o666 & ~_umask())
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _write_if_changed(path: Path, body: bytes) -> bool:
