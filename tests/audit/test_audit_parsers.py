@@ -143,3 +143,10 @@ def test_iptables_old_negation_syntax() -> None:
     rule = next(r for c in parse_text(text, "x", "iptables").chains.values() for r in c.rules)
     assert rule.match.dst_ports == ((0, 24), (26, 65535))
     assert rule.match.sources == AddressSet.any(4) - AddressSet.parse(["10.0.0.0/8"])
+
+
+def test_family_without_rules_is_unknown_not_unfiltered() -> None:
+    rows = _rows([AUDIT_DATA / "gateway.rules.v4"])
+    v6 = rows[MAIL_V6]
+    assert v6.unknown == smtp_inbound().sources.family(6) and not v6.allowed  # type: ignore[attr-defined]
+    assert "ip6tables-save" in v6.evidence["unknown"][0]  # type: ignore[attr-defined]

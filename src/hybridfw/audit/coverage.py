@@ -72,6 +72,8 @@ class FlowAuditor:
     def _audit_probe(self, flow: Flow, probe: Probe, required: AddressSet,
                      onprem: AddressSet) -> list[FlowCoverage]:
         universe = AddressSet.any(probe.family)
+        if probe.family not in self._families():
+            return [self._no_rules_for_family(flow, probe, required)]
         outcomes = [(e, self.evaluator.run_entry(e, probe, universe))
                     for e in self.candidate_entries(flow.direction)]
         if self.forced_entry is None:
@@ -82,6 +84,20 @@ class FlowAuditor:
             outcomes = explicit or handling or outcomes
         return [self._coverage(flow, probe, entry, outcome, required, onprem)
                 for entry, outcome in outcomes]
+
+    def _families(self) -> set[int]:
+        fams = {c.family for c in self.ruleset.chains.values()}
+        return {4, 6} if None in fams else {f for f in fams if f is not None}
+
+    @staticmethod
+    def _no_rules_for_family(flow: Flow, probe: Probe, required: AddressSet) -> FlowCoverage:
+        """No file given has rules for this address family (e.g. only iptables-save, no
+        ip6tables-save): unknown, not "unfiltered", since the other file may just be missing."""
+        note = (f"the given files have no IPv{probe.family} rules; "
+                f"pass the IPv{probe.family} ruleset too (e.g. ip6tables-save output)")
+        return FlowCoverage(flow.id, flow.direction, "-", address_text(probe.family, probe.fixed),
+                            probe.port, AddressSet.empty(), AddressSet.empty(), AddressSet.empty(),
+                            required, (), {"unknown": (note,)})
 
     def _coverage(self, flow: Flow, probe: Probe, entry: Entry, outcome: Outcome,
                   required: AddressSet, onprem: AddressSet) -> FlowCoverage:
