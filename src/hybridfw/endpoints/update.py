@@ -23,7 +23,7 @@ from hybridfw.endpoints.files import FileSource
 from hybridfw.endpoints.interface import Answer, AnswerSource, UpdateResult
 from hybridfw.endpoints.parse import SchemaError, parse_endpoints
 from hybridfw.endpoints.select import eop_smtp_addresses
-from hybridfw.endpoints.store import open_store
+from hybridfw.endpoints.store import open_store, sha256_hex
 from hybridfw.errors import InputError, UpstreamError
 from hybridfw.model import EndpointData, EndpointSet
 
@@ -92,7 +92,7 @@ def _accept(home: Path, instance: str, answer: Answer, previous: EndpointData | 
     store = open_store(home, create=True)
     assert store is not None
     with store:
-        existing = store.find_sha256(instance, _sha(answer))
+        existing = store.find_sha256(instance, sha256_hex(answer.raw))
         stored = store.add(instance, answer, set_count=len(sets))
         if answer.source == "service" and answer.version:
             # Only the service can say a version is still current; a file says nothing of today.
@@ -109,12 +109,6 @@ def _accept(home: Path, instance: str, answer: Answer, previous: EndpointData | 
     return UpdateResult(updated=True, previous=previous, current=current,
                         service_version=answer.version, diff=diff,
                         message=f"stored {answer.label} ({len(sets)} endpoint sets)")
-
-
-def _sha(answer: Answer) -> str:
-    from hybridfw.endpoints.store import sha256_hex
-
-    return sha256_hex(answer.raw)
 
 
 def update_from_service(home: Path, instance: str, *, service_url: str | None = None,
