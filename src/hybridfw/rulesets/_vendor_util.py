@@ -17,9 +17,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import logging
 import re
+import time
 import xml.parsers.expat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from hybridfw.addresses import AddressError, AddressSet
@@ -31,10 +33,12 @@ from hybridfw.rulesets.interface import (
     Origin,
     PortInterval,
     Rule,
+    Ruleset,
     complement_ports,
     merge_ports,
 )
 
+log = logging.getLogger(__name__)
 MAX_NESTING = 32  # object groups nested deeper than this are treated as a loop
 
 
@@ -117,6 +121,17 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def parse_logged(fmt: str, path: str, build: Callable[[], Ruleset]) -> Ruleset:
+    """Run a parser's `build` with the collector paused and log what came out (``-v``)."""
+    start = time.perf_counter()
+    with gc_paused():
+        ruleset = build()
+    rules = sum(len(c.rules) for c in ruleset.chains.values())
+    log.debug("%s: %s parsed in %.0f ms: %d entries, %d normalised rules, %d findings", path, fmt,
+             (time.perf_counter() - start) * 1000, len(ruleset.entries), rules, len(ruleset.findings))
+    return ruleset
 
 
 @functools.lru_cache(maxsize=65536)

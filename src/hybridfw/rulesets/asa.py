@@ -29,7 +29,7 @@ from hybridfw.rulesets._asa_objects import (
     Definition,
     protocol_set,
 )
-from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule, gc_paused, info, warning
+from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule, info, parse_logged, warning
 from hybridfw.rulesets.interface import (
     Action,
     Chain,
@@ -334,5 +334,4 @@ class AsaParser(RulesetParser):
         return min(0.95, 0.6 + 0.1 * hits) if hits else 0.0
 
     def parse(self, text: str, path: str) -> Ruleset:
-        with gc_paused():
-            return parse_asa(text, path)
+        return parse_logged(self.name, path, lambda: parse_asa(text, path))

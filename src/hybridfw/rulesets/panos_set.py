@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from hybridfw.errors import InputError
 from hybridfw.rulesets._panos_common import Named, PanConfig, PanRule, PanScope, build_ruleset
-from hybridfw.rulesets._vendor_util import gc_paused, warning
+from hybridfw.rulesets._vendor_util import parse_logged, warning
 from hybridfw.rulesets.interface import Ruleset, RulesetParser, register_parser
 
 _TOKEN = re.compile(r'"([^"]*)"|\'([^\']*)\'|(\S+)')
@@ -189,5 +189,4 @@ class PanosSetParser(RulesetParser):
         return min(0.95, 0.3 + 0.2 * hits) * (setlike / max(1, len(lines)))
 
     def parse(self, text: str, path: str) -> Ruleset:
-        with gc_paused():
-            return build_ruleset(_SetReader(path).read(text), self.name)
+        return parse_logged(self.name, path, lambda: build_ruleset(_SetReader(path).read(text), self.name))

@@ -12,7 +12,7 @@ import re
 
 from hybridfw.errors import InputError
 from hybridfw.rulesets._panos_common import Named, PanConfig, PanRule, PanScope, build_ruleset
-from hybridfw.rulesets._vendor_util import XmlNode, gc_paused, parse_xml
+from hybridfw.rulesets._vendor_util import XmlNode, parse_logged, parse_xml
 from hybridfw.rulesets.interface import Ruleset, RulesetParser, register_parser
 
 _RULE_LISTS = ("from", "to", "source", "destination", "source-user", "category", "application",
@@ -120,5 +120,4 @@ class PanosXmlParser(RulesetParser):
         return min(0.95, 0.3 + 0.15 * hits)
 
     def parse(self, text: str, path: str) -> Ruleset:
-        with gc_paused():
-            return build_ruleset(read_panos_xml(text, path), self.name)
+        return parse_logged(self.name, path, lambda: build_ruleset(read_panos_xml(text, path), self.name))

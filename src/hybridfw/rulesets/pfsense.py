@@ -24,9 +24,9 @@ from hybridfw.rulesets._vendor_util import (
     Service,
     XmlNode,
     expand_rule,
-    gc_paused,
     info,
     parse_address,
+    parse_logged,
     parse_port_span,
     parse_xml,
 )
@@ -258,5 +258,4 @@ class PfsenseParser(RulesetParser):
         return 0.95 if "<filter>" in text or "<aliases>" in head or "<interfaces>" in head else 0.7
 
     def parse(self, text: str, path: str) -> Ruleset:
-        with gc_paused():
-            return parse_pfsense(text, path)
+        return parse_logged(self.name, path, lambda: parse_pfsense(text, path))
