@@ -36,7 +36,9 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
-    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="Log to stderr (-vv: debug).")] = 0,
+    verbose: Annotated[
+        int, typer.Option("-v", "--verbose", count=True, help="Log to stderr (-vv: debug).")
+    ] = 0,
 ) -> None:
     from hybridfw.console import setup_logging
 

@@ -44,7 +44,10 @@ def print_json(doc: Any) -> None:
 
 def warn(message: str) -> None:
     """A one-line warning on stderr (never on stdout, so --json output stays clean)."""
-    err().print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
+    from rich.markup import escape
+
+    # soft_wrap: one warning stays one stderr line, whatever the terminal width.
+    err().print(f"[yellow]warning:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
 
 
 def error_line(message: str) -> None:
@@ -56,6 +59,9 @@ _STYLE = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "bo
 
 
 def findings_table(findings: Iterable[Finding], title: str = "Findings") -> Any:
+    """A rich table of findings. Their text comes from rulesets and logs, so it is escaped:
+    rich prints `[overrides]` or `[/bold]` in a rule comment instead of reading it as markup."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title, show_lines=False, expand=False)
@@ -64,12 +70,12 @@ def findings_table(findings: Iterable[Finding], title: str = "Findings") -> Any:
     table.add_column("subject")
     table.add_column("message / fix", overflow="fold")
     for f in sorted(findings, key=lambda f: (-f.severity, f.code)):
-        text = f.message
+        text = escape(f.message)
         if f.evidence:
-            text += "\n[dim]" + "; ".join(f.evidence) + "[/]"
+            text += "\n[dim]" + escape("; ".join(f.evidence)) + "[/]"
         if f.fix:
-            text += f"\n[green]fix:[/] {f.fix}"
-        table.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", f.code, f.subject, text)
+            text += f"\n[green]fix:[/] {escape(f.fix)}"
+        table.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", escape(f.code), escape(f.subject), text)
     return table
 
 

@@ -57,14 +57,30 @@ def test_json_document_has_stable_keys(tmp_path: Path) -> None:
 
 
 def test_open_firewall_exits_0(tmp_path: Path) -> None:
+    # Both families: with only the IPv4 file the IPv6 addresses would be unknown (exit 1).
+    open_all = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
     rules = tmp_path / "open.rules"
-    rules.write_text("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n")
-    res = run_cli("-v", "audit", str(rules), "--topology", _topology(tmp_path), "--json")
+    rules.write_text(open_all)
+    rules6 = tmp_path / "open.v6.rules"
+    rules6.write_text(open_all)
+    res = run_cli("-v", "audit", str(rules), str(rules6), "--topology", _topology(tmp_path), "--json")
     assert res.returncode == 0, res.stdout + res.stderr
     doc = json.loads(res.stdout)
     assert all(not row["missing"] for row in doc["flows"])
     assert doc["rules_to_add"]["files"] == {}
     assert "hybridfw.audit: parsed" in res.stderr  # -v logs to stderr, stdout stays JSON
+
+
+def test_unknown_required_addresses_exit_1(tmp_path: Path) -> None:
+    """Conservative verdict: required sources hybridfw cannot decide are not 'fully allowed'."""
+    rules = tmp_path / "open.rules"
+    rules.write_text("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n")
+    res = run_cli("audit", str(rules), "--topology", _topology(tmp_path), "--json")
+    assert res.returncode == 1, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
+    unknown = [f for f in doc["findings"] if f["code"] == "audit.unknown"]
+    assert unknown and all(f["severity"] == "error" for f in unknown)
+    assert not any(row["missing"] for row in doc["flows"])
 
 
 def test_bad_ruleset_is_one_line_exit_2(tmp_path: Path) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from hybridfw import __version__
 from hybridfw.endpoints.parse import SchemaError, parse_endpoints, parse_ports
 from hybridfw.endpoints.select import eop_smtp_addresses, smtp_sets
 from hybridfw.endpoints.snapshot import load_snapshot
-
-import pytest
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -88,3 +88,21 @@ def test_bad_answers_are_refused_with_one_line(raw: bytes, needle: str) -> None:
     assert needle in message
     assert "\n" not in message
     assert message.startswith("answer.json")
+
+
+def test_findings_table_prints_markup_like_text_verbatim() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from hybridfw.console import findings_table
+    from hybridfw.model import Finding, Severity
+
+    finding = Finding(Severity.ERROR, "audit.missing", "rule says [/bold] and [overrides]",
+                      evidence=("fw.rules:3 -A INPUT [0:0]",), fix="add [overrides] smtp_inbound")
+    buf = StringIO()
+    Console(file=buf, width=200, no_color=True).print(findings_table([finding]))
+    text = buf.getvalue()
+    assert "[/bold]" in text
+    assert "[overrides] smtp_inbound" in text
+    assert "[0:0]" in text

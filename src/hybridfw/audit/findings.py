@@ -1,4 +1,8 @@
-"""Findings from coverage rows: missing and shadowed are errors, stale and unknown warnings."""
+"""Findings from coverage rows: missing, shadowed and unknown are errors, stale a warning.
+
+Unknown counts as an error because the verdict is conservative: a required address whose fate
+depends on something hybridfw cannot evaluate is not shown to be allowed, so the audit cannot
+say the flow is ready (exit 1)."""
 
 from __future__ import annotations
 
@@ -49,7 +53,7 @@ def row_findings(row: FlowCoverage) -> list[Finding]:
             "move the accept rule above the deny rule (or narrow the deny)", row.flow))
     if row.unknown:
         out.append(Finding(
-            Severity.WARNING, "audit.unknown",
+            Severity.ERROR, "audit.unknown",
             f"{_where(row)}: cannot decide for {_ranges(row.unknown)}",
             ev.get("unknown", ())[:_EVIDENCE],
             "check these rules by hand (or audit with --entry / a narrower ruleset)", row.flow))

@@ -23,7 +23,7 @@ deny wins), stale (accepted but in no current Microsoft set, e.g. retired EOP ra
 unknown (rules hybridfw cannot evaluate, such as interface matches). Several files form one
 view (e.g. iptables-save and ip6tables-save). Formats: {FORMATS}.
 
-Exit codes: 0 every required flow fully allowed, 1 something missing or shadowed,
+Exit codes: 0 every required flow fully allowed, 1 something missing, shadowed or undecidable,
 2 usage or input error."""
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 
 from hybridfw.check.interface import FlowReadiness, ReadinessResult, Verdict
-from hybridfw.model import Finding, Severity
+from hybridfw.model import Severity
 from hybridfw.report.interface import ReportRenderer, coverage_line
 
 _VERDICT_STYLE = {Verdict.READY: "bold green", Verdict.AT_RISK: "bold yellow",
@@ -23,15 +22,6 @@ def _coverage_text(fr: FlowReadiness) -> str:
         style = "red" if c.missing else "yellow" if c.stale else "green"
         parts.append(f"[{style}]{coverage_line(c.family, c.required, c.allowed, c.missing, c.stale)}[/]")
     return "\n".join(parts) or "[dim]names only[/]"
-
-
-def _plain(finding: Finding) -> Finding:
-    """Findings carry text from rulesets and logs; rich must print it, not read it as markup."""
-    from rich.markup import escape
-
-    return dataclasses.replace(finding, code=escape(finding.code), message=escape(finding.message),
-                               evidence=tuple(escape(e) for e in finding.evidence),
-                               fix=escape(finding.fix), subject=escape(finding.subject))
 
 
 class TerminalReport(ReportRenderer):
@@ -64,7 +54,7 @@ class TerminalReport(ReportRenderer):
         con.print(table)
         shown = [f for f in result.findings if f.severity >= Severity.WARNING]
         if shown:
-            con.print(findings_table([_plain(f) for f in shown]))
+            con.print(findings_table(shown))
         if len(shown) < len(result.findings):
             con.print(f"[dim]{len(result.findings) - len(shown)} informational findings not shown "
                       "(--json or --html lists them all)[/]")
