@@ -40,10 +40,10 @@ def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt =
     result = run_check(topology, firewalls=list(firewall or []), traces=list(trace or []),
                        probe=probe)
     if html is not None:
-        from hybridfw.report.output import write_public
+        from hybridfw.fileio import write_atomic
 
         html.parent.mkdir(parents=True, exist_ok=True)
-        write_public(html, renderer("html").render(result).encode())
+        write_atomic(html, renderer("html").render(result).encode())
     if json_output:
         sys.stdout.write(renderer("json").render(result))
     else:

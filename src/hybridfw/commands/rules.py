@@ -49,8 +49,8 @@ def _list_platforms(json_out: bool) -> None:
 
 def write_files(directory: Path, files: dict[str, str]) -> list[str]:
     """Each file via a temp file + os.replace; returns the paths written."""
-    from hybridfw.endpoints.client import atomic_write_text
     from hybridfw.errors import InputError
+    from hybridfw.fileio import write_atomic
 
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -59,7 +59,7 @@ def write_files(directory: Path, files: dict[str, str]) -> list[str]:
                          path=str(directory), field="--out") from None
     written = []
     for name, text in sorted(files.items()):
-        atomic_write_text(directory / name, text)
+        write_atomic(directory / name, text)
         written.append(str(directory / name))
     return written
 

@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from urllib.parse import urlencode, urlsplit
 
 from hybridfw.endpoints.interface import Answer, AnswerSource, ChangeRecord, ServiceVersion
 from hybridfw.errors import InputError, UpstreamError
+from hybridfw.fileio import write_atomic
 
 if TYPE_CHECKING:
     import httpx
@@ -49,21 +49,6 @@ class ClientSettings:
     retry_after_cap: float = 60.0  # longer Retry-After values fail at once
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file in the same directory and os.replace, so readers never see half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def client_request_id(home: Path) -> str:
     """The GUID of this data home: read it, or make one and persist it atomically."""
     path = home / CLIENT_ID_FILE
@@ -76,7 +61,7 @@ def client_request_id(home: Path) -> str:
     if text:
         log.warning("%s holds no GUID; making a new one", path)
     guid = str(uuid.uuid4())
-    atomic_write_text(path, guid + "\n")
+    write_atomic(path, guid + "\n")
     return guid
 
 

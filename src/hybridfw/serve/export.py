@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hybridfw.report.output import write_public
+from hybridfw.fileio import write_atomic
 from hybridfw.serve.feeds import export_name, feed_documents
 
 
@@ -29,7 +29,7 @@ def _write_if_changed(path: Path, body: bytes) -> bool:
             return False
     except FileNotFoundError:
         pass
-    write_public(path, body)
+    write_atomic(path, body)
     return True
 
 

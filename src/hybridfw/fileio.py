@@ -1,4 +1,4 @@
-"""Writing reports and feeds to disk: atomically, and readable by the tools that serve them."""
+"""Atomic file writes: readers see the old file or the new one, never half of either."""
 
 from __future__ import annotations
 
@@ -13,9 +13,14 @@ def _umask() -> int:
     return mask
 
 
-def write_public(path: Path, body: bytes) -> None:
-    """Atomic replace with ordinary file permissions (0644 under the usual umask), so a web
-    server running as another user can read the feed the moment it appears."""
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write via a temp file in the same directory, fsync, then os.replace.
+
+    The file gets ordinary permissions (0644 under the usual umask), not mkstemp's 0600, so a
+    web server or firewall tool running as another user can read a feed or rules file at once.
+    """
+    body = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
