@@ -8,7 +8,7 @@ from pathlib import Path
 from hybridfw.model import Flow
 
 REPO = Path(__file__).resolve().parents[2]
-M365 = Path("/work/shared/data/m365")
+M365 = REPO / "tests" / "data" / "endpoints"  # copies of the public answers in shared/data/m365
 EXAMPLES = REPO / "examples"
 TOPOLOGY = EXAMPLES / "hybrid.toml"
 STALE_V4 = EXAMPLES / "stale-firewall.rules"

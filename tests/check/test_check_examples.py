@@ -8,13 +8,13 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
-from check_helpers import M365, STALE_V4, STALE_V6
+from check_helpers import REPO, STALE_V4, STALE_V6
 
 from hybridfw.addresses import AddressSet
 
 
 def eop_2015(kind: str) -> AddressSet:
-    root = ET.parse(M365 / "o365ipaddresses-2015-07-01.xml").getroot()
+    root = ET.parse(REPO / "tests" / "data" / "audit" / "o365ipaddresses-2015-07-01.xml").getroot()
     return AddressSet.parse(a.text or "" for p in root if p.get("name") == "EOP"
                             for lst in p if lst.get("type") == kind for a in lst)
 

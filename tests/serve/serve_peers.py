@@ -17,7 +17,7 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[2]
 TOPOLOGY = REPO / "examples" / "hybrid.toml"
-M365 = Path("/work/shared/data/m365")
+M365 = REPO / "tests" / "data" / "endpoints"  # copies of the public answers in shared/data/m365
 
 
 @dataclass
