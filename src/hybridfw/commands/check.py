@@ -27,8 +27,10 @@ HtmlOpt = Annotated[
 
 def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt = None,
           probe: ProbeOpt = False, html: HtmlOpt = None, json_output: JsonOpt = False) -> None:
-    """Readiness of the firewall for Exchange hybrid: verdict per flow (ready / at risk /
-    broken), findings, and the exact rules to add for the firewall's platform.
+    """One readiness verdict per flow (ready / at risk / broken), with findings and fixes.
+
+    Runs endpoint freshness, the flows, an audit of each firewall file, optional probes and
+    traces, and prints the exact rules to add for the firewall's own platform.
 
     Exit codes: 0 every flow ready, 1 problems found, 2 usage or input error.
     """

@@ -23,7 +23,9 @@ def serve(
     service_url: Annotated[str | None,
                            typer.Option(help="Endpoints service base URL (mirrors, tests).")] = None,
 ) -> None:
-    """Serve /feeds/{flow}.txt|json (?family=4|6), /report, /healthz and /metrics, and keep the
+    """Serve address feeds per flow, the HTML report, /healthz and /metrics.
+
+    Serves /feeds/{flow}.txt|json (?family=4|6), /report, /healthz and /metrics, and keeps the
     data current in the background (safe-update guard; last good data kept on failure).
 
     Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 2 usage or input error.

@@ -103,8 +103,10 @@ def register(app: typer.Typer) -> None:
     @app.command("trace")
     def trace_command(files: FilesArg = None, fmt: FormatOpt = "auto", text: TextOpt = None,
                       json_out: JsonOpt = False) -> None:
-        """Explain failures in message traces, reports and Exchange logs; check the Exchange
-        Online sending addresses seen in them against the published EOP list.
+        """Explain failures in message traces, reports and Exchange logs.
+
+        Also checks the Exchange Online sending addresses seen in them against the published
+        EOP list.
 
         Nested errors are diagnosed by their innermost cause (e.g. 4.4.101 wrapping Winsock
         10061 = connection refused on TCP 25). Exit codes: 0 no failures found, 1 failures
