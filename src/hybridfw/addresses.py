@@ -220,10 +220,11 @@ class AddressSet:
 
     @classmethod
     def _raw(cls, v4: tuple[Interval, ...], v6: tuple[Interval, ...]) -> AddressSet:
-        obj = cls.__new__(cls)
-        object.__setattr__(obj, "v4", v4)
-        object.__setattr__(obj, "v6", v6)
-        object.__setattr__(obj, "_hash", None)
+        # The slots' own descriptors: the hot path of parsing, cheaper than object.__setattr__.
+        obj = _new(cls)
+        _set_v4(obj, v4)
+        _set_v6(obj, v6)
+        _set_hash(obj, None)
         return obj
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -364,3 +365,9 @@ class AddressSet:
         cidrs = self.to_cidrs()
         shown = ", ".join(cidrs[:6]) + (f", … ({len(cidrs)} blocks)" if len(cidrs) > 6 else "")
         return f"AddressSet([{shown}])"
+
+
+_new = object.__new__
+_set_v4 = vars(AddressSet)["v4"].__set__
+_set_v6 = vars(AddressSet)["v6"].__set__
+_set_hash = vars(AddressSet)["_hash"].__set__

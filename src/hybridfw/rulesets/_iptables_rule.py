@@ -70,12 +70,42 @@ class RuleLineParser:
         self._addresses: dict[str, AddressSet] = {}
         self._origin = Origin(path, 0)
         self._any = AddressSet.any(self.family)
+        self._shapes: dict[tuple[str, ...], Rule] = {}
 
     def fail(self, message: str, option: str) -> InputError:
         return InputError(message, path=self.path, line=self._origin.line, field=option)
 
     def parse(self, args: list[str], origin: Origin) -> Rule:
+        """Most rules of a big ruleset are ``[!] -s ADDR`` and then one of a few shapes: those
+        parse the shape once and reuse it (the result is the same as the general pass)."""
         self._origin = origin
+        n = len(args)
+        if n >= 2 and args[0] == "-s":
+            neg, start = False, 1
+        elif n >= 3 and args[0] == "!" and args[1] == "-s":
+            neg, start = True, 2
+        else:
+            return self._parse(args, origin)
+        value = args[start]
+        rest = args[start + 1:]
+        if (value[0] == "-" or value == "!" or (rest and (rest[0][0] != "-" or len(rest[0]) < 2))
+                or _SOURCE_OPTIONS.intersection(rest)):
+            return self._parse(args, origin)
+        key = _shape_key(rest)
+        shape = self._shapes.get(key)
+        if shape is None:
+            found = self.addresses(value.strip('"'), "-s")
+            rule = self._parse(rest, origin)
+            self._shapes[key] = rule
+        else:
+            found = self.addresses(value.strip('"'), "-s")
+            rule = shape
+        sources = (AddressSet.any(self.family) - found) if neg else found
+        m = rule.match
+        return Rule(Match(sources, m.destinations, m.protocols, m.protocol_negated, m.dst_ports,
+                          m.never, m.undecidable), rule.action, origin, rule.target, rule.label)
+
+    def _parse(self, args: list[str], origin: Origin) -> Rule:
         spec = _Spec(self.family, self._any, self._any)
         option = ""
         values: list[str] = []
@@ -141,6 +171,28 @@ class RuleLineParser:
             return Rule(match, Action.UNKNOWN, origin, label=target)
         # A user chain, or an extension target we do not know; the file decides which.
         return Rule(match, Action.JUMP, origin, target, target)
+
+
+_SOURCE_OPTIONS = frozenset({"-s", "--source", "--src", "--src-range"})
+
+
+def _shape_key(rest: list[str]) -> tuple[str, ...]:
+    """The rule's tokens after the source, without ``--comment TEXT`` (an ignored option: it
+    changes nothing), so rules that differ only in source and comment share one shape."""
+    if "--comment" not in rest:
+        return tuple(rest)
+    out: list[str] = []
+    i, n = 0, len(rest)
+    while i < n:
+        token = rest[i]
+        if (token == "--comment" and i + 1 < n and (i == 0 or rest[i - 1] != "!")
+                and rest[i + 1][0] != "-" and rest[i + 1] != "!"
+                and (i + 2 == n or (rest[i + 2][0] == "-" and len(rest[i + 2]) > 1))):
+            i += 2
+            continue
+        out.append(token)
+        i += 1
+    return tuple(out)
 
 
 _V4_CIDR = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
