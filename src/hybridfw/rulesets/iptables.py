@@ -85,6 +85,13 @@ class _SaveFile:
         self.rules = RuleLineParser(path, family)
 
     def feed(self, number: int, line: str) -> None:
+        if line.startswith("-A ") and self.table is not None:
+            # Nearly every line: an append to a declared chain (what _command does, shorter).
+            tokens = _TOKEN.findall(line) if '"' in line else line.split()
+            rules = self.table.chains.get(tokens[1])
+            if rules is not None:
+                rules.append(self.rules.parse(tokens[2:], Origin(self.path, number, line)))
+                return
         if line.startswith("*"):
             name = line[1:].strip()
             if not name:
