@@ -109,9 +109,13 @@ class Match:
         return (protocol in self.protocols) != self.protocol_negated
 
     def matches_port(self, port: int) -> bool:
-        if self.dst_ports is None:
+        ports = self.dst_ports
+        if ports is None:
             return True
-        return any(lo <= port <= hi for lo, hi in self.dst_ports)
+        for lo, hi in ports:  # noqa: SIM110 (any(genexpr) is slower; called per rule and probe)
+            if lo <= port <= hi:
+                return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)
