@@ -195,6 +195,7 @@ def _shape_key(rest: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+_raw = AddressSet._raw
 _V4_CIDR = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
 
 
@@ -211,19 +212,18 @@ def _fast_single(text: str) -> AddressSet | None:
             return None
         size = 1 << (128 - int(plen or 128))
         lo = value & ~(size - 1)
-        return AddressSet._raw((), ((lo, lo + size - 1),))
+        return _raw((), ((lo, lo + size - 1),))
     m = _V4_CIDR.fullmatch(text)
     if m is None:
         return None
-    a, b, c, d, plen = m.groups()
-    octets = (int(a), int(b), int(c), int(d))
+    a_, b_, c_, d_, plen = m.groups()
+    a, b, c, d = int(a_), int(b_), int(c_), int(d_)
     bits = 32 if plen is None else int(plen)
-    if max(octets) > 255 or bits > 32:
+    if a > 255 or b > 255 or c > 255 or d > 255 or bits > 32:
         return None
-    value = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
     size = 1 << (32 - bits)
-    lo = value & ~(size - 1)
-    return AddressSet._raw(((lo, lo + size - 1),), ())
+    lo = ((a << 24) | (b << 16) | (c << 8) | d) & -size  # -size == ~(size - 1)
+    return _raw(((lo, lo + size - 1),), ())
 
 
 def _one(p: RuleLineParser, values: list[str], option: str) -> str:
