@@ -13,6 +13,7 @@ import pytest
 from vendor_helpers import MAIL_V4, MAIL_V6, REPO, current_smtp_sources, eop_2015, smtp_inbound
 from vendor_writers import WRITERS
 
+from founding_checks import assert_founding_rows
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_files
 
@@ -24,16 +25,7 @@ def test_founding_scenario(tmp_path: Path, fmt: str) -> None:
     path = WRITERS[fmt](tmp_path, old)
     result = audit_files([path], [smtp_inbound()], fmt="auto")
     assert result.format == fmt
-    rows = {r.address: r for r in result.flows}
-    assert set(rows) == {MAIL_V4, MAIL_V6}
-    for address, fam in ((MAIL_V4, 4), (MAIL_V6, 6)):
-        row = rows[address]
-        assert row.port == 25
-        assert row.missing == (now - old).family(fam)
-        assert row.stale == (old - now).family(fam)
-        assert row.allowed == (now & old).family(fam)
-        assert not row.unknown and not row.shadowed
-    assert "23.103.132.0/22" in rows[MAIL_V4].stale.to_cidrs()
+    rows = assert_founding_rows(result, old, now, MAIL_V4, MAIL_V6)
     evidence = " ".join(rows[MAIL_V4].evidence["allowed"])
     assert str(path) in evidence
 
