@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hybridfw.addresses import AddressSet
+from hybridfw.audit.fix import missing_flow
 from hybridfw.check.interface import CheckContext, FlowCoverage, ReadinessStep, RuleFix
-from hybridfw.model import Finding, Flow, Severity
+from hybridfw.model import Finding, Severity
 
 if TYPE_CHECKING:
     from hybridfw.audit import AuditResult
@@ -29,22 +30,6 @@ def flow_coverage(rows: Sequence[AuditRow]) -> FlowCoverage:
     accepted = AddressSet.union_all(r.allowed for r in rows)
     return FlowCoverage(accepted | missing | unknown, accepted - missing - unknown, missing,
                         AddressSet.union_all(r.stale for r in rows))
-
-
-def missing_flow(flow: Flow, rows: Sequence[AuditRow]) -> Flow | None:
-    """The part of `flow` the firewall blocks: only the missing remote addresses, only the
-    on-premises addresses and ports that lack them. None when nothing is missing."""
-    lacking = [r for r in rows if r.missing]
-    if not lacking:
-        return None
-    remote = AddressSet.union_all(r.missing for r in lacking)
-    local = AddressSet.parse(sorted({r.address for r in lacking}))
-    ports = tuple(sorted({r.port for r in lacking}))
-    if flow.direction == "inbound":
-        return dataclasses.replace(flow, sources=remote, destinations=local, ports=ports,
-                                   source_fqdns=(), override_sources=AddressSet.empty())
-    return dataclasses.replace(flow, sources=local, destinations=remote, ports=ports,
-                               destination_fqdns=())
 
 
 class FirewallStep(ReadinessStep):

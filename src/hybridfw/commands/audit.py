@@ -29,7 +29,7 @@ Exit codes: 0 every required flow fully allowed, 1 something missing, shadowed o
 
 def _rules_to_add(result: AuditResult, flows: list[Flow], data: EndpointData) -> dict[str, Any]:
     """The missing part of each flow, rendered for the audited ruleset's platform."""
-    from hybridfw.check.firewall import missing_flow
+    from hybridfw.audit.fix import missing_flow
     from hybridfw.errors import InputError
     from hybridfw.render import render_flows
 
