@@ -6,22 +6,34 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hybridfw.addresses import AddressSet
-from hybridfw.audit._intervals import intersect, overlaps, subtract
+from hybridfw.audit._intervals import _LARGE, _fits, intersect, overlaps, subtract, union
 
 _iv = st.tuples(st.integers(0, 5000), st.integers(0, 300)).map(lambda t: (t[0], t[0] + t[1]))
+# A fragmented "still undecided" set: many short intervals with gaps (some only one apart,
+# so merging adjacent intervals is exercised), enough of them for the fast paths to apply.
+_fragmented = st.lists(st.tuples(st.integers(1, 40), st.integers(0, 30)),
+                       min_size=_LARGE, max_size=250)
 
 
-def _set(ivs: list[tuple[int, int]], v6: list[tuple[int, int]]) -> AddressSet:
-    return AddressSet(ivs, v6)
+def _chain(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out, at = [], 0
+    for gap, width in pieces:
+        out.append((at + gap, at + gap + width))
+        at += gap + width + 1
+    return out
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(_iv, min_size=40, max_size=200), st.lists(_iv, max_size=60),
-       st.lists(_iv, max_size=16), st.lists(_iv, max_size=4))
+@settings(max_examples=150, deadline=None)
+@given(_fragmented, st.lists(_iv, max_size=60), st.lists(_iv, max_size=16),
+       st.lists(_iv, max_size=4))
 def test_fast_paths_equal_plain_operators(big4: list, big6: list, small4: list, small6: list) -> None:  # type: ignore[type-arg]
-    big, small = _set(big4, big6), _set(small4, small6)
+    big, small = AddressSet(_chain(big4), big6), AddressSet(small4, small6)
+    assert _fits(big, small) == (len(small.v4) + len(small.v6) <= 16)
     assert intersect(big, small) == big & small
     assert subtract(big, small) == big - small
+    assert union(big, small) == big | small
+    assert union(small, big) == big | small
+    assert union(big, big - small) == big
     assert subtract(big, big) == AddressSet.empty()
     assert overlaps(big, small) == bool(big & small)
     assert overlaps(small, big) == bool(big & small)

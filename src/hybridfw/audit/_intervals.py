@@ -79,6 +79,31 @@ def intersect(big: AddressSet, small: AddressSet) -> AddressSet:
     return AddressSet._raw(tuple(_and_family(big.v4, small.v4)), tuple(_and_family(big.v6, small.v6)))
 
 
+def _or_family(big: tuple[Interval, ...], small: tuple[Interval, ...]) -> tuple[Interval, ...]:
+    for lo, hi in small:
+        # Every interval of `big` that overlaps or touches [lo, hi] merges into one.
+        i = max(0, bisect_left(big, (lo, -1)) - 1)
+        if i < len(big) and big[i][1] < lo - 1:
+            i += 1
+        j = i
+        n = len(big)
+        while j < n and big[j][0] <= hi + 1:
+            j += 1
+        if j > i:
+            lo, hi = min(lo, big[i][0]), max(hi, big[j - 1][1])
+        big = (*big[:i], (lo, hi), *big[j:])
+    return big
+
+
+def union(big: AddressSet, small: AddressSet) -> AddressSet:
+    """big | small, fast when one of them has few intervals (a chain's returns put back)."""
+    if _size(big) < _size(small):
+        big, small = small, big
+    if not _fits(big, small):
+        return big | small
+    return AddressSet._raw(_or_family(big.v4, small.v4), _or_family(big.v6, small.v6))
+
+
 def subtract(big: AddressSet, small: AddressSet) -> AddressSet:
     """big - small, fast when `small` has few intervals."""
     if not _fits(big, small):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from hybridfw.addresses import AddressSet, Family
-from hybridfw.audit._intervals import intersect, overlaps, subtract
+from hybridfw.audit._intervals import intersect, overlaps, subtract, union
 from hybridfw.rulesets.interface import Action, Chain, Entry, Origin, Rule, Ruleset
 
 MAX_DEPTH = 64  # netfilter refuses loops; a deeper call chain than this is treated as unknown
@@ -63,16 +63,32 @@ class Outcome:
         self.unknown += other.unknown
 
 
+_EMPTY = AddressSet.empty()
+
+
 def rule_matches(rule: Rule, probe: Probe, candidates: AddressSet) -> AddressSet:
     """The part of `candidates` (the varying side) that `rule` matches for `probe`."""
     m = rule.match
     if m.never or not m.matches_protocol(probe.protocol) or not m.matches_port(probe.port):
-        return AddressSet.empty()
+        return _EMPTY
     fixed_set, varying = ((m.destinations, m.sources) if probe.fixed_side == "destination"
                           else (m.sources, m.destinations))
     if not fixed_set.contains_address(probe.fixed, probe.family):
-        return AddressSet.empty()
+        return _EMPTY
     return intersect(candidates, varying)
+
+
+# One rule as the chain walk sees it for one kind of probe: the rule, its condition on the fixed
+# side (None: any address), its condition on the varying side (None: any address).
+_Step = tuple[Rule, "AddressSet | None", "AddressSet | None"]
+
+
+def _covers_family(s: AddressSet, family: Family) -> bool:
+    ivs = s.v4 if family == 4 else s.v6
+    return len(ivs) == 1 and ivs[0] == (0, _TOP[family])
+
+
+_TOP = {4: (1 << 32) - 1, 6: (1 << 128) - 1}
 
 
 def _applies(chain: Chain, family: Family) -> bool:
@@ -84,11 +100,12 @@ class Evaluator:
 
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
+        self._step_cache: dict[tuple[str, Family, str, int, Side], list[_Step]] = {}
 
     def run_entry(self, entry: Entry, probe: Probe, candidates: AddressSet) -> Outcome:
         """Pass `candidates` through every stage of `entry`; accepted = survived all stages."""
         total = Outcome()
-        alive = candidates
+        alive = candidates.family(probe.family)  # the walk assumes one family (see _steps)
         alive_evidence: list[Decided] = []
         for key in entry.stages:
             chain = self.ruleset.chains.get(key)
@@ -129,23 +146,51 @@ class Evaluator:
         else:
             stage.unknown.append(Decided(rest, origin, chain.display, "policy not understood"))
 
+    def _steps(self, chain: Chain, probe: Probe) -> list[_Step]:
+        """The rules of `chain` that can match packets like `probe` at all (protocol, port, new
+        connection), computed once per chain and kind of probe: a 100k-rule ruleset is walked
+        many times (every flow, port, on-premises address and entry) and most rules only
+        differ in the address the walk looks at."""
+        key = (chain.key, probe.family, probe.protocol, probe.port, probe.fixed_side)
+        steps = self._step_cache.get(key)
+        if steps is not None:
+            return steps
+        steps = []
+        family, protocol, port = probe.family, probe.protocol, probe.port
+        by_destination = probe.fixed_side == "destination"
+        for rule in chain.rules:
+            m = rule.match
+            if (rule.action == Action.CONTINUE or m.never or not m.matches_protocol(protocol)
+                    or not m.matches_port(port)):
+                continue
+            fixed, varying = ((m.destinations, m.sources) if by_destination
+                              else (m.sources, m.destinations))
+            steps.append((rule, None if _covers_family(fixed, family) else fixed,
+                          None if _covers_family(varying, family) else varying))
+        self._step_cache[key] = steps
+        return steps
+
     def run_chain(self, chain: Chain, probe: Probe, candidates: AddressSet, depth: int) -> Outcome:
         """First-match walk of one chain. `returned` = what fell off the end or hit RETURN."""
         out = Outcome()
         remaining = candidates
-        for rule in chain.rules:
+        fixed_value, family = probe.fixed, probe.family
+        for rule, fixed, varying in self._steps(chain, probe):
             if not remaining:
                 break
-            if rule.action == Action.CONTINUE:
+            if fixed is not None and not fixed.contains_address(fixed_value, family):
                 continue
-            hit = rule_matches(rule, probe, remaining)
-            if not hit:
-                continue
-            remaining = subtract(remaining, hit)
+            if varying is None:
+                hit, remaining = remaining, _EMPTY
+            else:
+                hit = intersect(remaining, varying)
+                if not hit:
+                    continue
+                remaining = subtract(remaining, hit)
             back = self._decide(rule, chain, probe, hit, depth, out)
             if back:
-                remaining = (remaining | back) if remaining else back
-        out.returned = out.returned | remaining
+                remaining = union(remaining, back) if remaining else back
+        out.returned = union(out.returned, remaining) if out.returned else remaining
         return out
 
     def _decide(self, rule: Rule, chain: Chain, probe: Probe, hit: AddressSet, depth: int,
@@ -154,20 +199,20 @@ class Evaluator:
         if rule.match.undecidable:
             out.unknown.append(Decided(hit, rule.origin, chain.display,
                                        "cannot evaluate: " + ", ".join(rule.match.undecidable)))
-            return AddressSet.empty()
+            return _EMPTY
         action = rule.action
         if action == Action.ACCEPT:
             out.accepted.append(Decided(hit, rule.origin, chain.display))
         elif action.denies:
             out.denied.append(Decided(hit, rule.origin, chain.display))
         elif action == Action.RETURN:
-            out.returned = out.returned | hit
+            out.returned = union(out.returned, hit)
         elif action in (Action.JUMP, Action.GOTO):
             return self._call(rule, chain, probe, hit, depth, out)
         else:
             out.unknown.append(Decided(hit, rule.origin, chain.display,
                                        f"verdict {rule.label or action.value} not evaluated"))
-        return AddressSet.empty()
+        return _EMPTY
 
     def _call(self, rule: Rule, chain: Chain, probe: Probe, hit: AddressSet, depth: int,
               out: Outcome) -> AddressSet:
@@ -175,10 +220,10 @@ class Evaluator:
         if target is None or depth >= MAX_DEPTH:
             why = "jump target missing" if target is None else "chain calls nested too deep"
             out.unknown.append(Decided(hit, rule.origin, chain.display, why))
-            return AddressSet.empty()
+            return _EMPTY
         sub = self.run_chain(target, probe, hit, depth + 1)
         out.absorb(sub)
         if rule.action == Action.GOTO:
-            out.returned = out.returned | sub.returned
-            return AddressSet.empty()
+            out.returned = union(out.returned, sub.returned)
+            return _EMPTY
         return sub.returned
