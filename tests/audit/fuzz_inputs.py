@@ -14,7 +14,7 @@ from hybridfw.addresses import AddressSet
 from hybridfw.audit.evaluate import Evaluator, Probe
 from hybridfw.errors import InputError
 from hybridfw.rulesets import parsers
-from hybridfw.rulesets.interface import RulesetParser
+from hybridfw.rulesets.interface import RulesetParser, Scope
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -78,18 +78,30 @@ def hostile_text() -> st.SearchStrategy[str]:
                      st.sampled_from(_CORPUS))
 
 
+_SCOPE = Scope(frozenset({("tcp", 25)}), frozenset({("tcp", 443)}),
+               AddressSet.parse(["203.0.113.10", "2001:db8::10"]),
+               AddressSet.parse(["203.0.113.10", "2001:db8::10"]))
+
+
 def check_parser(parser: RulesetParser, text: str) -> None:
-    """The contract: a walkable Ruleset or an InputError."""
+    """The contract: a walkable Ruleset or an InputError, parsed whole or for an audit's scope
+    (whose rules, built on demand, must then build without error too)."""
     parser.detect(text)
-    try:
-        ruleset = parser.parse(text, "fuzz")
-    except InputError:
-        return
-    evaluator = Evaluator(ruleset)
-    for entry in ruleset.entries:
-        for family, address in ((4, "203.0.113.10"), (6, "2001:db8::10")):
-            probe = Probe("destination", int(ipaddress.ip_address(address)), family, 25)  # type: ignore[arg-type]
-            evaluator.run_entry(entry, probe, AddressSet.any(family))  # type: ignore[arg-type]
+    for scoped in (False, True):
+        try:
+            ruleset = (parser.parse_scoped(text, "fuzz", _SCOPE) if scoped
+                       else parser.parse(text, "fuzz"))
+        except InputError:
+            continue
+        evaluator = Evaluator(ruleset)
+        for entry in ruleset.entries:
+            for family, address in ((4, "203.0.113.10"), (6, "2001:db8::10")):
+                value = int(ipaddress.ip_address(address))
+                for probe in (Probe("destination", value, family, 25),  # type: ignore[arg-type]
+                              Probe("source", value, family, 443)):  # type: ignore[arg-type]
+                    evaluator.run_entry(entry, probe, AddressSet.any(family))  # type: ignore[arg-type]
+        for chain in ruleset.chains.values():
+            assert all(rule.origin.describe() for rule in chain.rules)
 
 
 def parser_names() -> list[str]:

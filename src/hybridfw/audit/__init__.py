@@ -12,12 +12,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from hybridfw.addresses import AddressSet
 from hybridfw.audit.coverage import FlowAuditor
 from hybridfw.audit.findings import coverage_findings, not_auditable
 from hybridfw.audit.interface import AuditResult, FlowCoverage, Shadow
 from hybridfw.model import Finding, Flow
 from hybridfw.rulesets import AUTO, parse_files
-from hybridfw.rulesets.interface import Ruleset
+from hybridfw.rulesets.interface import Ruleset, Scope
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +39,33 @@ def audit_ruleset(ruleset: Ruleset, flows: Sequence[Flow], entry: str | None = N
     return AuditResult(tuple(rows), tuple(findings), ruleset.platform, ruleset.format, ruleset.paths)
 
 
+def audit_scope(flows: Sequence[Flow]) -> Scope:
+    """What an audit of `flows` asks about (lets a parser leave out rules that cannot matter)."""
+    def packets(direction: str) -> frozenset[tuple[str, int]]:
+        return frozenset((f.protocol, port) for f in flows if f.direction == direction
+                         for port in f.ports)
+
+    return Scope(packets("inbound"), packets("outbound"),
+                 AddressSet.union_all(f.destinations for f in flows if f.direction == "inbound"),
+                 AddressSet.union_all(f.sources for f in flows if f.direction == "outbound"))
+
+
 def audit_files(paths: Sequence[Path | str], flows: Sequence[Flow], fmt: str = AUTO,
                 entry: str | None = None) -> AuditResult:
     """Parse `paths` (one view: e.g. iptables-save + ip6tables-save) and audit `flows`."""
     start = time.perf_counter()
-    ruleset = parse_files([Path(p) for p in paths], fmt)
+    scope = audit_scope(flows)
+    ruleset = parse_files([Path(p) for p in paths], fmt, scope)
     parsed = time.perf_counter()
-    log.info("parsed %s as %s: %d chains, %d rules, entries %s (%.2fs)", ", ".join(map(str, paths)),
-             ruleset.format, len(ruleset.chains), sum(len(c.rules) for c in ruleset.chains.values()),
-             ", ".join(f"{e.name}={len(e.stages)}" for e in ruleset.entries), parsed - start)
+    log.info("parsed %s as %s: %d chains, %d rules (%d more left out: no audited protocol and "
+             "port), entries %s (%.2fs)", ", ".join(map(str, paths)), ruleset.format,
+             len(ruleset.chains), sum(len(c.rules) for c in ruleset.chains.values()),
+             ruleset.omitted, ", ".join(f"{e.name}={len(e.stages)}" for e in ruleset.entries),
+             parsed - start)
     result = audit_ruleset(ruleset, flows, entry)
     log.info("audited %d flows: %d rows (%.2fs)", len(flows), len(result.flows),
              time.perf_counter() - parsed)
     return result
 
 
-__all__ = ["AuditResult", "FlowCoverage", "Shadow", "audit_files", "audit_ruleset"]
+__all__ = ["AuditResult", "FlowCoverage", "Shadow", "audit_files", "audit_ruleset", "audit_scope"]

@@ -46,7 +46,7 @@ class FlowAuditor:
         self.ruleset = ruleset
         self.evaluator = Evaluator(ruleset)
         self.forced_entry = entry
-        self._reachable: dict[str, set[str]] = {}
+        self._reachable: dict[tuple[str, Probe], list[str]] = {}
         if entry is not None and entry not in {e.name for e in ruleset.entries}:
             names = ", ".join(e.name for e in ruleset.entries)
             raise InputError(f"no entry {entry!r} in the ruleset; it has {names}", field="entry")
@@ -131,11 +131,8 @@ class FlowAuditor:
         if not denials:
             return ()
         found: list[Shadow] = []
-        for key in self._reachable_from(entry):
-            chain = self.ruleset.chains[key]
-            if chain.family not in (None, probe.family):
-                continue
-            for rule in chain.rules:
+        for key in self._reachable_from(entry, probe):
+            for rule, _varying in self.evaluator.steps(self.ruleset.chains[key], probe):
                 if rule.action != Action.ACCEPT or rule.match.undecidable:
                     continue
                 would = rule_matches(rule, probe, missing)
@@ -145,18 +142,24 @@ class FlowAuditor:
                         found.append(Shadow(both, rule.origin, denial.origin))
         return tuple(found)
 
-    def _reachable_from(self, entry: Entry) -> set[str]:
-        cached = self._reachable.get(entry.name)
+    def _reachable_from(self, entry: Entry, probe: Probe) -> list[str]:
+        """Chains a packet like `probe` can reach from `entry`, in the order first found: through
+        jumps whose conditions other than the varying address can hold for it (so a chain that
+        only traffic to other hosts, ports or protocols enters is not on its path)."""
+        cache_key = (entry.name, probe)
+        cached = self._reachable.get(cache_key)
         if cached is not None:
             return cached
-        seen: set[str] = set()
-        todo = [k for k in entry.stages if k in self.ruleset.chains]
+        chains = self.ruleset.chains
+        seen: dict[str, None] = {}
+        todo = [k for k in reversed(entry.stages) if k in chains]
         while todo:
             key = todo.pop()
-            if key in seen:
+            chain = chains[key]
+            if key in seen or chain.family not in (None, probe.family):
                 continue
-            seen.add(key)
-            todo += [r.target for r in self.ruleset.chains[key].rules
-                     if r.action in (Action.JUMP, Action.GOTO) and r.target in self.ruleset.chains]
-        self._reachable[entry.name] = seen
-        return seen
+            seen[key] = None
+            todo += [rule.target for rule, _ in reversed(self.evaluator.steps(chain, probe))
+                     if rule.action in (Action.JUMP, Action.GOTO) and rule.target in chains]
+        self._reachable[cache_key] = result = list(seen)
+        return result

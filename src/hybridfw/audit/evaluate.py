@@ -15,7 +15,7 @@ from typing import Literal
 
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.audit._intervals import intersect, overlaps, subtract, union
-from hybridfw.rulesets.interface import Action, Chain, Entry, Origin, Rule, Ruleset
+from hybridfw.rulesets.interface import Action, Chain, Entry, LazyRules, Origin, Rule, Ruleset
 
 MAX_DEPTH = 64  # netfilter refuses loops; a deeper call chain than this is treated as unknown
 Side = Literal["source", "destination"]
@@ -78,9 +78,9 @@ def rule_matches(rule: Rule, probe: Probe, candidates: AddressSet) -> AddressSet
     return intersect(candidates, varying)
 
 
-# One rule as the chain walk sees it for one kind of probe: the rule, its condition on the fixed
-# side (None: any address), its condition on the varying side (None: any address).
-_Step = tuple[Rule, "AddressSet | None", "AddressSet | None"]
+# One rule as the chain walk sees it for one probe: the rule (its fixed side holds the probe's
+# address) and its condition on the varying side (None: any address).
+_Step = tuple[Rule, "AddressSet | None"]
 
 
 def _covers_family(s: AddressSet, family: Family) -> bool:
@@ -100,12 +100,12 @@ class Evaluator:
 
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
-        self._step_cache: dict[tuple[str, Family, str, int, Side], list[_Step]] = {}
+        self._step_cache: dict[tuple[str, Probe], list[_Step]] = {}
 
     def run_entry(self, entry: Entry, probe: Probe, candidates: AddressSet) -> Outcome:
         """Pass `candidates` through every stage of `entry`; accepted = survived all stages."""
         total = Outcome()
-        alive = candidates.family(probe.family)  # the walk assumes one family (see _steps)
+        alive = candidates.family(probe.family)  # the walk assumes one family (see steps)
         alive_evidence: list[Decided] = []
         for key in entry.stages:
             chain = self.ruleset.chains.get(key)
@@ -146,27 +146,42 @@ class Evaluator:
         else:
             stage.unknown.append(Decided(rest, origin, chain.display, "policy not understood"))
 
-    def _steps(self, chain: Chain, probe: Probe) -> list[_Step]:
-        """The rules of `chain` that can match packets like `probe` at all (protocol, port, new
-        connection), computed once per chain and kind of probe: a 100k-rule ruleset is walked
-        many times (every flow, port, on-premises address and entry) and most rules only
-        differ in the address the walk looks at."""
-        key = (chain.key, probe.family, probe.protocol, probe.port, probe.fixed_side)
+    def steps(self, chain: Chain, probe: Probe) -> list[_Step]:
+        """The rules of `chain` that can match a packet like `probe` at all (protocol, port, new
+        connection, the fixed on-premises address), each with its condition on the varying
+        side (None: any address). Computed once per chain and probe: a 100k-rule ruleset is
+        walked many times (every flow, port, on-premises address and entry). Rules a parser
+        keeps unbuilt (`LazyRules`) are built only when they pass."""
+        key = (chain.key, probe)
         steps = self._step_cache.get(key)
         if steps is not None:
             return steps
         steps = []
-        family, protocol, port = probe.family, probe.protocol, probe.port
+        family, protocol, port, point = probe.family, probe.protocol, probe.port, probe.fixed
         by_destination = probe.fixed_side == "destination"
-        for rule in chain.rules:
-            m = rule.match
-            if (rule.action == Action.CONTINUE or m.never or not m.matches_protocol(protocol)
+        rules = chain.rules
+        lazy = rules if isinstance(rules, LazyRules) and not rules.built else None
+        views = (lazy.previews(sources_matter=not by_destination) if lazy is not None
+                 else ((i, r, True) for i, r in enumerate(rules)))
+        for index, seen, sources_may_match in views:
+            m = seen.match
+            if (seen.action == Action.CONTINUE or m.never or not m.matches_protocol(protocol)
                     or not m.matches_port(port)):
                 continue
-            fixed, varying = ((m.destinations, m.sources) if by_destination
-                              else (m.sources, m.destinations))
-            steps.append((rule, None if _covers_family(fixed, family) else fixed,
-                          None if _covers_family(varying, family) else varying))
+            if by_destination:
+                if not m.destinations.contains_address(point, family):
+                    continue
+            elif not sources_may_match:
+                continue
+            rule = lazy.rule(index) if lazy is not None else seen
+            m = rule.match
+            if by_destination:
+                varying = m.sources
+            else:
+                if not m.sources.contains_address(point, family):
+                    continue
+                varying = m.destinations
+            steps.append((rule, None if _covers_family(varying, family) else varying))
         self._step_cache[key] = steps
         return steps
 
@@ -174,12 +189,9 @@ class Evaluator:
         """First-match walk of one chain. `returned` = what fell off the end or hit RETURN."""
         out = Outcome()
         remaining = candidates
-        fixed_value, family = probe.fixed, probe.family
-        for rule, fixed, varying in self._steps(chain, probe):
+        for rule, varying in self.steps(chain, probe):
             if not remaining:
                 break
-            if fixed is not None and not fixed.contains_address(fixed_value, family):
-                continue
             if varying is None:
                 hit, remaining = remaining, _EMPTY
             else:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from hybridfw.errors import InputError
-from hybridfw.rulesets.interface import Ruleset, RulesetParser, registered
+from hybridfw.rulesets.interface import Ruleset, RulesetParser, Scope, registered
 
 AUTO = "auto"
 _SURE = 0.6  # a confidence at or above this is a clear answer
@@ -77,16 +77,17 @@ def read_ruleset_text(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def parse_text(text: str, path: str, fmt: str = AUTO) -> Ruleset:
+def parse_text(text: str, path: str, fmt: str = AUTO, scope: Scope | None = None) -> Ruleset:
+    """Parse one ruleset text; with `scope`, only what an audit of it needs (see `Scope`)."""
     parser = detect_format(text, path) if fmt == AUTO else get_parser(fmt)
-    return parser.parse(text, path)
+    return parser.parse(text, path) if scope is None else parser.parse_scoped(text, path, scope)
 
 
-def parse_files(paths: Sequence[Path], fmt: str = AUTO) -> Ruleset:
+def parse_files(paths: Sequence[Path], fmt: str = AUTO, scope: Scope | None = None) -> Ruleset:
     """Parse one or several files into one view (v4 + v6 files combine)."""
     if not paths:
         raise InputError("no ruleset file given")
-    rulesets = [parse_text(read_ruleset_text(p), str(p), fmt) for p in paths]
+    rulesets = [parse_text(read_ruleset_text(p), str(p), fmt, scope) for p in paths]
     combined = rulesets[0]
     for other in rulesets[1:]:
         combined = combined.merged(other)

@@ -24,10 +24,12 @@ from hybridfw.rulesets._netfilter import (
 )
 from hybridfw.rulesets.interface import (
     Action,
+    LineSource,
     Match,
     Origin,
     PortInterval,
     Rule,
+    Scope,
     complement_ports,
 )
 
@@ -62,50 +64,164 @@ Handler = Callable[["RuleLineParser", _Spec, list[str], bool, str], None]
 
 
 class RuleLineParser:
-    """Parses rule specifications for one file (one address family)."""
+    """Parses rule specifications for one file (one address family).
 
-    def __init__(self, path: str, family: int) -> None:
+    With a `Scope`, rules the scope does not admit come back as None (the caller keeps a
+    placeholder, so ``-I CHAIN N`` positions stay right); their addresses are still checked.
+    """
+
+    def __init__(self, path: str, family: int, scope: Scope | None = None,
+                 source: LineSource | None = None) -> None:
         self.path = path
         self.family: Family = 6 if family == 6 else 4
+        self.scope = scope
+        self.source = source
+        self.omitted = 0
         self._addresses: dict[str, AddressSet] = {}
-        self._origin = Origin(path, 0)
+        self._line = 0
         self._any = AddressSet.any(self.family)
-        self._shapes: dict[tuple[str, ...], Rule] = {}
+        self._shapes: dict[tuple[str, ...], tuple[Rule, bool]] = {}
+        self._shaped: dict[str, Shape] = {}
+        self._scope_sources = scope.sources if scope else AddressSet.empty()
+        self._scope_intervals = (self._scope_sources.v4 if self.family == 4
+                                 else self._scope_sources.v6)
 
     def fail(self, message: str, option: str) -> InputError:
-        return InputError(message, path=self.path, line=self._origin.line, field=option)
+        return InputError(message, path=self.path, line=self._line, field=option)
 
-    def parse(self, args: list[str], origin: Origin) -> Rule:
-        """Most rules of a big ruleset are ``[!] -s ADDR`` and then one of a few shapes: those
+    def origin(self, number: int, line: str) -> Origin:
+        return Origin(self.path, number, source=self.source) if self.source else Origin(
+            self.path, number, line)
+
+    def parse(self, args: list[str], number: int, line: str) -> Rule | None:
+        """The rule of line `number` (`line` its text), or None when the scope leaves it out.
+
+        Most rules of a big ruleset are ``[!] -s ADDR`` and then one of a few shapes: those
         parse the shape once and reuse it (the result is the same as the general pass)."""
-        self._origin = origin
+        self._line = number
         n = len(args)
         if n >= 2 and args[0] == "-s":
             neg, start = False, 1
         elif n >= 3 and args[0] == "!" and args[1] == "-s":
             neg, start = True, 2
         else:
-            return self._parse(args, origin)
+            return self._kept(self._parse(args, number, line))
         value = args[start]
         rest = args[start + 1:]
         if (value[0] == "-" or value == "!" or (rest and (rest[0][0] != "-" or len(rest[0]) < 2))
                 or _SOURCE_OPTIONS.intersection(rest)):
-            return self._parse(args, origin)
+            return self._kept(self._parse(args, number, line))
         key = _shape_key(rest)
         shape = self._shapes.get(key)
         if shape is None:
-            found = self.addresses(value.strip('"'), "-s")
-            rule = self._parse(rest, origin)
-            self._shapes[key] = rule
-        else:
-            found = self.addresses(value.strip('"'), "-s")
-            rule = shape
+            rule = self._parse(rest, number, line)
+            shape = self._shapes[key] = (rule, self._keeps(rule))
+        if not shape[1]:
+            self.check_address(value.strip('"'), "-s")
+            self.omitted += 1
+            return None
+        found = self.addresses(value.strip('"'), "-s")
         sources = (AddressSet.any(self.family) - found) if neg else found
+        rule = shape[0]
         m = rule.match
         return Rule(Match(sources, m.destinations, m.protocols, m.protocol_negated, m.dst_ports,
-                          m.never, m.undecidable), rule.action, origin, rule.target, rule.label)
+                          m.never, m.undecidable), rule.action, self.origin(number, line),
+                    rule.target, rule.label)
 
-    def _parse(self, args: list[str], origin: Origin) -> Rule:
+    def parse_shaped(self, negated: bool, value: str, rest: str, number: int,
+                     line: str) -> Rule | Record | _General | None:
+        """`parse` for a line ``-A CHAIN [! ]-s VALUE REST`` already split by the caller's
+        regex: the shape is REST without its comment, looked up as one string. Returns
+        `GENERAL` when the line needs the general pass (another source option, quotes left).
+
+        With a scope, a kept rule comes back as a `Record` (its address checked, not yet
+        parsed) for `build` to turn into a Rule if an audit walks into it."""
+        key = _COMMENT.sub("", rest) if '"' in rest else rest
+        shape = self._shaped.get(key)
+        if shape is None:
+            if '"' in key or _SOURCE_OPTION.search(key):
+                return GENERAL
+            self._line = number
+            rule = self._parse(key.split(), number, line)
+            shape = self._shaped[key] = self._shape(rule)
+        scope = self.scope
+        if scope is None:
+            return self.build((number, negated, value, shape[0], True), line)
+        self._line = number
+        rule, admitted, inbound, outbound = shape
+        if admitted and outbound:
+            outbound = self._may_hold_source(value, negated, number)
+        else:
+            self.check_address(value, "-s")
+        if inbound or outbound:
+            return (number, negated, value, rule, outbound)
+        self.omitted += 1
+        return None
+
+    def _may_hold_source(self, value: str, negated: bool, number: int) -> bool:
+        """Whether ``[!] -s value`` holds an on-premises source of an audited outbound flow
+        (the scope's sources), checking the address as `addresses` would."""
+        span = _span(value)
+        if span is None or span[0] != self.family or negated:
+            found = self.addresses(value, "-s", number)
+            sources = (self._any - found) if negated else found
+            return not self._scope_sources.isdisjoint(sources)
+        _, lo, hi = span
+        for first, last in self._scope_intervals:  # noqa: SIM110 (a few on-premises ranges)
+            if first <= hi and lo <= last:
+                return True
+        return False
+
+    def _shape(self, rule: Rule) -> Shape:
+        scope = self.scope
+        if scope is None:
+            return (rule, True, True, True)
+        admitted = rule.action != Action.CONTINUE and scope.admits(rule.match)
+        return (rule, admitted, admitted and scope.inbound_needs(rule.match),
+                admitted and scope.outbound_ports(rule.match) and bool(scope.sources))
+
+    def build(self, record: Record, line: str = "") -> Rule:
+        """The Rule of a `Record`: its shape with its own source and origin."""
+        number, negated, value, rule, _ = record
+        found = self._addresses.get(value) or self.addresses(value, "-s", number)
+        m = rule.match
+        return Rule(Match((self._any - found) if negated else found, m.destinations, m.protocols,
+                          m.protocol_negated, m.dst_ports, m.never, m.undecidable), rule.action,
+                    Origin(self.path, number, source=self.source) if self.source
+                    else Origin(self.path, number, line), rule.target, rule.label)
+
+    @staticmethod
+    def preview(record: Record) -> tuple[Rule, bool]:
+        """For `LazyRules`: the record's shape, and whether its sources may hold an audited
+        on-premises source (False: no outbound probe can match it)."""
+        return record[3], record[4]
+
+    def _keeps(self, rule: Rule) -> bool:
+        scope = self.scope
+        return scope is None or (rule.action != Action.CONTINUE and scope.needs(rule.match))
+
+    def _kept(self, rule: Rule) -> Rule | None:
+        if self._keeps(rule):
+            return rule
+        self.omitted += 1
+        return None
+
+    def check_address(self, text: str, option: str) -> None:
+        """Raise as `addresses` would, without building the set (for rules left out)."""
+        if self.family == 4:
+            if _V4_VALID.fullmatch(text):
+                return
+        elif ":" in text:
+            address, _, plen = text.partition("/")
+            try:
+                socket.inet_pton(socket.AF_INET6, address)
+                if not plen or (plen.isdigit() and int(plen) <= 128):
+                    return
+            except OSError:
+                pass
+        self.addresses(text, option)  # anything else: the full parse decides (and raises)
+
+    def _parse(self, args: list[str], number: int, line: str) -> Rule:
         spec = _Spec(self.family, self._any, self._any)
         option = ""
         values: list[str] = []
@@ -131,7 +247,7 @@ class RuleLineParser:
             self._apply(spec, option, values, negated)
         elif values:
             raise self.fail(f"unexpected {values[0]!r}", "rule")
-        return self._finish(spec, origin)
+        return self._finish(spec, self.origin(number, line))
 
     def _apply(self, spec: _Spec, option: str, values: list[str], negated: bool) -> None:
         handler = _HANDLERS.get(option)
@@ -141,7 +257,9 @@ class RuleLineParser:
         elif option not in _IGNORED_OPTIONS and not spec.target:
             spec.undecidable.append(" ".join(["!" if negated else "", option, *values]).strip())
 
-    def addresses(self, text: str, option: str) -> AddressSet:
+    def addresses(self, text: str, option: str, number: int | None = None) -> AddressSet:
+        if number is not None:
+            self._line = number
         cached = self._addresses.get(text)
         if cached is None:
             try:
@@ -151,6 +269,10 @@ class RuleLineParser:
             if (cached.v6 if self.family == 4 else cached.v4):
                 raise self.fail(f"IPv{10 - self.family} address in an IPv{self.family} ruleset",
                                 option)
+            if len(self._addresses) >= _CACHE_SIZE:
+                # Bounded: in a big ruleset most addresses are unique, and a cache of all of
+                # them would cost more memory than the sets it shares.
+                self._addresses.clear()
             self._addresses[text] = cached
         return cached
 
@@ -173,6 +295,25 @@ class RuleLineParser:
         return Rule(match, Action.JUMP, origin, target, target)
 
 
+_CACHE_SIZE = 4096
+# A "--comment TEXT" (one token, quoted or not) followed by another option or the end.
+_COMMENT = re.compile(r'(?:^| )--comment (?:"(?:[^"\\]|\\.)*"|[^\s"!-]\S*)(?= -\S|$)')
+_SOURCE_OPTION = re.compile(r"(?:^| )(?:-s|--source|--src|--src-range)(?: |$)")
+
+
+# A rule kept for later: line number, "! -s", the -s value (checked), the rule of its shape,
+# whether its sources may hold an audited on-premises source.
+Record = tuple[int, bool, str, Rule, bool]
+# A parsed shape: its rule; whether the scope admits its protocol and port; whether an inbound
+# flow needs it (its destinations hold an audited one); whether outbound flows' ports match.
+Shape = tuple[Rule, bool, bool, bool]
+
+
+class _General:
+    """`parse_shaped`'s answer for a line the general pass must read."""
+
+
+GENERAL = _General()
 _SOURCE_OPTIONS = frozenset({"-s", "--source", "--src", "--src-range"})
 
 
@@ -196,34 +337,54 @@ def _shape_key(rest: list[str]) -> tuple[str, ...]:
 
 
 _raw = AddressSet._raw
-_V4_CIDR = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_V4_VALID = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?:/(?:3[0-2]|[12]?[0-9]))?")
+_V4_CIDR = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
 
 
-def _fast_single(text: str) -> AddressSet | None:
-    """One address or CIDR straight to an interval (most of a big ruleset); None for anything
-    else (lists, ranges, errors), which then goes the general way."""
-    if ":" in text:
-        address, _, plen = text.partition("/")
+def _span(text: str) -> tuple[int, int, int] | None:
+    """One address or CIDR as (family, first, last); None for anything else (lists, ranges,
+    errors), which then goes the general way."""
+    address, slash, plen = text.partition("/")
+    if slash and not (plen.isascii() and plen.isdigit() and len(plen) <= 3):
+        return None
+    if ":" in address:
         try:
             value = int.from_bytes(socket.inet_pton(socket.AF_INET6, address), "big")
         except OSError:
             return None
-        if plen and not (plen.isdigit() and int(plen) <= 128):
+        bits = int(plen) if plen else 128
+        if bits > 128:
             return None
-        size = 1 << (128 - int(plen or 128))
-        lo = value & ~(size - 1)
-        return _raw((), ((lo, lo + size - 1),))
-    m = _V4_CIDR.fullmatch(text)
-    if m is None:
-        return None
-    a_, b_, c_, d_, plen = m.groups()
-    a, b, c, d = int(a_), int(b_), int(c_), int(d_)
-    bits = 32 if plen is None else int(plen)
-    if a > 255 or b > 255 or c > 255 or d > 255 or bits > 32:
+        size = 1 << (128 - bits)
+        lo = value & -size  # -size == ~(size - 1)
+        return 6, lo, (lo + size - 1 if size > 1 else lo)
+    try:
+        value = int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big")
+    except OSError:
+        # inet_pton refuses leading zeros ("010.0.0.1"), which iptables reads as decimal.
+        m = _V4_CIDR.fullmatch(address)
+        if m is None:
+            return None
+        a, b, c, d = (int(x) for x in m.groups()[:4])
+        if a > 255 or b > 255 or c > 255 or d > 255:
+            return None
+        value = (a << 24) | (b << 16) | (c << 8) | d
+    bits = int(plen) if plen else 32
+    if bits > 32:
         return None
     size = 1 << (32 - bits)
-    lo = ((a << 24) | (b << 16) | (c << 8) | d) & -size  # -size == ~(size - 1)
-    return _raw(((lo, lo + size - 1),), ())
+    lo = value & -size
+    return 4, lo, (lo + size - 1 if size > 1 else lo)
+
+
+def _fast_single(text: str) -> AddressSet | None:
+    """One address or CIDR straight to an AddressSet (most of a big ruleset), else None."""
+    span = _span(text)
+    if span is None:
+        return None
+    family, lo, hi = span
+    return _raw(((lo, hi),), ()) if family == 4 else _raw((), ((lo, hi),))
 
 
 def _one(p: RuleLineParser, values: list[str], option: str) -> str:

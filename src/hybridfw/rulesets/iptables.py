@@ -17,24 +17,32 @@ from __future__ import annotations
 
 import gc
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
-from hybridfw.rulesets._iptables_rule import RuleLineParser
+from hybridfw.rulesets._iptables_rule import GENERAL as _GENERAL
+from hybridfw.rulesets._iptables_rule import Record, RuleLineParser
 from hybridfw.rulesets.interface import (
     Action,
     Chain,
     Entry,
+    LazyRules,
+    LineSource,
     Origin,
     Rule,
     Ruleset,
     RulesetParser,
+    Scope,
     chain_key,
     register_parser,
 )
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\S+')
+# "-A CHAIN [! ]-s ADDRESS -OPTION ...", written as iptables-save writes it (single spaces): the
+# shape after the address is parsed once per file (`RuleLineParser.parse_shaped`).
+_SHAPED = re.compile(r"-A (\S+) (! )?-s ([^\s\"!-][^\s\"]*) (-\S.*)")
 _BUILTIN = {
     "filter": ("INPUT", "FORWARD", "OUTPUT"),
     "raw": ("PREROUTING", "OUTPUT"),
@@ -69,28 +77,40 @@ def file_family(text: str, path: str) -> int:
 @dataclass
 class _Table:
     name: str
-    chains: dict[str, list[Rule]] = field(default_factory=dict)
+    # None: a rule the audit's scope left out, kept as a placeholder for "-I CHAIN N" positions;
+    # a Record: a rule kept for the audit, built when its chain is first walked.
+    chains: dict[str, list[Rule | Record | None]] = field(default_factory=dict)
     policies: dict[str, tuple[Action, Origin]] = field(default_factory=dict)
 
 
 class _SaveFile:
     """State while reading one file: tables, chains, where we are."""
 
-    def __init__(self, path: str, family: int) -> None:
+    def __init__(self, path: str, family: int, scope: Scope | None = None,
+                 source: LineSource | None = None) -> None:
         self.path = path
         self.family = family
         self.tables: dict[str, _Table] = {}
         self.table: _Table | None = None
         self.findings: list[Finding] = []
-        self.rules = RuleLineParser(path, family)
+        self.rules = RuleLineParser(path, family, scope, source)
 
     def feed(self, number: int, line: str) -> None:
         if line.startswith("-A ") and self.table is not None:
             # Nearly every line: an append to a declared chain (what _command does, shorter).
+            shaped = _SHAPED.match(line)
+            if shaped is not None:
+                chain, negated, value, rest = shaped.groups()
+                rules = self.table.chains.get(chain)
+                if rules is not None:
+                    item = self.rules.parse_shaped(negated is not None, value, rest, number, line)
+                    if item is not _GENERAL:
+                        rules.append(item)  # type: ignore[arg-type]
+                        return
             tokens = _TOKEN.findall(line) if '"' in line else line.split()
             rules = self.table.chains.get(tokens[1])
             if rules is not None:
-                rules.append(self.rules.parse(tokens[2:], Origin(self.path, number, line)))
+                rules.append(self.rules.parse(tokens[2:], number, line))
                 return
         if line.startswith("*"):
             name = line[1:].strip()
@@ -155,10 +175,9 @@ class _SaveFile:
             if args and args[0].isdigit():
                 position = max(0, int(args[0]) - 1)
                 args = args[1:]
-        origin = Origin(self.path, number, line)
-        rules.insert(position, self.rules.parse(args, origin))
+        rules.insert(position, self.rules.parse(args, number, line))
 
-    def _chain_rules(self, table: _Table, chain: str, number: int) -> list[Rule]:
+    def _chain_rules(self, table: _Table, chain: str, number: int) -> list[Rule | Record | None]:
         if chain not in table.chains:
             raise InputError(f"chain {chain!r} is not declared in table {table.name}",
                              path=self.path, line=number, field="chain")
@@ -169,7 +188,13 @@ class _SaveFile:
         for table in self.tables.values():
             for name, rules in table.chains.items():
                 key = chain_key(self.path, table.name, name)
-                resolved = tuple(self._resolve(table, rule) for rule in rules)
+                items = [self._resolve(table, rule) if isinstance(rule, Rule) else rule
+                         for rule in rules if rule is not None]
+                resolved: Sequence[Rule]
+                if any(type(item) is tuple for item in items):
+                    resolved = LazyRules(items, self._maker(table), self.rules.preview)
+                else:
+                    resolved = tuple(items)  # type: ignore[arg-type]
                 policy, origin = table.policies.get(name, (None, None))
                 if policy is None and name in _BUILTIN.get(table.name, ()):
                     policy = Action.ACCEPT  # built-in chains default to ACCEPT
@@ -179,7 +204,16 @@ class _SaveFile:
             Entry(entry, tuple(k for t, c in stages if (k := chain_key(self.path, t, c)) in chains))
             for entry, stages in ENTRIES.items())
         self._note_nat()
-        return Ruleset(parser_name, platform, (self.path,), chains, entries, tuple(self.findings))
+        return Ruleset(parser_name, platform, (self.path,), chains, entries, tuple(self.findings),
+                       omitted=self.rules.omitted)
+
+    def _maker(self, table: _Table) -> Callable[[Record], Rule]:
+        build, resolve = self.rules.build, self._resolve
+
+        def make(record: Record) -> Rule:
+            return resolve(table, build(record))
+
+        return make
 
     def _resolve(self, table: _Table, rule: Rule) -> Rule:
         if rule.action not in (Action.JUMP, Action.GOTO):
@@ -192,8 +226,9 @@ class _SaveFile:
 
     def _note_nat(self) -> None:
         nat = self.tables.get("nat")
-        lines = [str(r.origin) for rules in (nat.chains.values() if nat else ()) for r in rules
-                 if r.label in ("DNAT", "REDIRECT", "NETMAP")]
+        rules = [r if isinstance(r, Rule) else self.rules.build(r)
+                 for chain in (nat.chains.values() if nat else ()) for r in chain if r is not None]
+        lines = [str(r.origin) for r in rules if r.label in ("DNAT", "REDIRECT", "NETMAP")]
         if lines:
             self.findings.append(Finding(
                 Severity.WARNING, "audit.nat-not-evaluated",
@@ -202,16 +237,40 @@ class _SaveFile:
                 tuple(lines[:10]), subject=self.path))
 
 
-def parse_iptables_save(text: str, path: str, family: int | None = None) -> Ruleset:
-    state = _SaveFile(path, family or file_family(text, path))
+def _numbered_lines(text: str, source: LineSource | None) -> Iterator[tuple[int, str]]:
+    """(number, line) split on "\\n" as iptables-restore reads, a block at a time: a 100k-line
+    file never exists as one list of line strings next to its text. Each block also goes into
+    `source` when given."""
+    number, start, size = 0, 0, len(text)
+    while start < size:
+        end = text.find("\n", start + _BLOCK)
+        end = size if end < 0 else end
+        block = text[start:end]
+        if source is not None:
+            source.add(number + 1, block)
+        for line in block.split("\n"):
+            number += 1
+            yield number, line
+        start = end + 1
+
+
+_BLOCK = 1 << 16
+
+
+def parse_iptables_save(text: str, path: str, family: int | None = None,
+                        scope: Scope | None = None) -> Ruleset:
+    """One file. With `scope`, rules it does not admit are left out (see `Scope`), and evidence
+    text is kept compressed (`LineSource`) rather than as one string per rule."""
+    source = LineSource() if scope is not None else None
+    state = _SaveFile(path, family or file_family(text, path), scope, source)
     # Parsing allocates millions of long-lived, acyclic objects: the cyclic collector would
     # only rescan them over and over. It runs again (as before) once parsing is done.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for number, raw in enumerate(text.splitlines(), start=1):
+        for number, raw in _numbered_lines(text, source):
             line = raw.strip()
-            if line and not line.startswith("#"):
+            if line and line[0] != "#":
                 state.feed(number, line)
         return state.build(IptablesParser.name, IptablesParser.platform)
     finally:
@@ -231,3 +290,6 @@ class IptablesParser(RulesetParser):
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_iptables_save(text, path)
+
+    def parse_scoped(self, text: str, path: str, scope: Scope) -> Ruleset:
+        return parse_iptables_save(text, path, scope=scope)
