@@ -6,6 +6,12 @@ only read the files; hybridfw also evaluates every required flow. Prints wall ti
 and peak RSS of each, and the ratios (aims: time <= 2x, memory below iptables-restore's).
 
 Usage: .venv/bin/python benchmarks/audit.py [--rules 100000] [--repeat 3] [--keep DIR]
+                                            [--all-relevant]
+
+hybridfw parses for the audit's scope: rules no audited packet can match are left out and the
+rest are built only when a probe walks into their chain. The default ruleset is mixed (other
+ports and protocols, chains for other hosts); --all-relevant is the worst case, where every
+rule matters to SMTP inbound.
 """
 
 from __future__ import annotations
@@ -36,9 +42,15 @@ def _v6(rng: random.Random) -> str:
     return str(ipaddress.IPv6Network((addr, rng.choice((32, 48, 56, 64, 128))), strict=False))
 
 
-def _rule(rng: random.Random, chain: str, family: int) -> str:
+def _rule(rng: random.Random, chain: str, family: int, relevant: bool = False) -> str:
     src = _v4(rng) if family == 4 else _v6(rng)
     kind = rng.random()
+    if relevant:  # every rule can see SMTP to the mail server
+        if kind < 0.6:
+            return f"-A {chain} -s {src} -p tcp -m tcp --dport 25 -j ACCEPT"
+        if kind < 0.8:
+            return f"-A {chain} ! -s {src} -p tcp -m multiport --dports 25,587 -j RETURN"
+        return f"-A {chain} -s {src} -m conntrack --ctstate NEW -j DROP"
     if kind < 0.45:
         return f"-A {chain} -s {src} -p tcp -m tcp --dport {rng.choice((22, 25, 80, 443, 587))} -j ACCEPT"
     if kind < 0.65:
@@ -51,8 +63,10 @@ def _rule(rng: random.Random, chain: str, family: int) -> str:
     return f"-A {chain} -s {src} -j RETURN"
 
 
-def generate(rules: int, family: int, seed: int) -> str:
-    """One iptables-save file: FORWARD/INPUT dispatch into many chains, an SMTP chain with EOP."""
+def generate(rules: int, family: int, seed: int, relevant: bool = False) -> str:
+    """One iptables-save file: FORWARD/INPUT dispatch into many chains, an SMTP chain with EOP.
+    `relevant`: the worst case for hybridfw — every chain is entered by SMTP traffic to the mail
+    server and every rule can match it, so nothing can be left out of the audit."""
     rng = random.Random(seed)
     chains = max(1, rules // 50)
     mail = "203.0.113.10/32" if family == 4 else "2001:db8::10/128"
@@ -65,7 +79,7 @@ def generate(rules: int, family: int, seed: int) -> str:
             "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"]
     for i in range(chains):
         # Every tenth chain sees all traffic; the others only their own destinations.
-        if i % 10 == 0:
+        if i % 10 == 0 or relevant:
             out.append(f"-A FORWARD -j C{i}")
         else:
             dst = _v4(rng) if family == 4 else _v6(rng)
@@ -75,7 +89,7 @@ def generate(rules: int, family: int, seed: int) -> str:
     body = rules - (len(out) - 6 - chains)
     per_chain = max(1, body // chains)
     for i in range(chains):
-        out += [_rule(rng, f"C{i}", family) for _ in range(per_chain)]
+        out += [_rule(rng, f"C{i}", family, relevant) for _ in range(per_chain)]
     out.append("COMMIT")
     return "\n".join(out) + "\n"
 
@@ -105,12 +119,14 @@ def main() -> None:
     ap.add_argument("--rules", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", type=Path, default=None, help="write the generated files here")
+    ap.add_argument("--all-relevant", action="store_true",
+                    help="worst case: every rule can match SMTP to the mail server")
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="hfw-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     v4, v6 = folder / "rules.v4", folder / "rules.v6"
-    v4.write_text(generate(args.rules * 6 // 10, 4, 1))
-    v6.write_text(generate(args.rules * 4 // 10, 6, 2))
+    v4.write_text(generate(args.rules * 6 // 10, 4, 1, args.all_relevant))
+    v6.write_text(generate(args.rules * 4 // 10, 6, 2, args.all_relevant))
     lines = sum(1 for p in (v4, v6) for line in p.read_text().splitlines() if line.startswith("-A"))
     size = (v4.stat().st_size + v6.stat().st_size) >> 10
     print(f"ruleset: {lines} rules in {v4.name} + {v6.name} ({size} KiB)")

@@ -17,30 +17,37 @@ _TOP = 1 << 129
 def _and_family(big: tuple[Interval, ...], small: tuple[Interval, ...]) -> list[Interval]:
     out: list[Interval] = []
     for lo, hi in small:
-        i = max(0, bisect_right(big, (lo, _TOP)) - 1)
-        n = len(big)
-        while i < n and big[i][0] <= hi:
-            a, b = big[i]
-            if b >= lo:
-                out.append((a if a > lo else lo, b if b < hi else hi))
-            i += 1
+        i = bisect_right(big, (lo, _TOP)) - 1  # the last interval starting at or before lo
+        if i >= 0 and big[i][1] >= lo:
+            end = big[i][1]
+            out.append((lo, end if end < hi else hi))
+            if end >= hi:
+                continue
+        i += 1  # intervals from here on start after lo
+        j = bisect_right(big, (hi, _TOP))  # ... and these after hi
+        if i < j:
+            # All but the last lie wholly inside [lo, hi] (the next one starts at or before hi).
+            out.extend(big[i:j - 1])
+            start, end = big[j - 1]
+            out.append((start, end if end < hi else hi))
     return out
 
 
 def _sub_family(big: tuple[Interval, ...], small: tuple[Interval, ...]) -> tuple[Interval, ...]:
     for lo, hi in small:
-        i = max(0, bisect_right(big, (lo, _TOP)) - 1)
-        j = bisect_left(big, (hi + 1, -1))
-        pieces: list[Interval] = []
-        for a, b in big[i:j]:
-            if b < lo or a > hi:
-                pieces.append((a, b))
-                continue
-            if a < lo:
-                pieces.append((a, lo - 1))
-            if b > hi:
-                pieces.append((hi + 1, b))
-        big = big[:i] + tuple(pieces) + big[j:]
+        i = bisect_right(big, (lo, _TOP)) - 1
+        if i < 0 or big[i][1] < lo:
+            i += 1  # the first interval that reaches lo or lies after it
+        j = bisect_right(big, (hi, _TOP))  # the first that starts after hi
+        if i >= j:
+            continue  # nothing of big in [lo, hi]
+        # big[i:j] all overlap [lo, hi]: only the two ends can stick out.
+        pieces: tuple[Interval, ...] = ()
+        if big[i][0] < lo:
+            pieces = ((big[i][0], lo - 1),)
+        if big[j - 1][1] > hi:
+            pieces += ((hi + 1, big[j - 1][1]),)
+        big = big[:i] + pieces + big[j:]
     return big
 
 

@@ -198,7 +198,8 @@ class Evaluator:
                 hit = intersect(remaining, varying)
                 if not hit:
                     continue
-                remaining = subtract(remaining, hit)
+                # remaining - hit, as remaining - varying: the rule's set is the small one.
+                remaining = subtract(remaining, varying)
             back = self._decide(rule, chain, probe, hit, depth, out)
             if back:
                 remaining = union(remaining, back) if remaining else back
