@@ -149,26 +149,38 @@ class RuleLineParser:
             return self.build((number, negated, value, shape[0], True), line)
         self._line = number
         rule, admitted, inbound, outbound = shape
-        if admitted and outbound:
-            outbound = self._may_hold_source(value, negated, number)
-        else:
+        if not admitted:
             self.check_address(value, "-s")
+            self.omitted += 1
+            return None
+        # The common case, one address or network of the file's family, is kept as one int:
+        # first address << 8 | prefix length (smaller than the text, and built without parsing).
+        prefix = _prefix(value)
+        kept: str | int
+        if prefix is not None and prefix[0] == self.family:
+            _, lo, bits = prefix
+            kept = lo << 8 | bits
+            if outbound:
+                outbound = self._holds_source(lo, lo + (1 << (_WIDTH[self.family] - bits)) - 1,
+                                              negated)
+        else:
+            kept = value
+            found = self.addresses(value, "-s", number)
+            if outbound:
+                sources = (self._any - found) if negated else found
+                outbound = not self._scope_sources.isdisjoint(sources)
         if inbound or outbound:
-            return (number, negated, value, rule, outbound)
+            return (number, negated, kept, rule, outbound)
         self.omitted += 1
         return None
 
-    def _may_hold_source(self, value: str, negated: bool, number: int) -> bool:
-        """Whether ``[!] -s value`` holds an on-premises source of an audited outbound flow
-        (the scope's sources), checking the address as `addresses` would."""
-        span = _span(value)
-        if span is None or span[0] != self.family or negated:
-            found = self.addresses(value, "-s", number)
-            sources = (self._any - found) if negated else found
-            return not self._scope_sources.isdisjoint(sources)
-        _, lo, hi = span
-        for first, last in self._scope_intervals:  # noqa: SIM110 (a few on-premises ranges)
-            if first <= hi and lo <= last:
+    def _holds_source(self, lo: int, hi: int, negated: bool) -> bool:
+        """Whether ``[!] -s lo-hi`` holds an on-premises source of an audited outbound flow."""
+        for first, last in self._scope_intervals:
+            if negated:
+                if first < lo or last > hi:  # some of first-last lies outside lo-hi
+                    return True
+            elif first <= hi and lo <= last:
                 return True
         return False
 
@@ -183,7 +195,12 @@ class RuleLineParser:
     def build(self, record: Record, line: str = "") -> Rule:
         """The Rule of a `Record`: its shape with its own source and origin."""
         number, negated, value, rule, _ = record
-        found = self._addresses.get(value) or self.addresses(value, "-s", number)
+        if type(value) is int:
+            lo, size = value >> 8, 1 << (_WIDTH[self.family] - (value & 0xFF))
+            interval = ((lo, lo + size - 1 if size > 1 else lo),)
+            found = _raw(interval, ()) if self.family == 4 else _raw((), interval)
+        else:
+            found = self._addresses.get(value) or self.addresses(value, "-s", number)  # type: ignore[arg-type]
         m = rule.match
         return Rule(Match((self._any - found) if negated else found, m.destinations, m.protocols,
                           m.protocol_negated, m.dst_ports, m.never, m.undecidable), rule.action,
@@ -301,9 +318,10 @@ _COMMENT = re.compile(r'(?:^| )--comment (?:"(?:[^"\\]|\\.)*"|[^\s"!-]\S*)(?= -\
 _SOURCE_OPTION = re.compile(r"(?:^| )(?:-s|--source|--src|--src-range)(?: |$)")
 
 
-# A rule kept for later: line number, "! -s", the -s value (checked), the rule of its shape,
-# whether its sources may hold an audited on-premises source.
-Record = tuple[int, bool, str, Rule, bool]
+# A rule kept for later: line number, "! -s", the -s value (checked; as first << 8 | prefix
+# length for one network of the file's family), the rule of its shape, whether its sources may
+# hold an audited on-premises source.
+Record = tuple[int, bool, str | int, Rule, bool]
 # A parsed shape: its rule; whether the scope admits its protocol and port; whether an inbound
 # flow needs it (its destinations hold an audited one); whether outbound flows' ports match.
 Shape = tuple[Rule, bool, bool, bool]
@@ -342,9 +360,9 @@ _V4_VALID = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?:/(?:3[0-2]|[1
 _V4_CIDR = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
 
 
-def _span(text: str) -> tuple[int, int, int] | None:
-    """One address or CIDR as (family, first, last); None for anything else (lists, ranges,
-    errors), which then goes the general way."""
+def _prefix(text: str) -> tuple[int, int, int] | None:
+    """One address or CIDR as (family, first address, prefix length); None for anything else
+    (lists, ranges, errors), which then goes the general way."""
     address, slash, plen = text.partition("/")
     if slash and not (plen.isascii() and plen.isdigit() and len(plen) <= 3):
         return None
@@ -356,9 +374,7 @@ def _span(text: str) -> tuple[int, int, int] | None:
         bits = int(plen) if plen else 128
         if bits > 128:
             return None
-        size = 1 << (128 - bits)
-        lo = value & -size  # -size == ~(size - 1)
-        return 6, lo, (lo + size - 1 if size > 1 else lo)
+        return 6, value & -(1 << (128 - bits)), bits  # -size == ~(size - 1)
     try:
         value = int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big")
     except OSError:
@@ -366,25 +382,28 @@ def _span(text: str) -> tuple[int, int, int] | None:
         m = _V4_CIDR.fullmatch(address)
         if m is None:
             return None
-        a, b, c, d = (int(x) for x in m.groups()[:4])
+        a, b, c, d = (int(x) for x in m.groups())
         if a > 255 or b > 255 or c > 255 or d > 255:
             return None
         value = (a << 24) | (b << 16) | (c << 8) | d
     bits = int(plen) if plen else 32
     if bits > 32:
         return None
-    size = 1 << (32 - bits)
-    lo = value & -size
-    return 4, lo, (lo + size - 1 if size > 1 else lo)
+    return 4, value & -(1 << (32 - bits)), bits
+
+
+_WIDTH = {4: 32, 6: 128}
 
 
 def _fast_single(text: str) -> AddressSet | None:
     """One address or CIDR straight to an AddressSet (most of a big ruleset), else None."""
-    span = _span(text)
-    if span is None:
+    prefix = _prefix(text)
+    if prefix is None:
         return None
-    family, lo, hi = span
-    return _raw(((lo, hi),), ()) if family == 4 else _raw((), ((lo, hi),))
+    family, lo, bits = prefix
+    size = 1 << (_WIDTH[family] - bits)
+    interval = ((lo, lo + size - 1 if size > 1 else lo),)
+    return _raw(interval, ()) if family == 4 else _raw((), interval)
 
 
 def _one(p: RuleLineParser, values: list[str], option: str) -> str:
