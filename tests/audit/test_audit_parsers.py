@@ -150,3 +150,16 @@ def test_family_without_rules_is_unknown_not_unfiltered() -> None:
     v6 = rows[MAIL_V6]
     assert v6.unknown == smtp_inbound().sources.family(6) and not v6.allowed  # type: ignore[attr-defined]
     assert "ip6tables-save" in v6.evidence["unknown"][0]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("address", ["\x00", "1.2.3.4\x00", "::\x00", "2001:db8::\x00/64"])
+@pytest.mark.parametrize("option", ["-s", "-d"])
+def test_nul_in_an_address_is_an_input_error(address: str, option: str) -> None:
+    """inet_pton raises ValueError (not OSError) on a NUL: found by benchmarks/fuzz_parsers.py."""
+    from hybridfw.audit import audit_scope
+    from hybridfw.errors import InputError
+
+    text = f"*filter\n:INPUT DROP [0:0]\n-A INPUT {option} {address} -p tcp --dport 25 -j ACCEPT\nCOMMIT\n"
+    for scope in (None, audit_scope([smtp_inbound()])):
+        with pytest.raises(InputError, match=r"nul\.rules:3"):
+            parse_text(text, "nul.rules", "iptables", scope)

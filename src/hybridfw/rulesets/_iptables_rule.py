@@ -234,7 +234,7 @@ class RuleLineParser:
                 socket.inet_pton(socket.AF_INET6, address)
                 if not plen or (plen.isdigit() and int(plen) <= 128):
                     return
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a NUL in the text
                 pass
         self.addresses(text, option)  # anything else: the full parse decides (and raises)
 
@@ -369,7 +369,7 @@ def _prefix(text: str) -> tuple[int, int, int] | None:
     if ":" in address:
         try:
             value = int.from_bytes(socket.inet_pton(socket.AF_INET6, address), "big")
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL in the text
             return None
         bits = int(plen) if plen else 128
         if bits > 128:
@@ -377,7 +377,7 @@ def _prefix(text: str) -> tuple[int, int, int] | None:
         return 6, value & -(1 << (128 - bits)), bits  # -size == ~(size - 1)
     try:
         value = int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big")
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the text
         # inet_pton refuses leading zeros ("010.0.0.1"), which iptables reads as decimal.
         m = _V4_CIDR.fullmatch(address)
         if m is None:
