@@ -152,3 +152,16 @@ def test_panorama_device_group_rule_order(tmp_path: Path) -> None:
         f"</entry></device-group></entry></devices></config>")
     row = probe(path, "203.0.113.10", 25, "untrust -> trust")
     assert row.allowed == addrs("10.0.0.0/8") - addrs("10.0.0.1", "10.0.1.0/24")
+
+
+@pytest.mark.parametrize("fmt", ["panos", "pfsense"])
+@pytest.mark.parametrize("encoding", ["jumputf-8", "latin-1", "utf-16"])
+def test_xml_declaration_encoding_does_not_steer_the_parser(fmt: str, encoding: str) -> None:
+    """The file is already decoded text: a declared encoding (even a bogus one, as the fuzzer
+    found: it raised LookupError) is not used again."""
+    root = "config" if fmt == "panos" else "pfsense"
+    text = f'<?xml version="1.0" encoding="{encoding}"?><{root}><x>é</x></{root}>'
+    try:
+        parse_text(text, "cfg.xml", fmt)
+    except InputError as exc:
+        assert "encoding" not in str(exc).lower()

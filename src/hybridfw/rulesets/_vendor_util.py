@@ -258,7 +258,9 @@ def _refuse_dtd(*_args: object) -> None:
 
 def parse_xml(text: str, path: str) -> XmlNode:
     """Parse XML into an `XmlNode` tree; malformed XML is an InputError with the line."""
-    parser = xml.parsers.expat.ParserCreate()
+    # The text is already decoded and goes in as UTF-8: the declaration's encoding="..." must
+    # not steer expat (an unknown name there raised LookupError; found by fuzz_parsers.py).
+    parser = xml.parsers.expat.ParserCreate(encoding="utf-8")
     builder = _TreeBuilder(parser)
     parser.StartElementHandler = builder.start
     parser.EndElementHandler = builder.end
