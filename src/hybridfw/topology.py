@@ -12,6 +12,8 @@ addresses and sections the chosen mode needs all raise `InputError` naming the f
     [web]           addresses, names                            (classic modes; optional in modern)
     [overrides]     smtp_inbound, https_inbound                 (optional)
     [hybrid_agent]  addresses                                   (modern modes: the agent hosts)
+    [firewall]      outside_interface, inside_interface         (optional: names the audit uses
+                                                                 to decide -i/-o, iifname/oifname)
 """
 
 from __future__ import annotations
@@ -67,6 +69,15 @@ class HybridAgentSection:
 
 
 @dataclass(frozen=True)
+class FirewallSection:
+    """The audited firewall's interface names: Microsoft's traffic arrives on (and leaves by)
+    the outside one; the Exchange servers sit behind the inside one. Empty: not given."""
+
+    outside_interface: str = ""
+    inside_interface: str = ""
+
+
+@dataclass(frozen=True)
 class Topology:
     """A validated topology. Every section is present; absent ones are empty."""
 
@@ -79,6 +90,7 @@ class Topology:
     web: WebSection
     overrides: Overrides
     hybrid_agent: HybridAgentSection
+    firewall: FirewallSection = field(default_factory=FirewallSection)
 
     @property
     def is_full(self) -> bool:
@@ -220,8 +232,30 @@ def _hybrid_agent(r: _Reader, ipv6: bool, needed: bool) -> HybridAgentSection:
     return HybridAgentSection(addresses, strings)
 
 
+def _firewall(r: _Reader) -> FirewallSection:
+    table = r.table("firewall")
+    keys = ("outside_interface", "inside_interface")
+    r.check_keys(table, keys, "firewall.")
+    names = [r.typed(table, key, str, "", prefix="firewall.") for key in keys]
+    for key, name in zip(keys, names, strict=True):
+        problem = interface_name_problem(name) if name else ""
+        if problem:
+            raise r.fail(f"firewall.{key}", problem)
+    return FirewallSection(*names)
+
+
+def interface_name_problem(name: str) -> str:
+    """Why `name` cannot be a network interface name ("" if it can): Linux allows 1-15
+    characters, none of them blank or "/"."""
+    if not 0 < len(name) <= 15:
+        return f"interface name {name!r} must be 1-15 characters"
+    if any(c.isspace() or c == "/" for c in name):
+        return f"interface name {name!r} has a blank or '/'"
+    return ""
+
+
 _TOP_KEYS = ("instance", "mode", "centralized_transport", "ipv6",
-             "smtp", "web", "overrides", "hybrid_agent")
+             "smtp", "web", "overrides", "hybrid_agent", "firewall")
 
 
 def _choice(r: _Reader, key: str, allowed: tuple[str, ...], default: str | None) -> str:
@@ -248,6 +282,7 @@ def load_topology(path: Path) -> Topology:
         "web": lambda: _web(r, ipv6, needed=classic),
         "overrides": lambda: _overrides(r, ipv6),
         "hybrid_agent": lambda: _hybrid_agent(r, ipv6, needed=not classic),
+        "firewall": lambda: _firewall(r),
     }
     built = {name: make() for name, make in sections.items()}
     return Topology(

@@ -20,6 +20,8 @@ DEST_CIDRS = ("10.99.0.1/32", "10.99.0.0/16", "10.98.0.0/16", "10.99.0.2/31")
 PORT_SPECS: tuple[tuple[tuple[int, int], ...], ...] = (
     ((25, 25),), ((20, 30),), ((22, 22), (25, 25), (80, 80)), ((443, 443),), ((1, 24),), ((26, 1000),))
 STATES = ("NEW", "ESTABLISHED,RELATED", "NEW,ESTABLISHED", "INVALID")
+IN_IFACE = "vb"  # the interface the audited packets arrive on (the kernel lab's veth end)
+IFACES = ("vb", "vb+", "va", "eth9", "v+")  # iptables spelling: a trailing "+" is a wildcard
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class GenRule:
     proto: tuple[str, bool] | None = None  # "tcp"/"udp", negated
     dports: tuple[tuple[tuple[int, int], ...], bool] | None = None  # only with proto tcp/udp
     state: tuple[str, bool] | None = None
+    iface: tuple[str, bool] | None = None  # in-interface name (iptables spelling), negated
     action: str = "ACCEPT"  # ACCEPT DROP REJECT RETURN LOG JUMP GOTO
     target: int = 0  # chain index for JUMP/GOTO
 
@@ -53,12 +56,13 @@ def gen_rule(draw: st.DrawFn, chain: int, n_chains: int) -> GenRule:
     if proto is not None and not proto[1]:
         dports = draw(st.none() | st.tuples(st.sampled_from(PORT_SPECS), maybe_neg))
     state = draw(st.none() | st.tuples(st.sampled_from(STATES), maybe_neg))
+    iface = draw(st.none() | st.none() | st.tuples(st.sampled_from(IFACES), maybe_neg))
     actions = ["ACCEPT", "DROP", "REJECT", "LOG"] + (["RETURN"] if chain else [])
     if chain + 1 < n_chains:
         actions += ["JUMP", "JUMP", "GOTO"]
     action = draw(st.sampled_from(actions))
     target = draw(st.integers(chain + 1, n_chains - 1)) if action in ("JUMP", "GOTO") else 0
-    return GenRule(src, dst, proto, dports, state, action, target)
+    return GenRule(src, dst, proto, dports, state, iface, action, target)
 
 
 @st.composite
@@ -88,6 +92,8 @@ def _rule_ipt(rule: GenRule) -> str:
         words += [f"-m {rule.proto[0]}"] + ([head.replace("--d", "! --d")] if neg else [head]) + [tail]
     if rule.state is not None:
         words += ["-m conntrack"] + (["!"] if rule.state[1] else []) + ["--ctstate", rule.state[0]]
+    if rule.iface is not None:
+        words += (["!"] if rule.iface[1] else []) + ["-i", rule.iface[0]]
     if rule.action in ("JUMP", "GOTO"):
         words += ["-j" if rule.action == "JUMP" else "-g", _chain_name(rule.target)]
     elif rule.action == "LOG":
@@ -122,6 +128,9 @@ def _rule_nft(rule: GenRule) -> str:
         words.append(f"{rule.proto[0]} dport {'!= ' if neg else ''}{_ports_nft(spec)}")
     if rule.state is not None:
         words.append(f"ct state {'!= ' if rule.state[1] else ''}{rule.state[0].lower()}")
+    if rule.iface is not None:
+        name = rule.iface[0][:-1] + "*" if rule.iface[0].endswith("+") else rule.iface[0]
+        words.append(f'iifname {"!= " if rule.iface[1] else ""}"{name}"')
     verdicts = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "RETURN": "return",
                 "LOG": 'log prefix "hfw "'}
     if rule.action in ("JUMP", "GOTO"):
@@ -169,6 +178,10 @@ def _matches(rule: GenRule, src: str, port: int, dialect: str) -> bool:
         checks.append(any(lo <= port <= hi for lo, hi in spec) != neg)
     if rule.state is not None:
         checks.append(_state_holds(rule.state[0], rule.state[1], dialect))
+    if rule.iface is not None:
+        name, negated = rule.iface
+        same = IN_IFACE.startswith(name[:-1]) if name.endswith("+") else name == IN_IFACE
+        checks.append(same != negated)
     return all(checks)
 
 

@@ -1,6 +1,7 @@
 """Property test: set-based first-match evaluation agrees with a brute-force evaluator that walks
 the rules for one packet at a time — on random rulesets (chains, jumps, gotos, returns,
-negations, port ranges, conntrack states), through both the iptables and the nft text parser."""
+negations, port ranges, conntrack states, in-interface names and wildcards, the packet's
+interface known), through both the iptables and the nft text parser."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import ipaddress
 from hypothesis import HealthCheck, given, settings
 from random_rulesets import (
     DST,
+    IN_IFACE,
     PORTS,
     GenRuleset,
     brute_force_accepts,
@@ -28,7 +30,7 @@ SOURCES = sample_sources()
 
 def accepted_sources(ruleset: Ruleset, port: int) -> AddressSet:
     entry = next(e for e in ruleset.entries if e.name == "input")
-    probe = Probe("destination", int(ipaddress.IPv4Address(DST)), 4, port)
+    probe = Probe("destination", int(ipaddress.IPv4Address(DST)), 4, port, in_interface=IN_IFACE)
     outcome = Evaluator(ruleset).run_entry(entry, probe, AddressSet.any(4))
     assert not outcome.unknown, [d.reason for d in outcome.unknown]
     return outcome.accepted_set()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from random_rulesets import DEST_CIDRS, PORTS, SOURCE_CIDRS, GenRuleset, gen_ruleset, to_iptables
 
 from hybridfw.addresses import AddressSet
-from hybridfw.audit import audit_files, audit_ruleset, audit_scope
+from hybridfw.audit import Interfaces, audit_files, audit_ruleset, audit_scope
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
 from hybridfw.rulesets import parse_text
@@ -52,9 +52,10 @@ def _flows(draw: st.DrawFn) -> list[Flow]:
     return flows
 
 
-def _audit(text: str, flows: list[Flow], scoped: bool) -> tuple[Any, ...]:
+def _audit(text: str, flows: list[Flow], scoped: bool,
+           interfaces: Interfaces | None) -> tuple[Any, ...]:
     ruleset = parse_text(text, "random.rules", "iptables", audit_scope(flows) if scoped else None)
-    result = audit_ruleset(ruleset, flows)
+    result = audit_ruleset(ruleset, flows, interfaces=interfaces)
     return (result.to_dict(), [row.evidence for row in result.flows],
             [[s.to_dict() for s in row.shadowed] for row in result.flows])
 
@@ -68,12 +69,13 @@ def _on_forward(text: str) -> str:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(gen_ruleset(max_chains=5, max_rules=8), st.lists(st.integers(0, 2), max_size=6), _flows(),
-       st.booleans())
+       st.booleans(), st.sampled_from([None, Interfaces("vb"), Interfaces("va", "vb")]))
 def test_scoped_parse_audits_like_a_full_parse(gen: GenRuleset, comments: list[int],
-                                               flows: list[Flow], forward: bool) -> None:
+                                               flows: list[Flow], forward: bool,
+                                               interfaces: Interfaces | None) -> None:
     text = _with_comments(to_iptables(gen), comments)
     text = _on_forward(text) if forward else text
-    assert _audit(text, flows, scoped=True) == _audit(text, flows, scoped=False), text
+    assert (_audit(text, flows, True, interfaces) == _audit(text, flows, False, interfaces)), text
 
 
 RULES = """*filter

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hybridfw.addresses import AddressSet
-from hybridfw.audit.coverage import FlowAuditor
+from hybridfw.audit.coverage import FlowAuditor, Interfaces
 from hybridfw.audit.findings import coverage_findings, not_auditable
 from hybridfw.audit.interface import AuditResult, FlowCoverage, Shadow
 from hybridfw.model import Finding, Flow
@@ -23,8 +23,9 @@ from hybridfw.rulesets.interface import Ruleset, Scope
 log = logging.getLogger(__name__)
 
 
-def audit_ruleset(ruleset: Ruleset, flows: Sequence[Flow], entry: str | None = None) -> AuditResult:
-    auditor = FlowAuditor(ruleset, entry)
+def audit_ruleset(ruleset: Ruleset, flows: Sequence[Flow], entry: str | None = None,
+                  interfaces: Interfaces | None = None) -> AuditResult:
+    auditor = FlowAuditor(ruleset, entry, interfaces)
     rows: list[FlowCoverage] = []
     findings: list[Finding] = list(ruleset.findings)
     for flow in flows:
@@ -51,7 +52,7 @@ def audit_scope(flows: Sequence[Flow]) -> Scope:
 
 
 def audit_files(paths: Sequence[Path | str], flows: Sequence[Flow], fmt: str = AUTO,
-                entry: str | None = None) -> AuditResult:
+                entry: str | None = None, interfaces: Interfaces | None = None) -> AuditResult:
     """Parse `paths` (one view: e.g. iptables-save + ip6tables-save) and audit `flows`."""
     start = time.perf_counter()
     scope = audit_scope(flows)
@@ -62,10 +63,11 @@ def audit_files(paths: Sequence[Path | str], flows: Sequence[Flow], fmt: str = A
              len(ruleset.chains), sum(len(c.rules) for c in ruleset.chains.values()),
              ruleset.omitted, ", ".join(f"{e.name}={len(e.stages)}" for e in ruleset.entries),
              parsed - start)
-    result = audit_ruleset(ruleset, flows, entry)
+    result = audit_ruleset(ruleset, flows, entry, interfaces)
     log.info("audited %d flows: %d rows (%.2fs)", len(flows), len(result.flows),
              time.perf_counter() - parsed)
     return result
 
 
-__all__ = ["AuditResult", "FlowCoverage", "Shadow", "audit_files", "audit_ruleset", "audit_scope"]
+__all__ = ["AuditResult", "FlowCoverage", "Interfaces", "Shadow", "audit_files", "audit_ruleset",
+           "audit_scope"]

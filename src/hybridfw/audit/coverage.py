@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.audit._intervals import intersect, overlaps
-from hybridfw.audit.evaluate import Evaluator, Outcome, Probe, Side, rule_matches
+from hybridfw.audit.evaluate import Evaluator, Outcome, Probe, Side
 from hybridfw.audit.interface import FlowCoverage, Shadow
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
@@ -39,13 +40,31 @@ def address_text(family: Family, value: int) -> str:
     return str(ipaddress.IPv4Address(value) if family == 4 else ipaddress.IPv6Address(value))
 
 
+@dataclass(frozen=True)
+class Interfaces:
+    """The firewall's interface names, when the user gave them: an inbound flow's packets
+    arrive on `outside` and leave by `inside`; an outbound flow's the other way round. A rule
+    condition on an interface whose name is not given stays undecidable."""
+
+    outside: str | None = None
+    inside: str | None = None
+
+    def of(self, direction: str) -> tuple[str | None, str | None]:
+        """(arrives on, leaves by) for a flow of `direction`."""
+        if direction == "inbound":
+            return self.outside, self.inside
+        return self.inside, self.outside
+
+
 class FlowAuditor:
     """Audits flows against one ruleset."""
 
-    def __init__(self, ruleset: Ruleset, entry: str | None = None) -> None:
+    def __init__(self, ruleset: Ruleset, entry: str | None = None,
+                 interfaces: Interfaces | None = None) -> None:
         self.ruleset = ruleset
         self.evaluator = Evaluator(ruleset)
         self.forced_entry = entry
+        self.interfaces = interfaces or Interfaces()
         self._reachable: dict[tuple[str, Probe], list[str]] = {}
         if entry is not None and entry not in {e.name for e in ruleset.entries}:
             names = ", ".join(e.name for e in ruleset.entries)
@@ -62,10 +81,11 @@ class FlowAuditor:
         fixed_set = flow.destinations if inbound else flow.sources
         required = flow.sources if inbound else flow.destinations
         rows: list[FlowCoverage] = []
+        arrives, leaves = self.interfaces.of(flow.direction)
         for family, value in fixed_points(fixed_set):
             probe_side: Side = "destination" if inbound else "source"
             for port in flow.ports:
-                probe = Probe(probe_side, value, family, port, flow.protocol)
+                probe = Probe(probe_side, value, family, port, flow.protocol, arrives, leaves)
                 rows += self._audit_probe(flow, probe, required.family(family), fixed_set)
         return rows
 
@@ -132,10 +152,10 @@ class FlowAuditor:
             return ()
         found: list[Shadow] = []
         for key in self._reachable_from(entry, probe):
-            for rule, _varying in self.evaluator.steps(self.ruleset.chains[key], probe):
-                if rule.action != Action.ACCEPT or rule.match.undecidable:
+            for rule, varying, unknown in self.evaluator.steps(self.ruleset.chains[key], probe):
+                if rule.action != Action.ACCEPT or unknown:
                     continue
-                would = rule_matches(rule, probe, missing)
+                would = missing if varying is None else intersect(missing, varying)
                 for denial in denials:
                     both = would & denial.addresses
                     if both:
@@ -159,7 +179,7 @@ class FlowAuditor:
             if key in seen or chain.family not in (None, probe.family):
                 continue
             seen[key] = None
-            todo += [rule.target for rule, _ in reversed(self.evaluator.steps(chain, probe))
+            todo += [rule.target for rule, _, _ in reversed(self.evaluator.steps(chain, probe))
                      if rule.action in (Action.JUMP, Action.GOTO) and rule.target in chains]
         self._reachable[cache_key] = result = list(seen)
         return result

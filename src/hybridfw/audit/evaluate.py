@@ -15,7 +15,16 @@ from typing import Literal
 
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.audit._intervals import intersect, overlaps, subtract, union
-from hybridfw.rulesets.interface import Action, Chain, Entry, LazyRules, Origin, Rule, Ruleset
+from hybridfw.rulesets.interface import (
+    Action,
+    Chain,
+    Entry,
+    InterfaceMatch,
+    LazyRules,
+    Origin,
+    Rule,
+    Ruleset,
+)
 
 MAX_DEPTH = 64  # netfilter refuses loops; a deeper call chain than this is treated as unknown
 Side = Literal["source", "destination"]
@@ -30,6 +39,8 @@ class Probe:
     family: Family
     port: int
     protocol: str = "tcp"
+    in_interface: str | None = None  # the interface it arrives on, if the audit was told
+    out_interface: str | None = None  # the interface it leaves by (routed traffic)
 
 
 @dataclass(frozen=True)
@@ -66,21 +77,24 @@ class Outcome:
 _EMPTY = AddressSet.empty()
 
 
-def rule_matches(rule: Rule, probe: Probe, candidates: AddressSet) -> AddressSet:
-    """The part of `candidates` (the varying side) that `rule` matches for `probe`."""
-    m = rule.match
-    if m.never or not m.matches_protocol(probe.protocol) or not m.matches_port(probe.port):
-        return _EMPTY
-    fixed_set, varying = ((m.destinations, m.sources) if probe.fixed_side == "destination"
-                          else (m.sources, m.destinations))
-    if not fixed_set.contains_address(probe.fixed, probe.family):
-        return _EMPTY
-    return intersect(candidates, varying)
-
-
 # One rule as the chain walk sees it for one probe: the rule (its fixed side holds the probe's
-# address) and its condition on the varying side (None: any address).
-_Step = tuple[Rule, "AddressSet | None"]
+# address), its condition on the varying side (None: any address), and the conditions it has
+# that cannot be decided for this probe, as written ("" if none: then the rule is decided).
+_Step = tuple[Rule, "AddressSet | None", str]
+
+
+def _interface_verdicts(conditions: tuple[InterfaceMatch, ...],
+                        probe: Probe) -> tuple[str, ...] | None:
+    """None if an interface condition is false for `probe`; else those it cannot decide (the
+    audit was not told that interface's name)."""
+    unknown: list[str] = []
+    for condition in conditions:
+        name = probe.in_interface if condition.way == "in" else probe.out_interface
+        if name is None:
+            unknown.append(condition.text)
+        elif not condition.holds(name):
+            return None
+    return tuple(unknown)
 
 
 def _covers_family(s: AddressSet, family: Family) -> bool:
@@ -173,6 +187,12 @@ class Evaluator:
                     continue
             elif not sources_may_match:
                 continue
+            unknown = m.undecidable
+            if m.interfaces:
+                names = _interface_verdicts(m.interfaces, probe)
+                if names is None:
+                    continue  # an interface condition is false for this packet
+                unknown += names
             rule = lazy.rule(index) if lazy is not None else seen
             m = rule.match
             if by_destination:
@@ -181,7 +201,8 @@ class Evaluator:
                 if not m.sources.contains_address(point, family):
                     continue
                 varying = m.destinations
-            steps.append((rule, None if _covers_family(varying, family) else varying))
+            steps.append((rule, None if _covers_family(varying, family) else varying,
+                          ", ".join(unknown)))
         self._step_cache[key] = steps
         return steps
 
@@ -189,7 +210,7 @@ class Evaluator:
         """First-match walk of one chain. `returned` = what fell off the end or hit RETURN."""
         out = Outcome()
         remaining = candidates
-        for rule, varying in self.steps(chain, probe):
+        for rule, varying, unknown in self.steps(chain, probe):
             if not remaining:
                 break
             if varying is None:
@@ -200,6 +221,10 @@ class Evaluator:
                     continue
                 # remaining - hit, as remaining - varying: the rule's set is the small one.
                 remaining = subtract(remaining, varying)
+            if unknown:
+                out.unknown.append(Decided(hit, rule.origin, chain.display,
+                                           f"cannot evaluate: {unknown}"))
+                continue
             back = self._decide(rule, chain, probe, hit, depth, out)
             if back:
                 remaining = union(remaining, back) if remaining else back
@@ -208,11 +233,8 @@ class Evaluator:
 
     def _decide(self, rule: Rule, chain: Chain, probe: Probe, hit: AddressSet, depth: int,
                 out: Outcome) -> AddressSet:
-        """Record what `rule` does with `hit`; returns the part that continues in this chain."""
-        if rule.match.undecidable:
-            out.unknown.append(Decided(hit, rule.origin, chain.display,
-                                       "cannot evaluate: " + ", ".join(rule.match.undecidable)))
-            return _EMPTY
+        """Record what `rule` (whose conditions are all decided) does with `hit`; returns the
+        part that continues in this chain."""
         action = rule.action
         if action == Action.ACCEPT:
             out.accepted.append(Decided(hit, rule.origin, chain.display))

@@ -39,9 +39,11 @@ class FirewallStep(ReadinessStep):
         return bool(ctx.firewalls)
 
     def run(self, ctx: CheckContext) -> None:
-        from hybridfw.audit import audit_files
+        from hybridfw.audit import Interfaces, audit_files
 
-        result = audit_files(ctx.firewalls, ctx.flows)
+        names = ctx.topology.firewall
+        result = audit_files(ctx.firewalls, ctx.flows, interfaces=Interfaces(
+            names.outside_interface or None, names.inside_interface or None))
         ctx.findings.extend(result.findings)
         by_flow: dict[str, list[AuditRow]] = {}
         for row in result.flows:

@@ -20,8 +20,13 @@ HELP = f"""Audit firewall ruleset file(s) against the flows Exchange hybrid need
 For each required flow, on-premises address and port, first-match evaluation on address sets
 says which Microsoft addresses are allowed, missing, shadowed (an accept exists but an earlier
 deny wins), stale (accepted but in no current Microsoft set, e.g. retired EOP ranges) and
-unknown (rules hybridfw cannot evaluate, such as interface matches). Several files form one
-view (e.g. iptables-save and ip6tables-save). Formats: {FORMATS}.
+unknown (rules hybridfw cannot evaluate). Several files form one view (e.g. iptables-save and
+ip6tables-save). Formats: {FORMATS}.
+
+Interface matches (-i/-o, iifname/oifname) are decided when the firewall's interface names
+are known: --outside-interface (where Microsoft's traffic arrives) and --inside-interface
+(towards the Exchange servers), or \\[firewall] outside_interface / inside_interface in the
+topology. Without them such rules make the addresses they decide unknown.
 
 Exit codes: 0 every required flow fully allowed, 1 something missing, shadowed or undecidable,
 2 usage or input error."""
@@ -87,18 +92,30 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", "-f", help=FORMATS)] = "auto",
         entry: Annotated[str | None, typer.Option(
             "--entry", help="Audit only this entry (input, forward, output, an ACL binding).")] = None,
+        outside: Annotated[str | None, typer.Option(
+            "--outside-interface", metavar="NAME",
+            help="The interface Microsoft's traffic arrives on (overrides the topology's).")] = None,
+        inside: Annotated[str | None, typer.Option(
+            "--inside-interface", metavar="NAME",
+            help="The interface towards the Exchange servers (overrides the topology's).")] = None,
         json_out: JsonOpt = False,
     ) -> None:
-        from hybridfw.audit import audit_files
+        from hybridfw.audit import Interfaces, audit_files
         from hybridfw.console import exit_code_for, print_json
         from hybridfw.endpoints import load_current
+        from hybridfw.errors import InputError
         from hybridfw.flows import required_flows
-        from hybridfw.topology import load_topology
+        from hybridfw.topology import interface_name_problem, load_topology
 
+        for option, name in (("--outside-interface", outside), ("--inside-interface", inside)):
+            if name is not None and (problem := interface_name_problem(name)):
+                raise InputError(problem, field=option)
         topo = load_topology(topology)
         data = load_current(topo.instance)
         flows = required_flows(topo, data)
-        result = audit_files(rulesets, flows, fmt=fmt, entry=entry)
+        interfaces = Interfaces(outside or topo.firewall.outside_interface or None,
+                                inside or topo.firewall.inside_interface or None)
+        result = audit_files(rulesets, flows, fmt=fmt, entry=entry, interfaces=interfaces)
         fixes = _rules_to_add(result, flows, data)
         if json_out:
             print_json({**result.to_dict(), "format": result.format, "rules_to_add": fixes})

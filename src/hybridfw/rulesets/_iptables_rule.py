@@ -24,6 +24,7 @@ from hybridfw.rulesets._netfilter import (
 )
 from hybridfw.rulesets.interface import (
     Action,
+    InterfaceMatch,
     LineSource,
     Match,
     Origin,
@@ -56,6 +57,7 @@ class _Spec:
     dst_ports: tuple[PortInterval, ...] | None = None
     never: str = ""
     undecidable: list[str] = field(default_factory=list)
+    interfaces: list[InterfaceMatch] = field(default_factory=list)
     target: str = ""
     goto: bool = False
 
@@ -125,7 +127,8 @@ class RuleLineParser:
         rule = shape[0]
         m = rule.match
         return Rule(Match(sources, m.destinations, m.protocols, m.protocol_negated, m.dst_ports,
-                          m.never, m.undecidable), rule.action, self.origin(number, line),
+                          m.never, m.undecidable, m.interfaces), rule.action,
+                    self.origin(number, line),
                     rule.target, rule.label)
 
     def parse_shaped(self, negated: bool, value: str, rest: str, number: int,
@@ -203,7 +206,8 @@ class RuleLineParser:
             found = self._addresses.get(value) or self.addresses(value, "-s", number)  # type: ignore[arg-type]
         m = rule.match
         return Rule(Match((self._any - found) if negated else found, m.destinations, m.protocols,
-                          m.protocol_negated, m.dst_ports, m.never, m.undecidable), rule.action,
+                          m.protocol_negated, m.dst_ports, m.never, m.undecidable, m.interfaces),
+                    rule.action,
                     Origin(self.path, number, source=self.source) if self.source
                     else Origin(self.path, number, line), rule.target, rule.label)
 
@@ -296,7 +300,8 @@ class RuleLineParser:
     def _finish(self, spec: _Spec, origin: Origin) -> Rule:
         match = Match(spec.sources, spec.destinations,
                       None if spec.protocol in (None, "all", "0") else frozenset({spec.protocol}),
-                      spec.protocol_negated, spec.dst_ports, spec.never, tuple(spec.undecidable))
+                      spec.protocol_negated, spec.dst_ports, spec.never, tuple(spec.undecidable),
+                      tuple(spec.interfaces))
         target = spec.target
         if not target:
             return Rule(match, Action.CONTINUE, origin, label="(no target)")
@@ -444,7 +449,10 @@ def _interface(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: s
         if not neg:
             s.never = f"{opt} lo: loopback traffic only"
         return
-    s.undecidable.append(f"{'! ' if neg else ''}{opt} {name}")
+    # iptables' wildcard is a trailing "+" ("eth+": every name starting with "eth").
+    pattern = name[:-1] + "*" if name.endswith("+") else name
+    s.interfaces.append(InterfaceMatch("in" if opt in ("-i", "--in-interface") else "out",
+                                       (pattern,), neg, f"{'! ' if neg else ''}{opt} {name}"))
 
 
 def _dport(p: RuleLineParser, s: _Spec, values: list[str], neg: bool, opt: str) -> None:

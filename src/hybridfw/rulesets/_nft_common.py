@@ -4,6 +4,7 @@ chain priorities, and turning tables/chains into a Ruleset with hook entries."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.model import Finding, Severity
@@ -12,6 +13,7 @@ from hybridfw.rulesets.interface import (
     Action,
     Chain,
     Entry,
+    InterfaceMatch,
     Match,
     Origin,
     PortInterval,
@@ -65,6 +67,7 @@ class MatchBuilder:
     dst_ports: tuple[PortInterval, ...] | None = None
     never: str = ""
     undecidable: list[str] = field(default_factory=list)
+    interfaces: list[InterfaceMatch] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.table_family is not None:
@@ -115,16 +118,21 @@ class MatchBuilder:
         elif not verdict:
             self.never = f"{text}: not a new connection"
 
-    def interface(self, keyword: str, name: str, negated: bool) -> None:
-        if name == "lo":
+    def interface(self, keyword: str, names: list[str], negated: bool, text: str) -> None:
+        """``iifname``/``oifname``/``iif``/``oif`` [!=] one name or a set; ``*`` ends a wildcard."""
+        remote = [n for n in names if n != "lo"]  # remote traffic never uses loopback
+        if not remote:
             if not negated:
                 self.never = f"{keyword} lo: loopback traffic only"
             return
-        self.undecidable.append(f"{keyword} {'!= ' if negated else ''}{name}")
+        if len(remote) < len(names) and negated:
+            text += " (lo never carries remote traffic)"
+        way: Literal["in", "out"] = "in" if keyword.startswith("i") else "out"
+        self.interfaces.append(InterfaceMatch(way, tuple(remote), negated, text))
 
     def build(self) -> Match:
         return Match(self.sources, self.destinations, self.protocols, self.protocol_negated,
-                     self.dst_ports, self.never, tuple(self.undecidable))
+                     self.dst_ports, self.never, tuple(self.undecidable), tuple(self.interfaces))
 
 
 @dataclass

@@ -173,7 +173,8 @@ class TextRuleParser:
         for key, verdict, target in entries:
             if verdict not in VERDICTS:
                 raise NftRuleError(f"unknown verdict {verdict!r} in a verdict map")
-            one = replace(builder, undecidable=list(builder.undecidable))
+            one = replace(builder, undecidable=list(builder.undecidable),
+                          interfaces=list(builder.interfaces))
             self.apply(one, selector, "==", [key])
             rules.append(Rule(one.build(), VERDICTS[verdict], origin, target, verdict))
         return rules
@@ -206,8 +207,9 @@ class TextRuleParser:
         elif sel.kind == "state":
             self._state(b, {w.lower() for v in first_words for w in v.split("|") if w}, negated, text)
         else:
-            for name in first_words:
-                b.interface(sel.keyword, name.strip('"'), negated)
+            names = [name.strip('"') for name in first_words]
+            b.interface(sel.keyword, names, negated,
+                        f"{sel.keyword} {'!= ' if negated else ''}{', '.join(names)}")
 
     @staticmethod
     def _state(b: MatchBuilder, states: set[str], negated: bool, text: str) -> None:

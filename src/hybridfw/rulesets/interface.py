@@ -180,6 +180,27 @@ class Scope:
 
 
 @dataclass(frozen=True, slots=True)
+class InterfaceMatch:
+    """A condition on the interface a packet arrives on (``in``: ``-i``, ``iifname``) or leaves
+    by (``out``: ``-o``, ``oifname``). It holds when the name is one of `names` (a trailing
+    ``*`` matches any name starting with what precedes it), or is none of them if `negated`.
+    Loopback never appears here: a parser decides ``lo`` itself (remote traffic never uses it).
+    The audit decides the condition when it is told the outside/inside interface names
+    (`hybridfw audit --outside-interface`); otherwise it is undecidable."""
+
+    way: Literal["in", "out"]
+    names: tuple[str, ...]
+    negated: bool
+    text: str  # as written, for findings: "-i eth0", 'iifname != { "eth1", "eth2" }'
+
+    def holds(self, name: str) -> bool:
+        for pattern in self.names:
+            if name == pattern or (pattern[-1:] == "*" and name.startswith(pattern[:-1])):
+                return not self.negated
+        return self.negated
+
+
+@dataclass(frozen=True, slots=True)
 class Match:
     """The conditions of one rule, as sets. The defaults match every packet."""
 
@@ -190,6 +211,7 @@ class Match:
     dst_ports: tuple[PortInterval, ...] | None = None  # None = any (or no) port
     never: str = ""  # non-empty: why this cannot match a new inbound TCP SYN
     undecidable: tuple[str, ...] = ()  # conditions hybridfw cannot evaluate, as written
+    interfaces: tuple[InterfaceMatch, ...] = ()  # decided when the audit knows the names
 
     def matches_protocol(self, protocol: str) -> bool:
         if self.protocols is None:
