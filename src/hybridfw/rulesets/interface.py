@@ -24,13 +24,20 @@ A `Ruleset` is a set of named `Chain`s plus `Entry` points. A chain is an ordere
   folded), None meaning any port.
 * The audited packet is the first packet of a new TCP connection (a SYN with state NEW) arriving
   from a remote host. A condition that can never hold for it (``--state ESTABLISHED,RELATED``,
-  ``-i lo``, ``! --syn``) sets `Match.never` to a reason: the rule cannot match. A condition
-  hybridfw cannot decide from addresses and ports alone (interfaces other than lo, zones, time,
-  rate limits, marks, unknown modules, source ports) goes into `Match.undecidable`; the
-  evaluator then reports the affected addresses as ``unknown`` (never silently allowed or
-  denied), except for non-terminal rules (LOG, counters) where matching changes nothing.
+  ``-i lo``, ``! --syn``) sets `Match.never` to a reason: the rule cannot match. Interface
+  conditions (other than lo) are `Match.interfaces` (`InterfaceMatch`), decided when the audit
+  knows the interface names. A condition hybridfw cannot decide from addresses and ports
+  (zones, time, rate limits, marks, unknown modules, source ports) goes into
+  `Match.undecidable`; the evaluator then reports the affected addresses as ``unknown`` (never
+  silently allowed or denied), except for non-terminal rules (LOG, counters) where matching
+  changes nothing; so does an interface condition whose name the audit was not given.
 * Parsers never crash on bad input: they raise `hybridfw.errors.InputError` naming path, line
   and field, or record what they skipped as `Finding`s in `Ruleset.findings`.
+* Scoped parsing. `RulesetParser.parse_scoped(text, path, Scope)` may leave out rules no packet
+  of the audit can match (`Ruleset.omitted` counts them) and hand `LazyRules` whose rules are
+  built only when the evaluator walks into them; evidence text then comes from a `LineSource`
+  (the file kept compressed) through `Origin.raw`. The iptables parser does this; the others
+  parse everything. An audit of either parse gives the same answer (a property test checks).
 
 Registry
 --------

@@ -10,7 +10,10 @@ Entries (which chains a packet traverses, in order):
 
 The nat table is not evaluated (a finding says so when it translates addresses).
 Tokenising is a compiled regex (quoted strings kept whole), never shlex: it runs once per line
-on rulesets of 100k rules.
+on rulesets of 100k rules. The common line, ``-A CHAIN [! ]-s ADDRESS ...``, is split by one
+regex and the rest of it (its *shape*) is parsed once per file. Parsed for an audit's `Scope`
+(`parse_scoped`), rules that cannot matter are left out after their address is checked, and
+the others are kept as compact records (`_iptables_rule.Record`) in `LazyRules`.
 """
 
 from __future__ import annotations
