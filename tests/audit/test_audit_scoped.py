@@ -24,7 +24,8 @@ _TARGET = re.compile(r" (-[jg] )")
 
 def _with_comments(text: str, comments: list[int]) -> str:
     """Some rules get a comment before their target: quoted with spaces, or one bare word
-    (rules that differ only in source and comment share a parsed shape)."""
+    (rules that differ only in source and comment share a parsed shape); some are spaced
+    out, which the fast line split does not take."""
     out, index = [], 0
     for line in text.splitlines():
         if line.startswith("-A "):
@@ -34,6 +35,8 @@ def _with_comments(text: str, comments: list[int]) -> str:
                 line = _TARGET.sub(rf' -m comment --comment "note {index} -j DROP" \1', line, 1)
             elif kind == 2:
                 line = _TARGET.sub(rf" -m comment --comment note{index} \1", line, 1)
+            elif kind == 3:  # not as iptables-save spaces it: the general tokenising path
+                line = line.replace(" ", "  ")
         out.append(line)
     return "\n".join(out) + "\n"
 
@@ -68,7 +71,7 @@ def _on_forward(text: str) -> str:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(gen_ruleset(max_chains=5, max_rules=8), st.lists(st.integers(0, 2), max_size=6), _flows(),
+@given(gen_ruleset(max_chains=5, max_rules=8), st.lists(st.integers(0, 3), max_size=6), _flows(),
        st.booleans(), st.sampled_from([None, Interfaces("vb"), Interfaces("va", "vb")]))
 def test_scoped_parse_audits_like_a_full_parse(gen: GenRuleset, comments: list[int],
                                                flows: list[Flow], forward: bool,
