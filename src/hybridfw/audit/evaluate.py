@@ -83,6 +83,29 @@ _EMPTY = AddressSet.empty()
 _Step = tuple[Rule, "AddressSet | None", str]
 
 
+_UNSEEN = "\0unseen"
+
+
+def _verdict(rule: Rule, probe: Probe) -> str | None:
+    """Whether `rule` can match `probe`'s packet on everything but the varying address and, for
+    an outbound probe, its own source: None if not; else the conditions it cannot decide, as
+    written ("" when none)."""
+    m = rule.match
+    if (rule.action == Action.CONTINUE or m.never or not m.matches_protocol(probe.protocol)
+            or not m.matches_port(probe.port)):
+        return None
+    if probe.fixed_side == "destination" and not m.destinations.contains_address(
+            probe.fixed, probe.family):
+        return None
+    unknown = m.undecidable
+    if m.interfaces:
+        names = _interface_verdicts(m.interfaces, probe)
+        if names is None:
+            return None  # an interface condition is false for this packet
+        unknown += names
+    return ", ".join(unknown)
+
+
 def _interface_verdicts(conditions: tuple[InterfaceMatch, ...],
                         probe: Probe) -> tuple[str, ...] | None:
     """None if an interface condition is false for `probe`; else those it cannot decide (the
@@ -115,6 +138,7 @@ class Evaluator:
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
         self._step_cache: dict[tuple[str, Probe], list[_Step]] = {}
+        self._shape_verdicts: dict[Probe, dict[int, str | None]] = {}
 
     def run_entry(self, entry: Entry, probe: Probe, candidates: AddressSet) -> Outcome:
         """Pass `candidates` through every stage of `entry`; accepted = survived all stages."""
@@ -171,28 +195,23 @@ class Evaluator:
         if steps is not None:
             return steps
         steps = []
-        family, protocol, port, point = probe.family, probe.protocol, probe.port, probe.fixed
+        family, point = probe.family, probe.fixed
         by_destination = probe.fixed_side == "destination"
         rules = chain.rules
         lazy = rules if isinstance(rules, LazyRules) and not rules.built else None
         views = (lazy.previews(sources_matter=not by_destination) if lazy is not None
-                 else ((i, r, True) for i, r in enumerate(rules)))
-        for index, seen, sources_may_match in views:
-            m = seen.match
-            if (seen.action == Action.CONTINUE or m.never or not m.matches_protocol(protocol)
-                    or not m.matches_port(port)):
+                 else ((i, r, True, False) for i, r in enumerate(rules)))
+        # Records of one shape share their conditions: judge each shape once per probe.
+        shapes = self._shape_verdicts.setdefault(probe, {})
+        for index, seen, sources_may_match, shared in views:
+            if shared:
+                unknown = shapes.get(id(seen), _UNSEEN)
+                if unknown is _UNSEEN:
+                    unknown = shapes[id(seen)] = _verdict(seen, probe)
+            else:
+                unknown = _verdict(seen, probe)
+            if unknown is None or not (by_destination or sources_may_match):
                 continue
-            if by_destination:
-                if not m.destinations.contains_address(point, family):
-                    continue
-            elif not sources_may_match:
-                continue
-            unknown = m.undecidable
-            if m.interfaces:
-                names = _interface_verdicts(m.interfaces, probe)
-                if names is None:
-                    continue  # an interface condition is false for this packet
-                unknown += names
             rule = lazy.rule(index) if lazy is not None else seen
             m = rule.match
             if by_destination:
@@ -201,8 +220,7 @@ class Evaluator:
                 if not m.sources.contains_address(point, family):
                     continue
                 varying = m.destinations
-            steps.append((rule, None if _covers_family(varying, family) else varying,
-                          ", ".join(unknown)))
+            steps.append((rule, None if _covers_family(varying, family) else varying, unknown))
         self._step_cache[key] = steps
         return steps
 

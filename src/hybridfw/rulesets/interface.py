@@ -254,7 +254,7 @@ class LazyRules(Sequence[Rule]):
     nothing.
     """
 
-    __slots__ = ("_built", "_holding", "_items", "_make", "_preview")
+    __slots__ = ("_built", "_holding", "_items", "_make", "_preview", "_shapes")
 
     def __init__(self, items: list[Any], make: Callable[[Any], Rule],
                  preview: Callable[[Any], tuple[Rule, bool]]) -> None:
@@ -263,17 +263,18 @@ class LazyRules(Sequence[Rule]):
         self._preview = preview
         self._built = False
         self._holding: list[int] | None = None
+        self._shapes: list[Rule | None] | None = None  # of records built so far, by index
 
     @property
     def built(self) -> bool:
         return self._built
 
-    def previews(self, sources_matter: bool = False) -> Iterator[tuple[int, Rule, bool]]:
-        """(index, rule or shape, sources may matter) for each rule, building nothing; only
-        the rules whose sources may matter when `sources_matter`. The shape is the record's
-        rule with another line's sources and origin: only its other conditions, action and
-        target are this rule's."""
-        preview, items = self._preview, self._items
+    def previews(self, sources_matter: bool = False) -> Iterator[tuple[int, Rule, bool, bool]]:
+        """(index, rule or shape, sources may matter, is a shape) for each rule, building
+        nothing; only the rules whose sources may matter when `sources_matter`. A shape is a
+        record's rule with another line's sources and origin, shared by the records of that
+        shape: only its other conditions, action and target are this rule's."""
+        preview, items, shapes = self._preview, self._items, self._shapes
         if sources_matter:
             indexes = self._holding
             if indexes is None:
@@ -281,18 +282,28 @@ class LazyRules(Sequence[Rule]):
                                            if isinstance(item, Rule) or preview(item)[1]]
             for index in indexes:
                 item = items[index]
-                yield index, (item if isinstance(item, Rule) else preview(item)[0]), True
+                if not isinstance(item, Rule):
+                    yield index, preview(item)[0], True, True
+                elif shapes is not None and (shape := shapes[index]) is not None:
+                    yield index, shape, True, True
+                else:
+                    yield index, item, True, False
             return
         for index, item in enumerate(items):
-            if isinstance(item, Rule):
-                yield index, item, True
-            else:
+            if not isinstance(item, Rule):
                 shape, sources = preview(item)
-                yield index, shape, sources
+                yield index, shape, sources, True
+            elif shapes is not None and (shape := shapes[index]) is not None:
+                yield index, shape, True, True  # built: the sources test is already done
+            else:
+                yield index, item, True, False
 
     def rule(self, index: int) -> Rule:
         item = self._items[index]
         if not isinstance(item, Rule):
+            if self._shapes is None:
+                self._shapes = [None] * len(self._items)
+            self._shapes[index] = self._preview(item)[0]
             item = self._items[index] = self._make(item)
         return item
 
