@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hybridfw.addresses import AddressSet
-from hybridfw.audit._intervals import _LARGE, _fits, intersect, overlaps, subtract, union
+from hybridfw.audit._intervals import _LARGE, _fits, intersect, overlaps, put, subtract, take, union
 
 _iv = st.tuples(st.integers(0, 5000), st.integers(0, 300)).map(lambda t: (t[0], t[0] + t[1]))
 # A fragmented "still undecided" set: many short intervals with gaps (some only one apart,
@@ -37,3 +37,19 @@ def test_fast_paths_equal_plain_operators(big4: list, big6: list, small4: list, 
     assert subtract(big, big) == AddressSet.empty()
     assert overlaps(big, small) == bool(big & small)
     assert overlaps(small, big) == bool(big & small)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_fragmented, st.lists(_iv, max_size=24), st.lists(_iv, max_size=24))
+def test_in_place_take_and_put_equal_plain_operators(big: list, small: list, back: list) -> None:  # type: ignore[type-arg]
+    whole, cut, extra = AddressSet(_chain(big)), AddressSet(small), AddressSet(back)
+    rest = list(whole.v4)
+    taken = take(rest, cut.v4)  # up to 24 intervals: both the bisect and the linear way
+    assert AddressSet(taken) == whole & cut and tuple(taken) == (whole & cut).v4
+    assert tuple(rest) == (whole - cut).v4  # still canonical: sorted, merged
+    returned = (extra - (whole - cut)).v4
+    put(rest, returned)
+    assert tuple(rest) == ((whole - cut) | AddressSet(returned)).v4
+    empty: list[tuple[int, int]] = []
+    put(empty, cut.v4)
+    assert tuple(empty) == cut.v4

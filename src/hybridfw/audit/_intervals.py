@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from hybridfw.addresses import AddressSet, Interval
+from hybridfw.addresses import AddressSet, Interval, _intersect, _merge, _subtract
 
 _SMALL = 16  # at most this many intervals in the rule's set for the bisect path
 _LARGE = 64  # and at least this many in the undecided set for it to pay off
@@ -116,3 +116,59 @@ def subtract(big: AddressSet, small: AddressSet) -> AddressSet:
     if not _fits(big, small):
         return big - small
     return AddressSet._raw(_sub_family(big.v4, small.v4), _sub_family(big.v6, small.v6))
+
+
+# -- in place, for a chain walk's undecided set ------------------------------------------------
+# A walk over a big chain removes a piece from the undecided set at every rule; a list changed
+# in place (one memmove) costs far less than a new tuple per rule.
+
+def take(rest: list[Interval], small: tuple[Interval, ...]) -> list[Interval]:
+    """Remove `small` from `rest` (canonical, sorted) in place; return what was removed."""
+    if len(small) > _SMALL:
+        frozen = tuple(rest)
+        rest[:] = _subtract(frozen, small)
+        return list(_intersect(frozen, small))
+    taken: list[Interval] = []
+    for lo, hi in small:
+        i = bisect_right(rest, (lo, _TOP)) - 1
+        if i < 0 or rest[i][1] < lo:
+            i += 1
+        j = bisect_right(rest, (hi, _TOP))
+        if i >= j:
+            continue
+        first_lo, first_hi = rest[i]
+        last_lo, last_hi = rest[j - 1]
+        if i == j - 1:
+            taken.append((first_lo if first_lo > lo else lo, first_hi if first_hi < hi else hi))
+        else:
+            taken.append((first_lo if first_lo > lo else lo, first_hi))
+            taken.extend(rest[i + 1:j - 1])
+            taken.append((last_lo, last_hi if last_hi < hi else hi))
+        pieces: list[Interval] = []
+        if first_lo < lo:
+            pieces.append((first_lo, lo - 1))
+        if last_hi > hi:
+            pieces.append((hi + 1, last_hi))
+        rest[i:j] = pieces
+    return taken
+
+
+def put(rest: list[Interval], back: tuple[Interval, ...]) -> None:
+    """Add `back` to `rest` (both canonical) in place, merging touching intervals."""
+    if not rest:
+        rest[:] = back
+        return
+    if len(back) > _SMALL:
+        rest[:] = _merge(rest + list(back))
+        return
+    for lo, hi in back:
+        i = max(0, bisect_left(rest, (lo, -1)) - 1)
+        if i < len(rest) and rest[i][1] < lo - 1:
+            i += 1
+        j = i
+        n = len(rest)
+        while j < n and rest[j][0] <= hi + 1:
+            j += 1
+        if j > i:
+            lo, hi = min(lo, rest[i][0]), max(hi, rest[j - 1][1])
+        rest[i:j] = [(lo, hi)]

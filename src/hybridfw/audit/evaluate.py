@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from hybridfw.addresses import AddressSet, Family
-from hybridfw.audit._intervals import intersect, overlaps, subtract, union
+from hybridfw.audit._intervals import intersect, overlaps, put, take, union
 from hybridfw.rulesets.interface import (
     Action,
     Chain,
@@ -75,6 +75,7 @@ class Outcome:
 
 
 _EMPTY = AddressSet.empty()
+_raw = AddressSet._raw
 
 
 # One rule as the chain walk sees it for one probe: the rule (its fixed side holds the probe's
@@ -225,28 +226,32 @@ class Evaluator:
         return steps
 
     def run_chain(self, chain: Chain, probe: Probe, candidates: AddressSet, depth: int) -> Outcome:
-        """First-match walk of one chain. `returned` = what fell off the end or hit RETURN."""
+        """First-match walk of one chain. `returned` = what fell off the end or hit RETURN.
+
+        The undecided set (one address family: the probe's) is a list changed in place."""
         out = Outcome()
-        remaining = candidates
+        v4 = probe.family == 4
+        rest = list(candidates.v4 if v4 else candidates.v6)
         for rule, varying, unknown in self.steps(chain, probe):
-            if not remaining:
+            if not rest:
                 break
             if varying is None:
-                hit, remaining = remaining, _EMPTY
+                taken, rest = rest, []
             else:
-                hit = intersect(remaining, varying)
-                if not hit:
+                taken = take(rest, varying.v4 if v4 else varying.v6)
+                if not taken:
                     continue
-                # remaining - hit, as remaining - varying: the rule's set is the small one.
-                remaining = subtract(remaining, varying)
+            hit = _raw(tuple(taken), ()) if v4 else _raw((), tuple(taken))
             if unknown:
                 out.unknown.append(Decided(hit, rule.origin, chain.display,
                                            f"cannot evaluate: {unknown}"))
                 continue
             back = self._decide(rule, chain, probe, hit, depth, out)
             if back:
-                remaining = union(remaining, back) if remaining else back
-        out.returned = union(out.returned, remaining) if out.returned else remaining
+                put(rest, back.v4 if v4 else back.v6)
+        if rest:
+            left = _raw(tuple(rest), ()) if v4 else _raw((), tuple(rest))
+            out.returned = union(out.returned, left) if out.returned else left
         return out
 
     def _decide(self, rule: Rule, chain: Chain, probe: Probe, hit: AddressSet, depth: int,

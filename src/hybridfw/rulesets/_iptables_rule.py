@@ -195,9 +195,11 @@ class RuleLineParser:
         return (rule, admitted, admitted and scope.inbound_needs(rule.match),
                 admitted and scope.outbound_ports(rule.match) and bool(scope.sources))
 
-    def build(self, record: Record, line: str = "") -> Rule:
-        """The Rule of a `Record`: its shape with its own source and origin."""
+    def build(self, record: Record, line: str = "", shape: Rule | None = None) -> Rule:
+        """The Rule of a `Record`: its shape (or `shape`, the same with its jump target
+        resolved) with its own source and origin."""
         number, negated, value, rule, _ = record
+        rule = shape or rule
         if type(value) is int:
             lo, size = value >> 8, 1 << (_WIDTH[self.family] - (value & 0xFF))
             interval = ((lo, lo + size - 1 if size > 1 else lo),)

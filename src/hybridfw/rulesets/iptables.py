@@ -212,14 +212,19 @@ class _SaveFile:
 
     def _maker(self, table: _Table) -> Callable[[Record], Rule]:
         build, resolve = self.rules.build, self._resolve
+        resolved: dict[int, Rule] = {}  # shape id -> the shape with its jump target resolved
 
         def make(record: Record) -> Rule:
-            return resolve(table, build(record))
+            shape = record[3]
+            done = resolved.get(id(shape))
+            if done is None:
+                done = resolved[id(shape)] = resolve(table, shape)
+            return build(record, shape=done)
 
         return make
 
     def _resolve(self, table: _Table, rule: Rule) -> Rule:
-        if rule.action not in (Action.JUMP, Action.GOTO):
+        if rule.action is not Action.JUMP and rule.action is not Action.GOTO:
             return rule
         if rule.target not in table.chains:
             # Not a chain of this table: an extension target hybridfw does not know.
