@@ -87,19 +87,9 @@ def intersect(big: AddressSet, small: AddressSet) -> AddressSet:
 
 
 def _or_family(big: tuple[Interval, ...], small: tuple[Interval, ...]) -> tuple[Interval, ...]:
-    for lo, hi in small:
-        # Every interval of `big` that overlaps or touches [lo, hi] merges into one.
-        i = max(0, bisect_left(big, (lo, -1)) - 1)
-        if i < len(big) and big[i][1] < lo - 1:
-            i += 1
-        j = i
-        n = len(big)
-        while j < n and big[j][0] <= hi + 1:
-            j += 1
-        if j > i:
-            lo, hi = min(lo, big[i][0]), max(hi, big[j - 1][1])
-        big = (*big[:i], (lo, hi), *big[j:])
-    return big
+    merged = list(big)
+    put(merged, small)
+    return tuple(merged)
 
 
 def union(big: AddressSet, small: AddressSet) -> AddressSet:
@@ -162,6 +152,7 @@ def put(rest: list[Interval], back: tuple[Interval, ...]) -> None:
         rest[:] = _merge(rest + list(back))
         return
     for lo, hi in back:
+        # Every interval of `rest` that overlaps or touches [lo, hi] merges into one.
         i = max(0, bisect_left(rest, (lo, -1)) - 1)
         if i < len(rest) and rest[i][1] < lo - 1:
             i += 1
