@@ -137,8 +137,9 @@ class RuleLineParser:
         regex: the shape is REST without its comment, looked up as one string. Returns
         `GENERAL` when the line needs the general pass (another source option, quotes left).
 
-        With a scope, a kept rule comes back as a `Record` (its address checked, not yet
-        parsed) for `build` to turn into a Rule if an audit walks into it."""
+        With a scope, a kept rule comes back as a `Record` (its address checked, and held as
+        one int when it is one network) for `build` to turn into a Rule if an audit walks
+        into it; a rule the scope cannot need comes back as None."""
         key = _COMMENT.sub("", rest) if '"' in rest else rest
         shape = self._shaped.get(key)
         if shape is None:
