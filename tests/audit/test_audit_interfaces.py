@@ -103,6 +103,11 @@ def test_cli_options_and_topology_section(tmp_path: Path) -> None:
     assert smtp[0]["allowed"] == [EOP_A] and not smtp[0]["unknown"]
     before = [r for r in unknown["flows"] if r["flow"] == "smtp-inbound" and r["entry"] == "forward"]
     assert before[0]["unknown"] and not before[0]["allowed"]
+    fixes = {"-i ppp+" in " ".join(f["evidence"]): f["fix"]
+             for f in unknown["findings"] if f["code"] == "audit.unknown"}
+    # The interface rows suggest naming the interfaces; the rows unknown because no IPv6 file
+    # was given do not.
+    assert "--outside-interface" in fixes[True] and "--outside-interface" not in fixes[False]
     # The same names from the topology give the same answer.
     topology, _ = _write(tmp_path, '\n[firewall]\noutside_interface = "eth0"\n'
                                    'inside_interface = "eth1"\n')
@@ -122,3 +127,12 @@ def test_bad_interface_names_exit_2(tmp_path: Path) -> None:
     path.write_text(TOPOLOGY + "\n[firewall]\noutside = \"eth0\"\n")
     with pytest.raises(InputError, match=r"firewall\.outside"):
         load_topology(path)
+
+
+def test_unknown_for_other_reasons_does_not_suggest_interface_names(tmp_path: Path) -> None:
+    topology, rules = _write(tmp_path, "")
+    Path(rules).write_text(GATEWAY.replace("-i eth0 -o eth1 ", "-m limit --limit 5/s "))
+    doc = json.loads(run_cli("audit", rules, "-t", topology, "--json", "--outside-interface",
+                             "eth0", "--inside-interface", "eth1").stdout)
+    fixes = [f["fix"] for f in doc["findings"] if f["code"] == "audit.unknown"]
+    assert fixes and not any("--outside-interface" in fix for fix in fixes)

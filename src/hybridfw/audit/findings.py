@@ -6,6 +6,7 @@ say the flow is ready (exit 1)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from hybridfw.addresses import AddressSet
@@ -52,11 +53,15 @@ def row_findings(row: FlowCoverage) -> list[Finding]:
             (f"accepted by {shadow.accepted_by.describe()}", f"denied by {shadow.denied_by.describe()}"),
             "move the accept rule above the deny rule (or narrow the deny)", row.flow))
     if row.unknown:
+        fix = "check these rules by hand (or audit with --entry / a narrower ruleset)"
+        if any(_INTERFACE_CONDITION.search(text) for text in ev.get("unknown", ())):
+            fix = ("name the firewall's interfaces to decide the interface matches "
+                   "(--outside-interface NAME --inside-interface NAME, or [firewall] in the "
+                   "topology); " + fix)
         out.append(Finding(
             Severity.ERROR, "audit.unknown",
             f"{_where(row)}: cannot decide for {_ranges(row.unknown)}",
-            ev.get("unknown", ())[:_EVIDENCE],
-            "check these rules by hand (or audit with --entry / a narrower ruleset)", row.flow))
+            ev.get("unknown", ())[:_EVIDENCE], fix, row.flow))
     if row.stale:
         wide = _is_wide(row.stale)
         message = (f"{_where(row)}: open to (almost) any {_peer(row)[:-1]}, not only Microsoft's"
@@ -75,6 +80,12 @@ def row_findings(row: FlowCoverage) -> list[Finding]:
                            f"{_where(row)}: every required {_peer(row)[:-1]} is accepted",
                            ev.get("allowed", ())[:_EVIDENCE], subject=row.flow))
     return out
+
+
+# An interface condition among the reasons of an unknown: "(cannot evaluate: ! -i eth0, ...)".
+_INTERFACE_CONDITION = re.compile(
+    r"\(cannot evaluate: (?:.*[ ,])?(?:! )?(?:-i|-o|--in-interface|--out-interface|iifname|"
+    r"oifname|iif|oif) ")
 
 
 def coverage_findings(flow: Flow, rows: Sequence[FlowCoverage]) -> list[Finding]:
