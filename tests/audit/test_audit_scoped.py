@@ -166,3 +166,26 @@ def test_rule_kept_for_its_on_premises_source_alone() -> None:
     (row,) = [r for r in audit_ruleset(ruleset, flows).flows if r.entry == "forward"]
     assert row.allowed == AddressSet.parse(["52.96.0.0/14"])
     assert row.missing == AddressSet.parse(["40.96.0.0/13"])
+
+
+def test_insert_positions_count_rules_left_out() -> None:
+    """``-I CHAIN N`` counts every rule before it, also those the scope leaves out."""
+    text = """*filter
+:INPUT DROP [0:0]
+-A INPUT -s 10.1.0.0/16 -p udp --dport 53 -j ACCEPT
+-A INPUT -s 10.2.0.0/16 -p tcp --dport 22 -j ACCEPT
+-A INPUT -s 40.92.0.0/15 -p tcp --dport 25 -j ACCEPT
+-I INPUT 2 -s 40.92.0.0/16 -p tcp --dport 25 -j DROP
+-I INPUT 4 -s 40.93.0.0/16 -p tcp --dport 25 -j DROP
+-I INPUT -s 40.92.128.0/24 -p tcp --dport 25 -j REJECT
+COMMIT
+"""
+    flows = [Flow("in", "inbound", "tcp", (25,), AddressSet.parse(["40.92.0.0/15"]),
+                  AddressSet.parse(["192.0.2.1"]), "test")]
+    full = parse_text(text, "i.rules", "iptables")
+    scoped = parse_text(text, "i.rules", "iptables", audit_scope(flows))
+    (chain_full,) = [c for c in full.chains.values() if c.name == "INPUT"]
+    (chain_scoped,) = [c for c in scoped.chains.values() if c.name == "INPUT"]
+    assert [r.origin.line for r in chain_full.rules] == [8, 3, 6, 4, 7, 5]
+    assert [r.origin.line for r in chain_scoped.rules] == [8, 6, 7, 5] and scoped.omitted == 2
+    assert _audit(text, flows, True, None) == _audit(text, flows, False, None)
