@@ -30,7 +30,9 @@ def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt =
     """One readiness verdict per flow (ready / at risk / broken), with findings and fixes.
 
     Runs endpoint freshness, the flows, an audit of each firewall file, optional probes and
-    traces, and prints the exact rules to add for the firewall's own platform.
+    traces, and prints the exact rules to add for the firewall's own platform. The audit
+    decides interface matches with the topology's \\[firewall] outside_interface and
+    inside_interface when given.
 
     Exit codes: 0 every flow ready, 1 problems found, 2 usage or input error.
     """
