@@ -132,7 +132,9 @@ def _parse_cidr_fast(s: str) -> tuple[Family, Interval] | None:
         fam = 4
     bits = _BITS[fam]
     if slash:
-        if not (plen_text.isascii() and plen_text.isdigit()) or int(plen_text) > bits:
+        # At most 3 digits: int() of a 5000-digit string raises ValueError, not AddressError.
+        if not (plen_text.isascii() and plen_text.isdigit() and len(plen_text) <= 3) \
+                or int(plen_text) > bits:
             return None
         plen = int(plen_text)
     else:

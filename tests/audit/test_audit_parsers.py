@@ -163,3 +163,11 @@ def test_nul_in_an_address_is_an_input_error(address: str, option: str) -> None:
     for scope in (None, audit_scope([smtp_inbound()])):
         with pytest.raises(InputError, match=r"nul\.rules:3"):
             parse_text(text, "nul.rules", "iptables", scope)
+
+
+def test_huge_prefix_length_is_an_input_error(tmp_path: Path) -> None:
+    rules = tmp_path / "huge.rules"
+    rules.write_text("*filter\n:INPUT DROP [0:0]\n-A INPUT -s 1.2.3.4/" + "1" * 5000
+                     + " -p tcp --dport 25 -j ACCEPT\nCOMMIT\n")
+    with pytest.raises(InputError, match=r"huge\.rules:3 \[-s\]"):
+        audit_files([rules], [smtp_inbound()])

@@ -215,3 +215,11 @@ def test_parse_errors_say_what_is_wrong() -> None:
                          ("", "empty address")):
         with pytest.raises(AddressError, match=reason):
             AddressSet.parse([text])
+
+
+def test_huge_prefix_length_is_an_address_error() -> None:
+    """int() of more than 4300 digits raises ValueError; it must surface as AddressError (an
+    iptables rule with such a '-s' crashed the audit with a traceback)."""
+    for text in ("1.2.3.4/" + "1" * 5000, "2001:db8::/" + "9" * 5000):
+        with pytest.raises(AddressError, match="not an IP address"):
+            AddressSet.parse([text])
