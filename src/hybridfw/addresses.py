@@ -8,6 +8,7 @@ IPv6 one, and IPv4-mapped IPv6 addresses stay IPv6 (that is how firewalls treat 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
@@ -93,14 +94,17 @@ def _interval_to_cidrs(lo: int, hi: int, bits: int) -> Iterator[tuple[int, int]]
         lo += 1 << size
 
 
-def _dotted_quad(text: str) -> int | None:
-    """Strict IPv4 text (no leading zeros, as ipaddress demands) to int; None if not that."""
+def _dotted_quad(text: str, decimal_zeros: bool = False) -> int | None:
+    """IPv4 text to int; None if not that. Leading zeros are refused (as ipaddress does) unless
+    `decimal_zeros`, which reads them as decimal (as iptables does)."""
     parts = text.split(".")
     if len(parts) != 4:
         return None
     value = 0
     for part in parts:
-        if not (part.isascii() and part.isdigit()) or len(part) > 3 or (part[0] == "0" and len(part) > 1):
+        if not (part.isascii() and part.isdigit()) or len(part) > 3:
+            return None
+        if part[0] == "0" and len(part) > 1 and not decimal_zeros:
             return None
         octet = int(part)
         if octet > 255:
@@ -109,39 +113,51 @@ def _dotted_quad(text: str) -> int | None:
     return value
 
 
-def _parse_cidr_fast(s: str) -> tuple[Family, Interval] | None:
-    """The common shapes (`a.b.c.d[/n]`, `x:y::z[/n]`) without building ipaddress objects.
+_LEADING_ZERO = re.compile(r"(?:^|\.)0[0-9]")
 
-    Returns None for anything unusual; the caller then asks ipaddress, so the accepted
-    language and the error messages stay exactly ipaddress's.
+
+def parse_prefix(text: str, *, decimal_zeros: bool = False) -> tuple[Family, int, int] | None:
+    """One address or network (`a.b.c.d[/n]`, `x:y::z[/n]`) as (family, first address, prefix
+    length), host bits masked off, without building ipaddress objects: the hot path of big
+    rulesets. None for anything else (ranges, lists, zone ids, embedded IPv4, bad text); callers
+    then take the general way, which decides and words the error, so the accepted language stays
+    ipaddress's. `decimal_zeros`: see `_dotted_quad`.
     """
-    addr, slash, plen_text = s.partition("/")
+    addr, slash, plen_text = text.partition("/")
+    # At most 3 digits: int() of a 5000-digit string raises ValueError, not AddressError.
+    if slash and not (plen_text.isascii() and plen_text.isdigit() and len(plen_text) <= 3):
+        return None
     value: int | None
     if ":" in addr:
         if "%" in addr or "." in addr:  # zone ids, embedded IPv4: leave to ipaddress
             return None
         try:
             value = int.from_bytes(socket.inet_pton(socket.AF_INET6, addr), "big")
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # ValueError: a NUL in the text
             return None
         fam: Family = 6
     else:
-        value = _dotted_quad(addr)
-        if value is None:
-            return None
+        try:  # C speed for the common case
+            value = int.from_bytes(socket.inet_pton(socket.AF_INET, addr), "big")
+        except (OSError, ValueError):
+            value = None
+        # Platforms differ on leading zeros: those (and anything inet_pton refused) are decided
+        # here, the same everywhere.
+        if value is None or _LEADING_ZERO.search(addr):
+            value = _dotted_quad(addr, decimal_zeros)
+            if value is None:
+                return None
         fam = 4
     bits = _BITS[fam]
-    if slash:
-        # At most 3 digits: int() of a 5000-digit string raises ValueError, not AddressError.
-        if not (plen_text.isascii() and plen_text.isdigit() and len(plen_text) <= 3) \
-                or int(plen_text) > bits:
-            return None
-        plen = int(plen_text)
-    else:
-        plen = bits
-    host = (1 << (bits - plen)) - 1
-    lo = value & ~host
-    return fam, (lo, lo | host)
+    plen = int(plen_text) if slash else bits
+    if plen > bits:
+        return None
+    return fam, value & ~((1 << (bits - plen)) - 1), plen
+
+
+def prefix_interval(family: Family, first: int, plen: int) -> Interval:
+    """The addresses of the network `first`/`plen` as an interval."""
+    return first, first | ((1 << (_BITS[family] - plen)) - 1)
 
 
 def _parse_one(text: str) -> tuple[Family, Interval]:
@@ -150,9 +166,9 @@ def _parse_one(text: str) -> tuple[Family, Interval]:
     if not s:
         raise AddressError("empty address")
     if "-" not in s:
-        fast = _parse_cidr_fast(s)
+        fast = parse_prefix(s)
         if fast is not None:
-            return fast
+            return fast[0], prefix_interval(*fast)
     try:
         if "-" in s and "/" not in s:
             left, _, right = s.partition("-")

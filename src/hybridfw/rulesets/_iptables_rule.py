@@ -8,11 +8,10 @@ then reports the affected addresses as unknown), never a silent guess.
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hybridfw.addresses import AddressError, AddressSet, Family
+from hybridfw.addresses import AddressError, AddressSet, Family, parse_prefix, prefix_interval
 from hybridfw.errors import InputError
 from hybridfw.rulesets._netfilter import (
     NAT_TARGETS,
@@ -165,8 +164,7 @@ class RuleLineParser:
             _, lo, bits = prefix
             kept = lo << 8 | bits
             if outbound:
-                outbound = self._holds_source(lo, lo + (1 << (_WIDTH[self.family] - bits)) - 1,
-                                              negated)
+                outbound = self._holds_source(*prefix_interval(self.family, lo, bits), negated)
         else:
             kept = value
             found = self.addresses(value, "-s", number)
@@ -202,9 +200,7 @@ class RuleLineParser:
         number, negated, value, rule, _ = record
         rule = shape or rule
         if type(value) is int:
-            lo, size = value >> 8, 1 << (_WIDTH[self.family] - (value & 0xFF))
-            interval = ((lo, lo + size - 1 if size > 1 else lo),)
-            found = _raw(interval, ()) if self.family == 4 else _raw((), interval)
+            found = _single(self.family, value >> 8, value & 0xFF)
         else:
             found = self._addresses.get(value) or self.addresses(value, "-s", number)  # type: ignore[arg-type]
         m = rule.match
@@ -232,18 +228,9 @@ class RuleLineParser:
 
     def check_address(self, text: str, option: str) -> None:
         """Raise as `addresses` would, without building the set (for rules left out)."""
-        if self.family == 4:
-            if _V4_VALID.fullmatch(text):
-                return
-        elif ":" in text:
-            address, _, plen = text.partition("/")
-            try:
-                socket.inet_pton(socket.AF_INET6, address)
-                if not plen or (plen.isdigit() and int(plen) <= 128):
-                    return
-            except (OSError, ValueError):  # ValueError: a NUL in the text
-                pass
-        self.addresses(text, option)  # anything else: the full parse decides (and raises)
+        prefix = _prefix(text)
+        if prefix is None or prefix[0] != self.family:
+            self.addresses(text, option)  # the full parse decides (and raises)
 
     def _parse(self, args: list[str], number: int, line: str) -> Rule:
         spec = _Spec(self.family, self._any, self._any)
@@ -363,55 +350,23 @@ def _shape_key(rest: list[str]) -> tuple[str, ...]:
 
 
 _raw = AddressSet._raw
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_V4_VALID = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?:/(?:3[0-2]|[12]?[0-9]))?")
-_V4_CIDR = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
 
 
-def _prefix(text: str) -> tuple[int, int, int] | None:
-    """One address or CIDR as (family, first address, prefix length); None for anything else
-    (lists, ranges, errors), which then goes the general way."""
-    address, slash, plen = text.partition("/")
-    if slash and not (plen.isascii() and plen.isdigit() and len(plen) <= 3):
-        return None
-    if ":" in address:
-        try:
-            value = int.from_bytes(socket.inet_pton(socket.AF_INET6, address), "big")
-        except (OSError, ValueError):  # ValueError: a NUL in the text
-            return None
-        bits = int(plen) if plen else 128
-        if bits > 128:
-            return None
-        return 6, value & -(1 << (128 - bits)), bits  # -size == ~(size - 1)
-    try:
-        value = int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big")
-    except (OSError, ValueError):  # ValueError: a NUL in the text
-        # inet_pton refuses leading zeros ("010.0.0.1"), which iptables reads as decimal.
-        m = _V4_CIDR.fullmatch(address)
-        if m is None:
-            return None
-        a, b, c, d = (int(x) for x in m.groups())
-        if a > 255 or b > 255 or c > 255 or d > 255:
-            return None
-        value = (a << 24) | (b << 16) | (c << 8) | d
-    bits = int(plen) if plen else 32
-    if bits > 32:
-        return None
-    return 4, value & -(1 << (32 - bits)), bits
+def _prefix(text: str) -> tuple[Family, int, int] | None:
+    """One address or network as (family, first address, prefix length), leading zeros read as
+    decimal as iptables does; None for anything else (the general way decides)."""
+    return parse_prefix(text, decimal_zeros=True)
 
 
-_WIDTH = {4: 32, 6: 128}
+def _single(family: Family, first: int, plen: int) -> AddressSet:
+    interval = (prefix_interval(family, first, plen),)
+    return _raw(interval, ()) if family == 4 else _raw((), interval)
 
 
 def _fast_single(text: str) -> AddressSet | None:
     """One address or CIDR straight to an AddressSet (most of a big ruleset), else None."""
     prefix = _prefix(text)
-    if prefix is None:
-        return None
-    family, lo, bits = prefix
-    size = 1 << (_WIDTH[family] - bits)
-    interval = ((lo, lo + size - 1 if size > 1 else lo),)
-    return _raw(interval, ()) if family == 4 else _raw((), interval)
+    return None if prefix is None else _single(*prefix)
 
 
 def _one(p: RuleLineParser, values: list[str], option: str) -> str:
