@@ -81,8 +81,8 @@ class RuleLineParser:
         self._addresses: dict[str, AddressSet] = {}
         self._line = 0
         self._any = AddressSet.any(self.family)
-        self._shapes: dict[tuple[str, ...], tuple[Rule, bool]] = {}
-        self._shaped: dict[str, Shape] = {}
+        # Parsed shapes: by the rest of the line (regex path) or its tokens (general path).
+        self._shapes: dict[str | tuple[str, ...], Shape] = {}
         self._scope_sources = scope.sources if scope else AddressSet.empty()
         self._scope_intervals = (self._scope_sources.v4 if self.family == 4
                                  else self._scope_sources.v6)
@@ -94,8 +94,9 @@ class RuleLineParser:
         return Origin(self.path, number, source=self.source) if self.source else Origin(
             self.path, number, line)
 
-    def parse(self, args: list[str], number: int, line: str) -> Rule | None:
-        """The rule of line `number` (`line` its text), or None when the scope leaves it out.
+    def parse(self, args: list[str], number: int, line: str) -> Rule | Record | None:
+        """The rule of line `number` (`line` its text); with a scope, a `Record` or None as
+        `parse_shaped` says.
 
         Most rules of a big ruleset are ``[!] -s ADDR`` and then one of a few shapes: those
         parse the shape once and reuse it (the result is the same as the general pass)."""
@@ -115,40 +116,30 @@ class RuleLineParser:
         key = _shape_key(rest)
         shape = self._shapes.get(key)
         if shape is None:
-            rule = self._parse(rest, number, line)
-            shape = self._shapes[key] = (rule, self._keeps(rule))
-        if not shape[1]:
-            self.check_address(value.strip('"'), "-s")
-            self.omitted += 1
-            return None
-        found = self.addresses(value.strip('"'), "-s")
-        sources = (AddressSet.any(self.family) - found) if neg else found
-        rule = shape[0]
-        m = rule.match
-        return Rule(Match(sources, m.destinations, m.protocols, m.protocol_negated, m.dst_ports,
-                          m.never, m.undecidable, m.interfaces), rule.action,
-                    self.origin(number, line),
-                    rule.target, rule.label)
+            shape = self._shapes[key] = self._shape(self._parse(rest, number, line))
+        return self._with_source(shape, neg, value.strip('"'), number, line)
 
     def parse_shaped(self, negated: bool, value: str, rest: str, number: int,
                      line: str) -> Rule | Record | _General | None:
         """`parse` for a line ``-A CHAIN [! ]-s VALUE REST`` already split by the caller's
         regex: the shape is REST without its comment, looked up as one string. Returns
-        `GENERAL` when the line needs the general pass (another source option, quotes left).
-
-        With a scope, a kept rule comes back as a `Record` (its address checked, and held as
-        one int when it is one network) for `build` to turn into a Rule if an audit walks
-        into it; a rule the scope cannot need comes back as None."""
+        `GENERAL` when the line needs the general pass (another source option, quotes left)."""
         key = _COMMENT.sub("", rest) if '"' in rest else rest
-        shape = self._shaped.get(key)
+        shape = self._shapes.get(key)
         if shape is None:
             if '"' in key or _SOURCE_OPTION.search(key):
                 return GENERAL
             self._line = number
-            rule = self._parse(key.split(), number, line)
-            shape = self._shaped[key] = self._shape(rule)
-        scope = self.scope
-        if scope is None:
+            shape = self._shapes[key] = self._shape(self._parse(key.split(), number, line))
+        return self._with_source(shape, negated, value, number, line)
+
+    def _with_source(self, shape: Shape, negated: bool, value: str, number: int,
+                     line: str) -> Rule | Record | None:
+        """The rule of `shape` with the source ``[!] value``. With a scope, a kept rule comes
+        back as a `Record` (its address checked, and held as one int when it is one network)
+        for `build` to turn into a Rule if an audit walks into it; a rule the scope cannot need
+        comes back as None."""
+        if self.scope is None:
             return self.build((number, negated, value, shape[0], True), line)
         self._line = number
         rule, admitted, inbound, outbound = shape
@@ -206,9 +197,7 @@ class RuleLineParser:
         m = rule.match
         return Rule(Match((self._any - found) if negated else found, m.destinations, m.protocols,
                           m.protocol_negated, m.dst_ports, m.never, m.undecidable, m.interfaces),
-                    rule.action,
-                    Origin(self.path, number, source=self.source) if self.source
-                    else Origin(self.path, number, line), rule.target, rule.label)
+                    rule.action, self.origin(number, line), rule.target, rule.label)
 
     @staticmethod
     def preview(record: Record) -> tuple[Rule, bool]:

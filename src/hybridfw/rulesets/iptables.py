@@ -110,11 +110,6 @@ class _SaveFile:
                     if item is not _GENERAL:
                         rules.append(item)  # type: ignore[arg-type]
                         return
-            tokens = _TOKEN.findall(line) if '"' in line else line.split()
-            rules = self.table.chains.get(tokens[1])
-            if rules is not None:
-                rules.append(self.rules.parse(tokens[2:], number, line))
-                return
         if line.startswith("*"):
             name = line[1:].strip()
             if not name:
