@@ -301,6 +301,10 @@ class AddressSet:
         """Only the addresses of one family."""
         return AddressSet._raw(self.v4, ()) if family == 4 else AddressSet._raw((), self.v6)
 
+    def covers(self, family: Family) -> bool:
+        """Whether every address of `family` is in the set."""
+        return (self.v4 if family == 4 else self.v6) == ((0, _MAX[family]),)
+
     def issubset(self, other: AddressSet) -> bool:
         return not (self - other)
 

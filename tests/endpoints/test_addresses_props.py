@@ -223,3 +223,10 @@ def test_huge_prefix_length_is_an_address_error() -> None:
     for text in ("1.2.3.4/" + "1" * 5000, "2001:db8::/" + "9" * 5000):
         with pytest.raises(AddressError, match="not an IP address"):
             AddressSet.parse([text])
+
+
+def test_covers_a_whole_family() -> None:
+    assert AddressSet.any(4).covers(4) and not AddressSet.any(4).covers(6)
+    assert AddressSet.any().covers(6)
+    assert not AddressSet.parse(["0.0.0.0/1"]).covers(4)
+    assert AddressSet.parse(["0.0.0.0/1", "128.0.0.0/1"]).covers(4)

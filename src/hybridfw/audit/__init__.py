@@ -58,8 +58,8 @@ def audit_files(paths: Sequence[Path | str], flows: Sequence[Flow], fmt: str = A
     scope = audit_scope(flows)
     ruleset = parse_files([Path(p) for p in paths], fmt, scope)
     parsed = time.perf_counter()
-    log.info("parsed %s as %s: %d chains, %d rules (%d more left out: no audited protocol and "
-             "port), entries %s (%.2fs)", ", ".join(map(str, paths)), ruleset.format,
+    log.info("parsed %s as %s: %d chains, %d rules (%d more left out: no audited packet can "
+             "match them), entries %s (%.2fs)", ", ".join(map(str, paths)), ruleset.format,
              len(ruleset.chains), sum(len(c.rules) for c in ruleset.chains.values()),
              ruleset.omitted, ", ".join(f"{e.name}={len(e.stages)}" for e in ruleset.entries),
              parsed - start)

@@ -6,6 +6,7 @@ O(n) and a 100k-rule chain walk stays fast while the undecided set fragments."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 
 from hybridfw.addresses import AddressSet, Interval, _intersect, _merge, _subtract
 
@@ -14,7 +15,7 @@ _LARGE = 64  # and at least this many in the undecided set for it to pay off
 _TOP = 1 << 129
 
 
-def _and_family(big: tuple[Interval, ...], small: tuple[Interval, ...]) -> list[Interval]:
+def _and_family(big: Sequence[Interval], small: Sequence[Interval]) -> list[Interval]:
     out: list[Interval] = []
     for lo, hi in small:
         i = bisect_right(big, (lo, _TOP)) - 1  # the last interval starting at or before lo
@@ -34,21 +35,9 @@ def _and_family(big: tuple[Interval, ...], small: tuple[Interval, ...]) -> list[
 
 
 def _sub_family(big: tuple[Interval, ...], small: tuple[Interval, ...]) -> tuple[Interval, ...]:
-    for lo, hi in small:
-        i = bisect_right(big, (lo, _TOP)) - 1
-        if i < 0 or big[i][1] < lo:
-            i += 1  # the first interval that reaches lo or lies after it
-        j = bisect_right(big, (hi, _TOP))  # the first that starts after hi
-        if i >= j:
-            continue  # nothing of big in [lo, hi]
-        # big[i:j] all overlap [lo, hi]: only the two ends can stick out.
-        pieces: tuple[Interval, ...] = ()
-        if big[i][0] < lo:
-            pieces = ((big[i][0], lo - 1),)
-        if big[j - 1][1] > hi:
-            pieces += ((hi + 1, big[j - 1][1]),)
-        big = big[:i] + pieces + big[j:]
-    return big
+    rest = list(big)
+    _cut(rest, small)
+    return tuple(rest)
 
 
 def _fits(big: AddressSet, small: AddressSet) -> bool:
@@ -118,29 +107,28 @@ def take(rest: list[Interval], small: tuple[Interval, ...]) -> list[Interval]:
         frozen = tuple(rest)
         rest[:] = _subtract(frozen, small)
         return list(_intersect(frozen, small))
-    taken: list[Interval] = []
+    taken = _and_family(rest, small)
+    if taken:
+        _cut(rest, small)
+    return taken
+
+
+def _cut(rest: list[Interval], small: Sequence[Interval]) -> None:
+    """Remove `small` from `rest` in place: per interval of `small`, a bisect and one memmove."""
     for lo, hi in small:
         i = bisect_right(rest, (lo, _TOP)) - 1
         if i < 0 or rest[i][1] < lo:
-            i += 1
-        j = bisect_right(rest, (hi, _TOP))
+            i += 1  # the first interval that reaches lo or lies after it
+        j = bisect_right(rest, (hi, _TOP))  # the first that starts after hi
         if i >= j:
-            continue
-        first_lo, first_hi = rest[i]
-        last_lo, last_hi = rest[j - 1]
-        if i == j - 1:
-            taken.append((first_lo if first_lo > lo else lo, first_hi if first_hi < hi else hi))
-        else:
-            taken.append((first_lo if first_lo > lo else lo, first_hi))
-            taken.extend(rest[i + 1:j - 1])
-            taken.append((last_lo, last_hi if last_hi < hi else hi))
+            continue  # nothing of rest in [lo, hi]
+        # rest[i:j] all overlap [lo, hi]: only the two ends can stick out.
         pieces: list[Interval] = []
-        if first_lo < lo:
-            pieces.append((first_lo, lo - 1))
-        if last_hi > hi:
-            pieces.append((hi + 1, last_hi))
+        if rest[i][0] < lo:
+            pieces.append((rest[i][0], lo - 1))
+        if rest[j - 1][1] > hi:
+            pieces.append((hi + 1, rest[j - 1][1]))
         rest[i:j] = pieces
-    return taken
 
 
 def put(rest: list[Interval], back: tuple[Interval, ...]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.audit._intervals import intersect, overlaps
@@ -21,6 +22,9 @@ from hybridfw.audit.interface import FlowCoverage, Shadow
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
 from hybridfw.rulesets.interface import Action, Entry, Ruleset
+
+if TYPE_CHECKING:
+    from hybridfw.topology import FirewallSection
 
 MAX_FIXED_ADDRESSES = 64  # on-premises addresses audited one by one up to this many per flow
 _SKIP_ENTRY = {"inbound": "output", "outbound": "input"}
@@ -49,6 +53,13 @@ class Interfaces:
     outside: str | None = None
     inside: str | None = None
 
+    @classmethod
+    def given(cls, section: FirewallSection, outside: str | None = None,
+              inside: str | None = None) -> Interfaces:
+        """The names given on the command line, else those of the topology's [firewall]."""
+        return cls(outside or section.outside_interface or None,
+                   inside or section.inside_interface or None)
+
     def of(self, direction: str) -> tuple[str | None, str | None]:
         """(arrives on, leaves by) for a flow of `direction`."""
         if direction == "inbound":
@@ -66,6 +77,10 @@ class FlowAuditor:
         self.forced_entry = entry
         self.interfaces = interfaces or Interfaces()
         self._reachable: dict[tuple[str, Probe], list[str]] = {}
+        chain_families = {c.family for c in ruleset.chains.values()}
+        # The address families the files have rules for (a chain of family None serves both).
+        self._families = ({4, 6} if None in chain_families
+                          else {f for f in chain_families if f is not None})
         if entry is not None and entry not in {e.name for e in ruleset.entries}:
             names = ", ".join(e.name for e in ruleset.entries)
             raise InputError(f"no entry {entry!r} in the ruleset; it has {names}", field="entry")
@@ -92,7 +107,7 @@ class FlowAuditor:
     def _audit_probe(self, flow: Flow, probe: Probe, required: AddressSet,
                      onprem: AddressSet) -> list[FlowCoverage]:
         universe = AddressSet.any(probe.family)
-        if probe.family not in self._families():
+        if probe.family not in self._families:
             return [self._no_rules_for_family(flow, probe, required)]
         outcomes = [(e, self.evaluator.run_entry(e, probe, universe))
                     for e in self.candidate_entries(flow.direction)]
@@ -104,10 +119,6 @@ class FlowAuditor:
             outcomes = explicit or handling or outcomes
         return [self._coverage(flow, probe, entry, outcome, required, onprem)
                 for entry, outcome in outcomes]
-
-    def _families(self) -> set[int]:
-        fams = {c.family for c in self.ruleset.chains.values()}
-        return {4, 6} if None in fams else {f for f in fams if f is not None}
 
     @staticmethod
     def _no_rules_for_family(flow: Flow, probe: Probe, required: AddressSet) -> FlowCoverage:
@@ -138,10 +149,13 @@ class FlowAuditor:
                                            for d in outcome.unknown
                                            if overlaps(d.addresses, required))),
         }
+        needs_names = any(d.needs_names and overlaps(d.addresses, required)
+                          for d in outcome.unknown)
         return FlowCoverage(flow.id, flow.direction, entry.name,
                             address_text(probe.family, probe.fixed), probe.port,
                             allowed=intersect(accepted, required), missing=missing, stale=stale,
-                            unknown=unknown, shadowed=shadowed, evidence=evidence)
+                            unknown=unknown, shadowed=shadowed, evidence=evidence,
+                            needs_interface_names=needs_names)
 
     def _shadowed(self, entry: Entry, probe: Probe, outcome: Outcome,
                   missing: AddressSet) -> tuple[Shadow, ...]:
@@ -153,7 +167,7 @@ class FlowAuditor:
         found: list[Shadow] = []
         for key in self._reachable_from(entry, probe):
             for rule, varying, unknown in self.evaluator.steps(self.ruleset.chains[key], probe):
-                if rule.action != Action.ACCEPT or unknown:
+                if rule.action != Action.ACCEPT or unknown is not None:
                     continue
                 would = missing if varying is None else intersect(missing, varying)
                 for denial in denials:

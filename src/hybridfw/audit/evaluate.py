@@ -51,6 +51,7 @@ class Decided:
     origin: Origin
     chain: str  # display name of the chain holding the rule
     reason: str = ""  # for unknown: the undecidable conditions
+    needs_names: bool = False  # for unknown: interface matches decide it, names not given
 
 
 @dataclass
@@ -81,30 +82,36 @@ _raw = AddressSet._raw
 # One rule as the chain walk sees it for one probe: the rule (its fixed side holds the probe's
 # address), its condition on the varying side (None: any address), and the conditions it has
 # that cannot be decided for this probe, as written ("" if none: then the rule is decided).
-_Step = tuple[Rule, "AddressSet | None", str]
+_Step = tuple[Rule, "AddressSet | None", "Undecided | None"]
 
 
-_UNSEEN = "\0unseen"
+@dataclass(frozen=True, slots=True)
+class Undecided:
+    """The conditions of a rule the audit cannot decide for a probe, as written."""
+
+    text: str
+    needs_names: bool  # some are interface matches whose names the audit was not given
 
 
-def _verdict(rule: Rule, probe: Probe) -> str | None:
+def _verdict(rule: Rule, probe: Probe) -> tuple[bool, Undecided | None]:
     """Whether `rule` can match `probe`'s packet on everything but the varying address and, for
-    an outbound probe, its own source: None if not; else the conditions it cannot decide, as
-    written ("" when none)."""
+    an outbound probe, its own source; and if so, what of it cannot be decided (None: all)."""
     m = rule.match
     if (rule.action == Action.CONTINUE or m.never or not m.matches_protocol(probe.protocol)
             or not m.matches_port(probe.port)):
-        return None
+        return False, None
     if probe.fixed_side == "destination" and not m.destinations.contains_address(
             probe.fixed, probe.family):
-        return None
-    unknown = m.undecidable
+        return False, None
+    names: tuple[str, ...] = ()
     if m.interfaces:
-        names = _interface_verdicts(m.interfaces, probe)
-        if names is None:
-            return None  # an interface condition is false for this packet
-        unknown += names
-    return ", ".join(unknown)
+        unnamed = _interface_verdicts(m.interfaces, probe)
+        if unnamed is None:
+            return False, None  # an interface condition is false for this packet
+        names = unnamed
+    if not m.undecidable and not names:
+        return True, None
+    return True, Undecided(", ".join(m.undecidable + names), bool(names))
 
 
 def _interface_verdicts(conditions: tuple[InterfaceMatch, ...],
@@ -121,14 +128,6 @@ def _interface_verdicts(conditions: tuple[InterfaceMatch, ...],
     return tuple(unknown)
 
 
-def _covers_family(s: AddressSet, family: Family) -> bool:
-    ivs = s.v4 if family == 4 else s.v6
-    return len(ivs) == 1 and ivs[0] == (0, _TOP[family])
-
-
-_TOP = {4: (1 << 32) - 1, 6: (1 << 128) - 1}
-
-
 def _applies(chain: Chain, family: Family) -> bool:
     return chain.family is None or chain.family == family
 
@@ -139,7 +138,7 @@ class Evaluator:
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
         self._step_cache: dict[tuple[str, Probe], list[_Step]] = {}
-        self._shape_verdicts: dict[Probe, dict[int, str | None]] = {}
+        self._shape_verdicts: dict[Probe, dict[int, tuple[bool, Undecided | None]]] = {}
 
     def run_entry(self, entry: Entry, probe: Probe, candidates: AddressSet) -> Outcome:
         """Pass `candidates` through every stage of `entry`; accepted = survived all stages."""
@@ -206,12 +205,13 @@ class Evaluator:
         shapes = self._shape_verdicts.setdefault(probe, {})
         for index, seen, sources_may_match, shared in views:
             if shared:
-                unknown = shapes.get(id(seen), _UNSEEN)
-                if unknown is _UNSEEN:
-                    unknown = shapes[id(seen)] = _verdict(seen, probe)
+                verdict = shapes.get(id(seen))
+                if verdict is None:
+                    verdict = shapes[id(seen)] = _verdict(seen, probe)
             else:
-                unknown = _verdict(seen, probe)
-            if unknown is None or not (by_destination or sources_may_match):
+                verdict = _verdict(seen, probe)
+            can_match, unknown = verdict
+            if not can_match or not (by_destination or sources_may_match):
                 continue
             rule = lazy.rule(index) if lazy is not None else seen
             m = rule.match
@@ -221,7 +221,7 @@ class Evaluator:
                 if not m.sources.contains_address(point, family):
                     continue
                 varying = m.destinations
-            steps.append((rule, None if _covers_family(varying, family) else varying, unknown))
+            steps.append((rule, None if varying.covers(family) else varying, unknown))
         self._step_cache[key] = steps
         return steps
 
@@ -242,9 +242,9 @@ class Evaluator:
                 if not taken:
                     continue
             hit = _raw(tuple(taken), ()) if v4 else _raw((), tuple(taken))
-            if unknown:
+            if unknown is not None:
                 out.unknown.append(Decided(hit, rule.origin, chain.display,
-                                           f"cannot evaluate: {unknown}"))
+                                           f"cannot evaluate: {unknown.text}", unknown.needs_names))
                 continue
             back = self._decide(rule, chain, probe, hit, depth, out)
             if back:

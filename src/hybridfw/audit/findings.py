@@ -6,7 +6,6 @@ say the flow is ready (exit 1)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from hybridfw.addresses import AddressSet
@@ -54,7 +53,7 @@ def row_findings(row: FlowCoverage) -> list[Finding]:
             "move the accept rule above the deny rule (or narrow the deny)", row.flow))
     if row.unknown:
         fix = "check these rules by hand (or audit with --entry / a narrower ruleset)"
-        if any(_INTERFACE_CONDITION.search(text) for text in ev.get("unknown", ())):
+        if row.needs_interface_names:
             fix = ("name the firewall's interfaces to decide the interface matches "
                    "(--outside-interface NAME --inside-interface NAME, or [firewall] in the "
                    "topology); " + fix)
@@ -80,12 +79,6 @@ def row_findings(row: FlowCoverage) -> list[Finding]:
                            f"{_where(row)}: every required {_peer(row)[:-1]} is accepted",
                            ev.get("allowed", ())[:_EVIDENCE], subject=row.flow))
     return out
-
-
-# An interface condition among the reasons of an unknown: "(cannot evaluate: ! -i eth0, ...)".
-_INTERFACE_CONDITION = re.compile(
-    r"\(cannot evaluate: (?:.*[ ,])?(?:! )?(?:-i|-o|--in-interface|--out-interface|iifname|"
-    r"oifname|iif|oif) ")
 
 
 def coverage_findings(flow: Flow, rows: Sequence[FlowCoverage]) -> list[Finding]:

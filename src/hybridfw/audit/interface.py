@@ -42,6 +42,7 @@ class FlowCoverage:
     unknown: AddressSet  # required, verdict depends on conditions hybridfw cannot evaluate
     shadowed: tuple[Shadow, ...] = ()
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    needs_interface_names: bool = False  # some unknown is decided by unnamed interfaces
 
     @property
     def complete(self) -> bool:

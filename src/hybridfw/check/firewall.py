@@ -41,9 +41,8 @@ class FirewallStep(ReadinessStep):
     def run(self, ctx: CheckContext) -> None:
         from hybridfw.audit import Interfaces, audit_files
 
-        names = ctx.topology.firewall
-        result = audit_files(ctx.firewalls, ctx.flows, interfaces=Interfaces(
-            names.outside_interface or None, names.inside_interface or None))
+        result = audit_files(ctx.firewalls, ctx.flows,
+                             interfaces=Interfaces.given(ctx.topology.firewall))
         ctx.findings.extend(result.findings)
         by_flow: dict[str, list[AuditRow]] = {}
         for row in result.flows:

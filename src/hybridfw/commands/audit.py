@@ -113,9 +113,8 @@ def register(app: typer.Typer) -> None:
         topo = load_topology(topology)
         data = load_current(topo.instance)
         flows = required_flows(topo, data)
-        interfaces = Interfaces(outside or topo.firewall.outside_interface or None,
-                                inside or topo.firewall.inside_interface or None)
-        result = audit_files(rulesets, flows, fmt=fmt, entry=entry, interfaces=interfaces)
+        result = audit_files(rulesets, flows, fmt=fmt, entry=entry,
+                             interfaces=Interfaces.given(topo.firewall, outside, inside))
         fixes = _rules_to_add(result, flows, data)
         if json_out:
             print_json({**result.to_dict(), "format": result.format, "rules_to_add": fixes})

@@ -14,9 +14,7 @@ refuses DTDs, so entity-expansion bombs cannot get in.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import logging
 import re
 import time
@@ -35,6 +33,7 @@ from hybridfw.rulesets.interface import (
     Rule,
     Ruleset,
     complement_ports,
+    gc_paused,
     merge_ports,
 )
 
@@ -108,19 +107,6 @@ def expand_rule(sources: Fuzzy, destinations: Fuzzy, services: Sequence[Service]
                           protocols=svc.protocols, dst_ports=svc.ports, never=never, undecidable=extra)
             rules.append(Rule(match, action, origin, label=label))
     return rules
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building a large acyclic model: its full
-    collections over the growing heap make parsing big configurations superlinear."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def parse_logged(fmt: str, path: str, build: Callable[[], Ruleset]) -> Ruleset:

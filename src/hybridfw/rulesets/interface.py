@@ -48,12 +48,13 @@ with `@register_parser`. `hybridfw.rulesets` discovers the modules (no list to e
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import gc
 import zlib
 from abc import ABC, abstractmethod
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, overload
 
@@ -244,6 +245,19 @@ class Rule:
     label: str = ""  # the platform's own word for the verdict, e.g. "LOG", "MASQUERADE"
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building a large acyclic model: its full
+    collections over the growing heap make parsing big configurations superlinear."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class LazyRules(Sequence[Rule]):
     """A chain's rules, built from the parser's compact records when first needed.
 
@@ -275,26 +289,19 @@ class LazyRules(Sequence[Rule]):
         record's rule with another line's sources and origin, shared by the records of that
         shape: only its other conditions, action and target are this rule's."""
         preview, items, shapes = self._preview, self._items, self._shapes
+        indexes: Iterable[int] = range(len(items))
         if sources_matter:
+            if self._holding is None:
+                self._holding = [i for i, item in enumerate(items)
+                                 if isinstance(item, Rule) or preview(item)[1]]
             indexes = self._holding
-            if indexes is None:
-                indexes = self._holding = [i for i, item in enumerate(items)
-                                           if isinstance(item, Rule) or preview(item)[1]]
-            for index in indexes:
-                item = items[index]
-                if not isinstance(item, Rule):
-                    yield index, preview(item)[0], True, True
-                elif shapes is not None and (shape := shapes[index]) is not None:
-                    yield index, shape, True, True
-                else:
-                    yield index, item, True, False
-            return
-        for index, item in enumerate(items):
+        for index in indexes:
+            item = items[index]
             if not isinstance(item, Rule):
-                shape, sources = preview(item)
-                yield index, shape, sources, True
-            elif shapes is not None and (shape := shapes[index]) is not None:
-                yield index, shape, True, True  # built: the sources test is already done
+                record_shape, sources = preview(item)
+                yield index, record_shape, sources, True
+            elif shapes is not None and (built_shape := shapes[index]) is not None:
+                yield index, built_shape, True, True  # built: the sources test is already done
             else:
                 yield index, item, True, False
 
@@ -309,14 +316,8 @@ class LazyRules(Sequence[Rule]):
 
     def _all(self) -> list[Rule]:
         if not self._built:
-            # Many long-lived objects at once: no point in the cyclic collector scanning them.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
+            with gc_paused():
                 self._items = [self.rule(i) for i in range(len(self._items))]
-            finally:
-                if collecting:
-                    gc.enable()
             self._built = True
         return self._items
 

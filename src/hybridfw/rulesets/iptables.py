@@ -18,7 +18,6 @@ the others are kept as compact records (`_iptables_rule.Record`) in `LazyRules`.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from hybridfw.rulesets.interface import (
     RulesetParser,
     Scope,
     chain_key,
+    gc_paused,
     register_parser,
 )
 
@@ -266,19 +266,12 @@ def parse_iptables_save(text: str, path: str, family: int | None = None,
     text is kept compressed (`LineSource`) rather than as one string per rule."""
     source = LineSource() if scope is not None else None
     state = _SaveFile(path, family or file_family(text, path), scope, source)
-    # Parsing allocates millions of long-lived, acyclic objects: the cyclic collector would
-    # only rescan them over and over. It runs again (as before) once parsing is done.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         for number, raw in _numbered_lines(text, source):
             line = raw.strip()
             if line and line[0] != "#":
                 state.feed(number, line)
         return state.build(IptablesParser.name, IptablesParser.platform)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 @register_parser
