@@ -116,6 +116,18 @@ def _dotted_quad(text: str, decimal_zeros: bool = False) -> int | None:
 _LEADING_ZERO = re.compile(r"(?:^|\.)0[0-9]")
 
 
+def _pton_takes_zeros() -> bool:
+    """Whether this platform's inet_pton accepts "01.2.3.4" (glibc and BSD refuse it)."""
+    try:
+        socket.inet_pton(socket.AF_INET, "01.2.3.4")
+    except OSError:
+        return False
+    return True
+
+
+_PTON_TAKES_ZEROS = _pton_takes_zeros()
+
+
 def parse_prefix(text: str, *, decimal_zeros: bool = False) -> tuple[Family, int, int] | None:
     """One address or network (`a.b.c.d[/n]`, `x:y::z[/n]`) as (family, first address, prefix
     length), host bits masked off, without building ipaddress objects: the hot path of big
@@ -143,7 +155,7 @@ def parse_prefix(text: str, *, decimal_zeros: bool = False) -> tuple[Family, int
             value = None
         # Platforms differ on leading zeros: those (and anything inet_pton refused) are decided
         # here, the same everywhere.
-        if value is None or _LEADING_ZERO.search(addr):
+        if value is None or (_PTON_TAKES_ZEROS and _LEADING_ZERO.search(addr)):
             value = _dotted_quad(addr, decimal_zeros)
             if value is None:
                 return None
