@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # Debian packages the tests and benchmarks drive for real (installed when missing and root).
-DEBS   := nftables iptables iproute2 wrk nginx-light chromium openssl
+DEBS   := nftables iptables iproute2 wrk nginx-light chromium openssl postfix unbound
 
 .PHONY: demo test lint typecheck bench system-deps clean
 
@@ -24,6 +24,8 @@ system-deps:
 	command -v nginx >/dev/null || missing="$$missing nginx-light"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v postfix >/dev/null || missing="$$missing postfix"; \
+	command -v unbound >/dev/null || missing="$$missing unbound"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian packages:$$missing"; \

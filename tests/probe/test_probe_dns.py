@@ -1,4 +1,5 @@
-"""DNS probe against a real DNS server (dnslib) on 127.0.0.1 serving good and bad test zones."""
+"""DNS probe against real DNS servers on 127.0.0.1 serving good and bad test zones: dnslib (an
+authoritative answerer) and unbound (a real recursive resolver, chasing CNAMEs)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from probe_peers import DnsPeer
+from real_servers import Unbound
 
 from hybridfw.model import Severity
 from hybridfw.probe import DnsOptions, ProbeResult, probe_dns
@@ -17,9 +19,10 @@ from hybridfw.probe import DnsOptions, ProbeResult, probe_dns
 ZONE = Path(__file__).parent.parent / "data" / "probe" / "zone.txt"
 
 
-@pytest.fixture(scope="module")
-def dns_port() -> Iterator[int]:
-    peer = DnsPeer(ZONE.read_text())
+@pytest.fixture(scope="module", params=["dnslib", "unbound"])
+def dns_port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    zone = ZONE.read_text()
+    peer = DnsPeer(zone) if request.param == "dnslib" else Unbound(zone, tmp_path_factory.mktemp("unbound"))
     yield peer.port
     peer.close()
 
@@ -85,3 +88,50 @@ def test_silent_name_server_is_a_bounded_finding() -> None:
     assert time.perf_counter() - started < 2.0
     assert codes(result) == {"probe.dns.no-answer"}
     assert "at step 'MX'" in result.findings[0].message
+
+
+def test_diamond_is_legal_and_counted_each_time_it_is_evaluated(dns_port: int) -> None:
+    result = probe("diamond.test", dns_port)
+    assert result.findings == (), result.findings
+    # a(1) -> c(2), b(3) -> c(4), spf.protection(5) -> spfd(6): c is evaluated, and counted, twice
+    assert result.facts["spf_lookups"] == 6
+    assert result.facts["spf_walk"]["loops"] == []
+
+
+def test_real_loop_names_the_record_that_loops(dns_port: int) -> None:
+    result = probe("loop.test", dns_port)
+    assert codes(result, Severity.ERROR) == {"probe.dns.spf-loop"}
+    loop = next(f for f in result.findings if f.code == "probe.dns.spf-loop")
+    assert "l2.loop.test includes l1.loop.test" in loop.message
+    assert "l1.loop.test -> l2.loop.test -> l1.loop.test" in loop.message
+
+
+def test_eleven_lookups_with_exchange_online_first(dns_port: int) -> None:
+    result = probe("eleven.test", dns_port)
+    assert codes(result, Severity.ERROR) == {"probe.dns.spf-too-many-lookups"}  # never "add EXO"
+    assert result.facts["spf_lookups"] == 11
+    over = next(f for f in result.findings if f.code == "probe.dns.spf-too-many-lookups")
+    assert "permerror at look-up 11: include:i9.worse.test" in over.message
+    assert "Mail from Exchange Online still passes (its include is complete at look-up 2)" in over.message
+    assert result.facts["spf_walk"]["exchange_online"] == ["eleven.test"]
+
+
+def test_more_than_two_void_lookups(dns_port: int) -> None:
+    result = probe("void.test", dns_port)
+    assert codes(result, Severity.ERROR) == {"probe.dns.spf-void-lookups"}
+    assert result.facts["spf_void_lookups"] == 3
+    void = next(f for f in result.findings if f.code == "probe.dns.spf-void-lookups")
+    assert any("MX nx3.void.test" in e for e in void.evidence)
+
+
+def test_null_mx_is_its_own_finding(dns_port: int) -> None:
+    result = probe("nullmx.test", dns_port)
+    assert codes(result) == {"probe.dns.null-mx"}
+    assert result.facts["mx"] == [{"preference": 0, "exchange": ""}]
+
+
+def test_dangling_cnames_fail(dns_port: int) -> None:
+    result = probe("dangling.test", dns_port)
+    assert codes(result, Severity.ERROR) == {"probe.dns.autodiscover-dangling", "probe.dns.mx-unresolvable"}
+    mx = next(f for f in result.findings if f.code == "probe.dns.mx-unresolvable")
+    assert "a CNAME to gone-mx.dangling.test, which does not resolve" in mx.message

@@ -206,8 +206,9 @@ def dns_cmd(
 ) -> None:
     """Check a mail domain's MX, SPF and Autodiscover records for hybrid.
 
-    MX at Exchange Online or where else; SPF includes spf.protection.outlook.com, parses, needs
-    at most 10 look-ups and does not end in +all; Autodiscover is published; MX targets resolve.
+    MX at Exchange Online or where else (null MX, unresolvable or dangling targets fail); SPF
+    parses, includes spf.protection.outlook.com and is evaluated as RFC 7208 counts it (10 look-up
+    terms, 2 void look-ups, loops); Autodiscover is published and its CNAME resolves.
     """
     from hybridfw.probe.dns import parse_nameserver, probe_dns
     from hybridfw.probe.interface import DnsOptions

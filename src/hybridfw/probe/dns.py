@@ -12,17 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from hybridfw.errors import InputError
 from hybridfw.model import Severity
+from hybridfw.probe.dns_spf import judge_spf
 from hybridfw.probe.interface import DnsOptions, Probe, ProbeResult
 from hybridfw.probe.recorder import Recorder
-from hybridfw.probe.spf import (
-    EXCHANGE_ONLINE_INCLUDE,
-    LOOKUP_LIMIT,
-    SpfRecord,
-    SpfSyntaxError,
-    count_lookups,
-    is_spf,
-    parse_spf,
-)
 
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
@@ -81,20 +73,24 @@ async def query(resolver: Resolver, name: str, rdtype: str) -> list[Any]:
     return list(answer.rrset or [])
 
 
-def _txt(record: Any) -> str:
-    return b"".join(record.strings).decode("utf-8", "replace")
-
-
 async def _mx(rec: Recorder, resolver: Resolver, domain: str, timeout: float) -> list[str]:
     async with rec.step("MX", timeout) as step:
         records = sorted(await query(resolver, domain, "MX"), key=lambda r: r.preference)
         targets = [str(r.exchange).rstrip(".").lower() for r in records]
         rec.facts["mx"] = [{"preference": r.preference, "exchange": t} for r, t in zip(records, targets,
                                                                                        strict=True)]
-        step.detail = ", ".join(targets) or "(none)"
-        if not targets or targets == [""]:
+        step.detail = ", ".join(t or "." for t in targets) or "(none)"
+        if "" in targets:
             step.status = "fail"
-            rec.finding(Severity.ERROR, "probe.dns.no-mx", f"{domain} has no usable MX record",
+            rec.finding(Severity.ERROR, "probe.dns.null-mx",
+                        f"{domain} publishes a null MX ('MX 0 .', RFC 7505): it declares that it "
+                        "accepts no mail, and senders bounce mail for it at once",
+                        fix="Remove the null MX and publish MX <domain-with-dashes>.mail.protection."
+                            "outlook.com (the value the Microsoft 365 admin center shows).")
+            return [t for t in targets if t]
+        if not targets:
+            step.status = "fail"
+            rec.finding(Severity.ERROR, "probe.dns.no-mx", f"{domain} has no MX record",
                         fix="Publish MX <domain-with-dashes>.mail.protection.outlook.com (the value the "
                             "Microsoft 365 admin center shows for the domain).")
             return []
@@ -111,90 +107,44 @@ async def _mx(rec: Recorder, resolver: Resolver, domain: str, timeout: float) ->
         return targets
 
 
+async def addresses_of(resolver: Resolver, name: str) -> list[str]:
+    return [r.to_text() for t in ("A", "AAAA") for r in await query(resolver, name, t)]
+
+
+async def _dangling(resolver: Resolver, name: str) -> str:
+    """' (a CNAME to X, which does not resolve)' when `name` is a dangling alias, else ''."""
+    alias = [r.target.to_text().rstrip(".") for r in await query(resolver, name, "CNAME")]
+    return f" (a CNAME to {alias[0]}, which does not resolve)" if alias else ""
+
+
 async def _mx_resolve(rec: Recorder, resolver: Resolver, targets: list[str], timeout: float) -> None:
     for target in targets:
         async with rec.step(f"resolve {target}", timeout) as step:
-            found = [r.to_text() for t in ("A", "AAAA") for r in await query(resolver, target, t)]
+            found = await addresses_of(resolver, target)
             step.detail = ", ".join(found) or "no A/AAAA"
             if not found:
                 step.status = "fail"
                 rec.finding(Severity.ERROR, "probe.dns.mx-unresolvable",
-                            f"MX target {target} has no A/AAAA record",
+                            f"MX target {target} has no A/AAAA record{await _dangling(resolver, target)}",
                             fix="Correct the MX value; senders defer and finally bounce mail for it.",
                             evidence=("senders report e.g. 450 4.4.312 DNS query failed",))
-
-
-async def _spf_text(rec: Recorder, resolver: Resolver, domain: str, timeout: float) -> str | None:
-    async with rec.step("SPF", timeout) as step:
-        texts = [_txt(r) for r in await query(resolver, domain, "TXT")]
-        spf = [t for t in texts if is_spf(t)]
-        step.detail = " | ".join(spf) or "(none)"
-        rec.facts["spf"] = spf
-        if len(spf) == 1:
-            return spf[0]
-        step.status = "fail"
-        if spf:
-            rec.finding(Severity.ERROR, "probe.dns.spf-multiple",
-                        f"{len(spf)} SPF records: receivers treat this as a permanent error",
-                        fix="Merge them into one v=spf1 record.", evidence=tuple(spf))
-        else:
-            rec.finding(Severity.ERROR, "probe.dns.no-spf", f"{domain} publishes no SPF record",
-                        fix=f"Publish 'v=spf1 include:{EXCHANGE_ONLINE_INCLUDE} -all' plus your "
-                            "on-premises outbound addresses (ip4:/ip6:).")
-        return None
-
-
-def _judge_all(rec: Recorder, record: SpfRecord) -> None:
-    term = record.all_term()
-    if term is not None and term.qualifier in ("", "+"):
-        rec.finding(Severity.ERROR, "probe.dns.spf-plus-all",
-                    "SPF ends in '+all': every host on the Internet may send as this domain",
-                    fix="End the record with '-all' (or '~all' while testing).")
-    elif term is not None and term.qualifier == "?":
-        rec.finding(Severity.WARNING, "probe.dns.spf-neutral-all", "SPF ends in '?all' (neutral)",
-                    fix="End the record with '-all' or '~all'.")
-
-
-async def _spf(rec: Recorder, resolver: Resolver, domain: str, timeout: float) -> None:
-    text = await _spf_text(rec, resolver, domain, timeout)
-    if text is None:
-        return
-    try:
-        record = parse_spf(text)
-    except SpfSyntaxError as exc:
-        rec.finding(Severity.ERROR, "probe.dns.spf-invalid", f"SPF record does not parse: {exc}",
-                    fix="Correct the record (RFC 7208 syntax).", evidence=(text,))
-        return
-    _judge_all(rec, record)
-
-    async def fetch(name: str) -> str | None:
-        found = [t for t in (_txt(r) for r in await query(resolver, name, "TXT")) if is_spf(t)]
-        return found[0] if len(found) == 1 else None
-
-    seen: set[str] = set()
-    problems: list[str] = []
-    async with rec.step("SPF look-ups", timeout * 4) as step:
-        lookups = await count_lookups(record, fetch, seen=seen, problems=problems)
-        step.detail = f"{lookups} DNS look-up terms (limit {LOOKUP_LIMIT})"
-        rec.facts["spf_lookups"] = lookups
-    if lookups > LOOKUP_LIMIT:
-        rec.finding(Severity.ERROR, "probe.dns.spf-too-many-lookups",
-                    f"SPF needs {lookups} DNS look-ups; receivers stop at {LOOKUP_LIMIT} (permerror)",
-                    fix="Replace include:/a/mx terms by ip4:/ip6: ranges or drop unused includes.")
-    for problem in problems:
-        rec.finding(Severity.ERROR, "probe.dns.spf-include-broken", f"SPF include problem: {problem}",
-                    fix="Remove or correct the include; receivers treat it as a permanent error.")
-    if EXCHANGE_ONLINE_INCLUDE not in seen:
-        rec.finding(Severity.ERROR, "probe.dns.spf-no-exo",
-                    f"SPF does not include {EXCHANGE_ONLINE_INCLUDE}: mail Exchange Online sends for "
-                    "this domain fails SPF (5.7.23 at strict receivers)",
-                    fix=f"Add 'include:{EXCHANGE_ONLINE_INCLUDE}' before the final all term.")
 
 
 async def _autodiscover(rec: Recorder, resolver: Resolver, domain: str, timeout: float) -> None:
     async with rec.step("Autodiscover", timeout) as step:
         name = f"autodiscover.{domain}"
-        found = [f"CNAME {r.target.to_text().rstrip('.')}" for r in await query(resolver, name, "CNAME")]
+        aliases = [r.target.to_text().rstrip(".") for r in await query(resolver, name, "CNAME")]
+        found = [f"CNAME {a}" for a in aliases]
+        if aliases and not await addresses_of(resolver, aliases[0]):
+            step.status, step.detail = "fail", f"CNAME {aliases[0]} does not resolve"
+            rec.facts["autodiscover"] = found
+            rec.finding(Severity.ERROR, "probe.dns.autodiscover-dangling",
+                        f"{name} is a CNAME to {aliases[0]}, which has no A/AAAA record (a dangling "
+                        "alias): Autodiscover fails for clients and for Exchange Online",
+                        fix="Point the CNAME at a name that exists (the on-premises Autodiscover name in "
+                            "classic hybrid, or autodiscover.outlook.com), or remove it; a dangling "
+                            "CNAME can also be taken over by whoever registers the target.")
+            return
         if not found:
             found = [f"{t} {r.to_text()}" for t in ("A", "AAAA") for r in await query(resolver, name, t)]
         if not found:
@@ -222,7 +172,7 @@ async def probe_dns(domain: str, options: DnsOptions) -> ProbeResult:
     try:
         targets = await _mx(rec, resolver, name, options.timeout)
         await _mx_resolve(rec, resolver, targets, options.timeout)
-        await _spf(rec, resolver, name, options.timeout)
+        await judge_spf(rec, lambda n, t: query(resolver, n, t), name, options.timeout)
         await _autodiscover(rec, resolver, name, options.timeout)
     except (DnsUnavailable, TimeoutError) as exc:
         rec.finding(Severity.ERROR, "probe.dns.no-answer",

@@ -1,14 +1,13 @@
-"""SPF records (RFC 7208): parse the terms and count the DNS look-ups a receiver would make.
+"""SPF records (RFC 7208): parse the terms. `spf_walk` evaluates them as a receiver does.
 
 Receivers give up with a permanent error after 10 look-up terms (include, a, mx, ptr, exists,
-redirect), counted across nested includes; many published records cross that line unnoticed
+redirect), counted across the whole evaluation; many published records cross that line unnoticed
 once Exchange Online's include is added.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 LOOKUP_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
@@ -81,35 +80,3 @@ def parse_spf(text: str) -> SpfRecord:
             raise SpfSyntaxError(f"{name} needs a value")
         terms.append(SpfTerm(found["q"], name, ("/" + value) if sep == "/" else value))
     return SpfRecord(tuple(terms))
-
-
-FetchSpf = Callable[[str], Awaitable[str | None]]  # domain -> its SPF text, or None
-
-
-async def count_lookups(record: SpfRecord, fetch: FetchSpf, *, seen: set[str] | None = None,
-                        problems: list[str] | None = None) -> int:
-    """Look-up terms across the record and everything it includes or redirects to.
-
-    Stops descending once the limit is passed; loops and missing included records are noted
-    in `problems` (both are permanent errors for receivers).
-    """
-    seen = set() if seen is None else seen
-    problems = [] if problems is None else problems
-    total = record.direct_lookups()
-    targets = list(record.includes()) + ([record.redirect()] if record.redirect() else [])
-    for domain in targets:
-        if total > LOOKUP_LIMIT:
-            break
-        if domain in seen:
-            problems.append(f"include loop at {domain}")
-            continue
-        seen.add(domain)
-        text = await fetch(domain)
-        if text is None:
-            problems.append(f"{domain} has no SPF record")
-            continue
-        try:
-            total += await count_lookups(parse_spf(text), fetch, seen=seen, problems=problems)
-        except SpfSyntaxError as exc:
-            problems.append(f"{domain}: {exc}")
-    return total

@@ -1,0 +1,184 @@
+"""Walk an SPF record as an RFC 7208 receiver evaluates it for a sender that matches nothing.
+
+That path (every term in order, every include followed, redirect when there is no `all`) is the
+longest a receiver takes, so it decides the evaluation limits of §4.6.4:
+
+- at most 10 terms that cause DNS look-ups (include, a, mx, ptr, exists, redirect), counted over
+  the *whole* evaluation: an include evaluated twice (a diamond: two includes that both include
+  the same record) is counted twice, and it is legal;
+- at most 2 void look-ups (a query answered NXDOMAIN or with no records);
+- an include chain that comes back to a record already being evaluated is a loop: evaluation
+  would never end, receivers hit the limit and return permerror.
+
+Evaluation really stops at the first matching term, so a sender matched early (Exchange Online's
+include placed first) still passes when later terms cross the limit; `exo_done_at` says where
+Exchange Online's include is complete. Whether the record includes Exchange Online at all is
+decided from the record texts, independent of where the limit stops a receiver.
+Macros (`%{i}`, `%{s}` ...) depend on the sender: such terms are counted but not followed, and
+what they hide is reported as not checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hybridfw.probe.spf import (
+    EXCHANGE_ONLINE_INCLUDE,
+    LOOKUP_LIMIT,
+    SpfRecord,
+    SpfSyntaxError,
+    SpfTerm,
+    is_spf,
+    parse_spf,
+)
+
+VOID_LIMIT = 2
+MX_ADDRESS_LIMIT = 10  # §4.6.4: an mx term may not need more than 10 address look-ups
+WALK_CAP = 200  # look-up terms walked at most (a pathological fan-out of diamonds)
+
+Query = Callable[[str, str], Awaitable[list[Any]]]  # (name, rdtype) -> records; [] = void
+
+
+@dataclass(frozen=True)
+class LookupTerm:
+    """One look-up term as the evaluation reaches it: its position in the count and where it is."""
+
+    position: int
+    term: str
+    record: str  # the domain whose SPF record holds the term
+
+    def render(self) -> str:
+        return f"#{self.position} {self.term} (in {self.record})"
+
+
+@dataclass
+class SpfWalk:
+    lookups: int = 0
+    void_lookups: int = 0
+    terms: list[LookupTerm] = field(default_factory=list)
+    voids: list[str] = field(default_factory=list)
+    loops: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)  # permerror causes: no record, syntax, two records
+    not_followed: list[str] = field(default_factory=list)  # macro terms: depend on the sender
+    warnings: list[str] = field(default_factory=list)
+    exo_path: tuple[str, ...] | None = None  # records leading to the include, from the record texts
+    exo_done_at: int | None = None  # look-up count once Exchange Online's include is evaluated
+    capped: bool = False
+    records: dict[str, str] = field(default_factory=dict)
+
+    def past_limit(self) -> LookupTerm | None:
+        """The first term a receiver refuses to evaluate (the 11th look-up), if any."""
+        return self.terms[LOOKUP_LIMIT] if len(self.terms) > LOOKUP_LIMIT else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lookups": self.lookups, "void_lookups": self.void_lookups,
+                "terms": [t.render() for t in self.terms], "voids": self.voids, "loops": self.loops,
+                "broken": self.broken, "not_followed": self.not_followed,
+                "exchange_online": list(self.exo_path) if self.exo_path is not None else None,
+                "exchange_online_done_at": self.exo_done_at, "capped": self.capped}
+
+
+def _spf_texts(records: list[Any]) -> list[str]:
+    texts = [b"".join(r.strings).decode("utf-8", "replace") for r in records]
+    return [t for t in texts if is_spf(t)]
+
+
+class _Walker:
+    def __init__(self, query: Query) -> None:
+        self.query = query
+        self.walk = SpfWalk()
+        self._cache: dict[tuple[str, str], list[Any]] = {}
+
+    async def ask(self, name: str, rdtype: str) -> list[Any]:
+        key = (name.lower().rstrip("."), rdtype)
+        if key not in self._cache:
+            self._cache[key] = await self.query(key[0], rdtype)
+        return self._cache[key]
+
+    async def void_if_empty(self, name: str, rdtype: str, why: str) -> list[Any]:
+        found = await self.ask(name, rdtype)
+        if not found:
+            self.walk.void_lookups += 1
+            self.walk.voids.append(f"{why}: {rdtype} {name} has no records")
+        return found
+
+    async def record(self, domain: str, chain: tuple[str, ...]) -> SpfRecord | None:
+        # The evaluated domain's own TXT query is not a mechanism's look-up; an included one is.
+        answer = (await self.void_if_empty(domain, "TXT", f"SPF record of {domain}") if chain
+                  else await self.ask(domain, "TXT"))
+        texts = _spf_texts(answer)
+        where = f"{chain[-1]} -> {domain}" if chain else domain
+        if len(texts) != 1:
+            count = f"{len(texts)} SPF records" if texts else "no SPF record"
+            self.walk.broken.append(f"{where}: {count}")
+            return None
+        self.walk.records[domain] = texts[0]
+        try:
+            return parse_spf(texts[0])
+        except SpfSyntaxError as exc:
+            self.walk.broken.append(f"{where}: {exc}")
+            return None
+
+    def count(self, term: SpfTerm, domain: str) -> None:
+        self.walk.lookups += 1
+        self.walk.terms.append(LookupTerm(self.walk.lookups, term.render(), domain))
+        if self.walk.lookups >= WALK_CAP:
+            self.walk.capped = True
+
+    async def evaluate(self, domain: str, chain: tuple[str, ...]) -> None:
+        record = await self.record(domain, chain)
+        if record is None:
+            return
+        here = (*chain, domain)
+        for term in record.terms:
+            if self.walk.capped:
+                return
+            if term.modifier or not term.counts_lookup:
+                continue
+            self.count(term, domain)
+            await self.mechanism(term, domain, here)
+        redirect = record.redirect()
+        if redirect and record.all_term() is None and not self.walk.capped:
+            self.count(SpfTerm("", "redirect", redirect, modifier=True), domain)
+            await self.follow(redirect.lower().rstrip("."), here)
+
+    async def mechanism(self, term: SpfTerm, domain: str, here: tuple[str, ...]) -> None:
+        target = term.value if term.value and not term.value.startswith("/") else domain
+        target = target.split("/", 1)[0].lower().rstrip(".")
+        if "%" in target:
+            self.walk.not_followed.append(f"{term.render()} in {domain} (macro: depends on the sender)")
+            return
+        if term.name == "include":
+            if target == EXCHANGE_ONLINE_INCLUDE and self.walk.exo_path is None:
+                self.walk.exo_path = here
+                await self.follow(target, here)
+                self.walk.exo_done_at = self.walk.lookups
+                return
+            await self.follow(target, here)
+        elif term.name in ("a", "exists"):
+            await self.void_if_empty(target, "A", f"{term.render()} in {domain}")
+        elif term.name == "mx":
+            hosts = await self.void_if_empty(target, "MX", f"{term.render()} in {domain}")
+            if len(hosts) > MX_ADDRESS_LIMIT:
+                self.walk.broken.append(f"{term.render()} in {domain}: {len(hosts)} MX hosts "
+                                        f"(receivers look up at most {MX_ADDRESS_LIMIT})")
+        elif term.name == "ptr":
+            self.walk.warnings.append(f"{term.render()} in {domain}: 'ptr' is slow and RFC 7208 says "
+                                      "it SHOULD NOT be used; many receivers skip it")
+
+    async def follow(self, target: str, here: tuple[str, ...]) -> None:
+        if target in here:
+            loop = " -> ".join((*here[here.index(target):], target))
+            self.walk.loops.append(f"{here[-1]} includes {target}, which is already being evaluated "
+                                   f"({loop})")
+            return
+        await self.evaluate(target, here)
+
+
+async def walk_spf(domain: str, query: Query) -> SpfWalk:
+    """Evaluate `domain`'s SPF on the no-match path. DNS silence propagates from `query`."""
+    walker = _Walker(query)
+    await walker.evaluate(domain.lower().rstrip("."), ())
+    return walker.walk
