@@ -68,10 +68,16 @@ def test_exact_firewall_with_fresh_data_is_ready(_isolated_home: Path, tmp_path:
 
     flows = build_context(TOPOLOGY).flows
     v4, v6 = exact_firewall(flows, tmp_path)
+    # crl-outbound is published as names only: no address audit can check it.
     code, doc = check_json("--firewall", v4, "--firewall", v6)
+    assert code == 1 and doc["verdict"] == "not checked" and doc["not_checked"] == ["crl-outbound"]
+    code, doc = check_json("--firewall", v4, "--firewall", v6, "--allow-unchecked", "crl-outbound")
     assert code == 0, [f for f in doc["findings"] if f["severity"] != "info"]
     assert doc["verdict"] == "ready"
-    assert all(f["verdict"] == "ready" for f in doc["flows"])
+    crl = flow(doc, "crl-outbound")
+    assert crl["verdict"] == "not checked" and crl["waived"] and crl["checked_by"] == []
+    others = [f for f in doc["flows"] if f["flow"] != "crl-outbound"]
+    assert all(f["verdict"] == "ready" and f["checked_by"] == ["firewall-audit"] for f in others)
     assert all(not f["missing"] for f in doc["flows"])
     assert doc["fixes"] == []
 
@@ -84,20 +90,60 @@ def test_timeline_comes_from_store_history(_isolated_home: Path) -> None:
     assert sum(v.added + v.removed for v in result.timeline) > 0
 
 
-def test_snapshot_only_is_at_risk_exit_1(_isolated_home: Path) -> None:
+def test_snapshot_only_is_not_checked_exit_1(_isolated_home: Path) -> None:
     code, doc = check_json()
     assert code == 1
-    assert {f["verdict"] for f in doc["flows"]} == {"at risk"}
+    assert {f["verdict"] for f in doc["flows"]} == {"not checked"}
     assert any(f["code"] == "check.stale-data" for f in doc["findings"])
     assert doc["timeline"] == []
     assert all(not f["audited"] for f in doc["flows"])
 
 
-def test_fresh_data_without_firewall_is_ready(_isolated_home: Path) -> None:
+def test_fresh_data_without_firewall_is_not_checked(_isolated_home: Path) -> None:
+    """The founding false all-clear: nothing was checked, so nothing is ready."""
     seed_history(_isolated_home, FRESH)
     result = run_check(TOPOLOGY)
-    assert result.exit_code == 0
-    assert {f.verdict for f in result.flows} == {Verdict.READY}
+    assert result.exit_code == 1
+    assert result.verdict is Verdict.NOT_CHECKED
+    assert {f.verdict for f in result.flows} == {Verdict.NOT_CHECKED}
+    res = run_cli("check", "-t", TOPOLOGY)
+    assert res.returncode == 1 and "Overall: not checked" in res.stdout
+    assert "ready" not in res.stdout.replace("already", "")
+
+
+def test_every_flow_waived_is_ready_but_still_says_not_checked(_isolated_home: Path) -> None:
+    seed_history(_isolated_home, FRESH)
+    code, doc = check_json("--allow-unchecked", "smtp-inbound,smtp-outbound",
+                           "--allow-unchecked", "https-inbound,https-outbound,crl-outbound")
+    assert code == 0 and doc["verdict"] == "ready"
+    assert {f["verdict"] for f in doc["flows"]} == {"not checked"}
+    assert len(doc["not_checked"]) == 5
+
+
+def test_allow_unchecked_typo_is_an_input_error(_isolated_home: Path) -> None:
+    res = run_cli("check", "-t", TOPOLOGY, "--allow-unchecked", "smtp-inbund")
+    assert res.returncode == 2 and "smtp-inbund" in res.stderr and "smtp-inbound" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_outbound_open_to_any_is_info_not_stale(_isolated_home: Path) -> None:
+    seed_history(_isolated_home, FRESH)
+    _, doc = check_json("--firewall", STALE_V4, "--firewall", STALE_V6)
+    out = flow(doc, "smtp-outbound")
+    assert out["stale"] == [] and all(c["open_to_any"] and c["stale"] in (0, "0")
+                                      for c in out["coverage"])
+    open_findings = [f for f in out["findings"] if f["code"] == "audit.open"]
+    assert open_findings and {f["severity"] for f in open_findings} == {"info"}
+    res = run_cli("check", "-t", TOPOLOGY, "-f", STALE_V4, "-f", STALE_V6)
+    assert "open to any destination" in res.stdout and "2^" not in res.stdout
+
+
+def test_findings_sorted_by_severity_then_flow(_isolated_home: Path) -> None:
+    seed_history(_isolated_home, FRESH)
+    _, doc = check_json("--firewall", STALE_V4, "--firewall", STALE_V6)
+    rank = {"error": 0, "warning": 1, "info": 2}
+    keys = [(rank[f["severity"]], f["subject"]) for f in doc["findings"]]
+    assert keys == sorted(keys) and len(set(keys)) > 2
 
 
 def test_terminal_output_and_html_file(_isolated_home: Path, tmp_path: Path) -> None:

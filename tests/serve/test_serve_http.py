@@ -84,6 +84,9 @@ def test_etag_last_modified_and_304(_isolated_home: Path) -> None:
         assert srv.client.get("/feeds/smtp-inbound.txt?family=4").headers["etag"] != etag
         report = srv.client.get("/report")
         assert report.status_code == 200 and report.text.startswith("<!DOCTYPE html>")
+        # serve audits no firewall: its report never shows a green "ready" for unchecked flows.
+        assert 'id="verdict" class="badge v-not-checked"' in report.text
+        assert "v-ready" not in report.text.split("<style>")[1].split("</style>")[1]
         cached = srv.client.get("/report", headers={"If-None-Match": report.headers["etag"]})
         assert cached.status_code == 304
         metrics = srv.client.get("/metrics").text

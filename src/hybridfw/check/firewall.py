@@ -49,6 +49,7 @@ class FirewallStep(ReadinessStep):
             by_flow.setdefault(row.flow, []).append(row)
         for flow_id, rows in by_flow.items():
             ctx.coverage[flow_id] = flow_coverage(rows)
+            ctx.mark_checked(flow_id, self.name)
         fix = self._fix(ctx, result, by_flow)
         if fix is not None:
             ctx.fixes.append(fix)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import abc
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybridfw.addresses import AddressSet
+from hybridfw.counts import exact, is_wide
 from hybridfw.errors import EXIT_OK, EXIT_PROBLEMS
 from hybridfw.model import Finding, Flow, Severity
 
@@ -23,15 +25,35 @@ if TYPE_CHECKING:
 
 
 class Verdict(enum.StrEnum):
+    """Worst last: `worst()` of several verdicts is the one latest in this order.
+
+    *not checked* ranks above *at risk*: a flow nothing looked at may be broken, while an
+    at-risk flow was looked at and passed with warnings. Only *broken* (proven) is worse.
+    """
+
     READY = "ready"
     AT_RISK = "at risk"
+    NOT_CHECKED = "not checked"
     BROKEN = "broken"
 
+    @property
+    def rank(self) -> int:
+        return list(Verdict).index(self)
+
     @classmethod
-    def from_findings(cls, findings: tuple[Finding, ...]) -> Verdict:
+    def worst(cls, verdicts: Iterable[Verdict]) -> Verdict:
+        return max(verdicts, key=lambda v: v.rank, default=cls.READY)
+
+    @classmethod
+    def from_findings(cls, findings: Iterable[Finding]) -> Verdict:
         """Errors break a flow, warnings put it at risk; information changes nothing."""
         worst = max((f.severity for f in findings), default=Severity.INFO)
         return {Severity.ERROR: cls.BROKEN, Severity.WARNING: cls.AT_RISK}.get(worst, cls.READY)
+
+
+def finding_order(finding: Finding) -> tuple[int, str, str, str]:
+    """Findings as every report lists them: errors first, then warnings, then info; by flow."""
+    return (-int(finding.severity), finding.subject, finding.code, finding.message)
 
 
 @dataclass(frozen=True)
@@ -39,19 +61,39 @@ class FamilyCoverage:
     """Address counts for one flow and one address family, as the firewall treats them.
 
     `required` is what Microsoft publishes for the flow, `allowed` the part the firewall lets
-    through, `missing` the part it blocks, `stale` addresses it lets through for this flow that
-    Microsoft no longer publishes.
+    through, `missing` the part it blocks, `beyond` what it lets through for this flow outside
+    Microsoft's current set. What `beyond` means depends on the direction: inbound it is *stale*
+    (retired Microsoft ranges or foreign sources an inbound rule still admits, a warning);
+    outbound it is other destinations (ordinary egress, information). When it covers (almost)
+    the whole family, it is *open to any* address instead.
     """
 
     family: int
+    direction: str
     required: int
     allowed: int
     missing: int
-    stale: int
+    beyond: int
+
+    @property
+    def open_to_any(self) -> bool:
+        return is_wide(self.beyond, self.family)
+
+    @property
+    def stale(self) -> int:
+        return self.beyond if self.direction == "inbound" and not self.open_to_any else 0
+
+    @property
+    def other(self) -> int:
+        return self.beyond if self.direction == "outbound" and not self.open_to_any else 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"family": self.family, "required": self.required, "allowed": self.allowed,
-                "missing": self.missing, "stale": self.stale}
+        """Counts exact: numbers for IPv4, decimal strings for IPv6 (see hybridfw.counts)."""
+        fam = self.family
+        return {"family": fam, "required": exact(self.required, fam),
+                "allowed": exact(self.allowed, fam), "missing": exact(self.missing, fam),
+                "stale": exact(self.stale, fam), "other": exact(self.other, fam),
+                "open_to_any": self.open_to_any}
 
 
 @dataclass(frozen=True)
@@ -61,13 +103,14 @@ class FlowCoverage:
     required: AddressSet  # the part of the flow the audit could judge (allowed|missing|unknown)
     allowed: AddressSet
     missing: AddressSet
-    stale: AddressSet
+    stale: AddressSet  # accepted for the flow outside Microsoft's current set
 
-    def families(self) -> tuple[FamilyCoverage, ...]:
+    def families(self, direction: str) -> tuple[FamilyCoverage, ...]:
         """Per family, leaving out a family the flow does not use on this firewall."""
         return tuple(
-            FamilyCoverage(fam, self.required.num_addresses(fam), self.allowed.num_addresses(fam),
-                           self.missing.num_addresses(fam), self.stale.num_addresses(fam))
+            FamilyCoverage(fam, direction, self.required.num_addresses(fam),
+                           self.allowed.num_addresses(fam), self.missing.num_addresses(fam),
+                           self.stale.num_addresses(fam))
             for fam in (4, 6)
             if self.required.family(fam) or self.stale.family(fam)
         )
@@ -75,18 +118,31 @@ class FlowCoverage:
 
 @dataclass(frozen=True)
 class FlowReadiness:
-    """The verdict on one required flow and everything behind it."""
+    """The verdict on one required flow and everything behind it.
+
+    `checked_by` names the steps that looked at the flow (firewall-audit, probe); when none did,
+    the verdict is at best *not checked*. `waived` is set when the user named the flow with
+    --allow-unchecked: it stays *not checked*, but no longer holds the overall verdict back.
+    """
 
     flow: Flow
     verdict: Verdict
     findings: tuple[Finding, ...]
     coverage: tuple[FamilyCoverage, ...] = ()  # empty when no firewall was audited
     missing_cidrs: tuple[str, ...] = ()
-    stale_cidrs: tuple[str, ...] = ()
+    stale_cidrs: tuple[str, ...] = ()  # inbound only: admitted outside Microsoft's current set
+    checked_by: tuple[str, ...] = ()
+    waived: bool = False
 
     def remote(self) -> AddressSet:
         """The Microsoft side of the flow: sources inbound, destinations outbound."""
         return self.flow.sources if self.flow.direction == "inbound" else self.flow.destinations
+
+    @property
+    def counted_verdict(self) -> Verdict:
+        """The verdict as the overall one counts it: a waived *not checked* counts as ready."""
+        waived = self.waived and self.verdict is Verdict.NOT_CHECKED
+        return Verdict.READY if waived else self.verdict
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +151,8 @@ class FlowReadiness:
             "protocol": self.flow.protocol,
             "ports": list(self.flow.ports),
             "verdict": str(self.verdict),
+            "checked_by": list(self.checked_by),
+            "waived": self.waived,
             "audited": bool(self.coverage),
             "coverage": [c.to_dict() for c in self.coverage],
             "missing": list(self.missing_cidrs),
@@ -148,13 +206,22 @@ class ReadinessResult:
 
     @property
     def verdict(self) -> Verdict:
-        return Verdict.from_findings(self.findings)
+        """The worst of every flow's verdict and of the findings about no flow in particular.
+
+        *ready* only when every required flow was checked and passed (or deliberately waived).
+        """
+        return Verdict.worst([*(f.counted_verdict for f in self.flows),
+                              Verdict.from_findings(self.findings)])
 
     @property
     def exit_code(self) -> int:
-        """0 only when every flow is ready and no error was found anywhere."""
-        ready = all(f.verdict is Verdict.READY for f in self.flows)
-        return EXIT_OK if ready and self.verdict is not Verdict.BROKEN else EXIT_PROBLEMS
+        """0 only when the overall verdict is ready; 1 for at risk, not checked and broken."""
+        return EXIT_OK if self.verdict is Verdict.READY else EXIT_PROBLEMS
+
+    @property
+    def unchecked(self) -> tuple[str, ...]:
+        """The flows nothing checked (waived ones included)."""
+        return tuple(f.flow.id for f in self.flows if not f.checked_by)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -166,6 +233,7 @@ class ReadinessResult:
                      "label": self.data_label, "date": self.data_date.isoformat(),
                      "age_days": self.data_age_days},
             "steps": list(self.steps),
+            "not_checked": list(self.unchecked),
             "flows": [f.to_dict() for f in self.flows],
             "findings": [f.to_dict() for f in self.findings],
             "fixes": [f.to_dict() for f in self.fixes],
@@ -192,6 +260,13 @@ class CheckContext:
     coverage: dict[str, FlowCoverage] = field(default_factory=dict)
     fixes: list[RuleFix] = field(default_factory=list)
     steps_run: list[str] = field(default_factory=list)
+    checked: dict[str, list[str]] = field(default_factory=dict)  # flow id -> steps that checked it
+    allow_unchecked: frozenset[str] = frozenset()  # flows the user deliberately leaves unchecked
+
+    def mark_checked(self, flow_id: str, step: str) -> None:
+        steps = self.checked.setdefault(flow_id, [])
+        if step not in steps:
+            steps.append(step)
 
 
 class ReadinessStep(abc.ABC):

@@ -79,6 +79,7 @@ class ProbeStep(ReadinessStep):
             targets = probed.targets(ctx)
             if not targets or probed.flow not in {f.id for f in ctx.flows}:
                 continue
+            ctx.mark_checked(probed.flow, self.name)
             for result in probed.probe(ctx, targets):
                 ctx.findings.extend(_about_flow(f, probed.flow, result.target) for f in result.findings)
 

@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hybridfw.addresses import AddressSet
 from hybridfw.check.freshness import ALL_FLOWS
 from hybridfw.check.interface import (
     CheckContext,
@@ -15,6 +16,7 @@ from hybridfw.check.interface import (
     ReadinessResult,
     ReadinessStep,
     Verdict,
+    finding_order,
 )
 from hybridfw.model import Finding, Flow
 
@@ -45,24 +47,45 @@ def build_context(topology_path: Path, *, firewalls: list[Path] | None = None,
 
 
 def judge_flow(flow: Flow, ctx: CheckContext) -> FlowReadiness:
-    """A flow's verdict comes from the findings about it plus those that weigh on every flow."""
-    mine = tuple(f for f in ctx.findings if f.subject in (flow.id, ALL_FLOWS))
+    """A flow's verdict comes from the findings about it plus those that weigh on every flow,
+    and is *not checked* at best when no step looked at the flow."""
+    mine = tuple(sorted((f for f in ctx.findings if f.subject in (flow.id, ALL_FLOWS)),
+                        key=finding_order))
+    checked_by = tuple(ctx.checked.get(flow.id, ()))
+    verdict = Verdict.from_findings(mine)
+    if not checked_by:
+        verdict = Verdict.worst([verdict, Verdict.NOT_CHECKED])
+    waived = flow.id in ctx.allow_unchecked
     cov = ctx.coverage.get(flow.id)
     if cov is None:
-        return FlowReadiness(flow, Verdict.from_findings(mine), mine)
-    return FlowReadiness(flow, Verdict.from_findings(mine), mine, coverage=cov.families(),
+        return FlowReadiness(flow, verdict, mine, checked_by=checked_by, waived=waived)
+    families = cov.families(flow.direction)
+    stale = cov.stale if any(c.stale for c in families) else AddressSet()
+    return FlowReadiness(flow, verdict, mine, coverage=families,
                          missing_cidrs=tuple(cov.missing.to_cidrs()),
-                         stale_cidrs=tuple(cov.stale.to_cidrs()))
+                         stale_cidrs=tuple(stale.to_cidrs()), checked_by=checked_by, waived=waived)
+
+
+def check_allow_unchecked(ctx: CheckContext) -> None:
+    """Every flow named with --allow-unchecked must be one of the topology's flows."""
+    known = [f.id for f in ctx.flows]
+    unknown = sorted(set(ctx.allow_unchecked) - set(known))
+    if unknown:
+        from hybridfw.errors import InputError
+
+        raise InputError(f"--allow-unchecked: no such flow {', '.join(unknown)} in "
+                         f"{ctx.topology_path} (its flows: {', '.join(known)})")
 
 
 def run_context(ctx: CheckContext, *, with_timeline: bool = True) -> ReadinessResult:
     """Run every step that applies and assemble the result."""
+    check_allow_unchecked(ctx)
     for step in steps():
         if step.applies(ctx):
             log.info("check step %s", step.name)
             step.run(ctx)
             ctx.steps_run.append(step.name)
-    findings: tuple[Finding, ...] = tuple(ctx.findings)
+    findings: tuple[Finding, ...] = tuple(sorted(ctx.findings, key=finding_order))
     timeline: tuple[DataVersion, ...] = ()
     if with_timeline:
         from hybridfw.check.timeline import data_timeline
@@ -80,7 +103,9 @@ def run_context(ctx: CheckContext, *, with_timeline: bool = True) -> ReadinessRe
 
 def run_check(topology_path: Path, *, firewalls: list[Path] | None = None,
               traces: list[Path] | None = None, probe: bool = False,
-              home: Path | None = None) -> ReadinessResult:
+              home: Path | None = None,
+              allow_unchecked: frozenset[str] = frozenset()) -> ReadinessResult:
     """`hybridfw check` without the printing. Raises InputError on bad input."""
     ctx = build_context(topology_path, firewalls=firewalls, traces=traces, probe=probe, home=home)
+    ctx.allow_unchecked = allow_unchecked
     return run_context(ctx)

@@ -19,6 +19,12 @@ TraceOpt = Annotated[
     typer.Option("--trace", dir_okay=False, help="Message trace or protocol log to diagnose (repeat)."),
 ]
 ProbeOpt = Annotated[bool, typer.Option("--probe", help="Also probe the on-premises SMTP/HTTPS endpoints.")]
+AllowUncheckedOpt = Annotated[
+    list[str] | None,
+    typer.Option("--allow-unchecked", metavar="FLOW",
+                 help="A flow you leave unchecked on purpose (repeat, or comma-separated): it "
+                      "stays 'not checked' but no longer keeps the overall verdict from ready."),
+]
 HtmlOpt = Annotated[
     Path | None,
     typer.Option("--html", dir_okay=False, help="Also write a self-contained HTML report to this file."),
@@ -26,23 +32,31 @@ HtmlOpt = Annotated[
 
 
 def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt = None,
-          probe: ProbeOpt = False, html: HtmlOpt = None, json_output: JsonOpt = False) -> None:
-    """One readiness verdict per flow (ready / at risk / broken), with findings and fixes.
+          probe: ProbeOpt = False, allow_unchecked: AllowUncheckedOpt = None,
+          html: HtmlOpt = None, json_output: JsonOpt = False) -> None:
+    """One readiness verdict per flow (ready / at risk / not checked / broken), with findings
+    and fixes.
+
+    A flow nothing checked (no firewall audit by address, no probe) is 'not checked', never
+    ready; the overall verdict is ready only when every flow was checked and passed.
 
     Runs endpoint freshness, the flows, an audit of each firewall file, optional probes and
     traces, and prints the exact rules to add for the firewall's own platform. The audit
     decides interface matches with the topology's \\[firewall] outside_interface and
     inside_interface when given.
 
-    Exit codes: 0 every flow ready, 1 problems found, 2 usage or input error.
+    Exit codes: 0 every flow ready, 1 problems found or flows not checked, 2 usage or input
+    error.
     """
     import sys
 
     from hybridfw.check import run_check
     from hybridfw.report import renderer
 
+    waived = frozenset(n.strip() for item in allow_unchecked or [] for n in item.split(",")
+                       if n.strip())
     result = run_check(topology, firewalls=list(firewall or []), traces=list(trace or []),
-                       probe=probe)
+                       probe=probe, allow_unchecked=waived)
     if html is not None:
         from hybridfw.fileio import write_atomic
 

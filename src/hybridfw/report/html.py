@@ -12,8 +12,9 @@ import math
 from html import escape
 
 from hybridfw.check.interface import DataVersion, FamilyCoverage, FlowReadiness, ReadinessResult
+from hybridfw.counts import readable
 from hybridfw.model import Finding
-from hybridfw.report.interface import ReportRenderer, address_count, coverage_line
+from hybridfw.report.interface import ReportRenderer, coverage_line
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 _SEGMENTS = (("allowed", "#2e7d32"), ("missing", "#c62828"), ("stale", "#f9a825"))
@@ -25,8 +26,9 @@ h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin-top:1.6em;border-bott
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #eee;padding:.35em .5em;
 text-align:left;vertical-align:top}th{background:#f5f5f5}
 .badge{display:inline-block;padding:.1em .6em;border-radius:1em;color:#fff;font-weight:600}
-.v-ready{background:#2e7d32}.v-at-risk{background:#ef6c00}.v-broken{background:#c62828}
-.s-error{color:#c62828;font-weight:600}.s-warning{color:#ef6c00;font-weight:600}.s-info{color:#1565c0}
+.v-ready{background:#2e7d32}.v-at-risk{background:#b45309}.v-broken{background:#c62828}
+.v-not-checked{background:#5b5b5b}
+.s-error{color:#c62828;font-weight:600}.s-warning{color:#b45309;font-weight:600}.s-info{color:#1565c0}
 pre{background:#f7f7f7;border:1px solid #ddd;padding:.7em;overflow:auto;font-size:12px}
 .muted{color:#666}.legend span{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 1em;
 vertical-align:middle}code{font-size:12px}.ev{font-size:12px;color:#555}.cov{margin-bottom:.4em}
@@ -72,9 +74,9 @@ def coverage_bar(cov: FamilyCoverage) -> str:
             continue
         width = max(2.0, _BAR_WIDTH * _log_len(count) / full)
         rects.append(f'<rect class="seg-{name}" x="{x:.1f}" y="0" width="{width:.1f}" height="14" '
-                     f'fill="{colour}"><title>{name}: {address_count(count)} addresses</title></rect>')
+                     f'fill="{colour}"><title>{name}: {readable(count, cov.family)}</title></rect>')
         x += width
-    label = coverage_line(cov.family, cov.required, cov.allowed, cov.missing, cov.stale)
+    label = coverage_line(cov)
     return (f'<div class="cov"><svg class="bar" role="img" aria-label="{escape(label)}" '
             f'width="{max(x, 1):.0f}" height="14">{"".join(rects)}</svg>'
             f'<div class="muted">{escape(label)}</div></div>')
@@ -86,6 +88,9 @@ def _flow_row(fr: FlowReadiness) -> str:
     bars = "".join(coverage_bar(c) for c in fr.coverage)
     if not fr.coverage:
         bars = '<span class="muted">not audited by address (no firewall given, or names only)</span>'
+    if not fr.checked_by:
+        bars += ('<div class="muted">nothing checked this flow'
+                 f'{" (left out with --allow-unchecked)" if fr.waived else ""}</div>')
     fqdns = fr.flow.source_fqdns + fr.flow.destination_fqdns
     names = (f"<details class=ev><summary>{len(fqdns)} names</summary>{escape(', '.join(fqdns))}"
              "</details>") if fqdns else ""
@@ -148,6 +153,13 @@ def _fixes(result: ReadinessResult) -> str:
     return "".join(blocks)
 
 
+def _unchecked(result: ReadinessResult) -> str:
+    from hybridfw.report.terminal import unchecked_hint
+
+    hint = unchecked_hint(result)
+    return f'<p id="not-checked"><b>{escape(hint)}</b></p>' if hint else ""
+
+
 def _severity_filter() -> str:
     return "".join(f'<label><input type="checkbox" data-severity="{s}" checked> {s}</label> '
                    for s in ("error", "warning", "info"))
@@ -173,7 +185,7 @@ class HtmlReport(ReportRenderer):
 <p class="muted">Topology <code>{escape(result.topology)}</code> &middot; endpoint data
 {escape(result.instance)} <b>{escape(result.data_version)}</b> ({escape(result.data_label)},
 {result.data_age_days} days old) &middot; generated {result.generated_at:%Y-%m-%d %H:%M} UTC
-&middot; steps: {escape(", ".join(result.steps))}</p></header>
+&middot; steps: {escape(", ".join(result.steps))}</p>{_unchecked(result)}</header>
 <section id="flows"><h2>Flows</h2>
 <p class="legend muted">Coverage per address family:{legend}. Segment lengths grow with
 log<sub>2</sub>(1 + number of addresses), so a single missing address stays visible next to a /14

@@ -6,7 +6,7 @@ import abc
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hybridfw.check.interface import ReadinessResult
+    from hybridfw.check.interface import FamilyCoverage, ReadinessResult
 
 
 class ReportRenderer(abc.ABC):
@@ -20,21 +20,36 @@ class ReportRenderer(abc.ABC):
         """The whole document. Never raises on odd content: everything is escaped."""
 
 
-def address_count(count: int) -> str:
-    """Readable address counts: exact up to ten million, else a power of two (IPv6 sizes)."""
-    if count < 10_000_000:
-        return f"{count:,}"
-    import math
+def share(part: int, whole: int) -> str:
+    """A percentage that never rounds a gap away: '<1%' and '>99%' where rounding would lie."""
+    if not whole:
+        return ""
+    pct = 100 * part / whole
+    if 0 < pct < 1:
+        return "<1%"
+    if 99 < pct < 100:
+        return ">99%"
+    return f"{pct:.0f}%"
 
-    return f"≈2^{math.log2(count):.1f}"
 
+def coverage_line(cov: FamilyCoverage) -> str:
+    """'IPv4: 98,304 of 491,520 addresses allowed (20%), 393,216 missing, 13,760 stale'.
 
-def coverage_line(family: int, required: int, allowed: int, missing: int, stale: int) -> str:
-    """'IPv4: 98,304 of 491,520 allowed (20%), 393,216 missing, 13,760 stale'."""
-    share = f" ({100 * allowed / required:.0f}%)" if required else ""
-    text = f"IPv{family}: {address_count(allowed)} of {address_count(required)} allowed{share}"
-    if missing:
-        text += f", {address_count(missing)} missing"
-    if stale:
-        text += f", {address_count(stale)} stale"
+    One unit per line (hybridfw.counts): IPv4 addresses, IPv6 in /48 (or /64) blocks.
+    """
+    from hybridfw.counts import in_unit, unit_for
+
+    fam = cov.family
+    unit = unit_for(fam, max(cov.required, cov.allowed, cov.missing, cov.stale, cov.other))
+    pct = share(cov.allowed, cov.required)
+    text = (f"IPv{fam}: {in_unit(cov.allowed, unit)} of {in_unit(cov.required, unit)} {unit.name} "
+            f"allowed{f' ({pct})' if pct else ''}")
+    if cov.missing:
+        text += f", {in_unit(cov.missing, unit)} missing"
+    if cov.stale:
+        text += f", {in_unit(cov.stale, unit)} stale"
+    if cov.other:
+        text += f", {in_unit(cov.other, unit)} other destinations"
+    if cov.open_to_any:
+        text += f"; open to any {'source' if cov.direction == 'inbound' else 'destination'}"
     return text

@@ -9,19 +9,34 @@ from hybridfw.model import Severity
 from hybridfw.report.interface import ReportRenderer, coverage_line
 
 _VERDICT_STYLE = {Verdict.READY: "bold green", Verdict.AT_RISK: "bold yellow",
-                  Verdict.BROKEN: "bold red"}
+                  Verdict.NOT_CHECKED: "bold magenta", Verdict.BROKEN: "bold red"}
 
 
 def _coverage_text(fr: FlowReadiness) -> str:
     if not fr.coverage:
-        return "[dim]not audited[/]"
+        return "[dim]not audited by address[/]"
     parts = []
     for c in fr.coverage:
-        if not c.required and not c.stale:
+        if not c.required and not c.beyond:
             continue
         style = "red" if c.missing else "yellow" if c.stale else "green"
-        parts.append(f"[{style}]{coverage_line(c.family, c.required, c.allowed, c.missing, c.stale)}[/]")
+        parts.append(f"[{style}]{coverage_line(c)}[/]")
     return "\n".join(parts) or "[dim]names only[/]"
+
+
+def verdict_text(fr: FlowReadiness) -> str:
+    text = f"[{_VERDICT_STYLE[fr.verdict]}]{fr.verdict}[/]"
+    return text + " [dim](allowed)[/]" if fr.waived and fr.verdict is Verdict.NOT_CHECKED else text
+
+
+def unchecked_hint(result: ReadinessResult) -> str:
+    """Why the overall verdict is *not checked* and how to decide it; '' when it is not."""
+    open_flows = [f.flow.id for f in result.flows if not f.checked_by and not f.waived]
+    if not open_flows:
+        return ""
+    return (f"Not checked: {', '.join(open_flows)}. Nothing looked at these flows: give the "
+            "firewall ruleset (--firewall FILE) or --probe; or name the flows you leave out on "
+            "purpose with --allow-unchecked FLOW.")
 
 
 class TerminalReport(ReportRenderer):
@@ -50,7 +65,7 @@ class TerminalReport(ReportRenderer):
         for fr in result.flows:
             ports = ",".join(str(p) for p in fr.flow.ports)
             table.add_row(escape(fr.flow.id), f"{fr.flow.direction} {fr.flow.protocol}/{ports}",
-                          f"[{_VERDICT_STYLE[fr.verdict]}]{fr.verdict}[/]", _coverage_text(fr))
+                          verdict_text(fr), _coverage_text(fr))
         con.print(table)
         shown = [f for f in result.findings if f.severity >= Severity.WARNING]
         if shown:
@@ -64,6 +79,9 @@ class TerminalReport(ReportRenderer):
                 con.print(f"[dim]# {escape(name)}[/]")
                 con.print(text, markup=False, highlight=False, soft_wrap=True)
         style = _VERDICT_STYLE[result.verdict]
+        hint = unchecked_hint(result)
+        if hint:
+            con.print(escape(hint))
         con.print(f"Overall: [{style}]{result.verdict}[/]  (steps: {', '.join(result.steps)})")
         return buf.getvalue()
 
