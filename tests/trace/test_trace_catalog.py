@@ -30,13 +30,35 @@ def test_every_entry_is_complete_and_checkable(entry: Any) -> None:
         assert entry.check == "hybridfw probe dns"
 
 
+def test_every_entry_names_the_microsoft_page_it_follows() -> None:
+    for entry in load_catalog().entries:
+        pages = ("https://learn.microsoft.com/", "https://techcommunity.microsoft.com/")
+        assert entry.source.startswith(pages), entry.id
+
+
+def test_every_check_names_a_real_command() -> None:
+    from hybridfw.commands import COMMAND_MODULES
+
+    for entry in load_catalog().entries:
+        assert entry.check.split()[1] in COMMAND_MODULES, entry.id
+
+
+def test_firewall_entries_say_which_direction_they_fix() -> None:
+    catalog = load_catalog()
+    refused = catalog.by_id("winsock-refused")
+    assert "from every published EOP range" in refused.fix_for("inbound")
+    assert "outbound TCP 25 from the hybrid send servers" in refused.fix_for("outbound")
+    both = refused.fix_for("unknown")
+    assert refused.fix in both and refused.fix_outbound in both
+
+
 def test_every_entry_is_exercised_by_a_fixture() -> None:
     covered = {cause for counts in EXPECTED.values() for cause in counts}
     assert {e.id for e in load_catalog().entries} <= covered
 
 
 GOOD = {"id": "x-one", "code": "4.4.316", "category": "firewall", "cause": "c.", "fix": "f",
-        "check": "hybridfw audit"}
+        "check": "hybridfw audit", "source": "https://learn.microsoft.com/en-us/x"}
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -52,6 +74,9 @@ GOOD = {"id": "x-one", "code": "4.4.316", "category": "firewall", "cause": "c.",
     ({"id": "Bad Id"}, "[id]"),
     ({"severity": "fatal"}, "[severity]"),
     ({"colour": "red"}, "unknown keys"),
+    ({"source": ""}, "[source]"),
+    ({"source": "https://example.com/ndr"}, "[source]"),
+    ({"wrapper": "yes"}, "[wrapper]"),
 ])
 def test_bad_entries_are_rejected_naming_the_field(change: dict[str, str], message: str) -> None:
     with pytest.raises(CatalogError) as info:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from trace_support import TRACE_DATA, cases
 
@@ -83,3 +84,50 @@ def test_help_documents_exit_codes_and_every_format() -> None:
     assert "Exit codes" in res.stdout and "--text" in res.stdout and "--format" in res.stdout
     for name in format_names():
         assert name in res.stdout
+
+
+def test_interrupt_inside_duckdb_becomes_keyboard_interrupt(monkeypatch: Any) -> None:
+    """DuckDB turns Ctrl-C into InterruptException ("Query interrupted"); it must reach the CLI
+    as KeyboardInterrupt (exit 130, no traceback), not as an input error or a crash."""
+    import duckdb
+    import pytest
+
+    from hybridfw.trace import diagnose_files
+
+    class Interrupted:
+        def execute(self, *_: object) -> None:
+            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: Interrupted())
+    with pytest.raises(KeyboardInterrupt):
+        diagnose_files([TRACE_DATA / "message_trace_v2_utf8.csv"])
+
+
+def test_ctrl_c_during_a_large_read_exits_130_without_traceback(tmp_path: Path) -> None:
+    """A real child reading a protocol log from a FIFO that never ends, interrupted with SIGINT."""
+    import contextlib
+    import signal
+    import time
+
+    fifo = tmp_path / f"SEND-{os.getpid()}.LOG"
+    os.mkfifo(fifo)
+    child = subprocess.Popen([sys.executable, "-m", "hybridfw", "trace", str(fifo)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    row = "2024-01-25T15:14:40.508Z,Outbound to Office 365,08DC1DB8591B229F,1,,203.0.113.10:25,*,,x\n"
+    with fifo.open("w") as writer:
+        writer.write("#Log-type: SMTP Send Protocol Log\n#Fields: date-time,connector-id,session-id,"
+                     "sequence-number,local-endpoint,remote-endpoint,event,data,context\n")
+        writer.write(row * (70_000 // len(row)))  # the sniffed head (64 KiB) and a little more
+        writer.flush()
+        time.sleep(0.5)
+        with contextlib.suppress(BrokenPipeError):  # the child re-opens the log to stream it
+            writer.write(row * 1000)
+            writer.flush()
+        time.sleep(1.0)  # then silence: the child waits for more rows
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+    assert child.returncode == 130, err
+    assert "Traceback" not in err

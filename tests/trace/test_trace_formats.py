@@ -64,8 +64,8 @@ def test_truncated_last_line_is_skipped_and_reported() -> None:
 
 
 def test_quoted_multiline_fields_do_not_split_rows() -> None:
-    # Each detail row's Data field spans two lines; 24 messages x 2 events = 48 rows, not 72.
-    assert diagnose_files([TRACE_DATA / "trace_detail_utf16_type.csv"]).files[0].rows == 48
+    # Each detail row's Data field spans two lines; 27 messages x 2 events = 54 rows, not 81.
+    assert diagnose_files([TRACE_DATA / "trace_detail_utf16_type.csv"]).files[0].rows == 54
 
 
 @pytest.mark.parametrize("variant", ["utf-16-le-no-bom", "utf-16-be-bom", "utf-8-crlf-lf"])

@@ -79,7 +79,8 @@ def _print_fixes(report: TraceReport) -> None:
     out().print("[bold]What to do[/] (top causes first):")
     for cause in report.causes:
         hint = flow_hint(cause)
-        out().print(f"- [bold]{cause.entry.id}[/]: {cause.entry.fix} Check: [green]{check_command(cause)}[/]"
+        out().print(f"- [bold]{cause.entry.id}[/] ({cause.hop}): {cause.entry.fix_for(cause.hop)} "
+                    f"Check: [green]{check_command(cause)}[/]"
                     + (f"\n  {hint}" if hint else ""))
 
 

@@ -16,6 +16,7 @@ from hybridfw.errors import InputError
 from hybridfw.model import EndpointData
 from hybridfw.trace.aggregate import Aggregator
 from hybridfw.trace.catalog import load_catalog
+from hybridfw.trace.diagnose import direction_of
 from hybridfw.trace.formats import by_name, detect, format_names
 from hybridfw.trace.interface import FailureGroup, LogFormat, TraceError
 from hybridfw.trace.observed import judge_senders
@@ -68,7 +69,11 @@ def diagnose_files(paths: Iterable[Path | str], fmt: str = "auto", *, texts: Seq
         found = agg.diagnosis(flat)
         if found.entry is None and not found.chain:
             raise InputError("no status code or known error text in it", field=f"--text #{number}")
-        agg.failure(FailureGroup(text=flat, status="text", source=f"--text #{number}"))
+        agg.failure(FailureGroup(text=flat, status="text", hop=direction_of(flat),
+                                 source=f"--text #{number}"))
+    if agg.successes:
+        agg.note(f"{agg.successes} line(s) carry only success statuses (2.x.x: delivered, queued, "
+                 "accepted); they are not failures")
     senders = None
     if agg.senders:
         from hybridfw.endpoints import load_current

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from hybridfw.trace.catalog import Catalog
-from hybridfw.trace.diagnose import clean_ip, diagnose_text
-from hybridfw.trace.interface import CatalogEntry, Diagnosis, FailureGroup, Sighting
+from hybridfw.trace.diagnose import clean_ip, diagnose_text, is_success_only
+from hybridfw.trace.interface import CatalogEntry, Diagnosis, FailureGroup, Hop, Sighting
 
 EXAMPLE_IDS = 5
 
@@ -29,6 +29,8 @@ UNRECOGNISED = CatalogEntry(
     cause="A status code hybridfw's catalog does not know.",
     fix="Read the error text in the evidence; if it is a hybrid mail flow error, propose a catalog entry.",
     check="hybridfw trace --text")
+# One cause per catalog entry and direction: the fix depends on which way the mail went.
+CauseKey = tuple[str, Hop]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -64,9 +66,10 @@ class Tally:
 @dataclass
 class CauseTally(Tally):
     entry: CatalogEntry = NO_DETAIL
+    hop: Hop = "inbound"
     chain: tuple[str, ...] = ()
     example: str = ""
-    hops: Counter[str] = field(default_factory=Counter)
+    story: str = ""  # a protocol-log session that shows it, step by step
     target_ips: Counter[str] = field(default_factory=Counter)
     target_hosts: Counter[str] = field(default_factory=Counter)
     domains: Counter[str] = field(default_factory=Counter)
@@ -86,8 +89,9 @@ class Aggregator:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._diagnoses: dict[str, Diagnosis] = {}
-        self.causes: dict[str, CauseTally] = {}
-        self.groups: dict[tuple[str, str, str, str], Tally] = {}
+        self.causes: dict[CauseKey, CauseTally] = {}
+        self.groups: dict[tuple[str, Hop, str, str, str], Tally] = {}
+        self.successes = 0  # texts handed over as failures that carry only 2.x.x statuses
         self.senders: dict[str, SenderTally] = {}
         self.notes: list[str] = []
 
@@ -99,19 +103,25 @@ class Aggregator:
 
     def failure(self, group: FailureGroup) -> None:
         diagnosis = self.diagnosis(group.text)
+        if diagnosis.entry is None and is_success_only(diagnosis.chain):
+            self.successes += group.count  # "250 2.6.0 Queued mail for delivery" is no failure
+            return
         entry = diagnosis.entry or (UNRECOGNISED if diagnosis.chain else NO_DETAIL)
         target = diagnosis.target_ip or group.target_ip
-        cause = self.causes.get(entry.id)
+        cause = self.causes.get((entry.id, group.hop))
         if cause is None:
-            cause = self.causes[entry.id] = CauseTally(entry=entry, chain=diagnosis.chain,
-                                                       example=group.text[:400])
+            example = group.text[:400].replace("\n", " | ")
+            cause = self.causes[(entry.id, group.hop)] = CauseTally(
+                entry=entry, hop=group.hop, chain=diagnosis.chain, example=example)
+        if group.story and not cause.story:
+            cause.story = group.story
         cause.add(group.count, group.first_seen, group.last_seen, group.message_ids)
-        cause.hops[group.hop] += group.count
-        for counter, key in ((cause.target_ips, target), (cause.target_hosts, diagnosis.target_host),
+        host = diagnosis.target_host or group.target_host
+        for counter, key in ((cause.target_ips, target), (cause.target_hosts, host),
                              (cause.domains, group.recipient_domain), (cause.statuses, group.status)):
             if key:
                 counter[key] += group.count
-        group_key = (entry.id, target, group.recipient_domain, group.status)
+        group_key = (entry.id, group.hop, target, group.recipient_domain, group.status)
         self.groups.setdefault(group_key, Tally()).add(group.count, group.first_seen, group.last_seen,
                                                  group.message_ids)
 
@@ -132,4 +142,4 @@ class Aggregator:
 
     def ranked_causes(self) -> list[CauseTally]:
         """Top causes first; ties by catalog id for a stable order."""
-        return sorted(self.causes.values(), key=lambda c: (-c.count, c.entry.id))
+        return sorted(self.causes.values(), key=lambda c: (-c.count, c.entry.id, c.hop))

@@ -10,13 +10,19 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from hybridfw.commands import COMMAND_MODULES
 from hybridfw.trace.interface import CATEGORIES, CatalogEntry
 
 CATALOG_RESOURCE = "diagnoses.toml"
 _CODE = re.compile(r"^(?:[245]\.\d{1,3}\.\d{1,3}(?:-\d{1,3})?|winsock:\d{4,5})$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_KEYS = {"id", "code", "pattern", "category", "cause", "fix", "check", "severity"}
+_KEYS = {"id", "code", "pattern", "category", "cause", "fix", "check", "severity", "source",
+         "fix_outbound", "wrapper"}
+# The hybridfw commands a diagnosis may point at (a test checks each one exists in the CLI; the
+# domain package does not import the command layer).
+CHECK_COMMANDS = ("hybridfw audit", "hybridfw probe smtp", "hybridfw probe dns", "hybridfw check",
+                  "hybridfw trace")
+# Where the facts come from: Microsoft's own pages.
+_SOURCE = re.compile(r"^https://(?:learn|support|techcommunity)\.microsoft\.com/\S+$")
 # Which command checks which category; the catalog must agree (firewall findings point at audit).
 EXPECTED_CHECK = {"firewall": "hybridfw audit", "tls": "hybridfw probe smtp", "dns": "hybridfw probe dns"}
 
@@ -29,6 +35,7 @@ class CatalogError(ValueError):
 class Catalog:
     entries: tuple[CatalogEntry, ...]
     patterns: Mapping[str, re.Pattern[str]]  # entry id -> compiled pattern
+    index: Mapping[str, int]  # entry id -> position in the file (the last tie-break)
 
     def by_id(self, entry_id: str) -> CatalogEntry:
         return next(e for e in self.entries if e.id == entry_id)
@@ -66,8 +73,7 @@ def validate_entry(raw: Mapping[str, Any], index: int) -> CatalogEntry:
     if category not in CATEGORIES:
         raise CatalogError(f"{where} [category]: {category!r} is not one of {', '.join(CATEGORIES)}")
     check = _field(raw, "check", where)
-    words = check.split()
-    if len(words) < 2 or words[0] != "hybridfw" or words[1] not in COMMAND_MODULES:
+    if not any(check == c or check.startswith(c + " ") for c in CHECK_COMMANDS):
         raise CatalogError(f"{where} [check]: {check!r} is not a hybridfw command")
     expected = EXPECTED_CHECK.get(category)
     if expected and not check.startswith(expected):
@@ -75,9 +81,17 @@ def validate_entry(raw: Mapping[str, Any], index: int) -> CatalogEntry:
     severity = raw.get("severity", "error")
     if severity not in ("error", "warning"):
         raise CatalogError(f"{where} [severity]: error or warning")
+    source = _field(raw, "source", where)
+    if not _SOURCE.match(source):
+        raise CatalogError(f"{where} [source]: {source!r} is not a Microsoft page "
+                           "(learn, support or techcommunity.microsoft.com)")
+    wrapper = raw.get("wrapper", False)
+    if not isinstance(wrapper, bool):
+        raise CatalogError(f"{where} [wrapper]: true or false")
     return CatalogEntry(id=entry_id, category=category, cause=_field(raw, "cause", where),
                         fix=_field(raw, "fix", where), check=check, code=code, pattern=pattern,
-                        severity=severity)
+                        severity=severity, source=source,
+                        fix_outbound=_field(raw, "fix_outbound", where, False), wrapper=wrapper)
 
 
 def build_catalog(tables: Iterable[Mapping[str, Any]]) -> Catalog:
@@ -88,7 +102,7 @@ def build_catalog(tables: Iterable[Mapping[str, Any]]) -> Catalog:
             raise CatalogError(f"diagnosis {entry.id}: duplicate id")
         seen.add(entry.id)
     patterns = {e.id: re.compile(e.pattern, re.IGNORECASE) for e in entries if e.pattern}
-    return Catalog(entries, patterns)
+    return Catalog(entries, patterns, {e.id: i for i, e in enumerate(entries)})
 
 
 def parse_catalog(text: str) -> Catalog:

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import ClassVar, Literal, Protocol
 
 CATEGORIES: tuple[str, ...] = (
-    "firewall", "tls", "dns", "connector", "directory", "throttling", "loop", "expiry",
+    "firewall", "tls", "dns", "connector", "directory", "throttling", "policy", "loop", "expiry",
 )
 # Which hop failed, seen from the on-premises firewall: Exchange Online delivering to
-# on-premises ("inbound") or on-premises sending to Exchange Online ("outbound").
-Hop = Literal["inbound", "outbound"]
+# on-premises ("inbound"), on-premises sending to Exchange Online ("outbound"), or "unknown"
+# when the input does not say (never guessed: the fix then names both directions).
+Hop = Literal["inbound", "outbound", "unknown"]
+HOPS: tuple[Hop, ...] = ("inbound", "outbound", "unknown")
 
 
 class TraceError(Exception):
@@ -55,6 +57,8 @@ class FailureGroup:
     last_seen: datetime | None = None
     message_ids: tuple[str, ...] = ()
     source: str = ""  # file the group came from
+    story: str = ""  # protocol logs: the session's steps up to the failure
+    target_host: str = ""  # from a column, when the text itself names none
 
 
 SightingRule = Literal["hostname", "published-exchange"]
@@ -119,6 +123,18 @@ class CatalogEntry:
     code: str = ""  # "4.4.316", "4.7.500-699" or "winsock:10061"
     pattern: str = ""
     severity: Literal["error", "warning"] = "error"
+    source: str = ""  # the Microsoft page the entry follows
+    fix_outbound: str = ""  # the fix when on-premises sends to Exchange Online (else `fix` holds)
+    wrapper: bool = False  # an outer status that only says something failed further in
+
+    def fix_for(self, hop: Hop) -> str:
+        """The fix text for the direction the failure happened in."""
+        if not self.fix_outbound or hop == "inbound":
+            return self.fix
+        if hop == "outbound":
+            return self.fix_outbound
+        return (f"The log does not say which direction failed. If Exchange Online was sending to "
+                f"on-premises: {self.fix} If on-premises was sending to Exchange Online: {self.fix_outbound}")
 
     @property
     def finding_code(self) -> str:

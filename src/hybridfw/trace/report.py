@@ -25,22 +25,31 @@ class FileReport:
                 "rows": self.rows, "skipped_rows": self.skipped_rows}
 
 
+FLOWS = {"inbound": "smtp-inbound", "outbound": "smtp-outbound"}
+
+
 def flow_id(cause: CauseTally) -> str:
-    """The flow (hybridfw.flows id) a firewall-category cause breaks, else ""."""
+    """The flow (hybridfw.flows id) a firewall-category cause breaks; "" for other categories
+    and when the input does not say which direction failed."""
     if cause.entry.category != "firewall":
         return ""
-    hop = cause.hops.most_common(1)[0][0] if cause.hops else "inbound"
-    return "smtp-outbound" if hop == "outbound" else "smtp-inbound"
+    return FLOWS.get(cause.hop, "")
 
 
 def flow_hint(cause: CauseTally) -> str:
     """Which firewall flow a firewall-category cause points at, per target address."""
-    flow = flow_id(cause)
-    if not flow:
+    if cause.entry.category != "firewall":
         return ""
+    flow = flow_id(cause)
     targets = [ip for ip, _ in cause.target_ips.most_common(TOP_TARGETS)]
+    if not flow:
+        return ("The input does not say which direction failed: smtp-inbound (TCP 25 from the EOP ranges "
+                "to the hybrid receive servers) or smtp-outbound (TCP 25 from the hybrid send servers to "
+                "Exchange Online); `hybridfw audit` checks both.")
     if flow == "smtp-outbound":
-        where = f" to {', '.join(targets)}" if targets else " to the published EOP ranges"
+        hosts = [h for h, _ in cause.target_hosts.most_common(TOP_TARGETS)]
+        where = f" to {', '.join(targets + hosts)}" if targets or hosts else \
+            " to the published EOP ranges / the tenant's MX host"
         return (f"The failing flow is smtp-outbound (TCP 25 from the hybrid send servers{where}); "
                 "`hybridfw audit` shows whether the ruleset allows it.")
     where = f" to {', '.join(targets)}" if targets else " to the hybrid receive servers"
@@ -80,7 +89,9 @@ def cause_finding(cause: CauseTally) -> Finding:
             evidence.append(f"{label}: " + ", ".join(f"{k} ({n})" for k, n in top))
     if cause.message_ids:
         evidence.append("messages: " + ", ".join(cause.message_ids))
-    fix = f"{entry.fix} Check with `{check_command(cause)}`."
+    if cause.story:
+        evidence.append(f"session: {cause.story}")
+    fix = f"{entry.fix_for(cause.hop)} Check with `{check_command(cause)}`."
     if hint := flow_hint(cause):
         fix = f"{fix} {hint}"
     severity = Severity.WARNING if entry.severity == "warning" else Severity.ERROR
@@ -111,7 +122,7 @@ class TraceReport:
 
     files: tuple[FileReport, ...]
     causes: tuple[CauseTally, ...]
-    groups: tuple[tuple[tuple[str, str, str, str], dict[str, Any]], ...]
+    groups: tuple[tuple[tuple[str, str, str, str, str], dict[str, Any]], ...]
     senders: ObservedSenders | None
     sender_rules: tuple[str, ...]
     notes: tuple[str, ...]
@@ -132,8 +143,8 @@ class TraceReport:
     def build(cls, files: list[FileReport], agg: Aggregator, senders: ObservedSenders | None,
               sender_rules: list[str]) -> TraceReport:
         causes = agg.ranked_causes()
-        rank = {c.entry.id: i for i, c in enumerate(causes)}
-        groups = sorted(agg.groups.items(), key=lambda kv: (rank[kv[0][0]], -kv[1].count, kv[0]))
+        rank = {(c.entry.id, c.hop): i for i, c in enumerate(causes)}
+        groups = sorted(agg.groups.items(), key=lambda kv: (rank[kv[0][:2]], -kv[1].count, kv[0]))
         findings = [cause_finding(c) for c in causes] + sender_findings(senders)
         return cls(files=tuple(files), causes=tuple(causes),
                    groups=tuple((k, t.to_dict()) for k, t in groups), senders=senders,
@@ -144,8 +155,8 @@ class TraceReport:
             "files": [f.to_dict() for f in self.files],
             "failures": self.failures,
             "causes": [_cause_dict(c) for c in self.causes],
-            "groups": [{"cause": k[0], "target_ip": k[1], "recipient_domain": k[2], "status": k[3], **t}
-                       for k, t in self.groups],
+            "groups": [{"cause": k[0], "direction": k[1], "target_ip": k[2], "recipient_domain": k[3],
+                        "status": k[4], **t} for k, t in self.groups],
             "observed_senders": self.senders.to_dict() if self.senders else None,
             "sender_rules": list(self.sender_rules),
             "notes": list(self.notes),
@@ -155,7 +166,8 @@ class TraceReport:
 
 def _cause_dict(cause: CauseTally) -> dict[str, Any]:
     entry = cause.entry
-    return {"id": entry.id, "category": entry.category, "cause": entry.cause, "fix": entry.fix,
+    return {"id": entry.id, "category": entry.category, "cause": entry.cause, "fix": entry.fix_for(cause.hop),
+            "direction": cause.hop, "source": entry.source, "session": cause.story,
             "check": entry.check, "check_command": check_command(cause),
             **cause.to_dict(), "chain": list(cause.chain), "example": cause.example,
             "flow": flow_id(cause), "flow_hint": flow_hint(cause),

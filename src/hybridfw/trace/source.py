@@ -82,6 +82,50 @@ def _fields(directives: dict[str, str]) -> tuple[str, ...]:
     return tuple(c.strip() for c in directives["fields"].split(","))
 
 
+# W3C rows stored without their header (SIEM exports, blog posts): recognised by their shape.
+_ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+_SESSION_ID = re.compile(r"^[0-9A-Fa-f]{16}$")
+PROTOCOL_FIELDS = ("date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,"
+                   "event,data,context")
+MSGTRK_FIELDS = ("date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,"
+                 "source,event-id,internal-message-id,message-id,network-message-id,recipient-address,"
+                 "recipient-status,total-bytes,recipient-count,related-recipient-address,reference,"
+                 "message-subject,sender-address,return-path,message-info,directionality,tenant-id,"
+                 "original-client-ip,original-server-ip,custom-data,transport-traffic-type,log-id,"
+                 "schema-version")
+
+
+class HeaderlessLog(TraceError):
+    """Rows of an Exchange log without the `#Fields:` line, in a shape this reader cannot name."""
+
+
+def headerless_fields(line: str) -> str:
+    """The `#Fields:` value for a headerless Exchange log row, "" when the line is no such row.
+
+    Raises HeaderlessLog for a row that looks like an Exchange W3C log but matches no known
+    field list (it must not be read as anything else)."""
+    if not _ISO_TIME.match(line):
+        return ""
+    row = next(csv.reader([line]), [])
+    if len(row) == 9 and row[6] in ("+", "-", "<", ">", "*") and row[3].isdigit() \
+            and _SESSION_ID.match(row[2]):
+        return PROTOCOL_FIELDS
+    msgtrk = MSGTRK_FIELDS.split(",")
+    # Exchange 2016/2019 write 30 fields, 2013 stops at custom-data (27); 2010 lacks network-message-id.
+    if len(row) in (30, 27) and row[8].isupper() and row[8].isalpha():
+        return ",".join(msgtrk[: len(row)])
+    if len(row) == 26 and row[8].isupper() and row[8].isalpha():
+        return ",".join(f for f in msgtrk[:27] if f != "network-message-id")
+    if len(row) >= 7:
+        raise HeaderlessLog(f"looks like an Exchange log row without its header ({len(row)} fields, no "
+                            "#Fields line); add the #Fields header line the log was written with")
+    return ""
+
+
+def _first_row(lines: list[str]) -> str:
+    return next((line for line in lines if line.strip() and not line.startswith("#")), "")
+
+
 def read_sample(path: Path) -> Sample:
     """Decode the start of `path`. TraceError when it is empty or not text."""
     try:
@@ -97,7 +141,15 @@ def read_sample(path: Path) -> Sample:
     if "\x00" in text or text.count("\ufffd") > max(8, len(text) // 100):
         raise TraceError("not a text log (binary content)")
     lines = _head_lines(text, complete)
+    has_fields = any(line.lower().startswith("#fields:") for line in lines)
+    fields = "" if has_fields else headerless_fields(_first_row(lines))
+    synthesised = bool(fields)
+    if synthesised:
+        lines = [f"#Fields: {fields}", *lines]
     type_line, header, directives, header_lines, delimiter = _parse_header(lines)
+    if synthesised:
+        header_lines -= 1  # the synthesised #Fields line is not in the file
+        directives["headerless"] = "yes"
     return Sample(path=path, encoding=encoding, duckdb_encoding=duck, lines=tuple(lines),
                   type_line=type_line, header=header, directives=directives,
                   header_line_count=header_lines, delimiter=delimiter)

@@ -142,6 +142,8 @@ class TabularFormat(LogFormat):
                 )
                 groups = con.execute(self._sql(sample)).fetchall()
                 rejects = con.execute("SELECT line, error_type FROM reject_errors ORDER BY line").fetchall()
+            except duckdb.InterruptException as exc:  # Ctrl-C inside DuckDB: exit 130 like any other
+                raise KeyboardInterrupt from exc
             except duckdb.Error as exc:
                 raise ValueError(f"cannot read as {self.name}: {str(exc).splitlines()[0]}") from exc
             finally:

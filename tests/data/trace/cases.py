@@ -53,10 +53,17 @@ EXO_CASES: dict[str, str] = {
     "dbeb-recipient-rejected": "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)",
     "hop-count-exceeded-exo": "554 5.4.14 Hop count exceeded - possible mail loop ATTR34",
     "wrong-region": "451 4.4.62 Mail sent to the wrong Office 365 region. ATTR35",
+    "subject-mismatch-4-7-320": f"450 4.7.320 Certificate validation failed [Message=SubjectMismatch Expected "
+                                f"Subject: *.contoso.com. Presented Subject: CN=EX01.contoso.local] "
+                                f"[LastAttemptedServerName={HOST}] [LastAttemptedIP={TARGET}:25]",
+    "recipient-thread-limit": "432 4.3.2 STOREDRV.Deliver; recipient thread limit exceeded",
+    "tenant-allow-block-list": "550 5.7.703 Your message can't be delivered because messages to "
+                               "nina@fabrikam.com are blocked by your organization using Tenant Allow Block List.",
 }
 # The catalog entry each EXO case is diagnosed as (innermost cause).
 EXO_EXPECTED = {name: name for name in EXO_CASES} | {
     "founding": "winsock-refused", "refused-socket": "winsock-refused",
+    "subject-mismatch-4-7-320": "subject-mismatch",
 }
 
 # On-premises side (MSGTRK FAIL/DEFER recipient-status): on-premises -> Exchange Online.
@@ -110,6 +117,12 @@ ONPREM_CASES: dict[str, str] = {
     "message-expired": "550 5.4.300 Message expired",
     "back-pressure": "452 4.3.1 Insufficient system resources",
     "service-not-available": "421 4.3.2 Service not available, closing transmission channel",
+    "concurrent-connection-limit": "421 4.3.2 The maximum number of concurrent server connections has "
+                                   "exceeded a limit, closing transmission channel",
+    "banned-sending-ip": "550 5.7.606 Access denied, banned sending IP [203.0.113.25]",
+    "onprem-dns-query-failed": "451 4.4.0 DNS query failed. The error was: DNS query failed with error ErrorRetry",
+    "send-connector-cert-not-found": "454 4.7.5 The certificate specified in TlsCertificateName of the "
+                                     "SendConnector could not be found.",
 }
 ONPREM_EXPECTED = {name: name for name in ONPREM_CASES}
 

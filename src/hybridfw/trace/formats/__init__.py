@@ -41,10 +41,13 @@ def detect(sample: Sample) -> LogFormat:
     for fmt in formats().values():
         if fmt.matches(sample):
             return fmt
+    first = next((line for line in sample.lines if line.strip()), "").lstrip()
+    if first[:1] in ("{", "["):
+        raise TraceError(f"unknown layout: JSON (starts with {first[:60]!r}) that is none of the JSON "
+                         f"exports hybridfw reads; known formats: {', '.join(formats())}")
     if sample.header and len(sample.header) > 1:
         kind = "W3C log with fields" if "fields" in sample.directives else "CSV with columns"
         raise TraceError(f"unknown layout: {kind} {', '.join(sample.header)}; "
                          f"known formats: {', '.join(formats())}")
-    first = next((line for line in sample.lines if line.strip()), "")[:60]
-    raise TraceError(f"not a known log layout and no status code found (starts with {first!r}); "
+    raise TraceError(f"not a known log layout and no status code found (starts with {first[:60]!r}); "
                      f"known formats: {', '.join(formats())}")
