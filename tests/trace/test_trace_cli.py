@@ -128,6 +128,6 @@ def test_ctrl_c_during_a_large_read_exits_130_without_traceback(tmp_path: Path) 
             writer.flush()
         time.sleep(1.0)  # then silence: the child waits for more rows
         child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=30)
+        _out, err = child.communicate(timeout=30)
     assert child.returncode == 130, err
     assert "Traceback" not in err
