@@ -1,0 +1,85 @@
+"""Read firewall deny logs and class every dropped Microsoft source against the required flows.
+
+`analyse_drops(paths, flows, data)` reads each log in its own format (auto-detected, streamed,
+`.gz` and standard input too), ties each drop to a required flow (protocol, port, and the
+on-premises end), classes its Microsoft end (see `classify`) and aggregates by flow × class ×
+source block.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from hybridfw.drops.aggregate import Aggregator
+from hybridfw.drops.classify import Classifier, build_classifier
+from hybridfw.drops.interface import CLASSES, Drop, DropsError, LogParser, ParseStats
+from hybridfw.drops.journal_json import JournalJson
+from hybridfw.drops.netfilter import NetfilterLog
+from hybridfw.drops.reference import shipped_history, stored_history, unlisted_ranges
+from hybridfw.drops.report import DropsReport, FileSummary, build_report
+from hybridfw.drops.source import open_log
+from hybridfw.model import EndpointData, Flow
+
+__all__ = ["CLASSES", "PARSERS", "Drop", "DropsError", "DropsReport", "analyse_drops", "format_names"]
+log = logging.getLogger(__name__)
+
+# Detection tries these in order: the more specific shapes first.
+PARSERS: tuple[LogParser, ...] = (
+    JournalJson(), NetfilterLog(),
+)
+
+
+def format_names() -> list[str]:
+    return [parser.name for parser in PARSERS]
+
+
+def by_name(name: str) -> LogParser:
+    for parser in PARSERS:
+        if parser.name == name:
+            return parser
+    raise DropsError(f"unknown format {name!r}; use auto or one of {', '.join(format_names())}",
+                     field="format")
+
+
+def detect(head: Sequence[str], name: str) -> LogParser:
+    for parser in PARSERS:
+        if parser.matches(head):
+            return parser
+    raise DropsError(f"not a deny log in any known format ({', '.join(format_names())})", path=name)
+
+
+def _read(path: str, fmt: str, agg: Aggregator) -> FileSummary:
+    with open_log(path) as source:
+        parser = detect(source.head, source.name) if fmt == "auto" else by_name(fmt)
+        log.info("%s: %s format, %s encoding", source.name, parser.name, source.encoding)
+        started = time.perf_counter()
+        stats = ParseStats()
+        drops = 0
+        add = agg.add
+        for drop in parser.parse(source.lines, stats):
+            drops += 1
+            add(drop, stats, source.name)
+        log.info("%s: %d drop(s) in %.2f s", source.name, drops, time.perf_counter() - started)
+        if drops == 0 and stats.other and not stats.not_drops and fmt == "auto":
+            raise DropsError(f"no {parser.name} record in it", path=source.name)
+        return FileSummary(source.name, parser.name, source.encoding, stats, drops, tuple(source.problems))
+
+
+def analyse_drops(paths: Iterable[str], flows: Sequence[Flow], data: EndpointData, *,
+                  fmt: str = "auto", since: datetime | None = None,
+                  until: datetime | None = None) -> DropsReport:
+    """Read every log in `paths` ("-" = standard input) and class its drops. DropsError on bad input."""
+    if fmt != "auto":
+        by_name(fmt)
+    history = shipped_history() + stored_history(data.instance)
+    unlisted = unlisted_ranges()
+
+    def classifier_for(flow: Flow | None, port: int) -> Classifier:
+        return build_classifier(flow, data, history, unlisted, port)
+
+    agg = Aggregator(flows, classifier_for, since=since, until=until)
+    files = [_read(path, fmt, agg) for path in paths]
+    return build_report(files, agg, data.label)

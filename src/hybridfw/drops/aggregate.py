@@ -1,0 +1,168 @@
+"""Tie each drop to a required flow, class its Microsoft end, and aggregate.
+
+Aggregates are keyed by flow × class × source block (the published CIDR the address lies in,
+else its /24 or /48). Every lookup is cached per distinct text (addresses, flow matches, time
+stamps): deny logs repeat the same few senders and servers millions of times.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hybridfw.drops.classify import Classifier, Verdict, block_of
+from hybridfw.drops.interface import Drop, ParseStats
+from hybridfw.drops.times import TimeParser
+from hybridfw.model import Flow
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+UNMATCHED = "(no flow)"
+
+
+@dataclass
+class Bucket:
+    """One flow × class × block aggregate."""
+
+    flow: str
+    verdict: Verdict
+    source: str
+    count: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    rules: Counter[str] = field(default_factory=Counter)
+    evidence: str = ""  # file:line: text of the first drop
+    where: str = ""  # file:line of the first drop
+    addresses: set[str] = field(default_factory=set)  # a few distinct senders, for the report
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "flow": self.flow, "class": self.verdict.klass, "source": self.source, "count": self.count,
+            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
+            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+            "rule": self.rules.most_common(1)[0][0] if self.rules else "",
+            "rules": dict(self.rules.most_common(5)),
+            "set_id": self.verdict.set_id, "set": self.verdict.set_name, "version": self.verdict.version,
+            "addresses": sorted(self.addresses), "evidence": self.evidence,
+        }
+
+
+class Aggregator:
+    """Consumes drops; `buckets` holds the aggregates, the counters what fell outside them."""
+
+    def __init__(self, flows: Sequence[Flow], classifier_for: Callable[[Flow | None, int], Classifier],
+                 *, since: datetime | None = None, until: datetime | None = None,
+                 times: TimeParser | None = None) -> None:
+        self.flows = list(flows)
+        self._classifier_for = classifier_for
+        self._classifiers: dict[str, Classifier] = {}
+        self.since, self.until = since, until
+        self.times = times or TimeParser()
+        self.buckets: dict[tuple[str, str, str], Bucket] = {}
+        self.unrelated = 0  # drops on no required flow's protocol and port
+        self.outside_window = 0
+        self.undated = 0
+        self._by_port: dict[tuple[str, int], list[Flow]] = {}
+        for flow in self.flows:
+            for port in flow.ports:
+                self._by_port.setdefault((flow.protocol, port), []).append(flow)
+        self._addresses: dict[str, Address | None] = {}
+        self._flow_cache: dict[tuple[str, int, str, str], tuple[Flow | None, bool]] = {}
+        self._verdicts: dict[tuple[str, str], tuple[Verdict, str]] = {}
+
+    def _address(self, text: str) -> Address | None:
+        try:
+            return self._addresses[text]
+        except KeyError:
+            try:
+                found: Address | None = ipaddress.ip_address(text)
+            except ValueError:
+                found = None
+            self._addresses[text] = found
+            return found
+
+    def _flow(self, drop: Drop, candidates: list[Flow], src: Address,
+              dst: Address) -> tuple[Flow | None, bool]:
+        """The flow the drop belongs to (None: none) and whether its Microsoft end is the source."""
+        key = (drop.proto, drop.dport, drop.src, drop.dst)
+        found = self._flow_cache.get(key)
+        if found is None:
+            found = (None, True)
+            for flow in candidates:
+                if flow.direction == "inbound" and flow.destinations.contains_address(
+                        int(dst), dst.version):
+                    found = (flow, True)
+                    break
+                if flow.direction == "outbound" and flow.sources.contains_address(
+                        int(src), src.version):
+                    found = (flow, False)
+                    break
+            if len(self._flow_cache) < 1_000_000:
+                self._flow_cache[key] = found
+        return found
+
+    def _verdict(self, flow: Flow | None, port: int, remote: str, address: Address) -> tuple[Verdict, str]:
+        flow_id = flow.id if flow else f"{UNMATCHED} {port}"
+        key = (flow_id, remote)
+        found = self._verdicts.get(key)
+        if found is None:
+            classifier = self._classifiers.get(flow_id)
+            if classifier is None:
+                classifier = self._classifiers[flow_id] = self._classifier_for(flow, port)
+            verdict = classifier.verdict(address.version, int(address))
+            found = self._verdicts[key] = (verdict, block_of(address, verdict))
+        return found
+
+    def add(self, drop: Drop, stats: ParseStats, file: str) -> None:
+        candidates = self._by_port.get((drop.proto, drop.dport))
+        if candidates is None:
+            self.unrelated += 1
+            return
+        src, dst = self._address(drop.src), self._address(drop.dst)
+        if src is None or dst is None:
+            stats.bad(drop.line, drop.text, f"not an address: {drop.src if src is None else drop.dst}")
+            return
+        when = self.times(drop.when) if drop.when else None
+        if not self._in_window(when):
+            return
+        flow, remote_is_source = self._flow(drop, candidates, src, dst)
+        remote, address = (drop.src, src) if remote_is_source else (drop.dst, dst)
+        verdict, block = self._verdict(flow, drop.dport, remote, address)
+        if flow is None and verdict.klass == "not-microsoft":
+            self.unrelated += 1
+            return
+        flow_id = flow.id if flow else f"{UNMATCHED} {drop.proto}/{drop.dport}"
+        self._count(flow_id, verdict, block, drop, when, str(address), file)
+
+    def _in_window(self, when: datetime | None) -> bool:
+        if self.since is None and self.until is None:
+            return True
+        if when is None:
+            self.undated += 1  # cannot be placed: kept, and the report says how many
+            return True
+        if (self.since and when < self.since) or (self.until and when > self.until):
+            self.outside_window += 1
+            return False
+        return True
+
+    def _count(self, flow_id: str, verdict: Verdict, block: str, drop: Drop, when: datetime | None,
+               address: str, file: str) -> None:
+        key = (flow_id, verdict.klass, block)
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            where = f"{file}:{drop.line}"
+            bucket = self.buckets[key] = Bucket(flow_id, verdict, block, where=where,
+                                                evidence=f"{where}: {drop.text[:300]}")
+        bucket.count += 1
+        if drop.rule:
+            bucket.rules[drop.rule] += 1
+        if len(bucket.addresses) < 8:
+            bucket.addresses.add(address)
+        if when is not None:
+            if bucket.first_seen is None or when < bucket.first_seen:
+                bucket.first_seen = when
+            if bucket.last_seen is None or when > bucket.last_seen:
+                bucket.last_seen = when
+

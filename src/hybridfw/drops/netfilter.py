@@ -1,0 +1,91 @@
+"""Linux netfilter LOG / nftables `log` lines: kernel log, syslog, dmesg, journalctl.
+
+The kernel writes `PREFIX IN=eth0 OUT= MAC=... SRC=a DST=b LEN=.. ... PROTO=TCP SPT=p DPT=q ...`
+(IPv6 adds TC/HOPLIMIT/FLOWLBL and prints addresses in full, leading zeros and all). The line
+comes wrapped in `dmesg` (`[ 1234.5]`), `dmesg -T` (`[Tue Dec  1 13:11:22 2026]`), syslog
+(`Dec  1 13:11:22 host kernel: [ 1234.5] PREFIX IN=...`), `journalctl -k` (short and short-iso),
+or ulogd's text output (`Dec  1 13:11:22 host PREFIX IN=...`). The `--log-prefix` / `log prefix`
+text becomes the drop's rule name.
+
+LOG lines carry no verdict: every line read is counted as a drop (log only what you drop, or
+give each log rule a prefix and read the prefixes in the report).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+from hybridfw.drops.interface import Drop, LogParser, ParseStats
+from hybridfw.drops.syslog import split_time
+
+_FIELDS = re.compile(r"SRC=([0-9A-Fa-f:.]*) DST=([0-9A-Fa-f:.]*) .*?PROTO=(\w+)(?: SPT=\d+ DPT=(\d+))?")
+_DMESG_T = re.compile(r"\[([A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \d{4})\]\s*")
+_PORTED = frozenset(("tcp", "udp", "udplite", "sctp", "dccp"))
+_UPTIME = re.compile(r"\[\s*\d+\.\d+\]\s*")
+
+
+Fields = tuple[str, str, str, int]
+
+
+def read_fields(text: str, at: int) -> Fields | None:
+    """(src, dst, protocol, destination port or 0) from the `SRC=` at `at`; None when cut short."""
+    m = _FIELDS.match(text, at)
+    if m is None or not m[1] or not m[2]:
+        return None
+    proto = m[3].lower()
+    if m[4] is None and proto in _PORTED:
+        return None  # a TCP/UDP record without its ports was cut short
+    return m[1], m[2], proto, int(m[4]) if m[4] else 0
+
+
+def find_record(text: str, number: int, line: str, stats: ParseStats) -> tuple[int, Fields] | None:
+    """(index of ` IN=`, fields) of the LOG record in `text`; None (counted in `stats`) otherwise."""
+    at = text.find("SRC=")
+    start = text.rfind("IN=", 0, at) if at >= 0 else -1
+    if start < 0:
+        stats.skip(number, line)
+        return None
+    fields = read_fields(text, at)
+    if fields is None:
+        stats.bad(number, line, "cut short after SRC=")
+        return None
+    return start, fields
+
+
+def prefix_of(head: str) -> str:
+    """The log prefix from the text before ` IN=` with any uptime bracket removed."""
+    cut = head.rfind("kernel: ")
+    if cut >= 0:
+        head = head[cut + 8:]
+    return _UPTIME.sub("", head, count=1).strip()
+
+
+def split_head(head: str) -> tuple[str, str]:
+    """(time text, log prefix) from the part of a line before ` IN=`."""
+    m = _DMESG_T.match(head)
+    if m is not None:
+        return m[1], prefix_of(head[m.end():])
+    when, rest = split_time(head)
+    if when and "kernel: " not in head:
+        # ulogd text output: `time host PREFIX IN=`; skip the host name.
+        parts = head[rest:].split(None, 1)
+        return when, parts[1].strip() if len(parts) > 1 else ""
+    return when, prefix_of(head[rest:])
+
+
+class NetfilterLog(LogParser):
+    name = "netfilter"
+    description = "Linux netfilter LOG / nftables log lines (kernel log, syslog, dmesg, journalctl)"
+
+    def matches(self, head: Sequence[str]) -> bool:
+        return any("SRC=" in line and " DST=" in line and "IN=" in line for line in head)
+
+    def parse(self, lines: Iterable[str], stats: ParseStats) -> Iterator[Drop]:
+        for number, line in enumerate(lines, 1):
+            found = find_record(line, number, line, stats)
+            if found is None:
+                continue
+            start, fields = found
+            when, rule = split_head(line[:start])
+            yield Drop(*fields, when, rule, number, line.rstrip("\r\n"))
