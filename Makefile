@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Debian packages the tests and benchmarks drive for real (installed when missing and root).
 DEBS   := nftables iptables iproute2 wrk nginx-light chromium openssl postfix unbound
 
-.PHONY: demo test lint typecheck bench system-deps clean
+.PHONY: demo test test-fast docs lint typecheck bench system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ demo: $(STAMP)
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -n 2 -q
 
+# The daily tier: everything but the tests marked slow, root, browser or server (under a minute).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m "not slow and not root and not browser and not server"
+
+# The user guide as a site on http://127.0.0.1:8000 (the test suite builds it with --strict).
+docs: $(STAMP)
+	$(BIN)/mkdocs serve
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
@@ -53,4 +61,4 @@ bench: $(STAMP) system-deps
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .demo-home dist build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .demo-home site dist build .pytest_cache .mypy_cache .ruff_cache
