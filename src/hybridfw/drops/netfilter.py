@@ -3,7 +3,8 @@
 The kernel writes `PREFIX IN=eth0 OUT= MAC=... SRC=a DST=b LEN=.. ... PROTO=TCP SPT=p DPT=q ...`
 (IPv6 adds TC/HOPLIMIT/FLOWLBL and prints addresses in full, leading zeros and all). The line
 comes wrapped in `dmesg` (`[ 1234.5]`), `dmesg -T` (`[Tue Dec  1 13:11:22 2026]`), syslog
-(`Dec  1 13:11:22 host kernel: [ 1234.5] PREFIX IN=...`), `journalctl -k` (short and short-iso),
+(`Dec  1 13:11:22 host kernel: [ 1234.5] PREFIX IN=...`), `/dev/kmsg` records
+(`4,1234,1501005513,-;PREFIX IN=...`), `journalctl -k` (short and short-iso),
 or ulogd's text output (`Dec  1 13:11:22 host PREFIX IN=...`). The `--log-prefix` / `log prefix`
 text becomes the drop's rule name.
 
@@ -23,6 +24,7 @@ _FIELDS = re.compile(r"SRC=([0-9A-Fa-f:.]*) DST=([0-9A-Fa-f:.]*) .*?PROTO=(\w+)(
 _DMESG_T = re.compile(r"\[([A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \d{4})\]\s*")
 _PORTED = frozenset(("tcp", "udp", "udplite", "sctp", "dccp"))
 _UPTIME = re.compile(r"\[\s*\d+\.\d+\]\s*")
+_KMSG = re.compile(r"\d+,\d+,\d+,[^;]*;")  # /dev/kmsg: priority,sequence,microseconds,flags;
 
 
 Fields = tuple[str, str, str, int]
@@ -63,9 +65,9 @@ def prefix_of(head: str) -> str:
 
 def split_head(head: str) -> tuple[str, str]:
     """(time text, log prefix) from the part of a line before ` IN=`."""
-    m = _DMESG_T.match(head)
+    m = _DMESG_T.match(head) or _KMSG.match(head)
     if m is not None:
-        return m[1], prefix_of(head[m.end():])
+        return (m[1] if m.re is _DMESG_T else ""), prefix_of(head[m.end():])
     when, rest = split_time(head)
     if when and "kernel: " not in head:
         # ulogd text output: `time host PREFIX IN=`; skip the host name.
