@@ -26,6 +26,9 @@ def test_fixture_classes_as_labelled(fixture: Path) -> None:
     assert summary.stats.malformed == want["malformed"]
     assert summary.stats.other == want["other"]
     assert report.unrelated == want["unrelated"]
+    if fixture.name != "dmesg.log":  # plain dmesg carries only the uptime
+        assert all(b.first_seen and b.first_seen.year == 2026 and b.first_seen.month == 12
+                   for b in report.buckets), "every format's time stamps are read"
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.name)

@@ -14,10 +14,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from hybridfw.drops.aggregate import Aggregator
+from hybridfw.drops.asa import CiscoAsa
 from hybridfw.drops.classify import Classifier, build_classifier
+from hybridfw.drops.filterlog import Filterlog
+from hybridfw.drops.fortigate import FortiGate
 from hybridfw.drops.interface import CLASSES, Drop, DropsError, LogParser, ParseStats
 from hybridfw.drops.journal_json import JournalJson
 from hybridfw.drops.netfilter import NetfilterLog
+from hybridfw.drops.panos import PanosTraffic
+from hybridfw.drops.pfirewall import WindowsFirewall
 from hybridfw.drops.reference import shipped_history, stored_history, unlisted_ranges
 from hybridfw.drops.report import DropsReport, FileSummary, build_report
 from hybridfw.drops.source import open_log
@@ -28,7 +33,7 @@ log = logging.getLogger(__name__)
 
 # Detection tries these in order: the more specific shapes first.
 PARSERS: tuple[LogParser, ...] = (
-    JournalJson(), NetfilterLog(),
+    JournalJson(), WindowsFirewall(), PanosTraffic(), Filterlog(), CiscoAsa(), FortiGate(), NetfilterLog(),
 )
 
 

@@ -23,3 +23,15 @@ def split_time(line: str) -> tuple[str, int]:
     if m is None:
         return "", 0
     return (m["iso"] or m["bsd"]), m.end()
+
+
+_ANY_TIME = re.compile(
+    r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+    r"|[A-Z][a-z]{2} +\d{1,2} (?:\d{4} )?\d\d:\d\d:\d\d)"
+)
+
+
+def search_time(head: str) -> str:
+    """The first time stamp anywhere in `head` (EMBLEM and device headers put it mid-line)."""
+    m = _ANY_TIME.search(head)
+    return m[1] if m else ""

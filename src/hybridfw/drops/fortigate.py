@@ -1,0 +1,53 @@
+"""FortiGate traffic logs: `key=value` pairs (values quoted when they hold spaces), as sent to
+syslog or FortiAnalyzer (`date=2026-12-01 time=13:11:22 ... type="traffic" srcip=.. dstip=..
+dstport=25 proto=6 action="deny" policyid=0 ...`). `action="deny"` (and `blocked`) is a drop;
+accepted and closed sessions are not. The policy id (0 = the implicit deny) names the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+from hybridfw.drops.interface import Drop, LogParser, ParseStats
+
+_PAIR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
+_DROPS = frozenset(("deny", "blocked", "block", "drop"))
+_PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmp6"}
+
+
+def _pairs(line: str) -> dict[str, str]:
+    return {k: v[1:-1] if v.startswith('"') else v for k, v in _PAIR.findall(line)}
+
+
+class FortiGate(LogParser):
+    name = "fortigate"
+    description = "FortiGate traffic logs (key=value: action, srcip, dstip, dstport, policyid)"
+
+    def matches(self, head: Sequence[str]) -> bool:
+        return any("srcip=" in line and "dstip=" in line and "action=" in line for line in head)
+
+    def parse(self, lines: Iterable[str], stats: ParseStats) -> Iterator[Drop]:
+        for number, line in enumerate(lines, 1):
+            if "srcip=" not in line:
+                stats.skip(number, line)
+                continue
+            kv = _pairs(line)
+            if kv.get("type", "traffic") != "traffic":
+                stats.skip(number, line)
+                continue
+            if "action" not in kv:
+                stats.bad(number, line, "traffic record without action")
+                continue
+            if kv["action"].lower() not in _DROPS:
+                stats.not_drops += 1
+                continue
+            src, dst, port = kv.get("srcip", ""), kv.get("dstip", ""), kv.get("dstport", "0")
+            if not src or not dst or not port.isdigit():
+                stats.bad(number, line, "no srcip, dstip or dstport")
+                continue
+            when = f"{kv['date']} {kv['time']}" if "date" in kv and "time" in kv else ""
+            policy = kv.get("policyname") or (f"policy {kv['policyid']}" if "policyid" in kv else "")
+            proto = kv.get("proto", "")
+            yield Drop(src, dst, _PROTOCOLS.get(proto, proto), int(port), when, policy, number,
+                       line.rstrip("\r\n"))

@@ -1,0 +1,44 @@
+"""Garbage and truncated lines never crash a parser: they are counted, and a report still comes out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from drops_helpers import DATA, analyse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hybridfw.drops import PARSERS, DropsError
+
+FIXTURE_LINES = [line for p in sorted(DATA.iterdir())
+                 if not p.name.endswith(".json") or p.name == "journal.json"
+                 for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@st.composite
+def damaged_lines(draw: st.DrawFn) -> str:
+    """Fixture lines cut at a random place, with random text spliced in, or plain random text."""
+    if draw(st.booleans()):
+        text = draw(st.text(st.characters(blacklist_categories=("Cs",)), max_size=200))
+        return text.replace("\n", " ").replace("\r", " ")
+    line = draw(st.sampled_from(FIXTURE_LINES))
+    cut = draw(st.integers(min_value=0, max_value=len(line)))
+    noise = draw(st.text(alphabet=",=:/\".[] %0123456789abcdefSRCDTIN", max_size=12))
+    return (line[:cut] + noise + line[cut + draw(st.integers(0, 20)):]).replace("\r", " ")
+
+
+@pytest.mark.parametrize("parser", [p.name for p in PARSERS])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(damaged_lines(), min_size=1, max_size=30))
+def test_damaged_logs_are_counted_not_crashed(tmp_path: Path, parser: str, lines: list[str]) -> None:
+    log = tmp_path / f"{parser}.log"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        report = analyse(log, fmt=parser)
+    except DropsError:
+        return  # an input error is a clean answer too (e.g. nothing but whitespace)
+    (summary,) = report.files
+    read = summary.drops + summary.stats.not_drops + summary.stats.malformed + summary.stats.other
+    assert read <= len(lines) + 1
+    report.to_dict()
