@@ -1,4 +1,5 @@
-"""Benchmark: parse and audit large vendor configurations (ASA, PAN-OS XML, PAN-OS set, pfSense).
+"""Benchmark: parse and audit large vendor configurations (ASA, PAN-OS XML, PAN-OS set, pfSense,
+FortiGate).
 
 Generates one big configuration per format (many objects, groups and rules, with the founding
 scenario's rules at the end so the audit has to walk everything), then times, in this process:
@@ -97,6 +98,23 @@ def pfsense(n: int) -> str:
             f"<filter>\n{rules}\n</filter></pfsense>\n")
 
 
+def fortigate(n: int) -> str:
+    lines = ["#config-version=FG600F-7.4.3-FW", "config firewall address"]
+    for i in range(500):
+        lines += [f'    edit "a{i}"', f"        set subnet {_net(i)}", "    next"]
+    lines += ["end", "config firewall service custom"]
+    for i in range(100):
+        lines += [f'    edit "s{i}"', f"        set tcp-portrange {2000 + i}", "    next"]
+    lines += ["end", "config firewall policy"]
+    for i in range(n):
+        zf, zt = ZONES[i % len(ZONES)], ZONES[(i + 1) % len(ZONES)]
+        lines += [f"    edit {i + 1}", f'        set srcintf "{zf}"', f'        set dstintf "{zt}"',
+                  f'        set srcaddr "a{i % 500}"', '        set dstaddr "all"',
+                  f"        set action {'deny' if i % 7 == 0 else 'accept'}",
+                  '        set schedule "always"', f'        set service "s{i % 100}"', "    next"]
+    return "\n".join([*lines, "end"]) + "\n"
+
+
 def _split_lines(text: str) -> object:
     return [line.split() for line in text.splitlines()]
 
@@ -114,7 +132,8 @@ def main() -> None:
     flows = required_flows(load_topology(REPO / "examples" / "hybrid.toml"), load_current())
     cases: list[tuple[str, str, Callable[[str], object]]] = [
         ("asa", asa_config(n), _split_lines), ("panos", panos_xml(n), ET.fromstring),
-        ("panos-set", panos_set(n), _split_lines), ("pfsense", pfsense(n), ET.fromstring)]
+        ("panos-set", panos_set(n), _split_lines), ("pfsense", pfsense(n), ET.fromstring),
+        ("fortigate", fortigate(n), _split_lines)]
     print(f"{'format':<10} {'MB':>6} {'baseline':>9} {'parse':>8} {'ratio':>6} {'audit':>8} "
           f"{'peak MB':>8} entries")
     for fmt, text, baseline in cases:

@@ -22,7 +22,7 @@ DATA = Path(__file__).parent.parent / "data"
 def corpus() -> list[str]:
     """Every ruleset-like file the audit tests ship (all formats, vendor ones included)."""
     texts = []
-    for folder in (DATA / "audit", DATA / "audit_vendor"):
+    for folder in (DATA / "audit", DATA / "audit_vendor", DATA / "audit_edge"):
         if folder.is_dir():
             texts += [p.read_text(errors="replace") for p in sorted(folder.iterdir())
                       if p.is_file() and p.stat().st_size < 200_000 and not p.name.endswith(".xml.gz")]

@@ -139,3 +139,8 @@ def pfsense(tmp: Path, allowed: AddressSet) -> Path:
 
 
 WRITERS = {"asa": asa, "panos": panos_xml, "panos-set": panos_set, "pfsense": pfsense}
+
+# The edge formats of issue 17 (FortiGate, SRX, Windows Firewall) write theirs in tests/audit.
+from audit.edge_writers import WRITERS as _EDGE_WRITERS  # noqa: E402
+
+WRITERS.update(_EDGE_WRITERS)

@@ -1,0 +1,240 @@
+"""FortiGate (FortiOS 6.x–7.x) ``show full-configuration`` or backup ``.conf``.
+
+Every VDOM's ``config firewall policy`` (and the older ``policy6``) is read in table order, which
+is the order FortiOS evaluates it in (the policy ID is only a name). Entries are interface
+pairs: one per (``srcintf``, ``dstintf``) named in the policies (``any`` matches every
+interface), each ending in the implicit deny. Which pair a packet takes depends on routing,
+which hybridfw does not know, so the audit reports the pairs whose policies decide the flow.
+
+A policy matches IPv4 traffic through ``srcaddr``/``dstaddr`` and IPv6 traffic through
+``srcaddr6``/``dstaddr6`` (in a ``policy6`` table: ``srcaddr``/``dstaddr``); ``-negate``
+options, ``service`` (``service-negate`` is unknown), ``action accept|deny`` (deny when not
+set; ``ipsec`` is unknown), ``status disable`` (skipped, reported). Unknown, naming what:
+schedules other than ``always``, users and groups, ZTNA, Internet Service (ISDB) sources and
+destinations, and FQDN / geography / dynamic addresses (see `_fortigate_objects`). A deny policy
+without ``match-vip enable`` does not match traffic a VIP translates: the VIPs' external
+addresses are left out of it, their mapped addresses are unknown to it. In policy-based NGFW
+mode, ``config firewall security-policy`` also decides; it is not read, so accepting policies
+are unknown there.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hybridfw.addresses import AddressSet, Family
+from hybridfw.errors import InputError
+from hybridfw.model import Finding
+from hybridfw.rulesets._fortigate_objects import Objects
+from hybridfw.rulesets._fortios_tree import Block, Entry, find_blocks, parse_tree
+from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule, info, parse_logged, warning
+from hybridfw.rulesets.interface import (
+    Action,
+    Chain,
+    Origin,
+    Rule,
+    Ruleset,
+    RulesetParser,
+    chain_key,
+    register_parser,
+)
+from hybridfw.rulesets.interface import Entry as RuleEntry
+
+MAX_PAIRS = 400
+_OBJECT_TABLES = ("firewall address", "firewall address6", "firewall multicast-address",
+                  "firewall addrgrp", "firewall addrgrp6", "firewall vip", "firewall vip6",
+                  "firewall vip46", "firewall vip64", "firewall vipgrp", "firewall vipgrp6",
+                  "firewall service custom", "firewall service group")
+_POLICY_TABLES = ("firewall policy", "firewall policy6")
+_ACTIONS = {"accept": Action.ACCEPT, "deny": Action.DROP}
+_IDENTITY = ("users", "groups", "fsso-groups")
+_ISDB = ("name", "id", "group", "custom", "custom-group")
+_DETECT_STRONG = re.compile(r"^#config-version=F|^\s*config firewall (?:policy|address|service)\b",
+                            re.MULTILINE)
+_DETECT_WEAK = re.compile(r"^\s*config system (?:global|interface)\s*$", re.MULTILINE)
+
+
+def _side(policy: Entry, objects: Objects, key: str, family: Family, negate: str) -> Fuzzy | None:
+    names = policy.values(key)
+    if not names:
+        return None
+    found = Fuzzy.union([objects.address(n, policy.line, family) for n in names])
+    if policy.one(negate) == "enable":
+        found = found.negated().restricted(AddressSet.any(family))
+    return found
+
+
+def _isdb(policy: Entry, prefix: str) -> Fuzzy | None:
+    if policy.one(prefix) != "enable":
+        return None
+    names = [v for kind in _ISDB for v in policy.values(f"{prefix}-{kind}")]
+    return Fuzzy.unknown(f"{prefix} {' '.join(names) or '(unnamed)'}")
+
+
+_ADDRESS_FIELDS = ("srcaddr", "dstaddr", "srcaddr6", "dstaddr6", "srcaddr-negate", "dstaddr-negate",
+                   "srcaddr6-negate", "dstaddr6-negate", "internet-service", "internet-service-src",
+                   *(f"{p}-{k}" for p in ("internet-service", "internet-service-src") for k in _ISDB))
+
+
+def _addresses(policy: Entry, objects: Objects, v6_table: bool) -> tuple[Fuzzy, Fuzzy]:
+    """Sources and destinations over both families (a family counts only if both sides do).
+    Policies repeat the same fields: computed once per combination."""
+    key = (v6_table, *(tuple(policy.values(f)) for f in _ADDRESS_FIELDS))
+    found = objects.policy_addresses.get(key)
+    if found is None:
+        found = objects.policy_addresses[key] = _compute_addresses(policy, objects, v6_table)
+    return found
+
+
+def _compute_addresses(policy: Entry, objects: Objects, v6_table: bool) -> tuple[Fuzzy, Fuzzy]:
+    sources, destinations = Fuzzy(AddressSet.empty()), Fuzzy(AddressSet.empty())
+    sides = [(6, "srcaddr", "dstaddr")] if v6_table else [(4, "srcaddr", "dstaddr"),
+                                                           (6, "srcaddr6", "dstaddr6")]
+    src_isdb, dst_isdb = _isdb(policy, "internet-service-src"), _isdb(policy, "internet-service")
+    for family, src_key, dst_key in sides:
+        fam: Family = 4 if family == 4 else 6
+        src = src_isdb or _side(policy, objects, src_key, fam, f"{src_key}-negate")
+        dst = dst_isdb or _side(policy, objects, dst_key, fam, f"{dst_key}-negate")
+        if src is not None and dst is not None:
+            sources = sources | src.restricted(AddressSet.any(fam))
+            destinations = destinations | dst.restricted(AddressSet.any(fam))
+    return sources, destinations
+
+
+def _skip_vips(destinations: Fuzzy, objects: Objects, policy: Entry) -> Fuzzy:
+    """A deny policy without match-vip does not see traffic a VIP translated."""
+    external, mapped = objects.vip_external, objects.vip_mapped
+    if not (external or mapped) or policy.one("match-vip") == "enable":
+        return destinations
+    reason = f"deny policy {policy.name} without match-vip: traffic a VIP translates skips it"
+    sure = destinations.sure - external - mapped
+    maybe = ((destinations.maybe | (destinations.sure & mapped)) - external)
+    return Fuzzy(sure, maybe, destinations.reasons + ((reason,) if maybe else ()))
+
+
+def _conditions(policy: Entry, ngfw_policy_mode: bool, action: Action) -> tuple[str, ...]:
+    why = [f"{key} {' '.join(policy.values(key))}" for key in _IDENTITY if policy.values(key)]
+    schedule = policy.one("schedule", "always")
+    if schedule != "always":
+        why.append(f"schedule {schedule}")
+    if policy.one("ztna-status") == "enable":
+        why.append("ZTNA")
+    if ngfw_policy_mode and action == Action.ACCEPT:
+        why.append("policy-based NGFW mode: the security policies (not read) also decide")
+    return tuple(why)
+
+
+def compile_policy(policy: Entry, objects: Objects, path: str, v6_table: bool,
+                   ngfw_policy_mode: bool) -> list[Rule]:
+    action = _ACTIONS.get(policy.one("action", "deny"), Action.UNKNOWN)
+    sources, destinations = _addresses(policy, objects, v6_table)
+    if action.denies:
+        destinations = _skip_vips(destinations, objects, policy)
+    services: list[Service]
+    if policy.one("internet-service") == "enable":
+        services = [Service()]  # the Internet Service names the ports too (unknown above)
+    elif policy.one("service-negate") == "enable":
+        services = [Service(None, None, ("service-negate",))]
+    else:
+        services = [s for n in policy.values("service") for s in objects.service(n, policy.line)]
+    name = policy.one("name")
+    text = f"edit {policy.name}" + (f' (name "{name}")' if name else "")
+    origin = Origin(path, policy.line, text)
+    return expand_rule(sources, destinations, services, action, origin,
+                       _conditions(policy, ngfw_policy_mode, action))
+
+
+class _Vdom:
+    def __init__(self) -> None:
+        self.objects: dict[str, list[Block]] = {}
+        self.policies: list[tuple[Entry, bool]] = []  # (policy, from a policy6 table)
+        self.ngfw_policy_mode = False
+
+
+def _vdoms(root: Entry) -> dict[str, _Vdom]:
+    vdoms: dict[str, _Vdom] = {}
+    blocks = find_blocks(root)
+    for table in _OBJECT_TABLES:
+        for vdom, block in blocks.get(table, ()):
+            vdoms.setdefault(vdom, _Vdom()).objects.setdefault(table, []).append(block)
+    for table in _POLICY_TABLES:
+        for vdom, block in blocks.get(table, ()):
+            vdoms.setdefault(vdom, _Vdom()).policies += [(p, table.endswith("6")) for p in block.entries]
+    for vdom, block in blocks.get("firewall security-policy", ()):
+        if block.entries:
+            vdoms.setdefault(vdom, _Vdom()).ngfw_policy_mode = True
+    return vdoms
+
+
+def _pairs(policies: list[Entry]) -> list[tuple[str, str]]:
+    srcs = sorted({i for p in policies for i in p.values("srcintf") if i != "any"})
+    dsts = sorted({i for p in policies for i in p.values("dstintf") if i != "any"})
+    if not srcs and not dsts:
+        return [("any", "any")]
+    srcs, dsts = srcs or ["any"], dsts or ["any"]
+    if len(srcs) * len(dsts) <= MAX_PAIRS:
+        return [(a, b) for a in srcs for b in dsts]
+    return sorted({(a, b) for p in policies for a in p.values("srcintf") for b in p.values("dstintf")})
+
+
+def _by_pair(active: list[tuple[Entry, list[Rule]]],
+             pairs: list[tuple[str, str]]) -> dict[tuple[str, str], list[Rule]]:
+    """The rules of each interface pair, in table order; one pass over the policies."""
+    by_pair: dict[tuple[str, str], list[Rule]] = {pair: [] for pair in pairs}
+    sources, targets = {a for a, _ in pairs}, {b for _, b in pairs}
+    for policy, rules in active:
+        srcintf, dstintf = policy.values("srcintf"), policy.values("dstintf")
+        for a in sources if "any" in srcintf else sources.intersection(srcintf):
+            for b in targets if "any" in dstintf else targets.intersection(dstintf):
+                if (a, b) in by_pair:
+                    by_pair[(a, b)].extend(rules)
+    return by_pair
+
+
+def _build(text: str, path: str, fmt: str) -> Ruleset:
+    root = parse_tree(text, path)
+    if not root.blocks:
+        raise InputError("no FortiOS 'config' blocks in this file", path=path, field="config")
+    vdoms = _vdoms(root)
+    findings: list[Finding] = []
+    chains: dict[str, Chain] = {}
+    entries: list[RuleEntry] = []
+    if not any(v.policies for v in vdoms.values()):
+        findings.append(warning("audit.no-policies", "no 'config firewall policy' entries: the "
+                                "implicit deny decides everything", path, 0))
+        vdoms.setdefault("", _Vdom())
+    for vdom_name, vdom in vdoms.items():
+        objects = Objects(path, vdom.objects)
+        active = []
+        for policy, v6 in vdom.policies:
+            if policy.one("status") == "disable":
+                findings.append(info("audit.rule-disabled", f"disabled policy {policy.name} skipped",
+                                     path, policy.line))
+            else:
+                rules = compile_policy(policy, objects, path, v6, vdom.ngfw_policy_mode)
+                active.append((policy, rules))
+        prefix = f"{vdom_name}: " if len(vdoms) > 1 else ""
+        by_pair = _by_pair(active, _pairs([p for p, _ in vdom.policies]))
+        for (src, dst), rules in by_pair.items():
+            key = chain_key(path, vdom_name, src, dst)
+            chains[key] = Chain(key=key, name=f"{prefix}{src} -> {dst}", rules=tuple(rules), table=vdom_name,
+                                policy=Action.DROP, policy_origin=Origin(path, 0, "implicit deny"))
+            entries.append(RuleEntry(f"{prefix}{src} -> {dst}", (key,)))
+    return Ruleset(format=fmt, platform="fortigate", paths=(path,), chains=chains,
+                   entries=tuple(entries), findings=tuple(findings))
+
+
+@register_parser
+class FortiGateParser(RulesetParser):
+    name = "fortigate"
+    platform = "fortigate"
+    description = "FortiGate FortiOS configuration (show full-configuration or a backup .conf)"
+
+    def detect(self, text: str) -> float:
+        head = text[:200_000]
+        if _DETECT_STRONG.search(head):
+            return 0.9
+        return 0.5 if _DETECT_WEAK.search(head) else 0.0
+
+    def parse(self, text: str, path: str) -> Ruleset:
+        return parse_logged(self.name, path, lambda: _build(text, path, self.name))

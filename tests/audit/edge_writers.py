@@ -1,0 +1,57 @@
+"""Founding-scenario rulesets in the edge formats of issue 17 (FortiGate, SRX, Windows Firewall):
+the 2015 EOP list allowed on TCP 25 to the two mail server addresses, next to unrelated rules,
+as an admin would have it. Each writer returns the file it wrote."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from pathlib import Path
+
+from audit_vendor.vendor_helpers import MAIL_V4, MAIL_V6
+from hybridfw.addresses import AddressSet
+
+
+def _fgt_address(name: str, cidr: str) -> list[str]:
+    net = ipaddress.ip_network(cidr)
+    value = f"set ip6 {cidr}" if net.version == 6 else f"set subnet {net.network_address} {net.netmask}"
+    return [f'    edit "{name}"', f"        {value}", "    next"]
+
+
+def fortigate(tmp: Path, allowed: AddressSet) -> Path:
+    v4 = allowed.to_cidrs(4)
+    v6 = allowed.to_cidrs(6)
+    lines = ["#config-version=FG200F-7.4.3-FW-build2573-240201:opmode=0:vdom=0:user=admin",
+             "config system global", '    set hostname "fgt-edge"', "end",
+             "config firewall address", '    edit "all"', "    next"]
+    for i, cidr in enumerate(v4):
+        lines += _fgt_address(f"EOP-2015-{i}", cidr)
+    lines += _fgt_address("mailhost", f"{MAIL_V4}/32")
+    lines += _fgt_address("owa", "203.0.113.20/32")
+    lines += ["end", "config firewall address6", '    edit "all"', "    next"]
+    for i, cidr in enumerate(v6):
+        lines += _fgt_address(f"EOP6-2015-{i}", cidr)
+    lines += _fgt_address("mailhost6", f"{MAIL_V6}/128")
+    members4 = " ".join(f'"EOP-2015-{i}"' for i in range(len(v4)))
+    members6 = " ".join(f'"EOP6-2015-{i}"' for i in range(len(v6)))
+    lines += ["end", "config firewall addrgrp", '    edit "EOP-2015"', f"        set member {members4}",
+              "    next", "end", "config firewall addrgrp6", '    edit "EOP6-2015"',
+              f"        set member {members6}", "    next", "end",
+              "config firewall service custom", '    edit "SMTP"', "        set tcp-portrange 25",
+              "    next", '    edit "HTTPS"', "        set tcp-portrange 443", "    next", "end",
+              "config firewall policy",
+              "    edit 12", '        set name "EOP to mail"', '        set srcintf "port1"',
+              '        set dstintf "port2"', "        set action accept", '        set srcaddr "EOP-2015"',
+              '        set dstaddr "mailhost"', '        set srcaddr6 "EOP6-2015"',
+              '        set dstaddr6 "mailhost6"', '        set schedule "always"',
+              '        set service "SMTP"', "        set logtraffic all", "    next",
+              "    edit 13", '        set name "OWA"', '        set srcintf "port1"',
+              '        set dstintf "port2"', "        set action accept", '        set srcaddr "all"',
+              '        set dstaddr "owa"', '        set schedule "always"', '        set service "HTTPS"',
+              "    next", "end"]
+    path = tmp / "fortigate-backup.conf"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+WRITERS: dict[str, Callable[[Path, AddressSet], Path]] = {"fortigate": fortigate}
