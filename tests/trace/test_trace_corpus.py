@@ -40,3 +40,20 @@ def test_corpus_case(case: dict[str, Any]) -> None:
     first = report.to_dict()["causes"][0]
     assert first["flow"] == case["flow"]
     assert (next(iter(first["target_ips"]), "")) == case["target_ip"]
+
+
+def test_a_next_page_link_is_reported() -> None:
+    report = diagnose_files([CORPUS / "graph-message-trace-page1.json"])
+    assert any("@odata.nextLink" in note for note in report.notes)
+
+
+def test_a_lost_multi_valued_status_says_how_to_re_export() -> None:
+    report = diagnose_files([CORPUS / "tracking-export-utf16.csv"])
+    lost = next(c for c in report.causes if c.entry.id == "detail-not-exported")
+    assert "-join" in lost.entry.fix and lost.count == 1
+
+
+def test_json_dates_are_read() -> None:
+    report = diagnose_files([CORPUS / "message-trace-ps51.json"])
+    (cause,) = report.causes
+    assert cause.first_seen is not None and cause.first_seen.isoformat().startswith("2024-01-25T15:16")

@@ -18,13 +18,15 @@ if TYPE_CHECKING:
 
 FilesArg = Annotated[
     list[Path] | None,
-    typer.Argument(help="Message trace exports, historical search reports, MSGTRK/RECV/SEND logs, NDR text.",
+    typer.Argument(help="Message trace exports (CSV, JSON, Graph), historical search reports, Exchange "
+                   "MSGTRK/RECV/SEND/CONNECTLOG logs, Get-MessageTrackingLog CSV, NDR text.",
                    dir_okay=False, show_default=False),
 ]
 FormatOpt = Annotated[
     str,
     typer.Option("--format", help="auto, or one of: message-trace, trace-detail, extended-report, "
-                 "enhanced-summary, summary-report, message-tracking, protocol-log, ndr-text."),
+                 "enhanced-summary, summary-report, tracking-csv, message-tracking, protocol-log, "
+                 "connectivity-log, graph-message-trace, message-trace-json, trace-detail-json, ndr-text."),
 ]
 TextOpt = Annotated[
     list[str] | None,

@@ -14,7 +14,7 @@ from typing import Any
 
 from hybridfw.trace.catalog import Catalog
 from hybridfw.trace.diagnose import clean_ip, diagnose_text, is_success_only
-from hybridfw.trace.interface import CatalogEntry, Diagnosis, FailureGroup, Hop, Sighting
+from hybridfw.trace.interface import MULTIVALUE_LOST, CatalogEntry, Diagnosis, FailureGroup, Hop, Sighting
 
 EXAMPLE_IDS = 5
 
@@ -23,6 +23,15 @@ NO_DETAIL = CatalogEntry(
     cause="The export records failed or pending messages but not why (summary exports carry no error text).",
     fix="Export Get-MessageTraceDetailV2 for these message trace ids (or an extended report) and run "
         "hybridfw trace on that file.",
+    check="hybridfw trace")
+DETAIL_NOT_EXPORTED = CatalogEntry(
+    id="detail-not-exported", category="unknown",
+    cause="Failed or deferred messages whose RecipientStatus was exported as System.String[]: "
+          "Export-Csv wrote the type name, the error text is lost.",
+    fix="Re-export with the text joined: Get-MessageTrackingLog ... | Select-Object *, "
+        "@{n='RecipientStatus';e={$_.RecipientStatus -join ';'}}, "
+        "@{n='Recipients';e={$_.Recipients -join ';'}} -ExcludeProperty RecipientStatus, Recipients "
+        "| Export-Csv ..., and run hybridfw trace on that file.",
     check="hybridfw trace")
 UNRECOGNISED = CatalogEntry(
     id="unrecognised", category="unknown",
@@ -107,6 +116,8 @@ class Aggregator:
             self.successes += group.count  # "250 2.6.0 Queued mail for delivery" is no failure
             return
         entry = diagnosis.entry or (UNRECOGNISED if diagnosis.chain else NO_DETAIL)
+        if not group.text and group.status.endswith(MULTIVALUE_LOST):
+            entry = DETAIL_NOT_EXPORTED
         target = diagnosis.target_ip or group.target_ip
         cause = self.causes.get((entry.id, group.hop))
         if cause is None:

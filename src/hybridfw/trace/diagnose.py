@@ -26,6 +26,7 @@ _IP_PATTERNS = (
     re.compile(r"primary target IP address:?\s+\[?([0-9A-Fa-f:.]{3,})", re.IGNORECASE),
     re.compile(r"Last endpoint attempted was\s+\[?([0-9A-Fa-f:.]+)", re.IGNORECASE),
     re.compile(r"actively refused it\s+\[?([0-9A-Fa-f:.]+)", re.IGNORECASE),
+    re.compile(r"Failed connection to\s+\[?([0-9A-Fa-f:.]+)", re.IGNORECASE),
     re.compile(r"Server at \S+ \(([0-9A-Fa-f:.]+)\)", re.IGNORECASE),
 )
 _HOST_PATTERNS = (

@@ -24,6 +24,10 @@ Hop = Literal["inbound", "outbound", "unknown"]
 HOPS: tuple[Hop, ...] = ("inbound", "outbound", "unknown")
 
 
+# What Windows PowerShell's Export-Csv writes for a multi-valued property (the values are lost).
+MULTIVALUE_LOST = "System.String[]"
+
+
 class TraceError(Exception):
     """A file this package cannot read as any known log layout (becomes an InputError)."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import operator
 import os
 import re
 import tempfile
@@ -175,6 +176,27 @@ def duckdb_readable(sample: Sample) -> Iterator[tuple[str, str]]:
         yield tmp, "utf-8"
     finally:
         os.unlink(tmp)
+
+
+class W3cRows:
+    """The data rows of a W3C log (`#` lines skipped), the wanted fields picked in order; rows
+    shorter than the header (a truncated last line) are counted in `skipped`, not yielded."""
+
+    def __init__(self, sample: Sample, fields: tuple[str, ...]) -> None:
+        index = {normalise_column(c): i for i, c in enumerate(sample.header)}
+        self._pick = operator.itemgetter(*(index[f] for f in fields))
+        self._sample = sample
+        self.rows = self.skipped = 0
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        width = len(self._sample.header)
+        lines = (line for line in open_text(self._sample) if not line.startswith("#"))
+        for row in csv.reader(lines):
+            if len(row) < width:
+                self.skipped += 1 if row else 0
+                continue
+            self.rows += 1
+            yield self._pick(row)
 
 
 def normalise_column(name: str) -> str:

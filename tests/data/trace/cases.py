@@ -120,6 +120,7 @@ ONPREM_CASES: dict[str, str] = {
     "concurrent-connection-limit": "421 4.3.2 The maximum number of concurrent server connections has "
                                    "exceeded a limit, closing transmission channel",
     "banned-sending-ip": "550 5.7.606 Access denied, banned sending IP [203.0.113.25]",
+    "connection-failed": "Failed connection to 52.101.68.3:25",
     "onprem-dns-query-failed": "451 4.4.0 DNS query failed. The error was: DNS query failed with error ErrorRetry",
     "send-connector-cert-not-found": "454 4.7.5 The certificate specified in TlsCertificateName of the "
                                      "SendConnector could not be found.",

@@ -10,8 +10,9 @@ from hybridfw.trace.interface import LogFormat, Sample, TraceError
 # Most specific first: the extended report's columns are a superset of the enhanced summary's,
 # and NDR text is the catch-all for prose carrying status codes.
 FORMAT_MODULES = (
-    "trace_detail", "message_trace", "hist_extended", "hist_enhanced", "hist_summary",
-    "msgtrk", "protocol_log", "ndr_text",
+    "trace_detail", "message_trace", "hist_extended", "hist_enhanced", "hist_summary", "tracking_csv",
+    "msgtrk", "protocol_log", "connectlog", "graph_message_trace", "message_trace_json", "trace_detail_json",
+    "ndr_text",
 )
 
 

@@ -16,13 +16,12 @@ taken from the rows themselves: the side that sends the `220` banner is the rece
 from __future__ import annotations
 
 import csv
-import operator
 import re
 from dataclasses import dataclass, field
 
 from hybridfw.trace.diagnose import clean_ip
 from hybridfw.trace.interface import FailureGroup, Hop, LogFormat, Sample, ScanStats, Sighting, Sink
-from hybridfw.trace.source import normalise_column, open_text
+from hybridfw.trace.source import W3cRows, normalise_column
 from hybridfw.trace.timeparse import parse_time
 
 FIELDS = ("date-time", "connector-id", "session-id", "sequence-number", "local-endpoint", "remote-endpoint",
@@ -86,19 +85,12 @@ class ProtocolLogFormat(LogFormat):
         return "fields" in sample.directives and set(_FIELDS) <= names
 
     def scan(self, sample: Sample, sink: Sink) -> ScanStats:
-        index = {normalise_column(c): i for i, c in enumerate(sample.header)}
-        pick = operator.itemgetter(*(index[f] for f in _FIELDS))
-        width = len(sample.header)
         reader = _SessionReader(sample, _direction(sample), sink)
-        rows = skipped = 0
-        lines = (line for line in open_text(sample) if not line.startswith("#"))
-        for row in csv.reader(lines):
-            if len(row) < width:
-                skipped += 1 if row else 0
-                continue
-            rows += 1
-            reader.row(pick(row))
+        table = W3cRows(sample, _FIELDS)
+        for fields in table:
+            reader.row(fields)
         reader.close_all()
+        rows, skipped = table.rows, table.skipped
         notes: tuple[str, ...] = ()
         if reader.hop == "unknown":
             sink.note(f"{sample.path}: no #Log-Type and no RECV/SEND file name, and no banner line shows "
