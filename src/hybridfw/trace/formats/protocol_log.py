@@ -32,8 +32,9 @@ _INFO_FAILURE = re.compile(r"fail|error|refused|timed out|unable to", re.IGNOREC
 _INFO_SUCCESS = re.compile(r"succeeded|success", re.IGNORECASE)
 _HELO = re.compile(r"^(?:EHLO|HELO)\s+(\S+)", re.IGNORECASE)
 _RCPT = re.compile(r"^RCPT TO:\s*<[^@>]*@([^>]+)>", re.IGNORECASE)
-_COMMAND_STEPS = (("EHLO", "EHLO"), ("HELO", "HELO"), ("STARTTLS", "STARTTLS"), ("MAIL FROM", "MAIL"),
-                  ("RCPT TO", "RCPT"), ("DATA", "DATA"), ("BDAT", "DATA"), ("X-ANONYMOUSTLS", "STARTTLS"))
+# A command's first four letters -> the session step it is.
+_COMMAND_STEPS = {"EHLO": "EHLO", "HELO": "HELO", "STAR": "STARTTLS", "MAIL": "MAIL", "RCPT": "RCPT",
+                  "DATA": "DATA", "BDAT": "DATA", "X-AN": "STARTTLS"}
 MAX_STEPS = 12
 MAX_FAILURE_LINES = 8
 EO_HOST_SUFFIX = ".outbound.protection.outlook.com"
@@ -138,14 +139,13 @@ class _SessionReader:
             elif data.startswith("220") and "banner" not in session.steps:
                 session.step("banner")
             return
-        upper = data.upper()
-        for prefix, step in _COMMAND_STEPS:
-            if upper.startswith(prefix):
-                session.step(step)
-                break
-        if m := _RCPT.match(data):
+        step = _COMMAND_STEPS.get(data[:4].upper())
+        if step is None:
+            return
+        session.step(step)
+        if step == "RCPT" and (m := _RCPT.match(data)):
             session.domain = m[1].lower()
-        if self.hop != "outbound" and not session.counted and event == "<" and (m := _HELO.match(data)):
+        elif self.hop != "outbound" and not session.counted and event == "<" and (m := _HELO.match(data)):
             self._maybe_sighting(session, m[1].lower().rstrip(".").endswith(EO_HOST_SUFFIX), data)
 
     def _info_line(self, session: _Session, data: str, context: str) -> None:
