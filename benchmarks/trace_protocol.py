@@ -30,7 +30,8 @@ HEAD = ("#Software: Microsoft Exchange Server\r\n#Version: 15.02.1544.004\r\n"
         "#Log-type: SMTP Send Protocol Log\r\n#Date: 2026-05-29T00:00:00.000Z\r\n"
         f"#Fields: {FIELDS}\r\n")
 CONNECTOR = "Outbound to Office 365 5f2b1c3d-8e4a-4b6c-9d0e-1f2a3b4c5d6e"
-GOOD = [("<", "220 AM4PEPF00027A5F.mail.protection.outlook.com Microsoft ESMTP MAIL Service ready", ""),
+BANNER = "220 AM4PEPF00027A5F.mail.protection.outlook.com Microsoft ESMTP MAIL Service ready"
+GOOD = [("<", BANNER, ""),
         (">", "EHLO mail.contoso.com", ""), ("<", "250-AM4PEPF00027A5F.mail.protection.outlook.com Hello", ""),
         (">", "STARTTLS", ""), ("<", "220 2.0.0 SMTP server ready", ""),
         ("*", "", "Received certificate"), (">", "MAIL FROM:<ann@contoso.com> SIZE=5120", ""),
@@ -39,8 +40,8 @@ GOOD = [("<", "220 AM4PEPF00027A5F.mail.protection.outlook.com Microsoft ESMTP M
 FAILURES = [
     (40, [("*", "", '"Failed to connect. Winsock error code: 10061, Win32 error code: 10061."')]),
     (25, [("*", "", '"Failed to connect. Winsock error code: 10060, Win32 error code: 10060."')]),
-    (20, GOOD[:5] + [("*", "", "TLS negotiation failed with error UnknownCredentials")]),
-    (15, GOOD[:8] + [("<", "550 5.7.64 TenantAttribution; Relay Access Denied", "")]),
+    (20, [*GOOD[:5], ("*", "", "TLS negotiation failed with error UnknownCredentials")]),
+    (15, [*GOOD[:8], ("<", "550 5.7.64 TenantAttribution; Relay Access Denied", "")]),
 ]
 FAIL_SHARE = 0.1
 PATTERN = "Failed to connect|TLS negotiation failed|^[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,<,[45]"
@@ -60,7 +61,7 @@ def generate(path: Path, lines: int, seed: int = 2026) -> None:
                 session += 1
                 steps = rng.choices(shapes, weights)[0] if rng.random() < FAIL_SHARE else GOOD
                 sid, remote = f"08DC{session:012X}", f"52.101.{session % 200}.{session % 250}:25"
-                rows = [("+", "", "")] + steps + [("-", "", "Local")]
+                rows = [("+", "", ""), *steps, ("-", "", "Local")]
                 open_sessions.append([f"{sid},{n},10.0.0.5:{27000 + session % 30000},{remote},{e},{d},{c}"
                                       for n, (e, d, c) in enumerate(rows)])
             pending = open_sessions[rng.randrange(len(open_sessions))]
@@ -132,7 +133,8 @@ def main() -> None:
     if not path.exists():
         start = time.perf_counter()
         generate(path, args.lines)
-        print(f"generated {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - start:.1f} s")
+        size = path.stat().st_size / 2**20
+        print(f"generated {path} ({size:.0f} MiB) in {time.perf_counter() - start:.1f} s")
     results = {name: measure(name, path) for name in ENGINES}
     print(f"{'engine':<9} {'seconds':>8} {'peak MiB':>9} {'hybridfw/x':>11}  result")
     mine = float(results["hybridfw"]["seconds"])
