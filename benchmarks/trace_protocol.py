@@ -31,8 +31,8 @@ HEAD = ("#Software: Microsoft Exchange Server\r\n#Version: 15.02.1544.004\r\n"
         f"#Fields: {FIELDS}\r\n")
 CONNECTOR = "Outbound to Office 365 5f2b1c3d-8e4a-4b6c-9d0e-1f2a3b4c5d6e"
 BANNER = "220 AM4PEPF00027A5F.mail.protection.outlook.com Microsoft ESMTP MAIL Service ready"
-GOOD = [("<", BANNER, ""),
-        (">", "EHLO mail.contoso.com", ""), ("<", "250-AM4PEPF00027A5F.mail.protection.outlook.com Hello", ""),
+GOOD = [("<", BANNER, ""), (">", "EHLO mail.contoso.com", ""),
+        ("<", "250-AM4PEPF00027A5F.mail.protection.outlook.com Hello", ""),
         (">", "STARTTLS", ""), ("<", "220 2.0.0 SMTP server ready", ""),
         ("*", "", "Received certificate"), (">", "MAIL FROM:<ann@contoso.com> SIZE=5120", ""),
         (">", "RCPT TO:<olga@contoso.mail.onmicrosoft.com>", ""), ("<", "250 2.1.5 Recipient OK", ""),
