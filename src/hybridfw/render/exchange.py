@@ -50,3 +50,20 @@ class ExchangeRenderer(Renderer):
                 "the ranges include the topology's [overrides] smtp_inbound entries",
                 evidence=tuple(inbound[0].override_sources.to_cidrs()), subject="smtp-inbound"))
         return RenderResult(self.name, {"hybridfw-receive-connector.ps1": script}, findings)
+
+
+def receive_connector_update(identity: str, add: Sequence[str], remove: Sequence[str]) -> str:
+    """One Set-ReceiveConnector line that adds and removes RemoteIPRanges entries in place
+    (the multi-valued @{Add=...; Remove=...} syntax), leaving every other entry as it is.
+    `remove` must be entries exactly as the connector lists them."""
+    def values(items: Sequence[str]) -> str:
+        return ",".join(ps_string(i) for i in items)
+
+    parts = ([f"Add={values(add)}"] if add else []) + ([f"Remove={values(remove)}"] if remove else [])
+    return (f"Set-ReceiveConnector -Identity {ps_string(identity)} "
+            f"-RemoteIPRanges @{{{'; '.join(parts)}}}")
+
+
+def ps_string(text: str) -> str:
+    """`text` as a PowerShell double-quoted string (`` ` ``, `"` and `$` escaped)."""
+    return '"' + text.replace("`", "``").replace('"', '`"').replace("$", "`$") + '"'

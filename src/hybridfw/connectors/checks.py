@@ -1,0 +1,45 @@
+"""Run every connectors check on the exports against the topology and the endpoint data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from hybridfw.connectors.interface import Exports
+from hybridfw.connectors.ranges_check import check_remote_ranges
+from hybridfw.connectors.result import Check, ConnectorsResult
+from hybridfw.model import EndpointData, Flow
+from hybridfw.topology import Topology
+
+Resolver = Callable[[str], Sequence[str]]
+
+
+def check_connectors(exports: Exports, topology: Topology, data: EndpointData,
+                     flows: Sequence[Flow], *, now: datetime | None = None,
+                     resolve: Resolver | None = None) -> ConnectorsResult:
+    """Every check, in order: RemoteIPRanges, certificates and TLS names, routing."""
+    from hybridfw.connectors.routing_check import check_routing
+    from hybridfw.connectors.tls_check import check_tls
+
+    now = now or datetime.now(UTC)
+    inbound = next((f for f in flows if f.id == "smtp-inbound"), None)
+    ranges, rows, fixes = check_remote_ranges(exports, topology.smtp.address_strings, inbound)
+    tls_checks = check_tls(exports, topology, rows, now)
+    routing_checks = check_routing(exports, topology, resolve,
+                                   {name for row in rows for name in row.connectors})
+    checks: tuple[Check, ...] = (ranges, *tls_checks, *routing_checks)
+    fixes += [f.fix for c in checks[1:] for f in c.findings if f.fix.startswith(_CMDLETS)]
+    return ConnectorsResult(
+        checks, tuple(rows), tuple(dict.fromkeys(fixes)),
+        inputs={**exports.to_dict(), "topology": topology.path,
+                "endpoint_data": data.version_label(), "checked_at": now.isoformat()})
+
+
+_CMDLETS = ("Set-", "Enable-", "New-")
+
+
+def system_resolver(name: str) -> list[str]:
+    """The addresses the system resolver gives for `name` (raises OSError when it gives none)."""
+    import socket
+
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(name, 25, type=socket.SOCK_STREAM)})
