@@ -182,3 +182,17 @@ def test_ndr_saved_as_eml_with_long_headers(tmp_path: Path) -> None:
     assert report.files[0].format == "ndr-text"
     assert [(c.entry.id, c.count) for c in report.causes] == [("winsock-timeout", 1)]
     assert report.causes[0].domains["contoso.com"] == 1
+
+
+def test_w3c_rows_split_plain_rows_and_keep_quoted_fields_whole(tmp_path: Path) -> None:
+    from hybridfw.trace.source import W3cRows, read_sample
+
+    log = tmp_path / "SEND-quoted.LOG"
+    log.write_text("#Fields: date-time,session-id,event,data,context\r\n"
+                   "2024-01-25T15:14:40.508Z,S1,*,,plain\r\n"
+                   '2024-01-25T15:14:41.508Z,S1,*,"a, b ""c""",x\r\n'
+                   '2024-01-25T15:14:42.508Z,S2,*,"spans\r\ntwo lines",y\r\n'
+                   "2024-01-25T15:14:43.508Z,S2,*\r\n", encoding="utf-8")
+    table = W3cRows(read_sample(log), ("sessionid", "data", "context"))
+    assert list(table) == [("S1", "", "plain"), ("S1", 'a, b "c"', "x"), ("S2", "spans\r\ntwo lines", "y")]
+    assert (table.rows, table.skipped) == (3, 1)
