@@ -22,8 +22,9 @@ def example_flows() -> tuple[Flow, ...]:
     return tuple(required_flows(load_topology(TOPOLOGY), load_snapshot()))
 
 
-def analyse(*paths: Path | str, fmt: str = "auto") -> DropsReport:
-    return analyse_drops([str(p) for p in paths], example_flows(), load_snapshot(), fmt=fmt)
+def analyse(*paths: Path | str, fmt: str = "auto", firewall: tuple[str, ...] = ()) -> DropsReport:
+    return analyse_drops([str(p) for p in paths], example_flows(), load_snapshot(), fmt=fmt,
+                         firewall=firewall)
 
 
 def rows(report: DropsReport) -> list[list[object]]:

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from hybridfw.drops import PARSERS, DropsError
 
+pytestmark = pytest.mark.slow
+
 FIXTURE_LINES = [line for p in sorted(DATA.iterdir())
                  if not p.name.endswith(".json") or p.name == "journal.json"
                  for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -67,7 +67,7 @@ def load_rules(firewall: str, tool: str, prefix: str) -> None:
 
 
 @contextmanager
-def lab(prefix: str, tool: str) -> Iterator[str]:
+def lab(prefix: str, tool: str) -> Iterator[tuple[str, str]]:
     sender, firewall = f"hfw-{os.getpid()}-dsnd", f"hfw-{os.getpid()}-dfw"
     old = NF_LOG_ALL.read_text()
     ip("netns", "add", sender)
@@ -82,7 +82,7 @@ def lab(prefix: str, tool: str) -> Iterator[str]:
         ip("-n", firewall, "-batch", "-", stdin="link set vb up\naddr add 203.0.113.10/24 dev vb\n"
            "addr add 2001:db8::10/64 dev vb nodad\nroute add default dev vb\nroute add ::/0 dev vb\n")
         load_rules(firewall, tool, prefix)
-        yield sender
+        yield sender, firewall
     finally:
         NF_LOG_ALL.write_text(old)
         for name in (sender, firewall):
@@ -113,7 +113,7 @@ def read_kmsg(prefix: str) -> str:
 @pytest.mark.parametrize("tool", ["nft", "iptables"])
 def test_kernel_log_lines_are_classed(tmp_path: Path, tool: str) -> None:
     prefix = f"hfwdrops-{os.getpid()}-{secrets.token_hex(3)}"  # iptables allows 29 characters
-    with lab(prefix, tool) as sender:
+    with lab(prefix, tool) as (sender, firewall):
         subprocess.run(["ip", "netns", "exec", sender, sys.executable, "-c", SEND, *SENDERS],
                        check=True, timeout=60)
         views = {
@@ -121,6 +121,13 @@ def test_kernel_log_lines_are_classed(tmp_path: Path, tool: str) -> None:
             "dmesg-T.log": subprocess.run(["dmesg", "-T"], capture_output=True, text=True, check=True).stdout,
             "kmsg.log": read_kmsg(prefix),
         }
+        dumps = [("nft", "list", "ruleset")] if tool == "nft" else [("iptables-save",), ("ip6tables-save",)]
+        rulesets = []
+        for n, dump in enumerate(dumps):
+            text = subprocess.run(["ip", "netns", "exec", firewall, *dump], capture_output=True,
+                                  text=True, check=True, timeout=60).stdout
+            rulesets.append(tmp_path / f"ruleset{n}.{'nft' if tool == 'nft' else 'rules'}")
+            rulesets[-1].write_text(text)
     want = sorted(["smtp-inbound", klass, block, 1, prefix] for klass, block in SENDERS.values())
     for name, text in views.items():
         mine = "".join(line + "\n" for line in text.splitlines() if prefix in line)
@@ -131,3 +138,11 @@ def test_kernel_log_lines_are_classed(tmp_path: Path, tool: str) -> None:
         assert report.files[0].format == "netfilter"
         assert rows(report) == want, name
         assert report.exit_code == 1
+    # The kernel's own ruleset, audited: every Microsoft drop is decided by the DROP rule after
+    # the LOG rule, and nothing contradicts the log.
+    judged = analyse(tmp_path / "kmsg.log", firewall=tuple(map(str, rulesets)))
+    for bucket in judged.buckets:
+        if bucket.verdict.klass != "not-microsoft":
+            assert bucket.firewall.startswith("dropped by input: ") and "drop" in bucket.firewall.lower(), \
+                bucket.firewall
+    assert not [f for f in judged.findings if f.code == "drops.audit-contradiction"]

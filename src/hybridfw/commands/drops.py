@@ -29,6 +29,12 @@ SinceOpt = Annotated[str | None, typer.Option("--since", help="Only drops at or 
                                               "(UTC unless it names a zone).", show_default=False)]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Only drops at or before this ISO time.",
                                               show_default=False)]
+FirewallOpt = Annotated[
+    list[str] | None,
+    typer.Option("--firewall", help="Ruleset file(s) to replay each Microsoft drop through (the audit's "
+                 "evaluation): names the dropping rule, flags 'the audit says allowed'. Repeat for "
+                 "e.g. iptables-save + ip6tables-save.", show_default=False),
+]
 AllOpt = Annotated[bool, typer.Option("--all", help="Also list not-microsoft sources (counted either way).")]
 
 
@@ -61,14 +67,17 @@ def _print(report: DropsReport, show_all: bool) -> None:
     out().print(f"Drops on required flows by class: {counts}; {report.unrelated} drop(s) on no "
                 f"required flow. Compared with {report.endpoint_data}.", markup=False)
     table = Table(title="Dropped sources by flow and class", show_lines=True)
-    for column in ("flow", "class", "source block", "count", "first / last seen", "rule", "set"):
+    columns = ["flow", "class", "source block", "count", "first / last seen", "rule", "set"]
+    with_firewall = any(b.firewall for b in report.buckets)
+    for column in columns + (["--firewall says"] if with_firewall else []):
         table.add_column(column, overflow="fold")
     for b in report.buckets:
         if b.verdict.klass == "not-microsoft" and not show_all:
             continue
         table.add_row(b.flow, b.verdict.klass, b.source, str(b.count),
                       f"{_short(b.first_seen)}\n{_short(b.last_seen)}",
-                      b.rules.most_common(1)[0][0] if b.rules else "-", b.verdict.set_name or "-")
+                      b.rules.most_common(1)[0][0] if b.rules else "-", b.verdict.set_name or "-",
+                      *([b.firewall or "-"] if with_firewall else []))
     if table.row_count:
         out().print(table)
     out().print(findings_table(report.findings))
@@ -77,8 +86,8 @@ def _print(report: DropsReport, show_all: bool) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("drops")
     def drops_command(files: FilesArg, topology: TopologyOpt, fmt: FormatOpt = "auto",
-                      since: SinceOpt = None, until: UntilOpt = None, show_all: AllOpt = False,
-                      json_out: JsonOpt = False) -> None:
+                      since: SinceOpt = None, until: UntilOpt = None, firewall: FirewallOpt = None,
+                      show_all: AllOpt = False, json_out: JsonOpt = False) -> None:
         """Read firewall deny logs and class every dropped source Microsoft may have sent.
 
         Each drop is tied to a required flow of the topology (protocol, port, on-premises
@@ -89,6 +98,7 @@ def register(app: typer.Typer) -> None:
         Exit codes: 0 nothing Microsoft sends for a required flow was dropped, 1 something was
         (or unreadable lines may hide it), 2 input error.
         """
+        from hybridfw.audit import Interfaces
         from hybridfw.console import print_json
         from hybridfw.drops import analyse_drops
         from hybridfw.endpoints import load_current
@@ -99,7 +109,8 @@ def register(app: typer.Typer) -> None:
         topo = load_topology(topology)
         data = load_current(topo.instance)
         report = analyse_drops(files, required_flows(topo, data), data, fmt=fmt,
-                               since=window[0], until=window[1])
+                               since=window[0], until=window[1], firewall=firewall or (),
+                               interfaces=Interfaces.given(topo.firewall))
         if json_out:
             print_json(report.to_dict(show_all=show_all))
         else:

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from hybridfw.drops.aggregate import Aggregator
 from hybridfw.drops.asa import CiscoAsa
@@ -27,6 +28,9 @@ from hybridfw.drops.reference import shipped_history, stored_history, unlisted_r
 from hybridfw.drops.report import DropsReport, FileSummary, build_report
 from hybridfw.drops.source import open_log
 from hybridfw.model import EndpointData, Flow
+
+if TYPE_CHECKING:
+    from hybridfw.audit import Interfaces
 
 __all__ = ["CLASSES", "PARSERS", "Drop", "DropsError", "DropsReport", "analyse_drops", "format_names"]
 log = logging.getLogger(__name__)
@@ -74,9 +78,14 @@ def _read(path: str, fmt: str, agg: Aggregator) -> FileSummary:
 
 
 def analyse_drops(paths: Iterable[str], flows: Sequence[Flow], data: EndpointData, *,
-                  fmt: str = "auto", since: datetime | None = None,
-                  until: datetime | None = None) -> DropsReport:
-    """Read every log in `paths` ("-" = standard input) and class its drops. DropsError on bad input."""
+                  fmt: str = "auto", since: datetime | None = None, until: datetime | None = None,
+                  firewall: Sequence[str] = (), interfaces: Interfaces | None = None) -> DropsReport:
+    """Read every log in `paths` ("-" = standard input) and class its drops. DropsError on bad input.
+
+    With `firewall` (ruleset files, one view), each Microsoft aggregate's first drop is replayed
+    through the audit's evaluation: the deciding rule is named, and an accepting ruleset is a
+    contradiction finding.
+    """
     if fmt != "auto":
         by_name(fmt)
     history = shipped_history() + stored_history(data.instance)
@@ -87,4 +96,9 @@ def analyse_drops(paths: Iterable[str], flows: Sequence[Flow], data: EndpointDat
 
     agg = Aggregator(flows, classifier_for, since=since, until=until)
     files = [_read(path, fmt, agg) for path in paths]
-    return build_report(files, agg, data.label)
+    extra = []
+    if firewall:
+        from hybridfw.drops.firewall import firewall_findings
+
+        extra = firewall_findings(list(agg.buckets.values()), flows, firewall, interfaces=interfaces)
+    return build_report(files, agg, data.label, extra)

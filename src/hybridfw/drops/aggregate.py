@@ -20,6 +20,9 @@ from hybridfw.model import Flow
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 UNMATCHED = "(no flow)"
+# bucket key, verdict, the Microsoft-end address, the on-premises address, destination port, hook
+Target = tuple[tuple[str, str, str], Verdict, str, str, int, str]
+_CACHE_LIMIT = 1_000_000  # distinct (protocol, port, source, destination) remembered
 
 
 @dataclass
@@ -36,6 +39,9 @@ class Bucket:
     evidence: str = ""  # file:line: text of the first drop
     where: str = ""  # file:line of the first drop
     addresses: set[str] = field(default_factory=set)  # a few distinct senders, for the report
+    # the first drop: Microsoft end, on-premises end, port, netfilter hook ("" = not logged)
+    example: tuple[str, str, int, str] = ("", "", 0, "")
+    firewall: str = ""  # with --firewall: what the audit's evaluation says about the example
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -46,6 +52,7 @@ class Bucket:
             "rules": dict(self.rules.most_common(5)),
             "set_id": self.verdict.set_id, "set": self.verdict.set_name, "version": self.verdict.version,
             "addresses": sorted(self.addresses), "evidence": self.evidence,
+            **({"firewall": self.firewall} if self.firewall else {}),
         }
 
 
@@ -69,7 +76,8 @@ class Aggregator:
             for port in flow.ports:
                 self._by_port.setdefault((flow.protocol, port), []).append(flow)
         self._addresses: dict[str, Address | None] = {}
-        self._flow_cache: dict[tuple[str, int, str, str], tuple[Flow | None, bool]] = {}
+        self._targets: dict[tuple[str, int, str, str, str], Target | str | None] = {}
+        self._windowed = since is not None or until is not None
         self._verdicts: dict[tuple[str, str], tuple[Verdict, str]] = {}
 
     def _address(self, text: str) -> Address | None:
@@ -86,22 +94,12 @@ class Aggregator:
     def _flow(self, drop: Drop, candidates: list[Flow], src: Address,
               dst: Address) -> tuple[Flow | None, bool]:
         """The flow the drop belongs to (None: none) and whether its Microsoft end is the source."""
-        key = (drop.proto, drop.dport, drop.src, drop.dst)
-        found = self._flow_cache.get(key)
-        if found is None:
-            found = (None, True)
-            for flow in candidates:
-                if flow.direction == "inbound" and flow.destinations.contains_address(
-                        int(dst), dst.version):
-                    found = (flow, True)
-                    break
-                if flow.direction == "outbound" and flow.sources.contains_address(
-                        int(src), src.version):
-                    found = (flow, False)
-                    break
-            if len(self._flow_cache) < 1_000_000:
-                self._flow_cache[key] = found
-        return found
+        for flow in candidates:
+            if flow.direction == "inbound" and flow.destinations.contains_address(int(dst), dst.version):
+                return flow, True
+            if flow.direction == "outbound" and flow.sources.contains_address(int(src), src.version):
+                return flow, False
+        return None, True
 
     def _verdict(self, flow: Flow | None, port: int, remote: str, address: Address) -> tuple[Verdict, str]:
         flow_id = flow.id if flow else f"{UNMATCHED} {port}"
@@ -115,46 +113,47 @@ class Aggregator:
             found = self._verdicts[key] = (verdict, block_of(address, verdict))
         return found
 
-    def add(self, drop: Drop, stats: ParseStats, file: str) -> None:
+    def _target(self, drop: Drop) -> Target | str | None:
+        """Where a drop counts: its bucket key and verdict; None = unrelated; text = why unreadable."""
         candidates = self._by_port.get((drop.proto, drop.dport))
         if candidates is None:
-            self.unrelated += 1
-            return
+            return None
         src, dst = self._address(drop.src), self._address(drop.dst)
         if src is None or dst is None:
-            stats.bad(drop.line, drop.text, f"not an address: {drop.src if src is None else drop.dst}")
-            return
-        when = self.times(drop.when) if drop.when else None
-        if not self._in_window(when):
-            return
+            return f"not an address: {drop.src if src is None else drop.dst}"
         flow, remote_is_source = self._flow(drop, candidates, src, dst)
         remote, address = (drop.src, src) if remote_is_source else (drop.dst, dst)
+        local = dst if remote_is_source else src
         verdict, block = self._verdict(flow, drop.dport, remote, address)
         if flow is None and verdict.klass == "not-microsoft":
+            return None
+        flow_id = flow.id if flow else f"{UNMATCHED} {drop.proto}/{drop.dport}"
+        return (flow_id, verdict.klass, block), verdict, str(address), str(local), drop.dport, drop.hook
+
+    def add(self, drop: Drop, stats: ParseStats, file: str) -> None:
+        key = (drop.proto, drop.dport, drop.src, drop.dst, drop.hook)
+        try:
+            target = self._targets[key]
+        except KeyError:
+            target = self._target(drop)
+            if len(self._targets) < _CACHE_LIMIT:
+                self._targets[key] = target
+        if target is None:
             self.unrelated += 1
             return
-        flow_id = flow.id if flow else f"{UNMATCHED} {drop.proto}/{drop.dport}"
-        self._count(flow_id, verdict, block, drop, when, str(address), file)
-
-    def _in_window(self, when: datetime | None) -> bool:
-        if self.since is None and self.until is None:
-            return True
-        if when is None:
-            self.undated += 1  # cannot be placed: kept, and the report says how many
-            return True
-        if (self.since and when < self.since) or (self.until and when > self.until):
-            self.outside_window += 1
-            return False
-        return True
-
-    def _count(self, flow_id: str, verdict: Verdict, block: str, drop: Drop, when: datetime | None,
-               address: str, file: str) -> None:
-        key = (flow_id, verdict.klass, block)
-        bucket = self.buckets.get(key)
+        if isinstance(target, str):
+            stats.bad(drop.line, drop.text, target)
+            return
+        when = self.times(drop.when) if drop.when else None
+        if self._windowed and not self._in_window(when):
+            return
+        bucket_key, verdict, address, local, port, hook = target
+        bucket = self.buckets.get(bucket_key)
         if bucket is None:
             where = f"{file}:{drop.line}"
-            bucket = self.buckets[key] = Bucket(flow_id, verdict, block, where=where,
-                                                evidence=f"{where}: {drop.text[:300]}")
+            bucket = self.buckets[bucket_key] = Bucket(bucket_key[0], verdict, bucket_key[2], where=where,
+                                                       evidence=f"{where}: {drop.text[:300]}",
+                                                       example=(address, local, port, hook))
         bucket.count += 1
         if drop.rule:
             bucket.rules[drop.rule] += 1
@@ -166,3 +165,11 @@ class Aggregator:
             if bucket.last_seen is None or when > bucket.last_seen:
                 bucket.last_seen = when
 
+    def _in_window(self, when: datetime | None) -> bool:
+        if when is None:
+            self.undated += 1  # cannot be placed: kept, and the report says how many
+            return True
+        if (self.since and when < self.since) or (self.until and when > self.until):
+            self.outside_window += 1
+            return False
+        return True

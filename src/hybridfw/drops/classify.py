@@ -72,8 +72,9 @@ def block_of(address: ipaddress.IPv4Address | ipaddress.IPv6Address, verdict: Ve
     """The aggregation block: the published CIDR, else the address's /24 (IPv4) or /48 (IPv6)."""
     if verdict.block:
         return verdict.block
-    plen = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{plen}", strict=False))
+    if address.version == 4:
+        return f"{ipaddress.IPv4Address(int(address) & 0xFFFFFF00)}/24"
+    return f"{ipaddress.IPv6Address(int(address) >> 80 << 80)}/48"
 
 
 def _set_name(set_id: int, data: EndpointData) -> str:

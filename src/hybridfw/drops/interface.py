@@ -33,6 +33,7 @@ class Drop(NamedTuple):
     rule: str  # log prefix, ACL, policy or rule name; "" when none
     line: int  # 1-based line number in the file
     text: str  # the line itself (kept for one example per aggregate)
+    hook: str = ""  # netfilter: the chain path the log shows (input / forward / output), else ""
 
 
 class ParseStats:

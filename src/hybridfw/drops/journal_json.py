@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 
 from hybridfw.drops.interface import Drop, LogParser, ParseStats
-from hybridfw.drops.netfilter import find_record, prefix_of
+from hybridfw.drops.netfilter import find_record, hook_of, prefix_of
 
 
 def _message(record: object) -> str | None:
@@ -49,4 +49,5 @@ class JournalJson(LogParser):
                 continue
             start, fields = found
             when = str(record.get("__REALTIME_TIMESTAMP", ""))
-            yield Drop(*fields, when, prefix_of(message[:start]), number, line.rstrip("\r\n"))
+            yield Drop(*fields, when, prefix_of(message[:start]), number, line.rstrip("\r\n"),
+                       hook_of(message, start))

@@ -22,6 +22,16 @@ from hybridfw.drops.syslog import split_time
 
 _FIELDS = re.compile(r"SRC=([0-9A-Fa-f:.]*) DST=([0-9A-Fa-f:.]*) .*?PROTO=(\w+)(?: SPT=\d+ DPT=(\d+))?")
 _DMESG_T = re.compile(r"\[([A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \d{4})\]\s*")
+# The common case in one match: a syslog/journal time, `host kernel: [uptime] PREFIX IN=...`.
+# Lines it does not fit go the general way (find_record + split_head), with the same result.
+_COMMON = re.compile(
+    r"(\d{4}-\d\d-\d\dT\S+|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) \S+ kernel: (?:\[\s*\d+\.\d+\] )?"
+    r"([^=]*?) ?IN=(\S*) OUT=(\S*) (?:MAC=\S* )?SRC=([0-9A-Fa-f:.]+) DST=([0-9A-Fa-f:.]+) .*?PROTO=(\w+)"
+    r"(?: SPT=\d+ DPT=(\d+))?"
+)
+_INOUT = re.compile(r"IN=(\S*) OUT=(\S*)")
+# Which netfilter hook logged the packet: in and out interface = routed, only in = local delivery.
+_HOOKS = {(True, True): "forward", (True, False): "input", (False, True): "output", (False, False): ""}
 _PORTED = frozenset(("tcp", "udp", "udplite", "sctp", "dccp"))
 _UPTIME = re.compile(r"\[\s*\d+\.\d+\]\s*")
 _KMSG = re.compile(r"\d+,\d+,\d+,[^;]*;")  # /dev/kmsg: priority,sequence,microseconds,flags;
@@ -55,6 +65,12 @@ def find_record(text: str, number: int, line: str, stats: ParseStats) -> tuple[i
     return start, fields
 
 
+def hook_of(text: str, start: int) -> str:
+    """input / forward / output from the `IN=` and `OUT=` at `start`."""
+    m = _INOUT.match(text, start)
+    return _HOOKS[bool(m[1]), bool(m[2])] if m else ""
+
+
 def prefix_of(head: str) -> str:
     """The log prefix from the text before ` IN=` with any uptime bracket removed."""
     cut = head.rfind("kernel: ")
@@ -84,10 +100,18 @@ class NetfilterLog(LogParser):
         return any("SRC=" in line and " DST=" in line and "IN=" in line for line in head)
 
     def parse(self, lines: Iterable[str], stats: ParseStats) -> Iterator[Drop]:
+        common, ported = _COMMON.match, _PORTED
         for number, line in enumerate(lines, 1):
+            m = common(line)
+            if m is not None:
+                proto = m[7].lower()
+                if m[8] is not None or proto not in ported:
+                    yield Drop(m[5], m[6], proto, int(m[8] or 0), m[1], m[2].strip(), number,
+                               line.rstrip("\r\n"), _HOOKS[bool(m[3]), bool(m[4])])
+                    continue
             found = find_record(line, number, line, stats)
             if found is None:
                 continue
             start, fields = found
             when, rule = split_head(line[:start])
-            yield Drop(*fields, when, rule, number, line.rstrip("\r\n"))
+            yield Drop(*fields, when, rule, number, line.rstrip("\r\n"), hook_of(line, start))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,10 +121,11 @@ def _class_findings(buckets: list[Bucket]) -> list[Finding]:
     return findings
 
 
-def build_report(files: list[FileSummary], agg: Aggregator, endpoint_label: str) -> DropsReport:
+def build_report(files: list[FileSummary], agg: Aggregator, endpoint_label: str,
+                 extra: Sequence[Finding] = ()) -> DropsReport:
     order = {klass: i for i, klass in enumerate(CLASSES)}
     buckets = sorted(agg.buckets.values(), key=lambda b: (order[b.verdict.klass], b.flow, -b.count))
-    findings = _class_findings(buckets)
+    findings = _class_findings(buckets) + list(extra)
     malformed = sum(f.stats.malformed for f in files)
     if malformed:
         example = next(f"{f.name}:{f.stats.example}" for f in files if f.stats.example)
