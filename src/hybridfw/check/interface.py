@@ -162,6 +162,18 @@ class FlowReadiness:
 
 
 @dataclass(frozen=True)
+class DropSeen:
+    """One aggregate of `hybridfw drops` (check --drops): a flow's dropped Microsoft sources."""
+
+    flow: str
+    klass: str
+    source: str
+    count: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True)
 class DataVersion:
     """One stored version of the endpoint data and how much changed against the one before."""
 
@@ -203,6 +215,7 @@ class ReadinessResult:
     fixes: tuple[RuleFix, ...] = ()
     timeline: tuple[DataVersion, ...] = ()
     steps: tuple[str, ...] = ()  # which steps ran, for the reader to know what was not checked
+    drops: tuple[DropSeen, ...] = ()  # check --drops: what the firewall logs show dropped
 
     @property
     def verdict(self) -> Verdict:
@@ -251,6 +264,8 @@ class CheckContext:
     flows: list[Flow]
     firewalls: list[Path] = field(default_factory=list)
     traces: list[Path] = field(default_factory=list)
+    drops: list[Path] = field(default_factory=list)  # firewall deny logs (check --drops)
+    drops_seen: list[DropSeen] = field(default_factory=list)
     probe: bool = False
     probe_targets: list[str] = field(default_factory=list)  # SMTP host[:port]; empty = topology's
     probe_web_targets: list[str] = field(default_factory=list)  # HTTPS host[:port]; empty = web names

@@ -23,7 +23,7 @@ from hybridfw.model import Finding, Flow
 log = logging.getLogger(__name__)
 
 # One module per step, each exposing STEP; run in this order.
-STEP_MODULES = ("freshness", "firewall", "probes", "traces")
+STEP_MODULES = ("freshness", "firewall", "probes", "traces", "drops")
 
 
 def steps() -> list[ReadinessStep]:
@@ -32,7 +32,7 @@ def steps() -> list[ReadinessStep]:
 
 def build_context(topology_path: Path, *, firewalls: list[Path] | None = None,
                   traces: list[Path] | None = None, probe: bool = False,
-                  home: Path | None = None) -> CheckContext:
+                  home: Path | None = None, drops: list[Path] | None = None) -> CheckContext:
     """Load the topology, the current endpoint data and the flows they require."""
     from hybridfw.endpoints import load_current
     from hybridfw.flows import required_flows
@@ -43,7 +43,7 @@ def build_context(topology_path: Path, *, firewalls: list[Path] | None = None,
     flows = list(required_flows(topology, data))
     return CheckContext(topology_path=topology_path, topology=topology, data=data, flows=flows,
                         firewalls=list(firewalls or []), traces=list(traces or []), probe=probe,
-                        home=home)
+                        home=home, drops=list(drops or []))
 
 
 def judge_flow(flow: Flow, ctx: CheckContext) -> FlowReadiness:
@@ -98,14 +98,16 @@ def run_context(ctx: CheckContext, *, with_timeline: bool = True) -> ReadinessRe
         generated_at=datetime.now(UTC).replace(microsecond=0),
         flows=tuple(judge_flow(flow, ctx) for flow in ctx.flows), findings=findings,
         fixes=tuple(ctx.fixes), timeline=timeline, steps=tuple(ctx.steps_run),
+        drops=tuple(ctx.drops_seen),
     )
 
 
 def run_check(topology_path: Path, *, firewalls: list[Path] | None = None,
               traces: list[Path] | None = None, probe: bool = False,
-              home: Path | None = None,
-              allow_unchecked: frozenset[str] = frozenset()) -> ReadinessResult:
+              home: Path | None = None, allow_unchecked: frozenset[str] = frozenset(),
+              drops: list[Path] | None = None) -> ReadinessResult:
     """`hybridfw check` without the printing. Raises InputError on bad input."""
-    ctx = build_context(topology_path, firewalls=firewalls, traces=traces, probe=probe, home=home)
+    ctx = build_context(topology_path, firewalls=firewalls, traces=traces, probe=probe, home=home,
+                        drops=drops)
     ctx.allow_unchecked = allow_unchecked
     return run_context(ctx)

@@ -18,6 +18,11 @@ TraceOpt = Annotated[
     list[Path] | None,
     typer.Option("--trace", dir_okay=False, help="Message trace or protocol log to diagnose (repeat)."),
 ]
+DropsOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--drops", dir_okay=False, help="Firewall deny log to read (repeat; see `hybridfw "
+                 "drops`): a dropped published Exchange Online source makes its flow broken."),
+]
 ProbeOpt = Annotated[bool, typer.Option("--probe", help="Also probe the on-premises SMTP/HTTPS endpoints.")]
 AllowUncheckedOpt = Annotated[
     list[str] | None,
@@ -32,7 +37,7 @@ HtmlOpt = Annotated[
 
 
 def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt = None,
-          probe: ProbeOpt = False, allow_unchecked: AllowUncheckedOpt = None,
+          drops: DropsOpt = None, probe: ProbeOpt = False, allow_unchecked: AllowUncheckedOpt = None,
           html: HtmlOpt = None, json_output: JsonOpt = False) -> None:
     """One readiness verdict per flow (ready / at risk / not checked / broken), with findings
     and fixes.
@@ -40,8 +45,9 @@ def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt =
     A flow nothing checked (no firewall audit by address, no probe) is 'not checked', never
     ready; the overall verdict is ready only when every flow was checked and passed.
 
-    Runs endpoint freshness, the flows, an audit of each firewall file, optional probes and
-    traces, and prints the exact rules to add for the firewall's own platform. The audit
+    Runs endpoint freshness, the flows, an audit of each firewall file, optional probes,
+    traces and firewall deny logs (--drops; a dropped published source makes its flow broken),
+    and prints the exact rules to add for the firewall's own platform. The audit
     decides interface matches with the topology's \\[firewall] outside_interface and
     inside_interface when given.
 
@@ -56,7 +62,7 @@ def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt =
     waived = frozenset(n.strip() for item in allow_unchecked or [] for n in item.split(",")
                        if n.strip())
     result = run_check(topology, firewalls=list(firewall or []), traces=list(trace or []),
-                       probe=probe, allow_unchecked=waived)
+                       probe=probe, allow_unchecked=waived, drops=list(drops or []))
     if html is not None:
         from hybridfw.fileio import write_atomic
 

@@ -11,7 +11,13 @@ import json
 import math
 from html import escape
 
-from hybridfw.check.interface import DataVersion, FamilyCoverage, FlowReadiness, ReadinessResult
+from hybridfw.check.interface import (
+    DataVersion,
+    DropSeen,
+    FamilyCoverage,
+    FlowReadiness,
+    ReadinessResult,
+)
 from hybridfw.counts import readable
 from hybridfw.model import Finding
 from hybridfw.report.interface import ReportRenderer, coverage_line
@@ -140,6 +146,33 @@ def _timeline_table(versions: tuple[DataVersion, ...]) -> str:
             f"</thead><tbody>{rows}</tbody></table>") if versions else ""
 
 
+def drops_timeline(drops: tuple[DropSeen, ...]) -> str:
+    """check --drops: per flow and source block, a bar from first to last drop on one time axis."""
+    if not drops:
+        return ""
+    dated = [d for d in drops if d.first_seen and d.last_seen]
+    start = min((d.first_seen for d in dated if d.first_seen), default=None)
+    end = max((d.last_seen for d in dated if d.last_seen), default=None)
+    span = max(1.0, (end - start).total_seconds()) if start and end else 1.0
+    rows = []
+    for d in sorted(drops, key=lambda d: (d.flow, d.klass, d.source)):
+        bar = ""
+        if start and d.first_seen and d.last_seen:
+            x = 300 * (d.first_seen - start).total_seconds() / span
+            w = max(3.0, 300 * (d.last_seen - d.first_seen).total_seconds() / span)
+            bar = (f'<svg width="310" height="14" role="img" aria-label="first to last drop">'
+                   f'<rect x="{x:.1f}" y="2" width="{w:.1f}" height="10" fill="#c62828"/></svg>')
+        when = (f"{d.first_seen:%Y-%m-%d %H:%M:%S} .. {d.last_seen:%Y-%m-%d %H:%M:%S}"
+                if d.first_seen and d.last_seen else "no time in the log")
+        rows.append(f"<tr><td>{escape(d.flow)}</td><td>{escape(d.klass)}</td><td>{escape(d.source)}</td>"
+                    f"<td>{d.count}</td><td>{escape(when)}</td><td>{bar}</td></tr>")
+    window = f"{start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC" if start and end else "undated"
+    return (f'<section id="drops"><h2>Drops in firewall logs</h2><p class="muted">Microsoft sources '
+            f"the firewall's deny logs show dropped, per flow ({escape(window)}).</p><table><thead><tr>"
+            f"<th>flow</th><th>class</th><th>source</th><th>drops</th><th>first .. last</th><th>timeline"
+            f"</th></tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
+
+
 def _fixes(result: ReadinessResult) -> str:
     if not result.fixes:
         return '<p class="muted">Nothing to add (or no firewall was audited).</p>'
@@ -196,7 +229,7 @@ lets addresses through for this flow that Microsoft no longer publishes for it.<
 <section id="timeline"><h2>Endpoint data versions</h2>
 <p class="muted">Stored versions oldest to newest; green bars up: address ranges added, red bars
 down: removed, against the version before (log scale).</p>
-{timeline_svg(result.timeline)}{_timeline_table(result.timeline)}</section>
+{timeline_svg(result.timeline)}{_timeline_table(result.timeline)}</section>{drops_timeline(result.drops)}
 <section id="findings-section"><h2>Findings</h2><p>{_severity_filter()}</p>
 <table id="findings"><thead><tr><th>severity</th><th>code</th><th>subject</th><th>message</th></tr>
 </thead><tbody>{"".join(_finding_row(f) for f in result.findings)}</tbody></table></section>

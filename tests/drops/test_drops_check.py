@@ -1,0 +1,37 @@
+"""`check --drops`: a dropped published source makes its flow broken; the HTML shows the drops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from drops_helpers import DATA, TOPOLOGY
+
+from hybridfw.check import run_check
+from hybridfw.check.interface import Verdict
+from hybridfw.report import renderer
+
+
+def _verdicts(result: object) -> dict[str, Verdict]:
+    return {fr.flow.id: fr.verdict for fr in result.flows}  # type: ignore[attr-defined]
+
+
+def test_published_drop_breaks_its_flow_and_html_has_the_timeline() -> None:
+    result = run_check(TOPOLOGY, drops=[DATA / "netfilter-syslog.log"])
+    verdicts = _verdicts(result)
+    assert verdicts["smtp-inbound"] is Verdict.BROKEN
+    assert verdicts["https-inbound"] is Verdict.NOT_CHECKED  # a deny log never marks a flow checked
+    assert "drops" in result.steps and result.exit_code == 1
+    assert {d.klass for d in result.drops} == {"published", "published-elsewhere", "exchange-unlisted",
+                                               "retired"}
+    html = renderer("html").render(result)
+    assert 'id="drops"' in html and "40.95.90.0/24" in html and "2026-12-01 13:11:22 .. " in html
+
+
+def test_only_not_microsoft_drops_leave_the_flow_unjudged(tmp_path: Path) -> None:
+    log = tmp_path / "kern.log"
+    log.write_text("".join(line for line in (DATA / "netfilter-syslog.log").read_text().splitlines(True)
+                           if "SRC=198.51.100" in line))
+    result = run_check(TOPOLOGY, drops=[log])
+    assert _verdicts(result)["smtp-inbound"] is Verdict.NOT_CHECKED
+    assert result.drops == ()
+    assert 'id="drops"' not in renderer("html").render(result)
