@@ -131,3 +131,11 @@ def test_ctrl_c_during_a_large_read_exits_130_without_traceback(tmp_path: Path) 
         _out, err = child.communicate(timeout=30)
     assert child.returncode == 130, err
     assert "Traceback" not in err
+
+
+def test_a_success_status_is_no_failure() -> None:
+    queued = "250 2.6.0 <x@contoso.com> [InternalId=1, Hostname=EX01] Queued mail for delivery"
+    code, out = run_in_process("--text", queued, "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["failures"] == 0 and doc["causes"] == []
+    assert any("success statuses" in note for note in doc["notes"])

@@ -28,6 +28,7 @@ FIELDS = ("date-time", "connector-id", "session-id", "sequence-number", "local-e
           "event", "data", "context")
 _FIELDS = ("datetime", "sessionid", "localendpoint", "remoteendpoint", "event", "data", "context")
 _REPLY = re.compile(r"^([2-5])\d\d[ -]")
+_REPLY_FIRST = frozenset("2345")
 _INFO_FAILURE = re.compile(r"fail|error|refused|timed out|unable to", re.IGNORECASE)
 _INFO_SUCCESS = re.compile(r"succeeded|success", re.IGNORECASE)
 _HELO = re.compile(r"^(?:EHLO|HELO)\s+(\S+)", re.IGNORECASE)
@@ -119,7 +120,8 @@ class _SessionReader:
         if session is None:
             session = self.sessions[session_id] = _Session(local=local, remote=remote, first=when)
         session.last = when
-        session.local, session.remote = session.local or local, session.remote or remote
+        if not session.remote:  # a failed connect may name its endpoints only later
+            session.local, session.remote = local, remote
         if event == "-":
             self._close(session_id, session)
             return
@@ -131,7 +133,7 @@ class _SessionReader:
             self._info_line(session, data, context)
 
     def _protocol_line(self, session: _Session, event: str, data: str) -> None:
-        reply = _REPLY.match(data)
+        reply = _REPLY.match(data) if data[:1] in _REPLY_FIRST else None
         is_answer = event == self.answer if self.answer else bool(reply)
         if is_answer and reply:
             if reply[1] in "45":
