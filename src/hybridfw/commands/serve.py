@@ -22,6 +22,10 @@ def serve(
                           typer.Option(help="POST the diff as JSON here on a new version.")] = None,
     service_url: Annotated[str | None,
                            typer.Option(help="Endpoints service base URL (mirrors, tests).")] = None,
+    drops: Annotated[list[Path] | None,
+                     typer.Option("--drops", dir_okay=False, help="Firewall deny log (repeat): its "
+                                  "Microsoft drops go into /report and /metrics (re-read at every "
+                                  "data refresh).")] = None,
 ) -> None:
     """Serve address feeds per flow, the HTML report, /healthz and /metrics.
 
@@ -41,7 +45,7 @@ def serve(
 
         service_url = service_base_url(service_url)  # a bad URL is a usage error now, not later
     settings = RefreshSettings(parse_interval(refresh), check_notify_url(notify_url), service_url)
-    state, app = prepare(topology, data_home(), settings)
+    state, app = prepare(topology, data_home(), settings, tuple(drops or ()))
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     sys.stderr.write(f"hybridfw: serving {state.published.feeds.version} on "

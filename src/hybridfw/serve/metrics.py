@@ -36,6 +36,11 @@ def metrics_text(state: ServerState, now: datetime | None = None) -> str:
          [("", str(state.requests_total))]),
         ("hybridfw_feed_not_modified_total", "counter", "Feed requests answered 304.",
          [("", str(state.not_modified_total))]),
+        ("hybridfw_drops_total", "gauge",
+         "Microsoft drops per flow and class in the --drops logs as last read (a gauge: rotated "
+         "logs shrink it).",
+         [(f'{{flow="{_label(flow)}",class="{_label(klass)}"}}', str(n))
+          for flow, klass, n in pub.drop_counts]),
     ]
     out: list[str] = []
     for name, kind, help_text, samples in lines:

@@ -82,7 +82,8 @@ class Refresher:
                                              settings=self.settings.client_settings)
             if result.updated:
                 published = await asyncio.to_thread(publish_data, state.topology_path,
-                                                    self.topology, result.current, state.home)
+                                                    self.topology, result.current, state.home,
+                                                    state.drops)
         except Exception as exc:  # the refresher must outlive any failure; the data stays
             expected = isinstance(exc, (HybridfwError, OSError, ValueError))
             log.warning("refresh failed, still serving %s: %s", state.published.feeds.version, exc,

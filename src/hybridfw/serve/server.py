@@ -21,14 +21,16 @@ LIMIT_CONCURRENCY = 2048
 BACKLOG = 2048
 
 
-def prepare(topology_path: Path, home: Path, settings: RefreshSettings) -> tuple[ServerState, ASGIApp]:
+def prepare(topology_path: Path, home: Path, settings: RefreshSettings,
+            drops: tuple[Path, ...] = ()) -> tuple[ServerState, ASGIApp]:
     """Load everything the server needs up front, so bad input fails before binding a port."""
     from hybridfw.endpoints import load_current
     from hybridfw.topology import load_topology
 
     topology = load_topology(topology_path)
     data = load_current(topology.instance, home)
-    state = ServerState(topology_path, home, publish_data(topology_path, topology, data, home))
+    state = ServerState(topology_path, home, publish_data(topology_path, topology, data, home, drops),
+                        drops)
     refresher = Refresher(state, topology, settings)
 
     @contextlib.asynccontextmanager

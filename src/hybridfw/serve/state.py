@@ -21,6 +21,7 @@ class Published:
     report_html: bytes
     report_etag: bytes
     loaded_at: datetime
+    drop_counts: tuple[tuple[str, str, int], ...] = ()  # serve --drops: (flow, class, drops)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class ServerState:
     topology_path: Path
     home: Path
     published: Published
+    drops: tuple[Path, ...] = ()  # serve --drops: deny logs re-read at every publish
     refresh: RefreshStatus = field(default_factory=RefreshStatus)
     requests_total: int = 0
     not_modified_total: int = 0
@@ -71,7 +73,8 @@ class ServerState:
                                    notify_failures_total=self.refresh.notify_failures_total + 1)
 
 
-def publish_data(topology_path: Path, topology: Any, data: EndpointData, home: Path) -> Published:
+def publish_data(topology_path: Path, topology: Any, data: EndpointData, home: Path,
+                 drops: tuple[Path, ...] = ()) -> Published:
     """Flows, feeds and the HTML report for one data version. CPU-bound; run off the loop."""
     import hashlib
 
@@ -81,7 +84,13 @@ def publish_data(topology_path: Path, topology: Any, data: EndpointData, home: P
     from hybridfw.report import renderer
 
     flows = list(required_flows(topology, data))
-    ctx = CheckContext(topology_path=topology_path, topology=topology, data=data, flows=flows, home=home)
-    html = renderer("html").render(run_context(ctx)).encode()
+    ctx = CheckContext(topology_path=topology_path, topology=topology, data=data, flows=flows, home=home,
+                       drops=list(drops))
+    result = run_context(ctx)
+    html = renderer("html").render(result).encode()
+    totals: dict[tuple[str, str], int] = {}
+    for seen in result.drops:
+        totals[seen.flow, seen.klass] = totals.get((seen.flow, seen.klass), 0) + seen.count
     etag = b'"' + hashlib.sha256(html).hexdigest()[:32].encode() + b'"'
-    return Published(data, build_feeds(flows, data), html, etag, datetime.now(UTC))
+    return Published(data, build_feeds(flows, data), html, etag, datetime.now(UTC),
+                     tuple((flow, klass, n) for (flow, klass), n in sorted(totals.items())))
