@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,3 +59,30 @@ def test_json_dates_are_read() -> None:
     report = diagnose_files([CORPUS / "message-trace-ps51.json"])
     (cause,) = report.causes
     assert cause.first_seen is not None and cause.first_seen.isoformat().startswith("2024-01-25T15:16")
+
+
+# Every encoding hybridfw reads: (name, codec, BOM). The corpus files are re-encoded and must
+# give the same diagnosis.
+ENCODINGS = [("utf-8", "utf-8", b""), ("utf-8-bom", "utf-8", codecs.BOM_UTF8),
+             ("utf-16le-bom", "utf-16-le", codecs.BOM_UTF16_LE),
+             ("utf-16be-bom", "utf-16-be", codecs.BOM_UTF16_BE),
+             ("utf-16le", "utf-16-le", b""), ("cp1252", "cp1252", b"")]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "error" not in c], ids=lambda c: c["file"])
+def test_corpus_case_in_every_encoding(case: dict[str, Any], tmp_path: Path) -> None:
+    source = CORPUS / case["file"]
+    raw = source.read_bytes()
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF8, "utf-8")):
+        if raw.startswith(bom):
+            text = raw[len(bom):].decode(codec)
+            break
+    else:
+        text = raw.decode("utf-8")
+    for name, codec, bom in ENCODINGS:
+        copy = tmp_path / name / case["file"]
+        copy.parent.mkdir()
+        copy.write_bytes(bom + text.encode(codec))
+        report = diagnose_files([copy])
+        assert report.files[0].format == case["format"], name
+        assert {c.entry.id: c.count for c in report.causes} == case["causes"], name
