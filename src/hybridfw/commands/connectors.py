@@ -28,6 +28,10 @@ the topology's name; the inbound connector's TlsSenderCertificateName matches th
 and an accepted domain; the outbound connector's TlsDomain and smart hosts; the send connector
 to Exchange Online; CloudServicesMailEnabled on both ends.
 
+--probe also connects to TCP 25 of the topology's SMTP addresses (as probe smtp does) and
+compares the certificate presented with the outbound connector's TlsDomain and with the one the
+receive connector's TlsCertificateName names.
+
 Exit codes: 0 every check ran and passed (warnings allowed), 1 a problem found or a check could
 not run (it says which input decides it), 2 usage or input error."""
 
@@ -79,6 +83,11 @@ def register(app: typer.Typer) -> None:
         resolve: Annotated[bool, typer.Option(
             "--resolve",
             help="Resolve the outbound connector's smart host names (system resolver).")] = False,
+        probe: Annotated[bool, typer.Option(
+            "--probe", help="Also read the certificate the topology's SMTP addresses present on "
+                            "TCP 25 (probe smtp) and compare it with the connectors.")] = False,
+        timeout: Annotated[float, typer.Option(
+            "--timeout", min=0.1, help="Per-step timeout of --probe, in seconds.")] = 10.0,
         json_out: JsonOpt = False,
     ) -> None:
         import sys
@@ -94,7 +103,7 @@ def register(app: typer.Typer) -> None:
             raise InputError("give the export file(s), or --collect-script", field="FILE")
         if topology is None:
             raise InputError("--topology is required", field="--topology")
-        result = run(files, topology, resolve)
+        result = run(files, topology, resolve, timeout if probe else None)
         if json_out:
             from hybridfw.console import print_json
 
@@ -104,7 +113,7 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(result.exit_code)
 
 
-def run(files: list[Path], topology: Path, resolve: bool) -> ConnectorsResult:
+def run(files: list[Path], topology: Path, resolve: bool, probe_timeout: float | None) -> ConnectorsResult:
     from hybridfw.connectors import read_exports
     from hybridfw.connectors.checks import check_connectors, system_resolver
     from hybridfw.endpoints import load_current
@@ -114,5 +123,10 @@ def run(files: list[Path], topology: Path, resolve: bool) -> ConnectorsResult:
     topo = load_topology(topology)
     exports = read_exports(files)
     data = load_current(topo.instance)
+    live = None
+    if probe_timeout is not None:
+        from hybridfw.connectors.live_check import probe_live
+
+        live = probe_live(exports, topo, timeout=probe_timeout)
     return check_connectors(exports, topo, data, required_flows(topo, data),
-                            resolve=system_resolver if resolve else None)
+                            resolve=system_resolver if resolve else None, live=live)

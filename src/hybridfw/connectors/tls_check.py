@@ -144,6 +144,13 @@ def onprem_named(exports: Exports, rows: Sequence[ReceiveCoverage]) -> tuple[lis
     return receive, send
 
 
+def presented_by_receive(exports: Exports, rows: Sequence[ReceiveCoverage]) -> list[ExchangeCertificate]:
+    """The certificates the receive connectors Exchange Online reaches present (as exported)."""
+    receive, _ = onprem_named(exports, rows)
+    found = (chosen_certificate(r.tls_certificate_name, exports.certificates, r.server) for r in receive)
+    return [c for c in found if c is not None]
+
+
 def check_tls(exports: Exports, topology: Topology, rows: Sequence[ReceiveCoverage],
               now: datetime) -> list[Check]:
     from hybridfw.connectors.exo_check import check_exo_inbound, check_exo_outbound
