@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # Debian packages the tests and benchmarks drive for real (installed when missing and root).
-DEBS   := nftables iptables iproute2 wrk nginx-light chromium openssl postfix unbound
+DEBS   := nftables iptables iproute2 wrk nginx-light chromium openssl postfix unbound ipset systemd
 
 .PHONY: demo test test-fast docs lint typecheck bench system-deps clean
 
@@ -26,6 +26,8 @@ system-deps:
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v postfix >/dev/null || missing="$$missing postfix"; \
 	command -v unbound >/dev/null || missing="$$missing unbound"; \
+	command -v ipset >/dev/null || missing="$$missing ipset"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian packages:$$missing"; \

@@ -39,3 +39,9 @@ class UpstreamError(HybridfwError):
     """The service or a peer failed or answered something unusable. Exit code 3."""
 
     exit_code = EXIT_UPSTREAM
+
+
+class KernelError(HybridfwError):
+    """A kernel tool (nft, ipset) is missing, failed or returned something unreadable. Exit 3."""
+
+    exit_code = EXIT_UPSTREAM

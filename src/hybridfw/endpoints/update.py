@@ -49,18 +49,23 @@ def removal_problems(old: Sequence[EndpointSet], new: Sequence[EndpointSet],
     Families are counted apart: one IPv6 /48 outweighs all of IPv4, so a mixed count would hide
     an IPv4 set losing half its ranges.
     """
+    return [problem for name, before, after in _exchange_pairs(old, new)
+            for problem in removal_of(name, before, after, max_removal)]
+
+
+def removal_of(name: str, before: AddressSet, after: AddressSet, max_removal: float) -> list[str]:
+    """The guard for one named set: why going from `before` to `after` loses more than
+    `max_removal` percent of either family's addresses (also used by `hybridfw apply`)."""
     problems = []
-    for name, before, after in _exchange_pairs(old, new):
-        for fam in (4, 6):
-            total = before.num_addresses(fam)
-            if not total:
-                continue
-            lost = (before - after).num_addresses(fam)
-            percent = 100.0 * lost / total
-            if percent > max_removal:
-                problems.append(f"{name} loses {percent:.1f}% of its IPv{fam} addresses "
-                                f"({', '.join((before - after).to_cidrs(fam)[:4])}"
-                                f"{', …' if len((before - after).to_cidrs(fam)) > 4 else ''})")
+    for fam in (4, 6):
+        total = before.num_addresses(fam)
+        if not total:
+            continue
+        gone = (before - after).to_cidrs(fam)
+        percent = 100.0 * (before - after).num_addresses(fam) / total
+        if percent > max_removal:
+            problems.append(f"{name} loses {percent:.1f}% of its IPv{fam} addresses "
+                            f"({', '.join(gone[:4])}{', …' if len(gone) > 4 else ''})")
     return problems
 
 
