@@ -18,6 +18,8 @@ import pytest
 from apply_helpers import EOP_V4, NEW_RANGE, answer, applied, hybridfw, store, topology, version
 from netns_helpers import netns, run
 
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+
 PROBE = Path(__file__).parents[1] / "audit" / "syn_probe.py"
 SERVER = "203.0.113.10"
 EOP_SOURCES = ["40.92.1.7", "40.107.3.9", "52.100.200.1", "104.47.64.2"]

@@ -7,8 +7,11 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import pytest
 from apply_helpers import answer, hybridfw, store, topology, version
 from netns_helpers import netns
+
+pytestmark = pytest.mark.root
 
 UNITS = Path(__file__).parents[2] / "examples" / "systemd"
 
