@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hybridfw.connectors.interface import AcceptedDomain, ExchangeCertificate, Exports
+from hybridfw.connectors.interface import AcceptedDomain, ExchangeCertificate, Exports, InboundConnector
 from hybridfw.connectors.result import (
     Check,
     ConnectorFinding,
@@ -34,58 +34,71 @@ def in_accepted_domain(name: str, domains: Sequence[AcceptedDomain]) -> bool:
 
 def inbound_findings(exports: Exports, presented: Sequence[ExchangeCertificate],
                      send_known: bool) -> list[ConnectorFinding]:
-    out: list[ConnectorFinding] = []
     onprem = [c for c in exports.inbound if is_onprem(c)]
     if not onprem:
         return [finding(Severity.ERROR, "connectors.exo.no-inbound",
                         "Exchange Online has no enabled inbound connector of type OnPremises: mail "
                         "from on-premises is not attributed to the tenant (550 5.7.64 TenantAttribution)",
                         fix="re-run the Hybrid Configuration Wizard", page="set-inbound")]
-    for c in onprem:
-        subject = f"InboundConnector {c.identity}"
-        name = c.tls_sender_certificate_name
-        if not name:
-            out.append(finding(Severity.WARNING, "connectors.exo.ip-attribution",
-                               f"{subject} recognises on-premises by IP address, not certificate",
-                               fix=f"Set-InboundConnector -Identity {ps_string(c.identity)} "
-                                   "-TlsSenderCertificateName <certificate name> -RequireTls $true",
-                               page="attribution", subject=subject))
-            continue
-        names = _names(presented)
-        if not presented:
-            why = ("the send connector's certificate is unknown" if send_known
-                   else "no send connector to Exchange Online in the exports")
-            out.append(not_checked(f"{subject} TlsSenderCertificateName {name}", why, _HINT, subject))
-        elif not any(name_matches(name, d) for d in names):
-            fix_name = names[0] if names else "<certificate name>"
-            out.append(finding(
-                Severity.ERROR, "connectors.exo.sender-name-mismatch",
-                f"{subject}: TlsSenderCertificateName {name} matches no name of the certificate the "
-                f"on-premises send connector presents ({', '.join(names)}): 550 5.7.64 "
-                "TenantAttribution / 5.7.51 TenantInboundAttribution",
-                fix=f"Set-InboundConnector -Identity {ps_string(c.identity)} "
-                    f"-TlsSenderCertificateName {fix_name}",
-                page="set-inbound", subject=subject))
-        if not exports.tenant_domains:
-            out.append(not_checked(f"{subject}: {name} is an accepted domain",
-                                   "no Get-AcceptedDomain export from Exchange Online given", _HINT, subject))
-        elif not in_accepted_domain(name, exports.tenant_domains):
-            out.append(finding(
-                Severity.ERROR, "connectors.exo.certificate-domain-not-accepted",
-                f"{subject}: certificate name {name} lies in no accepted domain of the tenant; "
-                "Exchange Online may attribute the mail to another tenant or reject it",
-                fix=f"add and verify the domain of {name} in the tenant, or use a certificate "
-                    f"under an accepted domain and Set-InboundConnector -Identity {ps_string(c.identity)} "
-                    "-TlsSenderCertificateName <that name>",
-                page="attribution", subject=subject))
-        if not c.require_tls:
-            out.append(finding(Severity.WARNING, "connectors.exo.tls-not-required",
-                               f"{subject} does not require TLS",
-                               fix=f"Set-InboundConnector -Identity {ps_string(c.identity)} "
-                                   "-RequireTls $true",
-                               page="set-inbound", subject=subject))
-        if not c.cloud_services_mail_enabled:
-            out.append(cloud_services_disabled("Set-InboundConnector", c.identity))
+    return [f for c in onprem for f in _inbound_one(c, exports, presented, send_known)]
+
+
+def _inbound_one(c: InboundConnector, exports: Exports, presented: Sequence[ExchangeCertificate],
+                 send_known: bool) -> list[ConnectorFinding]:
+    out: list[ConnectorFinding] = []
+    subject = f"InboundConnector {c.identity}"
+    name = c.tls_sender_certificate_name
+    if not name:
+        out.append(finding(Severity.WARNING, "connectors.exo.ip-attribution",
+                           f"{subject} recognises on-premises by IP address, not certificate",
+                           fix=f"Set-InboundConnector -Identity {ps_string(c.identity)} "
+                               "-TlsSenderCertificateName <certificate name> -RequireTls $true",
+                           page="attribution", subject=subject))
+    else:
+        out += _sender_name(c, exports, presented, send_known)
+    if not c.require_tls:
+        out.append(finding(Severity.WARNING, "connectors.exo.tls-not-required",
+                           f"{subject} does not require TLS",
+                           fix=f"Set-InboundConnector -Identity {ps_string(c.identity)} "
+                               "-RequireTls $true",
+                           page="set-inbound", subject=subject))
+    if not c.cloud_services_mail_enabled:
+        out.append(cloud_services_disabled("Set-InboundConnector", c.identity))
+    return out
+
+
+def _sender_name(c: InboundConnector, exports: Exports, presented: Sequence[ExchangeCertificate],
+                 send_known: bool) -> list[ConnectorFinding]:
+    """TlsSenderCertificateName against the send connector's certificate and the accepted domains."""
+    out: list[ConnectorFinding] = []
+    subject, name = f"InboundConnector {c.identity}", c.tls_sender_certificate_name
+    names = _names(presented)
+    if not presented:
+        why = ("the send connector's certificate is unknown" if send_known
+               else "no send connector to Exchange Online in the exports")
+        out.append(not_checked(f"{subject} TlsSenderCertificateName {name}", why, _HINT, subject))
+    elif not any(name_matches(name, d) for d in names):
+        fix_name = names[0] if names else "<certificate name>"
+        out.append(finding(
+            Severity.ERROR, "connectors.exo.sender-name-mismatch",
+            f"{subject}: TlsSenderCertificateName {name} matches no name of the certificate the "
+            f"on-premises send connector presents ({', '.join(names)}): 550 5.7.64 "
+            "TenantAttribution / 5.7.51 TenantInboundAttribution",
+            fix=f"Set-InboundConnector -Identity {ps_string(c.identity)} "
+                f"-TlsSenderCertificateName {fix_name}",
+            page="set-inbound", subject=subject))
+    if not exports.tenant_domains:
+        out.append(not_checked(f"{subject}: {name} is an accepted domain",
+                               "no Get-AcceptedDomain export from Exchange Online given", _HINT, subject))
+    elif not in_accepted_domain(name, exports.tenant_domains):
+        out.append(finding(
+            Severity.ERROR, "connectors.exo.certificate-domain-not-accepted",
+            f"{subject}: certificate name {name} lies in no accepted domain of the tenant; "
+            "Exchange Online may attribute the mail to another tenant or reject it",
+            fix=f"add and verify the domain of {name} in the tenant, or use a certificate "
+                f"under an accepted domain and Set-InboundConnector -Identity {ps_string(c.identity)} "
+                "-TlsSenderCertificateName <that name>",
+            page="attribution", subject=subject))
     return out
 
 
