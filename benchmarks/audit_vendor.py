@@ -1,5 +1,5 @@
 """Benchmark: parse and audit large vendor configurations (ASA, PAN-OS XML, PAN-OS set, pfSense,
-FortiGate).
+FortiGate, Windows Firewall netsh).
 
 Generates one big configuration per format (many objects, groups and rules, with the founding
 scenario's rules at the end so the audit has to walk everything), then times, in this process:
@@ -115,6 +115,22 @@ def fortigate(n: int) -> str:
     return "\n".join([*lines, "end"]) + "\n"
 
 
+def windows_netsh(n: int) -> str:
+    """Profile settings, then n rules as netsh ... show rule name=all verbose prints them."""
+    head = "".join(f"{p} Profile Settings:\n{'-' * 70}\nState{' ' * 33}ON\n"
+                   f"Firewall Policy{' ' * 23}BlockInbound,AllowOutbound\n\n"
+                   for p in ("Domain", "Private", "Public"))
+    rules = []
+    for i in range(n):
+        fields = [("Rule Name", f"r{i}"), ("Enabled", "Yes"), ("Direction", "In"),
+                  ("Profiles", ("Domain", "Domain,Private,Public")[i % 2]), ("LocalIP", "Any"),
+                  ("RemoteIP", _net(i % 500)), ("Protocol", "TCP"), ("LocalPort", str(1000 + i % 5000)),
+                  ("RemotePort", "Any"), ("Edge traversal", "No"), ("InterfaceTypes", "Any"),
+                  ("Security", "NotRequired"), ("Action", "Block" if i % 7 == 0 else "Allow")]
+        rules.append("\n".join(f"{k + ':':<38}{v}" for k, v in fields))
+    return head + "Ok.\n\n" + "\n\n".join(rules) + "\nOk.\n"
+
+
 def _split_lines(text: str) -> object:
     return [line.split() for line in text.splitlines()]
 
@@ -133,8 +149,8 @@ def main() -> None:
     cases: list[tuple[str, str, Callable[[str], object]]] = [
         ("asa", asa_config(n), _split_lines), ("panos", panos_xml(n), ET.fromstring),
         ("panos-set", panos_set(n), _split_lines), ("pfsense", pfsense(n), ET.fromstring),
-        ("fortigate", fortigate(n), _split_lines)]
-    print(f"{'format':<10} {'MB':>6} {'baseline':>9} {'parse':>8} {'ratio':>6} {'audit':>8} "
+        ("fortigate", fortigate(n), _split_lines), ("windows-netsh", windows_netsh(n), _split_lines)]
+    print(f"{'format':<13} {'MB':>6} {'baseline':>9} {'parse':>8} {'ratio':>6} {'audit':>8} "
           f"{'peak MB':>8} entries")
     for fmt, text, baseline in cases:
         base_t, _ = _timed(lambda: baseline(text))  # noqa: B023
@@ -145,7 +161,7 @@ def main() -> None:
         tracemalloc.stop()
         audit_t, _ = _timed(lambda: audit_ruleset(ruleset, flows))  # type: ignore[arg-type]  # noqa: B023
         entries = len(ruleset.entries)  # type: ignore[attr-defined]
-        print(f"{fmt:<10} {len(text) / 1e6:6.1f} {base_t:8.2f}s {parse_t:7.2f}s {parse_t / base_t:5.1f}x "
+        print(f"{fmt:<13} {len(text) / 1e6:6.1f} {base_t:8.2f}s {parse_t:7.2f}s {parse_t / base_t:5.1f}x "
               f"{audit_t:7.2f}s {peak:8.0f} {entries}")
 
 

@@ -5,6 +5,7 @@ as an admin would have it. Each writer returns the file it wrote."""
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,4 +55,44 @@ def fortigate(tmp: Path, allowed: AddressSet) -> Path:
     return path
 
 
-WRITERS: dict[str, Callable[[Path, AddressSet], Path]] = {"fortigate": fortigate}
+def netsh_rule(name: str, action: str, remote: str, local_port: str, direction: str = "In",
+               profiles: str = "Domain,Private,Public", enabled: str = "Yes", local: str = "Any") -> str:
+    fields = [("Rule Name", name), None, ("Enabled", enabled), ("Direction", direction),
+              ("Profiles", profiles), ("Grouping", ""), ("LocalIP", local), ("RemoteIP", remote),
+              ("Protocol", "TCP"), ("LocalPort", local_port), ("RemotePort", "Any"),
+              ("Edge traversal", "No"), ("InterfaceTypes", "Any"), ("Security", "NotRequired"),
+              ("Rule source", "Local Setting"), ("Action", action)]
+    return "\n".join("-" * 70 if f is None else f"{f[0] + ':':<38}{f[1]}" for f in fields) + "\n"
+
+
+def netsh_profiles(policy: str = "BlockInbound,AllowOutbound") -> str:
+    return "".join(f"\n{name} Profile Settings:\n{'-' * 70}\n{'State':<38}ON\n"
+                   f"{'Firewall Policy':<38}{policy}\n{'LocalFirewallRules':<38}N/A (GPO-store only)\n"
+                   for name in ("Domain", "Private", "Public")) + "Ok.\n\n"
+
+
+def windows_netsh(tmp: Path, allowed: AddressSet) -> Path:
+    text = (netsh_profiles() + "\n"
+            + netsh_rule("Exchange Online Protection (SMTP-In)", "Allow", ",".join(allowed.to_cidrs()), "25")
+            + "\n" + netsh_rule("OWA (HTTPS-In)", "Allow", "Any", "443", local="203.0.113.20/32")
+            + "\n" + netsh_rule("Old test", "Allow", "Any", "25", enabled="No") + "Ok.\n")
+    path = tmp / "exchange-firewall.txt"
+    path.write_text(text)
+    return path
+
+
+def windows_json(tmp: Path, allowed: AddressSet) -> Path:
+    profiles = [{"Name": n, "Enabled": "True", "DefaultInboundAction": "NotConfigured",
+                 "DefaultOutboundAction": "NotConfigured"} for n in ("Domain", "Private", "Public")]
+    rule = {"Name": "EOP-SMTP", "DisplayName": "Exchange Online Protection (SMTP-In)", "Enabled": "True",
+            "Direction": "Inbound", "Profile": "Any", "Action": "Allow", "LocalAddress": "Any",
+            "RemoteAddress": allowed.to_cidrs(), "Protocol": "TCP", "LocalPort": "25",
+            "RemotePort": "Any", "Program": "Any", "Service": "Any", "InterfaceType": "Any",
+            "Authentication": "NotRequired", "Encryption": "NotRequired", "OverrideBlockRules": False}
+    path = tmp / "exchange-firewall.json"
+    path.write_text(json.dumps({"Profiles": profiles, "Rules": [rule]}, indent=4))
+    return path
+
+
+WRITERS: dict[str, Callable[[Path, AddressSet], Path]] = {
+    "fortigate": fortigate, "windows-netsh": windows_netsh, "windows-json": windows_json}

@@ -131,3 +131,33 @@ PROPERTY = settings(max_examples=40, deadline=None, derandomize=True)
 @given(rules=policies(), extra=EXTRA)
 def test_fortigate_matches_brute_force(rules: list[Policy], extra: list[int]) -> None:
     check("fortigate", fortigate_text, rules, extra)
+
+
+def windows_netsh_text(rules: list[Policy], default_allow: bool) -> tuple[str, str, bool]:
+    from edge_writers import netsh_profiles, netsh_rule
+
+    parts = [netsh_profiles("AllowInbound,AllowOutbound" if default_allow else "BlockInbound,AllowOutbound")]
+    for i, r in enumerate(rules):
+        ports = "Any" if r.ports is None else f"{r.ports[0]}-{r.ports[1]}"
+        remote = "Any" if r.src.prefixlen == 0 else f"{r.src.network_address}/{r.src.netmask}"
+        local = "Any" if r.dst.prefixlen == 0 else str(r.dst)
+        parts.append(netsh_rule(f"r{i}", "Allow" if r.permit else "Block", remote, ports,
+                                enabled="Yes" if r.enabled else "No", local=local) + "\n")
+    return "".join(parts) + "Ok.\n", "input", default_allow
+
+
+@PROPERTY
+@given(rules=policies(negation=False), extra=EXTRA, default_allow=st.booleans())
+def test_windows_block_beats_allow_then_default(rules: list[Policy], extra: list[int],
+                                                default_allow: bool) -> None:
+    check("windows-netsh", lambda r: windows_netsh_text(r, default_allow), rules, extra, block_wins)
+
+
+def test_block_wins_oracle_is_not_first_match() -> None:
+    """The oracle itself: an allow listed before a block loses, and nothing matched takes the default."""
+    net = Net("10.0.0.0/24")
+    rules = [Policy(True, net, net, None), Policy(False, net, net, None)]
+    src = int(net.network_address) + 1
+    assert first_match(rules, src, src, 25, False) is True
+    assert block_wins(rules, src, src, 25, False) is False
+    assert block_wins(rules, 0, 0, 25, True) is True

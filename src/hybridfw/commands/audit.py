@@ -13,7 +13,22 @@ if TYPE_CHECKING:
     from hybridfw.audit import AuditResult
     from hybridfw.model import EndpointData, Flow
 
-FORMATS = "auto|iptables|nft|nft-json|asa|panos|panos-set|pfsense|list"
+FORMATS = ("auto|iptables|nft|nft-json|asa|panos|panos-set|pfsense|list|fortigate|windows-netsh|"
+           "windows-json")
+# The PowerShell line for --format windows-json (docs/audit.md gives it too).
+WINDOWS_JSON = (
+    "@{Profiles = @(Get-NetFirewallProfile | Select-Object Name,Enabled,DefaultInboundAction,"
+    "DefaultOutboundAction); Rules = @(Get-NetFirewallRule | ForEach-Object { $a = $_ | "
+    "Get-NetFirewallAddressFilter; $p = $_ | Get-NetFirewallPortFilter; $s = $_ | "
+    "Get-NetFirewallSecurityFilter; [pscustomobject]@{Name = $_.Name; DisplayName = $_.DisplayName; "
+    "Enabled = [string]$_.Enabled; Direction = [string]$_.Direction; Profile = [string]$_.Profile; "
+    "Action = [string]$_.Action; LocalAddress = $a.LocalAddress; RemoteAddress = $a.RemoteAddress; "
+    "Protocol = $p.Protocol; LocalPort = $p.LocalPort; RemotePort = $p.RemotePort; Program = ($_ | "
+    "Get-NetFirewallApplicationFilter).Program; Service = ($_ | Get-NetFirewallServiceFilter).Service; "
+    "InterfaceType = [string]($_ | Get-NetFirewallInterfaceTypeFilter).InterfaceType; Authentication = "
+    "[string]$s.Authentication; Encryption = [string]$s.Encryption; OverrideBlockRules = "
+    "$s.OverrideBlockRules} })} | ConvertTo-Json -Depth 4 | Set-Content -Encoding UTF8 firewall.json")
+_WINDOWS_JSON_HELP = WINDOWS_JSON.replace("[", "\\[")  # [string] is not rich markup
 
 HELP = f"""Audit firewall ruleset file(s) against the flows Exchange hybrid needs.
 
@@ -27,6 +42,13 @@ Interface matches (-i/-o, iifname/oifname) are decided when the firewall's inter
 are known: --outside-interface (where Microsoft's traffic arrives) and --inside-interface
 (towards the Exchange servers), or \\[firewall] outside_interface / inside_interface in the
 topology. Without them such rules make the addresses they decide unknown.
+
+Windows Defender Firewall on the Exchange server (block rules win over allow rules, then the
+profile's default): give one file with the output of 'netsh advfirewall show allprofiles'
+followed by 'netsh advfirewall firewall show rule name=all verbose' (English), or the JSON of
+this PowerShell line: {_WINDOWS_JSON_HELP}
+Name the profile (domain, private or public) with --outside-interface to decide rules and
+defaults limited to profiles.
 
 Exit codes: 0 every required flow fully allowed, 1 something missing, shadowed or undecidable,
 2 usage or input error."""
