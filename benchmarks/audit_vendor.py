@@ -1,5 +1,5 @@
 """Benchmark: parse and audit large vendor configurations (ASA, PAN-OS XML, PAN-OS set, pfSense,
-FortiGate, Windows Firewall netsh).
+FortiGate, Windows Firewall netsh, SRX display set).
 
 Generates one big configuration per format (many objects, groups and rules, with the founding
 scenario's rules at the end so the audit has to walk everything), then times, in this process:
@@ -131,6 +131,20 @@ def windows_netsh(n: int) -> str:
     return head + "Ok.\n\n" + "\n\n".join(rules) + "\nOk.\n"
 
 
+def srx_set(n: int) -> str:
+    lines = [f"set security zones security-zone {z} interfaces ge-0/0/{i}.0"
+             for i, z in enumerate(ZONES)]
+    lines += [f"set security address-book global address a{i} {_net(i)}" for i in range(500)]
+    lines += [f"set applications application s{i} protocol tcp destination-port {2000 + i}"
+              for i in range(100)]
+    for i in range(n):
+        head = (f"set security policies from-zone {ZONES[i % len(ZONES)]} to-zone "
+                f"{ZONES[(i + 1) % len(ZONES)]} policy p{i}")
+        lines += [f"{head} match source-address a{i % 500}", f"{head} match destination-address any",
+                  f"{head} match application s{i % 100}", f"{head} then {'deny' if i % 7 == 0 else 'permit'}"]
+    return "\n".join(lines) + "\n"
+
+
 def _split_lines(text: str) -> object:
     return [line.split() for line in text.splitlines()]
 
@@ -149,7 +163,8 @@ def main() -> None:
     cases: list[tuple[str, str, Callable[[str], object]]] = [
         ("asa", asa_config(n), _split_lines), ("panos", panos_xml(n), ET.fromstring),
         ("panos-set", panos_set(n), _split_lines), ("pfsense", pfsense(n), ET.fromstring),
-        ("fortigate", fortigate(n), _split_lines), ("windows-netsh", windows_netsh(n), _split_lines)]
+        ("fortigate", fortigate(n), _split_lines), ("windows-netsh", windows_netsh(n), _split_lines),
+        ("srx", srx_set(n), _split_lines)]
     print(f"{'format':<13} {'MB':>6} {'baseline':>9} {'parse':>8} {'ratio':>6} {'audit':>8} "
           f"{'peak MB':>8} entries")
     for fmt, text, baseline in cases:

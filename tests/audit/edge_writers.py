@@ -94,5 +94,31 @@ def windows_json(tmp: Path, allowed: AddressSet) -> Path:
     return path
 
 
-WRITERS: dict[str, Callable[[Path, AddressSet], Path]] = {
+def srx(tmp: Path, allowed: AddressSet) -> Path:
+    """Hierarchical ``show configuration`` text."""
+    book = [f"            address EOP-2015-{i} {c};" for i, c in enumerate(allowed.to_cidrs())]
+    members = [f"                address EOP-2015-{i};" for i in range(len(book))]
+    text = "\n".join([
+        "## Last commit: 2026-11-02 08:00:00 UTC by netadmin", "version 22.4R3.25;", "security {",
+        "    address-book {", "        global {", *book, f"            address mailhost {MAIL_V4}/32;",
+        f"            address mailhost6 {MAIL_V6}/128;", "            address owa 203.0.113.20/32;",
+        "            address-set EOP-2015 {", *members, "            }", "        }", "    }",
+        "    policies {", "        from-zone untrust to-zone trust {", "            policy eop-smtp {",
+        "                match {", "                    source-address EOP-2015;",
+        "                    destination-address [ mailhost mailhost6 ];",
+        "                    application junos-smtp;", "                }",
+        "                then {", "                    permit;", "                }", "            }",
+        "            policy owa {", "                match {", "                    source-address any;",
+        "                    destination-address owa;", "                    application junos-https;",
+        "                }", "                then {", "                    permit;", "                }",
+        "            }", "        }", "    }", "    zones {", "        security-zone untrust {",
+        "            interfaces {", "                ge-0/0/0.0;", "            }", "        }",
+        "        security-zone trust {", "            interfaces {", "                ge-0/0/1.0;",
+        "            }", "        }", "    }", "}"])
+    path = tmp / "srx-config.conf"
+    path.write_text(text + "\n")
+    return path
+
+
+WRITERS: dict[str, Callable[[Path, AddressSet], Path]] = {"srx": srx,
     "fortigate": fortigate, "windows-netsh": windows_netsh, "windows-json": windows_json}

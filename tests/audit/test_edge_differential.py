@@ -161,3 +161,32 @@ def test_block_wins_oracle_is_not_first_match() -> None:
     assert first_match(rules, src, src, 25, False) is True
     assert block_wins(rules, src, src, 25, False) is False
     assert block_wins(rules, 0, 0, 25, True) is True
+
+
+def srx_set_text(rules: list[Policy]) -> tuple[str, str, bool]:
+    lines = ["set security zones security-zone a interfaces ge-0/0/0.0",
+             "set security zones security-zone b interfaces ge-0/0/1.0"]
+    prefix = "set security policies from-zone a to-zone b policy"
+    for i, r in enumerate(rules):
+        app = "any"
+        if r.ports is not None:
+            app = f"app{i}"
+            lines += [f"set applications application {app} protocol tcp",
+                      f"set applications application {app} destination-port {r.ports[0]}-{r.ports[1]}"]
+        src = "any" if r.src.prefixlen == 0 else str(r.src)
+        dst = "any" if r.dst.prefixlen == 0 else str(r.dst)
+        lines += [f"{prefix} p{i} match source-address {src}",
+                  f"{prefix} p{i} match destination-address {dst}",
+                  f"{prefix} p{i} match application {app}",
+                  f"{prefix} p{i} then {'permit' if r.permit else 'deny'}"]
+        if r.negate_src:
+            lines.append(f"{prefix} p{i} match source-address-excluded")
+        if not r.enabled:
+            lines.append(f"deactivate security policies from-zone a to-zone b policy p{i}")
+    return "\n".join(lines) + "\n", "a -> b", False
+
+
+@PROPERTY
+@given(rules=policies(), extra=EXTRA)
+def test_srx_matches_brute_force(rules: list[Policy], extra: list[int]) -> None:
+    check("srx", srx_set_text, rules, extra)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from hybridfw.audit import AuditResult
     from hybridfw.model import EndpointData, Flow
 
-FORMATS = ("auto|iptables|nft|nft-json|asa|panos|panos-set|pfsense|list|fortigate|windows-netsh|"
+FORMATS = ("auto|iptables|nft|nft-json|asa|panos|panos-set|pfsense|list|fortigate|srx|windows-netsh|"
            "windows-json")
 # The PowerShell line for --format windows-json (docs/audit.md gives it too).
 WINDOWS_JSON = (

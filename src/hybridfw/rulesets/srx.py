@@ -1,0 +1,250 @@
+"""Juniper SRX (Junos) security policies: ``show configuration`` (hierarchical) or
+``show configuration | display set``.
+
+Entries are zone pairs, ``untrust -> trust``: the ``from-zone untrust to-zone trust`` policies in
+order, then the ``global`` policies whose ``from-zone``/``to-zone`` match (any when not given),
+then the ``default-policy`` (``deny-all`` unless set to ``permit-all``). Pairs come from the
+zones the configuration defines and the policies name. ``inactive:`` / ``deactivate`` statements
+are not in effect (reported for policies). A policy matches ``source-address`` /
+``destination-address`` (address-book names, sets, ``any``, ``any-ipv4``, ``any-ipv6``; the
+``-excluded`` flags negate), ``application``; ``then permit|deny|reject``. Unknown, naming it:
+``source-identity``, ``dynamic-application`` (other than ``none``), ``scheduler-name``, URL
+categories, and what `_srx_objects` cannot resolve. Destination NAT: see `_srx_objects`.
+Logical systems and tenants are not read (reported).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from hybridfw.errors import InputError
+from hybridfw.model import Finding
+from hybridfw.rulesets._junos_tree import Deactivated, Statement, statements
+from hybridfw.rulesets._srx_objects import SrxObjects
+from hybridfw.rulesets._vendor_util import Fuzzy, expand_rule, info, parse_logged, warning
+from hybridfw.rulesets.interface import (
+    Action,
+    Chain,
+    Entry,
+    Origin,
+    Rule,
+    Ruleset,
+    RulesetParser,
+    chain_key,
+    register_parser,
+)
+
+MAX_PAIRS = 400
+_ACTIONS = {"permit": Action.ACCEPT, "deny": Action.DROP, "reject": Action.REJECT}
+_UNDECIDABLE = ("source-identity", "scheduler-name", "url-category", "source-end-user-profile")
+_DETECT = re.compile(r"^\s*(?:set |deactivate )?security (?:policies|zones|address-book|nat)\b|"
+                     r"^\s*(?:security|policies|from-zone \S+ to-zone \S+) \{", re.MULTILINE)
+
+
+@dataclass
+class SrxPolicy:
+    name: str
+    line: int
+    from_zones: list[str]
+    to_zones: list[str]
+    fields: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    active: bool = True
+    is_global: bool = False
+
+    def values(self, key: str, default: str = "any") -> list[str]:
+        return self.fields.get(key) or [default]
+
+
+class _Reader:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.objects = SrxObjects(path)
+        self.policies: dict[tuple[str, str, str], SrxPolicy] = {}
+        self.zones: list[str] = []
+        self.default = ("deny-all", 0)
+        self.findings: list[Finding] = []
+        self.off = Deactivated([])
+
+    def read(self, text: str) -> _Reader:
+        found = statements(text, self.path)
+        self.off = off = Deactivated(found)
+        for st in found:
+            if st.verb == "delete":
+                self.findings.append(warning("audit.delete-ignored", "delete statement not applied",
+                                             self.path, st.line))
+            elif st.verb == "set":
+                self._statement(st, bool(off.lengths) and off.covers(st.words))
+        if not found:
+            raise InputError("no Junos statements in this file", path=self.path, field="security")
+        return self
+
+    def _statement(self, st: Statement, inactive: bool) -> None:
+        w = st.words
+        if w[0] == "security" and len(w) > 2 and w[1] == "policies":
+            self._policy(w[2:], st.line, inactive)
+            return
+        if w[0] in ("logical-systems", "tenants"):
+            if not any(f.code == "audit.lsys-ignored" for f in self.findings):
+                self.findings.append(warning("audit.lsys-ignored", f"{w[0]} are not read", self.path,
+                                             st.line))
+            return
+        if inactive:
+            return
+        if w[:2] == ("security", "address-book") and len(w) >= 5:
+            self.objects.address_statement(w[3:], st.line)
+        elif w[:3] == ("security", "zones", "security-zone") and len(w) >= 4:
+            if w[3] not in self.zones:
+                self.zones.append(w[3])
+            if len(w) >= 8 and w[4] == "address-book":
+                self.objects.address_statement(w[5:], st.line)
+        elif w[0] == "applications" and len(w) >= 4:
+            self.objects.application_statement(w[1:])
+        elif w[:3] == ("security", "nat", "destination") and len(w) >= 5:
+            self.objects.nat_statement(w[3:])
+
+    def _policy(self, w: tuple[str, ...], line: int, inactive: bool) -> None:
+        head = w[0]
+        if head == "default-policy" and len(w) >= 2:
+            self.default = (w[1], line)
+            return
+        zones: tuple[list[str], list[str]]
+        if head == "global" and len(w) >= 3 and w[1] == "policy":
+            key, name, body, zones = ("global", "", w[2]), w[2], w[3:], ([], [])
+        elif len(w) >= 6 and head == "from-zone" and w[2] == "to-zone" and w[4] == "policy":
+            key, name, body, zones = (w[1], w[3], w[5]), w[5], w[6:], ([w[1]], [w[3]])
+        else:
+            return
+        policy = self.policies.get(key)
+        if policy is None:
+            policy = self.policies[key] = SrxPolicy(name, line, *zones, is_global=key[0] == "global")
+        if inactive:
+            # The whole policy (or what holds it) deactivated, or only this one statement.
+            if self.off.covers(("security", "policies", *w[:len(w) - len(body)])):
+                policy.active = False
+            else:
+                return
+        first = body[0] if body else ""
+        if first == "match" and len(body) >= 3:
+            target = policy.fields[body[1]]
+            target.append(body[2])
+            if policy.is_global and body[1] in ("from-zone", "to-zone"):
+                (policy.from_zones if body[1] == "from-zone" else policy.to_zones).append(body[2])
+        elif first == "match" and len(body) == 2:
+            policy.fields[body[1]].append("yes")
+        elif first == "then" and len(body) >= 2 and body[1] in _ACTIONS:
+            policy.fields["then"] = [body[1]]
+        elif first == "scheduler-name" and len(body) >= 2:
+            policy.fields["scheduler-name"].append(body[1])
+
+
+def _nat_destinations(dst: Fuzzy, objects: SrxObjects, zone: str) -> Fuzzy:
+    """A policy naming a pool's (translated) address also admits what is translated to it."""
+    sure, maybe, reasons = dst.sure, dst.maybe, dst.reasons
+    for nat_zone, matched, pool, why in objects.translations():
+        if nat_zone not in ("", zone) or pool.isdisjoint(dst.sure | dst.maybe):
+            continue
+        if pool <= dst.sure and not why:
+            sure = sure | matched
+        else:
+            maybe = maybe | matched
+            reasons = reasons + (why or (f"destination NAT to pool {pool.to_cidrs()[0]}",))
+    return Fuzzy(sure, maybe - sure, reasons)
+
+
+def _side(policy: SrxPolicy, objects: SrxObjects, key: str) -> Fuzzy:
+    names, excluded = tuple(policy.values(key)), bool(policy.fields.get(f"{key}-excluded"))
+    found = objects.sides.get((names, excluded))  # policies repeat the same few lists
+    if found is None:
+        found = Fuzzy.union([objects.address(n, policy.line) for n in names])
+        found = objects.sides[(names, excluded)] = found.negated() if excluded else found
+    return found
+
+
+def compile_policy(policy: SrxPolicy, objects: SrxObjects, path: str, zone: str) -> list[Rule]:
+    sources = _side(policy, objects, "source-address")
+    destinations = _side(policy, objects, "destination-address")
+    if objects.translations():
+        destinations = _nat_destinations(destinations, objects, zone)
+    apps = tuple(policy.values("application"))
+    services = objects.services.get(apps)
+    if services is None:
+        services = objects.services[apps] = [s for n in apps for s in objects.application(n, policy.line)]
+    why = [f"{k} {' '.join(policy.fields[k])}" for k in _UNDECIDABLE if policy.fields.get(k)]
+    dynamic = [a for a in policy.fields.get("dynamic-application", []) if a not in ("none", "any")]
+    if dynamic:
+        why.append(f"dynamic-application {' '.join(dynamic)}")
+    action = _ACTIONS.get(policy.values("then", "")[0], Action.UNKNOWN)
+    scope = "global" if policy.is_global else f"from-zone {policy.from_zones[0]} to-zone {policy.to_zones[0]}"
+    origin = Origin(path, policy.line, f"{scope} policy {policy.name}")
+    return expand_rule(sources, destinations, services, action, origin, tuple(why))
+
+
+def _pairs(reader: _Reader) -> list[tuple[str, str]]:
+    named = set(reader.zones)
+    for p in reader.policies.values():
+        named |= {z for z in p.from_zones + p.to_zones if z not in ("any", "junos-host")}
+    zones = sorted(named)
+    if not zones:
+        return [("any", "any")]
+    if len(zones) ** 2 <= MAX_PAIRS:
+        return [(a, b) for a in zones for b in zones]
+    return sorted({(p.from_zones[0], p.to_zones[0]) for p in reader.policies.values() if not p.is_global})
+
+
+def _fits(policy: SrxPolicy, src: str, dst: str) -> bool:
+    if not policy.is_global:
+        return policy.from_zones == [src] and policy.to_zones == [dst]
+    froms, tos = policy.from_zones or ["any"], policy.to_zones or ["any"]
+    return (src in froms or "any" in froms) and (dst in tos or "any" in tos)
+
+
+def _build(text: str, path: str, fmt: str) -> Ruleset:
+    reader = _Reader(path).read(text)
+    findings = list(reader.findings)
+    active = [p for p in reader.policies.values() if p.active]
+    findings += [info("audit.rule-disabled", f"inactive policy {p.name} skipped", path, p.line)
+                 for p in reader.policies.values() if not p.active]
+    word, line = reader.default
+    default = Action.ACCEPT if word == "permit-all" else Action.DROP
+    chains: dict[str, Chain] = {}
+    entries: list[Entry] = []
+    compiled: dict[tuple[int, str], list[Rule]] = {}
+    by_pair: dict[tuple[str, str], list[SrxPolicy]] = defaultdict(list)
+    for policy in active:
+        if not policy.is_global:
+            by_pair[(policy.from_zones[0], policy.to_zones[0])].append(policy)
+    global_policies = [p for p in active if p.is_global]
+
+    def rules_of(policy: SrxPolicy, src: str) -> list[Rule]:
+        got = compiled.get((id(policy), src))
+        if got is None:
+            got = compiled[(id(policy), src)] = compile_policy(policy, reader.objects, path, src)
+        return got
+
+    for src, dst in _pairs(reader):
+        # Zone-pair policies first, then the global policies that fit the pair.
+        ordered = [r for p in by_pair.get((src, dst), []) for r in rules_of(p, src)]
+        ordered += [r for p in global_policies if _fits(p, src, dst) for r in rules_of(p, src)]
+        key = chain_key(path, src, dst)
+        chains[key] = Chain(key=key, name=f"{src} -> {dst}", rules=tuple(ordered), policy=default,
+                            policy_origin=Origin(path, line, f"default-policy {word}"))
+        entries.append(Entry(f"{src} -> {dst}", (key,)))
+    return Ruleset(format=fmt, platform="srx", paths=(path,), chains=chains, entries=tuple(entries),
+                   findings=tuple(findings))
+
+
+@register_parser
+class SrxParser(RulesetParser):
+    name = "srx"
+    platform = "srx"
+    description = "Juniper SRX security policies (show configuration, or | display set)"
+
+    def detect(self, text: str) -> float:
+        head = text[:100_000]
+        hits = len(_DETECT.findall(head))
+        return min(0.9, 0.35 * hits) if hits else 0.0
+
+    def parse(self, text: str, path: str) -> Ruleset:
+        return parse_logged(self.name, path, lambda: _build(text, path, self.name))
