@@ -186,3 +186,16 @@ def test_without_resolution_smart_host_names_are_not_checked(tmp_path: Path) -> 
     result = run(tmp_path, resolve=None)
     check = next(c for c in result.checks if c.name == "exo.smart-hosts")
     assert check.status == "not checked" and result.exit_code == 1
+
+
+def test_no_check_passes_on_nothing(tmp_path: Path) -> None:
+    """A check with nothing to examine says so: no receive connector reached, no send connector,
+    no OnPremises outbound connector."""
+    result = run(tmp_path, lambda docs: docs.update({"receive-connectors.json": None,
+                                                     "send-connectors.json": None}))
+    status = {c.name: c.status for c in result.checks}
+    assert status["onprem.receive-tls"] == "not checked"
+    assert status["onprem.certificates"] == "not checked"
+    partner = run(tmp_path, _set("outbound-connector.json", None, ConnectorType="Partner"))
+    status = {c.name: c.status for c in partner.checks}
+    assert status["exo.smart-hosts"] == "not checked" and status["exo.outbound"] == "fail"

@@ -47,9 +47,11 @@ def smart_host_findings(exports: Exports, topology: Topology, resolve: Resolver 
                         ) -> list[ConnectorFinding]:
     out: list[ConnectorFinding] = []
     ours = topology.smtp.addresses
-    for c in exports.outbound:
-        if not is_onprem(c):
-            continue
+    onprem = [c for c in exports.outbound if is_onprem(c)]
+    if not onprem:
+        return [not_checked("outbound connector smart hosts", "no enabled outbound connector of "
+                            "type OnPremises in the exports", "see the exo.outbound check")]
+    for c in onprem:
         subject = f"OutboundConnector {c.identity}"
         if c.use_mx_record or not c.smart_hosts:
             out.append(finding(Severity.ERROR, "connectors.exo.mx-routing",
@@ -162,5 +164,7 @@ def check_routing(exports: Exports, topology: Topology, resolve: Resolver | None
     send = tuple(send_findings(exports)) if exports.send else (
         not_checked("send connector to Exchange Online", "no Get-SendConnector export given", _HINT),)
     receive = Check("onprem.receive-tls", "Receive connectors offer TLS and accept cloud mail",
-                    tuple(receive_settings(exports, taking)))
+                    tuple(receive_settings(exports, taking)) if taking else (not_checked(
+                        "receive connectors' TLS settings", "no receive connector that Exchange "
+                        "Online reaches was found in the exports", "see the RemoteIPRanges check"),))
     return [Check("exo.smart-hosts", smart_title, smart), Check("onprem.send", send_title, send), receive]

@@ -165,9 +165,12 @@ def check_tls(exports: Exports, topology: Topology, rows: Sequence[ReceiveCovera
             if cert is not None:
                 presented[side].append(cert)
     found += hybrid_agreement(exports, receive + send)
-    if not receive and not send:
-        found.append(not_checked("on-premises certificates", "no receive connector taking Exchange "
-                                 "Online mail and no send connector to it in the exports", _EXPORT_HINT))
+    if not receive:
+        found.append(not_checked("the receive side's certificate", "no receive connector that "
+                                 "Exchange Online reaches in the exports", _EXPORT_HINT))
+    if not send:
+        found.append(not_checked("the send side's certificate", "no send connector to Exchange "
+                                 "Online in the exports", _EXPORT_HINT))
     onprem = Check("onprem.certificates", "On-premises connectors name an installed, valid certificate",
                    tuple(found))
     return [onprem,
