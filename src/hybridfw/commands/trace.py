@@ -25,7 +25,7 @@ FilesArg = Annotated[
 FormatOpt = Annotated[
     str,
     typer.Option("--format", help="auto, or one of: message-trace, trace-detail, extended-report, "
-                 "enhanced-summary, summary-report, tracking-csv, message-tracking, protocol-log, "
+                 "enhanced-summary, summary-report, tracking-csv, queue-csv, message-tracking, protocol-log, "
                  "connectivity-log, graph-message-trace, message-trace-json, trace-detail-json, ndr-text."),
 ]
 TextOpt = Annotated[

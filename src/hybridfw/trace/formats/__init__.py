@@ -11,6 +11,7 @@ from hybridfw.trace.interface import LogFormat, Sample, TraceError
 # and NDR text is the catch-all for prose carrying status codes.
 FORMAT_MODULES = (
     "trace_detail", "message_trace", "hist_extended", "hist_enhanced", "hist_summary", "tracking_csv",
+    "queue_csv",
     "msgtrk", "protocol_log", "connectlog", "graph_message_trace", "message_trace_json", "trace_detail_json",
     "ndr_text",
 )

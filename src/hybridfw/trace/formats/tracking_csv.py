@@ -7,7 +7,7 @@ Windows PowerShell writes a multi-valued property it cannot flatten as the type 
 
 from __future__ import annotations
 
-from hybridfw.trace.interface import MULTIVALUE_LOST
+from hybridfw.trace.interface import MULTIVALUE_LOST, Sample, ScanStats, Sink
 from hybridfw.trace.tabular import EventLogFormat, sql_quote
 
 _LOST = sql_quote(MULTIVALUE_LOST)
@@ -23,6 +23,12 @@ class TrackingCsvFormat(EventLogFormat):
                   f"THEN ' {MULTIVALUE_LOST}' ELSE '' END")
     time_column = "{timestamp}"
     recipient_sql = "{recipients}"
+
+    def scan(self, sample: Sample, sink: Sink) -> ScanStats:
+        stats = super().scan(sample, sink)
+        sink.note(f"{sample.path}: Get-MessageTrackingLog writes Timestamp in the exporting machine's "
+                  "local time; first/last seen are shown as written, not converted to UTC")
+        return stats
 
 
 FORMAT = TrackingCsvFormat()
