@@ -1,5 +1,5 @@
 """Benchmark: parse and audit large vendor configurations (ASA, PAN-OS XML, PAN-OS set, pfSense,
-FortiGate, Windows Firewall netsh, SRX display set).
+FortiGate, Windows Firewall netsh, SRX display set, OPNsense).
 
 Generates one big configuration per format (many objects, groups and rules, with the founding
 scenario's rules at the end so the audit has to walk everything), then times, in this process:
@@ -164,7 +164,8 @@ def main() -> None:
         ("asa", asa_config(n), _split_lines), ("panos", panos_xml(n), ET.fromstring),
         ("panos-set", panos_set(n), _split_lines), ("pfsense", pfsense(n), ET.fromstring),
         ("fortigate", fortigate(n), _split_lines), ("windows-netsh", windows_netsh(n), _split_lines),
-        ("srx", srx_set(n), _split_lines)]
+        ("srx", srx_set(n), _split_lines),
+        ("opnsense", pfsense(n).replace("pfsense>", "opnsense>"), ET.fromstring)]
     print(f"{'format':<13} {'MB':>6} {'baseline':>9} {'parse':>8} {'ratio':>6} {'audit':>8} "
           f"{'peak MB':>8} entries")
     for fmt, text, baseline in cases:

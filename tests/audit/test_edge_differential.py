@@ -190,3 +190,28 @@ def srx_set_text(rules: list[Policy]) -> tuple[str, str, bool]:
 @given(rules=policies(), extra=EXTRA)
 def test_srx_matches_brute_force(rules: list[Policy], extra: list[int]) -> None:
     check("srx", srx_set_text, rules, extra)
+
+
+def _opn_side(net: Net, negate: bool, port: str = "") -> str:
+    addr = "<any/>" if net.prefixlen == 0 else f"<address>{net}</address>"
+    return ("<not/>" if negate else "") + addr + (f"<port>{port}</port>" if port else "")
+
+
+def opnsense_text(rules: list[Policy]) -> tuple[str, str, bool]:
+    body = []
+    for r in rules:
+        port = "" if r.ports is None else f"{r.ports[0]}-{r.ports[1]}"
+        body.append(f"<rule><type>{'pass' if r.permit else 'block'}</type><interface>wan</interface>"
+                    + ("" if r.enabled else "<disabled>1</disabled>")
+                    + f"<ipprotocol>inet</ipprotocol><protocol>tcp</protocol>"
+                    f"<source>{_opn_side(r.src, r.negate_src)}</source>"
+                    f"<destination>{_opn_side(r.dst, False, port)}</destination></rule>")
+    text = ("<opnsense><interfaces><wan><if>igb0</if></wan></interfaces><filter>"
+            + "\n".join(body) + "</filter></opnsense>\n")
+    return text, "wan", False
+
+
+@PROPERTY
+@given(rules=policies(), extra=EXTRA)
+def test_opnsense_matches_brute_force(rules: list[Policy], extra: list[int]) -> None:
+    check("opnsense", opnsense_text, rules, extra)

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from hybridfw.audit import AuditResult
     from hybridfw.model import EndpointData, Flow
 
-FORMATS = ("auto|iptables|nft|nft-json|asa|panos|panos-set|pfsense|list|fortigate|srx|windows-netsh|"
-           "windows-json")
+FORMATS = ("auto|iptables|nft|nft-json|asa|panos|panos-set|pfsense|opnsense|list|fortigate|srx|"
+           "windows-netsh|windows-json")
 # The PowerShell line for --format windows-json (docs/audit.md gives it too).
 WINDOWS_JSON = (
     "@{Profiles = @(Get-NetFirewallProfile | Select-Object Name,Enabled,DefaultInboundAction,"

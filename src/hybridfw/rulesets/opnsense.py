@@ -1,0 +1,284 @@
+"""OPNsense ``config.xml`` (root ``<opnsense>``): aliases and filter rules, one entry per interface.
+
+Each interface's entry holds, in order: the automation (MVC) filter rules of
+``<OPNsense><Firewall><Filter><rules>`` for it (by ``sequence``), the floating rules for it
+(direction in or any), the rules of its interface groups, its own rules, then the default deny.
+Differences from pfSense that matter here: every rule is ``quick`` unless it says otherwise, and a
+floating rule is not quick unless it says so (``<quick>1</quick>``). A rule that is not quick is
+last-match in pf, so it is recorded as undecidable. Aliases live in ``<aliases>`` (older
+releases) or ``<OPNsense><Firewall><Alias><aliases>`` (``content`` separated by new lines):
+host, network, networkgroup and port aliases (nested) are resolved; url, urltable, geoip,
+external, dynamic IPv6 host, MAC, ASN and authentication-group aliases are unknown unless the
+urltable content is in the file. Interface networks (``lan``, ``lanip``) resolve for statically
+addressed interfaces (shared with the pfSense reader). Schedules, OS fingerprints, tags and
+source ports are undecidable.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hybridfw.addresses import AddressSet
+from hybridfw.errors import InputError
+from hybridfw.model import Finding
+from hybridfw.rulesets._vendor_util import (
+    MAX_NESTING,
+    Fuzzy,
+    Service,
+    XmlNode,
+    expand_rule,
+    info,
+    parse_address,
+    parse_logged,
+    parse_port_span,
+    parse_xml,
+)
+from hybridfw.rulesets.interface import (
+    Action,
+    Chain,
+    Entry,
+    Origin,
+    PortInterval,
+    Rule,
+    Ruleset,
+    RulesetParser,
+    chain_key,
+    merge_ports,
+    register_parser,
+)
+from hybridfw.rulesets.pfsense import _groups as interface_groups
+from hybridfw.rulesets.pfsense import _interface_networks as interface_networks
+
+_ACTIONS = {"pass": Action.ACCEPT, "block": Action.DROP, "reject": Action.REJECT}
+_FAMILIES = {"inet": AddressSet.any(4), "inet6": AddressSet.any(6), "inet46": AddressSet.any()}
+_UNDECIDABLE = {"sched": "schedule", "os": "OS fingerprint", "tagged": "tagged"}
+_RESOLVED = ("host", "network", "networkgroup")
+_DETECT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?<opnsense\b", re.DOTALL)
+
+
+class Aliases:
+    def __init__(self, root: XmlNode, path: str) -> None:
+        self.path = path
+        self.table: dict[str, tuple[str, list[str], int]] = {}  # name -> (type, items, line)
+        legacy = root.child("aliases")
+        for alias in legacy.children_named("alias") if legacy is not None else ():
+            self.table[alias.text_of("name")] = (alias.text_of("type"), alias.text_of("address").split(),
+                                                 alias.line)
+        mvc = root.path("OPNsense", "Firewall", "Alias", "aliases")
+        for alias in mvc.children_named("alias") if mvc is not None else ():
+            if alias.text_of("enabled", "1") == "1":
+                self.table[alias.text_of("name")] = (alias.text_of("type"), alias.text_of("content").split(),
+                                                     alias.line)
+        self.resolved: dict[str, Fuzzy] = {}
+
+    def _loop(self, name: str, line: int) -> InputError:
+        return InputError(f"alias {name!r} nests too deep (a loop?)", path=self.path, line=line,
+                          field="alias")
+
+    def addresses(self, text: str, line: int, depth: int = 0) -> Fuzzy:
+        entry = self.table.get(text)
+        if entry is None:
+            literal = parse_address(text)
+            return Fuzzy.exact(literal) if literal is not None else Fuzzy.unknown(f"unknown alias {text}")
+        if depth > MAX_NESTING:
+            raise self._loop(text, line)
+        cached = self.resolved.get(text)
+        if cached is None:
+            kind, items, where = entry
+            if kind in _RESOLVED:
+                cached = Fuzzy.union([self.addresses(i, where, depth + 1) for i in items])
+            else:
+                cached = Fuzzy.unknown(f"{kind} alias {text}")
+            self.resolved[text] = cached
+        return cached
+
+    def ports(self, text: str, line: int, depth: int = 0) -> tuple[PortInterval, ...] | None:
+        span = parse_port_span(text)
+        if span is not None:
+            return (span,)
+        entry = self.table.get(text)
+        if entry is None or entry[0] != "port":
+            return None
+        if depth > MAX_NESTING:
+            raise self._loop(text, line)
+        found: list[PortInterval] = []
+        for item in entry[1]:
+            got = self.ports(item, entry[2], depth + 1)
+            if got is None:
+                return None
+            found += got
+        return merge_ports(found)
+
+
+class _Compiler:
+    def __init__(self, aliases: Aliases, networks: dict[str, AddressSet], interfaces: set[str],
+                 path: str) -> None:
+        self.aliases, self.networks, self.path = aliases, networks, path
+        self.addresses_of = {f"{i}ip" for i in interfaces} | {"(self)", "this_firewall"}
+        self.interfaces_named = interfaces
+
+    def net(self, name: str, negate: bool, line: int) -> Fuzzy:
+        if name in ("", "any"):
+            found = Fuzzy.exact(AddressSet.any())
+        elif name in self.networks:
+            found = Fuzzy.exact(self.networks[name])
+        elif name in self.addresses_of or name in self.interfaces_named:
+            found = Fuzzy.unknown(f"interface address or network {name}")
+        else:
+            found = self.aliases.addresses(name, line)
+        return found.negated() if negate else found
+
+    def legacy_side(self, node: XmlNode | None, line: int) -> Fuzzy:
+        if node is None or node.child("any") is not None:
+            return self.net("any", node is not None and node.child("not") is not None, line)
+        name = node.text_of("network") or node.text_of("address") or "any"
+        if node.child("network") is not None and name not in self.networks:
+            return Fuzzy.unknown(f"interface network {name}")
+        return self.net(name, node.child("not") is not None, line)
+
+    def services(self, protocol: str, port: str, line: int) -> list[Service]:
+        proto = protocol.lower() or "any"
+        protocols = None if proto == "any" else frozenset(proto.split("/"))
+        if not port or port == "any":
+            return [Service(protocols)]
+        ports = self.aliases.ports(port, line)
+        return [Service(protocols, ports)] if ports is not None else [
+            Service(protocols, None, (f"port {port}",))]
+
+    def rule(self, fields: dict[str, str], src: Fuzzy, dst: Fuzzy, line: int, text: str) -> list[Rule]:
+        action = _ACTIONS.get(fields["action"], Action.UNKNOWN)
+        why = [f"{label} {fields[key]}" for key, label in _UNDECIDABLE.items() if fields.get(key)]
+        if fields.get("source_port"):
+            why.append(f"source port {fields['source_port']}")
+        if not fields["quick"]:
+            why.append("rule without quick (last match wins)")
+        universe = _FAMILIES.get(fields.get("ipprotocol") or "inet", AddressSet.any(4))
+        services = self.services(fields.get("protocol", "any"), fields.get("destination_port", ""), line)
+        return expand_rule(src.restricted(universe), dst.restricted(universe), services, action,
+                           Origin(self.path, line, text), tuple(why))
+
+
+def _quick(node: XmlNode, floating: bool) -> bool:
+    value = node.child("quick")
+    if value is None:
+        return not floating  # OPNsense: every rule is quick except floating ones
+    return value.text.strip().lower() in ("1", "yes")  # "0" or an empty tag: not surely quick
+
+
+def _legacy_fields(rule: XmlNode, kids: dict[str, XmlNode]) -> dict[str, str]:
+    def text(tag: str, default: str = "") -> str:
+        node = kids.get(tag)
+        return node.text.strip() if node is not None else default
+
+    src, dst = kids.get("source"), kids.get("destination")
+    return {"action": text("type", "pass"), "quick": "1" if _quick(rule, text("floating") == "yes") else "",
+            "ipprotocol": text("ipprotocol", "inet"), "protocol": text("protocol", "any"),
+            "destination_port": dst.text_of("port") if dst is not None else "",
+            "source_port": src.text_of("port") if src is not None else "",
+            **{k: text(k) for k in _UNDECIDABLE}}
+
+
+def _mvc_fields(rule: XmlNode) -> dict[str, str]:
+    fields = {k: rule.text_of(k) for k in ("action", "ipprotocol", "protocol", "destination_port",
+                                           "source_port", "sched")}
+    fields["action"] = fields["action"] or "pass"
+    fields["quick"] = "" if rule.text_of("quick", "1") == "0" else "1"
+    return fields
+
+
+class _Collected:
+    """Compiled rules by where they apply, in evaluation order within each kind."""
+
+    def __init__(self) -> None:
+        self.automation: list[tuple[list[str], list[Rule]]] = []
+        self.floating: list[tuple[list[str], list[Rule]]] = []
+        self.grouped: dict[str, list[Rule]] = {}
+        self.per_if: dict[str, list[Rule]] = {}
+        self.findings: list[Finding] = []
+
+    def rules_for(self, name: str, groups: dict[str, list[str]]) -> list[Rule]:
+        rules = [r for ifs, got in self.automation + self.floating if not ifs or name in ifs for r in got]
+        rules += [r for group, got in self.grouped.items() if name in groups.get(group, []) for r in got]
+        return rules + self.per_if.get(name, [])
+
+
+def _sequence(rule: XmlNode) -> int:
+    text = rule.text_of("sequence", "0")
+    return int(text) if text.isdigit() and len(text) < 12 else 0
+
+
+def _collect(root: XmlNode, compiler: _Compiler, groups: dict[str, list[str]], path: str) -> _Collected:
+    found = _Collected()
+    mvc = root.path("OPNsense", "Firewall", "Filter", "rules")
+    automation = [r for r in mvc.children_named("rule")] if mvc is not None else []
+    automation.sort(key=_sequence)
+    for rule in automation:
+        if rule.text_of("enabled", "1") != "1":
+            found.findings.append(info("audit.rule-disabled", "disabled automation rule skipped", path,
+                                       rule.line))
+            continue
+        if rule.text_of("direction", "in") not in ("in", "any"):
+            continue
+        src = compiler.net(rule.text_of("source_net", "any"), rule.text_of("source_not") == "1", rule.line)
+        dst = compiler.net(rule.text_of("destination_net", "any"), rule.text_of("destination_not") == "1",
+                           rule.line)
+        text = rule.text_of("description") or f"automation rule {rule.attrs.get('uuid', '')}".strip()
+        interfaces = [i for i in rule.text_of("interface").split(",") if i]
+        found.automation.append((interfaces, compiler.rule(_mvc_fields(rule), src, dst, rule.line, text)))
+    legacy = root.child("filter")
+    for rule in legacy.children_named("rule") if legacy is not None else ():
+        kids = {c.tag: c for c in reversed(rule.children)}  # the first of a tag, as child() finds
+        if "disabled" in kids:
+            found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, rule.line))
+            continue
+        fields = _legacy_fields(rule, kids)
+        src = compiler.legacy_side(kids.get("source"), rule.line)
+        dst = compiler.legacy_side(kids.get("destination"), rule.line)
+        where = kids["interface"].text.strip() if "interface" in kids else ""
+        descr = kids["descr"].text.strip() if "descr" in kids else ""
+        compiled = compiler.rule(fields, src, dst, rule.line, descr or f"{fields['action']} rule on {where}")
+        interfaces = [i for i in where.split(",") if i]
+        if "floating" in kids and kids["floating"].text.strip() == "yes":
+            direction = kids["direction"].text.strip() if "direction" in kids else "any"
+            if direction in ("in", "any"):
+                found.floating.append((interfaces, compiled))
+        elif interfaces and interfaces[0] in groups:
+            found.grouped.setdefault(interfaces[0], []).extend(compiled)
+        elif interfaces:
+            found.per_if.setdefault(interfaces[0], []).extend(compiled)
+    return found
+
+
+def parse_opnsense(text: str, path: str) -> Ruleset:
+    root = parse_xml(text, path)
+    if root.tag != "opnsense":
+        raise InputError(f"root element is <{root.tag}>, not <opnsense>", path=path, line=root.line,
+                         field="xml")
+    iface_node = root.child("interfaces")
+    interfaces = {c.tag for c in iface_node.children} if iface_node is not None else set()
+    groups = interface_groups(root)
+    compiler = _Compiler(Aliases(root, path), interface_networks(root), interfaces, path)
+    found = _collect(root, compiler, groups, path)
+    names = interfaces | set(found.per_if) | {m for ms in groups.values() for m in ms}
+    chains: dict[str, Chain] = {}
+    entries: list[Entry] = []
+    for name in sorted(names):
+        key = chain_key(path, "interface", name)
+        chains[key] = Chain(key=key, name=name, rules=tuple(found.rules_for(name, groups)),
+                            policy=Action.DROP, policy_origin=Origin(path, 0, f"default deny on {name}"))
+        entries.append(Entry(name, (key,)))
+    return Ruleset(format="opnsense", platform="pf", paths=(path,), chains=chains,
+                   entries=tuple(entries), findings=tuple(found.findings))
+
+
+@register_parser
+class OpnsenseParser(RulesetParser):
+    name = "opnsense"
+    platform = "pf"
+    description = "OPNsense config.xml (aliases, interface, floating and automation filter rules)"
+
+    def detect(self, text: str) -> float:
+        return 0.95 if _DETECT.match(text[:20000]) else 0.0
+
+    def parse(self, text: str, path: str) -> Ruleset:
+        return parse_logged(self.name, path, lambda: parse_opnsense(text, path))
