@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from connectors_helpers import MAIL_V4, MAIL_V6, eop_2015, scoped_connector, write_json
 
 from hybridfw.addresses import AddressSet
@@ -129,11 +128,21 @@ def test_chosen_connectors_paints_smallest_last() -> None:
     assert not unknown
 
 
-@pytest.mark.parametrize("bindings", [("10.0.0.10:25",), (f"{MAIL_V4}:587",)])
-def test_no_listener_on_the_topology_address(tmp_path: Path, bindings: tuple[str, ...]) -> None:
-    check, rows, _ = audit(tmp_path, [scoped_connector(current_eop().to_cidrs(), bindings=bindings)])
+def test_no_listener_on_the_topology_address(tmp_path: Path) -> None:
+    check, rows, _ = audit(tmp_path, [scoped_connector(current_eop().to_cidrs(),
+                                                       bindings=(f"{MAIL_V4}:587",))])
     assert not rows
     assert [f.code for f in check.findings] == ["connectors.receive.no-listener"] * 2
+    assert check.status == "fail"
+
+
+def test_other_explicit_binding_may_be_nat_so_not_checked(tmp_path: Path) -> None:
+    check, rows, _ = audit(tmp_path, [scoped_connector(current_eop().to_cidrs(),
+                                                       bindings=("10.0.0.10:25",))])
+    assert not rows
+    codes = [f.code for f in check.findings]
+    assert codes == ["connectors.not-checked", "connectors.receive.no-listener"]
+    assert "10.0.0.10:25" in check.findings[0].message and check.status == "fail"
 
 
 def test_disabled_connector_does_not_listen(tmp_path: Path) -> None:

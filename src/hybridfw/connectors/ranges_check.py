@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from hybridfw.addresses import AddressSet
+from hybridfw.addresses import AddressSet, Family
 from hybridfw.connectors.interface import Exports, ReceiveConnector
-from hybridfw.connectors.receive_audit import audit_receive, primary_connector, range_update
+from hybridfw.connectors.receive_audit import SMTP_PORT, audit_receive, primary_connector, range_update
 from hybridfw.connectors.result import Check, ConnectorFinding, ReceiveCoverage, finding, not_checked
 from hybridfw.model import Flow, Severity
 from hybridfw.render.exchange import receive_connector_update
@@ -103,12 +103,25 @@ def check_remote_ranges(exports: Exports, addresses: Sequence[str], flow: Flow |
     for index, row in enumerate(rows):
         found += row_findings(row, index in fixed)
     listening = {row.address for row in rows}
-    for address in addresses:
-        if address not in listening:
-            found.append(finding(
-                Severity.ERROR, "connectors.receive.no-listener",
-                f"no enabled receive connector in the exports is bound to {address}:25 (the "
-                "topology's SMTP address): Exchange Online cannot deliver there",
-                fix="bind a receive connector to port 25 on that address (or export the "
-                    "connectors of the server that has it)", page="receive", subject=address))
+    found += [unbound(address, exports) for address in addresses if address not in listening]
     return Check(NAME, TITLE, tuple(found)), rows, lines
+
+
+def unbound(address: str, exports: Exports) -> ConnectorFinding:
+    """No connector binds the topology address on 25. When others bind explicit addresses on 25,
+    the topology's address may be a NAT'd one: which connector takes it is then unknown."""
+    family: Family = 6 if ":" in address else 4
+    others = sorted({b.text for c in exports.receive if c.enabled for b in c.bindings
+                     if b.port == SMTP_PORT and b.addresses.family(family)
+                     and not b.addresses.covers(family)})
+    if others:
+        return not_checked(
+            f"receive connectors for {address}:25", f"no connector binds it; connectors bind "
+            f"{', '.join(others)} (is {address} translated to one of them?)",
+            "put the server's own address in the topology's [smtp] addresses", subject=address)
+    return finding(
+        Severity.ERROR, "connectors.receive.no-listener",
+        f"no enabled receive connector in the exports is bound to {address}:25 (the "
+        "topology's SMTP address): Exchange Online cannot deliver there",
+        fix="bind a receive connector to port 25 on that address (or export the "
+            "connectors of the server that has it)", page="receive", subject=address)
