@@ -87,23 +87,25 @@ def test_help_documents_exit_codes_and_every_format() -> None:
 
 
 def test_interrupt_inside_duckdb_becomes_keyboard_interrupt(monkeypatch: Any) -> None:
-    """DuckDB turns Ctrl-C into InterruptException ("Query interrupted"); it must reach the CLI
+    """DuckDB's Python client turns Ctrl-C during a query into RuntimeError("Query interrupted")
+    (seen on a 1M-row report: traceback, exit 1), or InterruptException; both must reach the CLI
     as KeyboardInterrupt (exit 130, no traceback), not as an input error or a crash."""
     import duckdb
     import pytest
 
     from hybridfw.trace import diagnose_files
 
-    class Interrupted:
-        def execute(self, *_: object) -> None:
-            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+    for error in (RuntimeError("Query interrupted"), duckdb.InterruptException("INTERRUPT Error")):
+        class Interrupted:
+            def execute(self, *_: object, error: Exception = error) -> None:
+                raise error
 
-        def close(self) -> None:
-            pass
+            def close(self) -> None:
+                pass
 
-    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: Interrupted())
-    with pytest.raises(KeyboardInterrupt):
-        diagnose_files([TRACE_DATA / "message_trace_v2_utf8.csv"])
+        monkeypatch.setattr(duckdb, "connect", lambda *a, **k: Interrupted())
+        with pytest.raises(KeyboardInterrupt):
+            diagnose_files([TRACE_DATA / "message_trace_v2_utf8.csv"])
 
 
 def test_ctrl_c_during_a_large_read_exits_130_without_traceback(tmp_path: Path) -> None:
@@ -116,19 +118,22 @@ def test_ctrl_c_during_a_large_read_exits_130_without_traceback(tmp_path: Path) 
     os.mkfifo(fifo)
     child = subprocess.Popen([sys.executable, "-m", "hybridfw", "trace", str(fifo)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    row = "2024-01-25T15:14:40.508Z,Outbound to Office 365,08DC1DB8591B229F,1,,203.0.113.10:25,*,,x\n"
-    with fifo.open("w") as writer:
-        writer.write("#Log-type: SMTP Send Protocol Log\n#Fields: date-time,connector-id,session-id,"
-                     "sequence-number,local-endpoint,remote-endpoint,event,data,context\n")
-        writer.write(row * (70_000 // len(row)))  # the sniffed head (64 KiB) and a little more
-        writer.flush()
-        time.sleep(0.5)
-        with contextlib.suppress(BrokenPipeError):  # the child re-opens the log to stream it
-            writer.write(row * 1000)
-            writer.flush()
-        time.sleep(1.0)  # then silence: the child waits for more rows
+    row = b"2024-01-25T15:14:40.508Z,Outbound to Office 365,08DC1DB8591B229F,1,,203.0.113.10:25,*,,x\n"
+    head = (b"#Log-type: SMTP Send Protocol Log\n#Fields: date-time,connector-id,session-id,"
+            b"sequence-number,local-endpoint,remote-endpoint,event,data,context\n")
+    head += row * ((65_536 - len(head)) // len(row) + 1)
+    writer = os.open(fifo, os.O_WRONLY)  # waits for the child to open the log
+    try:
+        for chunk, pause in ((head, 0.5), (row * 1000, 1.0)):
+            # The child reads the head, closes and re-opens the log to stream it; a write that
+            # finds no reader in between is lost, which only leaves the child waiting in read().
+            with contextlib.suppress(BrokenPipeError):
+                os.write(writer, chunk)
+            time.sleep(pause)
         child.send_signal(signal.SIGINT)
         _out, err = child.communicate(timeout=30)
+    finally:
+        os.close(writer)
     assert child.returncode == 130, err
     assert "Traceback" not in err
 

@@ -144,6 +144,11 @@ class TabularFormat(LogFormat):
                 rejects = con.execute("SELECT line, error_type FROM reject_errors ORDER BY line").fetchall()
             except duckdb.InterruptException as exc:  # Ctrl-C inside DuckDB: exit 130 like any other
                 raise KeyboardInterrupt from exc
+            except RuntimeError as exc:
+                # DuckDB's Python client turns SIGINT during a query into this RuntimeError.
+                if "interrupted" in str(exc).lower():
+                    raise KeyboardInterrupt from exc
+                raise
             except duckdb.Error as exc:
                 raise ValueError(f"cannot read as {self.name}: {str(exc).splitlines()[0]}") from exc
             finally:
