@@ -162,14 +162,15 @@ def drops_timeline(drops: tuple[DropSeen, ...]) -> str:
             w = max(3.0, 300 * (d.last_seen - d.first_seen).total_seconds() / span)
             bar = (f'<svg width="310" height="14" role="img" aria-label="first to last drop">'
                    f'<rect x="{x:.1f}" y="2" width="{w:.1f}" height="10" fill="#c62828"/></svg>')
-        when = (f"{d.first_seen:%Y-%m-%d %H:%M:%S} .. {d.last_seen:%Y-%m-%d %H:%M:%S}"
+        # &#8209; a non-breaking hyphen: each time stays on one line in a narrow column
+        when = (f"{d.first_seen:%m&#8209;%d&nbsp;%H:%M:%S}<br>{d.last_seen:%m&#8209;%d&nbsp;%H:%M:%S}"
                 if d.first_seen and d.last_seen else "no time in the log")
         rows.append(f"<tr><td>{escape(d.flow)}</td><td>{escape(d.klass)}</td><td>{escape(d.source)}</td>"
-                    f"<td>{d.count}</td><td>{escape(when)}</td><td>{bar}</td></tr>")
+                    f"<td>{d.count}</td><td>{when}</td><td>{bar}</td></tr>")
     window = f"{start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC" if start and end else "undated"
     return (f'<section id="drops"><h2>Drops in firewall logs</h2><p class="muted">Microsoft sources '
             f"the firewall's deny logs show dropped, per flow ({escape(window)}).</p><table><thead><tr>"
-            f"<th>flow</th><th>class</th><th>source</th><th>drops</th><th>first .. last</th><th>timeline"
+            f"<th>flow</th><th>class</th><th>source</th><th>drops</th><th>first / last</th><th>timeline"
             f"</th></tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
 
 
