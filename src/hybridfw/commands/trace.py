@@ -84,6 +84,8 @@ def _print_fixes(report: TraceReport) -> None:
         out().print(f"- [bold]{cause.entry.id}[/] ({cause.hop}): {cause.entry.fix_for(cause.hop)} "
                     f"Check: [green]{check_command(cause)}[/]"
                     + (f"\n  {hint}" if hint else ""))
+        if cause.story:
+            out().print(f"  e.g. {cause.story}", markup=False)
 
 
 def _print_report(report: TraceReport) -> None:
