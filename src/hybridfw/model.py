@@ -102,6 +102,11 @@ class EndpointData:
     def version_label(self) -> str:
         return self.version or f"{self.source} {self.data_date:%Y-%m-%d}"
 
+    def summary(self) -> dict[str, Any]:
+        """What --json output says about the data in use."""
+        return {"instance": self.instance, "version": self.version_label(), "label": self.label,
+                "source": self.source, "sha256": self.sha256, "age_days": self.age_days()}
+
 
 Direction = Literal["inbound", "outbound"]
 

@@ -47,7 +47,7 @@ class SetChange:
     present: bool  # the set exists in the kernel
     added: AddressSet
     removed: AddressSet
-    before: int  # addresses in the kernel's set (0 when absent)
+    held: AddressSet  # what the kernel's set holds now (empty when absent)
 
     @property
     def changed(self) -> bool:
@@ -57,7 +57,9 @@ class SetChange:
         return {"set": self.name, "flow": self.flow, "family": self.family,
                 "present": self.present, "changed": self.changed,
                 "added": self.added.to_cidrs(self.family),
-                "removed": self.removed.to_cidrs(self.family)}
+                "removed": self.removed.to_cidrs(self.family),
+                "before": self.held.to_cidrs(self.family),
+                "after": ((self.held - self.removed) | self.added).to_cidrs(self.family)}
 
 
 @dataclass(frozen=True)

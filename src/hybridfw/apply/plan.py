@@ -60,8 +60,7 @@ def changes_from(sets: Sequence[KernelSet], now: dict[str, AddressSet]) -> list[
         before = now.get(s.name)
         held = before if before is not None else AddressSet.empty()
         changes.append(SetChange(s.name, s.flow, s.family, before is not None,
-                                 added=s.addresses - held, removed=held - s.addresses,
-                                 before=held.num_addresses(s.family)))
+                                 added=s.addresses - held, removed=held - s.addresses, held=held))
     return changes
 
 

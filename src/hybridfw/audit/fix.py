@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 from hybridfw.addresses import AddressSet
-from hybridfw.audit.interface import FlowCoverage
-from hybridfw.model import Flow
+from hybridfw.audit.interface import AuditResult, FlowCoverage
+from hybridfw.model import EndpointData, Flow
 
 
 def missing_flow(flow: Flow, rows: Sequence[FlowCoverage]) -> Flow | None:
@@ -24,3 +25,21 @@ def missing_flow(flow: Flow, rows: Sequence[FlowCoverage]) -> Flow | None:
                                    source_fqdns=(), override_sources=AddressSet.empty())
     return dataclasses.replace(flow, sources=local, destinations=remote, ports=ports,
                                destination_fqdns=())
+
+
+def rules_to_add(result: AuditResult, flows: Sequence[Flow], data: EndpointData) -> dict[str, Any]:
+    """The missing part of each flow, rendered for the audited ruleset's platform."""
+    from hybridfw.errors import InputError
+    from hybridfw.render import render_flows
+
+    partial = [m for f in flows
+               if (m := missing_flow(f, [r for r in result.flows if r.flow == f.id])) is not None]
+    if not partial:
+        return {"platform": result.platform, "files": {}, "note": ""}
+    try:
+        rendered = render_flows(partial, result.platform, data=data)
+    except InputError as exc:
+        return {"platform": result.platform, "files": {},
+                "note": f"cannot render rules for {result.platform}: {exc}"}
+    notes = "; ".join(f.message for f in rendered.findings)
+    return {"platform": rendered.platform, "files": dict(rendered.files), "note": notes}

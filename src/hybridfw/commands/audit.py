@@ -11,7 +11,7 @@ from hybridfw.commands._common import JsonOpt, TopologyOpt
 
 if TYPE_CHECKING:
     from hybridfw.audit import AuditResult
-    from hybridfw.model import EndpointData, Flow
+    from hybridfw.model import EndpointData
 
 FORMATS = ("auto|iptables|nft|nft-json|asa|panos|panos-set|pfsense|opnsense|list|fortigate|srx|"
            "windows-netsh|windows-json")
@@ -52,25 +52,6 @@ defaults limited to profiles.
 
 Exit codes: 0 every required flow fully allowed, 1 something missing, shadowed or undecidable,
 2 usage or input error."""
-
-
-def _rules_to_add(result: AuditResult, flows: list[Flow], data: EndpointData) -> dict[str, Any]:
-    """The missing part of each flow, rendered for the audited ruleset's platform."""
-    from hybridfw.audit.fix import missing_flow
-    from hybridfw.errors import InputError
-    from hybridfw.render import render_flows
-
-    partial = [m for f in flows
-               if (m := missing_flow(f, [r for r in result.flows if r.flow == f.id])) is not None]
-    if not partial:
-        return {"platform": result.platform, "files": {}, "note": ""}
-    try:
-        rendered = render_flows(partial, result.platform, data=data)
-    except InputError as exc:
-        return {"platform": result.platform, "files": {},
-                "note": f"cannot render rules for {result.platform}: {exc}"}
-    notes = "; ".join(f.message for f in rendered.findings)
-    return {"platform": rendered.platform, "files": dict(rendered.files), "note": notes}
 
 
 def _print_human(result: AuditResult, fixes: dict[str, Any], data: EndpointData) -> None:
@@ -123,6 +104,7 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         from hybridfw.audit import Interfaces, audit_files
+        from hybridfw.audit.fix import rules_to_add
         from hybridfw.console import exit_code_for, print_json
         from hybridfw.endpoints import load_current
         from hybridfw.errors import InputError
@@ -137,7 +119,7 @@ def register(app: typer.Typer) -> None:
         flows = required_flows(topo, data)
         result = audit_files(rulesets, flows, fmt=fmt, entry=entry,
                              interfaces=Interfaces.given(topo.firewall, outside, inside))
-        fixes = _rules_to_add(result, flows, data)
+        fixes = rules_to_add(result, flows, data)
         if json_out:
             print_json({**result.to_dict(), "format": result.format, "rules_to_add": fixes})
         else:

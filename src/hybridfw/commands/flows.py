@@ -27,8 +27,7 @@ def data_findings(data: EndpointData) -> list[Finding]:
 
 
 def data_summary(data: EndpointData) -> dict[str, Any]:
-    return {"instance": data.instance, "version": data.version_label(), "label": data.label,
-            "source": data.source, "sha256": data.sha256, "age_days": data.age_days()}
+    return data.summary()
 
 
 def _cell(cidrs: list[str], names: tuple[str, ...], limit: int = 6) -> str:
