@@ -127,5 +127,5 @@ def test_cli_usage_errors(tmp_path: Path) -> None:
     topo = str(topology(tmp_path))
     both = hybridfw("apply", "-t", topo, "--nft", "--ipset")
     assert both.returncode == 2 and "one of --nft and --ipset" in both.stderr
-    table = hybridfw("apply", "-t", topo, "--table", "inet bad-name")
+    table = hybridfw("apply", "-t", topo, "--table", "inet", "bad-name")
     assert table.returncode == 2 and "--table" in table.stderr and "Traceback" not in table.stderr

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 HELP = """Keep one kernel set per flow and family (smtp_inbound_v4, smtp_inbound_v6, ...) holding
 the Microsoft addresses of that flow, from the newest endpoint data.
 
---nft (the default) keeps nftables sets in one table (--table, default 'inet hybridfw'),
+--nft (the default) keeps nftables sets in one table (--table FAMILY NAME, default inet hybridfw),
 created on the first run, replaced in one atomic `nft -f` transaction; other tables are never
 touched. --ipset keeps hash:net ipsets (named --ipset-prefix + set name) filled as scratch sets
 and swapped in. Either way no set is ever empty while it changes. Your own rules match the
@@ -67,7 +67,9 @@ def register(app: typer.Typer) -> None:
         topology: TopologyOpt,
         nft: Annotated[bool, typer.Option("--nft", help="nftables sets (the default).")] = False,
         ipset: Annotated[bool, typer.Option("--ipset", help="ipset hash:net sets.")] = False,
-        table: Annotated[str, typer.Option("--table", help="nft table: FAMILY NAME.")] = "inet hybridfw",
+        table: Annotated[tuple[str, str], typer.Option(
+            "--table", metavar="FAMILY NAME", help="nft table, e.g. --table inet filter.")
+        ] = ("inet", "hybridfw"),
         prefix: Annotated[str, typer.Option("--ipset-prefix", help="Prefix of the ipset names.")] = "hfw_",
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the transaction; load nothing.")
                            ] = False,
@@ -95,7 +97,7 @@ def register(app: typer.Typer) -> None:
         options = ApplyOptions(dry_run=dry_run, max_age_days=max_age, max_removal=max_removal,
                                force=force)
         result = apply_sets(data, required_flows(topo, data), backend,
-                            prefix if ipset else table, options)
+                            prefix if ipset else " ".join(table), options)
         if json_out:
             print_json({**result.to_dict(), "endpoint_data": data_summary(data)})
         else:
