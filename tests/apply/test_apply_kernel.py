@@ -39,17 +39,35 @@ FORWARD = f"""table inet hybridfw {{
     }}
 }}
 """
-# Lists the set as fast as nft can until told to stop; prints how many elements each read saw.
-WATCHER = ("import json,subprocess,sys\n"
+# Lists smtp_inbound_v4 (nft, or the ipset hfw_smtp_inbound_v4) as fast as it can until a line
+# arrives on stdin; prints how many elements each read saw (a missing set counts as empty).
+WATCHER = ("import json,select,subprocess,sys\n"
+           "nft=sys.argv[1]=='nft'\n"
+           "cmd=(['nft','-j','list','set','inet','hybridfw','smtp_inbound_v4'] if nft\n"
+           "     else ['ipset','save','hfw_smtp_inbound_v4'])\n"
            "counts=[]\n"
-           "while not sys.stdin.closed:\n"
-           "    out=subprocess.run(['nft','-j','list','set','inet','hybridfw','smtp_inbound_v4'],"
-           "capture_output=True,text=True).stdout\n"
-           "    s=[i['set'] for i in json.loads(out)['nftables'] if 'set' in i][0]\n"
-           "    counts.append(len(s.get('elem',[])))\n"
-           "    import select\n"
+           "while True:\n"
+           "    out=subprocess.run(cmd,capture_output=True,text=True).stdout\n"
+           "    if nft:\n"
+           "        s=[i['set'] for i in json.loads(out)['nftables'] if 'set' in i][0]\n"
+           "        counts.append(len(s.get('elem',[])))\n"
+           "    else:\n"
+           "        counts.append(sum(line.startswith('add ') for line in out.splitlines()))\n"
            "    if select.select([sys.stdin],[],[],0)[0]: break\n"
            "print(json.dumps(counts))\n")
+
+
+def watch(ns: str, kind: str) -> subprocess.Popen[str]:
+    watcher = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", WATCHER, kind],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    return watcher
+
+
+def counts_seen(watcher: subprocess.Popen[str]) -> list[int]:
+    out, _ = watcher.communicate("stop\n", timeout=60)
+    counts: list[int] = json.loads(out)
+    return counts
 
 
 class Gateway:
@@ -133,19 +151,15 @@ def test_apply_forward_update_atomic_and_guarded(gateway: Gateway, tmp_path: Pat
 
     # A newer version adds a range: the set changes in one transaction, never empty meanwhile.
     store(home, answer(tmp_path, "v2.json", add=(NEW_RANGE,)), version(serial=2))
-    watcher = subprocess.Popen(["ip", "netns", "exec", gateway.gateway, sys.executable, "-c", WATCHER],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    time.sleep(0.3)
+    watcher = watch(gateway.gateway, "nft")
     second = applied("-t", topo, ns=gateway.gateway, home=home)
     other = topology(tmp_path, (NEW_RANGE, "192.0.2.0/24"), name="more.toml")
     for _ in range(2):  # more changes while the watcher reads: an extra override on and off
         assert applied("-t", str(other), ns=gateway.gateway, home=home)["status"] == "applied"
         assert applied("-t", topo, ns=gateway.gateway, home=home)["status"] == "applied"
-    out, _ = watcher.communicate("stop\n", timeout=60)
-    counts = json.loads(out)
+    counts = counts_seen(watcher)
     assert second["status"] == "applied"
     assert [c["set"] for c in second["changes"]] == ["smtp_inbound_v4", "smtp_outbound_v4"]
-    print("watcher reads", len(counts), sorted(set(counts)))
     assert len(counts) > 20 and 0 not in counts, counts
     assert set(counts) <= {4, 5, 6}  # old, new, new + override: nothing in between
     assert gateway.answered([NEW_SOURCE, OTHER_SOURCE]) == {NEW_SOURCE: True, OTHER_SOURCE: False}
@@ -173,7 +187,15 @@ def test_ipset_apply_swap_while_referenced(tmp_path: Path) -> None:
             "hfw_smtp_inbound_v4", "src", "-j", "ACCEPT", ns=ns)
         assert applied("-t", topo, "--ipset", ns=ns, home=home)["status"] == "unchanged"
         store(home, answer(tmp_path, "v2.json", add=(NEW_RANGE,)), version(serial=2))
+        watcher = watch(ns, "ipset")
         assert applied("-t", topo, "--ipset", ns=ns, home=home)["status"] == "applied"
+        other = str(topology(tmp_path, (NEW_RANGE, "192.0.2.0/24"), name="more.toml"))
+        for _ in range(2):  # swapped while the watcher reads and the iptables rule holds the set
+            assert applied("-t", other, "--ipset", ns=ns, home=home)["status"] == "applied"
+            assert applied("-t", topo, "--ipset", ns=ns, home=home)["status"] == "applied"
+        counts = counts_seen(watcher)
+        assert len(counts) > 20 and set(counts) <= {4, 5, 6}, counts
+        assert {5, 6} <= set(counts)  # it saw the changes
         saved = run("ipset", "save", "hfw_smtp_inbound_v4", ns=ns)
         assert {f"add hfw_smtp_inbound_v4 {c}" for c in [*EOP_V4, NEW_RANGE]} <= set(saved.splitlines())
         names = run("ipset", "list", "-n", ns=ns).split()

@@ -118,6 +118,9 @@ def test_ipset_transaction_swaps_last() -> None:
     lines = ipset.transaction("hfw_", sets).splitlines()
     first_swap = next(i for i, line in enumerate(lines) if line.startswith("swap"))
     assert all(line.startswith("swap") for line in lines[first_swap:])  # every fill before any swap
+    # A live set is only ever created (no-op when it exists) or swapped: never flushed or filled.
+    live = {"hfw_a_v4", "hfw_b_v6"}
+    assert not [line for line in lines if line.split()[0] in ("flush", "add") and line.split()[1] in live]
     assert f"create {scratch_name('hfw_b_v6')} hash:net family inet6" in lines
     assert members_in_save("create x hash:net\nadd x 40.92.0.0/15\nadd y 1.2.3.4\n", "x") == \
         AddressSet.parse(["40.92.0.0/15"])
