@@ -60,7 +60,9 @@ def flow_addresses(ctx: Context, flow_ids: Sequence[str], family: int | None = N
                              "for it", field="flow")
         chosen.append(remote)
     union = AddressSet.union_all(chosen)
-    return union.to_cidrs(family) if family in (4, 6) else union.to_cidrs()  # type: ignore[arg-type]
+    if family is None:
+        return union.to_cidrs()
+    return union.to_cidrs(4 if family == 4 else 6)
 
 
 def audit(ctx: Context, *, paths: Sequence[str | Path] = (), text: str | None = None,

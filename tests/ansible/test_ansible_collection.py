@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tarfile
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def test_build_sanity_and_docs(tmp_path: Path) -> None:
 
     tree = tmp_path / "tree" / "ansible_collections" / "hybridfw" / "hybrid"
     shutil.copytree(COLLECTION, tree)
-    sanity = ansible("ansible-test", "sanity", "--local", "--python", "3.11",
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    sanity = ansible("ansible-test", "sanity", "--local", "--python", python,
                      *[arg for test in OFFLINE_SANITY for arg in ("--test", test)], tmp=tmp_path, cwd=tree)
     assert sanity.returncode == 0, sanity.stdout + sanity.stderr
     assert sanity.stdout.count("Running sanity test") == len(OFFLINE_SANITY)
