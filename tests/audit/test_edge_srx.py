@@ -103,3 +103,15 @@ def test_deactivated_clause_is_left_out_not_the_policy(tmp_path: Path) -> None:
                                "deactivate security policies from-zone a to-zone b policy p match "
                                "source-address any"]) + "\n")
     assert probe(path, "192.0.2.1", 25, "a -> b").allowed == addrs("10.0.0.0/8")
+
+
+@pytest.mark.parametrize("text", [";\n", "inactive: ;\n", "inactive: { }\nsecurity { policies { } }\n"])
+def test_empty_statements_found_by_fuzzing(text: str) -> None:
+    """benchmarks/fuzz_parsers.py found an IndexError on a lone ';': now an empty ruleset or an
+    input error, never a crash."""
+    try:
+        ruleset = parsers()["srx"].parse(text, "srx.conf")
+    except InputError as exc:
+        assert str(exc).startswith("srx.conf")
+    else:
+        assert all(not c.rules for c in ruleset.chains.values())

@@ -79,7 +79,7 @@ def _hierarchical(text: str, path: str) -> list[Statement]:
                 raise InputError("blocks nest too deep", path=path, line=line, field="{")
             stack.append((prefix, line))
             prefix = prefix + tuple(current)
-            if inactive:
+            if inactive and prefix:
                 out.append(Statement(prefix, start, "deactivate"))
             current, inactive = [], False
         elif token == "}":
@@ -90,6 +90,8 @@ def _hierarchical(text: str, path: str) -> list[Statement]:
         else:  # ";"
             words = [prefix + tuple(current) + (v,) for v in listed] if listed else [prefix + tuple(current)]
             for w in words:
+                if not w:
+                    continue  # a lone ";"
                 out.append(Statement(w, start))
                 if inactive:
                     out.append(Statement(w, start, "deactivate"))
