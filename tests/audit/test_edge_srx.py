@@ -67,7 +67,8 @@ def test_set_form_features() -> None:
     assert "junos:OFFICE365" in " ".join(inside.evidence["unknown"])
     # NAT with a destination-port condition: the public address is unknown for the policies.
     public = probe(SET, "203.0.113.30", 25, "untrust -> dmz")
-    assert public.unknown == ANY4 and not public.allowed
+    assert public.unknown and not public.missing  # permit-all is the default here
+    assert "destination NAT rs1/smtp destination-port 25" in " ".join(public.evidence["unknown"])
     # default-policy permit-all decides what no policy does (dmz -> untrust).
     assert probe(SET, "198.51.100.1", 25, "dmz -> untrust").allowed == ANY4
 

@@ -51,7 +51,10 @@ def test_block_rule_wins_over_a_later_listed_allow() -> None:
 
 
 def test_profile_unknown_without_its_name_and_block_all_on_public() -> None:
-    assert row(NETSH, "203.0.113.10", 25, None).unknown == addrs("0.0.0.0/0")
+    unnamed = row(NETSH, "203.0.113.10", 25, None)
+    # Public blocks all connections, Domain and Private admit EOP: never allowed, at most unknown.
+    assert not unnamed.allowed and unnamed.unknown >= EOP - RETIRED
+    assert "profile Public" in " ".join(unnamed.evidence["unknown"])
     public = row(NETSH, "203.0.113.10", 25, "public")
     assert not public.allowed and not public.unknown  # BlockInboundAlways: no allow rule counts
 
@@ -75,7 +78,9 @@ def test_ipv6_and_outbound() -> None:
 def test_json_profiles_bypass_and_defaults() -> None:
     # Domain default NotConfigured = block; bypass rule needs IPsec (unknown) and comes first.
     domain = row(JSON, "203.0.113.10", 25, "domain")
-    assert domain.unknown == addrs("0.0.0.0/0")
+    assert addrs("0.0.0.0/0") - EOP <= domain.unknown  # bypass if IPsec, else the default blocks
+    assert domain.unknown | domain.allowed == addrs("0.0.0.0/0") and not domain.missing
+    assert domain.allowed <= EOP - addrs("40.92.4.0/24")
     assert "IPsec" in " ".join(domain.evidence["unknown"])
     # Public is off: everything is admitted before any rule.
     assert row(JSON, "203.0.113.10", 25, "public").allowed == addrs("0.0.0.0/0")
