@@ -36,8 +36,12 @@ def err() -> Console:
     return _err
 
 
-def print_json(doc: Any) -> None:
-    """One JSON document on stdout: stable keys, no colour, no wrapping."""
+def print_json(doc: dict[str, Any], schema: str) -> None:
+    """One JSON document on stdout: an object with `schema_version` first (that of the package's
+    schema file `schema`, see hybridfw.schemas), stable keys, no colour, no wrapping."""
+    from hybridfw.schemas import stamp
+
+    doc = stamp(doc, schema)
     sys.stdout.write(json.dumps(doc, indent=2, default=str, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 

@@ -35,18 +35,20 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 def test_show_json_shape_and_filters(cli: Cli, _isolated_home: Path) -> None:
     res = cli(_isolated_home, "show", "--service", "Exchange", "--json")
     assert res.returncode == 0, res.stderr
-    rows = json.loads(res.stdout)
+    doc = json.loads(res.stdout)
+    assert doc["data"]["source"] == "snapshot" and doc["instance"] == "Worldwide"
+    rows = doc["sets"]
     assert [r["id"] for r in rows] == [1, 2, 8, 9, 10]
     assert all(list(r) == EXPECTED_KEYS for r in rows)
     imap = next(r for r in rows if r["id"] == 2)
     assert imap["tcpPorts"] == [143, 587, 993, 995]  # from "143, 587, 993, 995"
-    smtp = json.loads(cli(_isolated_home, "show", "--port", "25", "--ipv4", "--json").stdout)
+    smtp = json.loads(cli(_isolated_home, "show", "--port", "25", "--ipv4", "--json").stdout)["sets"]
     assert [(r["id"], r["ips"]) for r in smtp] == [
         (10, ["40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17"])]
-    v6 = json.loads(cli(_isolated_home, "show", "--id", "10", "--ipv6", "--json").stdout)
+    v6 = json.loads(cli(_isolated_home, "show", "--id", "10", "--ipv6", "--json").stdout)["sets"]
     assert v6[0]["ips"] == ["2a01:111:f400::/48", "2a01:111:f403::/48"]
     optimize = json.loads(cli(_isolated_home, "show", "--category", "optimize", "--required",
-                              "--json").stdout)
+                              "--json").stdout)["sets"]
     assert optimize and all(r["category"] == "Optimize" and r["required"] for r in optimize)
     # The data in use is named on stderr for the JSON list, with the staleness warning.
     assert "shipped snapshot" in res.stderr

@@ -40,7 +40,7 @@ def test_smtp_json_shape_and_exit_0(good_port: int, ca_file: Path) -> None:
     code, doc = run_json("probe", "smtp", f"127.0.0.1:{good_port}", "--cert-name", NAME,
                          "--ca-file", str(ca_file), "--timeout", "3")
     assert code == 0, doc["findings"]
-    assert set(doc) == {"command", "ok", "targets", "results", "findings"}
+    assert set(doc) == {"schema_version", "command", "ok", "targets", "results", "findings"}
     assert doc["command"] == "probe smtp" and doc["ok"] is True
     result = doc["results"][0]
     assert set(result) == {"kind", "target", "address", "port", "ok", "elapsed_ms", "steps", "transcript",

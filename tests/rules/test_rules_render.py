@@ -110,7 +110,7 @@ def test_cli_rules_out_writes_files_atomically(tmp_path: Path) -> None:
     res = run_cli("rules", "-t", str(EXAMPLE), "-p", "nftables", "--out", str(out), "--json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
-    assert set(doc) == {"platform", "files", "findings", "endpoint_data", "written"}
+    assert set(doc) == {"schema_version", "platform", "files", "findings", "data", "written"}
     assert sorted(p.name for p in out.iterdir()) == sorted(doc["files"])  # no temp files left
     assert (out / "hybridfw.nft").read_text() == doc["files"]["hybridfw.nft"]
 
@@ -139,7 +139,8 @@ def test_cli_flows_json() -> None:
     res = run_cli("flows", "-t", str(EXAMPLE), "--json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
-    assert doc["endpoint_data"]["version"] == "snapshot 2026-05-29"
+    assert doc["data"]["version"] is None and doc["data"]["source"] == "snapshot"
+    assert doc["data"]["data_date"].startswith("2026-05-29")
     assert [f["id"] for f in doc["flows"]][:2] == ["smtp-inbound", "smtp-outbound"]
     assert doc["flows"][0]["sources"] == SMTP_IN.sources.to_cidrs()
 

@@ -33,8 +33,8 @@ def test_text_founding_story_json() -> None:
     code, stdout = run_in_process("--text", cases.FOUNDING, "--json")
     assert code == 1
     doc = json.loads(stdout)
-    assert set(doc) == {"exit_code", "files", "failures", "causes", "groups", "observed_senders",
-                        "sender_rules", "notes", "findings"}
+    assert set(doc) == {"schema_version", "exit_code", "files", "failures", "causes", "groups",
+                        "observed_senders", "sender_rules", "notes", "findings"}
     (cause,) = doc["causes"]
     assert cause["id"] == "winsock-refused" and cause["category"] == "firewall"
     assert cause["chain"] == ["4.4.101", "4.4.1", "winsock:10061"]

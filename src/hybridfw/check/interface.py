@@ -216,6 +216,7 @@ class ReadinessResult:
     timeline: tuple[DataVersion, ...] = ()
     steps: tuple[str, ...] = ()  # which steps ran, for the reader to know what was not checked
     drops: tuple[DropSeen, ...] = ()  # check --drops: what the firewall logs show dropped
+    data: dict[str, Any] = field(default_factory=dict)  # hybridfw.schemas.data_block of the data
 
     @property
     def verdict(self) -> Verdict:
@@ -242,9 +243,7 @@ class ReadinessResult:
             "verdict": str(self.verdict),
             "exit_code": self.exit_code,
             "generated_at": self.generated_at.isoformat(),
-            "data": {"instance": self.instance, "version": self.data_version,
-                     "label": self.data_label, "date": self.data_date.isoformat(),
-                     "age_days": self.data_age_days},
+            "data": self.data,
             "steps": list(self.steps),
             "not_checked": list(self.unchecked),
             "flows": [f.to_dict() for f in self.flows],

@@ -109,6 +109,7 @@ def register(app: typer.Typer) -> None:
         from hybridfw.endpoints import load_current
         from hybridfw.errors import InputError
         from hybridfw.flows import required_flows
+        from hybridfw.schemas import data_block
         from hybridfw.topology import interface_name_problem, load_topology
 
         for option, name in (("--outside-interface", outside), ("--inside-interface", inside)):
@@ -121,7 +122,8 @@ def register(app: typer.Typer) -> None:
                              interfaces=Interfaces.given(topo.firewall, outside, inside))
         fixes = rules_to_add(result, flows, data)
         if json_out:
-            print_json({**result.to_dict(), "format": result.format, "rules_to_add": fixes})
+            print_json({**result.to_dict(), "format": result.format, "rules_to_add": fixes,
+                        "data": data_block(data)}, "audit")
         else:
             _print_human(result, fixes, data)
         raise typer.Exit(exit_code_for(result.findings))

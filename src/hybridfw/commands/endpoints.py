@@ -38,10 +38,10 @@ def _home() -> Path:
 
 
 def data_info(data: EndpointData) -> dict[str, Any]:
-    """The `data` block of every JSON answer: which data was used and how old it is."""
-    return {"instance": data.instance, "version": data.version, "source": data.source,
-            "label": data.label, "sha256": data.sha256, "data_date": data.data_date.isoformat(),
-            "age_days": data.age_days(), "stale": data.is_stale()}
+    """The `data` block of every JSON answer (one definition: hybridfw.schemas.data_block)."""
+    from hybridfw.schemas import data_block
+
+    return data_block(data)
 
 
 def _announce(data: EndpointData, json_mode: bool, *, to_stderr: bool = False) -> None:
@@ -85,7 +85,8 @@ def version_cmd(instance: InstanceOpt = "Worldwide", service_url: ServiceUrlOpt 
     if json:
         print_json({"instance": instance, "data": data_info(data) if data else None,
                     "service_latest": latest, "service_reachable": latest is not None,
-                    "service_error": problem or None, "update_available": available})
+                    "service_error": problem or None, "update_available": available},
+                   "endpoints-version")
     else:
         if data is not None:
             _announce(data, json)
@@ -152,7 +153,8 @@ def _print_update(result: UpdateResult, json: bool) -> None:
                     "service_version": result.service_version,
                     "previous": data_info(result.previous) if result.previous else None,
                     "data": data_info(result.current),
-                    "diff": result.diff.to_dict() if result.diff is not None else None})
+                    "diff": result.diff.to_dict() if result.diff is not None else None},
+                   "endpoints-update")
     else:
         out().print(result.message)
         if result.diff is not None:
@@ -196,7 +198,7 @@ def show_cmd(
                        required_only=required)
     rows = [_show_dict(s, family) for s in sets]
     if json:
-        print_json(rows)
+        print_json({"instance": data.instance, "sets": rows, "data": data_info(data)}, "endpoints-show")
         _announce(data, json, to_stderr=True)
         return
     _announce(data, json)
@@ -276,7 +278,7 @@ def diff_cmd(
     diff = diff_endpoints(before, after)
     in_use = _current(instance)
     if json:
-        print_json({**diff.to_dict(), "data": data_info(in_use)})
+        print_json({**diff.to_dict(), "data": data_info(in_use)}, "endpoints-diff")
         _announce(in_use, json)
         return
     _announce(in_use, json)
@@ -332,7 +334,8 @@ def history_cmd(instance: InstanceOpt = "Worldwide", json: JsonOpt = False) -> N
             rows = store.history(instance)
     data = _current(instance)
     if json:
-        print_json({"instance": instance, "versions": [r.to_dict() for r in rows], "data": data_info(data)})
+        print_json({"instance": instance, "versions": [r.to_dict() for r in rows],
+                    "data": data_info(data)}, "endpoints-history")
         _announce(data, json)
         return
     _announce(data, json)
@@ -369,7 +372,7 @@ def changes_cmd(
         records = client.changes(data.instance, since)
     if json:
         print_json({"instance": data.instance, "since": since, "changes": [r.to_dict() for r in records],
-                    "data": data_info(data)})
+                    "data": data_info(data)}, "endpoints-changes")
         _announce(data, json)
         return
     _announce(data, json)

@@ -67,6 +67,7 @@ def register(app: typer.Typer) -> None:
         from hybridfw.console import out, print_json, warn
         from hybridfw.endpoints import load_current
         from hybridfw.flows import required_flows
+        from hybridfw.schemas import data_block
         from hybridfw.topology import load_topology
 
         topo = load_topology(topology)
@@ -75,9 +76,9 @@ def register(app: typer.Typer) -> None:
         findings = data_findings(data)
         if json_out:
             print_json({"topology": str(topology), "mode": topo.mode, "instance": topo.instance,
-                        "ipv6": topo.ipv6, "endpoint_data": data_summary(data),
+                        "ipv6": topo.ipv6, "data": data_block(data),
                         "flows": [f.to_dict() for f in flows],
-                        "findings": [f.to_dict() for f in findings]})
+                        "findings": [f.to_dict() for f in findings]}, "flows")
             return
         title = f"{topo.mode} flows · endpoint data {data.version_label()}"
         out().print(_table(flows, title))

@@ -71,7 +71,7 @@ def _finish(command: str, results: list[ProbeResult], json_out: bool) -> None:
     from hybridfw.probe.present import all_findings, json_document, print_results
 
     if json_out:
-        print_json(json_document(command, results))
+        print_json(json_document(command, results), "probe")
     else:
         print_results(results)
     raise typer.Exit(exit_code_for(all_findings(results)))

@@ -37,7 +37,8 @@ def _list_platforms(json_out: bool) -> None:
 
     names = platforms()
     if json_out:
-        print_json({"platforms": [{"name": n, "description": d} for n, d in names.items()]})
+        print_json({"platforms": [{"name": n, "description": d} for n, d in names.items()]},
+                   "rules-platforms")
         return
     table = Table(title=f"{len(names)} platforms")
     table.add_column("platform")
@@ -83,10 +84,10 @@ def _show(result: RenderResult, written: list[str]) -> None:
 
 
 def _document(result: RenderResult, data: Any, written: list[str]) -> dict[str, Any]:
-    from hybridfw.commands.flows import data_summary
+    from hybridfw.schemas import data_block
 
     doc = result.to_dict()
-    doc["endpoint_data"] = data_summary(data)
+    doc["data"] = data_block(data)
     doc["written"] = written
     return doc
 
@@ -120,7 +121,7 @@ def register(app: typer.Typer) -> None:
         result = render_flows(required_flows(topo, data), platform, data=data)
         written = write_files(out_dir, result.files) if out_dir is not None else []
         if json_out:
-            print_json(_document(result, data, written))
+            print_json(_document(result, data, written), "rules")
         else:
             _show(result, written)
         raise typer.Exit(exit_code_for(result.findings))

@@ -70,7 +70,7 @@ def export(
 
     written = export_feeds(directory, topology)
     if json_output:
-        print_json(written.to_dict())
+        print_json(written.to_dict(), "feeds-export")
     else:
         out().print(f"{len(written.files)} feed files in {directory} "
                     f"({len(written.changed)} changed) for data {written.version}")

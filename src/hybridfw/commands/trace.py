@@ -125,7 +125,7 @@ def register(app: typer.Typer) -> None:
             raise InputError("give at least one FILE or --text", field="FILE")
         report = diagnose_files(files or [], fmt, texts=text or ())
         if json_out:
-            print_json({"exit_code": report.exit_code, **report.to_dict()})
+            print_json({"exit_code": report.exit_code, **report.to_dict()}, "trace")
         else:
             _print_report(report)
         raise typer.Exit(report.exit_code)

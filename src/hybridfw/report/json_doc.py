@@ -13,7 +13,9 @@ class JsonReport(ReportRenderer):
     media_type = "application/json"
 
     def render(self, result: ReadinessResult) -> str:
-        return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        from hybridfw.schemas import stamp
+
+        return json.dumps(stamp(result.to_dict(), "check"), indent=2, ensure_ascii=False) + "\n"
 
 
 RENDERER_CLASS = JsonReport

@@ -1,0 +1,80 @@
+"""The JSON contract: one JSON Schema file per command, shipped inside the package.
+
+Every `--json` document is an object whose first key is `schema_version` (an integer, raised
+when a key is removed or changes meaning; adding a key keeps it) and whose endpoint-data block,
+where the command uses endpoint data, is named `data` (`data_block`). The schema of command
+`hybridfw endpoints show` is the file `endpoints-show.json` here; a subcommand without a file of
+its own uses its group's (`probe-smtp` → `probe.json`). Definitions shared by many schemas
+(`finding`, `data`, `count`) live in `_defs.json` and are merged into each schema's `$defs` when
+it is loaded, so every schema printed by `hybridfw schema NAME` stands alone.
+
+Adding a command's schema is one file: `src/hybridfw/schemas/<command-path>.json` with
+`properties.schema_version.const` and `x-hybridfw-example` (the arguments the contract test runs
+it with); `console.print_json` stamps the version of the schema of the running command.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hybridfw.model import EndpointData
+
+_DEFS = "_defs"
+
+
+def _read(name: str) -> dict[str, Any] | None:
+    path = resources.files(__name__).joinpath(f"{name}.json")
+    if not path.is_file():
+        return None
+    doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return doc
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any] | None:
+    """The schema named `name` (e.g. 'endpoints-show'), shared definitions merged in; None when
+    there is none."""
+    own = _read(name)
+    if own is None:
+        return None
+    shared = _read(_DEFS) or {}
+    return {**own, "$defs": {**shared.get("$defs", {}), **own.get("$defs", {})}}
+
+
+def schema_names() -> tuple[str, ...]:
+    """Every published schema, sorted."""
+    files = resources.files(__name__).iterdir()
+    return tuple(sorted(f.name.removesuffix(".json") for f in files
+                        if f.name.endswith(".json") and not f.name.startswith("_")))
+
+
+def schema_for(command_path: tuple[str, ...]) -> str | None:
+    """The schema name a command uses: its own file, else its group's."""
+    for end in range(len(command_path), 0, -1):
+        name = "-".join(command_path[:end])
+        if _read(name) is not None:
+            return name
+    return None
+
+
+def schema_version(name: str) -> int:
+    schema = load_schema(name)
+    if schema is None:
+        raise KeyError(name)
+    return int(schema["properties"]["schema_version"]["const"])
+
+
+def stamp(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    """`doc` with `schema_version` first."""
+    return {"schema_version": schema_version(name), **doc}
+
+
+def data_block(data: EndpointData) -> dict[str, Any]:
+    """The `data` block of every JSON answer: which endpoint data was used and how old it is."""
+    return {"instance": data.instance, "version": data.version, "source": data.source,
+            "label": data.label, "sha256": data.sha256, "data_date": data.data_date.isoformat(),
+            "age_days": data.age_days(), "stale": data.is_stale()}
