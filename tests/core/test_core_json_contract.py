@@ -54,7 +54,8 @@ def test_json_output_matches_its_schema(name: str, args: tuple[str, ...], _isola
     values = {"topology": str(EXAMPLES / "hybrid.toml"), "firewall": str(STALE_V4),
               "firewall6": str(STALE_V6), "service": service.url, "tmp": str(tmp_path),
               "closed": f"127.0.0.1:{closed_port()}",
-              "answer": str(M365 / "worldwide-endpoints-fetched-2026-05-29.json")}
+              "answer": str(M365 / "worldwide-endpoints-fetched-2026-05-29.json"),
+              "data": str(TESTS / "data")}
     res = subprocess.run([sys.executable, "-m", "hybridfw", *fill(args, values), "--json"],
                          capture_output=True, text=True, timeout=120)
     assert "Traceback" not in res.stderr, res.stderr
