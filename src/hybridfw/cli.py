@@ -19,7 +19,7 @@ app = typer.Typer(
     name="hybridfw",
     help="Keep the firewall right for Exchange hybrid with Exchange Online.\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -34,7 +34,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
+                           help="Show the version.")
     ] = False,
     verbose: Annotated[
         int, typer.Option("-v", "--verbose", count=True, help="Log to stderr (-vv: debug).")
@@ -49,11 +50,23 @@ for _name in COMMAND_MODULES:
     importlib.import_module(f"hybridfw.commands.{_name}").register(app)
 
 
+VERBOSE_FLAGS = frozenset({"-v", "-vv", "-vvv", "--verbose"})
+
+
+def hoist_verbose(argv: list[str]) -> list[str]:
+    """`hybridfw check -v ...` means `hybridfw -v check ...`: -v is a root option, accepted
+    anywhere before a `--`."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    flags = [a for a in argv[:end] if a in VERBOSE_FLAGS]
+    rest = [a for a in argv[:end] if a not in VERBOSE_FLAGS]
+    return flags + rest + argv[end:]
+
+
 def main() -> None:
     from hybridfw.errors import EXIT_INPUT, HybridfwError
 
     try:
-        app()
+        app(args=hoist_verbose(sys.argv[1:]), prog_name="hybridfw")
     except HybridfwError as exc:
         from hybridfw.console import error_line
 

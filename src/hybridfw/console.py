@@ -21,18 +21,18 @@ _err: Console | None = None
 def out() -> Console:
     global _out
     if _out is None:
-        from rich.console import Console
+        from hybridfw.layout import make_console
 
-        _out = Console(highlight=False, soft_wrap=False)
+        _out = make_console(highlight=False, soft_wrap=False)
     return _out
 
 
 def err() -> Console:
     global _err
     if _err is None:
-        from rich.console import Console
+        from hybridfw.layout import make_console
 
-        _err = Console(stderr=True, highlight=False)
+        _err = make_console(stderr=True, highlight=False)
     return _err
 
 
@@ -62,25 +62,46 @@ def error_line(message: str) -> None:
 _STYLE = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "bold red"}
 
 
-def findings_table(findings: Iterable[Finding], title: str = "Findings") -> Any:
-    """A rich table of findings. Their text comes from rulesets and logs, so it is escaped:
-    rich prints `[overrides]` or `[/bold]` in a rule comment instead of reading it as markup."""
-    from rich.markup import escape
-    from rich.table import Table
+def finding_order(finding: Finding) -> tuple[int, str, str, str]:
+    """Findings as every output lists them: errors, then warnings, then info; by flow, code."""
+    return (-int(finding.severity), finding.subject, finding.code, finding.message)
 
-    table = Table(title=title, show_lines=False, expand=False)
-    table.add_column("severity")
-    table.add_column("code")
-    table.add_column("subject")
-    table.add_column("message / fix", overflow="fold")
-    for f in sorted(findings, key=lambda f: (-f.severity, f.code)):
-        text = escape(f.message)
-        if f.evidence:
-            text += "\n[dim]" + escape("; ".join(f.evidence)) + "[/]"
+
+def findings_table(findings: Iterable[Finding], title: str = "Findings") -> Any:
+    """Findings as one block each: 'severity code subject', the message (wrapped at spaces
+    only), each evidence line and the fix as whole lines (rule lines and commands are never
+    wrapped or cut: they are copied). Text from rulesets and logs is escaped, so rich prints
+    `[overrides]` or `[/bold]` in a rule comment instead of reading it as markup."""
+    from rich.console import Group
+    from rich.markup import escape
+
+    from hybridfw.layout import Prose, WholeLines, whole
+
+    parts: list[Any] = [WholeLines(whole(f"[bold]{escape(title)}[/]"))] if title else []
+    for f in sorted(findings, key=finding_order):
+        head = f"[{_STYLE[f.severity]}]{f.severity}[/]  {escape(f.code)}"
+        parts.append(WholeLines(whole(head + (f"  {escape(f.subject)}" if f.subject else ""))))
+        parts.append(Prose(f.message, indent=2))
+        tail = [f"[dim]{escape(e)}[/]" for e in f.evidence]
         if f.fix:
-            text += f"\n[green]fix:[/] {escape(f.fix)}"
-        table.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", escape(f.code), escape(f.subject), text)
-    return table
+            tail.append(f"[green]fix:[/] {escape(f.fix)}")
+        parts.append(WholeLines(line for t in tail for line in whole(t, indent=2)))
+    return Group(*parts)
+
+
+def color_wanted(stream: Any = None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    import os
+
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR") and \
+        os.environ.get("TERM") != "dumb"
+
+
+def width() -> int:
+    """The width to lay output out for: COLUMNS, else the terminal's, else 80."""
+    return out().width
 
 
 def exit_code_for(findings: Iterable[Finding]) -> int:

@@ -53,7 +53,9 @@ class Verdict(enum.StrEnum):
 
 def finding_order(finding: Finding) -> tuple[int, str, str, str]:
     """Findings as every report lists them: errors first, then warnings, then info; by flow."""
-    return (-int(finding.severity), finding.subject, finding.code, finding.message)
+    from hybridfw.console import finding_order as order
+
+    return order(finding)
 
 
 @dataclass(frozen=True)

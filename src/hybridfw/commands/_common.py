@@ -17,3 +17,4 @@ InstanceOpt = Annotated[
     str,
     typer.Option("--instance", "-i", help="Worldwide | USGovDoD | USGovGCCHigh | China."),
 ]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict line.")]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hybridfw.commands._common import JsonOpt, TopologyOpt
+from hybridfw.commands._common import JsonOpt, QuietOpt, TopologyOpt
 
 FirewallOpt = Annotated[
     list[Path] | None,
@@ -38,7 +38,7 @@ HtmlOpt = Annotated[
 
 def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt = None,
           drops: DropsOpt = None, probe: ProbeOpt = False, allow_unchecked: AllowUncheckedOpt = None,
-          html: HtmlOpt = None, json_output: JsonOpt = False) -> None:
+          html: HtmlOpt = None, json_output: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """One readiness verdict per flow (ready / at risk / not checked / broken), with findings
     and fixes.
 
@@ -71,8 +71,11 @@ def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt =
     if json_output:
         sys.stdout.write(renderer("json").render(result))
     else:
-        sys.stdout.write(renderer("terminal", color=sys.stdout.isatty()).render(result))
-        if html is not None:
+        from hybridfw.console import color_wanted, width
+
+        sys.stdout.write(renderer("terminal", color=color_wanted(), width=width(),
+                                  quiet=quiet).render(result))
+        if html is not None and not quiet:
             sys.stdout.write(f"HTML report written to {html}\n")
     sys.stdout.flush()
     raise typer.Exit(result.exit_code)

@@ -37,23 +37,24 @@ def _cell(cidrs: list[str], names: tuple[str, ...], limit: int = 6) -> str:
 
 
 def _table(flows: list[Flow], title: str) -> Any:
-    from rich.table import Table
+    """A table when it fits the terminal without cutting a CIDR or a name, else a list."""
+    from hybridfw.console import width
+    from hybridfw.layout import Column, table_or_list
 
-    table = Table(title=title, show_lines=True)
-    for column in ("flow", "ports", "sources", "destinations", "sets"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for flow in flows:
         marker = "" if flow.required else "\n[dim](if used)[/]"
         overrides = (f"\n[yellow]+{len(flow.override_sources.to_cidrs())} override(s)[/]"
                      if flow.override_sources else "")
-        table.add_row(
+        rows.append([
             f"[bold]{flow.id}[/]\n{flow.direction}{marker}",
             f"{flow.protocol}/{','.join(str(p) for p in flow.ports)}",
             _cell(flow.sources.to_cidrs(), flow.source_fqdns) + overrides,
             _cell(flow.destinations.to_cidrs(), flow.destination_fqdns),
             ",".join(str(i) for i in flow.endpoint_set_ids) or "-",
-        )
-    return table
+        ])
+    columns = [Column(c) for c in ("flow", "ports", "sources", "destinations", "sets")]
+    return table_or_list(title, columns, rows, width())
 
 
 def register(app: typer.Typer) -> None:

@@ -40,36 +40,41 @@ def unchecked_hint(result: ReadinessResult) -> str:
 
 
 class TerminalReport(ReportRenderer):
+    """`width`: the terminal's (COLUMNS or real width); the flows table becomes a list when it
+    would not fit without cutting a line. `quiet`: only the verdict line."""
+
     name = "terminal"
 
-    def __init__(self, color: bool = False, width: int = 110) -> None:
+    def __init__(self, color: bool = False, width: int = 80, quiet: bool = False) -> None:
         self.color = color
         self.width = width
+        self.quiet = quiet
 
     def render(self, result: ReadinessResult) -> str:
-        from rich.console import Console
         from rich.markup import escape
-        from rich.table import Table
 
         from hybridfw.console import findings_table
+        from hybridfw.layout import Column, WholeLines, make_console, table_or_list, whole
 
         buf = io.StringIO()
-        con = Console(file=buf, force_terminal=self.color, no_color=not self.color,
-                      width=self.width, highlight=False)
-        con.print(f"[bold]hybridfw check[/] {escape(result.topology)}  ·  endpoint data "
-                  f"{escape(result.instance)} {escape(result.data_version)} "
-                  f"({result.data_age_days} days old)")
-        table = Table(title="Flows", expand=False)
-        for col in ("flow", "proto/ports", "verdict", "coverage (addresses)"):
-            table.add_column(col, overflow="fold")
-        for fr in result.flows:
-            ports = ",".join(str(p) for p in fr.flow.ports)
-            table.add_row(escape(fr.flow.id), f"{fr.flow.direction} {fr.flow.protocol}/{ports}",
-                          verdict_text(fr), _coverage_text(fr))
-        con.print(table)
+        con = make_console(file=buf, force_terminal=self.color, no_color=not self.color,
+                      width=self.width, highlight=False, soft_wrap=True)
+        if self.quiet:
+            con.print(overall_line(result))
+            return buf.getvalue()
+        con.print(WholeLines(whole(
+            f"[bold]hybridfw check[/] {escape(result.topology)}  ·  endpoint data "
+            f"{escape(result.instance)} {escape(result.data_version)} "
+            f"({result.data_age_days} days old)")))
+        columns = (Column("flow"), Column("proto/ports"), Column("verdict"),
+                   Column("coverage (addresses)", prose=True))
+        rows = [[escape(fr.flow.id),
+                 f"{fr.flow.direction} {fr.flow.protocol}/{','.join(str(p) for p in fr.flow.ports)}",
+                 verdict_text(fr), _coverage_text(fr)] for fr in result.flows]
+        con.print(table_or_list("Flows", columns, rows, self.width), soft_wrap=False)
         shown = [f for f in result.findings if f.severity >= Severity.WARNING]
         if shown:
-            con.print(findings_table(shown))
+            con.print(findings_table(shown), soft_wrap=False)
         if len(shown) < len(result.findings):
             con.print(f"[dim]{len(result.findings) - len(shown)} informational findings not shown "
                       "(--json or --html lists them all)[/]")
@@ -77,13 +82,17 @@ class TerminalReport(ReportRenderer):
             con.print(f"[bold]Rules to add[/] to {escape(fix.firewall)} ({escape(fix.platform)}):")
             for name, text in fix.files.items():
                 con.print(f"[dim]# {escape(name)}[/]")
-                con.print(text, markup=False, highlight=False, soft_wrap=True)
-        style = _VERDICT_STYLE[result.verdict]
+                con.print(text, markup=False, highlight=False)
         hint = unchecked_hint(result)
         if hint:
-            con.print(escape(hint))
-        con.print(f"Overall: [{style}]{result.verdict}[/]  (steps: {', '.join(result.steps)})")
+            con.print(escape(hint), soft_wrap=False)
+        con.print(overall_line(result))
         return buf.getvalue()
+
+
+def overall_line(result: ReadinessResult) -> str:
+    style = _VERDICT_STYLE[result.verdict]
+    return f"Overall: [{style}]{result.verdict}[/]  (steps: {', '.join(result.steps)})"
 
 
 RENDERER_CLASS = TerminalReport
