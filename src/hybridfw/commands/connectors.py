@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             from hybridfw.console import print_json
 
-            print_json({**result.to_dict(), "exit_code": result.exit_code})
+            print_json({**result.to_dict(), "exit_code": result.exit_code}, "connectors")
         else:
             _print_human(result)
         raise typer.Exit(result.exit_code)
