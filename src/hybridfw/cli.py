@@ -40,25 +40,33 @@ def _root(
     verbose: Annotated[
         int, typer.Option("-v", "--verbose", count=True, help="Log to stderr (-vv: debug).")
     ] = 0,
+    allow_any: Annotated[
+        bool, typer.Option("--allow-any", help="Accept topology addresses that open a flow to "
+                           "(almost) everything (0.0.0.0/0, ::/0, /1-/7).")
+    ] = False,
 ) -> None:
     from hybridfw.console import setup_logging
 
     setup_logging(verbose)
+    if allow_any:
+        from hybridfw.topology import set_allow_any
+
+        set_allow_any(True)
 
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"hybridfw.commands.{_name}").register(app)
 
 
-VERBOSE_FLAGS = frozenset({"-v", "-vv", "-vvv", "--verbose"})
+ROOT_FLAGS = frozenset({"-v", "-vv", "-vvv", "--verbose", "--allow-any"})
 
 
 def hoist_verbose(argv: list[str]) -> list[str]:
-    """`hybridfw check -v ...` means `hybridfw -v check ...`: -v is a root option, accepted
-    anywhere before a `--`."""
+    """`hybridfw check -v ...` means `hybridfw -v check ...`: -v (and --allow-any) are root
+    options, accepted anywhere before a `--`."""
     end = argv.index("--") if "--" in argv else len(argv)
-    flags = [a for a in argv[:end] if a in VERBOSE_FLAGS]
-    rest = [a for a in argv[:end] if a not in VERBOSE_FLAGS]
+    flags = [a for a in argv[:end] if a in ROOT_FLAGS]
+    rest = [a for a in argv[:end] if a not in ROOT_FLAGS]
     return flags + rest + argv[end:]
 
 

@@ -35,6 +35,12 @@ class InputError(HybridfwError):
         self.field = field
 
 
+class IntegrityError(HybridfwError):
+    """Stored data no longer matches the sha256 recorded when it was stored. Exit code 2."""
+
+    exit_code = EXIT_INPUT
+
+
 class UpstreamError(HybridfwError):
     """The service or a peer failed or answered something unusable. Exit code 3."""
 

@@ -106,8 +106,8 @@ class Topology:
 class _Reader:
     """Typed access to the parsed document that reports errors with path, line and key."""
 
-    def __init__(self, path: Path, text: str, doc: Mapping[str, Any]) -> None:
-        self.path, self.text, self.doc = path, text, doc
+    def __init__(self, path: Path, text: str, doc: Mapping[str, Any], allow_any: bool) -> None:
+        self.path, self.text, self.doc, self.allow_any = path, text, doc, allow_any
 
     def fail(self, key: str, message: str) -> InputError:
         return InputError(message, path=str(self.path), line=self._line_of(key), field=key)
@@ -166,14 +166,57 @@ class _Reader:
             parsed = AddressSet.parse(items)
         except AddressError as exc:
             raise self.fail(prefix + key, f"bad address: {exc}") from None
+        for item in items:
+            if problem := address_problem(item, self.allow_any):
+                raise self.fail(prefix + key, problem)
         if not ipv6 and parsed.family(6):
             raise self.fail(prefix + key, "IPv6 address given but the topology says ipv6 = false")
         return parsed, items
 
 
+ANY_PREFIX = 7  # a /7 or wider opens a flow to (a large part of) everything
+
+
+def address_problem(item: str, allow_any: bool) -> str:
+    """Why a topology address is refused ("" if it is fine): host bits set in a CIDR (a silent
+    widening: 203.0.113.10/24 is 203.0.113.0/24), or a range as wide as a /7 or wider, which
+    opens the flow to (almost) anyone, unless `allow_any`."""
+    import ipaddress
+
+    text = item.strip()
+    if "/" in text:
+        try:
+            ipaddress.ip_network(text, strict=True)
+        except ValueError:
+            try:
+                network = ipaddress.ip_network(text, strict=False)
+            except ValueError:  # a form AddressSet reads and ipaddress does not: nothing to add
+                return ""
+            return (f"{text} has host bits set: write {network} for the network, or "
+                    f"{text.split('/')[0]} for the one host")
+    if allow_any:
+        return ""
+    parsed = AddressSet.parse([text])
+    for family, bits in ((4, 32), (6, 128)):
+        if parsed.num_addresses(family) >= 1 << (bits - ANY_PREFIX):  # type: ignore[arg-type]
+            return (f"{text} opens the flow to (almost) any address (a /{ANY_PREFIX} or wider); "
+                    "give the real ranges, or pass --allow-any if you mean it")
+    return ""
+
+
+_allow_any = False
+
+
+def set_allow_any(value: bool) -> None:
+    """`hybridfw --allow-any`: accept topology addresses that open a flow to everything."""
+    global _allow_any
+    _allow_any = value
+
+
 def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: Notepad and PowerShell 5.1 write a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError("topology file not found", path=str(path)) from None
     except UnicodeDecodeError as exc:
@@ -266,10 +309,11 @@ def _choice(r: _Reader, key: str, allowed: tuple[str, ...], default: str | None)
     raise r.fail(key, f"unknown {key} {value!r}; use one of {', '.join(allowed)}")
 
 
-def load_topology(path: Path) -> Topology:
-    """Read and validate a topology file. Raises InputError naming the file, line and key."""
+def load_topology(path: Path, *, allow_any: bool | None = None) -> Topology:
+    """Read and validate a topology file. Raises InputError naming the file, line and key.
+    `allow_any` (default: `hybridfw --allow-any`) accepts addresses as wide as a /7."""
     text, doc = _read_toml(Path(path))
-    r = _Reader(Path(path), text, doc)
+    r = _Reader(Path(path), text, doc, _allow_any if allow_any is None else allow_any)
     r.check_keys(doc, _TOP_KEYS, "")
     if "mode" not in doc:
         raise r.fail("mode", f"required; use one of {', '.join(MODES)}")

@@ -117,3 +117,41 @@ def test_cli_reports_one_line_and_exit_2(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert res.stderr.startswith(f"hybridfw: error: {path}:13 [web.addresses]: bad address")
+
+
+def test_byte_order_mark_parses(tmp_path: Path) -> None:
+    """Notepad and PowerShell 5.1 (`Out-File -Encoding utf8`) write a UTF-8 BOM."""
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert load_topology(path).mode == "classic-full"
+
+
+@pytest.mark.parametrize("value", ["0.0.0.0/0", "::/0", "64.0.0.0/2", "2000::/3", "0.0.0.0/7",
+                                   "0.0.0.0-255.255.255.255"])
+def test_an_override_open_to_everything_needs_allow_any(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path, GOOD.replace("smtp_inbound = []", f'smtp_inbound = ["{value}"]'))
+    with pytest.raises(InputError, match=r"overrides.smtp_inbound.*--allow-any"):
+        load_topology(path)
+    assert load_topology(path, allow_any=True).overrides.smtp_inbound.num_addresses() > 0
+    res = subprocess.run([sys.executable, "-m", "hybridfw", "flows", "-t", str(path), "--allow-any",
+                          "--json"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+
+
+def test_a_slash_8_override_is_accepted(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("smtp_inbound = []", 'smtp_inbound = ["40.0.0.0/8"]'))
+    assert load_topology(path).overrides.smtp_inbound.num_addresses() == 1 << 24
+
+
+def test_host_bits_are_an_error_naming_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace('"203.0.113.10", ', '"203.0.113.10/24", '))
+    with pytest.raises(InputError) as exc:
+        load_topology(path)
+    assert "[smtp.addresses]" in str(exc.value) and "203.0.113.0/24" in str(exc.value)
+
+
+def test_service_area_typo_lists_the_valid_ones() -> None:
+    res = subprocess.run([sys.executable, "-m", "hybridfw", "endpoints", "show", "--service",
+                          "Exchnage"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "'Exchnage'" in res.stderr and "Exchange" in res.stderr and "SharePoint" in res.stderr

@@ -194,6 +194,11 @@ def show_cmd(
         raise InputError("--ipv4 and --ipv6 exclude each other (give neither for both)", field="ipv4")
     family = 4 if ipv4 else 6 if ipv6 else None
     data = _current(instance)
+    if service is not None:
+        areas = sorted({s.service_area for s in data.sets})
+        if service.lower() not in {a.lower() for a in areas}:
+            raise InputError(f"unknown service area {service!r}; use one of {', '.join(areas)}",
+                             field="--service")
     sets = filter_sets(data.sets, service_area=service, port=port, set_id=set_id, category=category,
                        required_only=required)
     rows = [_show_dict(s, family) for s in sets]
@@ -384,6 +389,37 @@ def changes_cmd(
                       "\n".join(r.added_ips + r.added_urls), "\n".join(r.removed_ips + r.removed_urls),
                       r.effective_date)
     out().print(table)
+
+
+# -- verify -----------------------------------------------------------------------------------
+@sub.command("verify")
+def verify_cmd(json: JsonOpt = False) -> None:
+    """Check every stored version's bytes against the sha256 recorded when it was stored.
+
+    Exit codes: 0 all intact (or nothing stored), 1 a version is damaged (commands then use
+    the newest intact one and say so), 2 the store cannot be read.
+    """
+    from hybridfw.console import out, print_json
+    from hybridfw.endpoints.store import open_store, store_path
+
+    store = open_store(_home(), create=False)
+    rows = []
+    if store is not None:
+        with store:
+            rows = store.verify()
+    damaged = [meta for meta, ok in rows if not ok]
+    if json:
+        print_json({"store": str(store_path(_home())), "intact": not damaged,
+                    "versions": [{**meta.to_dict(), "intact": ok} for meta, ok in rows]},
+                   "endpoints-verify")
+    else:
+        for meta, ok in rows:
+            state = "ok" if ok else "[bold red]DAMAGED[/]"
+            out().print(f"{meta.instance} {meta.version or 'unversioned'} (row {meta.row_id}) "
+                        f"sha256 {meta.sha256[:12]}: {state}")
+        out().print(f"{len(rows)} stored versions, {len(damaged)} damaged"
+                    if rows else "nothing stored yet; the shipped snapshot is in use")
+    raise typer.Exit(1 if damaged else 0)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from types import TracebackType
 
 from hybridfw.endpoints.interface import Answer, StoredVersion
 from hybridfw.endpoints.parse import parse_endpoints
-from hybridfw.errors import InputError
+from hybridfw.errors import InputError, IntegrityError
 from hybridfw.model import EndpointData
 
 log = logging.getLogger(__name__)
@@ -58,18 +59,37 @@ def _ts(value: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def _writable(path: Path) -> bool:
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
 class Store:
-    """An open store. Use as a context manager; every public method is one transaction."""
+    """An open store. Use as a context manager; every public method is one transaction.
+
+    A store in a read-only place (a read-only data home, a mounted copy) opens read-only:
+    every read works, a write fails with one line naming the file.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.read_only = not _writable(path)
         try:
+            if self.read_only:
+                # immutable: nobody can write here, so SQLite needs no -shm/-wal beside it.
+                self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1",
+                                           uri=True, isolation_level=None)
+                return
             self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise InputError(f"endpoint store is not usable: {exc}", path=str(path)) from None
+
+    def _need_write(self) -> None:
+        if self.read_only:
+            raise InputError("the endpoint store is read-only here; cannot store data",
+                             path=str(self.path))
 
     def __enter__(self) -> Store:
         return self
@@ -90,11 +110,36 @@ class Store:
         return [_stored(row) for row in rows]
 
     def latest(self, instance: str) -> EndpointData | None:
-        row = self._db.execute(
-            f"SELECT {_COLUMNS}, raw FROM versions WHERE instance = ? ORDER BY row_id DESC LIMIT 1",
+        """The newest stored version whose bytes still match their sha256. A damaged one is
+        skipped with a warning naming it: altered data is never used silently."""
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS}, raw FROM versions WHERE instance = ? ORDER BY row_id DESC",
             (instance,),
-        ).fetchone()
-        return None if row is None else self._data(row)
+        )
+        skipped: list[str] = []
+        for row in rows:
+            try:
+                data = self._data(row)
+            except IntegrityError as exc:
+                log.warning("%s", exc)
+                skipped.append(_name(_stored(row[:-1])))
+                continue
+            if skipped:
+                log.warning("using the newest intact version %s instead of %s; run `hybridfw "
+                            "endpoints verify`, then `hybridfw endpoints update`",
+                            _name(_stored(row[:-1])), ", ".join(skipped))
+            return data
+        if skipped:
+            raise IntegrityError(f"no intact stored version of {instance} (damaged: "
+                                 f"{', '.join(skipped)}); run `hybridfw endpoints update`")
+        return None
+
+    def verify(self, instance: str | None = None) -> list[tuple[StoredVersion, bool]]:
+        """Every stored version (of `instance`, or all) and whether its bytes match its sha256."""
+        where, args = ("WHERE instance = ?", (instance,)) if instance else ("", ())
+        rows = self._db.execute(f"SELECT {_COLUMNS}, raw FROM versions {where} ORDER BY row_id",
+                                args)
+        return [(_stored(row[:-1]), sha256_hex(bytes(row[-1])) == row[5]) for row in rows]
 
     def get(self, instance: str, version: str) -> EndpointData | None:
         """A stored version by service version, or by row number (`#3` or `3` when short)."""
@@ -120,6 +165,7 @@ class Store:
     def add(self, instance: str, answer: Answer, *, set_count: int) -> StoredVersion:
         """Store one answer in one transaction. An identical answer (sha256) is not stored twice;
         the existing row is returned."""
+        self._need_write()
         digest = sha256_hex(answer.raw)
         now = datetime.now(UTC)
         self._db.execute("BEGIN IMMEDIATE")
@@ -146,6 +192,7 @@ class Store:
 
     def mark_checked(self, instance: str, version: str) -> None:
         """Record that the service still calls `version` its latest (keeps the data fresh)."""
+        self._need_write()
         self._db.execute(
             "INSERT INTO checks (instance, version, checked_at) VALUES (?, ?, ?) "
             "ON CONFLICT (instance) DO UPDATE SET version = excluded.version, "
@@ -158,6 +205,9 @@ class Store:
         meta = _stored(row[:-1])
         raw = row[-1]
         assert isinstance(raw, bytes)
+        if sha256_hex(raw) != meta.sha256:
+            raise IntegrityError(f"stored version {_name(meta)} of {meta.instance} fails its sha256 "
+                                 f"check (altered or damaged in {self.path})")
         data_date = meta.data_date
         if meta.version is not None:
             check = self._db.execute(
@@ -171,6 +221,10 @@ class Store:
             label=f"stored {meta.label}", sha256=meta.sha256,
             sets=parse_endpoints(raw, source=f"{self.path} row {meta.row_id}"),
         )
+
+
+def _name(meta: StoredVersion) -> str:
+    return f"{meta.version or 'unversioned'} (row {meta.row_id})"
 
 
 def _stored(row: tuple[object, ...]) -> StoredVersion:
