@@ -56,6 +56,17 @@ def test_serve_cli_serves_and_stops_cleanly(sig: signal.Signals) -> None:
         assert proc.wait(timeout=20) == 0
 
 
+def test_refresh_floor_is_one_hour() -> None:
+    res = cli("serve", "-t", TOPOLOGY, "--port", "0", "--refresh", "30m", timeout=30)
+    assert res.returncode == 2 and "at most one version call an hour" in res.stderr
+
+
+def test_strict_health_answers_503_when_degraded() -> None:
+    with serve_process("--strict-health") as (_, url):
+        resp = httpx.get(f"{url}/healthz", timeout=10)  # the shipped snapshot is stale: degraded
+        assert resp.status_code == 503 and resp.json()["status"] == "degraded"
+
+
 @pytest.mark.parametrize("args", [["--refresh", "5x"], ["--notify-url", "x"], ["--port", "70000"],
                                   ["--notify-url", "file:///etc/passwd"], ["--service-url", "ftp://x"]])
 def test_serve_cli_bad_options_exit_2(args: list[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -136,7 +137,33 @@ def metric(srv_client: object, name: str) -> str:
     return next(line.rsplit(" ", 1)[1] for line in text.splitlines() if line.startswith(name))
 
 
-def test_refresh_picks_up_new_version_and_notifies(_isolated_home: Path) -> None:
+def test_if_modified_since_index_and_strict_health(_isolated_home: Path) -> None:
+    with running_feed_server(_isolated_home) as srv:
+        first = srv.client.get("/feeds/smtp-inbound.txt")
+        modified = first.headers["last-modified"]
+        same = srv.client.get("/feeds/smtp-inbound.txt", headers={"If-Modified-Since": modified})
+        assert same.status_code == 304 and same.content == b""
+        older = srv.client.get("/feeds/smtp-inbound.txt",
+                               headers={"If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"})
+        assert older.status_code == 200 and older.content == first.content
+        # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2).
+        both = srv.client.get("/feeds/smtp-inbound.txt",
+                              headers={"If-Modified-Since": modified, "If-None-Match": '"other"'})
+        assert both.status_code == 200
+        junk = srv.client.get("/feeds/smtp-inbound.txt", headers={"If-Modified-Since": "yesterday"})
+        assert junk.status_code == 200
+        index = srv.client.get("/")
+        assert index.status_code == 200 and "/feeds/smtp-inbound.txt" in index.text
+        assert "/feeds/https-inbound.json" in index.text
+        assert srv.client.get("/healthz").status_code == 200  # degraded (snapshot), not strict
+        srv.state.strict_health = True
+        strict = srv.client.get("/healthz")
+        assert strict.status_code == 503 and strict.json()["status"] == "degraded"
+
+
+def test_refresh_picks_up_new_version_and_notifies(_isolated_home: Path,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="hybridfw.serve")
     seed_old(_isolated_home)
     up = Upstream(latest="2026112900", answer=NEW_ANSWER.read_bytes())
     with running_upstream(up), running_receiver(Receiver()) as rx, \
@@ -155,6 +182,7 @@ def test_refresh_picks_up_new_version_and_notifies(_isolated_home: Path) -> None
         assert "/version/Worldwide" in up.requests and "/endpoints/Worldwide" in up.requests
         doc = srv.client.get("/feeds/smtp-inbound.json").json()
         assert doc["data_version"] == "2026112900"
+    assert "refresh ok, now serving 2026112900" in caplog.text  # a successful refresh is logged
 
 
 def test_upstream_failure_keeps_last_good_data(_isolated_home: Path) -> None:

@@ -26,26 +26,38 @@ def serve(
                      typer.Option("--drops", dir_okay=False, help="Firewall deny log (repeat): its "
                                   "Microsoft drops go into /report and /metrics (re-read at every "
                                   "data refresh).")] = None,
+    strict_health: Annotated[bool, typer.Option(
+        "--strict-health", help="/healthz answers 503 (not 200) when degraded.")] = False,
 ) -> None:
     """Serve address feeds per flow, the HTML report, /healthz and /metrics.
 
-    Serves /feeds/{flow}.txt|json (?family=4|6), /report, /healthz and /metrics, and keeps the
-    data current in the background (safe-update guard; last good data kept on failure).
+    Serves / (the list of feeds), /feeds/{flow}.txt|json (?family=4|6), /report, /healthz and
+    /metrics, and keeps the data current in the background (safe-update guard; last good data
+    kept on failure; at most one refresh an hour, as Microsoft asks; each refresh logged).
 
     Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 2 usage or input error.
     """
+    import logging
     import sys
 
     from hybridfw.paths import data_home
-    from hybridfw.serve.refresh import RefreshSettings, check_notify_url, parse_interval
+    from hybridfw.serve.refresh import (
+        RefreshSettings,
+        check_notify_url,
+        check_refresh_floor,
+        parse_interval,
+    )
     from hybridfw.serve.server import bind, prepare, serve_forever
 
     if service_url is not None:
         from hybridfw.endpoints.client import service_base_url
 
         service_url = service_base_url(service_url)  # a bad URL is a usage error now, not later
-    settings = RefreshSettings(parse_interval(refresh), check_notify_url(notify_url), service_url)
+    settings = RefreshSettings(check_refresh_floor(parse_interval(refresh)),
+                               check_notify_url(notify_url), service_url)
     state, app = prepare(topology, data_home(), settings, tuple(drops or ()))
+    state.strict_health = strict_health
+    logging.getLogger("hybridfw.serve").setLevel(logging.INFO)  # refreshes are always logged
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     sys.stderr.write(f"hybridfw: serving {state.published.feeds.version} on "

@@ -39,6 +39,21 @@ async def _plain(send: Send, status: int, text: str, extra: tuple[tuple[bytes, b
     await send({"type": "http.response.body", "body": b"" if head else body})
 
 
+def not_modified_since(headers: list[tuple[bytes, bytes]], last_modified: str) -> bool:
+    """If-Modified-Since (RFC 9110 13.1.3): only when no If-None-Match was sent; an unreadable
+    date is ignored."""
+    from email.utils import parsedate_to_datetime
+
+    names = dict(headers)
+    since = names.get(b"if-modified-since")
+    if since is None or b"if-none-match" in names:
+        return False
+    try:
+        return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(since.decode("latin-1"))
+    except (TypeError, ValueError):
+        return False
+
+
 def _etag_matches(header: bytes, etag: bytes) -> bool:
     tags = [t.strip().removeprefix(b"W/") for t in header.split(b",")]
     return etag in tags or b"*" in tags
@@ -90,6 +105,12 @@ class FeedApp:
                             "headers": feed.not_modified_headers})
                 await send({"type": "http.response.body", "body": b""})
                 return
+        if not_modified_since(scope["headers"], self.state.published.feeds.last_modified):
+            self.state.not_modified_total += 1
+            await send({"type": "http.response.start", "status": 304,
+                        "headers": feed.not_modified_headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
         await send({"type": "http.response.start", "status": 200, "headers": feed.headers})
         await send({"type": "http.response.body", "body": b"" if head else feed.body})
 
@@ -111,6 +132,16 @@ def healthz_document(state: ServerState) -> dict[str, Any]:
     }
 
 
+def index_text(state: ServerState) -> str:
+    """What `/` answers: every feed URL (both families, then each), and the other paths."""
+    pub = state.published
+    lines = [f"hybridfw feed server: {pub.data.instance} endpoint data {pub.feeds.version}", "",
+             "feeds (?family=4 or ?family=6 for one family):"]
+    lines += [f"/feeds/{flow}.{fmt}" for flow in pub.feeds.flow_ids for fmt in ("txt", "json")]
+    lines += ["", "/report   HTML readiness report", "/healthz  JSON health", "/metrics  Prometheus"]
+    return "\n".join(lines) + "\n"
+
+
 def build_app(state: ServerState, lifespan: Lifespan | None = None) -> ASGIApp:
     """The whole server. `lifespan` runs the background refresher."""
     from starlette.applications import Starlette
@@ -126,14 +157,20 @@ def build_app(state: ServerState, lifespan: Lifespan | None = None) -> ASGIApp:
         return Response(pub.report_html, media_type="text/html; charset=utf-8", headers=headers)
 
     async def healthz(request: Request) -> Response:
-        body = json.dumps(healthz_document(state), indent=2) + "\n"
-        return Response(body, media_type="application/json", headers={"cache-control": "no-store"})
+        doc = healthz_document(state)
+        status = 503 if state.strict_health and doc["status"] != "ok" else 200
+        return Response(json.dumps(doc, indent=2) + "\n", status_code=status,
+                        media_type="application/json", headers={"cache-control": "no-store"})
+
+    async def index(request: Request) -> Response:
+        return PlainTextResponse(index_text(state), headers={"cache-control": "no-cache"})
 
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(metrics_text(state), media_type="text/plain; version=0.0.4",
                                  headers={"cache-control": "no-store"})
 
     routes = [Route(path, fn, methods=list(READ_METHODS))
-              for path, fn in (("/report", report), ("/healthz", healthz), ("/metrics", metrics))]
+              for path, fn in (("/", index), ("/report", report), ("/healthz", healthz),
+                               ("/metrics", metrics))]
     inner = Starlette(routes=routes, lifespan=lifespan)
     return FeedApp(state, inner)

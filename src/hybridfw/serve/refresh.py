@@ -34,6 +34,16 @@ def parse_interval(text: str) -> float | None:
     return float(sum(int(n) * _UNIT[u] for n, u in parts))
 
 
+MIN_REFRESH = 3600.0  # Microsoft asks clients to call /version at most once an hour
+
+
+def check_refresh_floor(seconds: float | None) -> float | None:
+    if seconds is not None and seconds < MIN_REFRESH:
+        raise InputError(f"refresh interval {seconds:.0f}s is below the floor of 1h: Microsoft asks "
+                         "for at most one version call an hour", field="refresh")
+    return seconds
+
+
 def check_notify_url(url: str | None) -> str | None:
     """Only http(s) URLs with a host: the refresher POSTs there and nothing else."""
     from urllib.parse import urlsplit
@@ -92,10 +102,11 @@ class Refresher:
             return
         if not result.updated:
             state.record_refresh(True, "unchanged", result.message)
+            log.info("refresh ok, unchanged: %s", result.message)
             return
         state.publish(published)
         state.record_refresh(True, "updated", result.message)
-        log.info("now serving %s", published.feeds.version)
+        log.info("refresh ok, now serving %s: %s", published.feeds.version, result.message)
         if self.settings.notify_url:
             diff = result.diff.to_dict() if result.diff is not None else None
             await self.notify({"event": "endpoint-data-updated", "instance": instance,

@@ -54,6 +54,7 @@ class ServerState:
     refresh: RefreshStatus = field(default_factory=RefreshStatus)
     requests_total: int = 0
     not_modified_total: int = 0
+    strict_health: bool = False  # /healthz answers 503 when degraded (for load balancers)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def publish(self, published: Published) -> None:
