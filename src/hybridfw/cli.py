@@ -84,11 +84,19 @@ def main() -> None:
         sys.stderr.write("hybridfw: interrupted\n")
         sys.exit(130)
     except (OSError, UnicodeError) as exc:
-        # A file we could not read or write: one line, never a traceback.
+        # A file we could not read or write: one line naming it, never a traceback.
         from hybridfw.console import error_line
 
-        error_line(str(exc))
+        error_line(os_error_text(exc))
         sys.exit(EXIT_INPUT)
+
+
+def os_error_text(exc: BaseException) -> str:
+    """'/srv/feeds/x.txt: Permission denied', not '[Errno 13] Permission denied: ...'."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = exc.filename if exc.filename is not None else ""
+        return f"{where}: {exc.strerror}" if where else exc.strerror
+    return str(exc)
 
 
 if __name__ == "__main__":

@@ -48,11 +48,19 @@ def prepare(topology_path: Path, home: Path, settings: RefreshSettings,
 
 def bind(host: str, port: int) -> socket.socket:
     """Bind before starting uvicorn, so port 0 works and the real port can be printed."""
+    from hybridfw.errors import InputError
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(BACKLOG)
+    try:
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        raise InputError(f"cannot listen on {shown}: {exc.strerror or exc}",
+                         field="--host/--port") from None
     sock.set_inheritable(True)
     return sock
 
