@@ -50,3 +50,10 @@ def screenshot(page: Path, profile: Path, out: Path, size: str = "1280,2000") ->
                                "--hide-scrollbars"])
     assert out.exists(), res.stderr[-2000:]
     return out
+
+
+def print_pdf(page: Path, profile: Path, out: Path) -> int:
+    """Print the page to PDF as Chromium's print preview would (print media); its page count."""
+    res = _run(page, profile, [f"--print-to-pdf={out}", "--no-pdf-header-footer"])
+    assert out.exists() and out.read_bytes().startswith(b"%PDF"), res.stderr[-2000:]
+    return len(re.findall(rb"/Type\s*/Page(?!s)", out.read_bytes()))

@@ -7,7 +7,7 @@ import struct
 from html.parser import HTMLParser
 from pathlib import Path
 
-from check_browser import load, screenshot
+from check_browser import load, print_pdf, screenshot
 from check_helpers import STALE_V4, STALE_V6, TOPOLOGY, seed_history
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -126,3 +126,52 @@ def test_terminal_report_prints_markup_like_text_verbatim(_isolated_home: Path) 
     result = hostile_result(run_check(TOPOLOGY), text)
     out = renderer("terminal", width=400).render(result)
     assert text in out
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(fg: str, bg: str) -> float:
+    """WCAG 2 contrast ratio."""
+    hi, lo = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_every_text_colour_meets_wcag_aa() -> None:
+    from hybridfw.report.html import _CSS, TEXT_COLOURS
+
+    assert round(contrast("#ef6c00", "#ffffff"), 2) == 3.08  # the old orange: the check can fail
+    assert round(contrast("#000000", "#ffffff"), 1) == 21.0
+    for selector, fg, bg in TEXT_COLOURS:
+        assert contrast(fg, bg) >= 4.5, (selector, fg, bg, contrast(fg, bg))
+        assert f"{selector}{{color:{fg}" in _CSS
+    # No other text colour sneaks into the stylesheet.
+    import re
+
+    declared = set(re.findall(r"(?<![-\w])color:(#[0-9a-f]{6})", _CSS))
+    assert declared <= {fg for _, fg, _ in TEXT_COLOURS}, declared
+
+
+def test_bars_are_proportional() -> None:
+    import re
+
+    from hybridfw.check.interface import FamilyCoverage
+    from hybridfw.report.html import coverage_bar
+
+    svg = coverage_bar(FamilyCoverage(4, "inbound", 400, 100, 300, 0))
+    widths = {name: float(w) for name, w in
+              re.findall(r'class="seg-(\w+)" x="[\d.]+" y="0" width="([\d.]+)"', svg)}
+    assert widths["missing"] == 3 * widths["allowed"]
+    assert "allowed 25%, missing 75%" in svg
+
+
+def test_print_layout_fits_and_hides_controls(_isolated_home: Path, tmp_path: Path) -> None:
+    page = write_html(stale_report(_isolated_home), tmp_path / "report.html")
+    pages = print_pdf(page, tmp_path / "profile", tmp_path / "report.pdf")
+    assert 1 <= pages <= 8, pages  # the stale example on A4/Letter, flows and findings first
+    print(f"print-to-PDF: {pages} pages")
+    css = page.read_text().split("@media print{")[1].split("\n}\n")[0]
+    assert ".filters,button{display:none}" in css and "#findings-section{order:2}" in css

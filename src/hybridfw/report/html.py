@@ -20,26 +20,60 @@ from hybridfw.check.interface import (
 )
 from hybridfw.counts import readable
 from hybridfw.model import Finding
-from hybridfw.report.interface import ReportRenderer, coverage_line
+from hybridfw.report.interface import ReportRenderer, coverage_line, share
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 _SEGMENTS = (("allowed", "#2e7d32"), ("missing", "#c62828"), ("stale", "#f9a825"))
 _BAR_WIDTH = 320.0
 
+# Every text colour of the page with the background it sits on. The CSS below is made from this
+# table and the tests check each pair against WCAG 2 AA (contrast ratio at least 4.5:1).
+TEXT_COLOURS = (
+    ("body", "#1b1b1b", "#ffffff"),
+    ("th", "#1b1b1b", "#f5f5f5"),
+    ("pre", "#1b1b1b", "#f7f7f7"),
+    (".muted", "#595959", "#ffffff"),
+    (".ev", "#4d4d4d", "#ffffff"),
+    (".s-error", "#b71c1c", "#ffffff"),
+    (".s-warning", "#8a4b00", "#ffffff"),
+    (".s-info", "#0d47a1", "#ffffff"),
+    (".v-ready", "#ffffff", "#2e7d32"),
+    (".v-at-risk", "#ffffff", "#8a4b00"),
+    (".v-not-checked", "#ffffff", "#595959"),
+    (".v-broken", "#ffffff", "#b71c1c"),
+    (".pct", "#1b1b1b", "#ffffff"),
+)
+
+
+def _colour_css() -> str:
+    rules = []
+    for selector, fg, bg in TEXT_COLOURS:
+        background = f";background:{bg}" if bg != "#ffffff" or selector.startswith(".v-") else ""
+        rules.append(f"{selector}{{color:{fg}{background}}}")
+    return "".join(rules)
+
+
 _CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:72em;color:#1b1b1b;padding:0 1em}
+body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:72em;padding:0 1em}
 h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #eee;padding:.35em .5em;
-text-align:left;vertical-align:top}th{background:#f5f5f5}
-.badge{display:inline-block;padding:.1em .6em;border-radius:1em;color:#fff;font-weight:600}
-.v-ready{background:#2e7d32}.v-at-risk{background:#b45309}.v-broken{background:#c62828}
-.v-not-checked{background:#5b5b5b}
-.s-error{color:#c62828;font-weight:600}.s-warning{color:#b45309;font-weight:600}.s-info{color:#1565c0}
-pre{background:#f7f7f7;border:1px solid #ddd;padding:.7em;overflow:auto;font-size:12px}
-.muted{color:#666}.legend span{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 1em;
-vertical-align:middle}code{font-size:12px}.ev{font-size:12px;color:#555}.cov{margin-bottom:.4em}
-td:first-child{width:24em}
-"""
+text-align:left;vertical-align:top}
+.badge{display:inline-block;padding:.1em .6em;border-radius:1em;font-weight:600}
+.s-error,.s-warning{font-weight:600}
+pre{border:1px solid #ddd;padding:.7em;overflow:auto;font-size:12px;white-space:pre-wrap;
+overflow-wrap:anywhere}
+.legend span{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 1em;
+vertical-align:middle}code{font-size:12px}.ev{font-size:12px}.cov{margin-bottom:.4em}
+svg.bar{max-width:100%}.pct{font-size:12px}
+#flows td:first-child{width:24em}
+@media print{
+.filters,button{display:none}
+body{max-width:none;margin:0;display:flex;flex-direction:column}
+header{order:0}#flows{order:1}#findings-section{order:2}#fixes{order:3}#timeline{order:4}
+tr,.cov,pre{break-inside:avoid}h2{break-after:avoid}
+a{color:inherit;text-decoration:none}
+}
+""" + _colour_css()
 
 _JS = """
 document.addEventListener('DOMContentLoaded', function () {
@@ -70,21 +104,26 @@ def _log_len(count: int) -> float:
 
 
 def coverage_bar(cov: FamilyCoverage) -> str:
-    """An SVG bar with allowed / missing / stale segments on a shared log scale (/0 = full)."""
-    full = 32.0 if cov.family == 4 else 128.0  # log2 of the whole family
+    """An SVG bar whose allowed / missing / stale segments are proportional to their address
+    counts (the full bar is the flow's required addresses plus the stale ones; a segment too
+    thin to see is drawn 2 px wide); the percentages are printed beside it. Open-to-any is said
+    in words: drawn to scale it would be the whole bar."""
+    total = cov.allowed + cov.missing + cov.stale
     x = 0.0
-    rects = []
+    rects, shares = [], []
     for name, colour in _SEGMENTS:
         count = getattr(cov, name)
-        if not count:
+        if not count or not total:
             continue
-        width = max(2.0, _BAR_WIDTH * _log_len(count) / full)
+        width = max(2.0, _BAR_WIDTH * count / total)
         rects.append(f'<rect class="seg-{name}" x="{x:.1f}" y="0" width="{width:.1f}" height="14" '
                      f'fill="{colour}"><title>{name}: {readable(count, cov.family)}</title></rect>')
+        shares.append(f"{name} {share(count, total)}")
         x += width
     label = coverage_line(cov)
     return (f'<div class="cov"><svg class="bar" role="img" aria-label="{escape(label)}" '
-            f'width="{max(x, 1):.0f}" height="14">{"".join(rects)}</svg>'
+            f'width="{max(x, 1):.0f}" height="14">{"".join(rects)}</svg> '
+            f'<span class="pct">{escape(", ".join(shares))}</span>'
             f'<div class="muted">{escape(label)}</div></div>')
 
 
@@ -221,17 +260,17 @@ class HtmlReport(ReportRenderer):
 {result.data_age_days} days old) &middot; generated {result.generated_at:%Y-%m-%d %H:%M} UTC
 &middot; steps: {escape(", ".join(result.steps))}</p>{_unchecked(result)}</header>
 <section id="flows"><h2>Flows</h2>
-<p class="legend muted">Coverage per address family:{legend}. Segment lengths grow with
-log<sub>2</sub>(1 + number of addresses), so a single missing address stays visible next to a /14
-that is allowed; the exact counts are written next to each bar. <i>Stale</i> means the firewall
-lets addresses through for this flow that Microsoft no longer publishes for it.</p>
+<p class="legend muted">Coverage per address family:{legend}. Segment lengths are proportional
+to the number of addresses (a segment too small to see is drawn 2 px wide); the shares and the
+exact counts are written next to each bar. <i>Stale</i> means an inbound rule lets addresses
+through for this flow that Microsoft no longer publishes for it.</p>
 <table><thead><tr><th>flow</th><th>protocol</th><th>verdict</th><th>coverage</th></tr></thead>
 <tbody>{"".join(_flow_row(fr) for fr in result.flows)}</tbody></table></section>
 <section id="timeline"><h2>Endpoint data versions</h2>
 <p class="muted">Stored versions oldest to newest; green bars up: address ranges added, red bars
 down: removed, against the version before (log scale).</p>
 {timeline_svg(result.timeline)}{_timeline_table(result.timeline)}</section>{drops_timeline(result.drops)}
-<section id="findings-section"><h2>Findings</h2><p>{_severity_filter()}</p>
+<section id="findings-section"><h2>Findings</h2><p class="filters">{_severity_filter()}</p>
 <table id="findings"><thead><tr><th>severity</th><th>code</th><th>subject</th><th>message</th></tr>
 </thead><tbody>{"".join(_finding_row(f) for f in result.findings)}</tbody></table></section>
 <section id="fixes"><h2>Rules to add</h2>{_fixes(result)}</section>
