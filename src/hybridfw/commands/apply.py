@@ -82,7 +82,6 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         from hybridfw.apply import ApplyOptions, apply_sets, backend_named
-        from hybridfw.commands.flows import data_summary
         from hybridfw.console import print_json
         from hybridfw.endpoints import load_current
         from hybridfw.errors import EXIT_OK, EXIT_PROBLEMS, InputError
@@ -99,7 +98,9 @@ def register(app: typer.Typer) -> None:
         result = apply_sets(data, required_flows(topo, data), backend,
                             prefix if ipset else " ".join(table), options)
         if json_out:
-            print_json({**result.to_dict(), "endpoint_data": data_summary(data)})
+            from hybridfw.schemas import data_block
+
+            print_json({**result.to_dict(), "data": data_block(data)}, "apply")
         else:
             _show(result)
         raise typer.Exit(EXIT_PROBLEMS if result.status == "refused" else EXIT_OK)
