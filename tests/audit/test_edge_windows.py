@@ -86,6 +86,9 @@ def test_json_profiles_bypass_and_defaults() -> None:
     assert row(JSON, "203.0.113.10", 25, "public").allowed == addrs("0.0.0.0/0")
     ruleset = parsers()["windows-json"].parse(JSON.read_text(), "w.json")
     assert any(f.code == "audit.rule-disabled" for f in ruleset.findings)
+    defaults = [r.origin for c in ruleset.chains.values() for r in c.rules
+                if "default action" in r.origin.text]
+    assert {(o.line, o.text) for o in defaults} >= {(3, "default action of the Domain profile")}
 
 
 def test_json_without_profiles_leaves_the_default_unknown(tmp_path: Path) -> None:

@@ -113,6 +113,10 @@ def read(text: str, path: str) -> tuple[list[WinRule], list[Profile]]:
             line += text.count("\n", last, mark)
             rule.line, last = line, mark
     profiles = [p for item in raw_profiles if (p := _profile(item, path)) is not None]
+    for profile in profiles:  # evidence names the line of the profile's "Name"
+        found = re.search(rf'"Name"\s*:\s*"{profile.name}"', text, re.IGNORECASE)
+        if found is not None:
+            profile.line = text.count("\n", 0, found.start()) + 1
     return rules, profiles
 
 
