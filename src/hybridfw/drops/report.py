@@ -12,7 +12,6 @@ from hybridfw.drops.interface import CLASSES, ParseStats
 from hybridfw.errors import EXIT_OK, EXIT_PROBLEMS
 from hybridfw.model import Finding, Severity
 
-SCHEMA_VERSION = "1"
 _SEVERITY = {"published": Severity.ERROR, "published-elsewhere": Severity.WARNING,
              "exchange-unlisted": Severity.WARNING, "retired": Severity.WARNING,
              "not-microsoft": Severity.INFO}
@@ -84,8 +83,7 @@ class DropsReport:
     def to_dict(self, *, show_all: bool = False) -> dict[str, Any]:
         shown = [b for b in self.buckets if show_all or b.verdict.klass != "not-microsoft"]
         return {
-            "schema_version": SCHEMA_VERSION, "exit_code": self.exit_code,
-            "endpoint_data": self.endpoint_data, "files": [f.to_dict() for f in self.files],
+            "exit_code": self.exit_code, "files": [f.to_dict() for f in self.files],
             "counts": self.counts(), "unrelated_drops": self.unrelated,
             "outside_window": self.outside_window, "undated": self.undated,
             "drops": [b.to_dict() for b in shown], "skipped": self.skipped(),
