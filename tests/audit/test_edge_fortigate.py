@@ -217,3 +217,15 @@ def test_batfish_sample() -> None:
     assert probe(path, "10.0.3.5", 80, "zone1 -> zone1").allowed == addrs("0.0.0.0/0")
     # port2 -> port1 holds policy 1 in the reverse direction too (appended interfaces).
     assert probe(path, "10.0.1.5", 11, "port2 -> port1").allowed == addrs("0.0.0.0/0")
+
+
+def test_pairs_both_ways(tmp_path: Path) -> None:
+    """Policies written port1 -> port2 only: traffic the other way has its own entry, which only
+    the implicit deny decides (it does not borrow the port1 -> port2 policies)."""
+    path = _conf(tmp_path, POLICY_ORDER)
+    ruleset = parsers()["fortigate"].parse(path.read_text(), str(path))
+    names = {e.name for e in ruleset.entries}
+    assert names == {"port1 -> port1", "port1 -> port2", "port2 -> port1", "port2 -> port2"}
+    back = probe(path, "192.0.2.1", 25, "port2 -> port1")
+    assert not back.allowed and not back.unknown
+    assert "implicit deny" in " ".join(back.evidence["missing"])

@@ -2,7 +2,7 @@
 
 Every VDOM's ``config firewall policy`` (and the older ``policy6``) is read in table order, which
 is the order FortiOS evaluates it in (the policy ID is only a name). Entries are interface
-pairs: one per (``srcintf``, ``dstintf``) named in the policies (``any`` matches every
+pairs: one per pair of the interfaces named in the policies, both ways (``any`` matches every
 interface), each ending in the implicit deny. Which pair a packet takes depends on routing,
 which hybridfw does not know, so the audit reports the pairs whose policies decide the flow.
 
@@ -167,13 +167,15 @@ def _vdoms(root: Entry) -> dict[str, _Vdom]:
 
 
 def _pairs(policies: list[Entry]) -> list[tuple[str, str]]:
-    srcs = sorted({i for p in policies for i in p.values("srcintf") if i != "any"})
-    dsts = sorted({i for p in policies for i in p.values("dstintf") if i != "any"})
-    if not srcs and not dsts:
+    """Every pair of the interfaces (and zones) the policies name, both ways, as the PAN-OS
+    reader does with zones: a flow in the other direction than the policies are written for
+    gets its own entry (ending in the implicit deny) instead of borrowing theirs."""
+    names = sorted({i for p in policies for key in ("srcintf", "dstintf") for i in p.values(key)
+                    if i != "any"})
+    if not names:
         return [("any", "any")]
-    srcs, dsts = srcs or ["any"], dsts or ["any"]
-    if len(srcs) * len(dsts) <= MAX_PAIRS:
-        return [(a, b) for a in srcs for b in dsts]
+    if len(names) ** 2 <= MAX_PAIRS:
+        return [(a, b) for a in names for b in names]
     return sorted({(a, b) for p in policies for a in p.values("srcintf") for b in p.values("dstintf")})
 
 
