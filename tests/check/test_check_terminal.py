@@ -107,3 +107,13 @@ def test_version_short_option_help_topic_and_completion() -> None:
     assert bad.returncode == 2 and "check" in bad.stderr
     completion = run(["--show-completion", "bash"])
     assert completion.returncode == 0 and "complete" in completion.stdout
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_audit_table_never_cuts_and_counts_like_check(columns: int) -> None:
+    res = run(["audit", "-t", str(TOPOLOGY), str(STALE_V4), str(STALE_V6)], columns)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    for token in ("smtp-inbound", "https-outbound", "203.0.113.10", "2001:db8::10",
+                  "393,216 addresses", "audit.missing", "40.92.0.0/15"):
+        assert token in res.stdout, token
+    assert "…" not in res.stdout and "2^" not in res.stdout

@@ -10,6 +10,7 @@ import typer
 from hybridfw.commands._common import JsonOpt, TopologyOpt
 
 if TYPE_CHECKING:
+    from hybridfw.addresses import AddressSet
     from hybridfw.audit import AuditResult
     from hybridfw.model import EndpointData
 
@@ -55,23 +56,22 @@ Exit codes: 0 every required flow fully allowed, 1 something missing, shadowed o
 
 
 def _print_human(result: AuditResult, fixes: dict[str, Any], data: EndpointData) -> None:
-    from rich.table import Table
-
-    from hybridfw.console import findings_table, out
+    from hybridfw.console import findings_table, out, width
+    from hybridfw.layout import Column, table_or_list
 
     console = out()
     console.print(f"[bold]Audit[/] of {', '.join(result.paths)} ({result.format}) against "
                   f"endpoint data {data.version_label()}")
-    table = Table(title="Coverage per flow", expand=False)
-    for column in ("flow", "entry", "on-premises", "port", "allowed", "missing", "shadowed",
-                   "stale", "unknown"):
-        table.add_column(column)
+    columns = [Column(c) for c in ("flow", "entry", "on-premises", "port", "allowed", "missing",
+                                   "shadowed", "stale", "unknown")]
+    rows = []
     for row in result.flows:
-        table.add_row(row.flow, row.entry, row.address, str(row.port),
-                      str(len(row.allowed.to_cidrs())), _red(len(row.missing.to_cidrs())),
-                      _red(len(row.shadowed)), str(len(row.stale.to_cidrs())),
-                      str(len(row.unknown.to_cidrs())))
-    console.print(table)
+        fam = 6 if ":" in row.address else 4
+        rows.append([row.flow, row.entry, row.address, str(row.port),
+                     _count(row.allowed, fam), _red(row.missing, fam), _red_n(len(row.shadowed)),
+                     _count(row.stale, fam), _count(row.unknown, fam)])
+    console.print(table_or_list("Coverage per flow (IPv4 in addresses, IPv6 in /48 or /64 blocks)",
+                                columns, rows, width()))
     console.print(findings_table(result.findings))
     console.print(f"[bold]Rules to add[/] ({fixes['platform']}):")
     if fixes["note"]:
@@ -83,7 +83,18 @@ def _print_human(result: AuditResult, fixes: dict[str, Any], data: EndpointData)
         console.print(text, markup=False, highlight=False)
 
 
-def _red(count: int) -> str:
+def _count(addresses: AddressSet, family: int) -> str:
+    """Addresses in the unit `check` uses (hybridfw.counts): IPv4 addresses, IPv6 blocks."""
+    from hybridfw.counts import readable
+
+    return readable(addresses.num_addresses(), family) if addresses else "0"
+
+
+def _red(addresses: AddressSet, family: int) -> str:
+    return f"[bold red]{_count(addresses, family)}[/]" if addresses else "0"
+
+
+def _red_n(count: int) -> str:
     return f"[bold red]{count}[/]" if count else "0"
 
 
