@@ -12,6 +12,7 @@ from hybridfw.commands._common import JsonOpt, TopologyOpt
 if TYPE_CHECKING:
     from hybridfw.addresses import AddressSet
     from hybridfw.audit import AuditResult
+    from hybridfw.counts import Unit
     from hybridfw.model import EndpointData
 
 FORMATS = ("auto|iptables|nft|nft-json|asa|panos|panos-set|pfsense|opnsense|list|fortigate|srx|"
@@ -57,19 +58,23 @@ Exit codes: 0 every required flow fully allowed, 1 something missing, shadowed o
 
 def _print_human(result: AuditResult, fixes: dict[str, Any], data: EndpointData) -> None:
     from hybridfw.console import findings_table, out, width
+    from hybridfw.counts import is_wide, unit_for
     from hybridfw.layout import Column, table_or_list
 
     console = out()
     console.print(f"[bold]Audit[/] of {', '.join(result.paths)} ({result.format}) against "
                   f"endpoint data {data.version_label()}")
     columns = [Column(c) for c in ("flow", "entry", "on-premises", "port", "allowed", "missing",
-                                   "shadowed", "stale", "unknown")]
+                                   "shadowed", "stale / open", "unknown")]
     rows = []
     for row in result.flows:
         fam = 6 if ":" in row.address else 4
+        wide = is_wide(row.stale.num_addresses(), fam)
+        sets = (row.allowed, row.missing, row.unknown) + (() if wide else (row.stale,))
+        unit = unit_for(fam, max(a.num_addresses() for a in sets))
         rows.append([row.flow, row.entry, row.address, str(row.port),
-                     _count(row.allowed, fam), _red(row.missing, fam), _red_n(len(row.shadowed)),
-                     _count(row.stale, fam), _count(row.unknown, fam)])
+                     _count(row.allowed, unit), _red(row.missing, unit), _red_n(len(row.shadowed)),
+                     "open to any" if wide else _count(row.stale, unit), _count(row.unknown, unit)])
     console.print(table_or_list("Coverage per flow (IPv4 in addresses, IPv6 in /48 or /64 blocks)",
                                 columns, rows, width()))
     console.print(findings_table(result.findings))
@@ -83,15 +88,16 @@ def _print_human(result: AuditResult, fixes: dict[str, Any], data: EndpointData)
         console.print(text, markup=False, highlight=False)
 
 
-def _count(addresses: AddressSet, family: int) -> str:
-    """Addresses in the unit `check` uses (hybridfw.counts): IPv4 addresses, IPv6 blocks."""
-    from hybridfw.counts import readable
+def _count(addresses: AddressSet, unit: Unit) -> str:
+    """Addresses in the unit `check` uses (hybridfw.counts): IPv4 addresses, IPv6 blocks; one
+    unit per row."""
+    from hybridfw.counts import in_unit
 
-    return readable(addresses.num_addresses(), family) if addresses else "0"
+    return f"{in_unit(addresses.num_addresses(), unit)} {unit.name}" if addresses else "0"
 
 
-def _red(addresses: AddressSet, family: int) -> str:
-    return f"[bold red]{_count(addresses, family)}[/]" if addresses else "0"
+def _red(addresses: AddressSet, unit: Unit) -> str:
+    return f"[bold red]{_count(addresses, unit)}[/]" if addresses else "0"
 
 
 def _red_n(count: int) -> str:
