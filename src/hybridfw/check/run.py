@@ -23,7 +23,7 @@ from hybridfw.model import Finding, Flow
 log = logging.getLogger(__name__)
 
 # One module per step, each exposing STEP; run in this order.
-STEP_MODULES = ("freshness", "firewall", "probes", "traces", "drops")
+STEP_MODULES = ("freshness", "firewall", "probes", "traces", "drops", "connectors")
 
 
 def steps() -> list[ReadinessStep]:
@@ -108,9 +108,11 @@ def run_context(ctx: CheckContext, *, with_timeline: bool = True) -> ReadinessRe
 def run_check(topology_path: Path, *, firewalls: list[Path] | None = None,
               traces: list[Path] | None = None, probe: bool = False,
               home: Path | None = None, allow_unchecked: frozenset[str] = frozenset(),
-              drops: list[Path] | None = None) -> ReadinessResult:
+              drops: list[Path] | None = None,
+              connectors: list[Path] | None = None) -> ReadinessResult:
     """`hybridfw check` without the printing. Raises InputError on bad input."""
     ctx = build_context(topology_path, firewalls=firewalls, traces=traces, probe=probe, home=home,
                         drops=drops)
     ctx.allow_unchecked = allow_unchecked
+    ctx.connectors = list(connectors or [])
     return run_context(ctx)

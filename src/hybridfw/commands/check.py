@@ -23,6 +23,11 @@ DropsOpt = Annotated[
     typer.Option("--drops", dir_okay=False, help="Firewall deny log to read (repeat; see `hybridfw "
                  "drops`): a dropped published Exchange Online source makes its flow broken."),
 ]
+ConnectorsOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--connectors", dir_okay=False, help="Exchange connector/certificate export to check "
+                 "(repeat; see `hybridfw connectors`): findings join the smtp-inbound/-outbound flows."),
+]
 ProbeOpt = Annotated[bool, typer.Option("--probe", help="Also probe the on-premises SMTP/HTTPS endpoints.")]
 AllowUncheckedOpt = Annotated[
     list[str] | None,
@@ -38,7 +43,8 @@ HtmlOpt = Annotated[
 
 def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt = None,
           drops: DropsOpt = None, probe: ProbeOpt = False, allow_unchecked: AllowUncheckedOpt = None,
-          html: HtmlOpt = None, json_output: JsonOpt = False, quiet: QuietOpt = False) -> None:
+          html: HtmlOpt = None, json_output: JsonOpt = False, quiet: QuietOpt = False,
+          connectors: ConnectorsOpt = None) -> None:
     """One readiness verdict per flow (ready / at risk / not checked / broken), with findings
     and fixes.
 
@@ -47,6 +53,7 @@ def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt =
 
     Runs endpoint freshness, the flows, an audit of each firewall file, optional probes,
     traces and firewall deny logs (--drops; a dropped published source makes its flow broken),
+    Exchange's own connectors and certificates (--connectors, as `hybridfw connectors` checks them),
     and prints the exact rules to add for the firewall's own platform. The audit
     decides interface matches with the topology's \\[firewall] outside_interface and
     inside_interface when given.
@@ -62,7 +69,8 @@ def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt =
     waived = frozenset(n.strip() for item in allow_unchecked or [] for n in item.split(",")
                        if n.strip())
     result = run_check(topology, firewalls=list(firewall or []), traces=list(trace or []),
-                       probe=probe, allow_unchecked=waived, drops=list(drops or []))
+                       probe=probe, allow_unchecked=waived, drops=list(drops or []),
+                       connectors=list(connectors or []))
     if html is not None:
         from hybridfw.fileio import write_atomic
 
