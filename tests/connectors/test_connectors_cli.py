@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 from connectors_helpers import DATA, MAIN_FILES, topology_file
+from jsonschema import Draft202012Validator
 
 from hybridfw.connectors.collect import EXPORTS, READ_ONLY_COMMANDS
+from hybridfw.schemas import load_schema
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -22,6 +24,8 @@ def test_json_report_on_the_fixtures(tmp_path: Path) -> None:
     res = run_cli(*(DATA / n for n in MAIN_FILES), "--topology", topology_file(tmp_path), "--json")
     assert res.returncode == 1, res.stderr
     doc = json.loads(res.stdout)
+    Draft202012Validator(load_schema("connectors")).validate(doc)
+    assert next(iter(doc)) == "schema_version" and doc["data"]["instance"] == "Worldwide"
     status = {c["check"]: c["status"] for c in doc["checks"]}
     assert status["receive.remote-ip-ranges"] == "fail"
     assert status["onprem.certificates"] == "pass" and status["exo.inbound"] == "pass"

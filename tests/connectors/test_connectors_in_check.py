@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 from connectors_helpers import DATA, MAIN_FILES, topology_file
+from jsonschema import Draft202012Validator
 
 from hybridfw.check import run_check
 from hybridfw.report import renderer
+from hybridfw.schemas import load_schema
 
 FILES = [DATA / n for n in MAIN_FILES]
 
@@ -50,4 +52,6 @@ def test_check_cli_with_connectors(tmp_path: Path) -> None:
     doc = json.loads(res.stdout)
     assert "connectors" in doc["steps"]
     inbound = next(f for f in doc["flows"] if f["flow"] == "smtp-inbound")
-    assert any(f["code"] == "connectors.receive.missing" and f["reference"] for f in inbound["findings"])
+    assert any(f["code"] == "connectors.receive.missing" and f["evidence"][-1].startswith("see https://")
+               for f in inbound["findings"])
+    Draft202012Validator(load_schema("check")).validate(doc)

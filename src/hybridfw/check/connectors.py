@@ -10,8 +10,6 @@ given) is information here; `hybridfw connectors` itself treats it as a problem.
 
 from __future__ import annotations
 
-import dataclasses
-
 from hybridfw.check.interface import CheckContext, ReadinessStep, RuleFix
 from hybridfw.model import Finding, Severity
 
@@ -49,9 +47,10 @@ class ConnectorsStep(ReadinessStep):
                 severity = Severity.INFO if found.code == NOT_CHECKED else found.severity
                 about = f"{found.subject}: " if found.subject not in found.message else ""
                 evidence = (*found.evidence, *((f"see {found.reference}",) if found.reference else ()))
-                ctx.findings.append(dataclasses.replace(
-                    found, severity=severity, subject=flow, message=about + found.message,
-                    evidence=evidence))
+                # A plain Finding (the check report's finding has no reference key): the page
+                # goes into the evidence.
+                ctx.findings.append(Finding(severity, found.code, about + found.message, evidence,
+                                            found.fix, flow))
         if result.fixes:
             ctx.fixes.append(RuleFix(
                 firewall=f"Exchange connectors ({len(ctx.connectors)} export file(s))",

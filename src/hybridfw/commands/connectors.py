@@ -44,7 +44,7 @@ def _print_human(result: ConnectorsResult) -> None:
 
     console = out()
     console.print(f"[bold]Connectors[/] from {', '.join(result.inputs.get('files', []))} against "
-                  f"endpoint data {escape(str(result.inputs.get('endpoint_data', '')))}")
+                  f"endpoint data {escape(str(result.data.get('label', '')))}")
     if result.coverage:
         table = Table(title="RemoteIPRanges per listening address (TCP 25)")
         for column in ("server", "address", "chosen connectors", "allowed", "missing", "stale", "unknown"):

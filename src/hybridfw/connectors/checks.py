@@ -24,6 +24,7 @@ def check_connectors(exports: Exports, topology: Topology, data: EndpointData,
     from hybridfw.connectors.live_check import judge_live
     from hybridfw.connectors.routing_check import check_routing
     from hybridfw.connectors.tls_check import check_tls, presented_by_receive
+    from hybridfw.schemas import data_block
 
     now = now or datetime.now(UTC)
     inbound = next((f for f in flows if f.id == "smtp-inbound"), None)
@@ -37,8 +38,8 @@ def check_connectors(exports: Exports, topology: Topology, data: EndpointData,
     fixes += [f.fix for c in checks[1:] for f in c.findings if f.fix.startswith(_CMDLETS)]
     return ConnectorsResult(
         checks, tuple(rows), tuple(dict.fromkeys(fixes)),
-        inputs={**exports.to_dict(), "topology": topology.path,
-                "endpoint_data": data.version_label(), "checked_at": now.isoformat()})
+        inputs={**exports.to_dict(), "topology": topology.path, "checked_at": now.isoformat()},
+        data=data_block(data))
 
 
 _CMDLETS = ("Set-", "Enable-", "New-")

@@ -127,6 +127,7 @@ class ConnectorsResult:
     coverage: tuple[ReceiveCoverage, ...] = ()
     fixes: tuple[str, ...] = ()  # cmdlet lines, in the order to run them
     inputs: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # the endpoint data block (schemas.data_block)
 
     @property
     def findings(self) -> tuple[ConnectorFinding, ...]:
@@ -139,6 +140,6 @@ class ConnectorsResult:
         return EXIT_OK if all(c.status in ("pass", "warn") for c in self.checks) else EXIT_PROBLEMS
 
     def to_dict(self) -> dict[str, Any]:
-        return {"inputs": self.inputs, "checks": [c.to_dict() for c in self.checks],
+        return {"inputs": self.inputs, "data": self.data, "checks": [c.to_dict() for c in self.checks],
                 "receive_coverage": [r.to_dict() for r in self.coverage],
                 "fixes": list(self.fixes)}
