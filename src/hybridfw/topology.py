@@ -14,6 +14,8 @@ addresses and sections the chosen mode needs all raise `InputError` naming the f
     [hybrid_agent]  addresses                                   (modern modes: the agent hosts)
     [firewall]      outside_interface, inside_interface         (optional: names the audit uses
                                                                  to decide -i/-o, iifname/oifname)
+                    placement = "host" | "gateway"              (optional: which netfilter path
+                                                                 the flows take; see docs/audit.md)
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class FirewallSection:
 
     outside_interface: str = ""
     inside_interface: str = ""
+    # "host": the audited server is the filtering machine (INPUT / input hook); "gateway":
+    # traffic is routed through it (FORWARD / forward hook); "": not given (both evaluated).
+    placement: str = ""
 
 
 @dataclass(frozen=True)
@@ -278,13 +283,17 @@ def _hybrid_agent(r: _Reader, ipv6: bool, needed: bool) -> HybridAgentSection:
 def _firewall(r: _Reader) -> FirewallSection:
     table = r.table("firewall")
     keys = ("outside_interface", "inside_interface")
-    r.check_keys(table, keys, "firewall.")
+    r.check_keys(table, (*keys, "placement"), "firewall.")
     names = [r.typed(table, key, str, "", prefix="firewall.") for key in keys]
     for key, name in zip(keys, names, strict=True):
         problem = interface_name_problem(name) if name else ""
         if problem:
             raise r.fail(f"firewall.{key}", problem)
-    return FirewallSection(*names)
+    placement = r.typed(table, "placement", str, "", prefix="firewall.")
+    if placement not in ("", *PLACEMENTS):
+        raise r.fail("firewall.placement", f"must be one of {', '.join(PLACEMENTS)}, "
+                     f"not {placement!r}")
+    return FirewallSection(names[0], names[1], placement)
 
 
 def interface_name_problem(name: str) -> str:
@@ -296,6 +305,8 @@ def interface_name_problem(name: str) -> str:
         return f"interface name {name!r} has a blank or '/'"
     return ""
 
+
+PLACEMENTS = ("host", "gateway")  # [firewall] placement values (hybridfw.audit.paths)
 
 _TOP_KEYS = ("instance", "mode", "centralized_transport", "ipv6",
              "smtp", "web", "overrides", "hybrid_agent", "firewall")

@@ -116,14 +116,28 @@ def _ports_nft(spec: tuple[tuple[int, int], ...]) -> str:
     return parts[0] if len(parts) == 1 else "{ " + ", ".join(parts) + " }"
 
 
+def _concat_nft(rule: GenRule) -> str | None:
+    """A positive source and port match written as one concatenation (issue 11): `ip saddr .
+    tcp dport { 10.200.0.0/16 . 25, 10.200.0.0/16 . 20-30 }`, the same packets as the two
+    separate matches."""
+    if rule.src is None or rule.src[1] or rule.dports is None or rule.dports[1] or rule.proto is None:
+        return None
+    elements = ", ".join(f"{rule.src[0]} . {lo if lo == hi else f'{lo}-{hi}'}"
+                         for lo, hi in rule.dports[0])
+    return f"ip saddr . {rule.proto[0]} dport {{ {elements} }}"
+
+
 def _rule_nft(rule: GenRule) -> str:
     words: list[str] = []
-    for key, value in (("ip saddr", rule.src), ("ip daddr", rule.dst)):
+    concat = _concat_nft(rule)
+    for key, value in (("ip saddr", None if concat else rule.src), ("ip daddr", rule.dst)):
         if value is not None:
             words.append(f"{key} {'!= ' if value[1] else ''}{value[0]}")
     if rule.proto is not None:
         words.append(f"meta l4proto {'!= ' if rule.proto[1] else ''}{rule.proto[0]}")
-    if rule.dports is not None and rule.proto is not None:
+    if concat is not None:
+        words.append(concat)
+    elif rule.dports is not None and rule.proto is not None:
         spec, neg = rule.dports
         words.append(f"{rule.proto[0]} dport {'!= ' if neg else ''}{_ports_nft(spec)}")
     if rule.state is not None:

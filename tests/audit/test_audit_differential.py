@@ -55,3 +55,24 @@ def test_iptables_sets_agree_with_brute_force(gen: GenRuleset) -> None:
 @given(gen_ruleset())
 def test_nft_sets_agree_with_brute_force(gen: GenRuleset) -> None:
     check(gen, to_nft(gen), "nft")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(gen_ruleset())
+def test_dash_policy_leaves_exactly_the_policy_part_unknown(gen: GenRuleset) -> None:
+    """`:INPUT - [0:0]` (issue 11): the live policy decides what falls off INPUT. hybridfw must
+    call exactly those sources unknown (the brute force's RETURN), decide the rest as the rules
+    do, and never accept what only the unknown policy would accept."""
+    from random_rulesets import _run
+
+    text = to_iptables(gen).replace(f":INPUT {gen.policy} [0:0]", ":INPUT - [0:0]")
+    ruleset = parse_text(text, "dash.rules", "iptables")
+    entry = next(e for e in ruleset.entries if e.name == "input")
+    for port in PORTS:
+        probe = Probe("destination", int(ipaddress.IPv4Address(DST)), 4, port, in_interface=IN_IFACE)
+        outcome = Evaluator(ruleset).run_entry(entry, probe, AddressSet.any(4))
+        accepted, unknown = outcome.accepted_set(), outcome.unknown_set()
+        for src in SOURCES:
+            verdict = _run(gen, 0, src, port, "iptables")
+            assert unknown.contains_address(src) == (verdict == "RETURN"), (src, port, text)
+            assert accepted.contains_address(src) == (verdict == "ACCEPT"), (src, port, text)

@@ -15,7 +15,7 @@ from netns_helpers import nft_json_of
 
 from founding_checks import assert_founding_rows
 from hybridfw.addresses import AddressSet
-from hybridfw.audit import audit_files
+from hybridfw.audit import Interfaces, audit_files
 
 Writer = Callable[[Path, AddressSet], list[Path]]
 
@@ -92,14 +92,15 @@ WRITERS: dict[str, Writer] = {"iptables": _iptables, "list": _plain_list, "nft":
 def test_founding_scenario(tmp_path: Path, fmt: str) -> None:
     old, now = eop_2015(), current_eop()
     files = WRITERS[fmt](tmp_path, old)
-    result = audit_files(files, [smtp_inbound()], fmt="auto")
+    # The founding firewall is the mail server's own (INPUT); its FORWARD drops everything.
+    result = audit_files(files, [smtp_inbound()], fmt="auto", interfaces=Interfaces(placement="host"))
     assert result.format == fmt
     rows = assert_founding_rows(result, old, now, MAIL_V4, MAIL_V6)
     assert AddressSet.parse(["40.92.0.0/15", "52.100.0.0/14"]) <= rows[MAIL_V4].missing
     codes = {f.code for f in result.findings}
     assert {"audit.missing", "audit.stale"} <= codes
     doc = result.to_dict()
-    assert set(doc) == {"flows", "findings"}
+    assert set(doc) == {"flows", "findings", "placement", "off_path"}
     first = doc["flows"][0]
     assert {"flow", "destination", "port", "allowed", "missing", "stale", "shadowed", "unknown"} <= set(first)
     assert first["missing"] == rows[first["destination"]].missing.to_cidrs()

@@ -112,7 +112,7 @@ def test_scoped_parse_leaves_out_what_cannot_matter_and_builds_only_what_is_walk
     chains = {c.name: c for c in ruleset.chains.values()}
     assert [r.origin.line for r in chains["INPUT"].rules] == [11]
     assert len(chains["OTHER"].rules) == 2
-    result = audit_ruleset(ruleset, [flow])
+    result = audit_ruleset(ruleset, [flow], interfaces=Interfaces(placement="host"))
     (row,) = result.flows
     assert row.allowed == flow.sources and not row.missing and not row.stale
     assert row.evidence["allowed"] == (

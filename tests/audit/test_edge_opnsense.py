@@ -23,7 +23,11 @@ def test_detected_apart_from_pfsense() -> None:
 
 def test_urltable_block_first_makes_everything_unknown() -> None:
     row = probe(XML, "192.168.10.10", 25, "wan")
-    assert row.unknown == addrs("0.0.0.0/0") and not row.allowed
+    # The urltable block cannot be decided. Where the rules after it would drop anyway (the
+    # default deny), both outcomes agree: missing (issue 11's precision). Only the sources a
+    # later rule would admit (40.92.0.0/15, 52.100.0.0/14) depend on the list: unknown.
+    assert row.unknown == addrs("40.92.0.0/15", "52.100.0.0/14") and not row.allowed
+    assert row.missing == addrs("0.0.0.0/0") - row.unknown
     assert "urltable alias Spamhaus" in " ".join(row.evidence["unknown"])
 
 

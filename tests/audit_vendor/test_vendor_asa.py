@@ -21,8 +21,10 @@ OUTER = addrs("10.1.0.0/16", "192.0.2.10-192.0.2.19", "172.16.0.1")
 
 def test_port_25_order_shadow_and_unknowns() -> None:
     row = probe(FEATURES, MX, 25, "outside in")
-    # OUTER minus the host denied first, MIXED's tcp/25 part, the sure part of WITH-FQDN.
-    allowed = (OUTER - addrs("10.1.2.3")) | addrs("192.0.2.128/25", "100.64.0.0/10")
+    # OUTER minus the host denied first, MIXED's tcp/25 part, the sure part of WITH-FQDN, and
+    # 5.5.5.5: the FQDN rule cannot be decided for it, but the global ACL appended after
+    # OUTSIDE_IN permits it on 25 anyway, so it is accepted either way.
+    allowed = (OUTER - addrs("10.1.2.3")) | addrs("192.0.2.128/25", "100.64.0.0/10", "5.5.5.5")
     assert row.allowed == allowed
     assert row.missing == addrs("10.1.2.3")
     # source port (9.9.9.9), interface operand (11/8) and the FQDN object (everything else).
@@ -77,8 +79,20 @@ def test_excerpt_without_access_group_is_evaluated_with_warning(tmp_path: Path) 
     assert row.allowed == addrs("40.92.0.0/15")
 
 
+def test_undefined_object_is_a_warning_and_its_entry_undecidable() -> None:
+    """The ASA itself refuses an ACL naming an undefined object; excerpts have them. The entry
+    becomes undecidable (its addresses unknown), with a warning naming the line: not exit 2."""
+    text = ("ASA Version 9.18(2)\nhostname fw\n"
+            "access-list A extended permit tcp object-group NOPE any eq 25\n"
+            "access-group A in interface outside\n")
+    ruleset = parse_text(text, "fw.cfg", "asa")
+    (found,) = [f for f in ruleset.findings if f.code == "audit.acl-undefined-object"]
+    assert "'NOPE' is not defined" in found.message and found.evidence[0].endswith(":3")
+    (rule,) = [r for c in ruleset.chains.values() for r in c.rules]
+    assert rule.match.undecidable == ("object 'NOPE' is not defined",)
+
+
 @pytest.mark.parametrize(("line", "field", "needle"), [
-    ("access-list A extended permit tcp object-group NOPE any eq 25", "object", "not defined"),
     ("access-list A extended permit tcp 10.0.0.0 255.0.255.0 any eq 25", "mask", "non-contiguous"),
     ("access-list A extended permit tcp any any eq nosuchport", "port", "unknown port"),
     ("access-list A extended permit tcp any host", "address", "cannot read"),

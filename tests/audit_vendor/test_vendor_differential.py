@@ -148,3 +148,38 @@ def test_panos_set_matches_brute_force(rules: list[Policy], extra: list[int]) ->
 @given(rules=policies(negation=True), extra=EXTRA)
 def test_pfsense_matches_brute_force(rules: list[Policy], extra: list[int]) -> None:
     _check("pfsense", *pfsense_text(rules), rules, extra)
+
+
+def _first_permits(rules: list[Policy], src: int, dst: int, port: int) -> bool:
+    first = next((r for r in rules if r.matches(src, dst, port)), None)
+    return first is not None and first.permit
+
+
+@PROPERTY
+@given(in_rules=policies(negation=False), out_rules=policies(negation=False), extra=EXTRA)
+def test_asa_in_then_out_acl_matches_brute_force(in_rules: list[Policy], out_rules: list[Policy],
+                                                 extra: list[int]) -> None:
+    """An `in` ACL on outside and an `out` ACL on inside: a packet from outside to inside
+    passes both (issue 11), so it is accepted only when each ACL's first match permits it."""
+    from hybridfw.audit.paths import flow_paths
+
+    text, _ = asa_text(in_rules)
+    out_text, _ = asa_text(out_rules)
+    out_lines = [line.replace("access-list T ", "access-list U ")
+                 for line in out_text.splitlines() if line.startswith("access-list")]
+    text += "\n".join([*out_lines, "access-group U out interface inside"]) + "\n"
+    ruleset = parsers()["asa"].parse(text, "random")
+    (path,) = flow_paths(ruleset, "inbound", None, "outside", "inside")
+    assert path.entry.name == "outside in -> inside out"
+    evaluator = Evaluator(ruleset)
+    addresses, ports = _samples(in_rules + out_rules, extra)
+    for dst in addresses[::3]:
+        for port in ports:
+            outcome = evaluator.run_entry(path.entry, Probe("destination", dst, 4, port),
+                                          AddressSet(v4=[(a, a) for a in addresses]))
+            assert not outcome.unknown_set()
+            accepted = outcome.accepted_set()
+            for src in addresses:
+                expected = (_first_permits(in_rules, src, dst, port)
+                            and _first_permits(out_rules, src, dst, port))
+                assert accepted.contains_address(src, 4) == expected, (src, dst, port, text)

@@ -45,10 +45,29 @@ def test_host_alias_by_name_is_unknown() -> None:
     assert "relay.example.com" in " ".join(row.evidence["unknown"])
 
 
-def test_lan_non_quick_floating_and_interface_network_are_unknown() -> None:
+def test_lan_non_quick_floating_rule_decides_when_no_quick_rule_matches() -> None:
     row = probe(FEATURES, MAIL, 25, "lan")
-    assert row.unknown == AddressSet.any(4)
-    assert "floating rule without quick" in " ".join(row.evidence["unknown"])
+    # "Default allow LAN to any" (quick: pfSense interface rules always are) passes the LAN
+    # net 192.168.1.0/24; every other source reaches pf's last-match stage, where the
+    # non-quick floating pass is the last match: allowed, not unknown.
+    assert row.allowed == AddressSet.any(4) and not row.unknown
+    assert any("floating without quick" in e for e in row.evidence["allowed"])
+
+
+def test_non_quick_floating_last_match_wins_and_disabled_interface_is_left_out() -> None:
+    text = FEATURES.read_text().replace(
+        "<descr>floating without quick</descr>",
+        "<descr>floating without quick</descr></rule><rule><type>block</type>"
+        "<interface>lan</interface><ipprotocol>inet</ipprotocol><floating>yes</floating>"
+        "<direction>in</direction><source><address>10.0.0.0/8</address></source>"
+        "<destination><any></any></destination><descr>later non-quick block</descr>").replace(
+        "<lan><enable></enable>", "<opt1><if>igb2</if></opt1><lan><enable></enable>")
+    ruleset = parse_text(text, "pf.xml", "pfsense")
+    assert sorted(e.name for e in ruleset.entries) == ["lan", "wan"]  # opt1 is not enabled
+    assert any(f.code == "audit.interface-disabled" for f in ruleset.findings)
+    lan = next(c for c in ruleset.chains.values() if c.name == "lan")
+    tail = [r.origin.text for r in lan.rules][-2:]
+    assert tail == ["later non-quick block", "floating without quick"]  # last match first
 
 
 def test_disabled_rule_and_entries() -> None:

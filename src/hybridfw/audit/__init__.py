@@ -14,7 +14,7 @@ from pathlib import Path
 
 from hybridfw.addresses import AddressSet
 from hybridfw.audit.coverage import FlowAuditor, Interfaces
-from hybridfw.audit.findings import coverage_findings, not_auditable
+from hybridfw.audit.findings import coverage_findings, not_auditable, path_undecided
 from hybridfw.audit.interface import AuditResult, FlowCoverage, Shadow
 from hybridfw.model import Finding, Flow
 from hybridfw.rulesets import AUTO, parse_files
@@ -37,7 +37,11 @@ def audit_ruleset(ruleset: Ruleset, flows: Sequence[Flow], entry: str | None = N
         flow_rows = auditor.audit_flow(flow)
         rows += flow_rows
         findings += coverage_findings(flow, flow_rows)
-    return AuditResult(tuple(rows), tuple(findings), ruleset.platform, ruleset.format, ruleset.paths)
+    findings += path_undecided(rows, auditor.off_path)
+    placement = auditor.interfaces.placement or ""
+    chain_names = {k: (c.table, c.name) for k, c in ruleset.chains.items()}
+    return AuditResult(tuple(rows), tuple(findings), ruleset.platform, ruleset.format, ruleset.paths,
+                       tuple(auditor.off_path), placement, chain_names)
 
 
 def audit_scope(flows: Sequence[Flow]) -> Scope:

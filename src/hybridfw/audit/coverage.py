@@ -1,10 +1,11 @@
 """Per-flow coverage: which required addresses a ruleset lets through, and what else it does.
 
-Which entries (chain paths) a flow is audited on: an inbound flow on every entry except
-``output``, an outbound flow on every entry except ``input`` (ACL bindings: all of them). Of
-those, the entries that accept (or might accept) anything for the flow's address and port are
-the ones that handle it — a host's INPUT for a mail server, a gateway's FORWARD for a server
-behind it. If none does, every candidate entry that filters anything is reported (all missing).
+Which paths a flow is audited on is `hybridfw.audit.paths`' business (placement, interface
+names, ACL bindings chained along the path). Every path that may carry the flow is reported,
+one row each, and the worst decides: a drop on any plausible path is never an "allowed". Of
+the ACL paths that were not named, those meant for the flow decide (a rule on them accepts, or
+would accept but is shadowed, or cannot be decided for the flow's packets); the others are
+still evaluated and shown as off the flow's path (`FlowAuditor.off_path`).
 `entry=` forces one entry by name.
 """
 
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.audit._intervals import intersect, overlaps
 from hybridfw.audit.evaluate import Evaluator, Outcome, Probe, Side
-from hybridfw.audit.interface import FlowCoverage, Shadow
+from hybridfw.audit.interface import Denial, FlowCoverage, Shadow
+from hybridfw.audit.paths import Path, Placement, as_placement, flow_paths
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
 from hybridfw.rulesets.interface import Action, Entry, Ruleset
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
     from hybridfw.topology import FirewallSection
 
 MAX_FIXED_ADDRESSES = 64  # on-premises addresses audited one by one up to this many per flow
-_SKIP_ENTRY = {"inbound": "output", "outbound": "input"}
 
 
 def fixed_points(addresses: AddressSet) -> Iterator[tuple[Family, int]]:
@@ -46,19 +47,23 @@ def address_text(family: Family, value: int) -> str:
 
 @dataclass(frozen=True)
 class Interfaces:
-    """The firewall's interface names, when the user gave them: an inbound flow's packets
-    arrive on `outside` and leave by `inside`; an outbound flow's the other way round. A rule
-    condition on an interface whose name is not given stays undecidable."""
+    """What the user told about the firewall: its interface names (an inbound flow's packets
+    arrive on `outside` and leave by `inside`; an outbound flow's the other way round) and
+    its placement (``host``: it is the audited server; ``gateway``: traffic is routed through
+    it). A rule condition on an interface whose name is not given stays undecidable; without
+    a placement both netfilter paths are evaluated."""
 
     outside: str | None = None
     inside: str | None = None
+    placement: Placement | None = None
 
     @classmethod
     def given(cls, section: FirewallSection, outside: str | None = None,
-              inside: str | None = None) -> Interfaces:
+              inside: str | None = None, placement: Placement | None = None) -> Interfaces:
         """The names given on the command line, else those of the topology's [firewall]."""
         return cls(outside or section.outside_interface or None,
-                   inside or section.inside_interface or None)
+                   inside or section.inside_interface or None,
+                   as_placement(placement or section.placement))
 
     def of(self, direction: str) -> tuple[str | None, str | None]:
         """(arrives on, leaves by) for a flow of `direction`."""
@@ -77,6 +82,8 @@ class FlowAuditor:
         self.forced_entry = entry
         self.interfaces = interfaces or Interfaces()
         self._reachable: dict[tuple[str, Probe], list[str]] = {}
+        self._paths: dict[str, list[Path]] = {}
+        self.off_path: list[FlowCoverage] = []  # evaluated paths judged not to carry the flow
         chain_families = {c.family for c in ruleset.chains.values()}
         # The address families the files have rules for (a chain of family None serves both).
         self._families = ({4, 6} if None in chain_families
@@ -85,11 +92,19 @@ class FlowAuditor:
             names = ", ".join(e.name for e in ruleset.entries)
             raise InputError(f"no entry {entry!r} in the ruleset; it has {names}", field="entry")
 
+    def paths(self, direction: str) -> list[Path]:
+        found = self._paths.get(direction)
+        if found is None:
+            arrives, leaves = self.interfaces.of(direction)
+            found = self._paths[direction] = flow_paths(
+                self.ruleset, direction, self.interfaces.placement, arrives, leaves,
+                self.forced_entry)
+        return found
+
     def candidate_entries(self, direction: str) -> list[Entry]:
-        if self.forced_entry is not None:
-            return [e for e in self.ruleset.entries if e.name == self.forced_entry]
-        skip = _SKIP_ENTRY.get(direction)
-        return [e for e in self.ruleset.entries if e.name != skip and e.stages]
+        """The entries a flow of `direction` is evaluated on: one per path (an ACL path of
+        several bindings is one composed entry, named like the audit's rows)."""
+        return [p.entry for p in self.paths(direction)]
 
     def audit_flow(self, flow: Flow) -> list[FlowCoverage]:
         inbound = flow.direction == "inbound"
@@ -109,16 +124,42 @@ class FlowAuditor:
         universe = AddressSet.any(probe.family)
         if probe.family not in self._families:
             return [self._no_rules_for_family(flow, probe, required)]
-        outcomes = [(e, self.evaluator.run_entry(e, probe, universe))
-                    for e in self.candidate_entries(flow.direction)]
-        if self.forced_entry is None:
-            # Prefer entries where a rule (not just a chain policy) decides this traffic.
-            explicit = [(e, o) for e, o in outcomes
-                        if any(d.reason != "policy" for d in o.accepted + o.unknown)]
-            handling = [(e, o) for e, o in outcomes if o.accepted_set() or o.unknown_set()]
-            outcomes = explicit or handling or outcomes
-        return [self._coverage(flow, probe, entry, outcome, required, onprem)
-                for entry, outcome in outcomes]
+        paths = self.paths(flow.direction)
+        if not paths:
+            return [self._no_path(flow, probe, required)]
+        outcomes = [(p, self.evaluator.run_entry(p.entry, probe, universe)) for p in paths]
+        told = [(p, o) for p, o in outcomes if not p.needs_intent]
+        guessed = [(p, o) for p, o in outcomes if p.needs_intent]
+        if guessed:
+            meant = [(p, o) for p, o in guessed if self._meant(p, probe, o, required)]
+            handling = [(p, o) for p, o in guessed
+                        if overlaps(o.accepted_set(), required) or overlaps(o.unknown_set(), required)]
+            chosen = meant or handling or guessed
+            told += chosen
+            self.off_path += [self._coverage(flow, probe, p, o, required, onprem, shadows=False)
+                              for p, o in guessed if all(p is not q for q, _ in chosen)]
+        return [self._coverage(flow, probe, p, o, required, onprem) for p, o in told]
+
+    def _meant(self, path: Path, probe: Probe, outcome: Outcome, required: AddressSet) -> bool:
+        """Rules on `path` are meant for this traffic: one decides part of the required
+        addresses (not a chain policy), or an accept rule would admit some of them (even a
+        shadowed one)."""
+        if any(d.reason != "policy" and overlaps(d.addresses, required)
+               for d in outcome.accepted + outcome.unknown):
+            return True
+        for key in self._reachable_from(path.entry, probe):
+            for rule, varying, _ in self.evaluator.steps(self.ruleset.chains[key], probe):
+                if rule.action == Action.ACCEPT and (varying is None or overlaps(varying, required)):
+                    return True
+        return False
+
+    @staticmethod
+    def _no_path(flow: Flow, probe: Probe, required: AddressSet) -> FlowCoverage:
+        """No entry of the ruleset can carry this flow: unknown, never "nothing filters it"."""
+        note = f"no path through the ruleset evaluates {flow.direction} traffic"
+        return FlowCoverage(flow.id, flow.direction, "-", address_text(probe.family, probe.fixed),
+                            probe.port, AddressSet.empty(), AddressSet.empty(), AddressSet.empty(),
+                            required, (), {"unknown": (note,)})
 
     @staticmethod
     def _no_rules_for_family(flow: Flow, probe: Probe, required: AddressSet) -> FlowCoverage:
@@ -130,14 +171,15 @@ class FlowAuditor:
                             probe.port, AddressSet.empty(), AddressSet.empty(), AddressSet.empty(),
                             required, (), {"unknown": (note,)})
 
-    def _coverage(self, flow: Flow, probe: Probe, entry: Entry, outcome: Outcome,
-                  required: AddressSet, onprem: AddressSet) -> FlowCoverage:
+    def _coverage(self, flow: Flow, probe: Probe, path: Path, outcome: Outcome,
+                  required: AddressSet, onprem: AddressSet, shadows: bool = True) -> FlowCoverage:
+        entry = path.entry
         accepted = outcome.accepted_set()
         unknown = intersect(outcome.unknown_set(), required)
         missing = required - accepted - unknown
         # The on-premises servers talking to each other are not a stale Microsoft range.
         stale = accepted - required - onprem
-        shadowed = self._shadowed(entry, probe, outcome, missing) if missing else ()
+        shadowed = self._shadowed(entry, probe, outcome, missing) if missing and shadows else ()
         evidence = {
             "allowed": tuple(d.origin.describe() for d in outcome.accepted
                              if overlaps(d.addresses, required)),
@@ -151,11 +193,17 @@ class FlowAuditor:
         }
         needs_names = any(d.needs_names and overlaps(d.addresses, required)
                           for d in outcome.unknown)
+        denials = tuple(Denial(intersect(d.addresses, missing), d.origin, d.chain_key,
+                               d.reason == "policy")
+                        for d in outcome.denied if overlaps(d.addresses, missing))
+        accepting = tuple((d.origin, overlaps(d.addresses, required)) for d in outcome.accepted
+                          if d.reason != "policy")
         return FlowCoverage(flow.id, flow.direction, entry.name,
                             address_text(probe.family, probe.fixed), probe.port,
                             allowed=intersect(accepted, required), missing=missing, stale=stale,
                             unknown=unknown, shadowed=shadowed, evidence=evidence,
-                            needs_interface_names=needs_names)
+                            needs_interface_names=needs_names, assumption=path.assumption,
+                            denials=denials, accepting=accepting)
 
     def _shadowed(self, entry: Entry, probe: Probe, outcome: Outcome,
                   missing: AddressSet) -> tuple[Shadow, ...]:

@@ -26,6 +26,7 @@ from hybridfw.rulesets.interface import (
     Ruleset,
 )
 
+MAX_REFINED_TAIL = 4096  # an undecidable rule is refined by the rest of its chain up to this long
 MAX_DEPTH = 64  # netfilter refuses loops; a deeper call chain than this is treated as unknown
 Side = Literal["source", "destination"]
 
@@ -52,6 +53,7 @@ class Decided:
     chain: str  # display name of the chain holding the rule
     reason: str = ""  # for unknown: the undecidable conditions
     needs_names: bool = False  # for unknown: interface matches decide it, names not given
+    chain_key: str = ""  # for a denial: the chain whose rule or policy decided (for fixes)
 
 
 @dataclass
@@ -176,13 +178,14 @@ class Evaluator:
         if not rest:
             return
         origin = chain.policy_origin or Origin(chain.key, 0, f"policy of {chain.display}")
-        decided = Decided(rest, origin, chain.display, "policy")
+        decided = Decided(rest, origin, chain.display, "policy", chain_key=chain.key)
         if chain.policy is None or chain.policy == Action.ACCEPT:
             stage.accepted.append(decided)
         elif chain.policy.denies:
             stage.denied.append(decided)
         else:
-            stage.unknown.append(Decided(rest, origin, chain.display, "policy not understood"))
+            stage.unknown.append(Decided(rest, origin, chain.display,
+                                         "chain policy not given in the file: the live one applies"))
 
     def steps(self, chain: Chain, probe: Probe) -> list[_Step]:
         """The rules of `chain` that can match a packet like `probe` at all (protocol, port, new
@@ -225,14 +228,18 @@ class Evaluator:
         self._step_cache[key] = steps
         return steps
 
-    def run_chain(self, chain: Chain, probe: Probe, candidates: AddressSet, depth: int) -> Outcome:
-        """First-match walk of one chain. `returned` = what fell off the end or hit RETURN.
+    def run_chain(self, chain: Chain, probe: Probe, candidates: AddressSet, depth: int,
+                  start: int = 0, precise: bool = True) -> Outcome:
+        """First-match walk of one chain (from step `start`). `returned` = what fell off the
+        end or hit RETURN.
 
         The undecided set (one address family: the probe's) is a list changed in place."""
         out = Outcome()
         v4 = probe.family == 4
         rest = list(candidates.v4 if v4 else candidates.v6)
-        for rule, varying, unknown in self.steps(chain, probe):
+        steps = self.steps(chain, probe)
+        for index in range(start, len(steps)):
+            rule, varying, unknown = steps[index]
             if not rest:
                 break
             if varying is None:
@@ -243,8 +250,12 @@ class Evaluator:
                     continue
             hit = _raw(tuple(taken), ()) if v4 else _raw((), tuple(taken))
             if unknown is not None:
-                out.unknown.append(Decided(hit, rule.origin, chain.display,
-                                           f"cannot evaluate: {unknown.text}", unknown.needs_names))
+                undecided = Decided(hit, rule.origin, chain.display,
+                                    f"cannot evaluate: {unknown.text}", unknown.needs_names)
+                if precise and rule.action.terminal and len(steps) - index <= MAX_REFINED_TAIL:
+                    self._either_way(chain, probe, index, undecided, rule.action, depth, out)
+                else:
+                    out.unknown.append(undecided)
                 continue
             back = self._decide(rule, chain, probe, hit, depth, out)
             if back:
@@ -254,6 +265,33 @@ class Evaluator:
             out.returned = union(out.returned, left) if out.returned else left
         return out
 
+    def _either_way(self, chain: Chain, probe: Probe, index: int, undecided: Decided,
+                    action: Action, depth: int, out: Outcome) -> None:
+        """A rule whose conditions cannot be decided either matches (its verdict) or not (the
+        rest of the chain decides). Where the rest gives the same verdict, the rule decides
+        nothing: an unknown ACCEPT followed by a definite ACCEPT is accepted, an unknown DROP
+        followed by a DROP (or a base chain's DROP policy) is denied. Elsewhere: unknown. The
+        rest is walked once, without this refinement (no nesting)."""
+        hit = undecided.addresses
+        rest = self.run_chain(chain, probe, hit, depth, index + 1, precise=False)
+        accepts = action == Action.ACCEPT
+        same, other = (rest.accepted, rest.denied) if accepts else (rest.denied, rest.accepted)
+        agreed = [Decided(d.addresses, d.origin, d.chain, d.reason, chain_key=d.chain_key)
+                  for d in same]
+        if rest.returned and chain.policy is not None and (
+                chain.policy == action or (chain.policy.denies and action.denies)):
+            origin = chain.policy_origin or Origin(chain.key, 0, f"policy of {chain.display}")
+            agreed.append(Decided(rest.returned, origin, chain.display, "policy",
+                                  chain_key=chain.key))
+        elif rest.returned:
+            other = [*other, Decided(rest.returned, undecided.origin, chain.display)]
+        (out.accepted if accepts else out.denied).extend(agreed)
+        for part in (*other, *rest.unknown):
+            out.unknown.append(Decided(part.addresses, undecided.origin, undecided.chain,
+                                       undecided.reason, undecided.needs_names))
+        if rest.unknown:  # the later undecidable rules are evidence too
+            out.unknown += rest.unknown
+
     def _decide(self, rule: Rule, chain: Chain, probe: Probe, hit: AddressSet, depth: int,
                 out: Outcome) -> AddressSet:
         """Record what `rule` (whose conditions are all decided) does with `hit`; returns the
@@ -262,7 +300,7 @@ class Evaluator:
         if action == Action.ACCEPT:
             out.accepted.append(Decided(hit, rule.origin, chain.display))
         elif action.denies:
-            out.denied.append(Decided(hit, rule.origin, chain.display))
+            out.denied.append(Decided(hit, rule.origin, chain.display, chain_key=chain.key))
         elif action == Action.RETURN:
             out.returned = union(out.returned, hit)
         elif action in (Action.JUMP, Action.GOTO):

@@ -25,7 +25,20 @@ def _ranges(addresses: AddressSet) -> str:
 
 def _where(row: FlowCoverage) -> str:
     side = "to" if row.direction == "inbound" else "from"
-    return f"{row.flow} {side} {row.address} port {row.port} ({row.entry})"
+    assumed = f"; {row.assumption}" if row.assumption else ""
+    return f"{row.flow} {side} {row.address} port {row.port} ({row.entry}{assumed})"
+
+
+def _name_it(row: FlowCoverage) -> str:
+    """How to remove the assumption that put this row's path on the flow's path."""
+    if not row.assumption:
+        return ""
+    if row.assumption.startswith("placement"):
+        return ("; if this firewall is not a " + row.assumption.split(" a ", 1)[-1].split(" (")[0]
+                + ", say where it sits: [firewall] placement = \"host\" | \"gateway\" in the "
+                "topology or --placement")
+    return ("; name the firewall's interfaces to evaluate only the real path "
+            "(--outside-interface / --inside-interface or [firewall] in the topology)")
 
 
 def _peer(row: FlowCoverage) -> str:
@@ -43,14 +56,16 @@ def row_findings(row: FlowCoverage) -> list[Finding]:
         out.append(Finding(
             Severity.ERROR, "audit.missing",
             f"{_where(row)}: required {_peer(row)} not accepted: {_ranges(row.missing)}",
-            ev.get("missing", ())[:_EVIDENCE], "add the rules listed under 'Rules to add'", row.flow))
+            ev.get("missing", ())[:_EVIDENCE],
+            "add the rules listed under 'Rules to add'" + _name_it(row), row.flow))
     for shadow in row.shadowed:
         out.append(Finding(
             Severity.ERROR, "audit.shadowed",
             f"{_where(row)}: {_ranges(shadow.addresses)} would be accepted, but an earlier rule "
             "denies them first",
             (f"accepted by {shadow.accepted_by.describe()}", f"denied by {shadow.denied_by.describe()}"),
-            "move the accept rule above the deny rule (or narrow the deny)", row.flow))
+            "move the accept rule above the deny rule (or narrow the deny)" + _name_it(row),
+            row.flow))
     if row.unknown:
         fix = "check these rules by hand (or audit with --entry / a narrower ruleset)"
         if row.needs_interface_names:
@@ -94,3 +109,28 @@ def not_auditable(flow: Flow) -> Finding:
            else "the topology gives no on-premises address for it")
     return Finding(Severity.INFO, "audit.not-auditable",
                    f"{flow.id}: not audited by address: {why}", subject=flow.id)
+
+
+def path_undecided(rows: Sequence[FlowCoverage], off_path: Sequence[FlowCoverage]) -> list[Finding]:
+    """Where every deciding path admits the flow but a path judged off the flow's path would not,
+    "allowed" would rest on a guess about the interface the packets arrive on, which the file
+    does not tell: an error (never an all-clear) naming the other paths and how to decide."""
+    allowed: dict[tuple[str, str, int], list[FlowCoverage]] = {}
+    for row in rows:
+        allowed.setdefault((row.flow, row.address, row.port), []).append(row)
+    out: list[Finding] = []
+    blocked: dict[tuple[str, str, int], list[str]] = {}
+    for row in off_path:
+        key = (row.flow, row.address, row.port)
+        if (row.missing or row.unknown) and all(r.complete for r in allowed.get(key, [row])):
+            blocked.setdefault(key, []).append(row.entry)
+    for (flow, address, port), entries in blocked.items():
+        decided = ", ".join(r.entry for r in allowed[(flow, address, port)])
+        out.append(Finding(
+            Severity.ERROR, "audit.path-undecided",
+            f"{flow} {address} port {port}: allowed on {decided}, where rules are meant for it, "
+            f"but not on {', '.join(entries[:_SHOWN])}: which path the traffic takes decides",
+            fix="name the firewall's interfaces (--outside-interface / --inside-interface or "
+                "[firewall] in the topology) so that only the real path decides",
+            subject=flow))
+    return out

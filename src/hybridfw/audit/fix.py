@@ -1,4 +1,7 @@
-"""The part of a flow an audited firewall blocks, as a flow the rules renderer can draw."""
+"""The fix for what an audit found missing: the part of a flow an audited firewall blocks (as a
+flow the rules renderer can draw), and "Rules to add" as `audit`, `check` and the automation
+show it: a diff against the input where hybridfw can patch the format, commands with their
+positions for ASA and PAN-OS, else rendered rules without generator boilerplate."""
 
 from __future__ import annotations
 
@@ -27,8 +30,20 @@ def missing_flow(flow: Flow, rows: Sequence[FlowCoverage]) -> Flow | None:
                                destination_fqdns=())
 
 
+_BOILERPLATE = ("$Id:", "$Date:", "$Revision:", "Speedway ")
+
+
+def without_boilerplate(text: str) -> str:
+    """A rendered rules file without the generator's header lines (``$Id:$``, ``# Speedway``):
+    what remains is what to paste."""
+    return "\n".join(line for line in text.split("\n")
+                     if not ((line.lstrip().startswith(("#", "!", "//")) or " remark " in line)
+                             and any(mark in line for mark in _BOILERPLATE)))
+
+
 def rules_to_add(result: AuditResult, flows: Sequence[Flow], data: EndpointData) -> dict[str, Any]:
-    """The missing part of each flow, rendered for the audited ruleset's platform."""
+    """The missing part of each flow, rendered for the audited ruleset's platform: new rule
+    files (what the automation pushes; the CLI shows `fix_to_show`)."""
     from hybridfw.errors import InputError
     from hybridfw.render import render_flows
 
@@ -43,3 +58,54 @@ def rules_to_add(result: AuditResult, flows: Sequence[Flow], data: EndpointData)
                 "note": f"cannot render rules for {result.platform}: {exc}"}
     notes = "; ".join(f.message for f in rendered.findings)
     return {"platform": rendered.platform, "files": dict(rendered.files), "note": notes}
+
+
+def fix_to_show(result: AuditResult, flows: Sequence[Flow], data: EndpointData) -> dict[str, Any]:
+    """The fix: for formats hybridfw can patch (iptables, nft text), a diff against each input
+    file inserting the accepts where they take effect; otherwise the missing part of each flow
+    rendered for the audited ruleset's platform, without generator boilerplate."""
+    from hybridfw.audit.patch import fix_diffs
+    from hybridfw.errors import InputError
+    from hybridfw.render import render_flows
+
+    commands = _commands(result, flows)
+    if commands is not None:
+        return commands
+    diffs = fix_diffs(result, flows)
+    if diffs is not None:
+        note = ("a diff against your file(s); --fixed-out DIR writes the patched copies and "
+                "re-audits them") if diffs else ""
+        return {"platform": result.platform, "files": diffs, "note": note, "form": "diff"}
+
+    partial = [m for f in flows
+               if (m := missing_flow(f, [r for r in result.flows if r.flow == f.id])) is not None]
+    if not partial:
+        return {"platform": result.platform, "files": {}, "note": ""}
+    try:
+        rendered = render_flows(partial, result.platform, data=data)
+    except InputError as exc:
+        return {"platform": result.platform, "files": {},
+                "note": f"cannot render rules for {result.platform}: {exc}"}
+    notes = "; ".join(f.message for f in rendered.findings)
+    files = {name: without_boilerplate(text) for name, text in rendered.files.items()}
+    return {"platform": rendered.platform, "files": files, "note": notes, "form": "rules"}
+
+
+def _commands(result: AuditResult, flows: Sequence[Flow]) -> dict[str, Any] | None:
+    """ASA and PAN-OS: the fix as commands with their positions (None for other formats)."""
+    if result.format == "asa":
+        from hybridfw.audit.commands_asa import asa_commands
+
+        text = asa_commands(result, flows)
+        note = ("paste in this order: each permit goes right before the entry that denies it "
+                "(line N), or at the end of the access-list")
+    elif result.format in ("panos", "panos-set"):
+        from hybridfw.audit.commands_panos import panos_commands
+
+        text = panos_commands(result, flows)
+        note = ("set commands: each new rule is moved right before the rule that denies the "
+                "range; ranges only the default rule denies stay at the bottom")
+    else:
+        return None
+    return {"platform": result.platform, "files": {"commands": text} if text else {},
+            "note": note if text else "", "form": "commands"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,16 @@ class Shadow:
 
 
 @dataclass(frozen=True)
+class Denial:
+    """Required addresses a rule (or a chain policy) denies: where a fix must go."""
+
+    addresses: AddressSet
+    origin: Origin
+    chain_key: str  # the chain holding the rule / whose policy it is
+    policy: bool  # True: the chain's policy (a fix goes at the chain's end)
+
+
+@dataclass(frozen=True)
 class FlowCoverage:
     """One flow, one fixed on-premises address, one port, one entry (chain path).
 
@@ -43,6 +54,9 @@ class FlowCoverage:
     shadowed: tuple[Shadow, ...] = ()
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
     needs_interface_names: bool = False  # some unknown is decided by unnamed interfaces
+    assumption: str = ""  # why this path was evaluated when the user did not name it
+    denials: tuple[Denial, ...] = ()  # what denies the missing addresses (not in the JSON)
+    accepting: tuple[tuple[Origin, bool], ...] = ()  # accept rules, and whether for required
 
     @property
     def complete(self) -> bool:
@@ -61,6 +75,7 @@ class FlowCoverage:
             "stale": self.stale.to_cidrs(),
             "shadowed": [s.to_dict() for s in self.shadowed],
             "unknown": self.unknown.to_cidrs(),
+            "assumption": self.assumption,
         }
 
 
@@ -71,7 +86,15 @@ class AuditResult:
     platform: str  # render platform of the audited ruleset, for the rules to add
     format: str  # parser that read it
     paths: tuple[str, ...] = ()
+    # Paths that were evaluated but judged not to carry the flow (ACL bindings no rule of
+    # which is meant for it): shown, never deciding a verdict.
+    off_path: tuple[FlowCoverage, ...] = ()
+    placement: str = ""  # as the user gave it ("" = not given: both netfilter paths evaluated)
+    # chain key -> (table, chain name as written): where a fix goes (not in the JSON)
+    chain_names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"flows": [f.to_dict() for f in self.flows],
-                "findings": [f.to_dict() for f in self.findings]}
+                "findings": [f.to_dict() for f in self.findings],
+                "placement": self.placement or None,
+                "off_path": [f.to_dict() for f in self.off_path]}

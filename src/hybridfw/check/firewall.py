@@ -57,9 +57,14 @@ class FirewallStep(ReadinessStep):
     @staticmethod
     def _fix(ctx: CheckContext, result: AuditResult,
              by_flow: dict[str, list[AuditRow]]) -> RuleFix | None:
+        from hybridfw.audit.patch import fix_diffs
         from hybridfw.errors import InputError
         from hybridfw.render import render_flows
 
+        diffs = fix_diffs(result, ctx.flows)  # the same fix as `hybridfw audit` shows
+        if diffs is not None:
+            source = ", ".join(str(p) for p in ctx.firewalls)
+            return RuleFix(source, result.platform, diffs) if diffs else None
         partial = [m for f in ctx.flows if (m := missing_flow(f, by_flow.get(f.id, []))) is not None]
         if not partial:
             return None

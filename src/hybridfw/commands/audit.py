@@ -11,9 +11,10 @@ from hybridfw.commands._common import JsonOpt, TopologyOpt
 
 if TYPE_CHECKING:
     from hybridfw.addresses import AddressSet
-    from hybridfw.audit import AuditResult
+    from hybridfw.audit import AuditResult, Interfaces
+    from hybridfw.audit.paths import Placement
     from hybridfw.counts import Unit
-    from hybridfw.model import EndpointData
+    from hybridfw.model import EndpointData, Flow
 
 FORMATS = ("auto|iptables|nft|nft-json|asa|panos|panos-set|pfsense|opnsense|list|fortigate|srx|"
            "windows-netsh|windows-json")
@@ -39,6 +40,11 @@ says which Microsoft addresses are allowed, missing, shadowed (an accept exists 
 deny wins), stale (accepted but in no current Microsoft set, e.g. retired EOP ranges) and
 unknown (rules hybridfw cannot evaluate). Several files form one view (e.g. iptables-save and
 ip6tables-save). Formats: {FORMATS}.
+
+Where the firewall sits decides the path: --placement host (it is the Exchange server:
+INPUT/OUTPUT) or gateway (traffic is routed through it: FORWARD), or \\[firewall] placement
+in the topology. Without it both are evaluated, each row names its assumption, and the worst
+decides. ACL bindings are chained along the path (outside in, then inside out).
 
 Interface matches (-i/-o, iifname/oifname) are decided when the firewall's interface names
 are known: --outside-interface (where Microsoft's traffic arrives) and --inside-interface
@@ -77,6 +83,8 @@ def _print_human(result: AuditResult, fixes: dict[str, Any], data: EndpointData)
                      "open to any" if wide else _count(row.stale, unit), _count(row.unknown, unit)])
     console.print(table_or_list("Coverage per flow (IPv4 in addresses, IPv6 in /48 or /64 blocks)",
                                 columns, rows, width()))
+    for line in _path_notes(result):
+        console.print(line, markup=False, highlight=False)
     console.print(findings_table(result.findings))
     console.print(f"[bold]Rules to add[/] ({fixes['platform']}):")
     if fixes["note"]:
@@ -85,7 +93,77 @@ def _print_human(result: AuditResult, fixes: dict[str, Any], data: EndpointData)
         console.print("nothing to add: every required flow is allowed" if not fixes["note"] else "")
     for name, text in fixes["files"].items():
         console.print(f"[dim]# {name}[/]")
-        console.print(text, markup=False, highlight=False)
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _path_notes(result: AuditResult) -> list[str]:
+    """Which assumptions chose the paths above, and the paths evaluated but judged off the
+    flows' path (every evaluated entry is shown, not only the deciding ones)."""
+    notes = sorted({f"{row.entry}: {row.assumption}" for row in result.flows if row.assumption})
+    lines = [f"Assumed path {n}" for n in notes]
+    if notes:
+        lines.append("  (every assumed path is evaluated and the worst decides; name the placement "
+                     "with --placement / [firewall] placement, the interfaces with "
+                     "--outside-interface / --inside-interface)")
+    off: dict[str, list[str]] = {}
+    for row in result.off_path:
+        verdict = ("missing" if row.missing else "unknown" if row.unknown else "allowed")
+        off.setdefault(f"{row.flow} via {row.entry}", []).append(verdict)
+    for where, verdicts in off.items():
+        counts = ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
+        lines.append(f"Also evaluated, not on the flow's path (no rule there is meant for it): "
+                     f"{where} ({counts})")
+    return lines
+
+
+def _fixed_out(rulesets: list[Path], directory: Path, flows: list[Flow], fmt: str,
+               entry: str | None, interfaces: Interfaces, remove_stale: bool) -> dict[str, Any]:
+    """Patch the files, write them under `directory` (atomically), and say what it took."""
+    from hybridfw.audit.patch import patch_files, unified
+    from hybridfw.fileio import write_atomic
+
+    outcome = patch_files(rulesets, flows, fmt, entry, interfaces, remove_stale)
+    files = []
+    for path in rulesets:
+        text = outcome.texts[str(path)]
+        target = directory / path.name
+        write_atomic(target, text)
+        diff = unified(str(path), path.read_text(encoding="utf-8", errors="replace"), text,
+                       str(target))
+        files.append({"input": str(path), "written": str(target), "diff": diff})
+    return {"files": files, "rounds": outcome.rounds, "still_missing": outcome.still_missing,
+            "notes": outcome.notes}
+
+
+def _print_patched(patched: dict[str, Any]) -> None:
+    from hybridfw.console import out
+
+    console = out()
+    console.print(f"[bold]Patched copies[/] ({patched['rounds']} round(s) of fix and re-audit):")
+    for item in patched["files"]:
+        console.print(f"[dim]# {item['written']}[/]")
+        console.print(item["diff"] or "(unchanged)\n", markup=False, highlight=False, end="",
+                      soft_wrap=True)
+    for note in patched["notes"]:
+        console.print(f"[yellow]{note}[/]")
+    for left in patched["still_missing"]:
+        console.print(f"[bold red]still missing after patching:[/] {left}")
+
+
+def _checked_options(outside: str | None, inside: str | None,
+                     placement: str | None) -> Placement | None:
+    """Interface names and the placement as given on the command line, or an InputError."""
+    from hybridfw.audit.paths import as_placement
+    from hybridfw.errors import InputError
+    from hybridfw.topology import interface_name_problem
+
+    for option, name in (("--outside-interface", outside), ("--inside-interface", inside)):
+        if name is not None and (problem := interface_name_problem(name)):
+            raise InputError(problem, field=option)
+    try:
+        return as_placement(placement)
+    except ValueError as exc:
+        raise InputError(str(exc), field="--placement") from None
 
 
 def _count(addresses: AddressSet, unit: Unit) -> str:
@@ -107,7 +185,7 @@ def _red_n(count: int) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("audit", help=HELP)
     def audit(
-        rulesets: Annotated[list[Path], typer.Argument(help="Ruleset file(s).", dir_okay=False)],
+        rulesets: Annotated[list[Path], typer.Argument(help="Ruleset file(s).")],
         topology: TopologyOpt,
         fmt: Annotated[str, typer.Option("--format", "-f", help=FORMATS)] = "auto",
         entry: Annotated[str | None, typer.Option(
@@ -118,29 +196,44 @@ def register(app: typer.Typer) -> None:
         inside: Annotated[str | None, typer.Option(
             "--inside-interface", metavar="NAME",
             help="The interface towards the Exchange servers (overrides the topology's).")] = None,
+        placement: Annotated[str | None, typer.Option(
+            "--placement", metavar="host|gateway",
+            help="Where the firewall sits: host (it is the audited server: INPUT/OUTPUT) or "
+                 "gateway (traffic is routed through it: FORWARD). Overrides the topology's; "
+                 "without either, both paths are evaluated and the worst decides.")] = None,
+        fixed_out: Annotated[Path | None, typer.Option(
+            "--fixed-out", metavar="DIR", file_okay=False,
+            help="Write a patched copy of each ruleset file (same name) into DIR: every line "
+                 "kept, the missing accepts inserted where they take effect; re-audited until "
+                 "nothing is missing (iptables, nft text, pfSense).")] = None,
+        remove_stale: Annotated[bool, typer.Option(
+            "--remove-stale", help="With --fixed-out: also delete accept rules that admit only "
+                                   "stale or foreign addresses.")] = False,
         json_out: JsonOpt = False,
     ) -> None:
         from hybridfw.audit import Interfaces, audit_files
-        from hybridfw.audit.fix import rules_to_add
+        from hybridfw.audit.fix import fix_to_show
         from hybridfw.console import exit_code_for, print_json
         from hybridfw.endpoints import load_current
-        from hybridfw.errors import InputError
         from hybridfw.flows import required_flows
         from hybridfw.schemas import data_block
-        from hybridfw.topology import interface_name_problem, load_topology
+        from hybridfw.topology import load_topology
 
-        for option, name in (("--outside-interface", outside), ("--inside-interface", inside)):
-            if name is not None and (problem := interface_name_problem(name)):
-                raise InputError(problem, field=option)
+        chosen = _checked_options(outside, inside, placement)
         topo = load_topology(topology)
         data = load_current(topo.instance)
         flows = required_flows(topo, data)
-        result = audit_files(rulesets, flows, fmt=fmt, entry=entry,
-                             interfaces=Interfaces.given(topo.firewall, outside, inside))
-        fixes = rules_to_add(result, flows, data)
+        interfaces = Interfaces.given(topo.firewall, outside, inside, chosen)
+        result = audit_files(rulesets, flows, fmt=fmt, entry=entry, interfaces=interfaces)
+        fixes = fix_to_show(result, flows, data)
+        patched = (_fixed_out(rulesets, fixed_out, flows, fmt, entry, interfaces, remove_stale)
+                   if fixed_out is not None else None)
         if json_out:
-            print_json({**result.to_dict(), "format": result.format, "rules_to_add": fixes,
-                        "data": data_block(data)}, "audit")
+            doc = {**result.to_dict(), "format": result.format, "rules_to_add": fixes,
+                   "data": data_block(data)}
+            print_json({**doc, "fixed_out": patched} if patched is not None else doc, "audit")
         else:
             _print_human(result, fixes, data)
+            if patched is not None:
+                _print_patched(patched)
         raise typer.Exit(exit_code_for(result.findings))

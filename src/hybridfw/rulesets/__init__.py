@@ -67,6 +67,8 @@ def detect_format(text: str, path: str = "<input>") -> RulesetParser:
 def read_ruleset_text(path: Path) -> str:
     """Read a ruleset file as text; unreadable or binary files are InputErrors."""
     try:
+        if path.is_dir():
+            raise InputError("is a directory: name the ruleset file(s) in it", path=str(path))
         if path.stat().st_size > MAX_FILE_BYTES:
             raise InputError("file too large for a ruleset", path=str(path))
         data = path.read_bytes()
@@ -74,7 +76,10 @@ def read_ruleset_text(path: Path) -> str:
         raise InputError(exc.strerror or str(exc), path=str(path)) from exc
     if b"\x00" in data[:65536]:
         raise InputError("binary file, not a ruleset", path=str(path))
-    return data.decode("utf-8", errors="replace")
+    text = data.decode("utf-8", errors="replace")
+    if not text.strip():
+        raise InputError("empty file: no rules to audit", path=str(path))
+    return text
 
 
 def parse_text(text: str, path: str, fmt: str = AUTO, scope: Scope | None = None) -> Ruleset:

@@ -31,6 +31,8 @@ class AsaInterface:
 def _connected(found: Definition, objects: AsaObjects) -> AddressSet:
     nets = AddressSet.empty()
     for words, line in found.members:
+        if words[:2] == ["ip", "address"] and words[2] in ("dhcp", "pppoe"):
+            continue  # learnt at run time (`ip address dhcp setroute`): not in the file
         if words[:2] == ["ip", "address"] and len(words) >= 4:
             nets = nets | objects.masked(words[2], words[3], line)
         elif words[:2] == ["ipv6", "address"] and len(words) >= 3 and "/" in words[2]:
@@ -87,5 +89,5 @@ def implicit_entries(path: str, interfaces: dict[str, AsaInterface], bound: set[
         key = chain_key(path, "interface", iface.nameif)
         chains[key] = Chain(key=key, name=name, rules=rules, policy=policy,
                             policy_origin=Origin(path, iface.line, text))
-        entries.append(Entry(name, (key,)))
+        entries.append(Entry(name, (key,), iface.nameif, "in"))
     return chains, entries

@@ -57,6 +57,15 @@ class Definition:
     members: list[tuple[list[str], int]] = field(default_factory=list)
 
 
+class UndefinedObject(InputError):
+    """An ACL names an object or group the file does not define (the ASA refuses that, but
+    excerpts and batfish-style test configs have it). The ACE becomes undecidable."""
+
+    def __init__(self, name: str, path: str, line: int) -> None:
+        self.reason = f"object {name!r} is not defined"
+        super().__init__(self.reason, path=path, line=line, field="object")
+
+
 class AsaObjects:
     """All named things of one config, resolved lazily."""
 
@@ -73,7 +82,7 @@ class AsaObjects:
     def definition(self, name: str, line: int, kinds: Sequence[str]) -> Definition:
         found = self.defs.get(name)
         if found is None:
-            raise self.error(f"object {name!r} is not defined", line, "object")
+            raise UndefinedObject(name, self.path, line)
         if found.kind not in kinds:
             raise self.error(f"object {name!r} is a {found.kind} object, not {'/'.join(kinds)}",
                              line, "object")

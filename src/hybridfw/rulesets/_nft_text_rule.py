@@ -67,6 +67,28 @@ def _selector(words: list[str], i: int) -> tuple[Selector | None, int]:
     return None, i
 
 
+def _selectors(words: list[str], i: int) -> tuple[list[Selector], int]:
+    """A selector, or a concatenation of them (``ip daddr . tcp dport``), at words[i]. An
+    empty list with an index past i: a concatenation with a part not understood (the words
+    up to that part are returned for the caller to treat as undecidable)."""
+    sel, j = _selector(words, i)
+    if sel is None:
+        return [], i
+    found = [sel]
+    while j < len(words) and words[j] == ".":
+        nxt, k = _selector(words, j + 1)
+        if nxt is None:
+            return [], j + 1
+        found.append(nxt)
+        j = k
+    return found, j
+
+
+def _copy(builder: MatchBuilder) -> MatchBuilder:
+    return replace(builder, undecidable=list(builder.undecidable),
+                   interfaces=list(builder.interfaces))
+
+
 class TextRuleParser:
     def __init__(self, table_family: Family | None, named_sets: SetLookup) -> None:
         self.table_family = table_family
@@ -76,18 +98,25 @@ class TextRuleParser:
         words = [t for t, _ in tokens]
         builder = MatchBuilder(self.table_family)
         action, target, label = Action.CONTINUE, "", ""
-        vmap: tuple[Selector, list[tuple[str, str, str]]] | None = None
+        vmap: tuple[list[Selector], list[tuple[str, str, str]]] | None = None
+        concats: list[tuple[list[Selector], str, list[str]]] = []
         unknown: list[str] = []
         i, n = 0, len(words)
         while i < n:
-            sel, j = _selector(words, i)
-            if sel is not None:
+            sels, j = _selectors(words, i)
+            if sels:
                 self._flush_unknown(builder, unknown)
                 op, values, is_vmap, i = self._value(words, j)
                 if is_vmap:
-                    vmap = (sel, self._vmap_entries(values))
+                    vmap = (sels, self._vmap_entries(values))
+                elif len(sels) > 1:
+                    concats.append((sels, op, values))
                 else:
-                    self.apply(builder, sel, op, values)
+                    self.apply(builder, sels[0], op, values)
+                continue
+            if j > i:  # a concatenation with a part hybridfw does not know: undecidable
+                unknown += words[i:j]
+                i = j
                 continue
             word = words[i]
             if word == "tcp" and i + 1 < n and words[i + 1] == "flags":
@@ -106,9 +135,40 @@ class TextRuleParser:
                 unknown.append(word)
                 i += 1
         self._flush_unknown(builder, unknown)
-        if vmap is None:
-            return [Rule(builder.build(), action, origin, target, label)]
-        return self._expand_vmap(builder, vmap, origin)
+        rules: list[Rule] = []
+        for one in self.alternatives(builder, concats):
+            if vmap is None:
+                rules.append(Rule(one.build(), action, origin, target, label))
+            else:
+                rules += self._expand_vmap(one, vmap, origin)
+        return rules
+
+    def alternatives(self, builder: MatchBuilder,
+                     concats: list[tuple[list[Selector], str, list[str]]]) -> list[MatchBuilder]:
+        """A concatenation matched against a set (``ip daddr . tcp dport { a . 25, b . 443 }``)
+        is an "or" of its elements: one builder per element, each with every part applied.
+        The elements of an nft set are distinct keys, so at most one matches a packet and the
+        rules they become can follow each other in the chain exactly. A negated concatenation
+        is no such "or": undecidable."""
+        out = [builder]
+        for sels, op, values in concats:
+            keyword = " . ".join(s.keyword for s in sels)
+            if op != "==":
+                for b in out:
+                    b.undecidable.append(f"{keyword} {op} {{ {', '.join(values[:3])} }}")
+                continue
+            grown = []
+            for b in out:
+                for value in values:
+                    parts = [p.strip() for p in value.split(" . ")]
+                    if len(parts) != len(sels):
+                        raise NftRuleError(f"element {value!r} does not fit {keyword}")
+                    one = _copy(b)
+                    for sel, part in zip(sels, parts, strict=True):
+                        self.apply(one, sel, "==", [part])
+                    grown.append(one)
+            out = grown
+        return out
 
     @staticmethod
     def _flush_unknown(builder: MatchBuilder, unknown: list[str]) -> None:
@@ -166,16 +226,22 @@ class TextRuleParser:
             entries.append((key.strip(), vwords[0], vwords[1] if len(vwords) > 1 else ""))
         return entries
 
-    def _expand_vmap(self, builder: MatchBuilder, vmap: tuple[Selector, list[tuple[str, str, str]]],
+    def _expand_vmap(self, builder: MatchBuilder,
+                     vmap: tuple[list[Selector], list[tuple[str, str, str]]],
                      origin: Origin) -> list[Rule]:
-        selector, entries = vmap
+        """One rule per key, in order (keys are distinct: exact); a key of a concatenated map
+        (``ip saddr . tcp dport vmap { 10.0.0.1 . 25 : accept }``) applies each part."""
+        selectors, entries = vmap
         rules = []
         for key, verdict, target in entries:
             if verdict not in VERDICTS:
                 raise NftRuleError(f"unknown verdict {verdict!r} in a verdict map")
-            one = replace(builder, undecidable=list(builder.undecidable),
-                          interfaces=list(builder.interfaces))
-            self.apply(one, selector, "==", [key])
+            parts = [p.strip() for p in key.split(" . ")] if len(selectors) > 1 else [key]
+            if len(parts) != len(selectors):
+                raise NftRuleError(f"verdict map key {key!r} does not fit its concatenation")
+            one = _copy(builder)
+            for selector, part in zip(selectors, parts, strict=True):
+                self.apply(one, selector, "==", [part])
             rules.append(Rule(one.build(), VERDICTS[verdict], origin, target, verdict))
         return rules
 

@@ -1,9 +1,11 @@
 """PAN-OS services and applications of a security rule, as `Service`s.
 
 A rule matches an (application, service) pair. hybridfw evaluates ports, not App-IDs, so it
-knows a few applications by the ports their standard traffic uses (``smtp`` on TCP 25 and 587,
-``ssl`` on 443, ...): for those ports the application decides; any other application makes the
-rule's ports undecidable (unknown), because App-ID might or might not name the traffic so.
+knows common applications by the protocol and ports their standard traffic uses (``smtp`` on
+TCP 25 and 587, ``ssl`` on 443, ``quic`` on UDP 443 only, ``dns`` on 53 ...): a rule naming only
+such applications matches nothing else (one ``quic`` deny does not make later rules unknown);
+any other application makes the rule's ports undecidable (unknown), because App-ID might or
+might not name the traffic so.
 """
 
 from __future__ import annotations
@@ -27,6 +29,21 @@ KNOWN_APPS: dict[str, tuple[Service, ...]] = {
     "dns": (Service(_TCP, ((53, 53),)), Service(_UDP, ((53, 53),))),
     "dns-base": (Service(_TCP, ((53, 53),)), Service(_UDP, ((53, 53),))),
     "ntp": (Service(_UDP, ((123, 123),)),),
+    # QUIC is UDP only (RFC 9000): a quic rule never matches a TCP connection.
+    "quic": (Service(_UDP, ((443, 443),)),),
+    "ping": (Service(frozenset({"icmp", "ipv6-icmp"})),),
+    "icmp": (Service(frozenset({"icmp"})),),
+    "ipv6-icmp": (Service(frozenset({"ipv6-icmp"})),),
+    "snmp": (Service(_UDP, ((161, 162),)),),
+    "syslog": (Service(_UDP, ((514, 514),)),),
+    "dhcp": (Service(_UDP, ((67, 68),)),),
+    "ms-rdp": (Service(_TCP, ((3389, 3389),)), Service(_UDP, ((3389, 3389),))),
+    "traceroute": (Service(_UDP, ((33434, 33534),)), Service(frozenset({"icmp", "ipv6-icmp"}))),
+    "ldap": (Service(_TCP, ((389, 389),)), Service(_UDP, ((389, 389),))),
+    "kerberos": (Service(_TCP, ((88, 88),)), Service(_UDP, ((88, 88),))),
+    "ftp": (Service(_TCP, ((21, 21),)),),
+    "imap": (Service(_TCP, ((143, 143),)),),
+    "pop3": (Service(_TCP, ((110, 110),)),),
 }
 PREDEFINED_SERVICES: dict[str, Service] = {
     "service-http": Service(_TCP, ((80, 80), (8080, 8080))),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
@@ -27,6 +28,7 @@ from hybridfw.rulesets._asa_objects import (
     PORTED,
     AsaObjects,
     Definition,
+    UndefinedObject,
     protocol_set,
 )
 from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule, info, parse_logged, warning
@@ -34,6 +36,7 @@ from hybridfw.rulesets.interface import (
     Action,
     Chain,
     Entry,
+    Match,
     Origin,
     PortInterval,
     Rule,
@@ -59,6 +62,11 @@ _IDENTITY = {"user": 2, "user-group": 2, "object-group-user": 2, "security-group
 class Acl:
     name: str
     lines: list[tuple[list[str], int, str]] = field(default_factory=list)  # words, line, raw
+
+    @property
+    def has_entries(self) -> bool:
+        """More than remarks."""
+        return any(words != ["remark"] for words, _, _ in self.lines)
 
 
 @dataclass
@@ -135,7 +143,8 @@ class _AsaReader:
         position = None
         if rest[0] == "line" and len(rest) > 2 and rest[1].isdigit():
             position, rest = int(rest[1]), rest[2:]
-        if rest[0] == "remark":
+        if rest[0] == "remark":  # occupies a line number (ASA counts remarks for `line N`)
+            self.acls.setdefault(name, Acl(name)).lines.append((["remark"], number, raw))
             return
         if rest[0] in ("standard", "webtype", "ethertype"):
             self.findings.append(info("audit.acl-line-not-evaluated",
@@ -271,11 +280,15 @@ def parse_asa(text: str, path: str) -> Ruleset:
     for acl in reader.acls.values():
         rules: list[Rule] = []
         for words, line, raw in acl.lines:
+            if words == ["remark"]:
+                continue
             try:
                 got = compiler.compile(words, line, raw)
             except IndexError:
                 raise InputError("access-list entry ends too early", path=path, line=line,
                                  field="access-list") from None
+            except UndefinedObject as exc:
+                got = _undefined(words, line, raw, exc, reader.findings)
             if got is None:
                 reader.findings.append(info("audit.rule-inactive", f"inactive entry in {acl.name} skipped",
                                             path, line))
@@ -283,7 +296,7 @@ def parse_asa(text: str, path: str) -> Ruleset:
                 rules += got
         compiled[acl.name] = rules
     bindings = reader.bindings or [Binding(name, "in", f"(not bound) {name}", acl.lines[0][1], "")
-                                   for name, acl in reader.acls.items() if acl.lines]
+                                   for name, acl in reader.acls.items() if acl.has_entries]
     if not reader.bindings and reader.acls:
         reader.findings.append(warning("audit.acl-not-bound", "no access-group in the file: every "
                                        "access-list is evaluated as if bound inbound", path, 1))
@@ -296,15 +309,42 @@ def parse_asa(text: str, path: str) -> Ruleset:
         entries += more_entries
     bound = {b.acl for b in bindings}
     for name, acl in reader.acls.items():
-        if name not in bound and acl.lines:
+        if name not in bound and acl.has_entries:
             reader.findings.append(warning("audit.acl-not-bound", f"access-list {name} is not bound "
                                            "with access-group and is not evaluated", path, acl.lines[0][1]))
     return Ruleset(format="asa", platform="ciscoasa", paths=(path,), chains=chains,
                    entries=tuple(entries), findings=tuple(reader.findings))
 
 
+def _undefined(words: list[str], line: int, raw: str, exc: UndefinedObject,
+               findings: list[Finding]) -> list[Rule]:
+    """An ACE naming an undefined object: a warning, and a rule that matches an unknown part
+    of every packet (its verdict stays unknown wherever it could decide an audited flow)."""
+    path = exc.path or ""
+    findings.append(warning("audit.acl-undefined-object", f"{exc.reason}: the entry is "
+                            "undecidable for any flow it could match", path, line))
+    action = Action.ACCEPT if words[0] == "permit" else Action.DROP
+    return [Rule(Match(undecidable=(exc.reason,)), action, Origin(path, line, raw))]
+
+
+def _latest(bindings: list[Binding], findings: list[Finding], path: str) -> list[Binding]:
+    """One binding per interface and way (and one global): a later ``access-group`` for the
+    same interface and way replaces the earlier one, as on the device."""
+    latest: dict[tuple[str, str], Binding] = {}
+    for b in bindings:
+        earlier = latest.get((b.direction, b.interface))
+        if earlier is not None and earlier.acl != b.acl:
+            findings.append(info("audit.acl-rebound", f"access-group {b.acl} replaces {earlier.acl} "
+                                 f"({b.direction} {b.interface or 'global'}, line {earlier.line})",
+                                 path, b.line))
+        latest.pop((b.direction, b.interface), None)
+        latest[(b.direction, b.interface)] = b
+    return list(latest.values())
+
+
 def _entries(path: str, bindings: list[Binding], compiled: dict[str, list[Rule]],
              findings: list[Finding]) -> tuple[dict[str, Chain], list[Entry]]:
+    bindings = _latest(bindings, findings, path)
     glob = next((b for b in bindings if b.direction == "global"), None)
     chains: dict[str, Chain] = {}
     entries: list[Entry] = []
@@ -319,7 +359,11 @@ def _entries(path: str, bindings: list[Binding], compiled: dict[str, list[Rule]]
         key = chain_key(path, "access-group", name)
         chains[key] = Chain(key=key, name=b.acl, rules=tuple(rules), policy=Action.DROP,
                             policy_origin=Origin(path, b.line, f"implicit deny at the end of {b.acl}"))
-        entries.append(Entry(name, (key,)))
+        if b.raw:  # bound: chained along the packet's path (global: every other interface in)
+            way: Literal["in", "out"] = "out" if b.direction == "out" else "in"
+            entries.append(Entry(name, (key,), b.interface or "*", way))
+        else:  # an excerpt without access-group: each ACL is a path of its own
+            entries.append(Entry(name, (key,)))
     return chains, entries
 
 

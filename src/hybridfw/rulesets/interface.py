@@ -360,6 +360,12 @@ class Entry:
 
     name: str  # "input", "forward", "output", or an ACL binding
     stages: tuple[str, ...]  # chain keys, in evaluation order
+    # For an ACL bound to an interface: which one ("*": every interface without its own
+    # binding, e.g. an ASA global ACL) and which way ("in": traffic arriving on it, "out":
+    # traffic leaving by it). The audit chains an "in" and an "out" binding of two different
+    # interfaces into one path. Empty: the entry is a path of its own.
+    interface: str = ""
+    way: Literal["in", "out", ""] = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,15 +392,17 @@ class Ruleset:
         """
         chains = dict(self.chains)
         chains.update(other.chains)
-        entries: dict[str, tuple[str, ...]] = {e.name: e.stages for e in self.entries}
+        entries: dict[str, Entry] = {e.name: e for e in self.entries}
         for e in other.entries:
-            entries[e.name] = entries.get(e.name, ()) + e.stages
+            had = entries.get(e.name)
+            entries[e.name] = e if had is None else Entry(e.name, had.stages + e.stages,
+                                                          had.interface, had.way)
         return Ruleset(
             format=self.format if self.format == other.format else f"{self.format}+{other.format}",
             platform=self.platform,
             paths=self.paths + other.paths,
             chains=chains,
-            entries=tuple(Entry(n, s) for n, s in entries.items()),
+            entries=tuple(entries.values()),
             findings=self.findings + other.findings,
             omitted=self.omitted + other.omitted,
         )

@@ -129,6 +129,14 @@ class _SaveFile:
         self._command(table, number, line)
 
     def _need_table(self, number: int) -> _Table:
+        if self.table is None and not self.tables:
+            # `iptables -S` output: -P/-N/-A lines of the filter table, no "*filter" header.
+            self.table = self.tables.setdefault("filter", _Table("filter"))
+            for builtin in _BUILTIN["filter"]:
+                self.table.chains.setdefault(builtin, [])
+            self.findings.append(Finding(
+                Severity.INFO, "audit.iptables-S", "no '*table' header: read as `iptables -S` "
+                "output of the filter table", (f"{self.path}:{number}",), subject=self.path))
         if self.table is None:
             raise InputError("rule or chain outside a table (expected '*filter' first)",
                              path=self.path, line=number, field="table")
@@ -142,6 +150,10 @@ class _SaveFile:
         policy = parts[1] if len(parts) > 1 else "-"
         if policy in _POLICIES:
             table.policies[parts[0]] = (_POLICIES[policy], Origin(self.path, number, line))
+        elif policy == "-" and parts[0] in _BUILTIN.get(table.name, ()):
+            # "Policy not given": iptables-restore keeps the live policy, which the file does
+            # not tell. Never a silent ACCEPT: what reaches it is unknown.
+            table.policies[parts[0]] = (Action.UNKNOWN, Origin(self.path, number, line))
         elif policy != "-":
             raise InputError(f"unknown policy {policy!r}", path=self.path, line=number, field="policy")
 

@@ -46,6 +46,8 @@ def _text(value: Any) -> list[str]:
             return _text(value["|"])
         if "elem" in value:
             return _text(value["elem"]["val"])
+        if "concat" in value:  # one element of a concatenated set: "203.0.113.10 . 25"
+            return [" . ".join(_text(part)[0] for part in value["concat"])]
     raise NftRuleError(f"value not understood: {json.dumps(value)[:80]}")
 
 
@@ -75,6 +77,14 @@ def _selector(left: Any) -> Selector | None:
     if "ct" in left and left["ct"].get("key") == "state":
         return Selector("state", keyword="ct state")
     return None
+
+
+def _selectors(left: Any) -> list[Selector] | None:
+    """A selector, or each part of a concatenation (``{"concat": [...]}``); None when any part
+    is not understood."""
+    parts = left["concat"] if isinstance(left, dict) and "concat" in left else [left]
+    found = [_selector(part) for part in parts]
+    return None if any(s is None for s in found) else [s for s in found if s is not None]
 
 
 def _flag_names(value: Any) -> str:
@@ -116,47 +126,63 @@ class _JsonRules:
 
     def rule(self, exprs: list[Any], origin: Origin) -> list[Rule]:
         b = MatchBuilder(self.table_family)
+        concats: list[tuple[list[Selector], str, list[str]]] = []
         for expr in exprs:
             if not isinstance(expr, dict) or len(expr) != 1:
                 raise NftRuleError("an expression must be an object with one key")
             (key, body), = expr.items()
             if key == "match":
-                self.match(b, body)
+                self.match(b, body, concats)
             elif key in VERDICTS:
                 target = body.get("target", "") if isinstance(body, dict) else ""
-                return [Rule(b.build(), VERDICTS[key], origin, target, key)]
+                return [Rule(one.build(), VERDICTS[key], origin, target, key)
+                        for one in self.text.alternatives(b, concats)]
             elif key == "vmap":
-                return self.vmap(b, body, origin)
+                return [r for one in self.text.alternatives(b, concats)
+                        for r in self.vmap(one, body, origin)]
             elif key not in _OBSERVE:
                 b.undecidable.append(json.dumps(expr)[:120])
-        return [Rule(b.build(), Action.CONTINUE, origin, label="(no verdict)")]
+        return [Rule(one.build(), Action.CONTINUE, origin, label="(no verdict)")
+                for one in self.text.alternatives(b, concats)]
 
-    def match(self, b: MatchBuilder, body: dict[str, Any]) -> None:
+    def match(self, b: MatchBuilder, body: dict[str, Any],
+              concats: list[tuple[list[Selector], str, list[str]]]) -> None:
         op = {"in": "==", "==": "=="}.get(body["op"], body["op"])
         flags = _tcp_flag_words(body["left"], op, body["right"])
         if flags is not None:
             tcp_flags(b, flags, 0)
             return
-        sel = _selector(body["left"])
-        if sel is None:
+        sels = _selectors(body["left"])
+        if sels is None:
             b.undecidable.append(json.dumps(body)[:120])
-            return
-        self.text.apply(b, sel, op, self.values(body["right"]))
+        elif len(sels) > 1:
+            concats.append((sels, op, self.values(body["right"])))
+        else:
+            self.text.apply(b, sels[0], op, self.values(body["right"]))
 
     def vmap(self, b: MatchBuilder, body: dict[str, Any], origin: Origin) -> list[Rule]:
-        sel = _selector(body["key"])
+        sels = _selectors(body["key"])
         data = body["data"]
-        if sel is None or isinstance(data, str):
+        if sels is None or isinstance(data, str):
             b.undecidable.append("vmap " + json.dumps(body)[:100])
             return [Rule(b.build(), Action.UNKNOWN, origin, label="vmap")]
         rules = []
         for key, verdict in data["set"]:
             (word, arg), = verdict.items()
-            one = replace(b, undecidable=list(b.undecidable))
-            self.text.apply(one, sel, "==", _text(key))
+            one = replace(b, undecidable=list(b.undecidable), interfaces=list(b.interfaces))
+            parts = ([p.strip() for p in _text(key)[0].split(" . ")] if len(sels) > 1
+                     else [_text(key)[0]])
+            if len(parts) != len(sels):
+                raise NftRuleError(f"verdict map key {json.dumps(key)[:60]} does not fit its concatenation")
+            for sel, part in zip(sels, parts, strict=True):
+                self.text.apply(one, sel, "==", [part])
             target = arg.get("target", "") if isinstance(arg, dict) else ""
             rules.append(Rule(one.build(), VERDICTS[word], origin, target, word))
         return rules
+
+
+def _why(exc: BaseException) -> str:
+    return f"key {exc} missing" if isinstance(exc, KeyError) else str(exc)
 
 
 def _load(text: str, path: str) -> list[Any]:
@@ -207,7 +233,7 @@ def parse_nft_json(text: str, path: str) -> Ruleset:
                 elif kind == "rule":
                     rules.append((index, body))
         except _BAD_ITEM as exc:
-            raise InputError(f"item {index}: {exc}", path=path, line=index, field="nftables") from None
+            raise InputError(_why(exc), path=path, field=f"nftables[{index - 1}]") from None
     for index, body in rules:
         try:
             nc = chains[(body["family"], body["table"], body["chain"])]
@@ -217,7 +243,7 @@ def parse_nft_json(text: str, path: str) -> Ruleset:
                             + json.dumps(body.get("expr", []))[:200])
             nc.rules += reader.rule(body["expr"], origin)
         except _BAD_ITEM as exc:
-            raise InputError(f"rule: {exc}", path=path, line=index, field="rule") from None
+            raise InputError(_why(exc), path=path, field=f"nftables[{index - 1}].rule") from None
     return build_ruleset(path, list(chains.values()), [], NftJsonParser.name, NftJsonParser.platform)
 
 

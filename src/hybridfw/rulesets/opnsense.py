@@ -111,7 +111,7 @@ class Aliases:
 
 
 class _Compiler:
-    def __init__(self, aliases: Aliases, networks: dict[str, AddressSet], interfaces: set[str],
+    def __init__(self, aliases: Aliases, networks: dict[str, Fuzzy], interfaces: set[str],
                  path: str) -> None:
         self.aliases, self.networks, self.path = aliases, networks, path
         self.addresses_of = {f"{i}ip" for i in interfaces} | {"(self)", "this_firewall"}
@@ -120,8 +120,8 @@ class _Compiler:
     def net(self, name: str, negate: bool, line: int) -> Fuzzy:
         if name in ("", "any"):
             found = Fuzzy.exact(AddressSet.any())
-        elif name in self.networks:
-            found = Fuzzy.exact(self.networks[name])
+        elif name in self.networks:  # exact per address family that is static (issue 11)
+            found = self.networks[name]
         elif name in self.addresses_of or name in self.interfaces_named:
             found = Fuzzy.unknown(f"interface address or network {name}")
         else:

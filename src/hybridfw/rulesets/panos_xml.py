@@ -75,6 +75,13 @@ def _read_rulebase(node: XmlNode | None, scope: PanScope) -> None:
 
 def read_panos_xml(text: str, path: str) -> PanConfig:
     root = parse_xml(text, path)
+    if root.tag == "response":  # the XML API's answer: <response><result><config>
+        result = root.child("result")
+        inner = result.child("config") if result is not None else None
+        if inner is None:
+            raise InputError("a PAN-OS API <response> without <result><config>", path=path,
+                             line=root.line, field="xml")
+        root = inner
     if root.tag != "config":
         raise InputError(f"root element is <{root.tag}>, not a PAN-OS <config>", path=path,
                          line=root.line, field="xml")
@@ -102,7 +109,8 @@ def read_panos_xml(text: str, path: str) -> PanConfig:
     return config
 
 
-_DETECT_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?<config\b", re.DOTALL)
+_DETECT_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<response\b[^>]*>\s*<result\b[^>]*>\s*)?"
+                          r"<config\b", re.DOTALL)
 
 
 @register_parser

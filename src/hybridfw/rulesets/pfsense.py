@@ -104,27 +104,35 @@ class _Aliases:
         return merge_ports(found)
 
 
-def _static_addresses(iface: XmlNode) -> tuple[AddressSet, AddressSet] | None:
-    """(network, address) of an interface with only static addresses, else None."""
-    network, address = AddressSet.empty(), AddressSet.empty()
-    for addr_tag, bits_tag in (("ipaddr", "subnet"), ("ipaddrv6", "subnetv6")):
+def _static_addresses(iface: XmlNode) -> tuple[Fuzzy, Fuzzy] | None:
+    """(network, address) of an interface, per address family: a static family is exact; a
+    family addressed at run time (dhcp, dhcp6, track6, pppoe ...) is unknown for that family
+    only, so a LAN with a static IPv4 and ``<ipaddrv6>track6</ipaddrv6>`` decides IPv4 rules.
+    None when neither family is static."""
+    network, address = Fuzzy.exact(AddressSet.empty()), Fuzzy.exact(AddressSet.empty())
+    static = False
+    for family, addr_tag, bits_tag in ((4, "ipaddr", "subnet"), (6, "ipaddrv6", "subnetv6")):
         text, bits = iface.text_of(addr_tag), iface.text_of(bits_tag)
         if not text:
             continue
         host, net = parse_address(text), parse_address(f"{text}/{bits}") if bits.isdigit() else None
         if host is None or net is None:
-            return None  # dhcp, track6, pppoe, ...: known only at run time
-        address, network = address | host, network | net
-    return (network, address) if address else None
+            unknown = Fuzzy.unknown(f"{iface.tag} {addr_tag} {text} (known only at run time)",
+                                    AddressSet.any(family))  # type: ignore[arg-type]
+            network, address = network | unknown, address | unknown
+            continue
+        static = True
+        network, address = network | Fuzzy.exact(net), address | Fuzzy.exact(host)
+    return (network, address) if static else None
 
 
-def _interface_networks(root: XmlNode) -> dict[str, AddressSet]:
-    """``lan`` → its subnet, ``lanip`` → its address, for statically addressed interfaces
-    without virtual IPs (pf's interface address would include those)."""
+def _interface_networks(root: XmlNode) -> dict[str, Fuzzy]:
+    """``lan`` → its subnet, ``lanip`` → its address, for interfaces with a static address
+    and without virtual IPs (pf's interface address would include those)."""
     vips = root.child("virtualip")
     with_vips = {v.text_of("interface") for v in vips.children_named("vip")} if vips is not None else set()
     node = root.child("interfaces")
-    found: dict[str, AddressSet] = {}
+    found: dict[str, Fuzzy] = {}
     for iface in node.children if node is not None else ():
         static = _static_addresses(iface)
         if static is not None and iface.tag not in with_vips:
@@ -133,7 +141,7 @@ def _interface_networks(root: XmlNode) -> dict[str, AddressSet]:
 
 
 class _RuleCompiler:
-    def __init__(self, aliases: _Aliases, path: str, networks: dict[str, AddressSet]) -> None:
+    def __init__(self, aliases: _Aliases, path: str, networks: dict[str, Fuzzy]) -> None:
         self.aliases = aliases
         self.path = path
         self.networks = networks
@@ -144,7 +152,7 @@ class _RuleCompiler:
         elif node.child("network") is not None:
             name = node.text_of("network")
             known = self.networks.get(name)
-            found = Fuzzy.exact(known) if known is not None else Fuzzy.unknown(f"interface network {name}")
+            found = known if known is not None else Fuzzy.unknown(f"interface network {name}")
         elif node.child("address") is not None:
             found = self.aliases.addresses(node.text_of("address"), line)
         else:
@@ -170,8 +178,6 @@ class _RuleCompiler:
         kind = rule.text_of("type", "pass")
         action = _ACTIONS.get(kind, Action.UNKNOWN)
         why = [f"{label} {rule.text_of(tag)}" for tag, label in _UNDECIDABLE.items() if rule.text_of(tag)]
-        if rule.text_of("floating") == "yes" and rule.text_of("quick") != "yes":
-            why.append("floating rule without quick (last match wins)")
         universe = _FAMILIES.get(rule.text_of("ipprotocol", "inet"), AddressSet.any(4))
         sources = self.side(rule.child("source"), rule.line).restricted(universe)
         destinations = self.side(rule.child("destination"), rule.line).restricted(universe)
@@ -193,7 +199,8 @@ class _Collected:
     """Compiled rules by where they apply, in file order."""
 
     def __init__(self) -> None:
-        self.floating: list[tuple[list[str], list[Rule]]] = []
+        self.floating: list[tuple[list[str], list[Rule]]] = []  # quick
+        self.last_match: list[tuple[list[str], list[Rule]]] = []  # floating, not quick
         self.grouped: dict[str, list[Rule]] = {}
         self.per_if: dict[str, list[Rule]] = {}
         self.findings: list[Finding] = []
@@ -201,17 +208,27 @@ class _Collected:
     def add(self, rule: XmlNode, compiled: list[Rule], groups: dict[str, list[str]]) -> None:
         interfaces = [i for i in rule.text_of("interface").split(",") if i]
         if rule.text_of("floating") == "yes":
-            if rule.text_of("direction", "any") in ("in", "any"):
+            if rule.text_of("direction", "any") not in ("in", "any"):
+                return
+            if rule.child("quick") is not None and rule.text_of("quick") != "no":
                 self.floating.append((interfaces, compiled))
+            else:
+                self.last_match.append((interfaces, compiled))
         elif interfaces and interfaces[0] in groups:
             self.grouped.setdefault(interfaces[0], []).extend(compiled)
         elif interfaces:
             self.per_if.setdefault(interfaces[0], []).extend(compiled)
 
     def rules_for(self, name: str, groups: dict[str, list[str]]) -> list[Rule]:
+        """pf semantics as a first-match list: quick rules win where they match (floating
+        quick, then group and interface rules, which pfSense always makes quick); when none
+        matches, the *last* matching non-quick floating rule decides, i.e. the first of them
+        walked backwards; then pfSense's default block (itself non-quick, loaded before them)."""
         rules = [r for ifs, got in self.floating if not ifs or name in ifs for r in got]
         rules += [r for group, got in self.grouped.items() if name in groups[group] for r in got]
-        return rules + self.per_if.get(name, [])
+        rules += self.per_if.get(name, [])
+        return rules + [r for ifs, got in reversed(self.last_match) if not ifs or name in ifs
+                        for r in got]
 
 
 def parse_pfsense(text: str, path: str) -> Ruleset:
@@ -228,7 +245,12 @@ def parse_pfsense(text: str, path: str) -> Ruleset:
             found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, rule.line))
         else:
             found.add(rule, compiler.compile(rule), groups)
+    disabled = _disabled_interfaces(root)
+    for name, line in sorted(disabled.items()):
+        found.findings.append(info("audit.interface-disabled", f"interface {name} is not enabled: "
+                                   "no traffic arrives on it, its rules are not evaluated", path, line))
     names = _interfaces(root) | set(found.per_if) | {m for ms in groups.values() for m in ms}
+    names -= set(disabled)
     chains: dict[str, Chain] = {}
     entries: list[Entry] = []
     for name in sorted(names):
@@ -238,6 +260,16 @@ def parse_pfsense(text: str, path: str) -> Ruleset:
         entries.append(Entry(name, (key,)))
     return Ruleset(format="pfsense", platform="pf", paths=(path,), chains=chains,
                    entries=tuple(entries), findings=tuple(found.findings))
+
+
+def _disabled_interfaces(root: XmlNode) -> dict[str, int]:
+    """Interfaces assigned without ``<enable>``: pfSense does not bring them up. Only in a
+    config that marks its interfaces at all (an excerpt without any ``<enable>`` keeps all)."""
+    node = root.child("interfaces")
+    children = list(node.children) if node is not None else []
+    if not any(c.child("enable") is not None for c in children):
+        return {}
+    return {c.tag: c.line for c in children if c.child("enable") is None}
 
 
 def _interfaces(root: XmlNode) -> set[str]:

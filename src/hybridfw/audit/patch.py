@@ -1,0 +1,188 @@
+"""Fixes that work when applied: patched copies of the audited ruleset files.
+
+For each missing range the audit knows the rule (or chain policy) that denies it on the path
+the packet takes (`FlowCoverage.denials`). A patcher for the file's format inserts an accept
+for exactly that flow, address and port *right before* the denying rule, in the same chain (a
+packet that reached that rule reaches the inserted accept; an accept in a called chain ends the
+calling base chain too), or at the end of the chain whose policy denies. Every original line is
+kept. The patched files are audited again; what an accept in an early stage only passed on to a
+later stage that drops it shows up there and is fixed in the next round, up to `MAX_ROUNDS`.
+A range still missing after that is reported, never hidden. `remove_stale` also deletes accept
+rules that admit only addresses no audited flow requires, where some of them are stale.
+
+Patchers are found through `PATCHERS` (one module per format family).
+"""
+
+from __future__ import annotations
+
+import difflib
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hybridfw.addresses import AddressSet
+from hybridfw.audit import audit_ruleset
+from hybridfw.audit.coverage import Interfaces
+from hybridfw.audit.interface import AuditResult, FlowCoverage
+from hybridfw.audit.patch_netfilter import IptablesPatcher, NftTextPatcher
+from hybridfw.audit.patch_pfsense import PfsensePatcher
+from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
+from hybridfw.errors import InputError
+from hybridfw.model import Flow
+from hybridfw.rulesets import parse_files, read_ruleset_text
+from hybridfw.rulesets.interface import Origin
+
+MAX_ROUNDS = 5
+PATCHERS: tuple[Patcher, ...] = (IptablesPatcher(), NftTextPatcher(), PfsensePatcher())
+
+
+@dataclass
+class PatchOutcome:
+    """What `--fixed-out` produced: the patched texts by input path, the rounds it took, what is
+    still missing after them, and notes (formats without a patcher, rules removed)."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    rounds: int = 0
+    still_missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    final: AuditResult | None = None
+
+
+def patcher_for(fmt: str) -> Patcher | None:
+    return next((p for p in PATCHERS if fmt in p.formats), None)
+
+
+def insertions(rows: Sequence[FlowCoverage], protocol_of: Mapping[str, str]) -> list[Insertion]:
+    """One insertion per (denying rule or policy, row): the missing part that rule denies."""
+    out: list[Insertion] = []
+    for row in rows:
+        for denial in row.denials:
+            out.append(Insertion(denial.origin, denial.chain_key, denial.policy, row.flow,
+                                 row.direction, row.address, row.port,
+                                 protocol_of.get(row.flow, "tcp"), denial.addresses))
+    return out
+
+
+def stale_only(rows: Sequence[FlowCoverage]) -> list[Origin]:
+    """Accept rules that admit stale addresses and never a required one (for any audited flow,
+    address and port): safe to delete with --remove-stale."""
+    for_required = {(o.path, o.line) for r in rows for o, req in r.accepting if req}
+    found: dict[tuple[str, int], Origin] = {}
+    for row in rows:
+        if not row.stale:
+            continue
+        for origin, required in row.accepting:
+            key = (origin.path, origin.line)
+            if not required and key not in for_required and origin.line > 0:
+                found[key] = origin
+    return list(found.values())
+
+
+def patch_files(paths: Sequence[Path], flows: Sequence[Flow], fmt: str = "auto",
+                entry: str | None = None, interfaces: Interfaces | None = None,
+                remove_stale: bool = False) -> PatchOutcome:
+    """Patch `paths` until re-auditing them (same flows and options) finds nothing missing."""
+    names = [p.name for p in paths]
+    if len(set(names)) != len(names):
+        raise InputError("--fixed-out writes each file under its own name: two inputs share a name")
+    protocols = {f.id: f.protocol for f in flows}
+
+    def audit(work: Sequence[Path]) -> tuple[AuditResult, ChainNames]:
+        ruleset = parse_files(list(work), fmt)
+        chains = {k: (c.table, c.name) for k, c in ruleset.chains.items()}
+        return audit_ruleset(ruleset, flows, entry, interfaces), chains
+
+    outcome = PatchOutcome()
+    with tempfile.TemporaryDirectory(prefix="hybridfw-fix-") as tmp:
+        work = [Path(tmp) / p.name for p in paths]
+        texts = {str(w): read_ruleset_text(p) for w, p in zip(work, paths, strict=True)}
+        _write(texts)
+        result, chains = audit(work)
+        if remove_stale:
+            texts = _remove_stale(result, texts, outcome)
+            _write(texts)
+            result, chains = audit(work)
+        for round_number in range(1, MAX_ROUNDS + 1):
+            todo = insertions([r for r in result.flows if r.missing], protocols)
+            if not todo:
+                break
+            outcome.rounds = round_number
+            texts = _apply(result.format, texts, todo, chains, outcome)
+            _write(texts)
+            result, chains = audit(work)
+        outcome.final = result
+        outcome.still_missing = [f"{r.flow} {r.address} port {r.port} ({r.entry}): "
+                                 f"{', '.join(r.missing.to_cidrs()[:4])}"
+                                 for r in result.flows if r.missing or r.shadowed]
+        outcome.texts = {str(p): texts[str(w)] for w, p in zip(work, paths, strict=True)}
+    return outcome
+
+
+def _write(texts: dict[str, str]) -> None:
+    for path, text in texts.items():
+        Path(path).write_text(text, encoding="utf-8")
+
+
+def _apply(fmt: str, texts: dict[str, str], todo: list[Insertion], chains: ChainNames,
+           outcome: PatchOutcome) -> dict[str, str]:
+    patcher = patcher_for(fmt.split("+")[0])
+    if patcher is None:
+        note = f"no patched copy for format {fmt}: apply the rules to add by hand"
+        if note not in outcome.notes:
+            outcome.notes.append(note)
+        return texts
+    by_path: dict[str, list[Insertion]] = {}
+    for item in todo:
+        by_path.setdefault(item.origin.path, []).append(item)
+    out = dict(texts)
+    for path, items in by_path.items():
+        if path in out:
+            out[path] = patcher.insert(out[path], items, chains)
+    return out
+
+
+def _remove_stale(result: AuditResult, texts: dict[str, str],
+                  outcome: PatchOutcome) -> dict[str, str]:
+    patcher = patcher_for(result.format.split("+")[0])
+    doomed = stale_only(result.flows)
+    if patcher is None or not doomed:
+        return texts
+    out = dict(texts)
+    for path in {o.path for o in doomed}:
+        lines = {o.line for o in doomed if o.path == path}
+        if path in out:
+            out[path] = patcher.remove(out[path], lines)
+            outcome.notes.append(f"removed {len(lines)} rule(s) admitting only stale or foreign "
+                                 f"addresses from {Path(path).name}")
+    return out
+
+
+def fix_diffs(result: AuditResult, flows: Sequence[Flow]) -> dict[str, str] | None:
+    """The fix for `result` as a unified diff against each input file that needs one: the
+    first round of `patch_files`, without re-auditing (cheap enough for every audit). None when
+    the format has no patcher (the caller renders rules instead)."""
+    patcher = patcher_for(result.format.split("+")[0])
+    if patcher is None:
+        return None
+    todo = insertions([r for r in result.flows if r.missing], {f.id: f.protocol for f in flows})
+    if not todo:
+        return {}
+    try:
+        texts = {p: read_ruleset_text(Path(p)) for p in result.paths}
+    except InputError:  # audited from a text, not files: nothing to diff against
+        return None
+    patched = _apply(result.format, texts, todo, result.chain_names, PatchOutcome())
+    return {Path(p).name: unified(p, texts[p], patched[p]) for p in result.paths
+            if patched[p] != texts[p]}
+
+
+def unified(path: str, before: str, after: str, target: str = "") -> str:
+    return "".join(difflib.unified_diff(before.splitlines(keepends=True),
+                                        after.splitlines(keepends=True), path, target or path))
+
+
+def remaining(outcome: PatchOutcome) -> AddressSet:
+    """Every address still missing after patching (empty when the fix is complete)."""
+    final = outcome.final
+    return AddressSet.union_all(r.missing for r in final.flows) if final else AddressSet.empty()

@@ -1,0 +1,109 @@
+"""Patchers for iptables-save / iptables-restore / `iptables -S` files and nft text files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
+
+_COMMENT = "hybridfw fix: {flow}"
+
+
+def _grouped(items: list[Insertion]) -> dict[tuple[int, str, bool], list[Insertion]]:
+    groups: dict[tuple[int, str, bool], list[Insertion]] = {}
+    for item in items:
+        groups.setdefault((item.origin.line, item.chain_key, item.policy), []).append(item)
+    return groups
+
+
+def splice(text: str, items: list[Insertion], place: Callable[[list[str], Insertion], int | None],
+            render: Callable[[Insertion, list[str], int], list[str]]) -> str:
+    """Insert the rendered lines of each group before the 0-based line `place` gives (None: the
+    group cannot be placed and is left out; the re-audit then still reports it)."""
+    lines = text.split("\n")
+    spots: list[tuple[int, list[str]]] = []
+    for group in _grouped(items).values():
+        at = place(lines, group[0])
+        if at is None:
+            continue
+        rendered: list[str] = []
+        for item in group:
+            rendered += render(item, lines, at)
+        # one unit per rule (a multi-line rule is one string): identical rules only once
+        spots.append((at, [line for unit in dict.fromkeys(rendered) for line in unit.split("\n")]))
+    for at, new in sorted(spots, key=lambda s: s[0], reverse=True):
+        lines[at:at] = new
+    return "\n".join(lines)
+
+
+def drop_lines(text: str, doomed: set[int]) -> str:
+    return "\n".join(line for number, line in enumerate(text.split("\n"), start=1)
+                     if number not in doomed)
+
+
+class IptablesPatcher(Patcher):
+    formats = ("iptables",)
+
+    def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:
+        def place(lines: list[str], item: Insertion) -> int | None:
+            if not item.policy:
+                return item.origin.line - 1
+            for index in range(item.origin.line, len(lines)):  # the table's COMMIT, else the end
+                if lines[index].strip() == "COMMIT":
+                    return index
+            return len(lines) - 1 if lines and not lines[-1].strip() else len(lines)
+
+        def render(item: Insertion, lines: list[str], at: int) -> list[str]:
+            chain = chains.get(item.chain_key, ("", ""))[1]
+            out = []
+            for cidr in item.cidrs():
+                src, dst = (cidr, item.local) if item.direction == "inbound" else (item.local, cidr)
+                out.append(f"-A {chain} -s {src} -d {dst} -p {item.protocol} -m {item.protocol} "
+                           f"--dport {item.port} -m comment --comment "
+                           f"\"{_COMMENT.format(flow=item.flow)}\" -j ACCEPT")
+            return out
+
+        return splice(text, items, place, render)
+
+    def remove(self, text: str, lines: set[int]) -> str:
+        return drop_lines(text, lines)
+
+
+class NftTextPatcher(Patcher):
+    formats = ("nft",)
+
+    def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:
+        def place(lines: list[str], item: Insertion) -> int | None:
+            if not item.policy:
+                return item.origin.line - 1
+            return _chain_end(lines, item.origin.line - 1)
+
+        def render(item: Insertion, lines: list[str], at: int) -> list[str]:
+            near = lines[at] if not item.policy else lines[max(0, at - 1)]
+            indent = near[:len(near) - len(near.lstrip())] or "\t\t"
+            fam = "ip" if item.family == 4 else "ip6"
+            remote = ", ".join(item.cidrs())
+            local_side, remote_side = (("daddr", "saddr") if item.direction == "inbound"
+                                       else ("saddr", "daddr"))
+            return [f"{indent}{fam} {remote_side} {{ {remote} }} {fam} {local_side} {item.address} "
+                    f"{item.protocol} dport {item.port} accept comment "
+                    f"\"{_COMMENT.format(flow=item.flow)}\""]
+
+        return splice(text, items, place, render)
+
+    def remove(self, text: str, lines: set[int]) -> str:
+        return drop_lines(text, lines)
+
+
+def _chain_end(lines: list[str], policy_index: int) -> int | None:
+    """The 0-based line of the "}" closing the chain whose policy statement is on
+    `policy_index`; None when it shares a line with other text (a one-line chain)."""
+    depth = 1
+    for index in range(policy_index, len(lines)):
+        line = lines[index]
+        scan = line[line.find("policy"):] if index == policy_index else line
+        for char in scan:
+            depth += (char == "{") - (char == "}")
+            if depth == 0:
+                return index if line.strip() == "}" else None
+    return None

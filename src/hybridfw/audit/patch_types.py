@@ -1,0 +1,55 @@
+"""What a patcher is given: one insertion per denying rule and row, and the chain names."""
+
+from __future__ import annotations
+
+import ipaddress
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from hybridfw.addresses import AddressSet
+from hybridfw.rulesets.interface import Origin
+
+ChainNames = Mapping[str, tuple[str, str]]  # chain key -> (table, chain name as written)
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """Accept `remote` for one flow, on-premises address and port, placed before the rule at
+    `origin` (or at the end of the chain whose policy denies, when `policy`)."""
+
+    origin: Origin
+    chain_key: str
+    policy: bool
+    flow: str
+    direction: str  # "inbound": remote addresses are sources; "outbound": destinations
+    address: str  # the on-premises address
+    port: int
+    protocol: str
+    remote: AddressSet
+
+    @property
+    def family(self) -> int:
+        return ipaddress.ip_address(self.address).version
+
+    @property
+    def local(self) -> str:
+        return f"{self.address}/{32 if self.family == 4 else 128}"
+
+    def cidrs(self) -> list[str]:
+        return self.remote.to_cidrs(4 if self.family == 4 else 6)
+
+
+class Patcher(ABC):
+    """Inserts accepts into, and removes rules from, one text format, keeping every other line."""
+
+    formats: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:
+        """`text` with an accept for each item, placed where it takes effect."""
+
+    @abstractmethod
+    def remove(self, text: str, lines: set[int]) -> str:
+        """`text` without the rules on `lines` (1-based)."""
