@@ -44,3 +44,14 @@ def test_damaged_logs_are_counted_not_crashed(tmp_path: Path, parser: str, lines
     read = summary.drops + summary.stats.not_drops + summary.stats.malformed + summary.stats.other
     assert read <= len(lines) + 1
     report.to_dict()
+
+
+def test_a_record_with_an_unreadable_address_is_malformed_not_also_a_drop(tmp_path: Path) -> None:
+    # Found by the test above: netfilter records whose DST is not an address were counted twice.
+    record = ("HFW-DROP IN=eth0 OUT= SRC=40.107.3.4 DST={dst} LEN=60 TTL=52 ID=1 DF PROTO=TCP "
+              "SPT=51234 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0")
+    lines = [record.format(dst=dst) for dst in ("03.0.113.10", "0203.0.113.10", "203.0.113.10")]
+    log = tmp_path / "kern.log"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (summary,) = analyse(log, fmt="netfilter").files
+    assert (summary.drops, summary.stats.malformed) == (1, 2)

@@ -66,11 +66,14 @@ def _read(path: str, fmt: str, agg: Aggregator) -> FileSummary:
         log.info("%s: %s format, %s encoding", source.name, parser.name, source.encoding)
         started = time.perf_counter()
         stats = ParseStats()
-        drops = 0
+        records = 0
+        unreadable_before = agg.unreadable
         add = agg.add
         for drop in parser.parse(source.lines, stats):
-            drops += 1
+            records += 1
             add(drop, stats, source.name)
+        # A record whose addresses cannot be read is malformed, not a drop: never both.
+        drops = records - (agg.unreadable - unreadable_before)
         log.info("%s: %d drop(s) in %.2f s", source.name, drops, time.perf_counter() - started)
         if drops == 0 and stats.other and not stats.not_drops and fmt == "auto":
             raise DropsError(f"no {parser.name} record in it", path=source.name)

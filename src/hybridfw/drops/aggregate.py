@@ -71,6 +71,7 @@ class Aggregator:
         self.unrelated = 0  # drops on no required flow's protocol and port
         self.outside_window = 0
         self.undated = 0
+        self.unreadable = 0  # records whose addresses could not be read (counted as malformed)
         self._by_port: dict[tuple[str, int], list[Flow]] = {}
         for flow in self.flows:
             for port in flow.ports:
@@ -143,6 +144,7 @@ class Aggregator:
             return
         if isinstance(target, str):
             stats.bad(drop.line, drop.text, target)
+            self.unreadable += 1
             return
         when = self.times(drop.when) if drop.when else None
         if self._windowed and not self._in_window(when):
