@@ -11,6 +11,7 @@ the same kernel are never read.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import secrets
 import subprocess
@@ -67,13 +68,32 @@ def load_rules(firewall: str, tool: str, prefix: str) -> None:
 
 
 @contextmanager
+def nf_log_all_netns() -> Iterator[None]:
+    """The sysctl set to 1 for the block, and put back after it. The sysctl is global, so labs in
+    parallel test processes (pytest -n 2) take turns: one lab putting back 0 while another still
+    needs 1 left the other's kernel log empty."""
+    with open("/tmp/hybridfw-nf-log-all-netns.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        old = NF_LOG_ALL.read_text()
+        try:
+            NF_LOG_ALL.write_text("1\n")
+            yield
+        finally:
+            NF_LOG_ALL.write_text(old)
+
+
+@contextmanager
 def lab(prefix: str, tool: str) -> Iterator[tuple[str, str]]:
+    with nf_log_all_netns(), _lab(prefix, tool) as names:
+        yield names
+
+
+@contextmanager
+def _lab(prefix: str, tool: str) -> Iterator[tuple[str, str]]:
     sender, firewall = f"hfw-{os.getpid()}-dsnd", f"hfw-{os.getpid()}-dfw"
-    old = NF_LOG_ALL.read_text()
     ip("netns", "add", sender)
     ip("netns", "add", firewall)
     try:
-        NF_LOG_ALL.write_text("1\n")
         ip("-n", sender, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", firewall)
         ip("-n", sender, "-batch", "-", stdin="".join(
             ["link set va up\n", "route add default dev va\n"]
@@ -84,7 +104,6 @@ def lab(prefix: str, tool: str) -> Iterator[tuple[str, str]]:
         load_rules(firewall, tool, prefix)
         yield sender, firewall
     finally:
-        NF_LOG_ALL.write_text(old)
         for name in (sender, firewall):
             subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
 
