@@ -27,7 +27,9 @@ def dns_port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     peer.close()
 
 
-def probe(domain: str, port: int, timeout: float = 2.0) -> ProbeResult:
+def probe(domain: str, port: int, timeout: float = 5.0) -> ProbeResult:
+    # 5 s, not 2: under heavy load (load average 20 on 2 cores) a test here failed once, a slow
+    # answer being the likely cause; only a failing test waits the longer time.
     return asyncio.run(probe_dns(domain, DnsOptions(timeout=timeout, nameserver="127.0.0.1",
                                                     nameserver_port=port)))
 
