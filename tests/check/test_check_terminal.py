@@ -105,8 +105,11 @@ def test_version_short_option_help_topic_and_completion() -> None:
     assert run(["help", "check"], 100).stdout == run(["check", "--help"], 100).stdout
     bad = run(["help", "nope"])
     assert bad.returncode == 2 and "check" in bad.stderr
-    completion = run(["--show-completion", "bash"])
-    assert completion.returncode == 0 and "complete" in completion.stdout
+    # Completion detects the user's shell from the process tree, so run it from a real bash (the
+    # suite itself may run without a shell above it: a detached run failed "Shell  not supported").
+    completion = subprocess.run(["bash", "-c", '"$0" -m hybridfw --show-completion; exit $?', sys.executable],
+                                capture_output=True, text=True, timeout=120)
+    assert completion.returncode == 0 and "complete -o" in completion.stdout, completion.stderr
 
 
 @pytest.mark.parametrize("columns", [80, 120])
