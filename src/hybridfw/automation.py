@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hybridfw.errors import InputError
 from hybridfw.model import EndpointData, Flow, Severity
 from hybridfw.topology import Topology
+
+if TYPE_CHECKING:
+    from hybridfw.audit import Interfaces
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,11 @@ def flow_addresses(ctx: Context, flow_ids: Sequence[str], family: int | None = N
 
 def audit(ctx: Context, *, paths: Sequence[str | Path] = (), text: str | None = None,
           fmt: str = "auto", entry: str | None = None, outside_interface: str | None = None,
-          inside_interface: str | None = None) -> dict[str, Any]:
+          inside_interface: str | None = None, fixed: bool = False,
+          remove_stale: bool = False) -> dict[str, Any]:
     """Audit ruleset file(s) forming one view (iptables-save + ip6tables-save) or a text (what
-    a vendor `*_command` module returns)."""
+    a vendor `*_command` module returns). With `fixed`, also the patched copies `audit
+    --fixed-out` would write (key `fixed`), without writing anything."""
     from hybridfw.audit import Interfaces, audit_files, audit_ruleset, audit_scope
     from hybridfw.audit.fix import rules_to_add
     from hybridfw.rulesets import parse_text
@@ -84,11 +89,37 @@ def audit(ctx: Context, *, paths: Sequence[str | Path] = (), text: str | None = 
         ruleset = parse_text(text, "<content>", fmt, audit_scope(ctx.flows))
         result = audit_ruleset(ruleset, ctx.flows, entry, interfaces)
     errors = [f for f in result.findings if f.severity >= Severity.ERROR]
+    patched = (_fixed(ctx, [Path(p) for p in paths], text, fmt, entry, interfaces, remove_stale)
+               if fixed else None)
     return {**result.to_dict(), "format": result.format, "platform": result.platform,
+            **({"fixed": patched} if patched is not None else {}),
             "rules_to_add": rules_to_add(result, ctx.flows, ctx.data),
             "problems": bool(errors),
             "problem_flows": sorted({f.subject for f in errors if f.subject}),
             "endpoint_data": ctx.data.summary()}
+
+
+def _fixed(ctx: Context, paths: list[Path], text: str | None, fmt: str, entry: str | None,
+           interfaces: Interfaces, remove_stale: bool) -> dict[str, Any]:
+    """The patched copies of the input (see `hybridfw.audit.patch`), as texts and diffs."""
+    import tempfile
+
+    from hybridfw.audit.patch import patch_files, unified
+    from hybridfw.rulesets import read_ruleset_text
+
+    with tempfile.TemporaryDirectory(prefix="hybridfw-content-") as tmp:
+        if text is not None:  # the patcher works on files: the text becomes one
+            paths = [Path(tmp) / "content"]
+            paths[0].write_text(text, encoding="utf-8")
+        outcome = patch_files(paths, ctx.flows, fmt, entry, interfaces, remove_stale)
+        files = []
+        for path in paths:
+            before, after = read_ruleset_text(path), outcome.texts[str(path)]
+            name = "<content>" if text is not None else str(path)
+            files.append({"input": name, "text": after, "changed": after != before,
+                          "diff": unified(name, before, after)})
+    return {"files": files, "rounds": outcome.rounds, "still_missing": outcome.still_missing,
+            "notes": outcome.notes}
 
 
 def rules(ctx: Context, platform: str) -> dict[str, Any]:

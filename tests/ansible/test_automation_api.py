@@ -12,7 +12,8 @@ from apply_helpers import EOP_V4, answer, store, version
 from hybridfw import automation
 from hybridfw.errors import InputError
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
+REPO = Path(__file__).parents[2]
+EXAMPLES = REPO / "examples"
 
 
 @pytest.fixture
@@ -52,3 +53,27 @@ def test_write_rules_only_what_changes(ctx: automation.Context, tmp_path: Path) 
     first = automation.write_rules(out, files)
     assert {Path(c["path"]).name for c in first} == set(files) and first[0]["before"] == ""
     assert automation.write_rules(out, files) == []
+
+
+def test_audit_fixed_copies_reaudit_clean(ctx: automation.Context) -> None:
+    """`fixed` gives what `audit --fixed-out` writes; auditing the patched text finds nothing missing."""
+    v4 = EXAMPLES / "stale-firewall.rules"
+    for doc in (automation.audit(ctx, paths=[v4], fixed=True),
+                automation.audit(ctx, text=v4.read_text(), fmt="iptables", fixed=True)):
+        (copy,) = doc["fixed"]["files"]
+        assert copy["changed"] and copy["diff"].count("\n+-A ") >= 2 and not doc["fixed"]["still_missing"]
+        again = automation.audit(ctx, text=copy["text"], fmt="iptables")
+        assert not [r for r in again["flows"] if r["flow"] == "smtp-inbound" and r["missing"]]
+        assert v4.read_text() != copy["text"]  # nothing written over the input
+    assert "fixed" not in automation.audit(ctx, paths=[v4])
+
+
+def test_audit_module_formats_are_hybridfw_formats() -> None:
+    import yaml
+
+    from hybridfw.rulesets import format_names
+
+    module = REPO / "ansible/ansible_collections/hybridfw/hybrid/plugins/modules/audit.py"
+    source = module.read_text(encoding="utf-8")
+    doc = yaml.safe_load(source.split("DOCUMENTATION = r'''", 1)[1].split("'''", 1)[0])
+    assert doc["options"]["format"]["choices"] == format_names()

@@ -40,7 +40,8 @@ options:
     description: Ruleset format; C(auto) detects it from the content.
     type: str
     default: auto
-    choices: [auto, iptables, nft, nft-json, asa, panos, panos-set, pfsense, list]
+    choices: [auto, asa, fortigate, iptables, list, nft, nft-json, opnsense, panos, panos-set, pfsense, srx,
+              windows-json, windows-netsh]
   entry:
     description: Audit only this entry (input, forward, output, an ACL binding).
     type: str
@@ -50,6 +51,18 @@ options:
   inside_interface:
     description: The interface towards the Exchange servers (overrides the topology's).
     type: str
+  fixed:
+    description:
+      - Also return the patched copies of the input that C(hybridfw audit --fixed-out) would write
+        (every original line kept, the missing accepts inserted where they take effect), as
+        RV(fixed). Nothing is written; iptables, nft text and pfSense inputs can be patched, other
+        formats get a note and the rules to add.
+    type: bool
+    default: false
+  remove_stale:
+    description: With O(fixed), also remove sources Microsoft no longer publishes (C(--remove-stale)).
+    type: bool
+    default: false
   fail_on_problems:
     description:
       - Fail the task when a required flow is missing, shadowed or undecidable (the audit's
@@ -119,6 +132,12 @@ rules_to_add:
   description: The rendered rules that would add what is missing, file name to text (empty when nothing is missing).
   returned: always
   type: dict
+fixed:
+  description:
+    - The patched copies (C(files) with C(input), C(text), C(changed), C(diff)), the rounds of fix and
+      re-audit it took, what is C(still_missing) after patching, and C(notes).
+  returned: when O(fixed=true)
+  type: dict
 '''
 
 from ansible_collections.hybridfw.hybrid.plugins.module_utils.hybridfw_api import (
@@ -131,11 +150,13 @@ def main():
             src=dict(type='list', elements='path'),
             content=dict(type='str'),
             format=dict(type='str', default='auto',
-                        choices=['auto', 'iptables', 'nft', 'nft-json', 'asa', 'panos', 'panos-set',
-                                 'pfsense', 'list']),
+                        choices=['auto', 'asa', 'fortigate', 'iptables', 'list', 'nft', 'nft-json', 'opnsense',
+                                 'panos', 'panos-set', 'pfsense', 'srx', 'windows-json', 'windows-netsh']),
             entry=dict(type='str'),
             outside_interface=dict(type='str'),
             inside_interface=dict(type='str'),
+            fixed=dict(type='bool', default=False),
+            remove_stale=dict(type='bool', default=False),
             fail_on_problems=dict(type='bool', default=True),
         ),
         mutually_exclusive=[('src', 'content')],
@@ -146,11 +167,14 @@ def main():
     try:
         doc = automation.audit(ctx, paths=p['src'] or (), text=p['content'], fmt=p['format'], entry=p['entry'],
                                outside_interface=p['outside_interface'],
-                               inside_interface=p['inside_interface'])
+                               inside_interface=p['inside_interface'], fixed=p['fixed'],
+                               remove_stale=p['remove_stale'])
     except HybridfwError as exc:
         module.fail_json(msg=str(exc))
     result = dict(changed=False, audit=doc, problems=doc['problems'], problem_flows=doc['problem_flows'],
                   rules_to_add=doc['rules_to_add']['files'])
+    if p['fixed']:
+        result['fixed'] = doc['fixed']
     if doc['problems'] and p['fail_on_problems']:
         errors = [f['message'] for f in doc['findings'] if f['severity'] == 'error']
         module.fail_json(msg='required flows are not (provably) allowed: %s' % '; '.join(errors[:5]), **result)
