@@ -9,7 +9,8 @@ addresses and sections the chosen mode needs all raise `InputError` naming the f
     centralized_transport = false
     ipv6 = true
     [smtp]          addresses, tls_certificate_name, edge      (full modes)
-    [web]           addresses, names                            (classic modes; optional in modern)
+    [web]           addresses, names, urls                      (classic modes; optional in modern;
+                                                                 urls: {ews = "https://..."} as configured)
     [overrides]     smtp_inbound, https_inbound                 (optional)
     [hybrid_agent]  addresses                                   (modern modes: the agent hosts)
     [firewall]      outside_interface, inside_interface         (optional: names the audit uses
@@ -52,6 +53,7 @@ class WebSection:
     addresses: AddressSet = field(default_factory=AddressSet.empty)
     address_strings: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
+    urls: tuple[tuple[str, str], ...] = ()  # (path name, https URL) as the hybrid configuration names them
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,7 @@ def _smtp(r: _Reader, ipv6: bool, needed: bool) -> SmtpSection:
 
 def _web(r: _Reader, ipv6: bool, needed: bool) -> WebSection:
     table = r.table("web", required=needed)
-    r.check_keys(table, ("addresses", "names"), "web.")
+    r.check_keys(table, ("addresses", "names", "urls"), "web.")
     addresses, strings = r.addresses(table, "addresses", "web.", ipv6)
     names = r.strings(table, "names", "web.")
     if needed and not addresses:
@@ -260,7 +262,11 @@ def _web(r: _Reader, ipv6: bool, needed: bool) -> WebSection:
     for name in names:
         if not _HOSTNAME.match(name):
             raise r.fail("web.names", f"not a host name: {name!r}")
-    return WebSection(addresses, strings, names)
+    urls = r.typed(table, "urls", dict, {}, "web.")
+    for key, url in urls.items():
+        if not isinstance(url, str) or not url.lower().startswith("https://"):
+            raise r.fail(f"web.urls.{key}", f"expected an https:// URL, got {url!r}")
+    return WebSection(addresses, strings, names, tuple(urls.items()))
 
 
 def _overrides(r: _Reader, ipv6: bool) -> Overrides:

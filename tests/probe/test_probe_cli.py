@@ -55,6 +55,7 @@ def test_smtp_refused_is_exit_1_with_exchange_text(ca_file: Path) -> None:
     port = closed_port()
     code, doc = run_json("probe", "smtp", f"127.0.0.1:{port}", "--timeout", "2")
     assert code == 1 and doc["ok"] is False
+    assert (doc["results"][0]["address"], doc["results"][0]["port"]) == ("127.0.0.1", port)
     finding = doc["findings"][0]
     assert finding["code"] == "probe.smtp.connect-refused" and finding["severity"] == "error"
     assert finding["evidence"][0].startswith("Exchange Online would report: 450 4.4.316 Connection refused "
@@ -130,6 +131,8 @@ def test_https_cli(ca: trustme.CA, ca_file: Path) -> None:
         code, doc = run_json("probe", "https", f"127.0.0.1:{port}", "--cert-name", NAME,
                              "--ca-file", str(ca_file), "--paths", "mrsproxy")
         assert code == 1 and [f["code"] for f in doc["findings"]] == ["probe.https.not-found"]
+        res = run_cli("probe", "https", f"127.0.0.1:{port}", "--url", "ews=https://other.test/EWS/Exchange.asmx")
+        assert res.returncode == 2 and "probe that host separately" in res.stderr
     finally:
         web.close()
 

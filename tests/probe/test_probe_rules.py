@@ -213,3 +213,19 @@ def test_smtp_reply_parser_reassembles_multiline_replies(code: int, lines: list[
         return reply.code, reply.lines
 
     assert asyncio.run(parse()) == (code, tuple(lines))
+
+
+def test_topology_urls_override_each_path_where_they_point() -> None:
+    from hybridfw.probe.plan import WebTarget, web_targets
+
+    found = web_targets(("mail.contoso.com", "autodiscover.contoso.com"),
+                        (("ews", "https://mail.contoso.com/ews/exchange.asmx"),
+                         ("mrsproxy", "https://mrs.contoso.com:8443/EWS/MRSProxy.svc")))
+    rest = ("autodiscover", "autodiscover-wssecurity", "ews-wssecurity")
+    assert found == (
+        WebTarget("mail.contoso.com", 443, (*rest, "ews"), (("ews", "/ews/exchange.asmx"),)),
+        WebTarget("autodiscover.contoso.com", 443, rest),
+        WebTarget("mrs.contoso.com", 8443, ("mrsproxy",), (("mrsproxy", "/EWS/MRSProxy.svc"),)),
+    )
+    with pytest.raises(InputError, match=r"owa"):
+        web_targets(("mail.contoso.com",), (("owa", "https://mail.contoso.com/owa"),))

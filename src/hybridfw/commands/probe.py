@@ -28,6 +28,7 @@ HELP = ("Probe the path as Exchange Online's connector validation does: SMTP sma
         + EXIT_HELP)
 sub = typer.Typer(name="probe", help=HELP, invoke_without_command=True)
 
+ALL_PATHS = "autodiscover,autodiscover-wssecurity,ews,ews-wssecurity,mrsproxy"
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds allowed for each step; a peer "
                                            "that stalls or trickles is cut off here.")]
 CaFileOpt = Annotated[Path | None, typer.Option("--ca-file", help="Trust these CA certificates (PEM) "
@@ -173,8 +174,13 @@ def smtp_cmd(
 def https_cmd(
     target: Annotated[str, typer.Argument(help="Published name or URL (https://host[:port]/...).",
                                           metavar="HOST|URL")],
-    paths: Annotated[str, typer.Option("--paths", help="Which paths to GET: autodiscover, ews, "
-                                       "mrsproxy (comma-separated).")] = "autodiscover,ews,mrsproxy",
+    paths: Annotated[str, typer.Option("--paths", help="Which paths to GET (comma-separated): "
+                                       "autodiscover, autodiscover-wssecurity, ews, ews-wssecurity, "
+                                       "mrsproxy.")] = ALL_PATHS,
+    url: Annotated[list[str] | None, typer.Option("--url", help="NAME=URL: the URL the hybrid "
+                                                  "configuration names for that path (e.g. ews=https://"
+                                                  "mail.contoso.com/EWS/Exchange.asmx); same host as "
+                                                  "the target. Repeatable.")] = None,
     cert_name: CertNameOpt = "",
     ca_file: CaFileOpt = None,
     timeout: TimeoutOpt = 10.0,
@@ -183,15 +189,17 @@ def https_cmd(
 ) -> None:
     """Probe the published Autodiscover/EWS/MRSProxy endpoint on 443.
 
-    TLS and certificate as for SMTP; then a 401 with WWW-Authenticate on each path means
-    published and reachable, while 403, 404, login redirects and time-outs are findings.
+    TLS and certificate as for SMTP; then each path is requested as Exchange Online calls it
+    (/EWS/Exchange.asmx as spelled): a 401 with WWW-Authenticate means published and reachable,
+    while 403, 404, redirects on EWS/MRSProxy, login redirects and time-outs are findings.
     """
-    from hybridfw.probe.https import parse_paths, parse_web_target, probe_https
+    from hybridfw.probe.https import https_overrides, parse_paths, parse_web_target, probe_https
     from hybridfw.probe.interface import HttpsOptions
     from hybridfw.probe.loop import run
 
-    parse_web_target(target)
+    host, port = parse_web_target(target)
     options = HttpsOptions(timeout=_check_timeout(timeout), paths=parse_paths(paths),
+                           overrides=https_overrides(url or [], host, port),
                            tls=_tls_options(ca_file, cert_name, legacy))
     _finish("probe https", [run(probe_https(target, options))], json_out)
 

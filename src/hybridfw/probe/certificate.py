@@ -151,9 +151,10 @@ def certificate_matches(facts: CertificateFacts, expected: str) -> bool:
 
 
 def judge_certificate(rec: Recorder, facts: CertificateFacts, *, expected: str, now: datetime,
-                      warn_days: int, mismatch_exchange: str, invalid_exchange: str) -> None:
+                      warn_days: int, mismatch_exchange: str, invalid_exchange: str,
+                      mismatch_fix: str = "") -> None:
     """Steps and findings for name, validity period and issuer. Chain trust is judged by the caller."""
-    _judge_name(rec, facts, expected, mismatch_exchange)
+    _judge_name(rec, facts, expected, mismatch_exchange, mismatch_fix or SMTP_MISMATCH_FIX)
     _judge_validity(rec, facts, now, warn_days, invalid_exchange)
     if facts.self_signed:
         rec.add_step("certificate issuer", "fail", "self-signed")
@@ -192,7 +193,13 @@ def _judge_validity(rec: Recorder, facts: CertificateFacts, now: datetime, warn_
         rec.add_step("certificate expiry", "pass", f"{until} ({int(days)} days)")
 
 
-def _judge_name(rec: Recorder, facts: CertificateFacts, expected: str, mismatch_exchange: str) -> None:
+SMTP_MISMATCH_FIX = ("Present a certificate whose subject or SAN covers the name the Exchange Online "
+                     "connector expects (TlsDomain / TlsSenderCertificateName), or correct that name; "
+                     "check TlsCertificateName on the receive connector.")
+
+
+def _judge_name(rec: Recorder, facts: CertificateFacts, expected: str, mismatch_exchange: str,
+                fix: str) -> None:
     presented = ", ".join(facts.names()) or "(none)"
     if not expected:
         rec.add_step("certificate name", "skip", f"not checked; presents {presented}")
@@ -206,10 +213,7 @@ def _judge_name(rec: Recorder, facts: CertificateFacts, expected: str, mismatch_
     rec.add_step("certificate name", "fail", f"{expected} not in {presented}")
     rec.finding(Severity.ERROR, "probe.cert.name-mismatch",
                 f"certificate does not match {expected!r} (subject or SAN, one left-most wildcard label)",
-                fix="Present a certificate whose subject or SAN covers the name the Exchange Online "
-                    "connector expects (TlsDomain / TlsSenderCertificateName), or correct that name; "
-                    "check TlsCertificateName on the receive connector.",
-                exchange=mismatch_exchange, evidence=("presented names: " + presented,))
+                fix=fix, exchange=mismatch_exchange, evidence=("presented names: " + presented,))
 
 
 def now_utc() -> datetime:

@@ -14,7 +14,7 @@ import asyncio
 import re
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from hybridfw.errors import InputError
@@ -45,16 +45,40 @@ from hybridfw.probe.tls_check import (
 )
 from hybridfw.probe.winsock import NetFailure
 
-PATHS: dict[str, str] = {
-    "autodiscover": "/autodiscover/autodiscover.svc",
-    "ews": "/ews/exchange.asmx",
-    "mrsproxy": "/ews/mrsproxy.svc",
-}
+
+@dataclass(frozen=True)
+class EndpointPath:
+    """A URL path Exchange Online calls, spelled as Exchange configures it by default.
+
+    Paths are sent exactly as given (IIS matches them case-insensitively, a reverse proxy in
+    front may not). `wssecurity` endpoints authenticate inside the SOAP message, so an anonymous
+    GET may be answered without a challenge. `no_redirects`: Exchange Online calls the URL and
+    does not follow a redirect, so any redirect is an error.
+    """
+
+    name: str
+    path: str
+    wssecurity: bool = False
+    no_redirects: bool = False
+
+
+PATHS: dict[str, EndpointPath] = {p.name: p for p in (
+    EndpointPath("autodiscover", "/autodiscover/autodiscover.svc"),
+    EndpointPath("autodiscover-wssecurity", "/autodiscover/autodiscover.svc/WSSecurity", wssecurity=True),
+    EndpointPath("ews", "/EWS/Exchange.asmx", no_redirects=True),
+    EndpointPath("ews-wssecurity", "/EWS/Exchange.asmx/WSSecurity", wssecurity=True, no_redirects=True),
+    EndpointPath("mrsproxy", "/EWS/mrsproxy.svc", no_redirects=True),
+)}
 _LOGIN_MARKERS = ("login", "logon", "signin", "sign-in", "adfs", "/auth", "sso", "saml", "oauth", "idp",
-                  "owa/auth")
+                  "owa/auth", "my.policy")
+_WSSECURITY_REACHED = frozenset({200, 400, 405, 415})  # the service itself answering a bare GET
+MISMATCH_FIX = ("Bind a certificate whose subject or SAN covers this published name: the certificate "
+                "on the reverse proxy / load balancer for this name, or the IIS binding of the Default "
+                "Web Site on Exchange; or point the hybrid URLs (EWS ExternalUrl, Autodiscover) at a "
+                "name the certificate covers.")
 _STATUS_LINE = re.compile(r"^HTTP/\d(?:\.\d)? (\d{3})(?: (.*))?$")
 MAX_HEADERS = 100
-NO_TEXTS = ExchangeTexts()
+NO_TEXTS = ExchangeTexts(mismatch_fix=MISMATCH_FIX)
 
 
 @dataclass(frozen=True)
@@ -83,7 +107,7 @@ def parse_web_target(text: str) -> tuple[str, int]:
 
 
 def parse_paths(text: str) -> tuple[str, ...]:
-    names = tuple(n.strip().lower() for n in text.split(",") if n.strip())
+    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
     unknown = [n for n in names if n not in PATHS]
     if unknown or not names:
         raise InputError(f"unknown path name(s) {', '.join(unknown) or '(none)'}; choose from "
@@ -105,23 +129,57 @@ async def read_head(channel: Channel) -> HttpAnswer:
     return HttpAnswer(int(found.group(1)), found.group(2) or "", tuple(headers))
 
 
-def _judge_answer(rec: Recorder, name: str, path: str, answer: HttpAnswer) -> StepStatus:
+def parse_url_override(text: str) -> tuple[str, str, int, str]:
+    """`NAME=https://host[:port]/path` -> (name, host, port, path)."""
+    name, sep, url = text.partition("=")
+    name = name.strip().lower()
+    if not sep or name not in PATHS:
+        raise InputError(f"{text!r}: expected NAME=URL with NAME one of {', '.join(PATHS)}", field="--url")
+    host, port = parse_web_target(url)
+    path = urlsplit(url.strip()).path
+    if not path.startswith("/") or any(c.isspace() for c in path):
+        raise InputError(f"{text!r}: the URL needs a path", field="--url")
+    return name, host, port, path
+
+
+def https_overrides(urls: list[str], host: str, port: int) -> tuple[tuple[str, str], ...]:
+    """`--url NAME=URL` options as (name, path) pairs; each URL must be on the probed host."""
+    found: dict[str, str] = {}
+    for text in urls:
+        name, url_host, url_port, path = parse_url_override(text)
+        if (url_host.lower(), url_port) != (host.lower(), port):
+            raise InputError(f"{text!r} is on {url_host}:{url_port}, not on the target {host}:{port}; "
+                             "probe that host separately", field="--url")
+        found[name] = path
+    return tuple(found.items())
+
+
+def _redirect(rec: Recorder, endpoint: EndpointPath, where: str, location: str) -> StepStatus:
+    login = any(m in location.lower() for m in _LOGIN_MARKERS)
+    if login:
+        rec.finding(Severity.ERROR, "probe.https.login-redirect", f"{where} -> {location}",
+                    fix="Publish this path without pre-authentication: Exchange Online authenticates "
+                        "itself (WS-Security/OAuth/NTLM) and cannot fill in a login page.")
+        return "fail"
+    severity = Severity.ERROR if endpoint.no_redirects else Severity.WARNING
+    rec.finding(severity, "probe.https.redirect", f"{where} -> {location}",
+                fix="Publish the path itself at the URL the hybrid configuration names: Exchange Online "
+                    "calls it directly and does not follow redirects.")
+    return "fail" if endpoint.no_redirects else "warn"
+
+
+def _judge_answer(rec: Recorder, endpoint: EndpointPath, answer: HttpAnswer) -> StepStatus:
     """Findings for one path's answer; returns the step status."""
     schemes = [v.split(" ", 1)[0] for v in answer.header_values("WWW-Authenticate")]
-    where = f"{name} ({path}) answered {answer.status} {answer.reason}".rstrip()
+    where = f"{endpoint.name} ({endpoint.path}) answered {answer.status} {answer.reason}".rstrip()
     location = (answer.header_values("Location") or [""])[0]
     if answer.status == 401 and schemes:
-        rec.facts.setdefault("auth_schemes", {})[name] = schemes
+        rec.facts.setdefault("auth_schemes", {})[endpoint.name] = schemes
         return "pass"
     if answer.status in (301, 302, 303, 307, 308):
-        login = any(m in location.lower() for m in _LOGIN_MARKERS)
-        rec.finding(Severity.ERROR if login else Severity.WARNING,
-                    "probe.https.login-redirect" if login else "probe.https.redirect",
-                    f"{where} -> {location}",
-                    fix="Publish this path without pre-authentication: Exchange Online authenticates "
-                        "itself (WS-Security/OAuth/NTLM) and cannot fill in a login page."
-                    if login else "Publish the path itself; Exchange Online does not follow redirects.")
-        return "fail" if login else "warn"
+        return _redirect(rec, endpoint, where, location)
+    if endpoint.wssecurity and answer.status in _WSSECURITY_REACHED:
+        return "pass"  # authentication happens inside the SOAP message, not on a bare GET
     severity, code, fix = _BY_STATUS.get(answer.status, _OTHER)
     if answer.status == 401:
         severity, code, fix = _NO_CHALLENGE
@@ -155,8 +213,8 @@ async def _open(rec: Recorder | None, address: str, port: int, timeout: float) -
     return Channel(Connection(reader, writer, address), rec)
 
 
-async def _check_path(rec: Recorder, host: str, port: int, name: str, timeout: float) -> None:
-    path = PATHS[name]
+async def _check_path(rec: Recorder, host: str, port: int, endpoint: EndpointPath, timeout: float) -> None:
+    path, name = endpoint.path, endpoint.name
     channel: Channel | None = None
     try:
         async with rec.step(f"GET {path}", timeout) as step:
@@ -167,7 +225,7 @@ async def _check_path(rec: Recorder, host: str, port: int, name: str, timeout: f
                                       "User-Agent: hybridfw-probe", "Connection: close", ""])
             answer = await read_head(channel)
             step.detail = f"{answer.status} " + ", ".join(answer.header_values("WWW-Authenticate"))
-            step.status = _judge_answer(rec, name, path, answer)
+            step.status = _judge_answer(rec, endpoint, answer)
     except (TimeoutError, OSError, PeerClosed, LineTooLong) as exc:
         what = "no answer in time" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
         rec.finding(Severity.ERROR, "probe.https.no-answer", f"{name} ({path}): {what}",
@@ -236,6 +294,7 @@ async def probe_https(target: str, options: HttpsOptions) -> ProbeResult:
     """Probe one published web name. Target failures are findings; bad input raises InputError."""
     host, port = parse_web_target(target)
     rec = Recorder("https", f"{host}:{port}")
+    rec.port = port
     raise_for = _failure_raiser(rec, host, port)
     try:
         addresses = await resolve_addresses(rec, host, port, options.timeout, raise_for)
@@ -244,9 +303,6 @@ async def probe_https(target: str, options: HttpsOptions) -> ProbeResult:
         rec.add(failure.finding)
         return rec.result()
     timeout, name = options.timeout, server_name(host, options.tls.cert_name)
-    legacy = (asyncio.create_task(legacy_verdicts(lambda context: _tls_only(conn.address, name, port,
-                                                                             timeout, context)))
-              if options.tls.check_legacy_versions else None)
     outcome = await _main_handshake(rec, conn, name, options)
 
     async def fetch() -> bytes:
@@ -254,10 +310,14 @@ async def probe_https(target: str, options: HttpsOptions) -> ProbeResult:
 
     await judge_session(rec, name, options.tls, outcome, fetch, NO_TEXTS)
     if outcome.tls or outcome.verify_error:
-        for path in options.paths:
-            await _check_path(rec, name, port, path, timeout)
-    if legacy is not None:
-        judge_legacy(rec, await legacy, outcome)
+        overrides = dict(options.overrides)
+        for path_name in options.paths:
+            endpoint = replace(PATHS[path_name], path=overrides.get(path_name, PATHS[path_name].path))
+            await _check_path(rec, name, port, endpoint, timeout)
+    if options.tls.check_legacy_versions:  # after the main session, one at a time
+        legacy = await legacy_verdicts(lambda context: _tls_only(conn.address, name, port, timeout, context),
+                                       reached=outcome.reached())
+        judge_legacy(rec, legacy, outcome)
     return rec.result()
 
 

@@ -124,7 +124,8 @@ class SmtpOptions:
 @dataclass(frozen=True)
 class HttpsOptions:
     timeout: float = DEFAULT_TIMEOUT
-    paths: tuple[str, ...] = ("autodiscover", "ews", "mrsproxy")
+    paths: tuple[str, ...] = ("autodiscover", "autodiscover-wssecurity", "ews", "ews-wssecurity", "mrsproxy")
+    overrides: tuple[tuple[str, str], ...] = ()  # (path name, URL path) as the topology/--url set it
     tls: TlsOptions = field(default_factory=TlsOptions)
 
 

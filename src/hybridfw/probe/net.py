@@ -131,6 +131,7 @@ async def connect_first(rec: Recorder, addresses: list[str], port: int, timeout:
             _earlier_address_failed(rec, first[0], first[1], address)
         return Connection(reader, writer, address)
     assert first is not None, "connect_first needs at least one address"
+    rec.address, rec.port = first[1], port  # the address that failed, for the result and its JSON
     raise on_failure(first[0], first[1]) from first[2]
 
 

@@ -2,7 +2,7 @@
 
 Per host: resolve, connect, banner, EHLO, STARTTLS, TLS handshake (TLS 1.2+, chain), then the
 certificate's name, validity and issuer, and optionally MAIL FROM / RCPT TO / DATA. TLS 1.0 and
-1.1 acceptance is tested in separate sessions that run alongside the main one. Many hosts run
+1.1 acceptance is tested in separate sessions, one at a time, after the main one. Many hosts run
 concurrently; each step is bounded by the timeout, so no host can hold the run open.
 """
 
@@ -160,6 +160,7 @@ async def probe_smtp(target: SmtpTarget, options: SmtpOptions) -> ProbeResult:
     if not options.helo:
         options = _with_helo(options)
     rec = Recorder("smtp", str(target))
+    rec.port = target.port
     raise_for = _failure_raiser(rec, target)
     try:
         addresses = await resolve_addresses(rec, target.host, target.port, options.timeout, raise_for)
@@ -167,16 +168,15 @@ async def probe_smtp(target: SmtpTarget, options: SmtpOptions) -> ProbeResult:
     except StepFailure as failure:
         rec.add(failure.finding)
         return rec.result()
-    legacy = (asyncio.create_task(legacy_verdicts(lambda context: _side_session(target, conn.address,
-                                                                                 options, context)))
-              if options.tls.check_legacy_versions else None)
     outcome = SessionOutcome()
     context = verifying_context(options.tls.ca_file)
     await _converse(rec, Channel(conn, rec), target, options, context, outcome, full=True)
     await judge_session(rec, target.host, options.tls, outcome,
                         lambda: _fetch_certificate(target, conn.address, options), _texts(rec, target))
-    if legacy is not None:
-        judge_legacy(rec, await legacy, outcome)
+    if options.tls.check_legacy_versions:  # after the main session, one at a time (connection limits)
+        legacy = await legacy_verdicts(lambda ctx: _side_session(target, conn.address, options, ctx),
+                                       reached=outcome.reached())
+        judge_legacy(rec, legacy, outcome)
     return rec.result()
 
 

@@ -7,7 +7,6 @@ The Exchange Online texts are passed in by the caller (HTTPS has none to show).
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -46,6 +45,10 @@ class TlsOutcome:
     verify_error: str = ""
     handshake_error: str = ""
 
+    def reached(self) -> bool:
+        """Whether the session got as far as a TLS handshake (whatever its outcome)."""
+        return bool(self.tls or self.verify_error or self.handshake_error)
+
 
 @dataclass(frozen=True)
 class ExchangeTexts:
@@ -54,6 +57,7 @@ class ExchangeTexts:
     handshake_failed: str = ""
     invalid: str = ""
     mismatch: Callable[[str, str, str], str] = lambda expected, subject, thumbprint: ""
+    mismatch_fix: str = ""  # empty: the SMTP connector advice
 
 
 async def handshake(rec: Recorder, channel: Channel, host: str, context: ssl.SSLContext,
@@ -110,28 +114,30 @@ async def judge_session(rec: Recorder, host: str, options: TlsOptions, outcome: 
     wanted = expected_name(options.cert_name) or ("" if is_ip_literal(host) else host)
     judge_certificate(rec, facts, expected=wanted, now=now_utc(), warn_days=options.expiry_warning_days,
                       mismatch_exchange=texts.mismatch(wanted, facts.subject, facts.thumbprint),
-                      invalid_exchange=texts.invalid)
+                      invalid_exchange=texts.invalid, mismatch_fix=texts.mismatch_fix)
 
 
 SideSession = Callable[[ssl.SSLContext], Awaitable[tuple[bool, TlsOutcome]]]  # -> (reached TLS?, outcome)
 
 
-async def legacy_verdicts(session: SideSession) -> dict[str, str]:
-    """TLS 1.0 and 1.1, each in its own session pinned to it, concurrently.
+async def legacy_verdicts(session: SideSession, *, reached: bool) -> dict[str, str]:
+    """TLS 1.0 and 1.1, each in its own session pinned to it, one after the other.
 
-    accepted | refused | untestable (this OpenSSL will not offer it) | not-reached (the session
-    never got to the handshake, e.g. no STARTTLS).
+    Run after the main session so a server with a per-client connection limit never sees them
+    alongside it. accepted | refused | untestable (this OpenSSL will not offer it) |
+    not-reached (the main session, or this one, never got to a handshake).
     """
-    async def one(name: str) -> str:
+    verdicts: dict[str, str] = {}
+    for name in LEGACY_VERSIONS:
         if not can_offer(name):
-            return "untestable"
-        reached, outcome = await session(pinned_context(name))
+            verdicts[name] = "untestable"
+            continue
         if not reached:
-            return "not-reached"
-        return "accepted" if outcome.tls else "refused"
-
-    names = list(LEGACY_VERSIONS)
-    return dict(zip(names, await asyncio.gather(*(one(n) for n in names)), strict=True))
+            verdicts[name] = "not-reached"
+            continue
+        got_there, outcome = await session(pinned_context(name))
+        verdicts[name] = ("accepted" if outcome.tls else "refused") if got_there else "not-reached"
+    return verdicts
 
 
 def judge_legacy(rec: Recorder, legacy: dict[str, str], outcome: TlsOutcome) -> None:
