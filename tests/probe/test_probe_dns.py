@@ -19,7 +19,7 @@ from hybridfw.probe import DnsOptions, ProbeResult, probe_dns
 ZONE = Path(__file__).parent.parent / "data" / "probe" / "zone.txt"
 
 
-@pytest.fixture(scope="module", params=["dnslib", "unbound"])
+@pytest.fixture(scope="module", params=["dnslib", pytest.param("unbound", marks=pytest.mark.server)])
 def dns_port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     zone = ZONE.read_text()
     peer = DnsPeer(zone) if request.param == "dnslib" else Unbound(zone, tmp_path_factory.mktemp("unbound"))
