@@ -102,3 +102,82 @@ class Unbound:
 
     def close(self) -> None:
         stop(self.proc)
+
+
+POSTFIX_MAIN = """compatibility_level = 3.6
+queue_directory = {dir}/queue
+data_directory = {dir}/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mail.contoso.test
+mydestination =
+maillog_file = /dev/stdout
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = {dir}/etc/good.pem
+smtpd_tls_key_file = {dir}/etc/good.pem
+"""
+# The services every Postfix instance needs besides smtpd (as in Debian's master.cf).
+POSTFIX_SERVICES = """postlog   unix-dgram n - n - 1 postlogd
+anvil     unix - - n - 1 anvil
+tlsmgr    unix - - n 1000? 1 tlsmgr
+cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+verify    unix - - n - 1 verify
+flush     unix n - n 1000? 0 flush
+proxymap  unix - - n - - proxymap
+smtp      unix - - n - - smtp
+relay     unix - - n - - smtp
+showq     unix n - n - - showq
+error     unix - - n - - error
+retry     unix - - n - - error
+discard   unix - - n - - discard
+local     unix - n n - - local
+scache    unix - - n - 1 scache
+"""
+
+
+class Postfix:
+    """One Postfix master (`postfix start-fg`) from a config written here, with one smtpd per
+    named variant on its own loopback port: `variants` maps a name to smtpd `-o` overrides, and
+    `pem` maps a file name to a PEM (key + chain) written next to the config."""
+
+    def __init__(self, variants: dict[str, list[str]], pem: dict[str, bytes]) -> None:
+        binary = tool("postfix", "/usr/sbin/postfix")
+        import tempfile
+
+        # Postfix's own processes (user postfix) must reach the queue: not under pytest's 0700 tmp.
+        self.dir = Path(tempfile.mkdtemp(prefix=f"hfw-postfix-{os.getpid()}-"))
+        self.dir.chmod(0o755)
+        for sub in ("etc", "queue", "data"):
+            (self.dir / sub).mkdir()
+        shutil.chown(self.dir / "data", "postfix")
+        for name, content in pem.items():
+            (self.dir / "etc" / name).write_bytes(content)
+        (self.dir / "etc" / "main.cf").write_text(POSTFIX_MAIN.format(dir=self.dir))
+        self.ports = {name: free_port() for name in variants}
+        lines = [f"127.0.0.1:{self.ports[name]} inet n - n - - smtpd " +
+                 " ".join(f"-o {o.format(dir=self.dir)}" for o in options)
+                 for name, options in variants.items()]
+        (self.dir / "etc" / "master.cf").write_text("\n".join(lines) + "\n" + POSTFIX_SERVICES)
+        self.binary = binary
+        self.log = self.dir / "postfix.log"
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen([binary, "-c", str(self.dir / "etc"), "start-fg"],
+                                         stdout=out, stderr=subprocess.STDOUT)
+        try:
+            for port in self.ports.values():
+                wait_tcp(port, self.proc, self.log, timeout=60.0)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        subprocess.run([self.binary, "-c", str(self.dir / "etc"), "abort"], capture_output=True, timeout=30)
+        stop(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -33,6 +33,7 @@ from hybridfw.probe.smtp_session import (
     SessionOutcome,
     ehlo,
     envelope,
+    judge_masked_banner,
     quit_politely,
     reach_starttls,
 )
@@ -171,6 +172,7 @@ async def probe_smtp(target: SmtpTarget, options: SmtpOptions) -> ProbeResult:
     outcome = SessionOutcome()
     context = verifying_context(options.tls.ca_file)
     await _converse(rec, Channel(conn, rec), target, options, context, outcome, full=True)
+    judge_masked_banner(rec, outcome)
     await judge_session(rec, target.host, options.tls, outcome,
                         lambda: _fetch_certificate(target, conn.address, options), _texts(rec, target))
     if options.tls.check_legacy_versions:  # after the main session, one at a time (connection limits)

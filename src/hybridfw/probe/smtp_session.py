@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from hybridfw.model import Severity
+from hybridfw.model import Finding, Severity
 from hybridfw.probe import exchange
 from hybridfw.probe.interface import SmtpOptions, SmtpTarget
 from hybridfw.probe.net import Channel
-from hybridfw.probe.recorder import Recorder
+from hybridfw.probe.recorder import Recorder, StepFailure
 from hybridfw.probe.tls_check import TlsOutcome
 
 _REPLY_LINE = re.compile(r"^(\d{3})(?:([ -])(.*))?$")
@@ -48,6 +49,7 @@ class SessionOutcome(TlsOutcome):
     """What the conversation learnt, for the orchestrator to judge and report."""
 
     starttls_offered: bool = False
+    masked_banner: str = ""  # the greeting, when an inspecting middlebox masked it
 
 
 async def read_reply(channel: Channel) -> SmtpReply:
@@ -72,21 +74,60 @@ def _where(rec: Recorder, target: SmtpTarget) -> tuple[str, str, int]:
     return target.host, rec.address, target.port
 
 
-async def banner(rec: Recorder, channel: Channel, target: SmtpTarget, timeout: float) -> None:
+SLOW_GREETING = 5.0  # seconds: a greeting slower than this is a delay someone configured
+
+
+def _deferred(rec: Recorder, what: str, reply: SmtpReply, not_checked: str) -> StepFailure:
+    """A 4xx: a temporary deferral (greylisting, postscreen, a rate or connection limit), a warning."""
+    return StepFailure(Finding(
+        Severity.WARNING, "probe.smtp.deferred",
+        f"the server defers the session at {what}: {reply.text!r} (greylisting, postscreen, a rate "
+        f"or connection limit); Exchange Online retries deferred mail; {not_checked} not checked",
+        ("Exchange Online retries deferred mail for up to 24 hours, then returns an NDR",),
+        "If it lasts, exempt the Exchange Online address ranges from greylisting, postscreen and "
+        "connection limits on this server, and re-run the probe to check the rest.", rec.target))
+
+
+async def banner(rec: Recorder, channel: Channel, target: SmtpTarget, timeout: float,
+                 outcome: SessionOutcome) -> None:
     async with rec.step("banner", timeout) as step:
+        started = time.perf_counter()
         reply = await read_reply(channel)
+        waited = time.perf_counter() - started
         step.detail = reply.text[:120]
+        if 400 <= reply.code < 500:
+            step.status = "warn"
+            raise _deferred(rec, "connect", reply, "STARTTLS, TLS and the certificate were")
         if reply.code != 220:
             raise rec.fail("probe.smtp.banner-rejected",
                            f"greeting is {reply.code}, not 220: the server refuses the session",
                            fix="Check the receive connector's RemoteIPRanges/permissions and any "
                                "connection filtering for the Exchange Online addresses.",
                            exchange=exchange.cannot_connect(reply.text, *_where(rec, target)))
+        if waited > SLOW_GREETING:
+            step.status = "warn"
+            rec.finding(Severity.WARNING, "probe.smtp.slow-greeting",
+                        f"the greeting took {waited:.1f}s (a greeting delay: postscreen, tarpitting, or "
+                        "a slow server)", fix="Exempt the Exchange Online address ranges from greeting "
+                        "delays; every connection Exchange Online opens waits for it.")
         if _MASKED.search(" ".join(reply.lines)):
             step.status = "warn"
-            rec.finding(Severity.ERROR, "probe.smtp.inspecting-middlebox",
-                        f"masked banner {reply.text!r}: an SMTP-inspecting firewall sits in the path",
-                        fix=MIDDLEBOX_FIX, exchange=exchange.CLOSED_ABRUPTLY)
+            outcome.masked_banner = reply.text  # judged once STARTTLS has been tried
+
+
+def judge_masked_banner(rec: Recorder, outcome: SessionOutcome) -> None:
+    """A masked banner is SMTP inspection: a warning while STARTTLS works, an error when it does not."""
+    if not outcome.masked_banner:
+        return
+    what = (f"masked banner {outcome.masked_banner!r}: an SMTP-inspecting middlebox (e.g. Cisco ASA "
+            "'inspect esmtp') sits in the path")
+    if outcome.tls:
+        rec.finding(Severity.WARNING, "probe.smtp.inspecting-middlebox",
+                    what + "; STARTTLS works now, but such inspection can strip it (then Exchange Online "
+                    "fails with 451 5.7.3 STARTTLS is required)", fix=MIDDLEBOX_FIX)
+    else:
+        rec.finding(Severity.ERROR, "probe.smtp.inspecting-middlebox",
+                    what + "; STARTTLS is missing or broken behind it, the likely cause", fix=MIDDLEBOX_FIX)
 
 
 async def ehlo(rec: Recorder, channel: Channel, target: SmtpTarget, helo: str, timeout: float,
@@ -112,7 +153,7 @@ async def reach_starttls(rec: Recorder, channel: Channel, target: SmtpTarget, op
                          outcome: SessionOutcome) -> None:
     """Banner, EHLO and the STARTTLS command, leaving the connection ready for a handshake."""
     timeout = options.timeout
-    await banner(rec, channel, target, timeout)
+    await banner(rec, channel, target, timeout, outcome)
     keywords = await ehlo(rec, channel, target, options.helo, timeout)
     rec.facts.setdefault("ehlo_extensions", sorted(keywords))
     if _masked_extensions(keywords):
@@ -152,6 +193,9 @@ async def envelope(rec: Recorder, channel: Channel, target: SmtpTarget, options:
     async with rec.step("rcpt to", timeout) as step:
         reply = await command(channel, f"RCPT TO:<{options.rcpt}>")
         step.detail = reply.text[:120]
+        if 400 <= reply.code < 500:
+            step.status = "warn"
+            raise _deferred(rec, f"RCPT TO {options.rcpt}", reply, "delivery was")
         if reply.code not in (250, 251):
             raise rec.fail("probe.smtp.rcpt-rejected", f"RCPT TO {options.rcpt} answered {reply.text!r}",
                            fix="The recipient must exist on-premises (or be an accepted domain) and the "
