@@ -181,3 +181,55 @@ class Postfix:
         subprocess.run([self.binary, "-c", str(self.dir / "etc"), "abort"], capture_output=True, timeout=30)
         stop(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+NGINX_CONF = """worker_processes 1;
+error_log {dir}/error.log warn;
+pid {dir}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/tmp; proxy_temp_path {dir}/tmp; fastcgi_temp_path {dir}/tmp;
+  uwsgi_temp_path {dir}/tmp; scgi_temp_path {dir}/tmp;
+  server {{
+    listen 127.0.0.1:{tls_port} ssl;
+    server_name mail.contoso.test;
+    ssl_certificate {dir}/site.pem;
+    ssl_certificate_key {dir}/site.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+{locations}
+    location / {{ return 404; }}
+  }}
+  server {{
+    listen 127.0.0.1:{plain_port};
+    location / {{ return 404; }}
+  }}
+}}
+"""
+
+
+class Nginx:
+    """nginx (`daemon off`) from a config written here: a TLS server with the given `location`
+    blocks (nginx matches locations case-sensitively) and a plain-HTTP server on a second port."""
+
+    def __init__(self, workdir: Path, pem: bytes, locations: str) -> None:
+        binary = tool("nginx", "/usr/sbin/nginx")
+        (workdir / "tmp").mkdir(parents=True, exist_ok=True)
+        (workdir / "site.pem").write_bytes(pem)
+        self.tls_port, self.plain_port = free_port(), free_port()
+        conf = workdir / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(dir=workdir, tls_port=self.tls_port, plain_port=self.plain_port,
+                                          locations=locations))
+        self.log = workdir / "error.log"
+        self.log.touch()
+        self.proc = subprocess.Popen([binary, "-p", str(workdir), "-c", str(conf), "-g", "daemon off;"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_tcp(self.tls_port, self.proc, self.log)
+            wait_tcp(self.plain_port, self.proc, self.log)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        stop(self.proc)

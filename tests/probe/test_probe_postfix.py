@@ -17,7 +17,15 @@ import trustme
 from real_servers import Postfix
 
 from hybridfw.model import Severity
-from hybridfw.probe import ProbeResult, SmtpOptions, SmtpTarget, TlsOptions, probe_smtp
+from hybridfw.probe import (
+    HttpsOptions,
+    ProbeResult,
+    SmtpOptions,
+    SmtpTarget,
+    TlsOptions,
+    probe_https,
+    probe_smtp,
+)
 from hybridfw.probe.tls import can_offer
 
 pytestmark = pytest.mark.server
@@ -143,3 +151,11 @@ def test_connection_limit_1_never_fails_the_main_session(postfix: dict[str, int]
         assert result.ok, result.findings
         if can_offer("TLSv1.0"):
             assert result.facts["legacy_tls"] == {"TLSv1.0": "accepted", "TLSv1.1": "accepted"}
+
+
+def test_https_probe_of_an_smtp_port_is_not_tls(postfix: dict[str, int], ca_file: Path) -> None:
+    options = HttpsOptions(timeout=5.0, tls=TlsOptions(ca_file=ca_file, cert_name=NAME))
+    result = asyncio.run(probe_https(f"127.0.0.1:{postfix['good']}", options))
+    assert [f.code for f in result.findings] == ["probe.https.not-tls"]
+    greeting = "a plain-text greeting, e.g. SMTP (220 mail.contoso.test ESMTP Postfix)"
+    assert greeting in result.findings[0].message

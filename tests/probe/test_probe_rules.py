@@ -229,3 +229,12 @@ def test_topology_urls_override_each_path_where_they_point() -> None:
     )
     with pytest.raises(InputError, match=r"owa"):
         web_targets(("mail.contoso.com",), (("owa", "https://mail.contoso.com/owa"),))
+
+
+def test_every_finding_code_is_documented() -> None:
+    root = Path(__file__).resolve().parents[2]
+    source = "".join(p.read_text() for p in (root / "src" / "hybridfw" / "probe").glob("*.py"))
+    documented = (root / "docs" / "probe.md").read_text()
+    codes = set(re.findall(r'"(probe\.(?:smtp|https|dns|tls|cert)\.[a-z0-9-]+)"', source))
+    assert len(codes) > 40
+    assert sorted(c for c in codes if f"`{c}`" not in documented) == []

@@ -18,6 +18,7 @@ class ExchangeFailure:
     message: str
     fix: str
     exchange: str
+    likely: bool = False  # the Exchange Online text is the likely one (an ICMP reject)
 
 
 def last_attempted(host: str, address: str, port: int) -> str:
@@ -42,6 +43,21 @@ def connect_failure(failure: NetFailure, host: str, address: str, port: int) -> 
             "Fix the smart host name on the Exchange Online outbound connector, or publish an A/AAAA "
             "record for it in public DNS.",
             f"450 4.4.312 DNS query failed [Message=Socket error code {n}] {tail}")
+    if failure.kind == "local":
+        return ExchangeFailure(
+            "probe.smtp.local-failure",
+            f"not tested: {failure.description} ({failure.seen}); this says nothing about the path "
+            "Exchange Online takes", "Run the probe from a machine with a route to the target (from "
+            "outside, as Exchange Online reaches it).", "")
+    if failure.kind == "icmp-rejected":
+        refused = failure.winsock == 10061
+        return ExchangeFailure(
+            "probe.smtp.connect-rejected", f"TCP {port}: {failure.description}",
+            "A firewall or router in the path rejects the connection: " + _FIREWALL_FIX.format(port=port),
+            (f"450 4.4.316 Connection refused [Message=Socket error code {n}] {tail}" if refused else
+             "450 4.4.101 Proxy session setup failed on Frontend with '441 4.4.1 Error encountered while "
+             f"communicating with primary target IP address: \"Failed to connect. Winsock error code: {n}, "
+             f"Win32 error code: {n}.\"' {tail}"), likely=True)
     if failure.kind == "refused":
         return ExchangeFailure(
             "probe.smtp.connect-refused", f"TCP {port} refused: {failure.description}",

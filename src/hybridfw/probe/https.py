@@ -30,6 +30,7 @@ from hybridfw.probe.net import (
     is_ip_literal,
     resolve_addresses,
 )
+from hybridfw.probe.plaintext import plaintext_protocol
 from hybridfw.probe.recorder import Recorder, StepFailure
 from hybridfw.probe.tls import (
     inspecting_context,
@@ -43,7 +44,7 @@ from hybridfw.probe.tls_check import (
     judge_session,
     legacy_verdicts,
 )
-from hybridfw.probe.winsock import NetFailure
+from hybridfw.probe.winsock import NetFailure, failure_evidence
 
 
 @dataclass(frozen=True)
@@ -257,10 +258,16 @@ async def _tls_only(address: str, host: str, port: int, timeout: float,
 def _failure_raiser(rec: Recorder, host: str, port: int) -> Callable[[NetFailure, str], StepFailure]:
     def raise_for(failure: NetFailure, address: str) -> StepFailure:
         rec.facts["network_failure"] = failure.to_dict()
-        return rec.fail(f"probe.https.{failure.kind}",
-                        f"{host}:{port} {failure.description} (Winsock {failure.winsock})",
+        if failure.kind == "local":
+            return rec.fail("probe.https.local-failure", f"{host}:{port} not tested: {failure.description}",
+                            fix="Run the probe from a machine with a route to the target (from outside, as "
+                                "Exchange Online reaches it).", evidence=failure_evidence(failure))
+        likely = ", likely" if failure.likely else ""
+        code = f" (Winsock {failure.winsock}{likely})" if failure.winsock else ""
+        return rec.fail(f"probe.https.{failure.kind}", f"{host}:{port} {failure.description}{code}",
                         fix="Allow TCP 443 from the Exchange Online address ranges (endpoint set 1) to "
-                            "the published name, and check DNS and NAT for it.")
+                            "the published name, and check DNS and NAT for it.",
+                        evidence=failure_evidence(failure))
     return raise_for
 
 
@@ -271,7 +278,16 @@ async def _main_handshake(rec: Recorder, conn: Connection, host: str, options: H
         await handshake(rec, channel, host, verifying_context(options.tls.ca_file), options.timeout,
                         outcome, NO_TEXTS)
     except StepFailure as failure:
-        rec.add(failure.finding)
+        await channel.close()
+        speaks = await plaintext_protocol(conn.address, rec.port, options.timeout)
+        if not speaks:
+            rec.add(failure.finding)
+            return outcome
+        outcome.handshake_error = ""  # no TLS server there: legacy versions are not reached either
+        rec.finding(Severity.ERROR, "probe.https.not-tls",
+                    f"the port does not speak TLS: it answers in {speaks}",
+                    fix="Point the published name and port at the HTTPS listener of the reverse proxy "
+                        "or Exchange (TLS on 443); check the NAT / port-forward rule for it.")
     except TimeoutError:
         rec.finding(Severity.ERROR, "probe.https.no-answer",
                     f"TLS handshake: no answer within {options.timeout:g}s")

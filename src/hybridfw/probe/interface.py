@@ -19,6 +19,7 @@ Direction = Literal["C", "S", "*"]  # client line, server line, note (TLS, conne
 
 DEFAULT_TIMEOUT = 10.0
 EXCHANGE_PREFIX = "Exchange Online would report: "
+EXCHANGE_LIKELY_PREFIX = "Exchange Online would likely report: "
 
 
 @dataclass(frozen=True)

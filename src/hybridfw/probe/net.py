@@ -11,11 +11,13 @@ import contextlib
 import ipaddress
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hybridfw.probe.kernel import enable_icmp_errors, has_local_route, read_icmp_error
 from hybridfw.probe.recorder import Recorder, StepFailure
 from hybridfw.probe.winsock import NetFailure, classify_connect_error, classify_resolve_error
 
@@ -99,6 +101,37 @@ async def resolve_addresses(rec: Recorder, host: str, port: int, timeout: float,
         raise on_failure(classify_resolve_error(exc), "") from exc
 
 
+class ConnectError(OSError):
+    """A failed connect, with what the kernel saw (reset, ICMP error, local failure) classified."""
+
+    def __init__(self, exc: OSError, failure: NetFailure) -> None:
+        super().__init__(exc.errno, exc.strerror)
+        self.failure = failure
+
+
+async def open_observed(address: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect with the kernel's ICMP error queue switched on, so a failure says what came back."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        enable_icmp_errors(sock)
+        try:
+            await asyncio.get_running_loop().sock_connect(sock, (address, port))
+        except OSError as exc:
+            failure = classify_connect_error(exc, read_icmp_error(sock), local_route=has_local_route(address),
+                                             kernel_checked=sys.platform == "linux")
+            raise ConnectError(exc, failure) from exc
+        return await asyncio.open_connection(sock=sock, limit=MAX_LINE)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def _classified(exc: BaseException) -> NetFailure:
+    return exc.failure if isinstance(exc, ConnectError) else classify_connect_error(exc)
+
+
 @dataclass
 class Connection:
     reader: asyncio.StreamReader
@@ -114,15 +147,15 @@ async def connect_first(rec: Recorder, addresses: list[str], port: int, timeout:
         try:
             async with rec.step(f"connect {address}", timeout) as step:
                 try:
-                    reader, writer = await asyncio.open_connection(address, port, limit=MAX_LINE)
+                    reader, writer = await open_observed(address, port)
                 except OSError as exc:
-                    step.detail = classify_connect_error(exc).description
+                    step.detail = _classified(exc).description
                     raise
                 step.detail = f"TCP {port} open"
         except (OSError, TimeoutError) as exc:
-            failure = classify_connect_error(exc)
-            rec.line("*", f"connect {address}:{port} failed: {failure.description} "
-                          f"(Winsock {failure.winsock})")
+            failure = _classified(exc)
+            rec.line("*", f"connect {address}:{port} failed: {failure.description}"
+                          + (f" (kernel saw: {failure.seen})" if failure.seen else ""))
             first = first or (failure, address, exc)
             continue
         rec.address, rec.port = address, port

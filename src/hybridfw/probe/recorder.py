@@ -16,6 +16,7 @@ from typing import Any
 
 from hybridfw.model import Finding, Severity
 from hybridfw.probe.interface import (
+    EXCHANGE_LIKELY_PREFIX,
     EXCHANGE_PREFIX,
     Direction,
     ProbeResult,
@@ -74,9 +75,12 @@ class Recorder:
         return found
 
     def fail(self, code: str, message: str, *, fix: str = "", exchange: str = "",
-             evidence: tuple[str, ...] = ()) -> StepFailure:
-        """An error finding, returned as an exception to raise and end the conversation."""
-        ev = ((EXCHANGE_PREFIX + exchange,) if exchange else ()) + evidence
+             evidence: tuple[str, ...] = (), likely: bool = False) -> StepFailure:
+        """An error finding, returned as an exception to raise and end the conversation.
+
+        `likely`: the Exchange Online text is the likely one, not a certainty (an ICMP reject)."""
+        prefix = EXCHANGE_LIKELY_PREFIX if likely else EXCHANGE_PREFIX
+        ev = ((prefix + exchange,) if exchange else ()) + evidence
         return StepFailure(Finding(Severity.ERROR, code, message, ev, fix, self.target))
 
     def add_step(self, name: str, status: StepStatus, detail: str = "") -> None:

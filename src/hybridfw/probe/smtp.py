@@ -42,7 +42,7 @@ from hybridfw.probe.tls import (
     verifying_context,
 )
 from hybridfw.probe.tls_check import ExchangeTexts, handshake, judge_legacy, judge_session, legacy_verdicts
-from hybridfw.probe.winsock import NetFailure, classify_connect_error
+from hybridfw.probe.winsock import NetFailure, classify_connect_error, failure_evidence
 
 OnDone = Callable[[ProbeResult], None]
 
@@ -72,7 +72,7 @@ def _failure_raiser(rec: Recorder, target: SmtpTarget) -> Callable[[NetFailure, 
         rec.facts["network_failure"] = failure.to_dict()
         found = exchange.connect_failure(failure, target.host, address, target.port)
         return rec.fail(found.code, found.message, fix=found.fix, exchange=found.exchange,
-                        evidence=(f"{failure.winsock_name} {failure.winsock}: {failure.os_detail}",))
+                        likely=found.likely, evidence=failure_evidence(failure))
     return raise_for
 
 
