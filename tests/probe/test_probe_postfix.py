@@ -44,6 +44,8 @@ VARIANTS: dict[str, list[str]] = {
     "reject": ["smtpd_delay_reject=no", "smtpd_client_restrictions=reject"],
     "masked": ["smtpd_banner=******************************"],
     "defer": ["smtpd_delay_reject=no", "smtpd_client_restrictions=defer"],
+    "client-cert": [*TLS12, "smtpd_tls_security_level=encrypt", "smtpd_tls_req_ccert=yes",
+                    "smtpd_tls_CAfile={dir}/etc/ca.pem"],
 }
 
 
@@ -74,15 +76,18 @@ def postfix(ca: trustme.CA) -> Iterator[dict[str, int]]:
         "expired.pem": ca.issue_cert(NAME, not_before=past - dt.timedelta(days=90),
                                      not_after=past).private_key_and_cert_chain_pem.bytes(),
         "self.pem": _self_signed_pem(NAME),
+        "ca.pem": ca.cert_pem.bytes(),
     }
     server = Postfix(VARIANTS, pem)
     yield server.ports
     server.close()
 
 
-def probe(port: int, ca_file: Path, legacy: bool = False, timeout: float = 5.0) -> ProbeResult:
+def probe(port: int, ca_file: Path, legacy: bool = False, timeout: float = 5.0,
+          client_cert: Path | None = None) -> ProbeResult:
     options = SmtpOptions(timeout=timeout, helo="probe.contoso.test",
-                          tls=TlsOptions(ca_file=ca_file, cert_name=NAME, check_legacy_versions=legacy))
+                          tls=TlsOptions(ca_file=ca_file, cert_name=NAME, check_legacy_versions=legacy,
+                                         client_cert=client_cert))
     return asyncio.run(probe_smtp(SmtpTarget("127.0.0.1", port), options))
 
 
@@ -159,3 +164,15 @@ def test_https_probe_of_an_smtp_port_is_not_tls(postfix: dict[str, int], ca_file
     assert [f.code for f in result.findings] == ["probe.https.not-tls"]
     greeting = "a plain-text greeting, e.g. SMTP (220 mail.contoso.test ESMTP Postfix)"
     assert greeting in result.findings[0].message
+
+
+def test_receive_connector_requiring_a_client_certificate(postfix: dict[str, int], ca: trustme.CA,
+                                                          ca_file: Path, tmp_path: Path) -> None:
+    without = probe(postfix["client-cert"], ca_file)
+    assert codes(without) == {"probe.smtp.ehlo-rejected"}  # 421 4.7.1 ... No client certificate presented
+    assert "--client-cert" in without.findings[0].fix
+    client = tmp_path / "client.pem"
+    ca.issue_cert("mail.protection.outlook.test").private_key_and_cert_chain_pem.write_to_path(str(client))
+    with_cert = probe(postfix["client-cert"], ca_file, legacy=True, client_cert=client)
+    assert with_cert.ok and codes(with_cert, Severity.WARNING) == set(), with_cert.findings
+    assert "ehlo (tls)" in [s.name for s in with_cert.steps if s.status == "pass"]

@@ -35,28 +35,44 @@ CaFileOpt = Annotated[Path | None, typer.Option("--ca-file", help="Trust these C
                                                 "instead of the system store.", dir_okay=False)]
 CertNameOpt = Annotated[str, typer.Option("--cert-name", help="Name the certificate must match "
                                           "(the connector's TlsDomain; FQDN, *.domain or <I>..<S>..).")]
+ClientCertOpt = Annotated[Path | None, typer.Option("--client-cert", help="Present this client "
+                                                    "certificate (PEM; with its key unless --client-key), "
+                                                    "as Exchange Online presents its own.", dir_okay=False)]
+ClientKeyOpt = Annotated[Path | None, typer.Option("--client-key", help="The private key (PEM) for "
+                                                   "--client-cert.", dir_okay=False)]
 LegacyOpt = Annotated[bool, typer.Option("--legacy-tls/--no-legacy-tls",
                                          help="Also test whether TLS 1.0/1.1 are still accepted.")]
 TopologyPathOpt = Annotated[Path | None, typer.Option("--topology", "-t", help="Topology file (TOML): "
                                                       "probe every host it names.", dir_okay=False)]
 
 
-def _tls_options(ca_file: Path | None, cert_name: str, legacy: bool) -> TlsOptions:
+def _tls_options(ca_file: Path | None, cert_name: str, legacy: bool, client_cert: Path | None = None,
+                 client_key: Path | None = None) -> TlsOptions:
     import ssl
 
     from hybridfw.errors import InputError
     from hybridfw.probe.interface import TlsOptions
     from hybridfw.probe.tls import verifying_context
 
-    if ca_file is not None:
-        if not ca_file.is_file():
-            raise InputError("no such file", path=str(ca_file), field="--ca-file")
-        try:
-            verifying_context(ca_file)
-        except ssl.SSLError as exc:
-            raise InputError(f"not a PEM CA certificate file ({exc.reason or exc})", path=str(ca_file),
-                             field="--ca-file") from None
-    return TlsOptions(ca_file=ca_file, cert_name=cert_name.strip(), check_legacy_versions=legacy)
+    for field, path in (("--ca-file", ca_file), ("--client-cert", client_cert), ("--client-key", client_key)):
+        if path is not None and not path.is_file():
+            raise InputError("no such file", path=str(path), field=field)
+    if client_key is not None and client_cert is None:
+        raise InputError("--client-key needs --client-cert", field="--client-key")
+    options = TlsOptions(ca_file=ca_file, cert_name=cert_name.strip(), check_legacy_versions=legacy,
+                         client_cert=client_cert, client_key=client_key)
+    try:
+        verifying_context(ca_file)
+    except ssl.SSLError as exc:
+        raise InputError(f"not a PEM CA certificate file ({exc.reason or exc})", path=str(ca_file),
+                         field="--ca-file") from None
+    try:
+        verifying_context(ca_file, options.client())
+    except (ssl.SSLError, OSError) as exc:
+        why = getattr(exc, "reason", None) or exc
+        raise InputError(f"not a PEM certificate with its private key ({why})",
+                         path=str(client_cert), field="--client-cert") from None
+    return options
 
 
 def _check_timeout(timeout: float) -> float:
@@ -142,6 +158,8 @@ def smtp_cmd(
                                            "hybridfw-probe@<helo>).")] = "",
     send: Annotated[bool, typer.Option("--send", help="Also send a small test message to --rcpt.")] = False,
     ca_file: CaFileOpt = None,
+    client_cert: ClientCertOpt = None,
+    client_key: ClientKeyOpt = None,
     timeout: TimeoutOpt = 10.0,
     legacy: LegacyOpt = True,
     json_out: JsonOpt = False,
@@ -164,7 +182,7 @@ def smtp_cmd(
         raise InputError("--send needs --rcpt", field="--send")
     options = SmtpOptions(timeout=_check_timeout(timeout), helo=helo.strip(), rcpt=rcpt, send=send,
                           mail_from=mail_from,
-                          tls=_tls_options(ca_file, cert_name, legacy))
+                          tls=_tls_options(ca_file, cert_name, legacy, client_cert, client_key))
     results = _run_with_progress(len(targets), json_out,
                                  lambda on_done: probe_smtp_hosts(targets, options, on_done))
     _finish("probe smtp", results, json_out)
@@ -183,6 +201,8 @@ def https_cmd(
                                                   "the target. Repeatable.")] = None,
     cert_name: CertNameOpt = "",
     ca_file: CaFileOpt = None,
+    client_cert: ClientCertOpt = None,
+    client_key: ClientKeyOpt = None,
     timeout: TimeoutOpt = 10.0,
     legacy: LegacyOpt = True,
     json_out: JsonOpt = False,
@@ -200,7 +220,7 @@ def https_cmd(
     host, port = parse_web_target(target)
     options = HttpsOptions(timeout=_check_timeout(timeout), paths=parse_paths(paths),
                            overrides=https_overrides(url or [], host, port),
-                           tls=_tls_options(ca_file, cert_name, legacy))
+                           tls=_tls_options(ca_file, cert_name, legacy, client_cert, client_key))
     _finish("probe https", [run(probe_https(target, options))], json_out)
 
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from hybridfw.errors import InputError
 from hybridfw.model import Severity
 from hybridfw.probe.certificate import expected_name
-from hybridfw.probe.interface import HttpsOptions, Probe, ProbeResult, StepStatus
+from hybridfw.probe.interface import ClientCert, HttpsOptions, Probe, ProbeResult, StepStatus
 from hybridfw.probe.net import (
     Channel,
     Connection,
@@ -214,13 +214,14 @@ async def _open(rec: Recorder | None, address: str, port: int, timeout: float) -
     return Channel(Connection(reader, writer, address), rec)
 
 
-async def _check_path(rec: Recorder, host: str, port: int, endpoint: EndpointPath, timeout: float) -> None:
+async def _check_path(rec: Recorder, host: str, port: int, endpoint: EndpointPath, timeout: float,
+                      client: ClientCert = None) -> None:
     path, name = endpoint.path, endpoint.name
     channel: Channel | None = None
     try:
         async with rec.step(f"GET {path}", timeout) as step:
             channel = await _open(rec, rec.address, port, timeout)
-            await channel.start_tls(inspecting_context(), host)
+            await channel.start_tls(inspecting_context(client), host)
             authority = host if port == 443 else f"{host}:{port}"
             await channel.send_lines([f"GET {path} HTTP/1.1", f"Host: {authority}",
                                       "User-Agent: hybridfw-probe", "Connection: close", ""])
@@ -275,7 +276,8 @@ async def _main_handshake(rec: Recorder, conn: Connection, host: str, options: H
     outcome = TlsOutcome()
     channel = Channel(conn, rec)
     try:
-        await handshake(rec, channel, host, verifying_context(options.tls.ca_file), options.timeout,
+        await handshake(rec, channel, host, verifying_context(options.tls.ca_file, options.tls.client()),
+                        options.timeout,
                         outcome, NO_TEXTS)
     except StepFailure as failure:
         await channel.close()
@@ -322,17 +324,18 @@ async def probe_https(target: str, options: HttpsOptions) -> ProbeResult:
     outcome = await _main_handshake(rec, conn, name, options)
 
     async def fetch() -> bytes:
-        return (await _tls_only(conn.address, name, port, timeout, inspecting_context()))[1].certificate_der
+        context = inspecting_context(options.tls.client())
+        return (await _tls_only(conn.address, name, port, timeout, context))[1].certificate_der
 
     await judge_session(rec, name, options.tls, outcome, fetch, NO_TEXTS)
     if outcome.tls or outcome.verify_error:
         overrides = dict(options.overrides)
         for path_name in options.paths:
             endpoint = replace(PATHS[path_name], path=overrides.get(path_name, PATHS[path_name].path))
-            await _check_path(rec, name, port, endpoint, timeout)
+            await _check_path(rec, name, port, endpoint, timeout, options.tls.client())
     if options.tls.check_legacy_versions:  # after the main session, one at a time
         legacy = await legacy_verdicts(lambda context: _tls_only(conn.address, name, port, timeout, context),
-                                       reached=outcome.reached())
+                                       reached=outcome.reached(), client=options.tls.client())
         judge_legacy(rec, legacy, outcome)
     return rec.result()
 

@@ -18,6 +18,7 @@ StepStatus = Literal["pass", "warn", "fail", "skip"]
 Direction = Literal["C", "S", "*"]  # client line, server line, note (TLS, connect, close)
 
 DEFAULT_TIMEOUT = 10.0
+ClientCert = tuple[Path, Path | None] | None  # (certificate PEM, key PEM or None: in the first file)
 EXCHANGE_PREFIX = "Exchange Online would report: "
 EXCHANGE_LIKELY_PREFIX = "Exchange Online would likely report: "
 
@@ -109,6 +110,11 @@ class TlsOptions:
     cert_name: str = ""  # the name Exchange Online expects (TlsDomain / TlsCertificateName)
     check_legacy_versions: bool = True  # also try TLS 1.0 and 1.1 in separate handshakes
     expiry_warning_days: int = 30
+    client_cert: Path | None = None  # presented as Exchange Online presents its own (PEM)
+    client_key: Path | None = None  # None: the key is in client_cert
+
+    def client(self) -> ClientCert:
+        return (self.client_cert, self.client_key) if self.client_cert is not None else None
 
 
 @dataclass(frozen=True)

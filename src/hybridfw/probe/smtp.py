@@ -152,7 +152,7 @@ def _texts(rec: Recorder, target: SmtpTarget) -> ExchangeTexts:
 
 async def _fetch_certificate(target: SmtpTarget, address: str, options: SmtpOptions) -> bytes:
     """A second session without verification, to see the certificate that failed it."""
-    _, outcome = await _side_session(target, address, options, inspecting_context())
+    _, outcome = await _side_session(target, address, options, inspecting_context(options.tls.client()))
     return outcome.certificate_der
 
 
@@ -170,14 +170,14 @@ async def probe_smtp(target: SmtpTarget, options: SmtpOptions) -> ProbeResult:
         rec.add(failure.finding)
         return rec.result()
     outcome = SessionOutcome()
-    context = verifying_context(options.tls.ca_file)
+    context = verifying_context(options.tls.ca_file, options.tls.client())
     await _converse(rec, Channel(conn, rec), target, options, context, outcome, full=True)
     judge_masked_banner(rec, outcome)
     await judge_session(rec, target.host, options.tls, outcome,
                         lambda: _fetch_certificate(target, conn.address, options), _texts(rec, target))
     if options.tls.check_legacy_versions:  # after the main session, one at a time (connection limits)
         legacy = await legacy_verdicts(lambda ctx: _side_session(target, conn.address, options, ctx),
-                                       reached=outcome.reached())
+                                       reached=outcome.reached(), client=options.tls.client())
         judge_legacy(rec, legacy, outcome)
     return rec.result()
 

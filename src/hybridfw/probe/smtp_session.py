@@ -136,8 +136,11 @@ async def ehlo(rec: Recorder, channel: Channel, target: SmtpTarget, helo: str, t
     async with rec.step(name, timeout) as step:
         reply = await command(channel, f"EHLO {helo}")
         if reply.code != 250:
+            wants_cert = "certificate" in reply.text.lower()
             raise rec.fail("probe.smtp.ehlo-rejected", f"EHLO answered {reply.text!r}",
-                           fix="The target does not behave as an SMTP server for Exchange Online: "
+                           fix="The server wants a client certificate: Exchange Online presents its own; "
+                               "re-run with --client-cert to test with one." if wants_cert else
+                               "The target does not behave as an SMTP server for Exchange Online: "
                                "check the smart host name/port and the receive connector.",
                            exchange=exchange.cannot_connect(reply.text, *_where(rec, target)))
         keywords = {line.split(" ", 1)[0].upper() for line in reply.lines[1:] if line}

@@ -20,8 +20,16 @@ LEGACY_VERSIONS: dict[str, ssl.TLSVersion] = {
 }
 
 
+def _present(context: ssl.SSLContext, client: tuple[Path, Path | None] | None) -> ssl.SSLContext:
+    """Offer a client certificate, as Exchange Online does when it connects to on-premises."""
+    if client is not None:
+        cert, key = client
+        context.load_cert_chain(str(cert), str(key) if key is not None else None)
+    return context
+
+
 @functools.lru_cache(maxsize=8)
-def verifying_context(ca_file: Path | None) -> ssl.SSLContext:
+def verifying_context(ca_file: Path | None, client: tuple[Path, Path | None] | None = None) -> ssl.SSLContext:
     """Chain verification against `ca_file` or the system store; TLS 1.2 minimum.
 
     Host name checking is off here: the name is matched separately with Exchange's own rules
@@ -35,21 +43,21 @@ def verifying_context(ca_file: Path | None) -> ssl.SSLContext:
         context.load_default_certs()
     else:
         context.load_verify_locations(cafile=str(ca_file))
-    return context
+    return _present(context, client)
 
 
-@functools.lru_cache(maxsize=1)
-def inspecting_context() -> ssl.SSLContext:
+@functools.lru_cache(maxsize=4)
+def inspecting_context(client: tuple[Path, Path | None] | None = None) -> ssl.SSLContext:
     """No verification: used to fetch a certificate that failed verification, to explain why."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    return context
+    return _present(context, client)
 
 
-@functools.lru_cache(maxsize=4)
-def pinned_context(version_name: str) -> ssl.SSLContext:
+@functools.lru_cache(maxsize=8)
+def pinned_context(version_name: str, client: tuple[Path, Path | None] | None = None) -> ssl.SSLContext:
     """A context offering exactly one (legacy) version, at security level 0 so SHA-1 suites work."""
     version = LEGACY_VERSIONS[version_name]
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -60,7 +68,7 @@ def pinned_context(version_name: str) -> ssl.SSLContext:
         context.minimum_version = version
         context.maximum_version = version
     context.set_ciphers("DEFAULT:@SECLEVEL=0")
-    return context
+    return _present(context, client)
 
 
 @functools.lru_cache(maxsize=4)

@@ -20,7 +20,7 @@ from hybridfw.probe.certificate import (
     now_utc,
     parse_certificate,
 )
-from hybridfw.probe.interface import StepStatus, TlsOptions
+from hybridfw.probe.interface import ClientCert, StepStatus, TlsOptions
 from hybridfw.probe.net import Channel, is_ip_literal
 from hybridfw.probe.recorder import Recorder
 from hybridfw.probe.tls import (
@@ -120,7 +120,8 @@ async def judge_session(rec: Recorder, host: str, options: TlsOptions, outcome: 
 SideSession = Callable[[ssl.SSLContext], Awaitable[tuple[bool, TlsOutcome]]]  # -> (reached TLS?, outcome)
 
 
-async def legacy_verdicts(session: SideSession, *, reached: bool) -> dict[str, str]:
+async def legacy_verdicts(session: SideSession, *, reached: bool,
+                          client: ClientCert = None) -> dict[str, str]:
     """TLS 1.0 and 1.1, each in its own session pinned to it, one after the other.
 
     Run after the main session so a server with a per-client connection limit never sees them
@@ -135,7 +136,7 @@ async def legacy_verdicts(session: SideSession, *, reached: bool) -> dict[str, s
         if not reached:
             verdicts[name] = "not-reached"
             continue
-        got_there, outcome = await session(pinned_context(name))
+        got_there, outcome = await session(pinned_context(name, client))
         verdicts[name] = ("accepted" if outcome.tls else "refused") if got_there else "not-reached"
     return verdicts
 
