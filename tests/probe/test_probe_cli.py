@@ -234,3 +234,13 @@ def test_progress_bar_only_on_a_terminal() -> None:
     hosts = [f"127.0.0.1:{closed_port()}" for _ in range(3)]
     assert "probing" in _stderr_on_a_terminal("probe", "smtp", *hosts, "--timeout", "1")
     assert "probing" not in _stderr_on_a_terminal("probe", "smtp", *hosts, "--timeout", "1", "--json")
+
+
+def test_dns_follow_mx_probes_each_mx_host_with_smtp(dns_server: str, good_port: int, ca_file: Path) -> None:
+    code, doc = run_json("probe", "dns", "follow.test", "--nameserver", dns_server, "--timeout", "3",
+                         "--follow-mx", "--smtp-port", str(good_port), "--ca-file", str(ca_file))
+    assert [r["kind"] for r in doc["results"]] == ["dns", "smtp"]
+    smtp = doc["results"][1]
+    assert smtp["target"] == f"127.0.0.1:{good_port}" and smtp["ok"], smtp["findings"]
+    assert any(s["name"] == "certificate name" and s["detail"].startswith(NAME) for s in smtp["steps"])
+    assert code == 0 and [f["code"] for f in doc["findings"]] == ["probe.dns.mx-elsewhere"]

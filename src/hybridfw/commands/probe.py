@@ -229,6 +229,12 @@ def dns_cmd(
     domain: Annotated[str, typer.Argument(help="The mail domain, e.g. contoso.com.")],
     nameserver: Annotated[str, typer.Option("--nameserver", help="Ask this server (IP[:PORT]) "
                                             "instead of the system resolver.")] = "",
+    follow_mx: Annotated[bool, typer.Option("--follow-mx", help="Then probe each MX host with "
+                                            "`probe smtp` (STARTTLS, certificate), as the Remote "
+                                            "Connectivity Analyzer does.")] = False,
+    smtp_port: Annotated[int, typer.Option("--smtp-port", help="Port for --follow-mx (a relay or "
+                                           "test server on another port).", min=1, max=65535)] = 25,
+    ca_file: CaFileOpt = None,
     timeout: TimeoutOpt = 10.0,
     json_out: JsonOpt = False,
 ) -> None:
@@ -239,12 +245,17 @@ def dns_cmd(
     terms, 2 void look-ups, loops); Autodiscover is published and its CNAME resolves.
     """
     from hybridfw.probe.dns import parse_nameserver, probe_dns
-    from hybridfw.probe.interface import DnsOptions
+    from hybridfw.probe.interface import DnsOptions, SmtpOptions
     from hybridfw.probe.loop import run
 
     server, port = parse_nameserver(nameserver) if nameserver else ("", 53)
     options = DnsOptions(timeout=_check_timeout(timeout), nameserver=server, nameserver_port=port)
-    _finish("probe dns", [run(probe_dns(domain, options))], json_out)
+    if not follow_mx:
+        _finish("probe dns", [run(probe_dns(domain, options))], json_out)
+    from hybridfw.probe.follow_mx import probe_dns_following_mx
+
+    smtp = SmtpOptions(timeout=timeout, tls=_tls_options(ca_file, "", False))
+    _finish("probe dns", run(probe_dns_following_mx(domain, options, smtp, smtp_port)), json_out)
 
 
 def register(app: typer.Typer) -> None:

@@ -121,6 +121,7 @@ async def _mx_resolve(rec: Recorder, resolver: Resolver, targets: list[str], tim
     for target in targets:
         async with rec.step(f"resolve {target}", timeout) as step:
             found = await addresses_of(resolver, target)
+            rec.facts.setdefault("mx_addresses", {})[target] = found
             step.detail = ", ".join(found) or "no A/AAAA"
             if not found:
                 step.status = "fail"
