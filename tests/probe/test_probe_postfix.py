@@ -44,6 +44,8 @@ VARIANTS: dict[str, list[str]] = {
     "reject": ["smtpd_delay_reject=no", "smtpd_client_restrictions=reject"],
     "masked": ["smtpd_banner=******************************"],
     "defer": ["smtpd_delay_reject=no", "smtpd_client_restrictions=defer"],
+    "chacha-only": ["smtpd_tls_protocols=>=TLSv1.2,<=TLSv1.2",
+                    "tls_medium_cipherlist=ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"],
     "client-cert": [*TLS12, "smtpd_tls_security_level=encrypt", "smtpd_tls_req_ccert=yes",
                     "smtpd_tls_CAfile={dir}/etc/ca.pem"],
 }
@@ -176,3 +178,11 @@ def test_receive_connector_requiring_a_client_certificate(postfix: dict[str, int
     with_cert = probe(postfix["client-cert"], ca_file, legacy=True, client_cert=client)
     assert with_cert.ok and codes(with_cert, Severity.WARNING) == set(), with_cert.findings
     assert "ehlo (tls)" in [s.name for s in with_cert.steps if s.status == "pass"]
+
+
+def test_tls12_without_exchange_online_suites_is_no_common_cipher(postfix: dict[str, int],
+                                                                   ca_file: Path) -> None:
+    result = probe(postfix["chacha-only"], ca_file, legacy=True)
+    assert codes(result, Severity.ERROR) == {"probe.tls.handshake-failed", "probe.tls.no-common-cipher"}
+    common = next(f for f in result.findings if f.code == "probe.tls.no-common-cipher")
+    assert "TLSv1.2 ECDHE-" in common.message and "CHACHA20" in common.message

@@ -39,6 +39,7 @@ from hybridfw.probe.tls import (
 from hybridfw.probe.tls_check import (
     ExchangeTexts,
     TlsOutcome,
+    diagnose_handshake,
     handshake,
     judge_legacy,
     judge_session,
@@ -322,6 +323,8 @@ async def probe_https(target: str, options: HttpsOptions) -> ProbeResult:
         return rec.result()
     timeout, name = options.timeout, server_name(host, options.tls.cert_name)
     outcome = await _main_handshake(rec, conn, name, options)
+    await diagnose_handshake(rec, outcome, lambda ctx: _tls_only(conn.address, name, port, timeout, ctx),
+                             options.tls.client())
 
     async def fetch() -> bytes:
         context = inspecting_context(options.tls.client())

@@ -41,7 +41,14 @@ from hybridfw.probe.tls import (
     inspecting_context,
     verifying_context,
 )
-from hybridfw.probe.tls_check import ExchangeTexts, handshake, judge_legacy, judge_session, legacy_verdicts
+from hybridfw.probe.tls_check import (
+    ExchangeTexts,
+    diagnose_handshake,
+    handshake,
+    judge_legacy,
+    judge_session,
+    legacy_verdicts,
+)
 from hybridfw.probe.winsock import NetFailure, classify_connect_error, failure_evidence
 
 OnDone = Callable[[ProbeResult], None]
@@ -173,6 +180,8 @@ async def probe_smtp(target: SmtpTarget, options: SmtpOptions) -> ProbeResult:
     context = verifying_context(options.tls.ca_file, options.tls.client())
     await _converse(rec, Channel(conn, rec), target, options, context, outcome, full=True)
     judge_masked_banner(rec, outcome)
+    await diagnose_handshake(rec, outcome, lambda ctx: _side_session(target, conn.address, options, ctx),
+                             options.tls.client())
     await judge_session(rec, target.host, options.tls, outcome,
                         lambda: _fetch_certificate(target, conn.address, options), _texts(rec, target))
     if options.tls.check_legacy_versions:  # after the main session, one at a time (connection limits)

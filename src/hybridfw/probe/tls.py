@@ -28,6 +28,19 @@ def _present(context: ssl.SSLContext, client: tuple[Path, Path | None] | None) -
     return context
 
 
+EXO_SUITES_RESOURCE = "exo-tls-cipher-suites.toml"
+
+
+@functools.lru_cache(maxsize=1)
+def exchange_online_suites() -> tuple[tuple[str, str], ...]:
+    """(IANA name, OpenSSL name) of the TLS 1.2 suites Exchange Online documents, strongest first."""
+    import tomllib
+    from importlib import resources
+
+    data = tomllib.loads(resources.files("hybridfw.data").joinpath(EXO_SUITES_RESOURCE).read_text("utf-8"))
+    return tuple((s["iana"], s["openssl"]) for s in data["tls12"])
+
+
 @functools.lru_cache(maxsize=8)
 def verifying_context(ca_file: Path | None, client: tuple[Path, Path | None] | None = None) -> ssl.SSLContext:
     """Chain verification against `ca_file` or the system store; TLS 1.2 minimum.
@@ -37,6 +50,9 @@ def verifying_context(ca_file: Path | None, client: tuple[Path, Path | None] | N
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    # TLS 1.2: only the suites Exchange Online documents, so a failed handshake means it would fail
+    # too. TLS 1.3 suites cannot be narrowed from Python; OpenSSL's (all AEAD) are offered.
+    context.set_ciphers(":".join(name for _, name in exchange_online_suites()))
     context.check_hostname = False
     context.verify_mode = ssl.CERT_REQUIRED
     if ca_file is None:
@@ -53,6 +69,17 @@ def inspecting_context(client: tuple[Path, Path | None] | None = None) -> ssl.SS
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
+    return _present(context, client)
+
+
+@functools.lru_cache(maxsize=4)
+def any_suite_context(client: tuple[Path, Path | None] | None = None) -> ssl.SSLContext:
+    """TLS 1.2+ with every suite this OpenSSL has: tells "no suite in common" from "no TLS 1.2"."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_ciphers("ALL:@SECLEVEL=0")
     return _present(context, client)
 
 

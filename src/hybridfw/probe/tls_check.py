@@ -25,7 +25,9 @@ from hybridfw.probe.net import Channel, is_ip_literal
 from hybridfw.probe.recorder import Recorder
 from hybridfw.probe.tls import (
     LEGACY_VERSIONS,
+    any_suite_context,
     can_offer,
+    exchange_online_suites,
     handshake_error_text,
     pinned_context,
     session_facts,
@@ -139,6 +141,26 @@ async def legacy_verdicts(session: SideSession, *, reached: bool,
         got_there, outcome = await session(pinned_context(name, client))
         verdicts[name] = ("accepted" if outcome.tls else "refused") if got_there else "not-reached"
     return verdicts
+
+
+async def diagnose_handshake(rec: Recorder, outcome: TlsOutcome, session: SideSession,
+                             client: ClientCert = None) -> None:
+    """After a failed handshake: does the server speak TLS 1.2+ with suites outside Exchange Online's?"""
+    if not outcome.handshake_error or outcome.tls:
+        return
+    reached, other = await session(any_suite_context(client))
+    if not reached or not other.tls:
+        rec.add_step("tls 1.2+ with any suite", "fail", "refused too: no TLS 1.2 or later at all")
+        return
+    found = f"{other.tls.get('version', '')} {other.tls.get('cipher', '')}".strip()
+    rec.add_step("tls 1.2+ with any suite", "warn", found)
+    rec.finding(Severity.ERROR, "probe.tls.no-common-cipher",
+                f"the server speaks TLS ({found} when offered every suite) but none of the TLS 1.2 "
+                "cipher suites Exchange Online documents", fix="Enable at least one of Exchange Online's "
+                "suites on the server (e.g. TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 with an RSA "
+                "certificate); Microsoft's list: " + ", ".join(i for i, _ in exchange_online_suites()) + ".",
+                evidence=("source: Microsoft, Technical reference details about encryption, "
+                          "'TLS cipher suites supported by Office 365'",))
 
 
 def judge_legacy(rec: Recorder, legacy: dict[str, str], outcome: TlsOutcome) -> None:
