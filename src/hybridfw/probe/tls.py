@@ -62,25 +62,22 @@ def verifying_context(ca_file: Path | None, client: tuple[Path, Path | None] | N
     return _present(context, client)
 
 
-@functools.lru_cache(maxsize=4)
-def inspecting_context(client: tuple[Path, Path | None] | None = None) -> ssl.SSLContext:
-    """No verification: used to fetch a certificate that failed verification, to explain why."""
+@functools.lru_cache(maxsize=8)
+def inspecting_context(client: tuple[Path, Path | None] | None = None, ciphers: str = "") -> ssl.SSLContext:
+    """No verification, TLS 1.2+: to fetch a certificate that failed verification (and explain
+    why) and for the HTTP requests; `ciphers` narrows or widens the suites offered."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
+    if ciphers:
+        context.set_ciphers(ciphers)
     return _present(context, client)
 
 
-@functools.lru_cache(maxsize=4)
 def any_suite_context(client: tuple[Path, Path | None] | None = None) -> ssl.SSLContext:
     """TLS 1.2+ with every suite this OpenSSL has: tells "no suite in common" from "no TLS 1.2"."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.set_ciphers("ALL:@SECLEVEL=0")
-    return _present(context, client)
+    return inspecting_context(client, "ALL:@SECLEVEL=0")
 
 
 @functools.lru_cache(maxsize=8)
