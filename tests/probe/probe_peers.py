@@ -53,14 +53,14 @@ class Peers:
         return int(server.sockets[0].getsockname()[1])
 
     def smtp(self, tls: ssl.SSLContext | None, handler: RecordingHandler | None = None,
-             port: int = 0) -> int:
+             port: int = 0, host: str = "127.0.0.1") -> int:
         handler = handler or RecordingHandler()
 
         def protocol() -> SMTP:
             return SMTP(handler, hostname="mail.contoso.test", tls_context=tls, loop=self.loop)
 
         async def start() -> asyncio.Server:
-            return await self.loop.create_server(protocol, "127.0.0.1", port)
+            return await self.loop.create_server(protocol, host, port)
 
         return self._serve(start)
 

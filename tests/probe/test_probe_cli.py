@@ -4,6 +4,7 @@ output, exit codes (0 pass, 1 error finding, 2 input error) and one-line errors.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -156,15 +157,19 @@ def test_dns_cli_exit_codes(dns_server: str) -> None:
 
 def test_topology_probes_its_smtp_hosts_on_25(peers: Peers, ca: trustme.CA, ca_file: Path,
                                               tmp_path: Path) -> None:
-    """Needs root to bind 127.0.0.1:25 (the port the topology mode probes); fails without it."""
-    peers.smtp(server_context(ca.issue_cert(NAME)), port=25)
+    """Needs root to bind port 25 (the port the topology mode probes); fails without it. The
+    address is a loopback one of this process's own (127.13.x.y), so another test on the machine
+    holding 127.0.0.1:25 cannot collide with it."""
+    pid = os.getpid()
+    address = f"127.13.{pid // 250 % 250 + 1}.{pid % 250 + 1}"
+    peers.smtp(server_context(ca.issue_cert(NAME)), port=25, host=address)
     topology = tmp_path / "topology.toml"
     topology.write_text('instance = "Worldwide"\nmode = "modern-full"\n\n[smtp]\n'
-                        f'addresses = ["127.0.0.1/32", "192.0.2.0/30"]\ntls_certificate_name = "{NAME}"\n\n'
+                        f'addresses = ["{address}/32", "192.0.2.0/30"]\ntls_certificate_name = "{NAME}"\n\n'
                         '[hybrid_agent]\naddresses = ["192.0.2.40"]\n')
     code, doc = run_json("probe", "--topology", str(topology), "--ca-file", str(ca_file), "--timeout", "3")
     assert doc["command"] == "probe --topology"
-    assert doc["targets"] == ["127.0.0.1:25"]  # the /30 range is not probed host by host
+    assert doc["targets"] == [f"{address}:25"]  # the /30 range is not probed host by host
     assert code == 0, doc["findings"]
 
 
