@@ -21,7 +21,7 @@ Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
 class RecordingHandler:
-    """aiosmtpd handler: accepts mail, rejects recipients starting with 'nobody'."""
+    """aiosmtpd handler: accepts mail, rejects recipients starting with 'nobody', defers 'greylist'."""
 
     def __init__(self) -> None:
         self.messages: list[bytes] = []
@@ -30,6 +30,8 @@ class RecordingHandler:
                           rcpt_options: list[str]) -> str:
         if address.startswith("nobody"):
             return "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found"
+        if address.startswith("greylist"):
+            return "450 4.2.0 <greylist@contoso.test>: Recipient address rejected: Greylisted"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

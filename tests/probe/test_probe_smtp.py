@@ -175,6 +175,15 @@ def test_rcpt_rejected_without_data(peers: Peers, ca: trustme.CA, ca_file: Path)
     assert "C: DATA" not in [t.render() for t in result.transcript]
 
 
+def test_greylisted_recipient_is_a_deferral_warning(peers: Peers, ca: trustme.CA, ca_file: Path) -> None:
+    port = peers.smtp(server_context(ca.issue_cert(NAME)))
+    result = probe(port, ca_file, rcpt="greylist@contoso.test", send=True)
+    assert result.ok and codes(result) == {"probe.smtp.deferred"}  # not "the recipient must exist"
+    assert "at RCPT TO greylist@contoso.test" in result.findings[0].message
+    assert "delivery was not checked" in result.findings[0].message
+    assert "C: DATA" not in [t.render() for t in result.transcript]
+
+
 # -- misbehaving peers -------------------------------------------------------------------------
 def test_closed_port_is_refused_10061(peers: Peers) -> None:
     port = closed_port()
