@@ -34,6 +34,19 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: all are held until all are chosen (a port just released can
+    be handed out again, which would give two services one port)."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 def wait_tcp(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -160,7 +173,7 @@ class Postfix:
         for name, content in pem.items():
             (self.dir / "etc" / name).write_bytes(content)
         (self.dir / "etc" / "main.cf").write_text(POSTFIX_MAIN.format(dir=self.dir))
-        self.ports = {name: free_port() for name in variants}
+        self.ports = dict(zip(variants, free_ports(len(variants)), strict=True))
         lines = [f"127.0.0.1:{self.ports[name]} inet n - n - - smtpd " +
                  " ".join(f"-o {o.format(dir=self.dir)}" for o in options)
                  for name, options in variants.items()]
@@ -216,7 +229,7 @@ class Nginx:
         binary = tool("nginx", "/usr/sbin/nginx")
         (workdir / "tmp").mkdir(parents=True, exist_ok=True)
         (workdir / "site.pem").write_bytes(pem)
-        self.tls_port, self.plain_port = free_port(), free_port()
+        self.tls_port, self.plain_port = free_ports(2)
         conf = workdir / "nginx.conf"
         conf.write_text(NGINX_CONF.format(dir=workdir, tls_port=self.tls_port, plain_port=self.plain_port,
                                           locations=locations))
