@@ -152,6 +152,35 @@ def test_patched_nft_admits_every_source_in_the_kernel(lab: Lab, gen: GenRuleset
 
 
 
+@pytest.mark.parametrize(("fmt", "text"), [
+    ("nft", "table ip t {\n\tchain c1 {\n\t}\n\tchain INPUT {\n"
+            "\t\ttype filter hook input priority 0; policy drop;\n\t\tlog\n\t\tgoto c1\n\t}\n}\n"),
+    ("iptables", "*filter\n:INPUT DROP [0:0]\n:c1 - [0:0]\n-A INPUT -j LOG\n-A INPUT -g c1\n"
+                 "-A INPUT -p udp -j ACCEPT\nCOMMIT\n"),
+    ("iptables", "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -j RETURN\n"
+                 "-A INPUT -p udp -j ACCEPT\nCOMMIT\n"),
+])
+def test_policy_fix_goes_before_a_goto_or_return(tmp_path: Path, fmt: str, text: str) -> None:
+    """A packet sent on by `goto` (or `return` in the base chain) meets the policy without the
+    rest of the chain: a fix at the chain's end is never reached (found by the kernel test below,
+    which patched such a ruleset five times over and still dropped every source)."""
+    flow = Flow("smtp-inbound", "inbound", "tcp", (25,), AddressSet.parse(["40.107.0.0/16"]),
+                AddressSet.parse(["10.99.0.1"]), "test")
+    path = tmp_path / f"base.{fmt}"
+    path.write_text(text)
+    interfaces = Interfaces(outside=IN_IFACE, placement="host")
+    outcome = patch_files([path], [flow], fmt=fmt, interfaces=interfaces)
+    assert not outcome.still_missing and outcome.rounds == 1
+    patched = outcome.texts[str(path)].splitlines()
+    fix = next(i for i, line in enumerate(patched) if "hybridfw fix" in line)
+    exit_line = next(i for i, line in enumerate(patched)
+                     if "goto" in line or " -g " in line or "RETURN" in line)
+    assert fix < exit_line
+    path.write_text(outcome.texts[str(path)])
+    again = audit_files([path], [flow], fmt=fmt, interfaces=interfaces)
+    assert all(not r.missing for r in again.flows)
+
+
 def test_asa_commands_with_positions_fix_the_acl_when_pasted(tmp_path: Path) -> None:
     """The ASA counts remarks as lines: the deny on file line 3 is ACL line 3. Pasting the
     commands (as the ASA would apply them, after the existing lines) leaves nothing missing."""

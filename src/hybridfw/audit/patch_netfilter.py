@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable
 
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
 
 _COMMENT = "hybridfw fix: {flow}"
+
+# A packet that meets a chain's policy has passed every rule of the chain up to where it left:
+# the chain's end, or a `goto` / `return` in the chain itself (then the policy applies without
+# the rest of the chain being seen). So a fix for a policy denial goes before the chain's first
+# goto / return, else at its end: after a goto it would never be reached.
+_NFT_EXIT = re.compile(r"(?:^|[\s:])(?:goto\s|return\b)")
+
+
+def _iptables_exit(line: str, chain: str) -> bool:
+    """An `-A CHAIN` rule of `chain` that leaves it for the policy: `-g X` / `--goto X` / `-j RETURN`."""
+    words = line.split()
+    if len(words) < 2 or words[0] not in ("-A", "--append") or words[1] != chain:
+        return False
+    return any(w in ("-g", "--goto") for w in words) or any(
+        a in ("-j", "--jump") and b == "RETURN" for a, b in itertools.pairwise(words))
 
 
 def _grouped(items: list[Insertion]) -> dict[tuple[int, str, bool], list[Insertion]]:
@@ -48,8 +65,11 @@ class IptablesPatcher(Patcher):
         def place(lines: list[str], item: Insertion) -> int | None:
             if not item.policy:
                 return item.origin.line - 1
+            chain = chains.get(item.chain_key, ("", ""))[1]
             for index in range(item.origin.line, len(lines)):  # the table's COMMIT, else the end
                 if lines[index].strip() == "COMMIT":
+                    return index
+                if _iptables_exit(lines[index], chain):
                     return index
             return len(lines) - 1 if lines and not lines[-1].strip() else len(lines)
 
@@ -76,7 +96,13 @@ class NftTextPatcher(Patcher):
         def place(lines: list[str], item: Insertion) -> int | None:
             if not item.policy:
                 return item.origin.line - 1
-            return _chain_end(lines, item.origin.line - 1)
+            end = _chain_end(lines, item.origin.line - 1)
+            if end is None:
+                return None
+            for index in range(item.origin.line, end):
+                if _NFT_EXIT.search(lines[index]):
+                    return index
+            return end
 
         def render(item: Insertion, lines: list[str], at: int) -> list[str]:
             near = lines[at] if not item.policy else lines[max(0, at - 1)]
