@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import vendor_writers
 from vendor_helpers import MAIL_V4, current_smtp_sources, eop_2015
+
+from hybridfw.addresses import AddressSet
+from hybridfw.rulesets import detect_format
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -25,3 +30,14 @@ def test_founding_story_example(name: str) -> None:
     expected_missing = (current_smtp_sources() - eop_2015()).family(4).to_cidrs()
     assert all(r["missing"] == expected_missing for r in rows)
     assert expected_missing == ["40.92.0.0/15", "52.100.0.0/14"]
+
+
+@pytest.mark.parametrize(("writer", "fmt"), [(vendor_writers.panos_xml, "panos"),
+                                             (vendor_writers.pfsense, "pfsense")])
+def test_xml_configs_with_a_comment_before_the_root_are_detected(
+        tmp_path: Path, writer: Callable[[Path, AddressSet], Path], fmt: str) -> None:
+    path = writer(tmp_path, eop_2015())
+    text = path.read_text()
+    head, _, rest = text.partition("?>")
+    commented = f"{head}?>\n<!-- exported 2026-12-01 by the change board -->\n{rest}"
+    assert detect_format(commented, path.name).name == fmt

@@ -53,7 +53,7 @@ _ACTIONS = {"pass": Action.ACCEPT, "block": Action.DROP, "reject": Action.REJECT
 _FAMILIES = {"inet": AddressSet.any(4), "inet6": AddressSet.any(6), "inet46": AddressSet.any()}
 _UNDECIDABLE = {"sched": "schedule", "os": "OS fingerprint", "tagged": "tagged"}
 _RESOLVED = ("host", "network", "networkgroup")
-_DETECT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?<opnsense\b", re.DOTALL)
+_DETECT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<opnsense\b", re.DOTALL)
 
 
 class Aliases:

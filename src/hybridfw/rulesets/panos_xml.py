@@ -109,7 +109,8 @@ def read_panos_xml(text: str, path: str) -> PanConfig:
     return config
 
 
-_DETECT_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<response\b[^>]*>\s*<result\b[^>]*>\s*)?"
+_DETECT_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
+                          r"(?:<response\b[^>]*>\s*<result\b[^>]*>\s*)?"
                           r"<config\b", re.DOTALL)
 
 

@@ -48,7 +48,7 @@ _ACTIONS = {"pass": Action.ACCEPT, "block": Action.DROP, "reject": Action.REJECT
 _FAMILIES = {"inet": AddressSet.any(4), "inet6": AddressSet.any(6), "inet46": AddressSet.any()}
 _UNDECIDABLE = {"sched": "schedule", "os": "OS fingerprint", "tagged": "tagged",
                 "tcpflags1": "TCP flags", "tcpflags_any": "TCP flags (any)"}
-_DETECT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?<pfsense\b", re.DOTALL)
+_DETECT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<pfsense\b", re.DOTALL)
 
 
 class _Aliases:
