@@ -44,20 +44,7 @@ def without_boilerplate(text: str) -> str:
 def rules_to_add(result: AuditResult, flows: Sequence[Flow], data: EndpointData) -> dict[str, Any]:
     """The missing part of each flow, rendered for the audited ruleset's platform: new rule
     files (what the automation pushes; the CLI shows `fix_to_show`)."""
-    from hybridfw.errors import InputError
-    from hybridfw.render import render_flows
-
-    partial = [m for f in flows
-               if (m := missing_flow(f, [r for r in result.flows if r.flow == f.id])) is not None]
-    if not partial:
-        return {"platform": result.platform, "files": {}, "note": ""}
-    try:
-        rendered = render_flows(partial, result.platform, data=data)
-    except InputError as exc:
-        return {"platform": result.platform, "files": {},
-                "note": f"cannot render rules for {result.platform}: {exc}"}
-    notes = "; ".join(f.message for f in rendered.findings)
-    return {"platform": rendered.platform, "files": dict(rendered.files), "note": notes}
+    return _render_missing(result, flows, data, to_paste=False)
 
 
 def fix_to_show(result: AuditResult, flows: Sequence[Flow], data: EndpointData) -> dict[str, Any]:
@@ -65,8 +52,6 @@ def fix_to_show(result: AuditResult, flows: Sequence[Flow], data: EndpointData) 
     file inserting the accepts where they take effect; otherwise the missing part of each flow
     rendered for the audited ruleset's platform, without generator boilerplate."""
     from hybridfw.audit.patch import fix_diffs
-    from hybridfw.errors import InputError
-    from hybridfw.render import render_flows
 
     commands = _commands(result, flows)
     if commands is not None:
@@ -76,6 +61,15 @@ def fix_to_show(result: AuditResult, flows: Sequence[Flow], data: EndpointData) 
         note = ("a diff against your file(s); --fixed-out DIR writes the patched copies and "
                 "re-audits them") if diffs else ""
         return {"platform": result.platform, "files": diffs, "note": note, "form": "diff"}
+    return _render_missing(result, flows, data, to_paste=True)
+
+
+def _render_missing(result: AuditResult, flows: Sequence[Flow], data: EndpointData, *,
+                    to_paste: bool) -> dict[str, Any]:
+    """Render the missing part of each flow; `to_paste`: without generator boilerplate, marked
+    as the "rules" form of the fix."""
+    from hybridfw.errors import InputError
+    from hybridfw.render import render_flows
 
     partial = [m for f in flows
                if (m := missing_flow(f, [r for r in result.flows if r.flow == f.id])) is not None]
@@ -87,6 +81,8 @@ def fix_to_show(result: AuditResult, flows: Sequence[Flow], data: EndpointData) 
         return {"platform": result.platform, "files": {},
                 "note": f"cannot render rules for {result.platform}: {exc}"}
     notes = "; ".join(f.message for f in rendered.findings)
+    if not to_paste:
+        return {"platform": rendered.platform, "files": dict(rendered.files), "note": notes}
     files = {name: without_boilerplate(text) for name, text in rendered.files.items()}
     return {"platform": rendered.platform, "files": files, "note": notes, "form": "rules"}
 
