@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drops_helpers import DATA, TOPOLOGY
+from drops_helpers import DATA, TOPOLOGY, analyse
 
 from hybridfw.check import run_check
 from hybridfw.check.interface import Verdict
@@ -37,3 +37,19 @@ def test_only_not_microsoft_drops_leave_the_flow_unjudged(tmp_path: Path) -> Non
     assert _verdicts(result)["smtp-inbound"] is Verdict.NOT_CHECKED
     assert result.drops == ()
     assert 'id="drops"' not in renderer("html").render(result)
+
+
+def test_check_json_lists_the_drop_aggregates_as_drops_json_does() -> None:
+    log = DATA / "netfilter-syslog.log"
+    in_check = run_check(TOPOLOGY, drops=[log]).to_dict()["drops"]
+    alone = analyse(log).to_dict()["drops"]  # without --all: the Microsoft classes only
+    assert in_check and sorted(in_check, key=str) == sorted(alone, key=str)
+    assert {d["class"] for d in in_check} == {"published", "published-elsewhere", "exchange-unlisted",
+                                              "retired"}
+    published = next(d for d in in_check if d["class"] == "published")
+    assert published["flow"] == "smtp-inbound" and published["count"] >= 1
+    assert published["evidence"].startswith(f"{log}:")
+
+
+def test_check_json_without_drops_has_an_empty_list() -> None:
+    assert run_check(TOPOLOGY).to_dict()["drops"] == []

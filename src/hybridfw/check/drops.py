@@ -25,7 +25,7 @@ class DropsStep(ReadinessStep):
                                interfaces=Interfaces.given(ctx.topology.firewall))
         ctx.findings.extend(f for f in report.findings if f.code != "drops.not-microsoft")
         ctx.drops_seen.extend(DropSeen(b.flow, b.verdict.klass, b.source, b.count, b.first_seen,
-                                       b.last_seen)
+                                       b.last_seen, b.to_dict())
                               for b in report.buckets if b.verdict.klass != "not-microsoft")
 
 

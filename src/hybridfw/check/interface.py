@@ -173,6 +173,10 @@ class DropSeen:
     count: int
     first_seen: datetime | None
     last_seen: datetime | None
+    record: dict[str, Any] = field(default_factory=dict, compare=False)  # as `drops --json` has it
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.record)
 
 
 @dataclass(frozen=True)
@@ -252,6 +256,7 @@ class ReadinessResult:
             "findings": [f.to_dict() for f in self.findings],
             "fixes": [f.to_dict() for f in self.fixes],
             "timeline": [v.to_dict() for v in self.timeline],
+            "drops": [d.to_dict() for d in self.drops],
         }
 
 
