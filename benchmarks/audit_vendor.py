@@ -15,21 +15,19 @@ Prints times, the parse/baseline ratio, and peak Python memory of a second parse
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import tracemalloc
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests" / "audit_vendor"))
+from hybridfw.audit import audit_ruleset
+from hybridfw.endpoints import load_current
+from hybridfw.flows import required_flows
+from hybridfw.rulesets import parsers
+from hybridfw.topology import load_topology
 
-from hybridfw.audit import audit_ruleset  # noqa: E402
-from hybridfw.endpoints import load_current  # noqa: E402
-from hybridfw.flows import required_flows  # noqa: E402
-from hybridfw.rulesets import parsers  # noqa: E402
-from hybridfw.topology import load_topology  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 ZONES = [f"z{i}" for i in range(6)]
 

@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "audit")]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
-from fuzz_inputs import check_parser, hostile_text  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
+from _support.fuzz_inputs import check_parser, hostile_text  # noqa: E402
 from hybridfw.rulesets import parsers  # noqa: E402
 
 

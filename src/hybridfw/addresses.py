@@ -187,7 +187,7 @@ def _parse_fast(
     """The common case of `parse` in one tight loop: plain `address[/prefix]` text, the same
     language as `parse_prefix` minus its leading-zero and odd-prefix cases. Appends intervals to
     `v4`/`v6` and returns the items it did not take, for `_parse_one` to decide (it must agree
-    on everything taken here: tests/endpoints/test_addresses_fast_parse.py)."""
+    on everything taken here: tests/addresses/test_addresses_fast_parse.py)."""
     rest: list[str] = []
     masks4, masks6 = _HOSTMASK_BY_TEXT[4], _HOSTMASK_BY_TEXT[6]
     pton, from_bytes = socket.inet_pton, int.from_bytes

@@ -12,8 +12,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from ansible_helpers import COLLECTION, REPO, ansible
-from apply_helpers import answer, store, version
+
+from _support.ansible import COLLECTION, REPO, ansible
+from _support.apply import answer, store, version
 
 pytestmark = pytest.mark.slow
 

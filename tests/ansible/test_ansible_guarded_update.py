@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from ansible_helpers import REPO, ansible
-from apply_helpers import NEW_RANGE, answer, store, topology, version
-from netns_helpers import netns, run
+
+from _support.ansible import REPO, ansible
+from _support.apply import NEW_RANGE, answer, store, topology, version
+from _support.netns import netns, run
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 

@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apply_helpers import EOP_V4, NEW_RANGE, answer, applied, hybridfw, store, topology, version
-from netns_helpers import netns, run
+
+from _support.apply import EOP_V4, NEW_RANGE, answer, applied, hybridfw, store, topology, version
+from _support.netns import netns, run
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
-PROBE = Path(__file__).parents[1] / "audit" / "syn_probe.py"
+PROBE = Path(__file__).parents[1] / "_support" / "syn_probe.py"
 SERVER = "203.0.113.10"
 EOP_SOURCES = ["40.92.1.7", "40.107.3.9", "52.100.200.1", "104.47.64.2"]
 NEW_SOURCE = "40.95.8.8"  # in NEW_RANGE only

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from apply_helpers import EOP_V4, REAL_ANSWER, hybridfw, topology
 
+from _support.apply import EOP_V4, REAL_ANSWER, hybridfw, topology
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.apply import ApplyOptions, KernelSet, SetBackend, apply_sets, backend_named
 from hybridfw.apply.ipset import members_in_save, scratch_name

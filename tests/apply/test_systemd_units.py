@@ -8,8 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from apply_helpers import answer, hybridfw, store, topology, version
-from netns_helpers import netns
+
+from _support.apply import answer, hybridfw, store, topology, version
+from _support.netns import netns
 
 pytestmark = pytest.mark.root
 

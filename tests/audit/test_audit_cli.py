@@ -3,29 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-from audit_helpers import AUDIT_DATA
-
-TOPOLOGY = """instance = "Worldwide"
-mode = "classic-full"
-ipv6 = true
-
-[smtp]
-addresses = ["203.0.113.10", "2001:db8::10"]
-tls_certificate_name = "mail.contoso.com"
-
-[web]
-addresses = ["203.0.113.20"]
-names = ["mail.contoso.com"]
-"""
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hybridfw", *args], capture_output=True, text=True,
-                          timeout=120)
+from _support.audit import AUDIT_DATA, TOPOLOGY, run_cli
 
 
 def _topology(tmp_path: Path) -> str:

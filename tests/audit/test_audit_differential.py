@@ -8,7 +8,9 @@ from __future__ import annotations
 import ipaddress
 
 from hypothesis import HealthCheck, given, settings
-from random_rulesets import (
+
+from _support.audit import accepted_sources
+from _support.random_rulesets import (
     DST,
     IN_IFACE,
     PORTS,
@@ -19,21 +21,11 @@ from random_rulesets import (
     to_iptables,
     to_nft,
 )
-
 from hybridfw.addresses import AddressSet
 from hybridfw.audit.evaluate import Evaluator, Probe
 from hybridfw.rulesets import parse_text
-from hybridfw.rulesets.interface import Ruleset
 
 SOURCES = sample_sources()
-
-
-def accepted_sources(ruleset: Ruleset, port: int) -> AddressSet:
-    entry = next(e for e in ruleset.entries if e.name == "input")
-    probe = Probe("destination", int(ipaddress.IPv4Address(DST)), 4, port, in_interface=IN_IFACE)
-    outcome = Evaluator(ruleset).run_entry(entry, probe, AddressSet.any(4))
-    assert not outcome.unknown, [d.reason for d in outcome.unknown]
-    return outcome.accepted_set()
 
 
 def check(gen: GenRuleset, text: str, fmt: str) -> None:
@@ -63,7 +55,7 @@ def test_dash_policy_leaves_exactly_the_policy_part_unknown(gen: GenRuleset) -> 
     """`:INPUT - [0:0]` (issue 11): the live policy decides what falls off INPUT. hybridfw must
     call exactly those sources unknown (the brute force's RETURN), decide the rest as the rules
     do, and never accept what only the unknown policy would accept."""
-    from random_rulesets import _run
+    from _support.random_rulesets import _run
 
     text = to_iptables(gen).replace(f":INPUT {gen.policy} [0:0]", ":INPUT - [0:0]")
     ruleset = parse_text(text, "dash.rules", "iptables")

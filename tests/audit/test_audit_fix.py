@@ -11,10 +11,18 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from netns_helpers import netns, run
-from random_rulesets import DST, IN_IFACE, GenRuleset, gen_ruleset, sample_sources, to_iptables, to_nft
-from test_audit_kernel import Lab
 
+from _support.kernel_lab import PROBE, Lab
+from _support.netns import netns, run
+from _support.random_rulesets import (
+    DST,
+    IN_IFACE,
+    GenRuleset,
+    gen_ruleset,
+    sample_sources,
+    to_iptables,
+    to_nft,
+)
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import Interfaces, audit_files
 from hybridfw.audit.patch import patch_files
@@ -129,8 +137,7 @@ def _kernel_accepts_all(lab: Lab, gen_text: str, fmt: str, tmp_path: Path) -> No
         run("nft", "insert", "rule", "ip", "hfwtest", "INPUT", "tcp", "flags", "!=", "syn", "accept",
             ns=lab.firewall)
     pairs = [(src, 25) for src in SOURCES]
-    probe = str(Path(__file__).with_name("syn_probe.py"))
-    out = run("ip", "netns", "exec", lab.sender, sys.executable, probe, DST, "0.6", json.dumps(pairs))
+    out = run("ip", "netns", "exec", lab.sender, sys.executable, str(PROBE), DST, "0.6", json.dumps(pairs))
     refused = [src for (src, _), verdict in zip(pairs, json.loads(out), strict=True) if verdict != "accept"]
     assert not refused, f"the kernel still drops {refused}\n{patched}"
 

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from audit_helpers import MAIL_V4, MAIL_V6, current_eop, eop_2015, smtp_inbound
-from netns_helpers import nft_json_of
 
-from founding_checks import assert_founding_rows
+from _support.audit import MAIL_V4, MAIL_V6, current_eop, eop_2015, smtp_inbound
+from _support.founding import assert_founding_rows
+from _support.netns import nft_json_of
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import Interfaces, audit_files
 

@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from audit_helpers import MAIL_V4, smtp_inbound
-from test_audit_cli import TOPOLOGY, run_cli
 
+from _support.audit import MAIL_V4, TOPOLOGY, run_cli, smtp_inbound
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import Interfaces, audit_ruleset
 from hybridfw.errors import InputError

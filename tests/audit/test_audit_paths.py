@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from audit_helpers import MAIL_V4, MAIL_V6, smtp_inbound
 
+from _support.audit import MAIL_V4, MAIL_V6, smtp_inbound
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import AuditResult, Interfaces, audit_files
 from hybridfw.audit.paths import Placement

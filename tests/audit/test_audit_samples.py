@@ -2,7 +2,7 @@
 to 203.0.113.10:25 (and, where the file says something about it, SMTP out), with the verdict
 per path written by hand from reading the file. The comment on each row says why. Samples with
 their own detailed test elsewhere are listed there (test_audit_paths / test_audit_platforms /
-tests/audit_vendor); this table makes sure none is left out."""
+tests/rulesets); this table makes sure none is left out."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from audit_helpers import MAIL_V4, smtp_inbound
 
+from _support.audit import MAIL_V4, smtp_inbound
 from hybridfw.audit import Interfaces, audit_files
 from hybridfw.model import Flow
 
@@ -71,7 +71,7 @@ INBOUND: list[tuple[str, str | None, dict[str, str]]] = [
     ("ciscoasa__batfish__asa-acl-object.cfg", None, {"(not bound) acl2 in": UNKNOWN}),
 ]
 # Covered by their own tests: asa-filters (test_audit_paths), the saute API answer
-# (test_audit_platforms), the iron-skillet templates (tests/audit_vendor/test_vendor_roundtrip).
+# (test_audit_platforms), the iron-skillet templates (tests/rulesets/test_vendor_roundtrip).
 ELSEWHERE = {"ciscoasa__batfish__asa-filters.cfg", "paloalto-api-xml__saute__panorama-show-config.xml",
              "paloalto-xml__iron-skillet__panos_full.xml", "paloalto-set__iron-skillet__panos_full.conf",
              "paloalto-xml__iron-skillet__panorama_full.xml", "nft-source__nftables-rs__NOTICE.txt",

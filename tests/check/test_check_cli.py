@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from check_helpers import STALE_V4, STALE_V6, TOPOLOGY, exact_firewall, seed_history
 
+from _support.check import STALE_V4, STALE_V6, TOPOLOGY, exact_firewall, seed_history
 from hybridfw.addresses import AddressSet
 from hybridfw.check import Verdict, run_check
 

@@ -8,8 +8,8 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
-from check_helpers import REPO, STALE_V4, STALE_V6
 
+from _support.check import REPO, STALE_V4, STALE_V6
 from hybridfw.addresses import AddressSet
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.smtp import SMTP
-from check_helpers import REPO, TOPOLOGY, seed_history
 
+from _support.check import REPO, TOPOLOGY, seed_history
 from hybridfw.check import Verdict
 from hybridfw.check.run import build_context, run_context
 

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from check_helpers import STALE_V4, STALE_V6, TOPOLOGY, seed_history
+
+from _support.check import STALE_V4, STALE_V6, TOPOLOGY, seed_history
 
 FRESH = "2026112800"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

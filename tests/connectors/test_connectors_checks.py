@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from connectors_helpers import MAIN_FILES, TOPOLOGY, fixture, write_json
 
+from _support.connectors import MAIN_FILES, TOPOLOGY, fixture, write_json
 from hybridfw.connectors import read_exports
 from hybridfw.connectors.checks import check_connectors
 from hybridfw.connectors.result import ConnectorsResult

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from connectors_helpers import DATA, MAIN_FILES, topology_file
 from jsonschema import Draft202012Validator
 
+from _support.connectors import DATA, MAIN_FILES, topology_file
 from hybridfw.connectors.collect import EXPORTS, READ_ONLY_COMMANDS
 from hybridfw.schemas import load_schema
 

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import ssl
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import trustme
-from connectors_helpers import DATA, MAIN_FILES, topology_file
 
+from _support.connectors import DATA, MAIN_FILES, topology_file
+from _support.probe_peers import Peers, closed_port, server_context
 from hybridfw.connectors import read_exports
 from hybridfw.connectors.interface import ExchangeCertificate, Exports, Origin
 from hybridfw.connectors.live_check import judge_live, probe_live
 from hybridfw.topology import Topology, load_topology
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "probe"))
-from probe_peers import Peers, closed_port, server_context
 
 LOOPBACK_TOPOLOGY = """mode = "classic-full"
 [smtp]

@@ -6,8 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from connectors_helpers import MAIL_V4, MAIL_V6, eop_2015, scoped_connector, write_json
-
+from _support.connectors import MAIL_V4, MAIL_V6, eop_2015, scoped_connector, write_json
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_files
 from hybridfw.connectors import read_exports

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from connectors_helpers import DATA, MAIN_FILES, fixture, scoped_connector, write_json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _support.connectors import DATA, MAIN_FILES, fixture, scoped_connector, write_json
 from hybridfw.addresses import AddressSet
 from hybridfw.connectors import READERS, read_exports
 from hybridfw.connectors.values import parse_date, parse_ip_range

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drops_helpers import DATA, TOPOLOGY, analyse
-
+from _support.drops import DATA, TOPOLOGY, analyse
 from hybridfw.check import run_check
 from hybridfw.check.interface import Verdict
 from hybridfw.report import renderer

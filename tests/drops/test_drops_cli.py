@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from drops_helpers import DATA, TOPOLOGY
+from _support.drops import DATA, TOPOLOGY
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

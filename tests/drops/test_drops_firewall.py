@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drops_helpers import DATA, TOPOLOGY, analyse
+from _support.drops import DATA, TOPOLOGY, analyse
 
 EXAMPLES = TOPOLOGY.parent
 STALE = (str(EXAMPLES / "stale-firewall.rules"), str(EXAMPLES / "stale-firewall6.rules"))

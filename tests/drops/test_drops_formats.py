@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from drops_helpers import DATA, analyse, expected, rows
 
+from _support.drops import DATA, analyse, expected, rows
 from hybridfw.drops import DropsError
 
 FIXTURES = sorted(p for p in DATA.iterdir() if not p.name.endswith(".expected.json")

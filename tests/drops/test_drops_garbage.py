@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from drops_helpers import DATA, analyse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _support.drops import DATA, analyse
 from hybridfw.drops import PARSERS, DropsError
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ import importlib.util
 import json
 from importlib import resources
 
-from drops_helpers import TESTS
+from _support.drops import TESTS
 
 REPO = TESTS.parent
 M365 = REPO.parent / "shared" / "data" / "m365"

@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from drops_helpers import analyse, rows
+
+from _support.drops import analyse, rows
 
 pytestmark = pytest.mark.root
 

@@ -14,9 +14,10 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from drops_helpers import analyse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from _support.drops import analyse
 
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drops_helpers import DATA, TOPOLOGY
-
+from _support.drops import DATA, TOPOLOGY
 from hybridfw.serve.metrics import metrics_text
 from hybridfw.serve.refresh import RefreshSettings
 from hybridfw.serve.server import prepare

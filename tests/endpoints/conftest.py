@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fake_m365_service import FakeService, running_service
+
+from _support.fake_m365_service import FakeService, running_service
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_runner import Ran, run_in_process
-from fake_m365_service import FakeService, Reply, answer_bytes
 
+from _support.cli_runner import Ran, run_in_process
+from _support.fake_m365_service import FakeService, Reply, answer_bytes
 from hybridfw.endpoints.client import ServiceClient, _retry_after_seconds, client_request_id
 from hybridfw.errors import InputError, UpstreamError
 
@@ -165,7 +165,7 @@ def test_version_for_an_instance_with_nothing_stored(cli: Cli, _isolated_home: P
 def test_verbose_logs_retries(_isolated_home: Path, service: FakeService) -> None:
     import os
 
-    from cli_runner import run_subprocess
+    from _support.cli_runner import run_subprocess
 
     service.on("/version/Worldwide", Reply(503, b"busy"), Reply.json({"latest": "2026052900"}))
     res = run_subprocess({**os.environ, "HYBRIDFW_HOME": str(_isolated_home)}, "-v", "endpoints",

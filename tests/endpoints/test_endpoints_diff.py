@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_runner import Ran, run_in_process
 
+from _support.cli_runner import Ran, run_in_process
 from hybridfw.endpoints.diff import diff_endpoints
 from hybridfw.endpoints.files import load_answer_file
 from hybridfw.endpoints.parse import parse_endpoints

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cli_runner import Ran, run_in_process, run_subprocess
-from fake_m365_service import FakeService, Reply, answer_bytes
 
+from _support.cli_runner import Ran, run_in_process, run_subprocess
+from _support.fake_m365_service import FakeService, Reply, answer_bytes
 from hybridfw.endpoints import load_current
 from hybridfw.endpoints.client import CLIENT_ID_FILE, ClientSettings
 from hybridfw.endpoints.store import open_store, sha256_hex

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import trustme
-from probe_peers import Peers
+
+from _support.probe_peers import Peers
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 import trustme
-from probe_peers import EXCHANGE_401, DnsPeer, HttpsPeers, Peers, closed_port, server_context
+
+from _support.probe_peers import EXCHANGE_401, DnsPeer, HttpsPeers, Peers, closed_port, server_context
 
 NAME = "mail.contoso.test"
 ZONE = Path(__file__).parent.parent / "data" / "probe" / "zone.txt"
@@ -174,7 +175,7 @@ def test_topology_probes_its_smtp_hosts_on_25(peers: Peers, ca: trustme.CA, ca_f
 
 
 def test_smtp_send_and_rejected_recipient(peers: Peers, ca: trustme.CA, ca_file: Path) -> None:
-    from probe_peers import RecordingHandler
+    from _support.probe_peers import RecordingHandler
 
     handler = RecordingHandler()
     port = peers.smtp(server_context(ca.issue_cert(NAME)), handler)

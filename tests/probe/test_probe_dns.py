@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from probe_peers import DnsPeer
-from real_servers import Unbound
 
+from _support.probe_peers import DnsPeer
+from _support.real_servers import Unbound
 from hybridfw.model import Severity
 from hybridfw.probe import DnsOptions, ProbeResult, probe_dns
 

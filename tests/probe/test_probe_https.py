@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import trustme
-from probe_peers import EXCHANGE_401, HttpsPeers, closed_port, self_signed_context, server_context
 
+from _support.probe_peers import EXCHANGE_401, HttpsPeers, closed_port, self_signed_context, server_context
 from hybridfw.model import Severity
 from hybridfw.probe import HttpsOptions, ProbeResult, TlsOptions, probe_https
 from hybridfw.probe.https import PATHS

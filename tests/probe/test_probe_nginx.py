@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import trustme
-from real_servers import Nginx
 
+from _support.real_servers import Nginx
 from hybridfw.model import Severity
 from hybridfw.probe import HttpsOptions, ProbeResult, TlsOptions, probe_https
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import trustme
-from real_servers import Postfix
 
+from _support.real_servers import Postfix
 from hybridfw.model import Severity
 from hybridfw.probe import (
     HttpsOptions,

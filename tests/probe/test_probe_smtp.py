@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import trustme
-from probe_peers import Peers, RecordingHandler, closed_port, self_signed_context, server_context
 
+from _support.probe_peers import Peers, RecordingHandler, closed_port, self_signed_context, server_context
 from hybridfw.model import Severity
 from hybridfw.probe import (
     ProbeResult,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serve_peers import TOPOLOGY
 
+from _support.serve_peers import TOPOLOGY
 from hybridfw.serve.feeds import export_name
 
 

@@ -9,7 +9,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-from serve_peers import (
+
+from _support.serve_peers import (
     M365,
     Receiver,
     Upstream,
@@ -18,7 +19,6 @@ from serve_peers import (
     running_upstream,
     wait_for,
 )
-
 from hybridfw.addresses import AddressSet
 from hybridfw.endpoints import load_current
 from hybridfw.endpoints.select import eop_smtp_addresses

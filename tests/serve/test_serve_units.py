@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from serve_peers import TOPOLOGY
 
+from _support.serve_peers import TOPOLOGY
 from hybridfw.endpoints import load_current
 from hybridfw.errors import InputError
 from hybridfw.serve.feeds import build_feeds

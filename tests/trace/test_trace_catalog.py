@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from trace_support import EXPECTED
 
+from _support.trace import EXPECTED
 from hybridfw.trace.catalog import CatalogError, build_catalog, code_matches, load_catalog, parse_catalog
 from hybridfw.trace.interface import CATEGORIES
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from trace_support import TRACE_DATA, cases
+from _support.trace import TRACE_DATA, cases
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from trace_support import TRACE_DATA
 
+from _support.trace import TRACE_DATA
 from hybridfw.errors import InputError
 from hybridfw.trace import diagnose_files
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from trace_support import ALL_CASES, TRACE_DATA, cases
 
+from _support.trace import ALL_CASES, TRACE_DATA, cases
 from hybridfw.model import Severity
 from hybridfw.trace import diagnose_files
 from hybridfw.trace.catalog import load_catalog
@@ -105,7 +105,7 @@ def test_text_without_digits_has_no_layers(text: str) -> None:
 
 
 def test_onprem_firewall_failures_point_at_smtp_outbound() -> None:
-    from trace_support import TRACE_DATA
+    from _support.trace import TRACE_DATA
 
     report = diagnose_files([TRACE_DATA / "MSGTRK2026052908-1.LOG"])
     finding = next(f for f in report.findings if f.code == "trace.firewall.winsock-timeout")

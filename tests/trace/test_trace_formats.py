@@ -6,8 +6,8 @@ import codecs
 from pathlib import Path
 
 import pytest
-from trace_support import EXPECTED, TRACE_DATA
 
+from _support.trace import EXPECTED, TRACE_DATA
 from hybridfw.errors import InputError
 from hybridfw.trace import diagnose_files
 

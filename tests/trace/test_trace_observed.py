@@ -6,8 +6,7 @@ import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
-from trace_support import TRACE_DATA, cases
-
+from _support.trace import TRACE_DATA, cases
 from hybridfw.addresses import AddressSet
 from hybridfw.endpoints.select import eop_smtp_addresses
 from hybridfw.endpoints.snapshot import load_snapshot

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trace_support import ALL_CASES
 
+from _support.trace import ALL_CASES
 from hybridfw.trace import diagnose_files
 
 ENCODINGS = {  # how producers write the bytes
