@@ -14,7 +14,7 @@ from hybridfw.audit.evaluate import Evaluator, Probe
 from hybridfw.endpoints.select import eop_smtp_addresses
 from hybridfw.endpoints.snapshot import load_snapshot
 from hybridfw.model import Flow
-from hybridfw.rulesets.interface import Ruleset
+from hybridfw.rulesets.model import Ruleset
 
 AUDIT_DATA = Path(__file__).parent.parent / "data" / "audit"
 MAIL_V4 = "203.0.113.10"

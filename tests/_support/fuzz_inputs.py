@@ -14,7 +14,8 @@ from hybridfw.addresses import AddressSet
 from hybridfw.audit.evaluate import Evaluator, Probe
 from hybridfw.errors import InputError
 from hybridfw.rulesets import parsers
-from hybridfw.rulesets.interface import RulesetParser, Scope
+from hybridfw.rulesets.interface import RulesetParser
+from hybridfw.rulesets.scope import Scope
 
 DATA = Path(__file__).parent.parent / "data"
 

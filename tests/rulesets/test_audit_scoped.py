@@ -17,7 +17,8 @@ from hybridfw.audit import Interfaces, audit_files, audit_ruleset, audit_scope
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
 from hybridfw.rulesets import parse_text
-from hybridfw.rulesets.interface import LazyRules, LineSource
+from hybridfw.rulesets.lazy import LazyRules
+from hybridfw.rulesets.model import LineSource
 
 _TARGET = re.compile(r" (-[jg] )")
 

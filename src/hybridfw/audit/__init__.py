@@ -18,7 +18,8 @@ from hybridfw.audit.findings import coverage_findings, not_auditable, path_undec
 from hybridfw.audit.interface import AuditResult, FlowCoverage, Shadow
 from hybridfw.model import Finding, Flow
 from hybridfw.rulesets import AUTO, parse_files
-from hybridfw.rulesets.interface import Ruleset, Scope
+from hybridfw.rulesets.model import Ruleset
+from hybridfw.rulesets.scope import Scope
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from hybridfw.audit.interface import Denial, FlowCoverage, Shadow
 from hybridfw.audit.paths import Path, Placement, as_placement, flow_paths
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
-from hybridfw.rulesets.interface import Action, Entry, Ruleset
+from hybridfw.rulesets.model import Action, Entry, Ruleset
 
 if TYPE_CHECKING:
     from hybridfw.topology import FirewallSection

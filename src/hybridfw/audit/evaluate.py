@@ -15,16 +15,8 @@ from typing import Literal
 
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.audit._intervals import intersect, overlaps, put, take, union
-from hybridfw.rulesets.interface import (
-    Action,
-    Chain,
-    Entry,
-    InterfaceMatch,
-    LazyRules,
-    Origin,
-    Rule,
-    Ruleset,
-)
+from hybridfw.rulesets.lazy import LazyRules
+from hybridfw.rulesets.model import Action, Chain, Entry, InterfaceMatch, Origin, Rule, Ruleset
 
 MAX_REFINED_TAIL = 4096  # an undecidable rule is refined by the rest of its chain up to this long
 MAX_DEPTH = 64  # netfilter refuses loops; a deeper call chain than this is treated as unknown

@@ -8,7 +8,7 @@ from typing import Any
 
 from hybridfw.addresses import AddressSet
 from hybridfw.model import Finding
-from hybridfw.rulesets.interface import Origin
+from hybridfw.rulesets.model import Origin
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
 from hybridfw.rulesets import parse_files, read_ruleset_text
-from hybridfw.rulesets.interface import Origin
+from hybridfw.rulesets.model import Origin
 
 MAX_ROUNDS = 5
 PATCHERS: tuple[Patcher, ...] = (IptablesPatcher(), NftTextPatcher(), PfsensePatcher())

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from hybridfw.addresses import AddressSet
-from hybridfw.rulesets.interface import Origin
+from hybridfw.rulesets.model import Origin
 
 ChainNames = Mapping[str, tuple[str, str]]  # chain key -> (table, chain name as written)
 

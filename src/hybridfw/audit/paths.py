@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from hybridfw.rulesets.interface import Entry, Ruleset
+from hybridfw.rulesets.model import Entry, Ruleset
 
 Placement = Literal["host", "gateway"]
 PLACEMENTS: tuple[Placement, ...] = ("host", "gateway")

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hybridfw.commands._common import InstanceOpt, JsonOpt
+from hybridfw.commands._endpoints_data import ServiceUrlOpt, announce, current, data_info, home
+from hybridfw.commands._endpoints_history import COMMANDS as HISTORY_COMMANDS
 
 if TYPE_CHECKING:
     from hybridfw.endpoints.interface import EndpointDiff, UpdateResult
@@ -24,47 +26,6 @@ HELP = (
 )
 sub = typer.Typer(name="endpoints", help=HELP, no_args_is_help=True)
 
-ServiceUrlOpt = Annotated[
-    str | None,
-    typer.Option("--service-url", help="Base URL of the web service (default "
-                 "https://endpoints.office.com, or $HYBRIDFW_SERVICE_URL).", show_default=False),
-]
-
-
-def _home() -> Path:
-    from hybridfw.paths import data_home
-
-    return data_home()
-
-
-def data_info(data: EndpointData) -> dict[str, Any]:
-    """The `data` block of every JSON answer (one definition: hybridfw.schemas.data_block)."""
-    from hybridfw.schemas import data_block
-
-    return data_block(data)
-
-
-def _announce(data: EndpointData, json_mode: bool, *, to_stderr: bool = False) -> None:
-    """Say which data is in use (stdout in text mode) and warn on stderr when it is stale."""
-    from hybridfw.console import err, out, warn
-    from hybridfw.model import STALE_AFTER_DAYS
-
-    line = f"[dim]data:[/] {data.label}, {data.age_days()} days old"
-    if not json_mode:
-        (err() if to_stderr else out()).print(line, markup=True, highlight=False)
-    elif to_stderr:
-        err().print(line, markup=True, highlight=False)
-    if data.is_stale():
-        warn(f"endpoint data is {data.age_days()} days old (more than {STALE_AFTER_DAYS}); "
-             "run `hybridfw endpoints update` (or --file on an air-gapped site)")
-
-
-def _current(instance: str) -> EndpointData:
-    from hybridfw.endpoints import load_current
-
-    return load_current(instance, _home())
-
-
 # -- version ----------------------------------------------------------------------------------
 @sub.command("version")
 def version_cmd(instance: InstanceOpt = "Worldwide", service_url: ServiceUrlOpt = None,
@@ -76,7 +37,7 @@ def version_cmd(instance: InstanceOpt = "Worldwide", service_url: ServiceUrlOpt 
 
     instance = check_instance(instance)
     try:
-        data: EndpointData | None = _current(instance)
+        data: EndpointData | None = current(instance)
     except InputError:
         data = None  # nothing stored for this instance yet: the service can still be asked
     latest, problem = _service_latest(instance, service_url)
@@ -89,7 +50,7 @@ def version_cmd(instance: InstanceOpt = "Worldwide", service_url: ServiceUrlOpt 
                    "endpoints-version")
     else:
         if data is not None:
-            _announce(data, json)
+            announce(data, json)
         out().print("local version:  " + (local_version or (
             "none (the shipped snapshot carries no service version)" if data else "none stored")))
         if latest is None:
@@ -99,7 +60,7 @@ def version_cmd(instance: InstanceOpt = "Worldwide", service_url: ServiceUrlOpt 
             out().print("update available: "
                         + ("yes — run `hybridfw endpoints update`" if available else "no"))
     if data is not None and json:
-        _announce(data, json)
+        announce(data, json)
 
 
 def _service_latest(instance: str, service_url: str | None) -> tuple[str | None, str]:
@@ -110,7 +71,7 @@ def _service_latest(instance: str, service_url: str | None) -> tuple[str | None,
     # A quick look: offline or firewalled is an answer here, not something to wait out.
     quick = ClientSettings(connect_timeout=5.0, read_timeout=15.0, attempts=2, backoff=0.5)
     try:
-        with ServiceClient(_home(), service_url=service_url, settings=quick) as client:
+        with ServiceClient(home(), service_url=service_url, settings=quick) as client:
             return client.version(instance).latest, ""
     except UpstreamError as exc:
         return None, str(exc)
@@ -138,9 +99,9 @@ def update_cmd(
     if version is not None and file is None:
         raise InputError("--version goes with --file", field="version")
     if file is not None:
-        result = import_file(_home(), instance, file, version, max_removal=max_removal, force=force)
+        result = import_file(home(), instance, file, version, max_removal=max_removal, force=force)
     else:
-        result = update_from_service(_home(), instance, service_url=service_url,
+        result = update_from_service(home(), instance, service_url=service_url,
                                      max_removal=max_removal, force=force)
     _print_update(result, json)
 
@@ -159,7 +120,7 @@ def _print_update(result: UpdateResult, json: bool) -> None:
         out().print(result.message)
         if result.diff is not None:
             _print_diff_summary(result.diff)
-    _announce(result.current, json)
+    announce(result.current, json)
 
 
 # -- show -------------------------------------------------------------------------------------
@@ -193,7 +154,7 @@ def show_cmd(
     if ipv4 and ipv6:
         raise InputError("--ipv4 and --ipv6 exclude each other (give neither for both)", field="ipv4")
     family = 4 if ipv4 else 6 if ipv6 else None
-    data = _current(instance)
+    data = current(instance)
     if service is not None:
         areas = sorted({s.service_area for s in data.sets})
         if service.lower() not in {a.lower() for a in areas}:
@@ -204,9 +165,9 @@ def show_cmd(
     rows = [_show_dict(s, family) for s in sets]
     if json:
         print_json({"instance": data.instance, "sets": rows, "data": data_info(data)}, "endpoints-show")
-        _announce(data, json, to_stderr=True)
+        announce(data, json, to_stderr=True)
         return
-    _announce(data, json)
+    announce(data, json)
     out().print(_sets_table(rows))
 
 
@@ -233,7 +194,7 @@ def _resolve(ref: str, instance: str) -> EndpointData:
     path = Path(ref)
     if path.is_file():
         return load_answer_file(path, instance)
-    store = open_store(_home(), create=False)
+    store = open_store(home(), create=False)
     found = None
     if store is not None:
         with store:
@@ -248,7 +209,7 @@ def _two_newest(instance: str) -> tuple[EndpointData, EndpointData]:
     from hybridfw.endpoints.store import open_store
     from hybridfw.errors import InputError
 
-    store = open_store(_home(), create=False)
+    store = open_store(home(), create=False)
     rows = []
     if store is not None:
         with store:
@@ -279,14 +240,14 @@ def diff_cmd(
         before, after = _two_newest(instance)
     else:
         before = _resolve(old, instance)
-        after = _resolve(new, instance) if new is not None else _current(instance)
+        after = _resolve(new, instance) if new is not None else current(instance)
     diff = diff_endpoints(before, after)
-    in_use = _current(instance)
+    in_use = current(instance)
     if json:
         print_json({**diff.to_dict(), "data": data_info(in_use)}, "endpoints-diff")
-        _announce(in_use, json)
+        announce(in_use, json)
         return
-    _announce(in_use, json)
+    announce(in_use, json)
     out().print(f"from: {before.label}\nto:   {after.label}")
     _print_diff_summary(diff)
 
@@ -321,105 +282,9 @@ def _change_lines(c: dict[str, Any]) -> list[str]:
     return lines
 
 
-# -- history / changes ------------------------------------------------------------------------
-@sub.command("history")
-def history_cmd(instance: InstanceOpt = "Worldwide", json: JsonOpt = False) -> None:
-    """Every version stored locally (oldest first)."""
-    from rich.table import Table
-
-    from hybridfw.console import out, print_json
-    from hybridfw.endpoints import check_instance
-    from hybridfw.endpoints.store import open_store
-
-    instance = check_instance(instance)
-    store = open_store(_home(), create=False)
-    rows = []
-    if store is not None:
-        with store:
-            rows = store.history(instance)
-    data = _current(instance)
-    if json:
-        print_json({"instance": instance, "versions": [r.to_dict() for r in rows],
-                    "data": data_info(data)}, "endpoints-history")
-        _announce(data, json)
-        return
-    _announce(data, json)
-    table = Table()
-    for col in ("row", "version", "stored at", "data date", "sets", "sha256", "label"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(str(r.row_id), r.version or "-", f"{r.stored_at:%Y-%m-%d %H:%M}",
-                      f"{r.data_date:%Y-%m-%d}", str(r.set_count), r.sha256[:12], r.label)
-    out().print(table if rows else "nothing stored yet; the shipped snapshot is in use")
-
-
-@sub.command("changes")
-def changes_cmd(
-    instance: InstanceOpt = "Worldwide",
-    since: Annotated[str | None, typer.Option("--since", help="Version (YYYYMMDDNN) to list changes "
-                                              "after; default: the version in use.")] = None,
-    service_url: ServiceUrlOpt = None,
-    json: JsonOpt = False,
-) -> None:
-    """The service's own change log (/changes) since a version, as a table."""
-    from rich.table import Table
-
-    from hybridfw.console import out, print_json
-    from hybridfw.endpoints.client import ServiceClient
-    from hybridfw.errors import InputError
-
-    data = _current(instance)
-    since = since or data.version
-    if since is None:
-        raise InputError("the data in use has no service version; pass --since YYYYMMDDNN "
-                         "(0000000000 lists everything since 2018)", field="since")
-    with ServiceClient(_home(), service_url=service_url) as client:
-        records = client.changes(data.instance, since)
-    if json:
-        print_json({"instance": data.instance, "since": since, "changes": [r.to_dict() for r in records],
-                    "data": data_info(data)}, "endpoints-changes")
-        _announce(data, json)
-        return
-    _announce(data, json)
-    table = Table(title=f"{data.instance} changes after {since}", show_lines=True)
-    for col in ("version", "set", "disposition", "impact", "added", "removed", "effective"):
-        table.add_column(col, overflow="fold")
-    for r in records:
-        table.add_row(r.version, str(r.endpoint_set_id), r.disposition, r.impact,
-                      "\n".join(r.added_ips + r.added_urls), "\n".join(r.removed_ips + r.removed_urls),
-                      r.effective_date)
-    out().print(table)
-
-
-# -- verify -----------------------------------------------------------------------------------
-@sub.command("verify")
-def verify_cmd(json: JsonOpt = False) -> None:
-    """Check every stored version's bytes against the sha256 recorded when it was stored.
-
-    Exit codes: 0 all intact (or nothing stored), 1 a version is damaged (commands then use
-    the newest intact one and say so), 2 the store cannot be read.
-    """
-    from hybridfw.console import out, print_json
-    from hybridfw.endpoints.store import open_store, store_path
-
-    store = open_store(_home(), create=False)
-    rows = []
-    if store is not None:
-        with store:
-            rows = store.verify()
-    damaged = [meta for meta, ok in rows if not ok]
-    if json:
-        print_json({"store": str(store_path(_home())), "intact": not damaged,
-                    "versions": [{**meta.to_dict(), "intact": ok} for meta, ok in rows]},
-                   "endpoints-verify")
-    else:
-        for meta, ok in rows:
-            state = "ok" if ok else "[bold red]DAMAGED[/]"
-            out().print(f"{meta.instance} {meta.version or 'unversioned'} (row {meta.row_id}) "
-                        f"sha256 {meta.sha256[:12]}: {state}")
-        out().print(f"{len(rows)} stored versions, {len(damaged)} damaged"
-                    if rows else "nothing stored yet; the shipped snapshot is in use")
-    raise typer.Exit(1 if damaged else 0)
+# -- history / changes / verify (in _endpoints_history) ----------------------------------------
+for _name, _command in HISTORY_COMMANDS:
+    sub.command(_name)(_command)
 
 
 def register(app: typer.Typer) -> None:

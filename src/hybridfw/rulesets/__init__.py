@@ -1,8 +1,8 @@
 """Firewall ruleset parsers: one module per format, found through a registry.
 
-Every module in this package except `interface` (and names starting with ``_``) is imported on
-first use; each registers its parser with `@register_parser`. So adding a format means adding a
-module, nothing else.
+Every module in this package except the interface's own (`interface`, `model`, `scope`,
+`lazy`, `ports`) and names starting with ``_`` is imported on first use; each registers its
+parser with `@register_parser`. So adding a format means adding a module, nothing else.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from hybridfw.errors import InputError
-from hybridfw.rulesets.interface import Ruleset, RulesetParser, Scope, registered
+from hybridfw.rulesets.interface import RulesetParser, registered
+from hybridfw.rulesets.model import Ruleset
+from hybridfw.rulesets.scope import Scope
 
 AUTO = "auto"
 _SURE = 0.6  # a confidence at or above this is a clear answer
@@ -21,6 +23,8 @@ _MARGIN = 0.2  # the winner must lead the runner-up by this much
 MAX_FILE_BYTES = 256 * 1024 * 1024
 
 _loaded = False
+# The modules of the interface itself: the model, the scope, lazy rules and port helpers.
+_NOT_PARSERS = frozenset({"interface", "model", "scope", "lazy", "ports"})
 
 
 def _load_all() -> None:
@@ -28,7 +32,7 @@ def _load_all() -> None:
     if _loaded:
         return
     for info in pkgutil.iter_modules(__path__):
-        if info.name != "interface" and not info.name.startswith("_"):
+        if info.name not in _NOT_PARSERS and not info.name.startswith("_"):
             importlib.import_module(f"{__name__}.{info.name}")
     _loaded = True
 

@@ -17,7 +17,7 @@ from hybridfw.addresses import AddressSet
 from hybridfw.model import Finding
 from hybridfw.rulesets._asa_objects import AsaObjects, Definition
 from hybridfw.rulesets._vendor_util import info, parse_address
-from hybridfw.rulesets.interface import Action, Chain, Entry, Match, Origin, Rule, chain_key
+from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, chain_key
 
 
 @dataclass

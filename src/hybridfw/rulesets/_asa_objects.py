@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.rulesets._vendor_util import MAX_NESTING, Fuzzy, Service, parse_address, port_range
-from hybridfw.rulesets.interface import PortInterval
+from hybridfw.rulesets.ports import PortInterval
 
 # Port names the ASA accepts in place of numbers (TCP/UDP), as shown by `show run`.
 PORT_NAMES: dict[str, int] = {

@@ -18,7 +18,7 @@ from hybridfw.addresses import AddressSet, Family
 from hybridfw.errors import InputError
 from hybridfw.rulesets._fortios_tree import Block, Entry
 from hybridfw.rulesets._vendor_util import MAX_NESTING, Fuzzy, Service, parse_address, parse_port_span
-from hybridfw.rulesets.interface import PortInterval, merge_ports
+from hybridfw.rulesets.ports import PortInterval, merge_ports
 
 _TCP, _UDP = frozenset({"tcp"}), frozenset({"udp"})
 # FortiOS predefined services (same ports as the factory configuration's "service custom").

@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 from functools import lru_cache
 
-from hybridfw.rulesets.interface import PortInterval, merge_ports
+from hybridfw.rulesets.ports import PortInterval, merge_ports
 
 # Extensions/verdicts that observe or mark a packet and let it continue.
 NON_TERMINAL_TARGETS = frozenset({

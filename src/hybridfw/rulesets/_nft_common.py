@@ -9,20 +9,18 @@ from typing import Literal
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.model import Finding, Severity
 from hybridfw.rulesets._netfilter import protocol_name, state_matches_new
-from hybridfw.rulesets.interface import (
+from hybridfw.rulesets.model import (
     Action,
     Chain,
     Entry,
     InterfaceMatch,
     Match,
     Origin,
-    PortInterval,
     Rule,
     Ruleset,
     chain_key,
-    complement_ports,
-    merge_ports,
 )
+from hybridfw.rulesets.ports import PortInterval, complement_ports, merge_ports
 
 TABLE_FAMILIES: dict[str, Family | None] = {"ip": 4, "ip6": 6, "inet": None}
 UNEVALUATED_FAMILIES = frozenset({"arp", "bridge", "netdev"})

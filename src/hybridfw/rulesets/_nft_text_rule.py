@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from hybridfw.addresses import AddressError, AddressSet, Family
 from hybridfw.rulesets._netfilter import parse_port_range
 from hybridfw.rulesets._nft_common import VERDICTS, MatchBuilder
-from hybridfw.rulesets.interface import Action, Origin, PortInterval, Rule
+from hybridfw.rulesets.model import Action, Origin, Rule
+from hybridfw.rulesets.ports import PortInterval
 
 Token = tuple[str, int]  # text, line
 SetLookup = Callable[[str], list[str] | None]  # named set → element texts

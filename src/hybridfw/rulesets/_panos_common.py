@@ -21,7 +21,7 @@ from hybridfw.errors import InputError
 from hybridfw.model import Finding
 from hybridfw.rulesets._panos_services import rule_services
 from hybridfw.rulesets._vendor_util import MAX_NESTING, Fuzzy, expand_rule, info, parse_address
-from hybridfw.rulesets.interface import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
+from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
 
 MAX_ZONE_PAIRS = 400
 _ACTIONS = {"allow": Action.ACCEPT, "deny": Action.DROP, "drop": Action.DROP,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from hybridfw.rulesets._vendor_util import MAX_NESTING, Service, parse_port_span
-from hybridfw.rulesets.interface import PortInterval, merge_ports
+from hybridfw.rulesets.ports import PortInterval, merge_ports
 
 if TYPE_CHECKING:
     from hybridfw.rulesets._panos_common import Named, PanRule

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.rulesets._vendor_util import MAX_NESTING, Fuzzy, Service, parse_address, parse_port_span
-from hybridfw.rulesets.interface import PortInterval, merge_ports
+from hybridfw.rulesets.ports import PortInterval, merge_ports
 
 _TCP, _UDP = frozenset({"tcp"}), frozenset({"udp"})
 # Junos predefined applications (their standard ports, as in the Junos application reference).

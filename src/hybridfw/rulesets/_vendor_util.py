@@ -25,17 +25,9 @@ from dataclasses import dataclass, field
 from hybridfw.addresses import AddressError, AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
-from hybridfw.rulesets.interface import (
-    Action,
-    Match,
-    Origin,
-    PortInterval,
-    Rule,
-    Ruleset,
-    complement_ports,
-    gc_paused,
-    merge_ports,
-)
+from hybridfw.rulesets.lazy import gc_paused
+from hybridfw.rulesets.model import Action, Match, Origin, Rule, Ruleset
+from hybridfw.rulesets.ports import PortInterval, complement_ports, merge_ports
 
 log = logging.getLogger(__name__)
 MAX_NESTING = 32  # object groups nested deeper than this are treated as a loop

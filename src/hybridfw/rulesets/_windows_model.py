@@ -35,19 +35,18 @@ from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
 from hybridfw.rulesets._vendor_util import Fuzzy, info, parse_address, parse_port_span, warning
-from hybridfw.rulesets.interface import (
+from hybridfw.rulesets.model import (
     Action,
     Chain,
     Entry,
     InterfaceMatch,
     Match,
     Origin,
-    PortInterval,
     Rule,
     Ruleset,
     chain_key,
-    merge_ports,
 )
+from hybridfw.rulesets.ports import PortInterval, merge_ports
 
 PROFILES = ("domain", "private", "public")
 _PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmpv4": "icmp", "1": "icmp",

@@ -32,19 +32,9 @@ from hybridfw.rulesets._asa_objects import (
     protocol_set,
 )
 from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule, info, parse_logged, warning
-from hybridfw.rulesets.interface import (
-    Action,
-    Chain,
-    Entry,
-    Match,
-    Origin,
-    PortInterval,
-    Rule,
-    Ruleset,
-    RulesetParser,
-    chain_key,
-    register_parser,
-)
+from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
+from hybridfw.rulesets.ports import PortInterval
 
 _DETECT = re.compile(r"^(?:access-list \S+ (?:line \d+ )?(?:extended|remark|standard) |"
                      r"object-group (?:network|service|protocol) |object (?:network|service) |"

@@ -28,17 +28,9 @@ from hybridfw.model import Finding
 from hybridfw.rulesets._fortigate_objects import Objects
 from hybridfw.rulesets._fortios_tree import Block, Entry, find_blocks, parse_tree
 from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule, info, parse_logged, warning
-from hybridfw.rulesets.interface import (
-    Action,
-    Chain,
-    Origin,
-    Rule,
-    Ruleset,
-    RulesetParser,
-    chain_key,
-    register_parser,
-)
-from hybridfw.rulesets.interface import Entry as RuleEntry
+from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.model import Action, Chain, Origin, Rule, Ruleset, chain_key
+from hybridfw.rulesets.model import Entry as RuleEntry
 
 MAX_PAIRS = 400
 _OBJECT_TABLES = ("firewall address", "firewall address6", "firewall multicast-address",

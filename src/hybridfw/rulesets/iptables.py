@@ -26,21 +26,10 @@ from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
 from hybridfw.rulesets._iptables_rule import GENERAL as _GENERAL
 from hybridfw.rulesets._iptables_rule import Record, RuleLineParser
-from hybridfw.rulesets.interface import (
-    Action,
-    Chain,
-    Entry,
-    LazyRules,
-    LineSource,
-    Origin,
-    Rule,
-    Ruleset,
-    RulesetParser,
-    Scope,
-    chain_key,
-    gc_paused,
-    register_parser,
-)
+from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.lazy import LazyRules, gc_paused
+from hybridfw.rulesets.model import Action, Chain, Entry, LineSource, Origin, Rule, Ruleset, chain_key
+from hybridfw.rulesets.scope import Scope
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\S+')
 # "-A CHAIN [! ]-s ADDRESS -OPTION ...", written as iptables-save writes it (single spaces): the

@@ -17,7 +17,8 @@ from hybridfw.addresses import Family
 from hybridfw.errors import InputError
 from hybridfw.rulesets._nft_common import TABLE_FAMILIES, VERDICTS, MatchBuilder, NftChain, build_ruleset
 from hybridfw.rulesets._nft_text_rule import NftRuleError, Selector, TextRuleParser, tcp_flags
-from hybridfw.rulesets.interface import Action, Origin, Rule, Ruleset, RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.model import Action, Origin, Rule, Ruleset
 
 _DETECT = re.compile(r'^\s*\{\s*"nftables"\s*:\s*\[')
 _OBSERVE = {"counter", "log", "mangle", "notrack", "meta", "ct", "set", "quota"}

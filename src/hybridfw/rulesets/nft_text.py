@@ -17,7 +17,8 @@ from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
 from hybridfw.rulesets._nft_common import TABLE_FAMILIES, VERDICTS, NftChain, build_ruleset, parse_priority
 from hybridfw.rulesets._nft_text_rule import NftRuleError, TextRuleParser, Token
-from hybridfw.rulesets.interface import Origin, Ruleset, RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.model import Origin, Ruleset
 
 _TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|\n|[{};,]|!=|==|<=|>=|[^\s{};,"#]+')
 _FAMILIES = {"ip", "ip6", "inet", "arp", "bridge", "netdev"}

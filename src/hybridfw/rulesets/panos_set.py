@@ -16,7 +16,8 @@ from collections.abc import Callable
 from hybridfw.errors import InputError
 from hybridfw.rulesets._panos_common import Named, PanConfig, PanRule, PanScope, build_ruleset
 from hybridfw.rulesets._vendor_util import parse_logged, warning
-from hybridfw.rulesets.interface import Ruleset, RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.model import Ruleset
 
 _TOKEN = re.compile(r'"([^"]*)"|\'([^\']*)\'|(\S+)')
 _RULE_KEYS = frozenset({"from", "to", "source", "destination", "source-user", "category",

@@ -30,19 +30,9 @@ from hybridfw.rulesets._vendor_util import (
     parse_port_span,
     parse_xml,
 )
-from hybridfw.rulesets.interface import (
-    Action,
-    Chain,
-    Entry,
-    Origin,
-    PortInterval,
-    Rule,
-    Ruleset,
-    RulesetParser,
-    chain_key,
-    merge_ports,
-    register_parser,
-)
+from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
+from hybridfw.rulesets.ports import PortInterval, merge_ports
 
 _ACTIONS = {"pass": Action.ACCEPT, "block": Action.DROP, "reject": Action.REJECT, "match": Action.CONTINUE}
 _FAMILIES = {"inet": AddressSet.any(4), "inet6": AddressSet.any(6), "inet46": AddressSet.any()}

@@ -13,18 +13,8 @@ import re
 
 from hybridfw.addresses import AddressError, AddressSet
 from hybridfw.errors import InputError
-from hybridfw.rulesets.interface import (
-    Action,
-    Chain,
-    Entry,
-    Match,
-    Origin,
-    Rule,
-    Ruleset,
-    RulesetParser,
-    chain_key,
-    register_parser,
-)
+from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
 
 _COMMENT = re.compile(r"\s*[#;].*$")
 _LOOKS_LIKE_ADDRESS = re.compile(r"^[0-9A-Fa-f:.]+(/\d{1,3})?(\s*-\s*[0-9A-Fa-f:.]+)?$")

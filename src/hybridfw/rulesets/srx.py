@@ -24,17 +24,8 @@ from hybridfw.model import Finding
 from hybridfw.rulesets._junos_tree import Deactivated, Statement, statements
 from hybridfw.rulesets._srx_objects import SrxObjects
 from hybridfw.rulesets._vendor_util import Fuzzy, expand_rule, info, parse_logged, warning
-from hybridfw.rulesets.interface import (
-    Action,
-    Chain,
-    Entry,
-    Origin,
-    Rule,
-    Ruleset,
-    RulesetParser,
-    chain_key,
-    register_parser,
-)
+from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
 
 MAX_PAIRS = 400
 _ACTIONS = {"permit": Action.ACCEPT, "deny": Action.DROP, "reject": Action.REJECT}

@@ -21,7 +21,8 @@ from typing import Any
 from hybridfw.errors import InputError
 from hybridfw.rulesets._vendor_util import parse_logged
 from hybridfw.rulesets._windows_model import PROFILES, Profile, WinRule, build_ruleset, profile_set
-from hybridfw.rulesets.interface import Ruleset, RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.model import Ruleset
 
 _DIRECTION = {"inbound": True, "1": True, "outbound": False, "2": False}
 _ACTION = {"allow": "allow", "2": "allow", "block": "block", "4": "block"}

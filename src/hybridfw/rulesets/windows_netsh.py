@@ -19,7 +19,8 @@ import re
 from hybridfw.errors import InputError
 from hybridfw.rulesets._vendor_util import parse_logged
 from hybridfw.rulesets._windows_model import PROFILES, Profile, WinRule, build_ruleset, profile_set
-from hybridfw.rulesets.interface import Ruleset, RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.model import Ruleset
 
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z ]{0,40}?):\s*(.*?)\s*$")
 _PROFILE = re.compile(r"^(Domain|Private|Public) Profile Settings:\s*$", re.IGNORECASE)

@@ -1,0 +1,51 @@
+"""What an audit asks about, so a parser can leave out the rules no audited packet can match."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hybridfw.addresses import AddressSet
+from hybridfw.rulesets.model import Match
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an audit asks about: new connections of its flows, as (protocol, destination port)
+    pairs per direction, and the on-premises addresses on the fixed side of each direction
+    (the destinations of inbound flows, the sources of outbound flows).
+
+    A parser given a scope may leave out rules that cannot matter to any of those packets:
+    another protocol or port, an established-only or loopback-only rule, a LOG or counter rule,
+    or a rule whose on-premises side excludes every audited on-premises address. The evaluator
+    would skip such a rule for every probe of the audit, so no verdict changes."""
+
+    inbound: frozenset[tuple[str, int]] = frozenset()
+    outbound: frozenset[tuple[str, int]] = frozenset()
+    destinations: AddressSet = field(default_factory=AddressSet.empty)  # fixed side, inbound
+    sources: AddressSet = field(default_factory=AddressSet.empty)  # fixed side, outbound
+
+    @staticmethod
+    def _admits(match: Match, packets: frozenset[tuple[str, int]]) -> bool:
+        if match.never:
+            return False
+        for protocol, port in packets:
+            if match.matches_protocol(protocol) and match.matches_port(port):
+                return True
+        return False
+
+    def admits(self, match: Match) -> bool:
+        """Protocol and port (and a new connection) of some audited flow can match."""
+        return self._admits(match, self.inbound) or self._admits(match, self.outbound)
+
+    def inbound_needs(self, match: Match) -> bool:
+        """An inbound flow's packet can match (its destination is one of ours)."""
+        return self._admits(match, self.inbound) and not self.destinations.isdisjoint(
+            match.destinations)
+
+    def outbound_ports(self, match: Match) -> bool:
+        return self._admits(match, self.outbound)
+
+    def needs(self, match: Match) -> bool:
+        """A packet of some audited flow can match this rule."""
+        return self.inbound_needs(match) or (
+            self.outbound_ports(match) and not self.sources.isdisjoint(match.sources))
