@@ -50,9 +50,11 @@ INBOUND: list[tuple[str, str | None, dict[str, str]]] = [
     # kube-proxy: `:INPUT - [0:0]`, no rule for mail: the live policy decides.
     ("iptables-save__kubernetes__cleanup-test-initial.rules", "host", {"input": UNKNOWN}),
     # nftables-init: input policy accept, no rule matches a SYN to 25 from EOP (blackhole set
-    # empty, admin sources are not Microsoft's); no forward chain: nothing filters forwarding.
+    # empty, admin sources are not Microsoft's). As a gateway: no forward chain, but the nat
+    # prerouting chain's bare `redirect` (line 40) sends every connection to the firewall
+    # itself, never on to a server behind it: not followed, unknown.
     ("nft-source__nftables-rs__nftables-init.nft", "host", {"input": ALLOWED}),
-    ("nft-source__nftables-rs__nftables-init.nft", "gateway", {"forward": ALLOWED}),
+    ("nft-source__nftables-rs__nftables-init.nft", "gateway", {"forward": UNKNOWN}),
     ("nft-json-list-ruleset__nftables-rs__nftables-init.json", "host", {"input": ALLOWED}),
     # The emailgw v6 file has no IPv4 rules: unknown with entry "-".
     ("ip6tables-restore__gmasse_emailgw__rules.v6", "host", {"-": UNKNOWN}),

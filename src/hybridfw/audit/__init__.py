@@ -14,6 +14,7 @@ from pathlib import Path
 
 from hybridfw.addresses import AddressSet
 from hybridfw.audit.coverage import FlowAuditor, Interfaces
+from hybridfw.audit.dnat import dnat_scope
 from hybridfw.audit.findings import coverage_findings, not_auditable, path_undecided
 from hybridfw.audit.interface import AuditResult, FlowCoverage, Shadow
 from hybridfw.model import Finding, Flow
@@ -62,6 +63,10 @@ def audit_files(paths: Sequence[Path | str], flows: Sequence[Flow], fmt: str = A
     start = time.perf_counter()
     scope = audit_scope(flows)
     ruleset = parse_files([Path(p) for p in paths], fmt, scope)
+    grown = dnat_scope(ruleset, scope)
+    if grown is not None:  # forward rules for the translated destinations were left out
+        log.info("DNAT targets outside the audit's scope: parsing again with them")
+        ruleset = parse_files([Path(p) for p in paths], fmt, grown)
     parsed = time.perf_counter()
     log.info("parsed %s as %s: %d chains, %d rules (%d more left out: no audited packet can "
              "match them), entries %s (%.2fs)", ", ".join(map(str, paths)), ruleset.format,

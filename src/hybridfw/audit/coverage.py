@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.audit._intervals import intersect, overlaps
-from hybridfw.audit.evaluate import Evaluator, Outcome, Probe, Side
+from hybridfw.audit.evaluate import Decided, Evaluator, Outcome, Probe, Side
 from hybridfw.audit.interface import Denial, FlowCoverage, Shadow
 from hybridfw.audit.paths import Path, Placement, as_placement, flow_paths
 from hybridfw.errors import InputError
@@ -43,6 +43,19 @@ def fixed_points(addresses: AddressSet) -> Iterator[tuple[Family, int]]:
 
 def address_text(family: Family, value: int) -> str:
     return str(ipaddress.IPv4Address(value) if family == 4 else ipaddress.IPv6Address(value))
+
+
+def _describe(decided: Decided) -> str:
+    """Evidence of one decision, naming the DNAT it followed."""
+    done = decided.translated
+    text = decided.origin.describe()
+    return text if done is None else f"{text} [{done.describe()}]"
+
+
+def _destination(decided: Decided) -> tuple[str, int] | None:
+    """The destination address and port a decision after DNAT saw (where its fix must match)."""
+    done = decided.translated
+    return None if done is None else (done.address_text, done.port)
 
 
 @dataclass(frozen=True)
@@ -181,20 +194,20 @@ class FlowAuditor:
         stale = accepted - required - onprem
         shadowed = self._shadowed(entry, probe, outcome, missing) if missing and shadows else ()
         evidence = {
-            "allowed": tuple(d.origin.describe() for d in outcome.accepted
+            "allowed": tuple(_describe(d) for d in outcome.accepted
                              if overlaps(d.addresses, required)),
-            "missing": tuple(dict.fromkeys(d.origin.describe() for d in outcome.denied
+            "missing": tuple(dict.fromkeys(_describe(d) for d in outcome.denied
                                            if overlaps(d.addresses, missing))),
-            "stale": tuple(d.origin.describe() for d in outcome.accepted
+            "stale": tuple(_describe(d) for d in outcome.accepted
                            if overlaps(d.addresses, stale)),
-            "unknown": tuple(dict.fromkeys(f"{d.origin.describe()} ({d.reason})"
+            "unknown": tuple(dict.fromkeys(f"{_describe(d)} ({d.reason})"
                                            for d in outcome.unknown
                                            if overlaps(d.addresses, required))),
         }
         needs_names = any(d.needs_names and overlaps(d.addresses, required)
                           for d in outcome.unknown)
         denials = tuple(Denial(intersect(d.addresses, missing), d.origin, d.chain_key,
-                               d.reason == "policy")
+                               d.reason == "policy", _destination(d))
                         for d in outcome.denied if overlaps(d.addresses, missing))
         accepting = tuple((d.origin, overlaps(d.addresses, required)) for d in outcome.accepted
                           if d.reason != "policy")

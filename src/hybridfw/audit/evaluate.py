@@ -10,11 +10,12 @@ intervals, not addresses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.audit._intervals import intersect, overlaps, put, take, union
+from hybridfw.audit.dnat import Translation, single, translation
 from hybridfw.rulesets.lazy import LazyRules
 from hybridfw.rulesets.model import Action, Chain, Entry, InterfaceMatch, Origin, Rule, Ruleset
 
@@ -46,6 +47,8 @@ class Decided:
     reason: str = ""  # for unknown: the undecidable conditions
     needs_names: bool = False  # for unknown: interface matches decide it, names not given
     chain_key: str = ""  # for a denial: the chain whose rule or policy decided (for fixes)
+    # Decided after a DNAT: the nat rule, the new destination and port (a fix goes there).
+    translated: Translation | None = None
 
 
 @dataclass
@@ -56,6 +59,8 @@ class Outcome:
     denied: list[Decided] = field(default_factory=list)
     unknown: list[Decided] = field(default_factory=list)
     returned: AddressSet = field(default_factory=AddressSet.empty)
+    # DNAT rules hit (each with the target as written): followed when a nat stage did it.
+    translated: list[tuple[Decided, str]] = field(default_factory=list)
 
     def accepted_set(self) -> AddressSet:
         return AddressSet.union_all(d.addresses for d in self.accepted)
@@ -67,9 +72,12 @@ class Outcome:
         self.accepted += other.accepted
         self.denied += other.denied
         self.unknown += other.unknown
+        self.translated += other.translated
 
 
 _EMPTY = AddressSet.empty()
+_REDIRECTED = ("redirected to the firewall itself (a local service takes the connection, the "
+               "server behind it does not): not followed")
 _raw = AddressSet._raw
 
 
@@ -134,20 +142,33 @@ class Evaluator:
         self._step_cache: dict[tuple[str, Probe], list[_Step]] = {}
         self._shape_verdicts: dict[Probe, dict[int, tuple[bool, Undecided | None]]] = {}
 
-    def run_entry(self, entry: Entry, probe: Probe, candidates: AddressSet) -> Outcome:
-        """Pass `candidates` through every stage of `entry`; accepted = survived all stages."""
+    def run_entry(self, entry: Entry, probe: Probe, candidates: AddressSet, start: int = 0,
+                  nat_done: bool = False) -> Outcome:
+        """Pass `candidates` through every stage of `entry` (from stage `start`); accepted =
+        survived all stages. A nat stage's DNAT sends its part on to the later stages with the
+        new destination (`_follow`); after one, later nat stages are skipped (the kernel binds
+        a connection's destination NAT once)."""
         total = Outcome()
         alive = candidates.family(probe.family)  # the walk assumes one family (see steps)
         alive_evidence: list[Decided] = []
-        for key in entry.stages:
-            chain = self.ruleset.chains.get(key)
-            if chain is None or not _applies(chain, probe.family) or not alive:
+        followed: list[Outcome] = []
+        for index in range(start, len(entry.stages)):
+            chain = self.ruleset.chains.get(entry.stages[index])
+            if (chain is None or not _applies(chain, probe.family) or not alive
+                    or (chain.nat and nat_done)):
                 continue
             stage = self.run_chain(chain, probe, alive, depth=0)
             self._apply_policy(chain, stage)
             total.denied += stage.denied
             total.unknown += stage.unknown
             alive = stage.accepted_set()
+            if chain.nat:  # its accepts only say "not translated"
+                followed += [self._follow(entry, index + 1, probe, d, target)
+                             for d, target in stage.translated]
+                alive_evidence = [d for d in alive_evidence if overlaps(d.addresses, alive)]
+                continue
+            total.unknown += [replace(d, reason="DNAT outside a nat chain: not evaluated")
+                              for d, _ in stage.translated]
             # Keep the accept evidence of the latest stage that decided explicitly.
             explicit = [d for d in stage.accepted if d.origin.line > 0]
             if explicit:
@@ -161,7 +182,33 @@ class Evaluator:
             # No stage applied at all: nothing filters this traffic.
             total.accepted = [Decided(alive, Origin(entry.name, 0, "no chain filters this"), entry.name,
                                       "policy")]
+        for one in followed:
+            total.accepted += one.accepted
+            total.denied += one.denied
+            total.unknown += one.unknown
         return total
+
+    def _follow(self, entry: Entry, start: int, probe: Probe, dnat: Decided,
+                target: str) -> Outcome:
+        """The part `dnat` translated, through the stages after the nat one with its new
+        destination. An inbound probe's fixed destination becomes the new one; an outbound
+        probe's varying destinations all become that one address, so its verdict is theirs.
+        A target hybridfw cannot follow (a range, a map, another family) is unknown."""
+        found = translation(target, probe.family, probe.port, dnat.origin)
+        if isinstance(found, str):
+            return Outcome(unknown=[replace(dnat, reason=found)])
+        new_port = found.port
+        if probe.fixed_side == "destination":
+            moved = replace(probe, fixed=found.address, port=new_port)
+            sub = self.run_entry(entry, moved, dnat.addresses, start, nat_done=True)
+        else:
+            one = single(probe.family, found.address)
+            sub = self.run_entry(entry, replace(probe, port=new_port), one, start, nat_done=True)
+            for part in (sub.accepted, sub.denied, sub.unknown):
+                part[:] = [replace(d, addresses=dnat.addresses) for d in part]
+        for part in (sub.accepted, sub.denied, sub.unknown):
+            part[:] = [d if d.translated else replace(d, translated=found) for d in part]
+        return sub
 
     @staticmethod
     def _apply_policy(chain: Chain, stage: Outcome) -> None:
@@ -242,6 +289,10 @@ class Evaluator:
                     continue
             hit = _raw(tuple(taken), ()) if v4 else _raw((), tuple(taken))
             if unknown is not None:
+                if (precise and rule.action == Action.JUMP
+                        and self._passes_through(rule, probe, hit, depth)):
+                    put(rest, tuple(taken))  # the chain it may call decides nothing for these
+                    continue
                 undecided = Decided(hit, rule.origin, chain.display,
                                     f"cannot evaluate: {unknown.text}", unknown.needs_names)
                 if precise and rule.action.terminal and len(steps) - index <= MAX_REFINED_TAIL:
@@ -256,6 +307,19 @@ class Evaluator:
             left = _raw(tuple(rest), ()) if v4 else _raw((), tuple(rest))
             out.returned = union(out.returned, left) if out.returned else left
         return out
+
+    def _passes_through(self, rule: Rule, probe: Probe, hit: AddressSet, depth: int) -> bool:
+        """A jump whose conditions cannot be decided changes nothing when the chain it calls
+        returns every address of `hit` undecided (no verdict, no translation, nothing unknown):
+        called or not, the walk goes on after it. Walked once, without nesting, for chains of
+        up to MAX_REFINED_TAIL rules that can match the probe."""
+        target = self.ruleset.chains.get(rule.target)
+        if (target is None or depth >= MAX_DEPTH
+                or len(self.steps(target, probe)) > MAX_REFINED_TAIL):
+            return False
+        sub = self.run_chain(target, probe, hit, depth + 1, precise=False)
+        return not (sub.accepted or sub.denied or sub.unknown or sub.translated) and \
+            sub.returned == hit
 
     def _either_way(self, chain: Chain, probe: Probe, index: int, undecided: Decided,
                     action: Action, depth: int, out: Outcome) -> None:
@@ -297,6 +361,10 @@ class Evaluator:
             out.returned = union(out.returned, hit)
         elif action in (Action.JUMP, Action.GOTO):
             return self._call(rule, chain, probe, hit, depth, out)
+        elif action == Action.DNAT:
+            out.translated.append((Decided(hit, rule.origin, chain.display, "DNAT"), rule.target))
+        elif rule.label.upper() == "REDIRECT":
+            out.unknown.append(Decided(hit, rule.origin, chain.display, _REDIRECTED))
         else:
             out.unknown.append(Decided(hit, rule.origin, chain.display,
                                        f"verdict {rule.label or action.value} not evaluated"))

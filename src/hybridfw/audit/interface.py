@@ -32,6 +32,8 @@ class Denial:
     origin: Origin
     chain_key: str  # the chain holding the rule / whose policy it is
     policy: bool  # True: the chain's policy (a fix goes at the chain's end)
+    # Decided after a DNAT: the destination address and port the chain saw (not the audited)
+    translated: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)

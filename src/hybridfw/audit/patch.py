@@ -58,9 +58,16 @@ def insertions(rows: Sequence[FlowCoverage], protocol_of: Mapping[str, str]) -> 
     out: list[Insertion] = []
     for row in rows:
         for denial in row.denials:
+            address, port, remote = row.address, row.port, denial.addresses
+            if denial.translated is not None:  # denied after DNAT: match what the chain sees
+                port = denial.translated[1]
+                if row.direction == "inbound":
+                    address = denial.translated[0]
+                else:
+                    remote = AddressSet.parse([denial.translated[0]])
             out.append(Insertion(denial.origin, denial.chain_key, denial.policy, row.flow,
-                                 row.direction, row.address, row.port,
-                                 protocol_of.get(row.flow, "tcp"), denial.addresses))
+                                 row.direction, address, port,
+                                 protocol_of.get(row.flow, "tcp"), remote))
     return out
 
 

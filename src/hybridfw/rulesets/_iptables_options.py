@@ -48,6 +48,7 @@ class RuleSpec:
     interfaces: list[InterfaceMatch] = field(default_factory=list)
     target: str = ""
     goto: bool = False
+    nat_to: str = ""  # DNAT --to-destination, as written
 
 
 Handler = Callable[["RuleLineParser", RuleSpec, list[str], bool, str], None]
@@ -152,6 +153,15 @@ def _jump(p: RuleLineParser, s: RuleSpec, values: list[str], neg: bool, opt: str
     s.goto = opt in ("-g", "--goto")
 
 
+def _nat_to(p: RuleLineParser, s: RuleSpec, values: list[str], neg: bool, opt: str) -> None:
+    """DNAT's new destination (``--to`` is iptables' accepted abbreviation); before any -j it
+    is another module's option (``-m string --to``): undecidable like any unknown one."""
+    if s.target == "DNAT":
+        s.nat_to = _one(p, values, opt)
+    elif not s.target:
+        s.undecidable.append(" ".join(["!" if neg else "", opt, *values]).strip())
+
+
 def _fragment(p: RuleLineParser, s: RuleSpec, values: list[str], neg: bool, opt: str) -> None:
     if not neg:
         s.never = "-f: later fragments only"
@@ -174,6 +184,7 @@ HANDLERS: dict[str, Handler] = {
     "--syn": _syn, "--tcp-flags": _tcp_flags,
     "-m": _module, "--match": _module,
     "-j": _jump, "--jump": _jump, "-g": _jump, "--goto": _jump,
+    "--to-destination": _nat_to, "--to": _nat_to,
     "-f": _fragment, "--fragment": _fragment,
     "-c": _counters, "--set-counters": _counters,
 }

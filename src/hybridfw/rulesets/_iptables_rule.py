@@ -250,6 +250,8 @@ class RuleLineParser:
             return Rule(match, _VERDICTS[target], origin, label=target)
         if target in NON_TERMINAL_TARGETS:
             return Rule(match, Action.CONTINUE, origin, label=target)
+        if target == "DNAT":
+            return Rule(match, Action.DNAT, origin, spec.nat_to, target)
         if target in NAT_TARGETS:
             return Rule(match, Action.UNKNOWN, origin, label=target)
         # A user chain, or an extension target we do not know; the file decides which.

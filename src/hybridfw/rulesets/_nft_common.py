@@ -28,6 +28,10 @@ PRIORITY_NAMES = {"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "sec
                   "srcnat": 100, "out": 100, "dstnat_bridge": -300}
 ENTRY_HOOKS = {"input": ("prerouting", "input"), "forward": ("prerouting", "forward"),
                "output": ("output",)}
+# The forward entry also passes the prerouting nat chains (the audit follows their dnat), in
+# priority order among the prerouting filter chains: a filter chain after priority dstnat sees
+# the translated destination.
+_NAT_HOOK = {"forward": "prerouting"}
 VERDICTS = {"accept": Action.ACCEPT, "drop": Action.DROP, "reject": Action.REJECT,
             "return": Action.RETURN, "jump": Action.JUMP, "goto": Action.GOTO,
             "continue": Action.CONTINUE, "queue": Action.UNKNOWN}
@@ -158,16 +162,19 @@ def build_ruleset(path: str, chains: list[NftChain], findings: list[Finding], pa
         rules = tuple(_resolve(rule, nc, keys) for rule in nc.rules)
         base = nc.hook is not None
         policy = (nc.policy or Action.ACCEPT) if base else None
+        nat = base and nc.chain_type == "nat" and nc.hook == "prerouting"
         out[key] = Chain(key, nc.name, rules, nc.table, TABLE_FAMILIES.get(nc.table_family),
-                         policy, nc.origin if base else None)
+                         policy, nc.origin if base else None, nat)
         if base and nc.chain_type == "filter" and nc.table_family in TABLE_FAMILIES:
             hooks.setdefault(nc.hook or "", []).append((nc.priority, index, key))
+        elif nat and nc.table_family in TABLE_FAMILIES:
+            hooks.setdefault("dnat", []).append((nc.priority, index, key))
         elif base and nc.table_family in UNEVALUATED_FAMILIES:
             findings.append(Finding(Severity.WARNING, "audit.chain-not-evaluated",
                                     f"{nc.table_family} chain {nc.table} {nc.name} is not evaluated",
                                     (str(nc.origin),), subject=path))
-    entries = tuple(
-        Entry(name, tuple(k for hook in hook_names for _, _, k in sorted(hooks.get(hook, []))))
+    entries = tuple(Entry(name, tuple(k for hook in hook_names for _, _, k in sorted(
+        hooks.get(hook, []) + (hooks.get("dnat", []) if _NAT_HOOK.get(name) == hook else []))))
         for name, hook_names in ENTRY_HOOKS.items())
     return Ruleset(parser_name, platform, (path,), out, entries, tuple(findings))
 

@@ -43,6 +43,26 @@ _OBSERVE_ARGS = {"counter": {"packets", "bytes"},
                  "comment": set()}
 
 
+# Statements that end a nat chain's walk: dnat translates the destination (the audit follows
+# it on the forward path), redirect sends the packet to the firewall itself (not followed).
+_NAT_STATEMENTS = {"dnat": Action.DNAT, "redirect": Action.UNKNOWN}
+_NAT_FLAGS = {"comment", "random", "fully-random", "persistent"}
+
+
+def _nat_target(words: list[str], i: int) -> str:
+    """What follows ``dnat [ip|ip6] to``, as written ("" when there is no ``to``)."""
+    if i < len(words) and words[i] in ("ip", "ip6") and words[i + 1:i + 2] == ["to"]:
+        i += 1
+    if i >= len(words) or words[i] != "to":
+        return ""
+    out: list[str] = []
+    for word in words[i + 1:]:
+        if word in _NAT_FLAGS:
+            break
+        out.append(word)
+    return " ".join(out)
+
+
 def _selector(words: list[str], i: int) -> tuple[Selector | None, int]:
     """Recognise a selector starting at words[i]; returns it and the index after it."""
     a = words[i]
@@ -126,6 +146,11 @@ class TextRuleParser:
             elif word in _OBSERVE_ARGS:
                 self._flush_unknown(builder, unknown)
                 i = _skip_args(words, i + 1, _OBSERVE_ARGS[word], word != "comment")
+            elif word in _NAT_STATEMENTS:
+                self._flush_unknown(builder, unknown)
+                action, label = _NAT_STATEMENTS[word], word
+                target = _nat_target(words, i + 1) if action == Action.DNAT else ""
+                break
             elif word in VERDICTS:
                 self._flush_unknown(builder, unknown)
                 action, label = VERDICTS[word], word

@@ -5,10 +5,15 @@ when the file's addresses are IPv6, or when its name says ``v6``/``ip6``; IPv4 o
 Entries (which chains a packet traverses, in order):
 
 * ``input``   raw PREROUTING → mangle PREROUTING → mangle INPUT → filter INPUT
-* ``forward`` raw PREROUTING → mangle PREROUTING → mangle FORWARD → filter FORWARD
+* ``forward`` raw PREROUTING → mangle PREROUTING → nat PREROUTING → mangle FORWARD → filter
+  FORWARD (the nat stage translates: DNAT sends the packet on with its new destination)
 * ``output``  raw OUTPUT → mangle OUTPUT → filter OUTPUT
 
-The nat table is not evaluated (a finding says so when it translates addresses).
+The ``input`` path does not follow DNAT (a finding says so when the nat table translates).
+A built-in chain's policy the file does not give (``:INPUT - [0:0]``, or no ``:INPUT`` line at
+all in a ``*filter`` section) is unknown: iptables-legacy-restore and ``--noflush`` keep the live
+policy, iptables-nft-restore (1.8.9, checked in a namespace) resets it to ACCEPT. A nat chain's
+policy is always ACCEPT (iptables refuses DROP in the nat table).
 Tokenising is a compiled regex (quoted strings kept whole), never shlex: it runs once per line
 on rulesets of 100k rules. The common line, ``-A CHAIN [! ]-s ADDRESS ...``, is split by one
 regex and the rest of it (its *shape*) is parsed once per file. Parsed for an audit's `Scope`
@@ -44,8 +49,8 @@ _BUILTIN = {
 }
 ENTRIES = {
     "input": (("raw", "PREROUTING"), ("mangle", "PREROUTING"), ("mangle", "INPUT"), ("filter", "INPUT")),
-    "forward": (("raw", "PREROUTING"), ("mangle", "PREROUTING"), ("mangle", "FORWARD"),
-                ("filter", "FORWARD")),
+    "forward": (("raw", "PREROUTING"), ("mangle", "PREROUTING"), ("nat", "PREROUTING"),
+                ("mangle", "FORWARD"), ("filter", "FORWARD")),
     "output": (("raw", "OUTPUT"), ("mangle", "OUTPUT"), ("filter", "OUTPUT")),
 }
 _POLICIES = {"ACCEPT": Action.ACCEPT, "DROP": Action.DROP}
@@ -195,10 +200,11 @@ class _SaveFile:
                 else:
                     resolved = tuple(items)  # type: ignore[arg-type]
                 policy, origin = table.policies.get(name, (None, None))
-                if policy is None and name in _BUILTIN.get(table.name, ()):
+                nat = table.name == "nat" and name in _BUILTIN["nat"]
+                if nat or (policy is None and name in _BUILTIN.get(table.name, ())):
                     policy = Action.ACCEPT  # built-in chains default to ACCEPT
                 chains[key] = Chain(key, name, resolved, table.name, self.family,  # type: ignore[arg-type]
-                                    policy, origin)
+                                    policy, origin, nat)
         entries = tuple(
             Entry(entry, tuple(k for t, c in stages if (k := chain_key(self.path, t, c)) in chains))
             for entry, stages in ENTRIES.items())
@@ -236,8 +242,9 @@ class _SaveFile:
         if lines:
             self.findings.append(Finding(
                 Severity.WARNING, "audit.nat-not-evaluated",
-                "the nat table translates destinations; the audit evaluates the filter path with "
-                "the addresses as written, so audit the translated (inside) addresses too",
+                "the nat table translates destinations: the gateway (forward) path follows "
+                "PREROUTING DNAT to the translated address, the host (input) path evaluates the "
+                "addresses as written",
                 tuple(lines[:10]), subject=self.path))
 
 

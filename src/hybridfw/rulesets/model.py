@@ -9,6 +9,9 @@ A `Ruleset` is a set of named `Chain`s plus `Entry` points. A chain is an ordere
   stage's ACCEPT policy) passes the packet on to the next stage, DROP/REJECT ends it. This is the
   netfilter model (raw → mangle → filter on one hook; several nft base chains on one hook in
   priority order) and also covers ACL platforms: one entry per ACL binding, one stage each.
+  A nat stage (`Chain.nat`, only on ``forward``: the nat PREROUTING chain / nft ``type nat
+  hook prerouting`` chains, in hook order) translates instead: a DNAT rule sends the packet
+  on to the later stages with its new destination (address and port).
   Entry names used by the netfilter parsers: ``input`` (traffic to the firewall host itself),
   ``forward`` (traffic routed through it), ``output`` (traffic the host sends). ACL parsers name
   entries after the binding (``outside in``, a zone pair, an interface). The evaluator decides
@@ -58,6 +61,10 @@ class Action(enum.Enum):
     RETURN = "return"
     CONTINUE = "continue"  # non-terminal: log, counter, mark ... evaluation goes on
     UNKNOWN = "unknown"  # a verdict hybridfw cannot interpret (e.g. a queue to userspace)
+    # Destination NAT (a nat chain's DNAT / nft ``dnat to``): the rule's `target` is the new
+    # destination as written ("10.0.0.5", "10.0.0.5:2525", "[2001:db8::5]:25"; "" when the
+    # parser could not read it). Outside a nat chain the evaluator treats it as UNKNOWN.
+    DNAT = "dnat"
 
     @property
     def terminal(self) -> bool:
@@ -194,6 +201,10 @@ class Chain:
     family: ChainFamily = None
     policy: Action | None = None  # ACCEPT or DROP for base chains, None for regular chains
     policy_origin: Origin | None = None
+    # A nat chain (iptables nat table, nft ``type nat``): on an entry it translates instead of
+    # filtering. DNAT rules send the packet on with the new destination; ACCEPT, RETURN from it
+    # or its end send it on untranslated.
+    nat: bool = False
 
     @property
     def display(self) -> str:

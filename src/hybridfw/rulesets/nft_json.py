@@ -138,6 +138,10 @@ class _JsonRules:
                 target = body.get("target", "") if isinstance(body, dict) else ""
                 return [Rule(one.build(), VERDICTS[key], origin, target, key)
                         for one in self.text.alternatives(b, concats)]
+            elif key in ("dnat", "redirect"):
+                action, target = _nat(key, body)
+                return [Rule(one.build(), action, origin, target, key)
+                        for one in self.text.alternatives(b, concats)]
             elif key == "vmap":
                 return [r for one in self.text.alternatives(b, concats)
                         for r in self.vmap(one, body, origin)]
@@ -180,6 +184,19 @@ class _JsonRules:
             target = arg.get("target", "") if isinstance(arg, dict) else ""
             rules.append(Rule(one.build(), VERDICTS[word], origin, target, word))
         return rules
+
+
+def _nat(key: str, body: Any) -> tuple[Action, str]:
+    """A ``dnat`` statement's action and new destination as the text syntax writes it
+    (``10.0.0.5:25``, ``[2001:db8::5]:25``; a map or range as its JSON, which the audit does
+    not follow); ``redirect`` sends the packet to the firewall itself: not followed."""
+    if key != "dnat" or not isinstance(body, dict):
+        return Action.UNKNOWN, ""
+    addr, port = body.get("addr"), body.get("port")
+    if not isinstance(addr, str) or not (port is None or isinstance(port, int)):
+        return Action.DNAT, json.dumps(body)[:100]
+    host = f"[{addr}]" if ":" in addr and port is not None else addr
+    return Action.DNAT, host if port is None else f"{host}:{port}"
 
 
 def _why(exc: BaseException) -> str:
