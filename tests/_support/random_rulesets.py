@@ -8,6 +8,7 @@ The audited packet is a new TCP SYN from `src` to DST:port arriving on a non-loo
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -80,7 +81,7 @@ def _ports_ipt(spec: tuple[tuple[int, int], ...]) -> str:
     return ("-m multiport --dports " if len(parts) > 1 else "--dport ") + ",".join(parts)
 
 
-def _rule_ipt(rule: GenRule) -> str:
+def rule_ipt(rule: GenRule, names: Callable[[int], str] = _chain_name) -> str:
     words: list[str] = []
     for flag, value in (("-s", rule.src), ("-d", rule.dst), ("-p", rule.proto)):
         if value is not None:
@@ -95,7 +96,7 @@ def _rule_ipt(rule: GenRule) -> str:
     if rule.iface is not None:
         words += (["!"] if rule.iface[1] else []) + ["-i", rule.iface[0]]
     if rule.action in ("JUMP", "GOTO"):
-        words += ["-j" if rule.action == "JUMP" else "-g", _chain_name(rule.target)]
+        words += ["-j" if rule.action == "JUMP" else "-g", names(rule.target)]
     elif rule.action == "LOG":
         words += ["-j LOG --log-prefix \"hfw \""]
     else:
@@ -107,7 +108,7 @@ def to_iptables(rs: GenRuleset) -> str:
     lines = ["*filter", f":INPUT {rs.policy} [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
     lines += [f":{_chain_name(i)} - [0:0]" for i in range(1, len(rs.chains))]
     for i, chain in enumerate(rs.chains):
-        lines += [f"-A {_chain_name(i)} {_rule_ipt(r)}" for r in chain]
+        lines += [f"-A {_chain_name(i)} {rule_ipt(r)}" for r in chain]
     return "\n".join([*lines, "COMMIT", ""])
 
 
@@ -127,7 +128,7 @@ def _concat_nft(rule: GenRule) -> str | None:
     return f"ip saddr . {rule.proto[0]} dport {{ {elements} }}"
 
 
-def _rule_nft(rule: GenRule) -> str:
+def rule_nft(rule: GenRule, names: Callable[[int], str] = _chain_name) -> str:
     words: list[str] = []
     concat = _concat_nft(rule)
     for key, value in (("ip saddr", None if concat else rule.src), ("ip daddr", rule.dst)):
@@ -148,7 +149,7 @@ def _rule_nft(rule: GenRule) -> str:
     verdicts = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "RETURN": "return",
                 "LOG": 'log prefix "hfw "'}
     if rule.action in ("JUMP", "GOTO"):
-        words.append(f"{rule.action.lower()} {_chain_name(rule.target)}")
+        words.append(f"{rule.action.lower()} {names(rule.target)}")
     else:
         words.append(verdicts[rule.action])
     return " ".join(words)
@@ -160,7 +161,7 @@ def to_nft(rs: GenRuleset) -> str:
         lines.append(f"\tchain {_chain_name(i)} {{")
         if i == 0:
             lines.append(f"\t\ttype filter hook input priority filter; policy {rs.policy.lower()};")
-        lines += [f"\t\t{_rule_nft(r)}" for r in rs.chains[i]]
+        lines += [f"\t\t{rule_nft(r)}" for r in rs.chains[i]]
         lines.append("\t}")
     return "\n".join([*lines, "}", ""])
 

@@ -2,6 +2,7 @@
 report per (source, port) whether the SYN was answered (accept), refused or dropped (timeout).
 
 Usage: python3 syn_probe.py DST WAIT_SECONDS '[["10.200.1.7", 25], ...]'
+(a triple ["10.200.1.7", 25, "10.99.0.3"] names its own destination)
 """
 
 import json
@@ -14,11 +15,11 @@ import time
 def main() -> None:
     dst, wait, pairs = sys.argv[1], float(sys.argv[2]), json.loads(sys.argv[3])
     socks = {}
-    for index, (src, port) in enumerate(pairs):
+    for index, (src, port, *to) in enumerate(pairs):  # [src, port] or [src, port, dst]
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setblocking(False)
         s.bind((src, 0))
-        s.connect_ex((dst, port))
+        s.connect_ex((to[0] if to else dst, port))
         socks[s] = index
     results = ["timeout"] * len(pairs)
     pending = set(socks)
