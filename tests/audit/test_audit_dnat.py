@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from audit_helpers import MAIL_V4, smtp_inbound
-from netns_helpers import netns, nft_json_of, run
 
+from _support.audit import MAIL_V4, smtp_inbound
+from _support.netns import netns, nft_json_of, run
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import AuditResult, Interfaces, audit_files
 from hybridfw.audit.coverage import FlowCoverage

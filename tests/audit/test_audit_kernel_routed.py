@@ -23,8 +23,10 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from netns_helpers import netns, run
-from random_rulesets import (
+
+from _support.kernel_lab import LISTENER, PROBE
+from _support.netns import netns, run
+from _support.random_rulesets import (
     IN_IFACE,
     PORT_SPECS,
     PORTS,
@@ -36,8 +38,6 @@ from random_rulesets import (
     rule_nft,
     sample_sources,
 )
-from test_audit_kernel import LISTENER, PROBE
-
 from hybridfw.addresses import AddressSet
 from hybridfw.audit.evaluate import Evaluator, Probe
 from hybridfw.audit.paths import flow_paths
