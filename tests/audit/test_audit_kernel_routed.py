@@ -42,7 +42,7 @@ from hybridfw.addresses import AddressSet
 from hybridfw.audit.evaluate import Evaluator, Probe
 from hybridfw.audit.paths import flow_paths
 from hybridfw.rulesets import parse_text
-from hybridfw.rulesets.interface import Ruleset
+from hybridfw.rulesets.model import Ruleset
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 SERVER = "10.99.0.1"  # behind the gateway
