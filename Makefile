@@ -55,6 +55,7 @@ docs: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python tools/check_imports.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src

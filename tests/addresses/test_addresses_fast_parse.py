@@ -1,5 +1,5 @@
 """The fast paths of AddressSet (the tight parse loop, the one-block CIDR text) against the plain
-path they shortcut: `_parse_one` item by item, and `_interval_to_cidrs` for every interval."""
+path they shortcut: `_parse_one` item by item, and `interval_to_cidrs` for every interval."""
 
 from __future__ import annotations
 
@@ -9,14 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hybridfw.addresses import (
-    AddressError,
-    AddressSet,
-    _format_v4,
-    _format_v6,
-    _interval_to_cidrs,
-    _parse_one,
-)
+from hybridfw.addresses import AddressError, AddressSet
+from hybridfw.addresses.intervals import interval_to_cidrs
+from hybridfw.addresses.parse import _parse_one
+from hybridfw.addresses.text import _format_v4, _format_v6
 
 
 @st.composite
@@ -79,7 +75,7 @@ def test_cidr_text_equals_plain_splitter(v4: list[tuple[int, int]], v6: list[tup
     # Intervals of every kind: one aligned block, unaligned runs, lengths not a power of two.
     s = AddressSet([(lo, min(lo + span * span, (1 << 32) - 1)) for lo, span in v4],
                    [(lo, min(lo + (1 << span) - 1, (1 << 128) - 1)) for lo, span in v6])
-    plain = [f"{_format_v4(n)}/{p}" for lo, hi in s.v4 for n, p in _interval_to_cidrs(lo, hi, 32)]
-    plain += [f"{_format_v6(n)}/{p}" for lo, hi in s.v6 for n, p in _interval_to_cidrs(lo, hi, 128)]
+    plain = [f"{_format_v4(n)}/{p}" for lo, hi in s.v4 for n, p in interval_to_cidrs(lo, hi, 32)]
+    plain += [f"{_format_v6(n)}/{p}" for lo, hi in s.v6 for n, p in interval_to_cidrs(lo, hi, 128)]
     assert s.to_cidrs() == plain
     assert s.to_cidrs(4) + s.to_cidrs(6) == plain

@@ -8,7 +8,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
-from hybridfw.addresses import AddressSet, Interval, _intersect, _merge, _subtract
+from hybridfw.addresses import AddressSet, Interval, intervals
 
 _SMALL = 16  # at most this many intervals in the rule's set for the bisect path
 _LARGE = 64  # and at least this many in the undecided set for it to pay off
@@ -72,7 +72,8 @@ def intersect(big: AddressSet, small: AddressSet) -> AddressSet:
     if not _fits(big, small):
         return big & small
     # Pieces come out sorted and separated (both inputs are canonical), so skip re-merging.
-    return AddressSet._raw(tuple(_and_family(big.v4, small.v4)), tuple(_and_family(big.v6, small.v6)))
+    return AddressSet.from_canonical(tuple(_and_family(big.v4, small.v4)),
+                                     tuple(_and_family(big.v6, small.v6)))
 
 
 def _or_family(big: tuple[Interval, ...], small: tuple[Interval, ...]) -> tuple[Interval, ...]:
@@ -87,14 +88,14 @@ def union(big: AddressSet, small: AddressSet) -> AddressSet:
         big, small = small, big
     if not _fits(big, small):
         return big | small
-    return AddressSet._raw(_or_family(big.v4, small.v4), _or_family(big.v6, small.v6))
+    return AddressSet.from_canonical(_or_family(big.v4, small.v4), _or_family(big.v6, small.v6))
 
 
 def subtract(big: AddressSet, small: AddressSet) -> AddressSet:
     """big - small, fast when `small` has few intervals."""
     if not _fits(big, small):
         return big - small
-    return AddressSet._raw(_sub_family(big.v4, small.v4), _sub_family(big.v6, small.v6))
+    return AddressSet.from_canonical(_sub_family(big.v4, small.v4), _sub_family(big.v6, small.v6))
 
 
 # -- in place, for a chain walk's undecided set ------------------------------------------------
@@ -105,8 +106,8 @@ def take(rest: list[Interval], small: tuple[Interval, ...]) -> list[Interval]:
     """Remove `small` from `rest` (canonical, sorted) in place; return what was removed."""
     if len(small) > _SMALL:
         frozen = tuple(rest)
-        rest[:] = _subtract(frozen, small)
-        return list(_intersect(frozen, small))
+        rest[:] = intervals.subtract(frozen, small)
+        return list(intervals.intersect(frozen, small))
     taken = _and_family(rest, small)
     if taken:
         _cut(rest, small)
@@ -137,7 +138,7 @@ def put(rest: list[Interval], back: tuple[Interval, ...]) -> None:
         rest[:] = back
         return
     if len(back) > _SMALL:
-        rest[:] = _merge(rest + list(back))
+        rest[:] = intervals.merge(rest + list(back))
         return
     for lo, hi in back:
         # Every interval of `rest` that overlaps or touches [lo, hi] merges into one.

@@ -78,7 +78,7 @@ class Outcome:
 _EMPTY = AddressSet.empty()
 _REDIRECTED = ("redirected to the firewall itself (a local service takes the connection, the "
                "server behind it does not): not followed")
-_raw = AddressSet._raw
+_canonical = AddressSet.from_canonical
 
 
 # One rule as the chain walk sees it for one probe: the rule (its fixed side holds the probe's
@@ -287,7 +287,7 @@ class Evaluator:
                 taken = take(rest, varying.v4 if v4 else varying.v6)
                 if not taken:
                     continue
-            hit = _raw(tuple(taken), ()) if v4 else _raw((), tuple(taken))
+            hit = _canonical(tuple(taken), ()) if v4 else _canonical((), tuple(taken))
             if unknown is not None:
                 if (precise and rule.action == Action.JUMP
                         and self._passes_through(rule, probe, hit, depth)):
@@ -304,7 +304,7 @@ class Evaluator:
             if back:
                 put(rest, back.v4 if v4 else back.v6)
         if rest:
-            left = _raw(tuple(rest), ()) if v4 else _raw((), tuple(rest))
+            left = _canonical(tuple(rest), ()) if v4 else _canonical((), tuple(rest))
             out.returned = union(out.returned, left) if out.returned else left
         return out
 

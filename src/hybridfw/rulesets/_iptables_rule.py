@@ -300,7 +300,7 @@ def _shape_key(rest: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-_raw = AddressSet._raw
+_canonical = AddressSet.from_canonical
 
 
 def _prefix(text: str) -> tuple[Family, int, int] | None:
@@ -311,7 +311,7 @@ def _prefix(text: str) -> tuple[Family, int, int] | None:
 
 def _single(family: Family, first: int, plen: int) -> AddressSet:
     interval = (prefix_interval(family, first, plen),)
-    return _raw(interval, ()) if family == 4 else _raw((), interval)
+    return _canonical(interval, ()) if family == 4 else _canonical((), interval)
 
 
 def _fast_single(text: str) -> AddressSet | None:
