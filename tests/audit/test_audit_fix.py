@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from _support.kernel_lab import PROBE, Lab
-from _support.netns import netns, run
+from _support.netns import netns, nft_json_of, run
 from _support.random_rulesets import (
     DST,
     IN_IFACE,
@@ -42,6 +42,7 @@ NETFILTER_SAMPLES = [
     "iptables-save__kubernetes__cleanup-test-initial.rules",
     "iptables-S__moby__usernet-portmap-filter.txt", "nft-source__nftables-rs__nftables-init.nft",
     "nft-list-table__moby_docker-bridges__ip.golden",
+    "nft-json-list-ruleset__nftables-rs__nftables-init.json",
 ]
 # What the installed tools refuse in the *original* file already (see SOURCES.md): kube-proxy's
 # `:INPUT -` file fails iptables-restore --test; nft 1.0.6 rejects `priority dstnat` on an
@@ -59,7 +60,9 @@ def flows() -> list[Flow]:
 
 def _loads(path: Path) -> None:
     text = path.read_text()
-    if path.name.startswith("nft"):
+    if path.name.endswith(".json"):
+        tool = ["nft", "-c", "-j", "-f", "-"]
+    elif path.name.startswith("nft"):
         tool = ["nft", "-c", "-f", "-"]
     else:
         tool = ["ip6tables-restore" if path.name.startswith("ip6") else "iptables-restore", "--test"]
@@ -76,10 +79,15 @@ def test_patched_sample_loads_and_reaudits_clean(flows: list[Flow], name: str, p
     outcome = patch_files([source], flows, interfaces=interfaces)
     text = outcome.texts[str(source)]
     original = source.read_text()
-    # Every original line is kept, in order; only hybridfw's accepts are added.
-    added = [line for line in text.split("\n") if "hybridfw fix:" in line]
-    kept = [line for line in text.split("\n") if "hybridfw fix:" not in line]
-    assert kept == original.split("\n")
+    # Every original line (JSON: item) is kept, in order; only hybridfw's accepts are added.
+    if name.endswith(".json"):
+        items = json.loads(text)["nftables"]
+        added = [i for i in items if "hybridfw fix:" in i.get("rule", {}).get("comment", "")]
+        assert [i for i in items if i not in added] == json.loads(original)["nftables"]
+    else:
+        added = [line for line in text.split("\n") if "hybridfw fix:" in line]
+        kept = [line for line in text.split("\n") if "hybridfw fix:" not in line]
+        assert kept == original.split("\n")
     patched = tmp_path / name
     patched.write_text(text)
     again = audit_files([patched], flows, interfaces=interfaces)
@@ -102,6 +110,23 @@ def test_remove_stale_deletes_only_rules_for_no_required_address(tmp_path: Path)
     assert "23.103.132.0/22" not in text and "-s 40.92.0.0/15 -p tcp --dport 25 -j ACCEPT" in text
     assert "-s 40.107.0.0/16 -d 203.0.113.10/32" in text and not outcome.still_missing
     assert any("removed 1 rule" in n for n in outcome.notes)
+
+
+def test_remove_stale_from_nft_json(tmp_path: Path) -> None:
+    text = nft_json_of("table inet f {\n\tchain input {\n\t\ttype filter hook input priority 0; "
+                       "policy drop;\n\t\tip saddr 23.103.132.0/22 tcp dport 25 accept\n"
+                       "\t\tip saddr 40.92.0.0/15 tcp dport 25 accept\n\t}\n}\n", "stalej")
+    path = tmp_path / "stale.json"
+    path.write_text(text)
+    flow = Flow("smtp-inbound", "inbound", "tcp", (25,), AddressSet.parse(["40.92.0.0/15", "40.107.0.0/16"]),
+                AddressSet.parse(["203.0.113.10"]), "test")
+    outcome = patch_files([path], [flow], interfaces=Interfaces(placement="host"), remove_stale=True)
+    patched = outcome.texts[str(path)]
+    assert "23.103.132.0" not in patched and '"addr": "40.92.0.0", "len": 15' in patched
+    assert not outcome.still_missing and any("removed 1 rule" in n for n in outcome.notes)
+    (fix,) = [i["rule"] for i in json.loads(patched)["nftables"]
+              if "hybridfw fix" in i.get("rule", {}).get("comment", "")]
+    assert fix["chain"] == "input" and '"40.107.0.0"' in json.dumps(fix)
 
 
 SOURCES = sample_sources()
@@ -133,7 +158,7 @@ def _kernel_accepts_all(lab: Lab, gen_text: str, fmt: str, tmp_path: Path) -> No
         run("iptables-restore", ns=lab.firewall, stdin=patched)
         run("iptables", "-I", "INPUT", "1", "-p", "tcp", "!", "--syn", "-j", "ACCEPT", ns=lab.firewall)
     else:
-        run("nft", "-f", "-", ns=lab.firewall, stdin=patched)
+        run("nft", *(["-j"] if fmt == "nft-json" else []), "-f", "-", ns=lab.firewall, stdin=patched)
         run("nft", "insert", "rule", "ip", "hfwtest", "INPUT", "tcp", "flags", "!=", "syn", "accept",
             ns=lab.firewall)
     pairs = [(src, 25) for src in SOURCES]
@@ -156,6 +181,17 @@ def test_patched_iptables_admits_every_source_in_the_kernel(lab: Lab, gen: GenRu
 def test_patched_nft_admits_every_source_in_the_kernel(lab: Lab, gen: GenRuleset,
                                                        tmp_path_factory: pytest.TempPathFactory) -> None:
     _kernel_accepts_all(lab, to_nft(gen), "nft", tmp_path_factory.mktemp("nft"))
+
+
+@settings(max_examples=3, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(gen=gen_ruleset())
+def test_patched_nft_json_admits_every_source_in_the_kernel(
+        lab: Lab, gen: GenRuleset, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The kernel's own `nft -j list ruleset` of a random ruleset, patched as JSON, loads with
+    `nft -j -f` and admits every source."""
+    _kernel_accepts_all(lab, nft_json_of(to_nft(gen), "fjson"), "nft-json",
+                        tmp_path_factory.mktemp("json"))
 
 
 

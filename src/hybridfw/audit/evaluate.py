@@ -76,6 +76,10 @@ class Outcome:
 
 
 _EMPTY = AddressSet.empty()
+# iptables-legacy-restore and --noflush keep the live policy, iptables-nft-restore (1.8.9)
+# sets ACCEPT: checked in a namespace (tests/audit/test_audit_undeclared.py).
+_POLICY_NOT_GIVEN = ("chain policy not given in the file: iptables-legacy-restore and --noflush "
+                     "keep the live one, iptables-nft-restore sets ACCEPT")
 _REDIRECTED = ("redirected to the firewall itself (a local service takes the connection, the "
                "server behind it does not): not followed")
 _canonical = AddressSet.from_canonical
@@ -160,7 +164,9 @@ class Evaluator:
             stage = self.run_chain(chain, probe, alive, depth=0)
             self._apply_policy(chain, stage)
             total.denied += stage.denied
-            total.unknown += stage.unknown
+            total.unknown += [d for d in stage.unknown if d.reason is not _POLICY_NOT_GIVEN]
+            for part in (d for d in stage.unknown if d.reason is _POLICY_NOT_GIVEN):
+                followed.append(self._either_policy(entry, index + 1, probe, part, nat_done))
             alive = stage.accepted_set()
             if chain.nat:  # its accepts only say "not translated"
                 followed += [self._follow(entry, index + 1, probe, d, target)
@@ -187,6 +193,17 @@ class Evaluator:
             total.denied += one.denied
             total.unknown += one.unknown
         return total
+
+    def _either_policy(self, entry: Entry, start: int, probe: Probe, part: Decided,
+                       nat_done: bool) -> Outcome:
+        """`part` met a stage's policy the file does not give: the live one drops it or passes
+        it on. What the later stages deny is denied either way; the rest stays unknown."""
+        if start >= len(entry.stages):
+            return Outcome(unknown=[part])
+        rest = self.run_entry(entry, probe, part.addresses, start, nat_done)
+        passed = AddressSet.union_all([rest.accepted_set(), rest.unknown_set()])
+        unknown = [replace(part, addresses=passed)] if passed else []
+        return Outcome(denied=rest.denied, unknown=unknown + rest.unknown)
 
     def _follow(self, entry: Entry, start: int, probe: Probe, dnat: Decided,
                 target: str) -> Outcome:
@@ -223,8 +240,7 @@ class Evaluator:
         elif chain.policy.denies:
             stage.denied.append(decided)
         else:
-            stage.unknown.append(Decided(rest, origin, chain.display,
-                                         "chain policy not given in the file: the live one applies"))
+            stage.unknown.append(Decided(rest, origin, chain.display, _POLICY_NOT_GIVEN))
 
     def steps(self, chain: Chain, probe: Probe) -> list[_Step]:
         """The rules of `chain` that can match a packet like `probe` at all (protocol, port, new

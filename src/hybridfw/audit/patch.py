@@ -26,6 +26,7 @@ from hybridfw.audit import audit_ruleset
 from hybridfw.audit.coverage import Interfaces
 from hybridfw.audit.interface import AuditResult, FlowCoverage
 from hybridfw.audit.patch_netfilter import IptablesPatcher, NftTextPatcher
+from hybridfw.audit.patch_nftjson import NftJsonPatcher
 from hybridfw.audit.patch_pfsense import PfsensePatcher
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
 from hybridfw.errors import InputError
@@ -34,7 +35,8 @@ from hybridfw.rulesets import parse_files, read_ruleset_text
 from hybridfw.rulesets.model import Origin
 
 MAX_ROUNDS = 5
-PATCHERS: tuple[Patcher, ...] = (IptablesPatcher(), NftTextPatcher(), PfsensePatcher())
+PATCHERS: tuple[Patcher, ...] = (IptablesPatcher(), NftTextPatcher(), NftJsonPatcher(),
+                                 PfsensePatcher())
 
 
 @dataclass
@@ -170,7 +172,7 @@ def fix_diffs(result: AuditResult, flows: Sequence[Flow]) -> dict[str, str] | No
     first round of `patch_files`, without re-auditing (cheap enough for every audit). None when
     the format has no patcher (the caller renders rules instead)."""
     patcher = patcher_for(result.format.split("+")[0])
-    if patcher is None:
+    if patcher is None or not patcher.diffable:
         return None
     todo = insertions([r for r in result.flows if r.missing], {f.id: f.protocol for f in flows})
     if not todo:

@@ -45,6 +45,8 @@ class Patcher(ABC):
     """Inserts accepts into, and removes rules from, one text format, keeping every other line."""
 
     formats: ClassVar[tuple[str, ...]]
+    # A line diff of its output reads well ("Rules to add" shows it); False: rendered rules.
+    diffable: ClassVar[bool] = True
 
     @abstractmethod
     def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:

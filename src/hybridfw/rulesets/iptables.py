@@ -78,6 +78,7 @@ class _Table:
     # a Record: a rule kept for the audit, built when its chain is first walked.
     chains: dict[str, list[Rule | Record | None]] = field(default_factory=dict)
     policies: dict[str, tuple[Action, Origin]] = field(default_factory=dict)
+    header: Origin | None = None  # the "*table" line (or the first line of `iptables -S`)
 
 
 class _SaveFile:
@@ -109,7 +110,8 @@ class _SaveFile:
             if not name:
                 raise InputError("table name missing after '*'", path=self.path, line=number,
                                  field="table")
-            self.table = self.tables.setdefault(name, _Table(name))
+            self.table = self.tables.setdefault(name, _Table(name, header=Origin(
+                self.path, number, line)))
             for builtin in _BUILTIN.get(name, ()):
                 self.table.chains.setdefault(builtin, [])
             return
@@ -125,7 +127,8 @@ class _SaveFile:
     def _need_table(self, number: int) -> _Table:
         if self.table is None and not self.tables:
             # `iptables -S` output: -P/-N/-A lines of the filter table, no "*filter" header.
-            self.table = self.tables.setdefault("filter", _Table("filter"))
+            self.table = self.tables.setdefault("filter", _Table("filter", header=Origin(
+                self.path, number, "")))
             for builtin in _BUILTIN["filter"]:
                 self.table.chains.setdefault(builtin, [])
             self.findings.append(Finding(
@@ -201,8 +204,10 @@ class _SaveFile:
                     resolved = tuple(items)  # type: ignore[arg-type]
                 policy, origin = table.policies.get(name, (None, None))
                 nat = table.name == "nat" and name in _BUILTIN["nat"]
-                if nat or (policy is None and name in _BUILTIN.get(table.name, ())):
-                    policy = Action.ACCEPT  # built-in chains default to ACCEPT
+                if nat:
+                    policy = Action.ACCEPT  # iptables refuses DROP in the nat table
+                elif policy is None and name in _BUILTIN.get(table.name, ()):
+                    policy, origin = Action.UNKNOWN, self._undeclared(table, name)
                 chains[key] = Chain(key, name, resolved, table.name, self.family,  # type: ignore[arg-type]
                                     policy, origin, nat)
         entries = tuple(
@@ -211,6 +216,17 @@ class _SaveFile:
         self._note_nat()
         return Ruleset(parser_name, platform, (self.path,), chains, entries, tuple(self.findings),
                        omitted=self.rules.omitted)
+
+    @staticmethod
+    def _undeclared(table: _Table, name: str) -> Origin | None:
+        """Evidence for a built-in chain the file's table section does not declare: its
+        header line, saying so. Loading leaves the policy as it is (iptables-legacy-restore,
+        --noflush) or sets ACCEPT (iptables-nft-restore): the file does not tell."""
+        header = table.header
+        if header is None:
+            return None
+        return Origin(header.path, header.line,
+                      f"{header.raw or '(iptables -S)'} (no :{name} line: policy not given)")
 
     def _maker(self, table: _Table) -> Callable[[Record], Rule]:
         build, resolve = self.rules.build, self._resolve
