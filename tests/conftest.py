@@ -48,6 +48,7 @@ _TIERS: dict[str, tuple[str, ...]] = {
     "report/test_report_html_browser.py": ("browser",),
     "check/test_check_examples.py": ("root",),
     "cli/test_cli_wheel.py": ("slow",),
+    "cli/test_cli_new_user.py": ("slow",),
     "addresses/test_addresses_props.py": ("slow",),
     "render/test_rules_kernel.py": ("root",),
     "render/test_rules_render.py": ("root",),
