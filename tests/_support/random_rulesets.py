@@ -200,7 +200,7 @@ def _matches(rule: GenRule, src: str, port: int, dialect: str) -> bool:
     return all(checks)
 
 
-def _run(rs: GenRuleset, chain: int, src: str, port: int, dialect: str) -> str:
+def run_chain(rs: GenRuleset, chain: int, src: str, port: int, dialect: str) -> str:
     for rule in rs.chains[chain]:
         if not _matches(rule, src, port, dialect) or rule.action == "LOG":
             continue
@@ -208,14 +208,14 @@ def _run(rs: GenRuleset, chain: int, src: str, port: int, dialect: str) -> str:
             return "ACCEPT" if rule.action == "ACCEPT" else "DROP"
         if rule.action == "RETURN":
             return "RETURN"
-        verdict = _run(rs, rule.target, src, port, dialect)
+        verdict = run_chain(rs, rule.target, src, port, dialect)
         if rule.action == "GOTO" or verdict != "RETURN":
             return verdict
     return "RETURN"
 
 
 def brute_force_accepts(rs: GenRuleset, src: str, port: int, dialect: str = "iptables") -> bool:
-    verdict = _run(rs, 0, src, port, dialect)
+    verdict = run_chain(rs, 0, src, port, dialect)
     return (rs.policy if verdict == "RETURN" else verdict) == "ACCEPT"
 
 

@@ -55,7 +55,7 @@ def test_dash_policy_leaves_exactly_the_policy_part_unknown(gen: GenRuleset) -> 
     """`:INPUT - [0:0]` (issue 11): the live policy decides what falls off INPUT. hybridfw must
     call exactly those sources unknown (the brute force's RETURN), decide the rest as the rules
     do, and never accept what only the unknown policy would accept."""
-    from _support.random_rulesets import _run
+    from _support.random_rulesets import run_chain
 
     text = to_iptables(gen).replace(f":INPUT {gen.policy} [0:0]", ":INPUT - [0:0]")
     ruleset = parse_text(text, "dash.rules", "iptables")
@@ -65,6 +65,6 @@ def test_dash_policy_leaves_exactly_the_policy_part_unknown(gen: GenRuleset) -> 
         outcome = Evaluator(ruleset).run_entry(entry, probe, AddressSet.any(4))
         accepted, unknown = outcome.accepted_set(), outcome.unknown_set()
         for src in SOURCES:
-            verdict = _run(gen, 0, src, port, "iptables")
+            verdict = run_chain(gen, 0, src, port, "iptables")
             assert unknown.contains_address(src) == (verdict == "RETURN"), (src, port, text)
             assert accepted.contains_address(src) == (verdict == "ACCEPT"), (src, port, text)
