@@ -6,15 +6,19 @@ source /24 (parsing without any classification). The file is generated at run ti
 directory (never committed) and deleted afterwards. Each engine runs in its own subprocess; the
 child reports wall time and its peak RSS (ru_maxrss). Ratios are against grep.
 
-Aims (issue 15): hybridfw within 3x grep's time and under 500 MiB.
+Aims (issue 15): hybridfw within 3x grep's time and under 500 MiB. `hybridfw-general` is the
+same analysis with the fast path turned off (one Drop per text line): the before/after pair.
 
-Usage: .venv/bin/python benchmarks/drops.py [--lines 5000000] [--dir /tmp]
+Usage: .venv/bin/python benchmarks/drops.py [--lines 5000000] [--dir /tmp] [--repeat 3]
+       [--log EXISTING.log] [--engines grep,hybridfw]
+With --repeat N every engine runs N times (interleaved) and the table shows min-max.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -69,19 +73,23 @@ def run_polars(path: str) -> str:
 REPLACE_NAMED = r"SRC=(?<src>\S+) DST=(?<dst>\S+) .*?PROTO=(?<proto>\w+)(?: SPT=\d+ DPT=(?<dport>\d+))?"
 
 
-def run_hybridfw(path: str) -> str:
+def run_hybridfw(path: str, fast: bool = True) -> str:
     from hybridfw.drops import analyse_drops
     from hybridfw.endpoints.snapshot import load_snapshot
     from hybridfw.flows import required_flows
     from hybridfw.topology import load_topology
 
     data = load_snapshot()
-    report = analyse_drops([path], required_flows(load_topology(TOPOLOGY), data), data)
+    report = analyse_drops([path], required_flows(load_topology(TOPOLOGY), data), data, fast=fast)
     counts = report.counts()
     return f"{sum(counts.values())} on flows ({counts['published']} published), {report.unrelated} unrelated"
 
 
-ENGINES = {"grep": run_grep, "polars": run_polars, "hybridfw": run_hybridfw}
+def run_general(path: str) -> str:
+    return run_hybridfw(path, fast=False)
+
+
+ENGINES = {"grep": run_grep, "polars": run_polars, "hybridfw": run_hybridfw, "hybridfw-general": run_general}
 
 
 def child(engine: str, path: str) -> None:
@@ -109,26 +117,45 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=5_000_000)
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--child", nargs=2, metavar=("ENGINE", "PATH"))
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--log", type=Path, default=None, help="an existing log instead of a generated one")
+    parser.add_argument("--engines", default="", help=f"comma-separated subset of {', '.join(ENGINES)}")
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
+    engines = args.engines.split(",") if args.engines else list(ENGINES)
     with tempfile.TemporaryDirectory(prefix="hybridfw-drops-bench-", dir=args.dir) as tmp:
-        path = Path(tmp) / "kern.log"
-        started = time.perf_counter()
-        generate(path, args.lines)
-        size = path.stat().st_size
-        took = time.perf_counter() - started
-        print(f"{args.lines} lines, {size / 2**20:.0f} MiB, generated in {took:.1f} s")
+        path = args.log or Path(tmp) / "kern.log"
+        if not args.log:
+            started = time.perf_counter()
+            generate(path, args.lines)
+            print(f"{args.lines} lines generated in {time.perf_counter() - started:.1f} s")
+        print(f"{path.stat().st_size / 2**20:.0f} MiB; load average before: {os.getloadavg()}")
         measure("grep", path)  # warm the page cache for every engine alike
-        results = {name: measure(name, path) for name in ENGINES}
-    base = float(results["grep"]["seconds"])
-    base_cpu = float(results["grep"]["cpu"])
-    print(f"{'engine':<10} {'wall s':>8} {'x grep':>7} {'cpu s':>8} {'x grep':>7} {'peak MiB':>9}  result")
-    for name, res in results.items():
-        wall, cpu = float(res["seconds"]), float(res["cpu"])
-        print(f"{name:<10} {wall:>8.2f} {wall / base:>7.1f} {cpu:>8.2f} {cpu / base_cpu:>7.1f} "
-              f"{float(res['peak_mib']):>9.0f}  {res['result']}")
+        runs: dict[str, list[dict[str, float | str]]] = {name: [] for name in engines}
+        for _ in range(args.repeat):
+            for name in engines:
+                runs[name].append(measure(name, path))
+    print(f"load average after: {os.getloadavg()}")
+    base = min(float(r["seconds"]) for r in runs.get("grep", [])) if "grep" in runs else 0.0
+    base_cpu = min(float(r["cpu"]) for r in runs.get("grep", [])) if "grep" in runs else 0.0
+    print(f"{'engine':<17} {'wall s':>13} {'x grep':>11} {'cpu s':>13} {'x grep':>11} {'peak MiB':>9}"
+          "  result")
+    for name, results in runs.items():
+        wall = [float(r["seconds"]) for r in results]
+        cpu = [float(r["cpu"]) for r in results]
+        peak = max(float(r["peak_mib"]) for r in results)
+        print(f"{name:<17} {_span(wall):>13} {_span(wall, base):>11} {_span(cpu):>13} "
+              f"{_span(cpu, base_cpu):>11} {peak:>9.0f}  {results[-1]['result']}")
+
+
+def _span(values: list[float], base: float = 1.0) -> str:
+    """min-max (or the one value) of `values`, divided by `base` (a ratio when base is grep's)."""
+    if not base:
+        return "-"
+    low, high = min(values) / base, max(values) / base
+    return f"{low:.2f}" if len(values) == 1 else f"{low:.2f}-{high:.2f}"
 
 
 if __name__ == "__main__":

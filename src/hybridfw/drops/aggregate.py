@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hybridfw.drops.classify import Classifier, Verdict, block_of
-from hybridfw.drops.interface import Drop, ParseStats
+from hybridfw.drops.interface import Drop, ParseStats, Row
 from hybridfw.drops.times import TimeParser
 from hybridfw.model import Flow
 
@@ -43,6 +43,12 @@ class Bucket:
     example: tuple[str, str, int, str] = ("", "", 0, "")
     firewall: str = ""  # with --firewall: what the audit's evaluation says about the example
 
+    def seen(self, when: datetime) -> None:
+        if self.first_seen is None or when < self.first_seen:
+            self.first_seen = when
+        if self.last_seen is None or when > self.last_seen:
+            self.last_seen = when
+
     def to_dict(self) -> dict[str, object]:
         return {
             "flow": self.flow, "class": self.verdict.klass, "source": self.source, "count": self.count,
@@ -54,6 +60,16 @@ class Bucket:
             "addresses": sorted(self.addresses), "evidence": self.evidence,
             **({"firewall": self.firewall} if self.firewall else {}),
         }
+
+
+class _Seen:
+    """add_rows' record of one packet on a flow port: its target and, once made, its bucket."""
+
+    __slots__ = ("bucket", "target")
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.bucket: Bucket | None = None
 
 
 class Aggregator:
@@ -80,6 +96,12 @@ class Aggregator:
         self._targets: dict[tuple[str, int, str, str, str], Target | str | None] = {}
         self._windowed = since is not None or until is not None
         self._verdicts: dict[tuple[str, str], tuple[Verdict, str]] = {}
+        # add_rows' caches, per distinct bytes: protocol -> port -> the packets' targets (None: the
+        # port is on no flow), times, prefixes
+        self._row_ports: dict[bytes, dict[bytes, dict[bytes, _Seen | str | None] | None]] = {}
+        self._row_cached = 0
+        self._row_times: dict[bytes, datetime | None] = {}
+        self._row_rules: dict[bytes, str] = {}
 
     def _address(self, text: str) -> Address | None:
         try:
@@ -149,23 +171,101 @@ class Aggregator:
         when = self.times(drop.when) if drop.when else None
         if self._windowed and not self._in_window(when):
             return
-        bucket_key, verdict, address, local, port, hook = target
-        bucket = self.buckets.get(bucket_key)
-        if bucket is None:
-            where = f"{file}:{drop.line}"
-            bucket = self.buckets[bucket_key] = Bucket(bucket_key[0], verdict, bucket_key[2], where=where,
-                                                       evidence=f"{where}: {drop.text[:300]}",
-                                                       example=(address, local, port, hook))
+        bucket = self._bucket(target, file, drop.line, drop.text)
         bucket.count += 1
         if drop.rule:
             bucket.rules[drop.rule] += 1
+        if when is not None:
+            bucket.seen(when)
+
+    def _bucket(self, target: Target, file: str, line: int, text: str | bytes) -> Bucket:
+        """The target's bucket (made at its first drop) with the target's address offered to it."""
+        bucket_key, verdict, address, local, port, hook = target
+        bucket = self.buckets.get(bucket_key)
+        if bucket is None:
+            where = f"{file}:{line}"
+            text = text if isinstance(text, str) else text.decode("ascii")
+            bucket = self.buckets[bucket_key] = Bucket(bucket_key[0], verdict, bucket_key[2], where=where,
+                                                       evidence=f"{where}: {text[:300]}",
+                                                       example=(address, local, port, hook))
         if len(bucket.addresses) < 8:
             bucket.addresses.add(address)
-        if when is not None:
-            if bucket.first_seen is None or when < bucket.first_seen:
-                bucket.first_seen = when
-            if bucket.last_seen is None or when > bucket.last_seen:
-                bucket.last_seen = when
+        return bucket
+
+    def _packets(self, proto: bytes, dport: bytes) -> dict[bytes, _Seen | str | None] | None:
+        """The cache of packets on (`proto`, `dport`); None when no flow has that port."""
+        on_flow = (proto.decode("ascii").lower(), int(dport)) in self._by_port
+        found = self._row_ports.setdefault(proto, {})[dport] = {} if on_flow else None
+        return found
+
+    def add_rows(self, rows: list[Row], number: int, file: str, stats: ParseStats,
+                 parse_line: Callable[[int, str, ParseStats], Drop | None]) -> tuple[int, int]:
+        """`add` for a block's rows (`BlockParser.scan`) from line `number` + 1: (last line, records).
+
+        The result is add()'s on every line's drop. Rows the fast pattern did not fit, or without
+        a port, go through `parse_line`; the others make no Drop: their (protocol, port), packet,
+        time and prefix lookups are cached per distinct bytes.
+        """
+        records = 0
+        ports, times, rules = self._row_ports, self._row_times, self._row_rules
+        for row in rows:
+            number += 1
+            line, when, rule, packet, proto, dport, other = row
+            if not dport:
+                drop = parse_line(number, (line or other).decode("ascii"), stats)
+                if drop is not None:
+                    records += 1
+                    self.add(drop, stats, file)
+                continue
+            records += 1
+            try:
+                packets = ports[proto][dport]
+            except KeyError:
+                packets = self._packets(proto, dport)
+            if packets is None:
+                self.unrelated += 1
+                continue
+            try:
+                seen = packets[packet]
+            except KeyError:
+                drop = parse_line(number, line.decode("ascii"), stats)
+                target = self._target(drop) if drop is not None else None
+                seen = _Seen(target) if isinstance(target, tuple) else target
+                if self._row_cached < _CACHE_LIMIT:
+                    packets[packet] = seen
+                    self._row_cached += 1
+            if seen is None:
+                self.unrelated += 1
+                continue
+            if isinstance(seen, str):
+                stats.bad(number, line.decode("ascii"), seen)
+                self.unreadable += 1
+                continue
+            try:
+                moment = times[when]
+            except KeyError:
+                moment = times[when] = self.times(when.decode("ascii"))
+            if self._windowed and not self._in_window(moment):
+                continue
+            bucket = seen.bucket
+            if bucket is None:  # a packet's first drop in the window; later ones add no address
+                bucket = seen.bucket = self._bucket(seen.target, file, number, line)
+            # add()'s tally inlined, bucket kept per packet: benchmarks/drops.py, 2M lines, 3 runs:
+            # 15.8-18.1 -> 14.7-16.2 CPU s (min -7 %)
+            bucket.count += 1
+            if rule:
+                try:
+                    prefix = rules[rule]
+                except KeyError:
+                    prefix = rules[rule] = rule.decode("ascii").strip()
+                if prefix:
+                    bucket.rules[prefix] += 1
+            if moment is not None:
+                if bucket.first_seen is None or moment < bucket.first_seen:
+                    bucket.first_seen = moment
+                if bucket.last_seen is None or moment > bucket.last_seen:
+                    bucket.last_seen = moment
+        return number, records
 
     def _in_window(self, when: datetime | None) -> bool:
         if when is None:

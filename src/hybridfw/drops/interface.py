@@ -77,3 +77,26 @@ class LogParser(ABC):
     @abstractmethod
     def parse(self, lines: Iterable[str], stats: ParseStats) -> Iterator[Drop]:
         """Every drop in `lines` (the whole file, line ends included or not); count the rest."""
+
+
+# One line of an ASCII block, as `BlockParser.scan` gives it: (line, time, log prefix, packet,
+# protocol, destination port or b"", other). `packet` is the text that decides the drop's
+# addresses and hook (netfilter: `IN=... DST=...`); `line` is b"" when the fast pattern did not
+# fit, `other` is then the line, to parse the general way.
+Row = tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes]
+
+
+class BlockParser(LogParser):
+    """A format with a fast path: whole ASCII blocks of lines read by one compiled bytes pattern.
+
+    `scan` must give exactly what `parse_line` gives for every line it fits (the differential
+    test in tests/drops compares both paths); the lines it does not fit go to `parse_line`.
+    """
+
+    @abstractmethod
+    def scan(self, block: bytes) -> list[Row]:
+        """One row per line of `block` (ASCII, whole lines, each ending in LF)."""
+
+    @abstractmethod
+    def parse_line(self, number: int, line: str, stats: ParseStats) -> Drop | None:
+        """The drop on line `number` (text with or without its line end); None, counted, else."""

@@ -21,6 +21,8 @@ from hybridfw.trace.source import sniff_encoding
 
 HEAD_BYTES = 64 * 1024
 HEAD_LINES = 200
+BLOCK_BYTES = 1 << 20
+_ASCII_KEEPING = frozenset(("utf-8", "utf-8-sig", "cp1252"))  # ASCII bytes decode to themselves
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -54,6 +56,11 @@ class LogInput:
     head: tuple[str, ...]
     lines: Iterator[str]
     problems: list[str]  # filled while streaming: a truncated .gz ends the file early
+    # The same content as line-aligned byte blocks (the fast path; read either this or `lines`):
+    # universal newlines applied as text mode does, BOM removed; decode with `block_encoding`.
+    # None when the encoding does not keep ASCII as is (UTF-16).
+    blocks: Iterator[bytes] | None = None
+    block_encoding: str = ""
 
 
 def _read_head(stream: BinaryIO) -> bytes:
@@ -113,13 +120,66 @@ def _decoded(name: str, head: bytes, stream: BinaryIO) -> LogInput:
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=complete)
     if "\x00" in text or text.count("\ufffd") > max(8, len(text) // 100):
         raise DropsError("not a text log (binary content)", path=name)
-    reader = io.TextIOWrapper(_Buffered(head, stream), encoding=encoding, errors="replace")
+    buffered = _Buffered(head, stream)
+    reader = io.TextIOWrapper(buffered, encoding=encoding, errors="replace")
     problems: list[str] = []
-    return LogInput(name, encoding, _head_lines(text, complete), _lines(reader, problems), problems)
+    blocks, block_encoding = None, ""
+    if encoding in _ASCII_KEEPING:
+        block_encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+        blocks = _blocks(buffered, problems, len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0)
+    return LogInput(name, encoding, _head_lines(text, complete), _lines(reader, problems), problems,
+                    blocks, block_encoding)
+
+
+def _ends_early(exc: BaseException) -> str:
+    return f"the file ends early ({exc}); lines after that point were not read"
 
 
 def _lines(reader: io.TextIOWrapper, problems: list[str]) -> Iterator[str]:
     try:
         yield from reader
     except (OSError, EOFError) as exc:  # a truncated .gz: what was read so far still counts
-        problems.append(f"the file ends early ({exc}); lines after that point were not read")
+        problems.append(_ends_early(exc))
+
+
+def _newlines(data: bytes) -> bytes:
+    """Universal newlines, as text mode reads: CR LF and a lone CR become LF."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data else data
+
+
+def _blocks(reader: io.BufferedReader, problems: list[str], skip: int) -> Iterator[bytes]:
+    """Blocks of about BLOCK_BYTES, each a run of whole lines ending in LF (see LogInput.blocks).
+
+    One raw read at a time (`read1`): a truncated .gz loses only its last, unfinished line, as
+    the text path does.
+    """
+    if skip:
+        reader.read(skip)  # the byte order mark
+    rest = b""
+    while True:
+        chunks, size, end, failed = [rest], len(rest), False, False
+        try:
+            while size < BLOCK_BYTES or len(chunks) == 1:
+                chunk = reader.read1(BLOCK_BYTES)
+                if not chunk:
+                    end = True
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except (OSError, EOFError) as exc:
+            problems.append(_ends_early(exc))
+            end = failed = True
+        data = b"".join(chunks)
+        # up to the last line end; a CR at the very end may be the first half of a CR LF
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+        if end:
+            if failed:
+                data = data[:cut]  # the unfinished last line is lost, as in the text path
+            elif data and not data.endswith(b"\n"):
+                data += b"\n"  # the last line, without its line end
+            if data:
+                yield _newlines(data)
+            return
+        if cut:
+            yield _newlines(data[:cut])
+        rest = data[cut:]
