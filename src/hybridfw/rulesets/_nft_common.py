@@ -151,7 +151,7 @@ class NftChain:
 
 
 def build_ruleset(path: str, chains: list[NftChain], findings: list[Finding], parser_name: str,
-                  platform: str) -> Ruleset:
+                  platform: str, omitted: int = 0) -> Ruleset:
     """Resolve jump targets (same table) and order base chains per hook by priority."""
     keys = {(c.table_family, c.table, c.name): chain_key(path, c.table_family, c.table, c.name)
             for c in chains}
@@ -176,7 +176,7 @@ def build_ruleset(path: str, chains: list[NftChain], findings: list[Finding], pa
     entries = tuple(Entry(name, tuple(k for hook in hook_names for _, _, k in sorted(
         hooks.get(hook, []) + (hooks.get("dnat", []) if _NAT_HOOK.get(name) == hook else []))))
         for name, hook_names in ENTRY_HOOKS.items())
-    return Ruleset(parser_name, platform, (path,), out, entries, tuple(findings))
+    return Ruleset(parser_name, platform, (path,), out, entries, tuple(findings), omitted)
 
 
 def _resolve(rule: Rule, nc: NftChain, keys: dict[tuple[str, str, str], str]) -> Rule:

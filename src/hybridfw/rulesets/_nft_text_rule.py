@@ -208,12 +208,12 @@ class TextRuleParser:
         if i < len(words) and words[i] in _OPS:
             op, i = words[i], i + 1
         if i < len(words) and words[i] == "vmap":
-            elements, i = self._elements(words, i + 1)
+            elements, i = self.elements(words, i + 1)
             return op, elements, True, i
-        elements, i = self._elements(words, i)
+        elements, i = self.elements(words, i)
         return op, elements, False, i
 
-    def _elements(self, words: list[str], i: int) -> tuple[list[str], int]:
+    def elements(self, words: list[str], i: int) -> tuple[list[str], int]:
         if i >= len(words):
             raise NftRuleError("value missing")
         word = words[i]

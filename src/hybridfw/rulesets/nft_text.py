@@ -5,7 +5,9 @@ as not evaluated); base chains of type filter on the prerouting, input, forward 
 hooks form the entries, ordered by priority across tables (an accept in one base chain passes
 the packet on to the next, a drop ends it). Named sets and maps, anonymous sets, verdict maps
 and `define` variables are resolved; `include` is not followed (a finding says so).
-Tokenising is one compiled regex over the whole text.
+Tokenising is one compiled regex per line. Rules are read by shape (`_nft_text_shapes`): the
+rest of a rule after its leading ``ip saddr`` is parsed once per table; with an audit's `Scope`
+(`parse_scoped`), rules no audited packet can match are left out.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
 from hybridfw.rulesets._nft_common import TABLE_FAMILIES, VERDICTS, NftChain, build_ruleset, parse_priority
 from hybridfw.rulesets._nft_text_rule import NftRuleError, TextRuleParser, Token
+from hybridfw.rulesets._nft_text_shapes import ShapeReader
 from hybridfw.rulesets.interface import RulesetParser, register_parser
 from hybridfw.rulesets.model import Origin, Ruleset
+from hybridfw.rulesets.scope import Scope
 
 _TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|\n|[{};,]|!=|==|<=|>=|[^\s{};,"#]+')
 _FAMILIES = {"ip", "ip6", "inet", "arp", "bridge", "netdev"}
@@ -33,14 +37,15 @@ _MAX_DEFINE_DEPTH = 16
 def tokenize(text: str, path: str) -> list[Token]:
     """Tokens with line numbers; comments dropped; `define`s expanded."""
     raw: list[Token] = []
-    line = 1
-    for m in _TOKEN.finditer(text):
-        tok = m.group()
-        if tok == "\n":
-            raw.append((tok, line))
-            line += 1
-        elif not tok.startswith("#"):
-            raw.append((tok, line))
+    # No token spans a newline, so each line is tokenised apart (findall: no match objects).
+    lines = text.split("\n")
+    last = len(lines)
+    for number, line in enumerate(lines, 1):
+        raw += [(tok, number) for tok in _TOKEN.findall(line) if tok[0] != "#"]
+        if number < last:
+            raw.append(("\n", number))
+    if "$" not in text and "define" not in text:
+        return raw  # nothing to expand (most big files): no second copy of the token list
     return _expand_defines(raw, path)
 
 
@@ -88,8 +93,10 @@ def _substitute(words: list[str], defines: dict[str, list[str]], path: str, line
 class _Reader:
     """Recursive descent over the token list."""
 
-    def __init__(self, tokens: list[Token], path: str) -> None:
+    def __init__(self, tokens: list[Token], path: str, scope: Scope | None = None) -> None:
         self.tokens, self.path, self.pos = tokens, path, 0
+        self.scope = scope
+        self.omitted = 0
         self.chains: list[NftChain] = []
         self.findings: list[Finding] = []
         self.sets: dict[tuple[str, str, str], list[str]] = {}
@@ -178,9 +185,13 @@ class _Reader:
             else:
                 self.statement()  # flags, comment
         # Rules are read once the whole table is known: a set may be declared after its use.
+        fam: Family | None = TABLE_FAMILIES.get(family)
+        parser = TextRuleParser(fam, lambda s: self.sets.get((family, name, s)))
+        reader = ShapeReader(parser, self.scope, {})
         for nc, statements in pending:
-            self.chain_rules(nc, statements)
+            self.chain_rules(nc, statements, reader)
             self.chains.append(nc)
+        self.omitted += reader.omitted
 
     def named_set(self, family: str, table: str) -> None:
         name = self.take()
@@ -217,13 +228,10 @@ class _Reader:
                 statements.append(stmt)
         return nc, statements
 
-    def chain_rules(self, nc: NftChain, statements: list[list[Token]]) -> None:
-        fam: Family | None = TABLE_FAMILIES.get(nc.table_family)
-        rules = TextRuleParser(fam, lambda s: self.sets.get((nc.table_family, nc.table, s)))
+    def chain_rules(self, nc: NftChain, statements: list[list[Token]], reader: ShapeReader) -> None:
         for stmt in statements:
-            origin = Origin(self.path, stmt[0][1], " ".join(t for t, _ in stmt)[:300])
             try:
-                nc.rules += rules.parse(stmt, origin)
+                nc.rules += reader.rules(stmt, self.path)
             except (NftRuleError, IndexError) as exc:
                 raise InputError(str(exc) or "cannot read the rule", path=self.path,
                                  line=stmt[0][1], field="rule") from None
@@ -264,11 +272,12 @@ def _split_elements(words: list[str]) -> list[str]:
     return out
 
 
-def parse_nft_text(text: str, path: str) -> Ruleset:
-    reader = _Reader(tokenize(text, path), path)
+def parse_nft_text(text: str, path: str, scope: Scope | None = None) -> Ruleset:
+    """One file; with `scope`, rules no audited packet can match are left out (see `Scope`)."""
+    reader = _Reader(tokenize(text, path), path, scope)
     reader.top()
     return build_ruleset(path, reader.chains, reader.findings, NftTextParser.name,
-                         NftTextParser.platform)
+                         NftTextParser.platform, reader.omitted)
 
 
 @register_parser
@@ -283,3 +292,6 @@ class NftTextParser(RulesetParser):
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_nft_text(text, path)
+
+    def parse_scoped(self, text: str, path: str, scope: Scope) -> Ruleset:
+        return parse_nft_text(text, path, scope)
