@@ -53,7 +53,7 @@ def fix_to_show(result: AuditResult, flows: Sequence[Flow], data: EndpointData) 
     rendered for the audited ruleset's platform, without generator boilerplate."""
     from hybridfw.audit.patch import fix_diffs
 
-    commands = _commands(result, flows)
+    commands = _commands(result, flows, data)
     if commands is not None:
         return commands
     diffs = fix_diffs(result, flows)
@@ -87,21 +87,15 @@ def _render_missing(result: AuditResult, flows: Sequence[Flow], data: EndpointDa
     return {"platform": rendered.platform, "files": files, "note": notes, "form": "rules"}
 
 
-def _commands(result: AuditResult, flows: Sequence[Flow]) -> dict[str, Any] | None:
-    """ASA and PAN-OS: the fix as commands with their positions (None for other formats)."""
-    if result.format == "asa":
-        from hybridfw.audit.commands_asa import asa_commands
+def _commands(result: AuditResult, flows: Sequence[Flow],
+              data: EndpointData) -> dict[str, Any] | None:
+    """Formats fixed by commands with their positions (see `commands.COMMAND_FIXES`); None for
+    the others."""
+    from hybridfw.audit.commands import command_fix
 
-        text = asa_commands(result, flows)
-        note = ("paste in this order: each permit goes right before the entry that denies it "
-                "(line N), or at the end of the access-list")
-    elif result.format in ("panos", "panos-set"):
-        from hybridfw.audit.commands_panos import panos_commands
-
-        text = panos_commands(result, flows)
-        note = ("set commands: each new rule is moved right before the rule that denies the "
-                "range; ranges only the default rule denies stay at the bottom")
-    else:
+    found = command_fix(result.format)
+    if found is None:
         return None
+    text = found.make(result, flows, data)
     return {"platform": result.platform, "files": {"commands": text} if text else {},
-            "note": note if text else "", "form": "commands"}
+            "note": found.note if text else "", "form": "commands"}

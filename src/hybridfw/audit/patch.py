@@ -25,9 +25,12 @@ from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_ruleset
 from hybridfw.audit.coverage import Interfaces
 from hybridfw.audit.interface import AuditResult, FlowCoverage
+from hybridfw.audit.patch_fortigate import FortigatePatcher
 from hybridfw.audit.patch_netfilter import IptablesPatcher, NftTextPatcher
 from hybridfw.audit.patch_nftjson import NftJsonPatcher
+from hybridfw.audit.patch_opnsense import OpnsensePatcher
 from hybridfw.audit.patch_pfsense import PfsensePatcher
+from hybridfw.audit.patch_srx import SrxPatcher
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
@@ -36,7 +39,8 @@ from hybridfw.rulesets.model import Origin
 
 MAX_ROUNDS = 5
 PATCHERS: tuple[Patcher, ...] = (IptablesPatcher(), NftTextPatcher(), NftJsonPatcher(),
-                                 PfsensePatcher())
+                                 PfsensePatcher(), FortigatePatcher(), SrxPatcher(),
+                                 OpnsensePatcher())
 
 
 @dataclass

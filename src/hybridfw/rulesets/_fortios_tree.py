@@ -10,7 +10,10 @@ A configuration is nested blocks::
 
 ``set`` replaces a field's values, ``append`` (and ``select``) adds to them, ``unset`` clears
 it. ``config`` blocks nest inside entries (``config vdom`` / ``edit root`` / ``config firewall
-policy`` in a multi-VDOM backup). Lines starting with ``#`` are comments (the backup's
+policy`` in a multi-VDOM backup). As in the CLI, a second ``config <path>`` at the same level
+edits the same table, and ``move <entry> before|after <entry>`` reorders it: a CLI script
+appended to a backup (hybridfw's fix commands among them) reads as the configuration after
+running it. Lines starting with ``#`` are comments (the backup's
 ``#config-version=`` header among them). Values are words or double-quoted strings with
 backslash escapes.
 
@@ -119,8 +122,12 @@ class _Reader:
         if verb == "config" and len(parts) > 1:
             if len(self.stack) > MAX_DEPTH:
                 raise self.error("config blocks nest too deep", number, "config")
-            block = Block(" ".join(parts[1:]), number)
-            self._entry().blocks.append(block)
+            path = " ".join(parts[1:])
+            holder = self._entry()
+            block = next((b for b in holder.blocks if b.path == path), None)
+            if block is None:
+                block = Block(path, number)
+                holder.blocks.append(block)
             self.stack.append(block)
         elif verb == "edit" and len(parts) > 1:
             top = self.stack[-1]
@@ -135,8 +142,28 @@ class _Reader:
             self._close(verb, number)
         elif verb in ("set", "append", "select", "unset", "unselect") and len(parts) > 1:
             self._field(verb, parts[1], parts[2:], number)
-        # Anything else (e.g. "rename", "move", "delete" in a CLI script, or "get"/"show"
-        # around pasted output) does not change what a backup file holds: ignored.
+        elif verb == "move":
+            self._move(parts, number)
+        # Anything else (e.g. "rename", "delete" in a CLI script, or "get"/"show" around pasted
+        # output) does not change what a backup file holds: ignored.
+
+    def _move(self, parts: list[str], number: int) -> None:
+        """``move A before|after B`` in a table: a move that cannot be done would leave the
+        order unknown, so it is an input error (FortiOS refuses it too)."""
+        top = self.stack[-1]
+        if len(parts) != 4 or parts[2] not in ("before", "after") or not isinstance(top, Block):
+            raise self.error("expected 'move <entry> before|after <entry>' in a config table",
+                             number, "move")
+        moved, anchor = top.entry(parts[1]), top.entry(parts[3])
+        if moved is anchor and moved is not None:
+            return
+        if moved is None or anchor is None:
+            missing = parts[1] if moved is None else parts[3]
+            raise self.error(f"cannot move: no entry {missing!r} in 'config {top.path}'", number,
+                             "move")
+        top.entries.remove(moved)
+        at = top.entries.index(anchor) + (parts[2] == "after")
+        top.entries.insert(at, moved)
 
     def _close(self, verb: str, number: int) -> None:
         top = self.stack[-1]

@@ -27,7 +27,9 @@ MAX_DEPTH = 64
 class Statement:
     words: tuple[str, ...]
     line: int
-    verb: str = "set"  # "set" or "deactivate" (or "delete", which is reported by the reader)
+    # "set" or "deactivate"; "delete" is reported by the reader; "insert" (set form, as in a
+    # configuration script) reorders policies
+    verb: str = "set"
 
 
 def _tokens(text: str) -> Iterator[tuple[str, int, bool]]:
@@ -110,14 +112,14 @@ def _set_form(text: str) -> list[Statement]:
             words = [q if q or not w else w for q, _, _, _, w, _ in _TOKEN.findall(raw) if q or w]
         else:
             words = raw.split()
-        if len(words) > 1 and words[0] in ("set", "deactivate", "delete"):
+        if len(words) > 1 and words[0] in ("set", "deactivate", "delete", "insert"):
             out.append(Statement(tuple(words[1:]), number, words[0]))
     return out
 
 
 def is_set_form(text: str) -> bool:
     lines = [ln.strip() for ln in text[:50_000].splitlines() if ln.strip() and not ln.startswith("#")]
-    setlike = sum(1 for ln in lines if ln.startswith(("set ", "deactivate ", "delete ")))
+    setlike = sum(1 for ln in lines if ln.startswith(("set ", "deactivate ", "delete ", "insert ")))
     return bool(lines) and setlike * 2 > len(lines)
 
 

@@ -19,6 +19,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
 from hybridfw.rulesets._junos_tree import Deactivated, Statement, statements
@@ -57,6 +58,7 @@ class _Reader:
         self.default = ("deny-all", 0)
         self.findings: list[Finding] = []
         self.off = Deactivated([])
+        self.zone_books = False  # zones with address books of their own (the older form)
 
     def read(self, text: str) -> _Reader:
         found = statements(text, self.path)
@@ -67,6 +69,8 @@ class _Reader:
                                              self.path, st.line))
             elif st.verb == "set":
                 self._statement(st, bool(off.lengths) and off.covers(st.words))
+            elif st.verb == "insert":
+                self._insert(st.words, st.line)
         if not found:
             raise InputError("no Junos statements in this file", path=self.path, field="security")
         return self
@@ -89,11 +93,35 @@ class _Reader:
             if w[3] not in self.zones:
                 self.zones.append(w[3])
             if len(w) >= 8 and w[4] == "address-book":
+                self.zone_books = True
                 self.objects.address_statement(w[5:], st.line)
         elif w[0] == "applications" and len(w) >= 4:
             self.objects.application_statement(w[1:])
         elif w[:3] == ("security", "nat", "destination") and len(w) >= 5:
             self.objects.nat_statement(w[3:])
+
+    def _insert(self, w: tuple[str, ...], line: int) -> None:
+        """``insert security policies from-zone A to-zone B policy P before|after policy Q``
+        (or ``global policy P ...``): P moves next to Q. One that cannot be done leaves the order
+        unknown: an input error, as Junos refuses it too."""
+        scope = w[2:6] if w[2:3] == ("from-zone",) else w[2:3]
+        rest = w[2 + len(scope):]
+        if (w[:2] != ("security", "policies") or len(rest) != 5 or rest[0] != "policy"
+                or rest[2] not in ("before", "after") or rest[3] != "policy"):
+            raise InputError("expected 'insert security policies ... policy P before|after policy Q'",
+                             path=self.path, line=line, field="insert")
+        zone = ("global", "") if scope == ("global",) else (scope[1], scope[3])
+        moved, anchor = (*zone, rest[1]), (*zone, rest[4])
+        if moved not in self.policies or anchor not in self.policies:
+            missing = rest[1] if moved not in self.policies else rest[4]
+            raise InputError(f"cannot insert: no policy {missing!r} there", path=self.path,
+                             line=line, field="insert")
+        if moved == anchor:
+            return
+        order = [k for k in self.policies if k != moved]
+        at = order.index(anchor) + (rest[2] == "after")
+        order.insert(at, moved)
+        self.policies = {k: self.policies[k] for k in order}
 
     def _policy(self, w: tuple[str, ...], line: int, inactive: bool) -> None:
         head = w[0]
@@ -131,17 +159,30 @@ class _Reader:
 
 
 def _nat_destinations(dst: Fuzzy, objects: SrxObjects, zone: str) -> Fuzzy:
-    """A policy naming a pool's (translated) address also admits what is translated to it."""
+    """Destination NAT comes before the policy lookup: a policy naming a pool's (translated)
+    address also admits what is translated to it, and one naming the translated-from (public)
+    address itself does not see it once it is translated. A rule with other conditions, or from
+    an interface or routing instance rather than a zone, may or may not translate: unknown."""
     sure, maybe, reasons = dst.sure, dst.maybe, dst.reasons
+    named = dst.sure | dst.maybe
     for nat_zone, matched, pool, why in objects.translations():
-        if nat_zone not in ("", zone) or pool.isdisjoint(dst.sure | dst.maybe):
+        if " " in nat_zone:  # "interface ge-0/0/0.0", "routing-instance R": not decided here
+            why = why or (f"destination NAT from {nat_zone}",)
+        elif nat_zone not in ("", zone):
+            continue
+        public = matched & named
+        if public:
+            sure = sure - matched
+            if why:
+                maybe, reasons = maybe | public, reasons + why
+        if pool.isdisjoint(named):
             continue
         if pool <= dst.sure and not why:
             sure = sure | matched
         else:
             maybe = maybe | matched
             reasons = reasons + (why or (f"destination NAT to pool {pool.to_cidrs()[0]}",))
-    return Fuzzy(sure, maybe - sure, reasons)
+    return Fuzzy(sure, maybe - sure, tuple(dict.fromkeys(reasons)))
 
 
 def _side(policy: SrxPolicy, objects: SrxObjects, key: str) -> Fuzzy:
@@ -224,6 +265,25 @@ def _build(text: str, path: str, fmt: str) -> Ruleset:
         entries.append(Entry(f"{src} -> {dst}", (key,)))
     return Ruleset(format=fmt, platform="srx", paths=(path,), chains=chains, entries=tuple(entries),
                    findings=tuple(findings))
+
+
+Translation = tuple[str, AddressSet, AddressSet, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class FixFacts:
+    """What a fix for this configuration must follow: its destination NAT rules (from zone, or
+    "interface X" and the like, or ""; translated-from addresses; pool addresses; conditions
+    besides the address), and whether its zones keep address books of their own (Junos then
+    refuses the global address book)."""
+
+    translations: tuple[Translation, ...]
+    zone_books: bool
+
+
+def fix_facts(text: str, path: str) -> FixFacts:
+    reader = _Reader(path).read(text)
+    return FixFacts(tuple(reader.objects.translations()), reader.zone_books)
 
 
 @register_parser

@@ -1,0 +1,83 @@
+"""Patcher for Juniper SRX configurations (both forms), keeping every original line.
+
+``display set`` form: the fix's ``set`` and ``insert`` commands are appended (the reader applies
+``insert`` as Junos does). Hierarchical form: a new policy that goes before a denying policy is
+written into the text right before that policy's ``policy NAME {`` line; the others, and the
+address book entries and applications, follow the configuration in top-level blocks (as ``load
+merge`` would add them: a policy there goes to the end of its zone pair). A policy whose
+``policy NAME {`` line cannot be found stays at the end; the re-audit then reports the range.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hybridfw.audit.commands_srx import (
+    NewPolicy,
+    facts_of,
+    first_number,
+    new_policies,
+    object_blocks,
+    policy_block,
+    set_commands,
+)
+from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
+
+_SET_LINE = re.compile(r"^\s*(?:set|deactivate|delete|insert) ", re.MULTILINE)
+
+
+def _is_set_form(text: str) -> bool:
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    return bool(lines) and len(_SET_LINE.findall(text)) * 2 > len(lines)
+
+
+def _opening(lines: list[str], policy: NewPolicy, near: int) -> int | None:
+    """The index of ``policy <before> {`` at or above file line `near` (1-based; a policy's
+    line is that of its first statement)."""
+    opening = re.compile(rf"^\s*(?:inactive:\s*)?policy\s+{re.escape(policy.before or '')}\s*\{{")
+    for at in range(min(near, len(lines)) - 1, -1, -1):
+        if opening.match(lines[at]):
+            return at
+    return None
+
+
+def _hierarchical(text: str, policies: list[NewPolicy], zone_books: bool) -> str:
+    lines = text.rstrip("\n").split("\n")
+    placed: dict[int, list[str]] = {}
+    rest: list[NewPolicy] = []
+    for p in policies:
+        at = None if p.before is None else _opening(lines, p, p.line)
+        if at is None:
+            rest.append(p)
+            continue
+        indent = lines[at][:len(lines[at]) - len(lines[at].lstrip())]
+        placed.setdefault(at, []).extend(policy_block(p, indent))
+    out: list[str] = []
+    for number, line in enumerate(lines):
+        out += placed.get(number, [])
+        out.append(line)
+    out.append("/* hybridfw fix: the objects and policies to add */")
+    out += object_blocks(policies, zone_books)
+    for p in rest:
+        out += ["security {", "    policies {",
+                f"        from-zone {p.from_zone} to-zone {p.to_zone} {{",
+                *policy_block(p, " " * 12), "        }", "    }", "}"]
+    return "\n".join(out) + "\n"
+
+
+class SrxPatcher(Patcher):
+    formats = ("srx",)
+
+    def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:
+        facts = facts_of({"": text})
+        policies = new_policies(items, chains, first_number([text]), facts)
+        if not policies:
+            return text
+        if _is_set_form(text):
+            return (text.rstrip("\n") + "\n# hybridfw fix: the commands to add\n"
+                    + set_commands(policies, facts.zone_books))
+        return _hierarchical(text, policies, facts.zone_books)
+
+    def remove(self, text: str, lines: set[int]) -> str:
+        return text  # a policy spans several lines: --remove-stale does not edit SRX configs
+
