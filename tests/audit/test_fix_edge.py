@@ -331,3 +331,109 @@ def test_opnsense_fix_goes_where_each_deny_sits(flows: list[Flow], data: Endpoin
     grouped = next(r for r in fixes if r.findtext("source/address") == "104.47.0.0/17")
     assert grouped.findtext("interface") == "edge"
     assert legacy.index(floating) < 2 and legacy.index(grouped) < legacy.index(legacy[-1])
+
+
+WINDOWS_NETSH = """\\
+Domain Profile Settings:
+----------------------------------------------------------------------
+State                                 ON
+Firewall Policy                       BlockInbound,AllowOutbound
+
+Private Profile Settings:
+----------------------------------------------------------------------
+State                                 ON
+Firewall Policy                       BlockInbound,AllowOutbound
+
+Public Profile Settings:
+----------------------------------------------------------------------
+State                                 ON
+Firewall Policy                       BlockInbound,BlockOutbound
+Ok.
+
+Rule Name:                            Block retired relay
+----------------------------------------------------------------------
+Enabled:                              Yes
+Direction:                            In
+Profiles:                             Domain,Private,Public
+Grouping:
+LocalIP:                              Any
+RemoteIP:                             40.92.4.0/255.255.255.0
+Protocol:                             TCP
+LocalPort:                            25
+RemotePort:                           Any
+Edge traversal:                       No
+InterfaceTypes:                       Any
+Security:                             NotRequired
+Rule source:                          Local Setting
+Action:                               Block
+
+Rule Name:                            Old EOP list
+----------------------------------------------------------------------
+Enabled:                              Yes
+Direction:                            In
+Profiles:                             Domain,Private,Public
+Grouping:
+LocalIP:                              Any
+RemoteIP:                             40.92.0.0/255.254.0.0
+Protocol:                             TCP
+LocalPort:                            25
+RemotePort:                           Any
+Edge traversal:                       No
+InterfaceTypes:                       Any
+Security:                             NotRequired
+Rule source:                          Local Setting
+Action:                               Allow
+Ok.
+"""
+
+
+def _windows_json() -> str:
+    import json
+
+    rules = [{"Name": "block-relay", "DisplayName": "Block retired relay", "Enabled": "True",
+              "Direction": "Inbound", "Profile": "Any", "Action": "Block", "LocalAddress": "Any",
+              "RemoteAddress": "40.92.4.0/255.255.255.0", "Protocol": "TCP", "LocalPort": "25",
+              "RemotePort": "Any", "Program": "Any", "Service": "Any", "InterfaceType": "Any",
+              "Authentication": "NotRequired", "Encryption": "NotRequired",
+              "OverrideBlockRules": False}]
+    profiles = [{"Name": n, "Enabled": 1, "DefaultInboundAction": "Block",
+                 "DefaultOutboundAction": "Allow" if n != "Public" else "Block"}
+                for n in ("Domain", "Private", "Public")]
+    return json.dumps({"Profiles": profiles, "Rules": rules}, indent=2)
+
+
+@pytest.mark.parametrize("fmt", ["windows-netsh", "windows-json"])
+@pytest.mark.parametrize("profile", [None, "domain"])
+def test_windows_fix_adds_allow_rules_and_names_the_block_rule_that_still_wins(
+        fmt: str, profile: str | None, flows: list[Flow], data: EndpointData,
+        tmp_path: Path) -> None:
+    """The profile default denies most of EOP and a block rule denies 40.92.4.0/24: the allow
+    rules fix the first (netsh lines from aerleon, New-NetFirewallRule lines); the block rule
+    wins over any allow rule, so it is named and what it denies is all that stays missing."""
+
+    path = tmp_path / ("fw.txt" if fmt == "windows-netsh" else "fw.json")
+    path.write_text(WINDOWS_NETSH if fmt == "windows-netsh" else _windows_json())
+    interfaces = Interfaces(profile) if profile else Interfaces()
+    before = audit_files([path], flows, interfaces=interfaces)
+    assert any(r.missing for r in before.flows)
+    shown = fix_to_show(before, flows, data)
+    commands = shown["files"]["commands"]
+    assert "no rule order" in shown["note"]
+    assert "netsh advfirewall firewall add rule name=i_hybridfw-fix-1 " in commands
+    assert "New-NetFirewallRule -Name hybridfw-fix-1 " in commands
+    blocked = "Block retired relay"
+    assert f"still denied, no allow rule can change it: block rule '{blocked}'" in commands
+    outcome = patch_files([path], flows, interfaces=interfaces)
+    patched = tmp_path / f"patched-{path.name}"
+    patched.write_text(outcome.texts[str(path)])
+    again = audit_files([patched], flows, interfaces=interfaces)
+    # Only what the block rule takes is still missing (and shadowed: the old allow rule
+    # covers it too).
+    assert all(s.addresses <= addrs("40.92.4.0/24") for r in again.flows for s in r.shadowed)
+    left = [r for r in again.flows if r.missing]
+    assert left and all(r.missing == addrs("40.92.4.0/24") for r in left)
+    assert {r.flow for r in left} == {"smtp-inbound"}
+    assert all(d.origin.raw == f"block rule {blocked!r}" for r in left for d in r.denials)
+    # The allow rules in the copy are those the commands add.
+    for rule in ("hybridfw-fix-1", "hybridfw-fix-2"):
+        assert rule in outcome.texts[str(path)] and rule in commands

@@ -55,6 +55,15 @@ def _srx(result: AuditResult, flows: Sequence[Flow], data: EndpointData) -> str:
     return srx_commands(todo, result.chain_names, input_texts(result))
 
 
+def _windows(result: AuditResult, flows: Sequence[Flow], data: EndpointData) -> str:
+    from hybridfw.audit.commands_windows import used_numbers, windows_commands
+    from hybridfw.audit.patch import insertions
+
+    todo = insertions([r for r in result.flows if r.missing], {f.id: f.protocol for f in flows})
+    first = max((used_numbers(t) for t in input_texts(result).values()), default=0) + 1
+    return windows_commands(todo, data, first)
+
+
 COMMAND_FIXES: tuple[CommandFix, ...] = (
     CommandFix(("asa",), "paste in this order: each permit goes right before the entry that "
                "denies it (line N), or at the end of the access-list", _asa),
@@ -68,6 +77,10 @@ COMMAND_FIXES: tuple[CommandFix, ...] = (
                "configuration): each new policy is inserted right before the policy that denies "
                "the range; ranges only a global or the default policy denies stay at the end of "
                "the zone pair", _srx),
+    CommandFix(("windows-netsh", "windows-json"), "Windows Defender Firewall has no rule order: "
+               "any matching block rule wins over every allow rule, then allow rules, then the "
+               "profile default. Run the netsh lines (cmd) or the PowerShell lines, not both; "
+               "a range a block rule denies is named, not fixed", _windows),
 )
 
 

@@ -49,7 +49,7 @@ def _flow(group: Sequence[Insertion], number: int) -> Flow:
                 f"fix for {item.flow}")
 
 
-def _unrecorded() -> EndpointData:
+def unrecorded() -> EndpointData:
     """For the comments when the endpoint data is not at hand (`--fixed-out`)."""
     from datetime import UTC, datetime
 
@@ -62,7 +62,7 @@ def _render(src: str, dst: str, flow: Flow, data: EndpointData | None) -> str:
 
     header = f"from-zone {src} to-zone {dst}".replace("{", "{{").replace("}", "}}")
     spec = AerleonTarget("fortigate", "fortigate", "fix", header=header)
-    files = generate(spec, [flow], data or _unrecorded())
+    files = generate(spec, [flow], data or unrecorded())
     return "\n".join(text.rstrip("\n") for text in files.values())
 
 

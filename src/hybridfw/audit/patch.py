@@ -32,6 +32,7 @@ from hybridfw.audit.patch_opnsense import OpnsensePatcher
 from hybridfw.audit.patch_pfsense import PfsensePatcher
 from hybridfw.audit.patch_srx import SrxPatcher
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
+from hybridfw.audit.patch_windows import NetshPatcher, WindowsJsonPatcher
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
 from hybridfw.rulesets import parse_files, read_ruleset_text
@@ -40,7 +41,7 @@ from hybridfw.rulesets.model import Origin
 MAX_ROUNDS = 5
 PATCHERS: tuple[Patcher, ...] = (IptablesPatcher(), NftTextPatcher(), NftJsonPatcher(),
                                  PfsensePatcher(), FortigatePatcher(), SrxPatcher(),
-                                 OpnsensePatcher())
+                                 OpnsensePatcher(), NetshPatcher(), WindowsJsonPatcher())
 
 
 @dataclass

@@ -205,10 +205,16 @@ def register(app: typer.Typer) -> None:
             "--fixed-out", metavar="DIR", file_okay=False,
             help="Write a patched copy of each ruleset file (same name) into DIR: every line "
                  "kept, the missing accepts inserted where they take effect; re-audited until "
-                 "nothing is missing (iptables, nft text, pfSense).")] = None,
+                 "nothing is missing (iptables, nft text, pfSense, OPNsense, FortiGate, SRX, "
+                 "Windows exports).")] = None,
         remove_stale: Annotated[bool, typer.Option(
             "--remove-stale", help="With --fixed-out: also delete accept rules that admit only "
                                    "stale or foreign addresses.")] = False,
+        alias_files: Annotated[list[str] | None, typer.Option(
+            "--alias-file", metavar="NAME=FILE",
+            help="A local copy of the list an OPNsense url/urltable alias NAME downloads (one "
+                 "address, CIDR or range a line; # and ; start comments). Repeatable. Without "
+                 "it such an alias is unknown.")] = None,
         json_out: JsonOpt = False,
     ) -> None:
         from hybridfw.audit import Interfaces, audit_files
@@ -216,18 +222,21 @@ def register(app: typer.Typer) -> None:
         from hybridfw.console import exit_code_for, print_json
         from hybridfw.endpoints import load_current
         from hybridfw.flows import required_flows
+        from hybridfw.rulesets.alias_lists import alias_lists, read_alias_file
         from hybridfw.schemas import data_block
         from hybridfw.topology import load_topology
 
         chosen = _checked_options(outside, inside, placement)
+        lists = [read_alias_file(spec) for spec in alias_files or []]
         topo = load_topology(topology)
         data = load_current(topo.instance)
         flows = required_flows(topo, data)
         interfaces = Interfaces.given(topo.firewall, outside, inside, chosen)
-        result = audit_files(rulesets, flows, fmt=fmt, entry=entry, interfaces=interfaces)
-        fixes = fix_to_show(result, flows, data)
-        patched = (_fixed_out(rulesets, fixed_out, flows, fmt, entry, interfaces, remove_stale)
-                   if fixed_out is not None else None)
+        with alias_lists(lists):
+            result = audit_files(rulesets, flows, fmt=fmt, entry=entry, interfaces=interfaces)
+            fixes = fix_to_show(result, flows, data)
+            patched = (_fixed_out(rulesets, fixed_out, flows, fmt, entry, interfaces,
+                                  remove_stale) if fixed_out is not None else None)
         if json_out:
             doc = {**result.to_dict(), "format": result.format, "rules_to_add": fixes,
                    "data": data_block(data)}

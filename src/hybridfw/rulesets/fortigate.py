@@ -20,16 +20,17 @@ are unknown there.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
 from hybridfw.rulesets._fortigate_objects import Objects
-from hybridfw.rulesets._fortios_tree import Block, Entry, find_blocks, parse_tree
+from hybridfw.rulesets._fortios_tree import Block, Entry, Field, find_blocks, parse_tree
 from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule, info, parse_logged, warning
 from hybridfw.rulesets.interface import RulesetParser, register_parser
-from hybridfw.rulesets.model import Action, Chain, Origin, Rule, Ruleset, chain_key
+from hybridfw.rulesets.model import Action, Chain, Match, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.model import Entry as RuleEntry
 
 MAX_PAIRS = 400
@@ -185,6 +186,44 @@ def _by_pair(active: list[tuple[Entry, list[Rule]]],
     return by_pair
 
 
+def _own_addresses(blocks: dict[str, list[tuple[str, Block]]]) -> AddressSet:
+    """The FortiGate's own interface addresses (``config system interface``: ``set ip`` and
+    ``config ipv6`` / ``set ip6-address``), as hosts."""
+    found: list[str] = []
+    for _vdom, block in blocks.get("system interface", ()):
+        for entry in block.entries:
+            ip = entry.values("ip")
+            if ip and ip[0].split("/")[0] not in ("", "0.0.0.0"):
+                found.append(ip[0].split("/")[0])
+            v6 = entry.block("ipv6")
+            ip6 = v6.body.values("ip6-address") if v6 is not None else []
+            if ip6 and ip6[0].split("/")[0] not in ("", "::"):
+                found.append(ip6[0].split("/")[0])
+    return AddressSet.parse([a for a in found if _is_address(a)])
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _local_in(blocks: dict[str, list[tuple[str, Block]]], own: AddressSet, path: str) -> Rule:
+    """Traffic to the FortiGate itself is decided by local-in policies and the interfaces'
+    administrative access, not by firewall policies: those addresses are unknown (a VIP's
+    external address is translated first and stays with the policies)."""
+    local_in = [e for _v, b in blocks.get("firewall local-in-policy", ()) for e in b.entries]
+    local_in += [e for _v, b in blocks.get("firewall local-in-policy6", ()) for e in b.entries]
+    what = (f"{len(local_in)} local-in policies in the file, not read" if local_in
+            else "the interfaces' administrative access and local-in policies, not read")
+    line = local_in[0].line if local_in else 0
+    reason = f"traffic to the FortiGate's own address: {what}"
+    return Rule(Match(destinations=own, undecidable=(reason,)), Action.UNKNOWN,
+                Origin(path, line, "local-in (traffic to the FortiGate itself)"))
+
+
 def _build(text: str, path: str, fmt: str) -> Ruleset:
     root = parse_tree(text, path)
     if not root.blocks:
@@ -197,9 +236,15 @@ def _build(text: str, path: str, fmt: str) -> Ruleset:
         findings.append(warning("audit.no-policies", "no 'config firewall policy' entries: the "
                                 "implicit deny decides everything", path, 0))
         vdoms.setdefault("", _Vdom())
+    blocks = find_blocks(root)
+    own = _own_addresses(blocks)
     for vdom_name, vdom in vdoms.items():
         objects = Objects(path, vdom.objects)
         active = []
+        mine = own - objects.vip_external
+        if mine:
+            active.append((Entry("", 0, {"srcintf": Field(["any"], 0), "dstintf": Field(["any"], 0)}),
+                           [_local_in(blocks, mine, path)]))
         for policy, v6 in vdom.policies:
             if policy.one("status") == "disable":
                 findings.append(info("audit.rule-disabled", f"disabled policy {policy.name} skipped",

@@ -8,8 +8,9 @@ floating rule is not quick unless it says so (``<quick>1</quick>``). A rule that
 last-match in pf, so it is recorded as undecidable. Aliases live in ``<aliases>`` (older
 releases) or ``<OPNsense><Firewall><Alias><aliases>`` (``content`` separated by new lines):
 host, network, networkgroup and port aliases (nested) are resolved; url, urltable, geoip,
-external, dynamic IPv6 host, MAC, ASN and authentication-group aliases are unknown unless the
-urltable content is in the file. Interface networks (``lan``, ``lanip``) resolve for statically
+external, dynamic IPv6 host, MAC, ASN and authentication-group aliases are unknown; url and
+urltable aliases resolve to a local copy of their list when one is given (`alias_lists`,
+``audit --alias-file NAME=FILE``). Interface networks (``lan``, ``lanip``) resolve for statically
 addressed interfaces (shared with the pfSense reader). Schedules, OS fingerprints, tags and
 source ports are undecidable.
 """
@@ -33,6 +34,7 @@ from hybridfw.rulesets._vendor_util import (
     parse_port_span,
     parse_xml,
 )
+from hybridfw.rulesets.alias_lists import alias_list
 from hybridfw.rulesets.interface import RulesetParser, register_parser
 from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.pfsense import _groups as interface_groups
@@ -43,6 +45,7 @@ _ACTIONS = {"pass": Action.ACCEPT, "block": Action.DROP, "reject": Action.REJECT
 _FAMILIES = {"inet": AddressSet.any(4), "inet6": AddressSet.any(6), "inet46": AddressSet.any()}
 _UNDECIDABLE = {"sched": "schedule", "os": "OS fingerprint", "tagged": "tagged"}
 _RESOLVED = ("host", "network", "networkgroup")
+_FETCHED = ("url", "urltable")  # resolved from a local copy of the list (`alias_lists`)
 _DETECT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<opnsense\b", re.DOTALL)
 
 
@@ -75,8 +78,14 @@ class Aliases:
         cached = self.resolved.get(text)
         if cached is None:
             kind, items, where = entry
+            local = alias_list(text) if kind in _FETCHED else None
             if kind in _RESOLVED:
                 cached = Fuzzy.union([self.addresses(i, where, depth + 1) for i in items])
+            elif local is not None:
+                cached = Fuzzy.exact(local.addresses)
+            elif kind in _FETCHED:
+                cached = Fuzzy.unknown(f"{kind} alias {text} (its list is fetched by the firewall: "
+                                       f"give a copy with --alias-file {text}=FILE)")
             else:
                 cached = Fuzzy.unknown(f"{kind} alias {text}")
             self.resolved[text] = cached

@@ -10,7 +10,9 @@ are not in effect (reported for policies). A policy matches ``source-address`` /
 ``-excluded`` flags negate), ``application``; ``then permit|deny|reject``. Unknown, naming it:
 ``source-identity``, ``dynamic-application`` (other than ``none``), ``scheduler-name``, URL
 categories, and what `_srx_objects` cannot resolve. Destination NAT: see `_srx_objects`.
-Logical systems and tenants are not read (reported).
+Logical systems and tenants are not read (reported). ``apply-groups`` are not expanded: a group
+that configures policies or NAT makes every verdict unknown, naming it (audit the output of
+``show configuration | display inheritance`` instead); other groups are reported.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from hybridfw.rulesets._junos_tree import Deactivated, Statement, statements
 from hybridfw.rulesets._srx_objects import SrxObjects
 from hybridfw.rulesets._vendor_util import Fuzzy, expand_rule, info, parse_logged, warning
 from hybridfw.rulesets.interface import RulesetParser, register_parser
-from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
+from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
 
 MAX_PAIRS = 400
 _ACTIONS = {"permit": Action.ACCEPT, "deny": Action.DROP, "reject": Action.REJECT}
@@ -59,6 +61,8 @@ class _Reader:
         self.findings: list[Finding] = []
         self.off = Deactivated([])
         self.zone_books = False  # zones with address books of their own (the older form)
+        self.group_kinds: dict[str, set[str]] = defaultdict(set)  # groups G: what G configures
+        self.applied: dict[str, int] = {}  # apply-groups G: the first line applying it
 
     def read(self, text: str) -> _Reader:
         found = statements(text, self.path)
@@ -77,6 +81,12 @@ class _Reader:
 
     def _statement(self, st: Statement, inactive: bool) -> None:
         w = st.words
+        if w[0] == "groups" and len(w) >= 3:
+            self.group_kinds[w[1]].add(" ".join(w[2:4]) if w[2] == "security" else w[2])
+            return
+        if "apply-groups" in w[:-1]:
+            self.applied.setdefault(w[w.index("apply-groups") + 1], st.line)
+            return
         if w[0] == "security" and len(w) > 2 and w[1] == "policies":
             self._policy(w[2:], st.line, inactive)
             return
@@ -232,9 +242,35 @@ def _fits(policy: SrxPolicy, src: str, dst: str) -> bool:
     return (src in froms or "any" in froms) and (dst in tos or "any" in tos)
 
 
+_INHERITED = ("security policies", "security nat")
+
+
+def _groups_applied(reader: _Reader, path: str) -> tuple[list[Rule], list[Finding]]:
+    """apply-groups are not expanded: a group that configures policies or NAT may add a policy
+    (or a translation) anywhere, so every verdict depends on it (a rule that may or may not
+    match, first in every zone pair). Other groups only get a finding."""
+    rules: list[Rule] = []
+    findings: list[Finding] = []
+    for name, line in reader.applied.items():
+        kinds = reader.group_kinds.get(name, set())
+        if not kinds:
+            continue
+        deciding = sorted(k for k in kinds if k in _INHERITED)
+        text = (f"apply-groups {name} ({', '.join(sorted(kinds))}) is not expanded: audit the "
+                "output of 'show configuration | display inheritance'")
+        findings.append(warning("audit.apply-groups", text, path, line))
+        if deciding:
+            reason = f"apply-groups {name} may add {' and '.join(deciding)} (not expanded)"
+            rules.append(Rule(Match(undecidable=(reason,)), Action.UNKNOWN,
+                              Origin(path, line, f"apply-groups {name}")))
+    return rules, findings
+
+
 def _build(text: str, path: str, fmt: str) -> Ruleset:
     reader = _Reader(path).read(text)
     findings = list(reader.findings)
+    inherited, more = _groups_applied(reader, path)
+    findings += more
     active = [p for p in reader.policies.values() if p.active]
     findings += [info("audit.rule-disabled", f"inactive policy {p.name} skipped", path, p.line)
                  for p in reader.policies.values() if not p.active]
@@ -257,7 +293,7 @@ def _build(text: str, path: str, fmt: str) -> Ruleset:
 
     for src, dst in _pairs(reader):
         # Zone-pair policies first, then the global policies that fit the pair.
-        ordered = [r for p in by_pair.get((src, dst), []) for r in rules_of(p, src)]
+        ordered = inherited + [r for p in by_pair.get((src, dst), []) for r in rules_of(p, src)]
         ordered += [r for p in global_policies if _fits(p, src, dst) for r in rules_of(p, src)]
         key = chain_key(path, src, dst)
         chains[key] = Chain(key=key, name=f"{src} -> {dst}", rules=tuple(ordered), policy=default,
