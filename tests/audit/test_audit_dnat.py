@@ -224,3 +224,23 @@ def test_translation_reads_targets() -> None:
     assert isinstance(translation("10.0.0.5", 6, 25, origin), str)  # another family
     assert isinstance(translation(":2525", 4, 25, origin), str)  # no address
     assert isinstance(translation("", 4, 25, origin), str)
+
+
+@pytest.mark.root
+def test_inet_dnat_ip_leaves_ipv6_alone(tmp_path: Path) -> None:
+    # `dnat ip to` in an inet table translates IPv4 packets only: the IPv6 address of the same
+    # server is filtered as written (forward accepts port 25 to it), not unknown.
+    text = ("table inet nat {\n\tchain prerouting {\n"
+            "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+            "\t\ttcp dport 25 dnat ip to 10.0.0.5\n\t}\n}\n"
+            "table inet filter {\n\tchain forward {\n"
+            "\t\ttype filter hook forward priority filter; policy drop;\n"
+            "\t\tip daddr 10.0.0.5 tcp dport 25 accept\n"
+            "\t\tip6 daddr 2001:db8::10 tcp dport 25 accept\n\t}\n}\n")
+    flow = smtp_inbound()
+    for name, body in (("inet.nft", text), ("inet.json", nft_json_of(text, "inetj"))):
+        path = tmp_path / name
+        path.write_text(body)
+        rows = audit_files([path], [flow], interfaces=Interfaces(placement="gateway")).flows
+        assert all(r.complete for r in rows), [(r.address, r.evidence) for r in rows]
+        assert {r.address for r in rows} == {MAIL_V4, "2001:db8::10"}

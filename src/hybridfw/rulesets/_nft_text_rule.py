@@ -150,6 +150,8 @@ class TextRuleParser:
                 self._flush_unknown(builder, unknown)
                 action, label = _NAT_STATEMENTS[word], word
                 target = _nat_target(words, i + 1) if action == Action.DNAT else ""
+                if words[i + 1:i + 2] in (["ip"], ["ip6"]):  # `dnat ip to`: IPv4 packets only
+                    builder.restrict_family(4 if words[i + 1] == "ip" else 6)
                 break
             elif word in VERDICTS:
                 self._flush_unknown(builder, unknown)

@@ -140,6 +140,9 @@ class _JsonRules:
                         for one in self.text.alternatives(b, concats)]
             elif key in ("dnat", "redirect"):
                 action, target = _nat(key, body)
+                family = body.get("family") if isinstance(body, dict) else None
+                if family in ("ip", "ip6"):  # `dnat ip to`: IPv4 packets only
+                    b.restrict_family(4 if family == "ip" else 6)
                 return [Rule(one.build(), action, origin, target, key)
                         for one in self.text.alternatives(b, concats)]
             elif key == "vmap":
