@@ -244,3 +244,18 @@ def test_inet_dnat_ip_leaves_ipv6_alone(tmp_path: Path) -> None:
         rows = audit_files([path], [flow], interfaces=Interfaces(placement="gateway")).flows
         assert all(r.complete for r in rows), [(r.address, r.evidence) for r in rows]
         assert {r.address for r in rows} == {MAIL_V4, "2001:db8::10"}
+
+
+@pytest.mark.parametrize("table", ["nat", "gw"])
+def test_scoped_parse_keeps_forward_rules_for_the_dnat_target(tmp_path: Path, table: str) -> None:
+    # A scoped parse leaves out rules for addresses the audit does not name; the forward DROP
+    # for the inside address (10.0.0.5) must stay, whatever the table holding the nat chain is
+    # called (moby's is `docker-bridges`): else the flow would read as allowed.
+    text = (f"table ip {table} {{\n\tchain pre {{\n"
+            "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+            "\t\tip daddr 203.0.113.10 tcp dport 25 jump publish\n\t}\n"
+            "\tchain publish {\n\t\tdnat to 10.0.0.5\n\t}\n"
+            "\tchain fwd {\n\t\ttype filter hook forward priority filter; policy accept;\n"
+            "\t\tip daddr 10.0.0.5 tcp dport 25 drop\n\t}\n}\n")
+    row = _v4_row(_audit(tmp_path, "gw.nft", text))
+    assert row.missing == smtp_inbound(MAIL_V4).sources.family(4) and not row.allowed

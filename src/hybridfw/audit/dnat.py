@@ -80,16 +80,25 @@ def single(family: Family, address: int) -> AddressSet:
 
 
 def _dnat_rules(ruleset: Ruleset) -> list[Rule]:
-    """The DNAT rules of the nat table's chains (iptables; a record's shape carries its target,
-    so nothing is built)."""
+    """The DNAT rules a nat chain can reach: every chain of an iptables nat table, and the
+    chains nat base chains jump to (nft tables have any name). A lazy chain's record shapes
+    carry their targets, so nothing is built."""
+    chains = ruleset.chains
+    todo = [key for key, chain in chains.items() if chain.nat or chain.table == "nat"]
+    seen: set[str] = set()
     found = []
-    for chain in ruleset.chains.values():
-        if chain.table != "nat":
+    while todo:
+        key = todo.pop()
+        if key in seen:
             continue
-        rules = chain.rules
-        seen = ((r for _, r, _, _ in rules.previews()) if isinstance(rules, LazyRules)
-                else iter(rules))
-        found += [r for r in seen if r.action == Action.DNAT]
+        seen.add(key)
+        rules = chains[key].rules
+        for rule in ((r for _, r, _, _ in rules.previews()) if isinstance(rules, LazyRules)
+                     else rules):
+            if rule.action == Action.DNAT:
+                found.append(rule)
+            elif rule.action in (Action.JUMP, Action.GOTO) and rule.target in chains:
+                todo.append(rule.target)
     return found
 
 
