@@ -8,7 +8,6 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from hybridfw.errors import EXIT_OK, EXIT_PROBLEMS
 from hybridfw.model import Finding, Severity
 
 if TYPE_CHECKING:
@@ -102,11 +101,6 @@ def color_wanted(stream: Any = None) -> bool:
 def width() -> int:
     """The width to lay output out for: COLUMNS, else the terminal's, else 80."""
     return out().width
-
-
-def exit_code_for(findings: Iterable[Finding]) -> int:
-    """1 when any finding is an error (a problem to fix), else 0. Warnings inform only."""
-    return EXIT_PROBLEMS if any(f.severity >= Severity.ERROR for f in findings) else EXIT_OK
 
 
 def setup_logging(verbosity: int) -> None:

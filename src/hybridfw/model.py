@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from hybridfw.addresses import AddressSet
+from hybridfw.errors import EXIT_OK, EXIT_PROBLEMS
 
 INSTANCES = ("Worldwide", "USGovDoD", "USGovGCCHigh", "China")
 STALE_AFTER_DAYS = 35  # Microsoft publishes monthly; older data has likely missed a version
@@ -20,6 +22,11 @@ class Severity(enum.IntEnum):
 
     def __str__(self) -> str:
         return self.name.lower()
+
+
+def exit_code_for(findings: Iterable[Finding]) -> int:
+    """1 when any finding is an error (a problem to fix), else 0. Warnings inform only."""
+    return EXIT_PROBLEMS if any(f.severity >= Severity.ERROR for f in findings) else EXIT_OK
 
 
 @dataclass(frozen=True)

@@ -219,9 +219,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from hybridfw.audit import Interfaces, audit_files
         from hybridfw.audit.fix import fix_to_show
-        from hybridfw.console import exit_code_for, print_json
+        from hybridfw.console import print_json
         from hybridfw.endpoints import load_current
         from hybridfw.flows import required_flows
+        from hybridfw.model import exit_code_for
         from hybridfw.rulesets.alias_lists import alias_lists, read_alias_file
         from hybridfw.schemas import data_block
         from hybridfw.topology import load_topology

@@ -104,10 +104,11 @@ def register(app: typer.Typer) -> None:
         as FQDNs, ...) go to stderr. Exit codes: 0 rendered faithfully, 1 ERROR findings
         (the rules would miss traffic), 2 bad topology, platform or options.
         """
-        from hybridfw.console import exit_code_for, print_json
+        from hybridfw.console import print_json
         from hybridfw.endpoints import load_current
         from hybridfw.errors import InputError
         from hybridfw.flows import required_flows
+        from hybridfw.model import exit_code_for
         from hybridfw.render import render_flows
         from hybridfw.topology import load_topology
 

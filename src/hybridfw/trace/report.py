@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hybridfw.model import Finding, Severity
+from hybridfw.model import Finding, Severity, exit_code_for
 from hybridfw.trace.aggregate import Aggregator, CauseTally
 from hybridfw.trace.observed import ObservedSenders
 
@@ -135,8 +135,6 @@ class TraceReport:
     @property
     def exit_code(self) -> int:
         """0 no failures found, 1 failures diagnosed (a deferral counts too)."""
-        from hybridfw.console import exit_code_for
-
         return 1 if self.failures else exit_code_for(self.findings)
 
     @classmethod
