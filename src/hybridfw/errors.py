@@ -51,3 +51,23 @@ class KernelError(HybridfwError):
     """A kernel tool (nft, ipset) is missing, failed or returned something unreadable. Exit 3."""
 
     exit_code = EXIT_UPSTREAM
+
+
+class TraceError(InputError):
+    """A log file `hybridfw trace` cannot read as any known layout. Exit code 2 (the trace package
+    re-raises it as an InputError naming the file)."""
+
+
+class NftRuleError(InputError):
+    """An nftables rule the ruleset reader does not understand; the reader turns it into an
+    'unknown rule' finding, so it reaches the user only as that. Exit code 2 if it escapes."""
+
+
+class SpfSyntaxError(InputError):
+    """An SPF record that does not follow RFC 7208's grammar; the DNS probe reports it as a
+    finding. Exit code 2 if it escapes."""
+
+
+class CatalogError(HybridfwError):
+    """The diagnosis catalog shipped with hybridfw does not validate: a packaging bug, caught by
+    the catalog tests. Exit code 2."""

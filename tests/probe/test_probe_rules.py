@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hybridfw.errors import InputError
+from hybridfw.errors import InputError, SpfSyntaxError
 from hybridfw.probe import exchange
 from hybridfw.probe.certificate import expected_name, name_matches
 from hybridfw.probe.dns import parse_nameserver
 from hybridfw.probe.https import parse_paths, parse_web_target
 from hybridfw.probe.smtp import parse_target
-from hybridfw.probe.spf import LOOKUP_MECHANISMS, SpfSyntaxError, SpfTerm, parse_spf
+from hybridfw.probe.spf import LOOKUP_MECHANISMS, SpfTerm, parse_spf
 from hybridfw.probe.winsock import classify_connect_error, classify_resolve_error
 
 label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)

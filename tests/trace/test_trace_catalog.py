@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from _support.trace import EXPECTED
-from hybridfw.trace.catalog import CatalogError, build_catalog, code_matches, load_catalog, parse_catalog
+from hybridfw.errors import CatalogError
+from hybridfw.trace.catalog import build_catalog, code_matches, load_catalog, parse_catalog
 from hybridfw.trace.interface import CATEGORIES
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from hybridfw.errors import InputError
 from hybridfw.rulesets.model import Entry, Ruleset
 
 Placement = Literal["host", "gateway"]
@@ -32,14 +33,15 @@ _HOST_ENTRY = {"inbound": "input", "outbound": "output"}
 _NOT_FOR = {"inbound": "output", "outbound": "input"}
 
 
-def as_placement(text: str | None) -> Placement | None:
-    """`text` as a placement; None when empty. Raises ValueError for anything else."""
+def as_placement(text: str | None, field: str = "placement") -> Placement | None:
+    """`text` as a placement; None when empty. Raises InputError (naming `field`) for anything
+    else."""
     if not text:
         return None
     for placement in PLACEMENTS:
         if text == placement:
             return placement
-    raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, not {text!r}")
+    raise InputError(f"placement must be one of {', '.join(PLACEMENTS)}, not {text!r}", field=field)
 
 
 @dataclass(frozen=True)

@@ -160,10 +160,7 @@ def _checked_options(outside: str | None, inside: str | None,
     for option, name in (("--outside-interface", outside), ("--inside-interface", inside)):
         if name is not None and (problem := interface_name_problem(name)):
             raise InputError(problem, field=option)
-    try:
-        return as_placement(placement)
-    except ValueError as exc:
-        raise InputError(str(exc), field="--placement") from None
+    return as_placement(placement, field="--placement")
 
 
 def _count(addresses: AddressSet, unit: Unit) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from hybridfw.addresses import AddressError, AddressSet
 from hybridfw.connectors.interface import Binding, ObjectReader, Origin, ReceiveConnector
-from hybridfw.connectors.values import Props, items, scalar
+from hybridfw.connectors.values import Props, ValueShapeError, items, scalar
 
 # The flag values of Exchange's PermissionGroups and AuthMechanisms enums.
 PERMISSION_GROUPS = {"None": 0, "AnonymousUsers": 1, "ExchangeUsers": 2, "ExchangeServers": 4,
@@ -27,7 +27,7 @@ def parse_binding(value: Any) -> Binding:
         else:
             host, _, port_text = text.rpartition(":")
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ValueError(f"bad binding {scalar(value) if not isinstance(value, dict) else value!r}:"
+        raise ValueShapeError(f"bad binding {scalar(value) if not isinstance(value, dict) else value!r}:"
                          " expected address:port")
     host = host.strip("[]")
     try:
@@ -36,7 +36,7 @@ def parse_binding(value: Any) -> Binding:
         else:
             addresses = AddressSet.parse([host.split("%")[0]])
     except AddressError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueShapeError(str(exc)) from None
     shown = f"[{host}]:{port_text}" if ":" in host else f"{host}:{port_text}"
     return Binding(shown, addresses, int(port_text))
 
@@ -49,7 +49,7 @@ class ReceiveConnectorReader(ObjectReader[ReceiveConnector]):
     def read(self, props: Props, origin: Origin) -> ReceiveConnector:
         try:
             bindings = tuple(parse_binding(v) for v in items(props.get("Bindings")))
-        except ValueError as exc:
+        except ValueShapeError as exc:
             raise props.fail("Bindings", str(exc)) from None
         return ReceiveConnector(
             origin=origin, name=props.text("Name", required=True),

@@ -107,7 +107,7 @@ class Props:
             raise self.fail(prop, f"expected one value, got a list of {len(value)}")
         try:
             return scalar(value)
-        except ValueError as exc:
+        except ValueShapeError as exc:
             raise self.fail(prop, str(exc)) from None
 
     def certificate_name(self, prop: str) -> str:
@@ -124,7 +124,7 @@ class Props:
     def texts(self, prop: str, required: bool = False) -> tuple[str, ...]:
         try:
             return tuple(t for t in (scalar(v) for v in items(self.get(prop, required))) if t)
-        except ValueError as exc:
+        except ValueShapeError as exc:
             raise self.fail(prop, str(exc)) from None
 
     def boolean(self, prop: str, default: bool = False) -> bool:
@@ -178,7 +178,7 @@ class Props:
             try:
                 text = range_text(value)
                 out.append(IpRange(text, parse_ip_range(text)))
-            except (AddressError, ValueError) as exc:
+            except (AddressError, ValueShapeError) as exc:
                 raise self.fail(prop, str(exc)) from None
         return tuple(out)
 
@@ -196,6 +196,11 @@ def items(value: Any) -> list[Any]:
     return [value]
 
 
+class ValueShapeError(InputError):
+    """A property value of a shape no reader expects (an object without a string form, a list
+    where one value belongs); readers re-raise it naming the object and property."""
+
+
 def scalar(value: Any) -> str:
     """The string form of a single value (a rich value's string property); "" for null."""
     if value is None:
@@ -209,8 +214,8 @@ def scalar(value: Any) -> str:
         for key in _SCALAR_KEYS:
             if lowered.get(key) not in (None, "", [], {}):
                 return scalar(lowered[key])
-        raise ValueError(f"cannot read a value from an object with keys {sorted(value)[:6]}")
-    raise ValueError(f"expected one value, got a list of {len(value)}")
+        raise ValueShapeError(f"cannot read a value from an object with keys {sorted(value)[:6]}")
+    raise ValueShapeError(f"expected one value, got a list of {len(value)}")
 
 
 def range_text(value: Any) -> str:
@@ -224,7 +229,7 @@ def range_text(value: Any) -> str:
             return low if low == high else f"{low}-{high}"
     text = scalar(value)
     if not text:
-        raise ValueError("empty IP range")
+        raise ValueShapeError("empty IP range")
     return text
 
 

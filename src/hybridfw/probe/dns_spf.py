@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from hybridfw.errors import SpfSyntaxError
 from hybridfw.model import Severity
 from hybridfw.probe.recorder import Recorder
 from hybridfw.probe.spf import (
     EXCHANGE_ONLINE_INCLUDE,
     LOOKUP_LIMIT,
     SpfRecord,
-    SpfSyntaxError,
     is_spf,
     parse_spf,
 )

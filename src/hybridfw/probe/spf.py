@@ -10,15 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hybridfw.errors import SpfSyntaxError
+
 LOOKUP_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
 MECHANISMS = LOOKUP_MECHANISMS | {"all", "ip4", "ip6"}
 LOOKUP_LIMIT = 10
 EXCHANGE_ONLINE_INCLUDE = "spf.protection.outlook.com"
 _TERM = re.compile(r"^(?P<q>[+?~-]?)(?P<name>[a-z][a-z0-9_.-]*)(?P<sep>[:/=]?)(?P<value>.*)$", re.I)
-
-
-class SpfSyntaxError(ValueError):
-    """The record does not parse; receivers treat it as a permanent error."""
 
 
 @dataclass(frozen=True)

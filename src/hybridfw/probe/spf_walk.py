@@ -24,11 +24,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hybridfw.errors import SpfSyntaxError
 from hybridfw.probe.spf import (
     EXCHANGE_ONLINE_INCLUDE,
     LOOKUP_LIMIT,
     SpfRecord,
-    SpfSyntaxError,
     SpfTerm,
     is_spf,
     parse_spf,

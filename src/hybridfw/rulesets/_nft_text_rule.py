@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from hybridfw.addresses import AddressError, AddressSet, Family
+from hybridfw.errors import NftRuleError
 from hybridfw.rulesets._netfilter import parse_port_range
 from hybridfw.rulesets._nft_common import VERDICTS, MatchBuilder
 from hybridfw.rulesets.model import Action, Origin, Rule
@@ -20,10 +21,6 @@ from hybridfw.rulesets.ports import PortInterval
 
 Token = tuple[str, int]  # text, line
 SetLookup = Callable[[str], list[str] | None]  # named set → element texts
-
-
-class NftRuleError(ValueError):
-    """A rule that cannot be read; the caller adds path and line."""
 
 
 @dataclass(frozen=True)

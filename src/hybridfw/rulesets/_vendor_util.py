@@ -230,8 +230,12 @@ class _TreeBuilder:
             self.texts[-1].append(text)
 
 
+class _RefusedDtd(Exception):
+    """Raised from inside expat when a document declares a DTD or an entity."""
+
+
 def _refuse_dtd(*_args: object) -> None:
-    raise ValueError("DTDs and entity declarations are not allowed")
+    raise _RefusedDtd("DTDs and entity declarations are not allowed")
 
 
 def parse_xml(text: str, path: str) -> XmlNode:
@@ -250,7 +254,7 @@ def parse_xml(text: str, path: str) -> XmlNode:
     except xml.parsers.expat.ExpatError as exc:
         raise InputError(f"not well-formed XML ({xml.parsers.expat.ErrorString(exc.code)})",
                          path=path, line=exc.lineno, field="xml") from None
-    except ValueError as exc:
+    except _RefusedDtd as exc:
         raise InputError(str(exc), path=path, line=parser.CurrentLineNumber, field="xml") from None
     if builder.root is None:
         raise InputError("empty XML document", path=path, field="xml")

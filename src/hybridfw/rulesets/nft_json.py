@@ -14,9 +14,9 @@ from dataclasses import replace
 from typing import Any
 
 from hybridfw.addresses import Family
-from hybridfw.errors import InputError
+from hybridfw.errors import InputError, NftRuleError
 from hybridfw.rulesets._nft_common import TABLE_FAMILIES, VERDICTS, MatchBuilder, NftChain, build_ruleset
-from hybridfw.rulesets._nft_text_rule import NftRuleError, Selector, TextRuleParser, tcp_flags
+from hybridfw.rulesets._nft_text_rule import Selector, TextRuleParser, tcp_flags
 from hybridfw.rulesets.interface import RulesetParser, register_parser
 from hybridfw.rulesets.model import Action, Origin, Rule, Ruleset
 

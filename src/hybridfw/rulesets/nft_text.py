@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 
 from hybridfw.addresses import Family
-from hybridfw.errors import InputError
+from hybridfw.errors import InputError, NftRuleError
 from hybridfw.model import Finding, Severity
 from hybridfw.rulesets._nft_common import TABLE_FAMILIES, VERDICTS, NftChain, build_ruleset, parse_priority
-from hybridfw.rulesets._nft_text_rule import NftRuleError, TextRuleParser, Token
+from hybridfw.rulesets._nft_text_rule import TextRuleParser, Token
 from hybridfw.rulesets._nft_text_shapes import ShapeReader
 from hybridfw.rulesets.interface import RulesetParser, register_parser
 from hybridfw.rulesets.model import Origin, Ruleset

@@ -12,13 +12,13 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from hybridfw.errors import InputError
+from hybridfw.errors import InputError, TraceError
 from hybridfw.model import EndpointData
 from hybridfw.trace.aggregate import Aggregator
 from hybridfw.trace.catalog import load_catalog
 from hybridfw.trace.diagnose import direction_of
 from hybridfw.trace.formats import by_name, detect, format_names
-from hybridfw.trace.interface import FailureGroup, LogFormat, TraceError
+from hybridfw.trace.interface import FailureGroup, LogFormat
 from hybridfw.trace.observed import judge_senders
 from hybridfw.trace.report import FileReport, TraceReport
 from hybridfw.trace.source import read_sample
@@ -39,7 +39,7 @@ def _scan_file(path: Path, fmt: str, agg: Aggregator) -> tuple[FileReport, LogFo
         stats = layout.scan(sample, agg)
         log.info("%s: %d rows (%d skipped) in %.2f s", path, stats.rows, stats.skipped_rows,
                  time.perf_counter() - started)
-    except (TraceError, ValueError) as exc:
+    except (TraceError, UnicodeError) as exc:  # not ValueError: a bug must not look like bad input
         raise InputError(str(exc), path=str(path)) from exc
     except FileNotFoundError as exc:
         raise InputError("no such file", path=str(path)) from exc

@@ -10,6 +10,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from hybridfw.errors import CatalogError
 from hybridfw.trace.interface import CATEGORIES, CatalogEntry
 
 CATALOG_RESOURCE = "diagnoses.toml"
@@ -25,10 +26,6 @@ CHECK_COMMANDS = ("hybridfw audit", "hybridfw probe smtp", "hybridfw probe dns",
 _SOURCE = re.compile(r"^https://(?:learn|support|techcommunity)\.microsoft\.com/\S+$")
 # Which command checks which category; the catalog must agree (firewall findings point at audit).
 EXPECTED_CHECK = {"firewall": "hybridfw audit", "tls": "hybridfw probe smtp", "dns": "hybridfw probe dns"}
-
-
-class CatalogError(ValueError):
-    """The catalog file is malformed; the message names the entry and field."""
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,6 @@ HOPS: tuple[Hop, ...] = ("inbound", "outbound", "unknown")
 MULTIVALUE_LOST = "System.String[]"
 
 
-class TraceError(Exception):
-    """A file this package cannot read as any known log layout (becomes an InputError)."""
-
-
 @dataclass(frozen=True)
 class Sample:
     """What detection looks at: the start of a file, decoded."""

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from hybridfw.errors import TraceError
 from hybridfw.trace.interface import (
     FailureGroup,
     Hop,
@@ -29,7 +30,6 @@ from hybridfw.trace.interface import (
     ScanStats,
     Sighting,
     Sink,
-    TraceError,
 )
 from hybridfw.trace.source import normalise_column, open_text
 from hybridfw.trace.timeparse import parse_time

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from hybridfw.trace.interface import Sample, TraceError
+from hybridfw.errors import TraceError
+from hybridfw.trace.interface import Sample
 
 HEAD_BYTES = 64 * 1024
 HEAD_LINES = 400  # enough for an NDR saved as .eml, whose status lines follow the headers

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from hybridfw.errors import TraceError
 from hybridfw.trace.interface import (
     FailureGroup,
     Hop,
@@ -150,7 +151,7 @@ class TabularFormat(LogFormat):
                     raise KeyboardInterrupt from exc
                 raise
             except duckdb.Error as exc:
-                raise ValueError(f"cannot read as {self.name}: {str(exc).splitlines()[0]}") from exc
+                raise TraceError(f"cannot read as {self.name}: {str(exc).splitlines()[0]}") from exc
             finally:
                 con.close()
         return groups, [(int(line), str(kind)) for line, kind in rejects]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from hybridfw.trace.interface import LogFormat, Sample, TraceError
+from hybridfw.errors import TraceError
+from hybridfw.trace.interface import LogFormat, Sample
 
 # Most specific first: the extended report's columns are a superset of the enhanced summary's,
 # and NDR text is the catch-all for prose carrying status codes.
