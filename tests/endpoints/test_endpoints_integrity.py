@@ -50,9 +50,7 @@ def test_altered_newest_version_is_skipped_with_a_warning(_isolated_home: Path,
     data = load_current("Worldwide", _isolated_home)
     assert data.version == "2025040900"  # the newest intact one, never the altered bytes
     assert "2026052900 (row 2)" in caplog.text and "sha256" in caplog.text
-    store = open_store(_isolated_home, create=False)
-    assert store is not None
-    with store, pytest.raises(IntegrityError, match="2026052900"):
+    with open_store(_isolated_home) as store, pytest.raises(IntegrityError, match="2026052900"):
         store.get("Worldwide", "2026052900")  # asked for by name: an error naming it
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from hybridfw.endpoints import load_current
 from hybridfw.endpoints.files import FileSource
-from hybridfw.endpoints.store import open_store, sha256_hex, store_path
+from hybridfw.endpoints.store import existing_store, open_store, sha256_hex, store_path
 from hybridfw.endpoints.update import import_file
 from hybridfw.errors import InputError
 
@@ -24,7 +24,7 @@ NEW = DATA / "worldwide-endpoints-fetched-2026-05-29.json"
 
 
 def test_no_store_without_create(_isolated_home: Path) -> None:
-    assert open_store(_isolated_home, create=False) is None
+    assert existing_store(_isolated_home) is None
     assert not _isolated_home.exists()
     assert load_current("Worldwide", _isolated_home).source == "snapshot"
     with pytest.raises(InputError, match="no endpoint data stored for instance China"):
@@ -36,7 +36,7 @@ def test_every_version_is_kept_and_found(_isolated_home: Path) -> None:
     import_file(home, "Worldwide", OLD, "2025040900")
     import_file(home, "Worldwide", MID)
     import_file(home, "Worldwide", NEW, "2026052900")
-    with open_store(home, create=False) as store:  # type: ignore[union-attr]
+    with open_store(home) as store:
         history = store.history("Worldwide")
         assert [h.version for h in history] == ["2025040900", None, "2026052900"]
         assert [h.sha256 for h in history] == [sha256_hex(p.read_bytes()) for p in (OLD, MID, NEW)]
@@ -56,7 +56,7 @@ def test_identical_reimport_is_recognised(_isolated_home: Path) -> None:
     again = import_file(_isolated_home, "Worldwide", NEW, "2026052900")
     assert first.updated and not again.updated
     assert "identical to stored row 1" in again.message
-    with open_store(_isolated_home, create=False) as store:  # type: ignore[union-attr]
+    with open_store(_isolated_home) as store:
         history = store.history("Worldwide")
     # Stored once; the version learnt on the second import is attached to the same row.
     assert [(h.row_id, h.version) for h in history] == [(1, "2026052900")]
@@ -107,7 +107,7 @@ def test_kill_9_mid_update_keeps_previous_data(_isolated_home: Path, tmp_path: P
     data = load_current("Worldwide", home)
     assert data.version == "2026043000"
     assert data.sha256 == sha256_hex(MID.read_bytes())
-    with open_store(home, create=False) as store:  # type: ignore[union-attr]
+    with open_store(home) as store:
         assert [h.version for h in store.history("Worldwide")] == ["2026043000"]
         # And the store takes the next update normally.
         store.add("Worldwide", FileSource(NEW, "2026052900").fetch("Worldwide"), set_count=63)

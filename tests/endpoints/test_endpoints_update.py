@@ -46,7 +46,7 @@ def assert_old_data_kept(home: Path) -> None:
     data = load_current("Worldwide", home)
     assert data.version == OLD_VERSION
     assert data.sha256 == sha256_hex(answer_bytes(OLD_FILE))
-    with open_store(home, create=False) as store:  # type: ignore[union-attr]
+    with open_store(home) as store:
         assert [v.version for v in store.history("Worldwide")] == [OLD_VERSION]
 
 

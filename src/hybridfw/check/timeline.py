@@ -21,10 +21,10 @@ def range_counts(diff: dict[str, Any]) -> tuple[int, int]:
 def data_timeline(instance: str, home: Path | None = None) -> tuple[DataVersion, ...]:
     """Oldest first; the first stored version counts as adding nothing (no version before it)."""
     from hybridfw.endpoints.diff import diff_endpoints
-    from hybridfw.endpoints.store import open_store
+    from hybridfw.endpoints.store import existing_store
     from hybridfw.paths import data_home
 
-    store = open_store(home or data_home(), create=False)
+    store = existing_store(home or data_home())
     if store is None:
         return ()
     out: list[DataVersion] = []

@@ -20,10 +20,10 @@ def history_cmd(instance: InstanceOpt = "Worldwide", json: JsonOpt = False) -> N
 
     from hybridfw.console import out, print_json
     from hybridfw.endpoints import check_instance
-    from hybridfw.endpoints.store import open_store
+    from hybridfw.endpoints.store import existing_store
 
     instance = check_instance(instance)
-    store = open_store(home(), create=False)
+    store = existing_store(home())
     rows = []
     if store is not None:
         with store:
@@ -89,9 +89,9 @@ def verify_cmd(json: JsonOpt = False) -> None:
     the newest intact one and say so), 2 the store cannot be read.
     """
     from hybridfw.console import out, print_json
-    from hybridfw.endpoints.store import open_store, store_path
+    from hybridfw.endpoints.store import existing_store, store_path
 
-    store = open_store(home(), create=False)
+    store = existing_store(home())
     rows = []
     if store is not None:
         with store:

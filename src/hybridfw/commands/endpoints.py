@@ -188,13 +188,13 @@ def _sets_table(rows: list[dict[str, Any]]) -> Any:
 def _resolve(ref: str, instance: str) -> EndpointData:
     """An answer file (when the path exists) or a stored version / row number."""
     from hybridfw.endpoints.files import load_answer_file
-    from hybridfw.endpoints.store import open_store
+    from hybridfw.endpoints.store import existing_store
     from hybridfw.errors import InputError
 
     path = Path(ref)
     if path.is_file():
         return load_answer_file(path, instance)
-    store = open_store(home(), create=False)
+    store = existing_store(home())
     found = None
     if store is not None:
         with store:
@@ -206,10 +206,10 @@ def _resolve(ref: str, instance: str) -> EndpointData:
 
 
 def _two_newest(instance: str) -> tuple[EndpointData, EndpointData]:
-    from hybridfw.endpoints.store import open_store
+    from hybridfw.endpoints.store import existing_store
     from hybridfw.errors import InputError
 
-    store = open_store(home(), create=False)
+    store = existing_store(home())
     rows = []
     if store is not None:
         with store:

@@ -67,10 +67,10 @@ def shipped_history() -> tuple[HistoryVersion, ...]:
 
 def stored_history(instance: str, home: Path | None = None) -> tuple[HistoryVersion, ...]:
     """Every version of `instance` in the local store (its Exchange sets), oldest first."""
-    from hybridfw.endpoints.store import open_store
+    from hybridfw.endpoints.store import existing_store
     from hybridfw.paths import data_home
 
-    store = open_store(home or data_home(), create=False)
+    store = existing_store(home or data_home())
     if store is None:
         return ()
     versions = []

@@ -23,11 +23,11 @@ def load_current(instance: str = "Worldwide", home: Path | None = None) -> Endpo
     Never touches the network. Raises InputError when there is nothing for the instance.
     """
     from hybridfw.endpoints.snapshot import SNAPSHOT_INSTANCE, load_snapshot
-    from hybridfw.endpoints.store import open_store
+    from hybridfw.endpoints.store import existing_store
     from hybridfw.paths import data_home
 
     instance = check_instance(instance)
-    store = open_store(home or data_home(), create=False)
+    store = existing_store(home or data_home())
     if store is not None:
         with store:
             latest = store.latest(instance)

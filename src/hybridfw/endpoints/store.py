@@ -240,11 +240,13 @@ def store_path(home: Path) -> Path:
     return home / STORE_FILE
 
 
-def open_store(home: Path, create: bool = True) -> Store | None:
-    """Open the store in `home`; None when `create` is False and there is none yet."""
+def open_store(home: Path) -> Store:
+    """Open the store in `home`, creating it (and `home`) when there is none yet."""
+    home.mkdir(parents=True, exist_ok=True)
+    return Store(store_path(home))
+
+
+def existing_store(home: Path) -> Store | None:
+    """Open the store in `home`; None when there is none yet (nothing is created)."""
     path = store_path(home)
-    if not path.exists():
-        if not create:
-            return None
-        home.mkdir(parents=True, exist_ok=True)
-    return Store(path)
+    return Store(path) if path.exists() else None

@@ -94,9 +94,7 @@ def _accept(home: Path, instance: str, answer: Answer, previous: EndpointData | 
             )
         for problem in problems:
             log.warning("forced past the removal guard: %s", problem)
-    store = open_store(home, create=True)
-    assert store is not None
-    with store:
+    with open_store(home) as store:
         existing = store.find_sha256(instance, sha256_hex(answer.raw))
         stored = store.add(instance, answer, set_count=len(sets))
         if answer.source == "service" and answer.version:
@@ -125,7 +123,7 @@ def update_from_service(home: Path, instance: str, *, service_url: str | None = 
     with ServiceClient(home, service_url=service_url, settings=settings) as client:
         latest = client.version(instance).latest
         if previous is not None and previous.version is not None and previous.version >= latest:
-            with open_store(home, create=True) as store:  # type: ignore[union-attr]
+            with open_store(home) as store:
                 store.mark_checked(instance, previous.version)
                 current = store.latest(instance) or previous
             return UpdateResult(updated=False, previous=previous, current=current,
