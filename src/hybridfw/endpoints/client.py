@@ -16,7 +16,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,13 +40,15 @@ _GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 
 @dataclass(frozen=True)
 class ClientSettings:
-    """Timeouts and retry policy. Defaults suit the real service; tests shrink them."""
+    """Timeouts and retry policy. Defaults suit the real service; tests shrink them and pass a
+    `sleep` that records the waits instead of waiting."""
 
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     attempts: int = 3  # total tries for 5xx / timeouts / short 429s
     backoff: float = 1.0  # first wait; doubles each retry
     retry_after_cap: float = 60.0  # longer Retry-After values fail at once
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
 
 
 def client_request_id(home: Path) -> str:
@@ -95,15 +97,13 @@ class ServiceClient:
     """Calls /version, /endpoints and /changes. Use as a context manager (closes the pool)."""
 
     def __init__(self, home: Path, *, service_url: str | None = None,
-                 settings: ClientSettings | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 settings: ClientSettings | None = None) -> None:
         import httpx  # lazy: keeps `hybridfw --help` fast
 
         self.base_url = service_base_url(service_url)
         self.settings = settings or ClientSettings()
         self._home = home
         self._guid: str | None = None
-        self._sleep = sleep
         # httpx logs every URL with its query, GUID included; we log our own lines without it.
         httpx_log = logging.getLogger("httpx")
         if httpx_log.level == logging.NOTSET:
@@ -197,7 +197,7 @@ class ServiceClient:
                 self._backoff(attempt, shown, f"HTTP {resp.status_code}")
             else:
                 log.info("HTTP 429 from %s; waiting %.1fs per Retry-After", shown, wait)
-                self._sleep(wait)
+                self.settings.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait_for(self, resp: httpx.Response, shown: str, last: bool) -> float | None:
@@ -223,7 +223,7 @@ class ServiceClient:
     def _backoff(self, attempt: int, shown: str, why: str) -> None:
         delay = self.settings.backoff * (2 ** (attempt - 1))
         log.info("%s from %s; retry %d in %.2fs", why, shown, attempt, delay)
-        self._sleep(delay)
+        self.settings.sleep(delay)
 
 
 def _reason(exc: Exception) -> str:
