@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hybridfw.commands._common import JsonOpt, TopologyOpt
+from hybridfw.rulesets import format_choices
 
 if TYPE_CHECKING:
     from hybridfw.addresses import AddressSet
@@ -16,8 +17,7 @@ if TYPE_CHECKING:
     from hybridfw.counts import Unit
     from hybridfw.model import EndpointData, Flow
 
-FORMATS = ("auto|iptables|nft|nft-json|asa|panos|panos-set|pfsense|opnsense|list|fortigate|srx|"
-           "windows-netsh|windows-json")
+FORMATS = format_choices()  # from the parser registry (no parser module is imported here)
 # The PowerShell line for --format windows-json (docs/audit.md gives it too).
 WINDOWS_JSON = (
     "@{Profiles = @(Get-NetFirewallProfile | Select-Object Name,Enabled,DefaultInboundAction,"

@@ -1,50 +1,62 @@
-"""Firewall ruleset parsers: one module per format, found through a registry.
+"""Firewall ruleset parsers: one module per format, listed in `PARSERS`.
 
-Every module in this package except the interface's own (`interface`, `model`, `scope`,
-`lazy`, `ports`) and names starting with ``_`` is imported on first use; each registers its
-parser with `@register_parser`. So adding a format means adding a module, nothing else.
+Adding a format means adding a module with a `RulesetParser` subclass and one line in `PARSERS`
+(the mechanism is `hybridfw.plugins`); a module is imported only when its format is used, so
+`hybridfw audit --help` lists the formats without loading any parser. The interface's own
+modules (`interface`, `model`, `scope`, `lazy`, `ports`) and `_helpers` are not parsers.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hybridfw.errors import InputError
-from hybridfw.rulesets.interface import RulesetParser, registered
-from hybridfw.rulesets.model import Ruleset
-from hybridfw.rulesets.scope import Scope
+from hybridfw.plugins import PlugIn, names
+
+if TYPE_CHECKING:
+    from hybridfw.rulesets.interface import RulesetParser
+    from hybridfw.rulesets.model import Ruleset
+    from hybridfw.rulesets.scope import Scope
 
 AUTO = "auto"
 _SURE = 0.6  # a confidence at or above this is a clear answer
 _MARGIN = 0.2  # the winner must lead the runner-up by this much
 MAX_FILE_BYTES = 256 * 1024 * 1024
 
-_loaded = False
-# The modules of the interface itself: the model, the scope, lazy rules and port helpers.
-_NOT_PARSERS = frozenset({"interface", "model", "scope", "lazy", "ports"})
+# The --format values, in the order `audit --help` shows them (detection asks every parser).
+PARSERS: tuple[PlugIn[type[RulesetParser]], ...] = (
+    PlugIn("iptables", "hybridfw.rulesets.iptables", "IptablesParser"),
+    PlugIn("nft", "hybridfw.rulesets.nft_text", "NftTextParser"),
+    PlugIn("nft-json", "hybridfw.rulesets.nft_json", "NftJsonParser"),
+    PlugIn("asa", "hybridfw.rulesets.asa", "AsaParser"),
+    PlugIn("panos", "hybridfw.rulesets.panos_xml", "PanosXmlParser"),
+    PlugIn("panos-set", "hybridfw.rulesets.panos_set", "PanosSetParser"),
+    PlugIn("pfsense", "hybridfw.rulesets.pfsense", "PfsenseParser"),
+    PlugIn("opnsense", "hybridfw.rulesets.opnsense", "OpnsenseParser"),
+    PlugIn("list", "hybridfw.rulesets.plain_list", "PlainListParser"),
+    PlugIn("fortigate", "hybridfw.rulesets.fortigate", "FortiGateParser"),
+    PlugIn("srx", "hybridfw.rulesets.srx", "SrxParser"),
+    PlugIn("windows-netsh", "hybridfw.rulesets.windows_netsh", "WindowsNetshParser"),
+    PlugIn("windows-json", "hybridfw.rulesets.windows_json", "WindowsJsonParser"),
+)
 
 
-def _load_all() -> None:
-    global _loaded
-    if _loaded:
-        return
-    for info in pkgutil.iter_modules(__path__):
-        if info.name not in _NOT_PARSERS and not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
-    _loaded = True
-
-
+@cache
 def parsers() -> Mapping[str, RulesetParser]:
-    """Every registered parser by name."""
-    _load_all()
-    return dict(sorted(registered().items()))
+    """Every parser by name (sorted), each module imported on this first call."""
+    return {p.name: p.load()() for p in sorted(PARSERS, key=lambda p: p.name)}
+
+
+def format_choices() -> str:
+    """'auto|iptables|nft|...' for help texts (no parser module is imported)."""
+    return "|".join((AUTO, *names(PARSERS)))
 
 
 def format_names() -> list[str]:
-    return [AUTO, *parsers()]
+    return [AUTO, *sorted(names(PARSERS))]
 
 
 def get_parser(name: str) -> RulesetParser:
@@ -103,5 +115,5 @@ def parse_files(paths: Sequence[Path], fmt: str = AUTO, scope: Scope | None = No
     return combined
 
 
-__all__ = ["AUTO", "detect_format", "format_names", "get_parser", "parse_files", "parse_text",
-           "parsers", "read_ruleset_text"]
+__all__ = ["AUTO", "PARSERS", "detect_format", "format_choices", "format_names", "get_parser",
+           "parse_files", "parse_text", "parsers", "read_ruleset_text"]

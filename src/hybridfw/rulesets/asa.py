@@ -32,7 +32,7 @@ from hybridfw.rulesets._asa_objects import (
     protocol_set,
 )
 from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule, info, parse_logged, warning
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.ports import PortInterval
 
@@ -357,7 +357,6 @@ def _entries(path: str, bindings: list[Binding], compiled: dict[str, list[Rule]]
     return chains, entries
 
 
-@register_parser
 class AsaParser(RulesetParser):
     name = "asa"
     platform = "ciscoasa"

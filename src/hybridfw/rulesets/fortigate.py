@@ -29,7 +29,7 @@ from hybridfw.model import Finding
 from hybridfw.rulesets._fortigate_objects import Objects
 from hybridfw.rulesets._fortios_tree import Block, Entry, Field, find_blocks, parse_tree
 from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule, info, parse_logged, warning
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Match, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.model import Entry as RuleEntry
 
@@ -263,7 +263,6 @@ def _build(text: str, path: str, fmt: str) -> Ruleset:
                    entries=tuple(entries), findings=tuple(findings))
 
 
-@register_parser
 class FortiGateParser(RulesetParser):
     name = "fortigate"
     platform = "fortigate"

@@ -1,4 +1,4 @@
-"""The interface every ruleset parser implements, and the registry of parsers.
+"""The interface every ruleset parser implements (the parsers are listed in `hybridfw.rulesets`).
 
 A parser reads one format into the normalised model of `hybridfw.rulesets.model` (`Ruleset`,
 `Chain`, `Entry`, `Rule`, `Match`, `Origin`); port helpers are in `hybridfw.rulesets.ports`.
@@ -15,15 +15,14 @@ A parser reads one format into the normalised model of `hybridfw.rulesets.model`
 
 Registry
 --------
-Each concrete parser is a module in this package defining a `RulesetParser` subclass decorated
-with `@register_parser`. `hybridfw.rulesets` discovers the modules (no list to edit) and offers
-`parsers()`, `get_parser(name)`, `detect_format(text, path)` and `parse_files(paths, fmt)`.
+Each concrete parser is a module in this package defining a `RulesetParser` subclass, listed in
+`hybridfw.rulesets.PARSERS` (see `hybridfw.plugins`), which offers `parsers()`,
+`get_parser(name)`, `detect_format(text, path)` and `parse_files(paths, fmt)`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from typing import ClassVar
 
 from hybridfw.rulesets.model import Ruleset
@@ -50,16 +49,3 @@ class RulesetParser(ABC):
         admit (and count them in `Ruleset.omitted`). Input errors are still raised for every
         line. The default keeps every rule."""
         return self.parse(text, path)
-
-
-_REGISTRY: dict[str, RulesetParser] = {}
-
-
-def register_parser(cls: type[RulesetParser]) -> type[RulesetParser]:
-    """Class decorator: make a parser available under its `name`."""
-    _REGISTRY[cls.name] = cls()
-    return cls
-
-
-def registered() -> Mapping[str, RulesetParser]:
-    return _REGISTRY

@@ -31,7 +31,7 @@ from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
 from hybridfw.rulesets._iptables_rule import GENERAL as _GENERAL
 from hybridfw.rulesets._iptables_rule import Record, RuleLineParser
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.lazy import LazyRules, gc_paused
 from hybridfw.rulesets.model import Action, Chain, Entry, LineSource, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.scope import Scope
@@ -298,7 +298,6 @@ def parse_iptables_save(text: str, path: str, family: int | None = None,
         return state.build(IptablesParser.name, IptablesParser.platform)
 
 
-@register_parser
 class IptablesParser(RulesetParser):
     name = "iptables"
     platform = "iptables"

@@ -17,7 +17,7 @@ from hybridfw.addresses import Family
 from hybridfw.errors import InputError, NftRuleError
 from hybridfw.rulesets._nft_common import TABLE_FAMILIES, VERDICTS, MatchBuilder, NftChain, build_ruleset
 from hybridfw.rulesets._nft_text_rule import Selector, TextRuleParser, tcp_flags
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Origin, Rule, Ruleset
 
 _DETECT = re.compile(r'^\s*\{\s*"nftables"\s*:\s*\[')
@@ -268,7 +268,6 @@ def parse_nft_json(text: str, path: str) -> Ruleset:
     return build_ruleset(path, list(chains.values()), [], NftJsonParser.name, NftJsonParser.platform)
 
 
-@register_parser
 class NftJsonParser(RulesetParser):
     name = "nft-json"
     platform = "nftables"

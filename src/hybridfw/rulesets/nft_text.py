@@ -20,7 +20,7 @@ from hybridfw.model import Finding, Severity
 from hybridfw.rulesets._nft_common import TABLE_FAMILIES, VERDICTS, NftChain, build_ruleset, parse_priority
 from hybridfw.rulesets._nft_text_rule import TextRuleParser, Token
 from hybridfw.rulesets._nft_text_shapes import ShapeReader
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Origin, Ruleset
 from hybridfw.rulesets.scope import Scope
 
@@ -280,7 +280,6 @@ def parse_nft_text(text: str, path: str, scope: Scope | None = None) -> Ruleset:
                          NftTextParser.platform, reader.omitted)
 
 
-@register_parser
 class NftTextParser(RulesetParser):
     name = "nft"
     platform = "nftables"

@@ -35,7 +35,7 @@ from hybridfw.rulesets._vendor_util import (
     parse_xml,
 )
 from hybridfw.rulesets.alias_lists import alias_list
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.pfsense import _groups as interface_groups
 from hybridfw.rulesets.pfsense import _interface_networks as interface_networks
@@ -270,7 +270,6 @@ def parse_opnsense(text: str, path: str) -> Ruleset:
                    entries=tuple(entries), findings=tuple(found.findings))
 
 
-@register_parser
 class OpnsenseParser(RulesetParser):
     name = "opnsense"
     platform = "pf"

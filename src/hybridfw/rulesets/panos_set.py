@@ -16,7 +16,7 @@ from collections.abc import Callable
 from hybridfw.errors import InputError
 from hybridfw.rulesets._panos_common import Named, PanConfig, PanRule, PanScope, build_ruleset
 from hybridfw.rulesets._vendor_util import parse_logged, warning
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Ruleset
 
 _TOKEN = re.compile(r'"([^"]*)"|\'([^\']*)\'|(\S+)')
@@ -174,7 +174,6 @@ class _SetReader:
             scope.rules.insert(at if where == "before" else at + 1, rule)
 
 
-@register_parser
 class PanosSetParser(RulesetParser):
     name = "panos-set"
     platform = "paloalto"

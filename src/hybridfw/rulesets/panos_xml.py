@@ -13,7 +13,7 @@ import re
 from hybridfw.errors import InputError
 from hybridfw.rulesets._panos_common import Named, PanConfig, PanRule, PanScope, build_ruleset
 from hybridfw.rulesets._vendor_util import XmlNode, parse_logged, parse_xml
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Ruleset
 
 _RULE_LISTS = ("from", "to", "source", "destination", "source-user", "category", "application",
@@ -115,7 +115,6 @@ _DETECT_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
                           r"<config\b", re.DOTALL)
 
 
-@register_parser
 class PanosXmlParser(RulesetParser):
     name = "panos"
     platform = "paloalto"

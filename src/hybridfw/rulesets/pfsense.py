@@ -30,7 +30,7 @@ from hybridfw.rulesets._vendor_util import (
     parse_port_span,
     parse_xml,
 )
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.ports import PortInterval, merge_ports
 
@@ -267,7 +267,6 @@ def _interfaces(root: XmlNode) -> set[str]:
     return {c.tag for c in node.children} if node is not None else set()
 
 
-@register_parser
 class PfsenseParser(RulesetParser):
     name = "pfsense"
     platform = "pf"

@@ -13,7 +13,7 @@ import re
 
 from hybridfw.addresses import AddressError, AddressSet
 from hybridfw.errors import InputError
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
 
 _COMMENT = re.compile(r"\s*[#;].*$")
@@ -30,7 +30,6 @@ def _entries(text: str) -> list[tuple[int, str]]:
     return out
 
 
-@register_parser
 class PlainListParser(RulesetParser):
     name = "list"
     platform = "edl"

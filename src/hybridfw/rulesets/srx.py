@@ -27,7 +27,7 @@ from hybridfw.model import Finding
 from hybridfw.rulesets._junos_tree import Deactivated, Statement, statements
 from hybridfw.rulesets._srx_objects import SrxObjects
 from hybridfw.rulesets._vendor_util import Fuzzy, expand_rule, info, parse_logged, warning
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
 
 MAX_PAIRS = 400
@@ -322,7 +322,6 @@ def fix_facts(text: str, path: str) -> FixFacts:
     return FixFacts(tuple(reader.objects.translations()), reader.zone_books)
 
 
-@register_parser
 class SrxParser(RulesetParser):
     name = "srx"
     platform = "srx"

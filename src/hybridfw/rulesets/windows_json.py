@@ -21,7 +21,7 @@ from typing import Any
 from hybridfw.errors import InputError
 from hybridfw.rulesets._vendor_util import parse_logged
 from hybridfw.rulesets._windows_model import PROFILES, Profile, WinRule, build_ruleset, profile_set
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Ruleset
 
 _DIRECTION = {"inbound": True, "1": True, "outbound": False, "2": False}
@@ -121,7 +121,6 @@ def read(text: str, path: str) -> tuple[list[WinRule], list[Profile]]:
     return rules, profiles
 
 
-@register_parser
 class WindowsJsonParser(RulesetParser):
     name = "windows-json"
     platform = "windows-advfirewall"

@@ -19,7 +19,7 @@ import re
 from hybridfw.errors import InputError
 from hybridfw.rulesets._vendor_util import parse_logged
 from hybridfw.rulesets._windows_model import PROFILES, Profile, WinRule, build_ruleset, profile_set
-from hybridfw.rulesets.interface import RulesetParser, register_parser
+from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Ruleset
 
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z ]{0,40}?):\s*(.*?)\s*$")
@@ -100,7 +100,6 @@ def read(text: str, path: str) -> tuple[list[WinRule], list[Profile]]:
     return rules, [profiles[p] for p in PROFILES if p in profiles]
 
 
-@register_parser
 class WindowsNetshParser(RulesetParser):
     name = "windows-netsh"
     platform = "windows-advfirewall"

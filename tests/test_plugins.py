@@ -1,0 +1,40 @@
+"""Every plug-in registry (`hybridfw.plugins`) lists every module of its package, and every entry
+loads the part it names (so a new module cannot be forgotten, nor a stale line left behind)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any
+
+import pytest
+
+from hybridfw.plugins import PlugIn
+
+# package, registry attribute, modules of the package that are not parts (shared helpers)
+REGISTRIES: list[tuple[str, str, frozenset[str]]] = [
+    ("hybridfw.rulesets", "PARSERS", frozenset({"interface", "model", "scope", "lazy", "ports"})),
+]
+
+
+def _part_modules(package: str, helpers: frozenset[str]) -> set[str]:
+    path = importlib.import_module(package).__path__
+    return {f"{package}.{m.name}" for m in pkgutil.iter_modules(path)
+            if not m.name.startswith("_") and m.name not in helpers}
+
+
+@pytest.mark.parametrize(("package", "attr", "helpers"), REGISTRIES, ids=[r[0] for r in REGISTRIES])
+def test_registry_lists_every_module_once(package: str, attr: str, helpers: frozenset[str]) -> None:
+    registry: tuple[PlugIn[Any], ...] = getattr(importlib.import_module(package), attr)
+    listed = [p.module for p in registry]
+    assert sorted(set(listed)) == sorted(_part_modules(package, helpers))
+    assert len({p.name for p in registry}) == len(registry), "a name is listed twice"
+
+
+@pytest.mark.parametrize(("package", "attr", "helpers"), REGISTRIES, ids=[r[0] for r in REGISTRIES])
+def test_every_entry_loads_what_it_names(package: str, attr: str, helpers: frozenset[str]) -> None:
+    for plugin in getattr(importlib.import_module(package), attr):
+        part = plugin.load()
+        name = getattr(part, "name", None)
+        if isinstance(name, str):  # a class that names itself must agree with its entry
+            assert name == plugin.name, plugin
