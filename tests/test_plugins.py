@@ -14,6 +14,7 @@ from hybridfw.plugins import PlugIn
 # package, registry attribute, modules of the package that are not parts (shared helpers)
 REGISTRIES: list[tuple[str, str, frozenset[str]]] = [
     ("hybridfw.rulesets", "PARSERS", frozenset({"interface", "model", "scope", "lazy", "ports"})),
+    ("hybridfw.trace.formats", "FORMATS", frozenset()),
 ]
 
 

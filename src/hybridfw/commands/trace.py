@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hybridfw.commands._common import JsonOpt
+from hybridfw.trace.formats import format_names
 
 if TYPE_CHECKING:
-    from hybridfw.trace import TraceReport
+    from hybridfw.trace.report import TraceReport
 
 FilesArg = Annotated[
     list[Path] | None,
@@ -24,9 +25,7 @@ FilesArg = Annotated[
 ]
 FormatOpt = Annotated[
     str,
-    typer.Option("--format", help="auto, or one of: message-trace, trace-detail, extended-report, "
-                 "enhanced-summary, summary-report, tracking-csv, queue-csv, message-tracking, protocol-log, "
-                 "connectivity-log, graph-message-trace, message-trace-json, trace-detail-json, ndr-text."),
+    typer.Option("--format", help=f"auto, or one of: {', '.join(format_names())}."),
 ]
 TextOpt = Annotated[
     list[str] | None,

@@ -11,23 +11,25 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hybridfw.errors import InputError, TraceError
-from hybridfw.model import EndpointData
-from hybridfw.trace.aggregate import Aggregator
-from hybridfw.trace.catalog import load_catalog
-from hybridfw.trace.diagnose import direction_of
 from hybridfw.trace.formats import by_name, detect, format_names
-from hybridfw.trace.interface import FailureGroup, LogFormat
-from hybridfw.trace.observed import judge_senders
-from hybridfw.trace.report import FileReport, TraceReport
-from hybridfw.trace.source import read_sample
 
-__all__ = ["TraceReport", "diagnose_files", "format_names"]
+if TYPE_CHECKING:  # the rest loads with the first diagnosis: `trace --help` stays light
+    from hybridfw.model import EndpointData
+    from hybridfw.trace.aggregate import Aggregator
+    from hybridfw.trace.interface import LogFormat
+    from hybridfw.trace.report import FileReport, TraceReport
+
+__all__ = ["diagnose_files", "format_names"]
 log = logging.getLogger(__name__)
 
 
 def _scan_file(path: Path, fmt: str, agg: Aggregator) -> tuple[FileReport, LogFormat]:
+    from hybridfw.trace.report import FileReport
+    from hybridfw.trace.source import read_sample
+
     try:
         sample = read_sample(path)
         layout = detect(sample) if fmt == "auto" else by_name(fmt)
@@ -53,6 +55,13 @@ def diagnose_files(paths: Iterable[Path | str], fmt: str = "auto", *, texts: Seq
     `data` is the endpoint data whose EOP set the observed senders are checked against;
     by default the current one (`hybridfw.endpoints.load_current()`).
     """
+    from hybridfw.trace.aggregate import Aggregator
+    from hybridfw.trace.catalog import load_catalog
+    from hybridfw.trace.diagnose import direction_of
+    from hybridfw.trace.interface import FailureGroup
+    from hybridfw.trace.observed import judge_senders
+    from hybridfw.trace.report import TraceReport
+
     if fmt != "auto" and fmt not in format_names():
         raise InputError(f"unknown format {fmt!r}; use auto or one of {', '.join(format_names())}",
                          field="format")

@@ -1,35 +1,46 @@
-"""The log layouts `hybridfw trace` reads, one module each, tried in this order."""
+"""The log layouts `hybridfw trace` reads, one module each, listed in `FORMATS` in detection order."""
 
 from __future__ import annotations
 
-import importlib
 from functools import cache
+from typing import TYPE_CHECKING
 
 from hybridfw.errors import TraceError
-from hybridfw.trace.interface import LogFormat, Sample
+from hybridfw.plugins import PlugIn, names
+
+if TYPE_CHECKING:
+    from hybridfw.trace.interface import LogFormat, Sample
 
 # Most specific first: the extended report's columns are a superset of the enhanced summary's,
 # and NDR text is the catch-all for prose carrying status codes.
-FORMAT_MODULES = (
-    "trace_detail", "message_trace", "hist_extended", "hist_enhanced", "hist_summary", "tracking_csv",
-    "queue_csv",
-    "msgtrk", "protocol_log", "connectlog", "graph_message_trace", "message_trace_json", "trace_detail_json",
-    "ndr_text",
+FORMATS: tuple[PlugIn[type[LogFormat]], ...] = (
+    PlugIn("trace-detail", "hybridfw.trace.formats.trace_detail", "TraceDetailFormat"),
+    PlugIn("message-trace", "hybridfw.trace.formats.message_trace", "MessageTraceFormat"),
+    PlugIn("extended-report", "hybridfw.trace.formats.hist_extended", "ExtendedReportFormat"),
+    PlugIn("enhanced-summary", "hybridfw.trace.formats.hist_enhanced", "EnhancedSummaryFormat"),
+    PlugIn("summary-report", "hybridfw.trace.formats.hist_summary", "SummaryReportFormat"),
+    PlugIn("tracking-csv", "hybridfw.trace.formats.tracking_csv", "TrackingCsvFormat"),
+    PlugIn("queue-csv", "hybridfw.trace.formats.queue_csv", "QueueCsvFormat"),
+    PlugIn("message-tracking", "hybridfw.trace.formats.msgtrk", "MessageTrackingFormat"),
+    PlugIn("protocol-log", "hybridfw.trace.formats.protocol_log", "ProtocolLogFormat"),
+    PlugIn("connectivity-log", "hybridfw.trace.formats.connectlog", "ConnectLogFormat"),
+    PlugIn("graph-message-trace", "hybridfw.trace.formats.graph_message_trace",
+           "GraphMessageTraceFormat"),
+    PlugIn("message-trace-json", "hybridfw.trace.formats.message_trace_json", "MessageTraceJsonFormat"),
+    PlugIn("trace-detail-json", "hybridfw.trace.formats.trace_detail_json", "TraceDetailJsonFormat"),
+    PlugIn("ndr-text", "hybridfw.trace.formats.ndr_text", "NdrTextFormat"),
 )
 
 
 @cache
 def formats() -> dict[str, LogFormat]:
-    """name -> format, in detection order."""
-    found: dict[str, LogFormat] = {}
-    for module_name in FORMAT_MODULES:
-        fmt: LogFormat = importlib.import_module(f"{__name__}.{module_name}").FORMAT
-        found[fmt.name] = fmt
-    return found
+    """name -> format, in detection order (every format module is imported on this first call)."""
+    return {p.name: p.load()() for p in FORMATS}
 
 
 def format_names() -> tuple[str, ...]:
-    return tuple(formats())
+    """The names, in detection order (no format module is imported)."""
+    return names(FORMATS)
 
 
 def by_name(name: str) -> LogFormat:

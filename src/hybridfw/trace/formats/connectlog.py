@@ -77,6 +77,3 @@ class ConnectLogFormat(LogFormat):
             target_host=session.destination, hop="outbound", first_seen=parse_time(session.first),
             last_seen=parse_time(session.last), message_ids=(f"session {session_id}",),
             source=str(sample.path), story=f"session {session_id} to {session.destination}"))
-
-
-FORMAT = ConnectLogFormat()

@@ -12,6 +12,3 @@ class GraphMessageTraceFormat(SummaryJsonFormat):
     required = frozenset({"senderaddress", "recipientaddress", "status", "receiveddatetime"})
     time_keys = ("receiveddatetime",)
     message_id_keys = ("id", "messageid")
-
-
-FORMAT = GraphMessageTraceFormat()

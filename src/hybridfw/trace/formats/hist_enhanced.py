@@ -28,6 +28,3 @@ class EnhancedSummaryFormat(TabularFormat):
 
     def accepts(self, sample: Sample) -> bool:
         return "eventid" not in {normalise_column(c) for c in sample.header}
-
-
-FORMAT = EnhancedSummaryFormat()

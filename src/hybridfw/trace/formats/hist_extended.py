@@ -11,6 +11,3 @@ class ExtendedReportFormat(EventLogFormat):
     required = frozenset({"datetimeutc", "eventid", "recipientstatus", "clientip", "clienthostname",
                           "source"})
     hop = "inbound"
-
-
-FORMAT = ExtendedReportFormat()

@@ -22,6 +22,3 @@ class SummaryReportFormat(TabularFormat):
     sender_kind = "published-exchange"
     sender_rule = ("From IP carries no host name, so it is counted only when it lies in a published "
                    "Exchange Online endpoint set")
-
-
-FORMAT = SummaryReportFormat()

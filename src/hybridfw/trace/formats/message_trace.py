@@ -24,6 +24,3 @@ class MessageTraceFormat(TabularFormat):
     sender_kind = "published-exchange"
     sender_rule = ("FromIP carries no host name, so it is counted only when it lies in a published "
                    "Exchange Online endpoint set (any Exchange service-area set)")
-
-
-FORMAT = MessageTraceFormat()

@@ -12,6 +12,3 @@ class MessageTraceJsonFormat(SummaryJsonFormat):
     required = frozenset({"senderaddress", "recipientaddress", "status"})
     any_of = frozenset({"received"})
     time_keys = ("received",)
-
-
-FORMAT = MessageTraceJsonFormat()

@@ -17,6 +17,3 @@ class MessageTrackingFormat(EventLogFormat):
     def accepts(self, sample: Sample) -> bool:
         log_type = sample.directives.get("log-type", "")
         return not log_type or "message tracking" in log_type.lower()
-
-
-FORMAT = MessageTrackingFormat()

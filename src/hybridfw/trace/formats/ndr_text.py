@@ -89,6 +89,3 @@ class NdrTextFormat(LogFormat):
         if group is not None:
             sink.failure(group)
         return ScanStats(rows=1)
-
-
-FORMAT = NdrTextFormat()

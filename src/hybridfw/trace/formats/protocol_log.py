@@ -191,6 +191,3 @@ class _SessionReader:
     def close_all(self) -> None:
         for session_id, session in list(self.sessions.items()):
             self._close(session_id, session)
-
-
-FORMAT = ProtocolLogFormat()

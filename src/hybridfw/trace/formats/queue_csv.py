@@ -18,6 +18,3 @@ class QueueCsvFormat(TabularFormat):
     time_column = "{lastretrytime}"
     message_id_sql = "{identity}"
     recipient_sql = "'@' || {nexthopdomain}"
-
-
-FORMAT = QueueCsvFormat()

@@ -15,6 +15,3 @@ class TraceDetailFormat(TabularFormat):
     time_column = "{date}"
     message_id_sql = "coalesce({messagetraceid}, {messageid})"
     recipient_sql = "{recipientaddress}"
-
-
-FORMAT = TraceDetailFormat()

@@ -19,6 +19,3 @@ class TraceDetailJsonFormat(JsonFormat):
         if event.lower() in ("fail", "defer", "drop") or action.lower() in ("fail", "defer"):
             return text_of(record.get("detail") or record.get("description")), event
         return None
-
-
-FORMAT = TraceDetailJsonFormat()

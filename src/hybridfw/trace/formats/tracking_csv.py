@@ -29,6 +29,3 @@ class TrackingCsvFormat(EventLogFormat):
         sink.note(f"{sample.path}: Get-MessageTrackingLog writes Timestamp in the exporting machine's "
                   "local time; first/last seen are shown as written, not converted to UTC")
         return stats
-
-
-FORMAT = TrackingCsvFormat()
