@@ -15,6 +15,8 @@ from hybridfw.plugins import PlugIn
 REGISTRIES: list[tuple[str, str, frozenset[str]]] = [
     ("hybridfw.rulesets", "PARSERS", frozenset({"interface", "model", "scope", "lazy", "ports"})),
     ("hybridfw.trace.formats", "FORMATS", frozenset()),
+    ("hybridfw.report", "RENDERERS", frozenset({"interface"})),
+    ("hybridfw.check", "STEPS", frozenset({"interface", "run", "timeline"})),
 ]
 
 

@@ -56,6 +56,3 @@ class ConnectorsStep(ReadinessStep):
                 firewall=f"Exchange connectors ({len(ctx.connectors)} export file(s))",
                 platform="exchange-powershell",
                 files={"hybridfw-connectors-fix.ps1": "\n".join(result.fixes) + "\n"}))
-
-
-STEP = ConnectorsStep()

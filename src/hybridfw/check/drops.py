@@ -27,6 +27,3 @@ class DropsStep(ReadinessStep):
         ctx.drops_seen.extend(DropSeen(b.flow, b.verdict.klass, b.source, b.count, b.first_seen,
                                        b.last_seen, b.to_dict())
                               for b in report.buckets if b.verdict.klass != "not-microsoft")
-
-
-STEP = DropsStep()

@@ -84,6 +84,3 @@ def _about_fix(finding: Finding) -> Finding:
     """Renderer findings concern the suggested rules, not the flow: never let them break it."""
     severity = min(finding.severity, Severity.WARNING)
     return dataclasses.replace(finding, severity=Severity(severity), subject=finding.subject or "fix")
-
-
-STEP = FirewallStep()

@@ -33,6 +33,3 @@ class FreshnessStep(ReadinessStep):
                 fix=f"hybridfw endpoints update --instance {data.instance}",
                 subject="endpoint data",
             ))
-
-
-STEP = FreshnessStep()

@@ -82,6 +82,3 @@ class ProbeStep(ReadinessStep):
             ctx.mark_checked(probed.flow, self.name)
             for result in probed.probe(ctx, targets):
                 ctx.findings.extend(_about_flow(f, probed.flow, result.target) for f in result.findings)
-
-
-STEP = ProbeStep()

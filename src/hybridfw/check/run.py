@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,12 +21,11 @@ from hybridfw.model import Finding, Flow
 
 log = logging.getLogger(__name__)
 
-# One module per step, each exposing STEP; run in this order.
-STEP_MODULES = ("freshness", "firewall", "probes", "traces", "drops", "connectors")
-
-
 def steps() -> list[ReadinessStep]:
-    return [importlib.import_module(f"hybridfw.check.{name}").STEP for name in STEP_MODULES]
+    """One of each step listed in `hybridfw.check.STEPS`, in that order."""
+    from hybridfw.check import STEPS
+
+    return [step.load()() for step in STEPS]
 
 
 def build_context(topology_path: Path, *, firewalls: list[Path] | None = None,

@@ -16,6 +16,3 @@ class TraceStep(ReadinessStep):
 
         report = diagnose_files(ctx.traces, data=ctx.data)
         ctx.findings.extend(report.findings)
-
-
-STEP = TraceStep()

@@ -1,24 +1,32 @@
-"""Renderers of a readiness result: terminal, JSON, HTML (one module each, found by name)."""
+"""Renderers of a readiness result: terminal, JSON, HTML (one module each, listed in `RENDERERS`)."""
 
 from __future__ import annotations
 
-import importlib
+from typing import TYPE_CHECKING
 
-from hybridfw.report.interface import ReportRenderer
+from hybridfw.plugins import PlugIn, find, names
 
-# format name -> module holding RENDERER_CLASS
-RENDERER_MODULES = {"terminal": "terminal", "json": "json_doc", "html": "html"}
+if TYPE_CHECKING:
+    from hybridfw.report.interface import ReportRenderer
+
+RENDERERS: tuple[PlugIn[type[ReportRenderer]], ...] = (
+    PlugIn("terminal", "hybridfw.report.terminal", "TerminalReport"),
+    PlugIn("json", "hybridfw.report.json_doc", "JsonReport"),
+    PlugIn("html", "hybridfw.report.html", "HtmlReport"),
+)
 
 
 def renderer(name: str, **options: object) -> ReportRenderer:
     """The renderer for `name`, built with `options` (e.g. color=, width= for the terminal)."""
-    module = importlib.import_module(f"hybridfw.report.{RENDERER_MODULES[name]}")
-    cls: type[ReportRenderer] = module.RENDERER_CLASS
-    return cls(**options)
+    found = find(RENDERERS, name)
+    if found is None:
+        raise LookupError(f"no report renderer {name!r} (a bug: the callers name one of "
+                          f"{', '.join(formats())})")
+    return found.load()(**options)
 
 
 def formats() -> tuple[str, ...]:
-    return tuple(RENDERER_MODULES)
+    return names(RENDERERS)
 
 
-__all__ = ["ReportRenderer", "formats", "renderer"]
+__all__ = ["RENDERERS", "ReportRenderer", "formats", "renderer"]

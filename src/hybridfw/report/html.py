@@ -280,4 +280,3 @@ down: removed, against the version before (log scale).</p>
 """
 
 
-RENDERER_CLASS = HtmlReport

@@ -18,4 +18,3 @@ class JsonReport(ReportRenderer):
         return json.dumps(stamp(result.to_dict(), "check"), indent=2, ensure_ascii=False) + "\n"
 
 
-RENDERER_CLASS = JsonReport

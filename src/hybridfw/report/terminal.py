@@ -95,4 +95,3 @@ def overall_line(result: ReadinessResult) -> str:
     return f"Overall: [{style}]{result.verdict}[/]  (steps: {', '.join(result.steps)})"
 
 
-RENDERER_CLASS = TerminalReport
