@@ -17,6 +17,7 @@ REGISTRIES: list[tuple[str, str, frozenset[str]]] = [
     ("hybridfw.trace.formats", "FORMATS", frozenset()),
     ("hybridfw.report", "RENDERERS", frozenset({"interface"})),
     ("hybridfw.check", "STEPS", frozenset({"interface", "run", "timeline"})),
+    ("hybridfw.commands", "COMMANDS", frozenset()),
 ]
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import Annotated
 
 import typer
 
 from hybridfw import __version__
-from hybridfw.commands import COMMAND_MODULES
+from hybridfw.commands import COMMANDS
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all good, 1 problems found, 2 usage or input error, 3 upstream/service error."
@@ -54,8 +53,8 @@ def _root(
         set_allow_any(True)
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"hybridfw.commands.{_name}").register(app)
+for _command in COMMANDS:
+    _command.load()(app)
 
 
 ROOT_FLAGS = frozenset({"-v", "-vv", "-vvv", "--verbose", "--allow-any"})
