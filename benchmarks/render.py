@@ -37,7 +37,7 @@ def main() -> None:
 
     from hybridfw.endpoints.snapshot import load_snapshot
     from hybridfw.flows import required_flows
-    from hybridfw.render import platforms, registered, render_flows
+    from hybridfw.render import platforms, render_flows, renderers
     from hybridfw.render.aerleon_backend import AerleonRenderer, generate
     from hybridfw.topology import load_topology
 
@@ -46,7 +46,7 @@ def main() -> None:
     data = load_snapshot()
     flows = required_flows(load_topology(REPO / "examples" / "hybrid.toml"), data)
     stock = {name: _best(lambda r=r: _stock_generate(r.spec, flows, data), args.repeat)
-             for name, r in registered().items() if isinstance(r, AerleonRenderer)}
+             for name, r in renderers().items() if isinstance(r, AerleonRenderer)}
 
     first = time.perf_counter()
     for name in platforms():
@@ -58,7 +58,7 @@ def main() -> None:
     print(f"{'platform':22} {'render ms':>10} {'stock-aerleon ms':>17} {'ratio':>6} "
           f"{'aerleon-generate ms':>20} {'ratio':>6}")
     total = 0.0
-    for name, renderer in registered().items():
+    for name, renderer in renderers().items():
         took = _best(lambda name=name: render_flows(flows, name, data=data), args.repeat)
         total += took
         if isinstance(renderer, AerleonRenderer):

@@ -18,6 +18,9 @@ REGISTRIES: list[tuple[str, str, frozenset[str]]] = [
     ("hybridfw.report", "RENDERERS", frozenset({"interface"})),
     ("hybridfw.check", "STEPS", frozenset({"interface", "run", "timeline"})),
     ("hybridfw.commands", "COMMANDS", frozenset()),
+    # aerleon_backend renders every row of aerleon_targets.TARGETS (data, not a module each)
+    ("hybridfw.render", "RENDERERS",
+     frozenset({"interface", "common", "fixups", "fqdn_objects", "aerleon_backend", "aerleon_targets"})),
 ]
 
 

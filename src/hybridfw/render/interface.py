@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hybridfw.errors import InputError
 from hybridfw.model import EndpointData, Finding, Flow
 
 
@@ -31,7 +30,7 @@ class RenderResult:
 
 
 class Renderer(ABC):
-    """One output platform. Instances are registered by `name`; see `register`."""
+    """One output platform, found by `name` (see `hybridfw.render.RENDERERS`)."""
 
     name: str
     description: str
@@ -39,25 +38,3 @@ class Renderer(ABC):
     @abstractmethod
     def render(self, flows: Sequence[Flow], data: EndpointData) -> RenderResult:
         """Rules admitting exactly `flows`. Works for partial flows (e.g. only missing sources)."""
-
-
-_REGISTRY: dict[str, Renderer] = {}
-
-
-def register(renderer: Renderer) -> Renderer:
-    if renderer.name in _REGISTRY:
-        raise ValueError(f"renderer {renderer.name!r} registered twice")
-    _REGISTRY[renderer.name] = renderer
-    return renderer
-
-
-def registered() -> dict[str, Renderer]:
-    return dict(sorted(_REGISTRY.items()))
-
-
-def get_renderer(platform: str) -> Renderer:
-    renderer = _REGISTRY.get(platform.lower())
-    if renderer is None:
-        raise InputError(f"unknown platform {platform!r}; `hybridfw rules --list-platforms` "
-                         "lists them", field="platform")
-    return renderer
