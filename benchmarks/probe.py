@@ -96,7 +96,8 @@ def smtplib_baseline(port: int, ca_file: Path) -> None:
 
 
 def in_process(port: int, ca_file: Path, rounds: int) -> None:
-    from hybridfw.probe import SmtpOptions, SmtpTarget, TlsOptions, probe_smtp_hosts_sync
+    from hybridfw.probe.interface import SmtpOptions, SmtpTarget, TlsOptions
+    from hybridfw.probe.smtp import probe_smtp_hosts_sync
 
     def probe(legacy: bool) -> Callable[[], object]:
         options = SmtpOptions(timeout=10, helo="bench.contoso.test",
@@ -140,7 +141,8 @@ def whole_command(port: int, ca_file: Path, rounds: int) -> None:
 
 
 def many_hosts(ports: list[int], ca_file: Path, server_pid: int) -> None:
-    from hybridfw.probe import SmtpOptions, SmtpTarget, TlsOptions, probe_smtp_hosts_sync
+    from hybridfw.probe.interface import SmtpOptions, SmtpTarget, TlsOptions
+    from hybridfw.probe.smtp import probe_smtp_hosts_sync
 
     options = SmtpOptions(timeout=30, helo="bench.contoso.test",
                           tls=TlsOptions(ca_file=ca_file, cert_name=NAME, check_legacy_versions=False))

@@ -14,7 +14,8 @@ import pytest
 from _support.probe_peers import DnsPeer
 from _support.real_servers import Unbound
 from hybridfw.model import Severity
-from hybridfw.probe import DnsOptions, ProbeResult, probe_dns
+from hybridfw.probe.dns import probe_dns
+from hybridfw.probe.interface import DnsOptions, ProbeResult
 
 ZONE = Path(__file__).parent.parent / "data" / "probe" / "zone.txt"
 

@@ -14,8 +14,8 @@ import trustme
 
 from _support.probe_peers import EXCHANGE_401, HttpsPeers, closed_port, self_signed_context, server_context
 from hybridfw.model import Severity
-from hybridfw.probe import HttpsOptions, ProbeResult, TlsOptions, probe_https
-from hybridfw.probe.https import PATHS
+from hybridfw.probe.https import PATHS, probe_https
+from hybridfw.probe.interface import HttpsOptions, ProbeResult, TlsOptions
 
 NAME = "mail.contoso.test"
 AUTODISCOVER, EWS, MRS = "/autodiscover/autodiscover.svc", "/EWS/Exchange.asmx", "/EWS/mrsproxy.svc"

@@ -15,7 +15,8 @@ import trustme
 
 from _support.real_servers import Nginx
 from hybridfw.model import Severity
-from hybridfw.probe import HttpsOptions, ProbeResult, TlsOptions, probe_https
+from hybridfw.probe.https import probe_https
+from hybridfw.probe.interface import HttpsOptions, ProbeResult, TlsOptions
 
 pytestmark = pytest.mark.server
 NAME = "mail.contoso.test"

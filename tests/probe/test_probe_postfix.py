@@ -17,15 +17,9 @@ import trustme
 
 from _support.real_servers import Postfix
 from hybridfw.model import Severity
-from hybridfw.probe import (
-    HttpsOptions,
-    ProbeResult,
-    SmtpOptions,
-    SmtpTarget,
-    TlsOptions,
-    probe_https,
-    probe_smtp,
-)
+from hybridfw.probe.https import probe_https
+from hybridfw.probe.interface import HttpsOptions, ProbeResult, SmtpOptions, SmtpTarget, TlsOptions
+from hybridfw.probe.smtp import probe_smtp
 from hybridfw.probe.tls import can_offer
 
 pytestmark = pytest.mark.server

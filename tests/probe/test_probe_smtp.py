@@ -16,15 +16,8 @@ import trustme
 
 from _support.probe_peers import Peers, RecordingHandler, closed_port, self_signed_context, server_context
 from hybridfw.model import Severity
-from hybridfw.probe import (
-    ProbeResult,
-    SmtpOptions,
-    SmtpTarget,
-    TlsOptions,
-    probe_smtp_hosts,
-    probe_smtp_hosts_sync,
-)
-from hybridfw.probe.interface import EXCHANGE_PREFIX
+from hybridfw.probe.interface import EXCHANGE_PREFIX, ProbeResult, SmtpOptions, SmtpTarget, TlsOptions
+from hybridfw.probe.smtp import probe_smtp_hosts, probe_smtp_hosts_sync
 from hybridfw.probe.tls import can_offer
 
 NAME = "mail.contoso.test"

@@ -26,7 +26,8 @@ def _topology_list(ctx: CheckContext, section: str, key: str) -> list[str]:
 
 
 def _probe_smtp(ctx: CheckContext, targets: Sequence[str]) -> list[Any]:
-    from hybridfw.probe import SmtpOptions, TlsOptions, parse_target, probe_smtp_hosts_sync
+    from hybridfw.probe.interface import SmtpOptions, TlsOptions
+    from hybridfw.probe.smtp import parse_target, probe_smtp_hosts_sync
 
     options = SmtpOptions(timeout=ctx.probe_timeout,
                           tls=TlsOptions(cert_name=_cert_name(ctx), check_legacy_versions=False))
@@ -34,7 +35,8 @@ def _probe_smtp(ctx: CheckContext, targets: Sequence[str]) -> list[Any]:
 
 
 def _probe_https(ctx: CheckContext, targets: Sequence[str]) -> list[Any]:
-    from hybridfw.probe import HttpsOptions, TlsOptions, probe_https
+    from hybridfw.probe.https import probe_https
+    from hybridfw.probe.interface import HttpsOptions, TlsOptions
     from hybridfw.probe.loop import run
 
     options = HttpsOptions(timeout=ctx.probe_timeout, tls=TlsOptions(check_legacy_versions=False))

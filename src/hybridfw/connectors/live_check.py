@@ -79,7 +79,8 @@ def judge_live(results: Sequence[Any], exports: Exports, topology: Topology,
 def probe_live(exports: Exports, topology: Topology, *, timeout: float, port: int = 25,
                ca_file: Path | None = None) -> list[Any]:
     """`probe smtp` against every topology SMTP address, expecting `expected_name`."""
-    from hybridfw.probe import SmtpOptions, SmtpTarget, TlsOptions, probe_smtp_hosts_sync
+    from hybridfw.probe.interface import SmtpOptions, SmtpTarget, TlsOptions
+    from hybridfw.probe.smtp import probe_smtp_hosts_sync
 
     tls = TlsOptions(ca_file=ca_file, cert_name=expected_name(exports, topology))
     options = SmtpOptions(timeout=timeout, tls=tls)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from hybridfw.errors import InputError
 from hybridfw.model import Severity
 from hybridfw.probe.dns_spf import judge_spf
-from hybridfw.probe.interface import DnsOptions, Probe, ProbeResult
+from hybridfw.probe.interface import DnsOptions, ProbeResult
 from hybridfw.probe.recorder import Recorder
 
 if TYPE_CHECKING:
@@ -181,9 +181,3 @@ async def probe_dns(domain: str, options: DnsOptions) -> ProbeResult:
                     fix="Check --nameserver / the resolver configuration and that UDP/TCP 53 is open.")
     return rec.result()
 
-
-class DnsProbe(Probe[DnsOptions]):
-    kind = "dns"
-
-    async def run(self, target: str) -> ProbeResult:
-        return await probe_dns(target, self.options)

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from hybridfw.errors import InputError
 from hybridfw.model import Severity
 from hybridfw.probe.certificate import expected_name
-from hybridfw.probe.interface import ClientCert, HttpsOptions, Probe, ProbeResult, StepStatus
+from hybridfw.probe.interface import ClientCert, HttpsOptions, ProbeResult, StepStatus
 from hybridfw.probe.net import (
     Channel,
     Connection,
@@ -342,9 +342,3 @@ async def probe_https(target: str, options: HttpsOptions) -> ProbeResult:
         judge_legacy(rec, legacy, outcome)
     return rec.result()
 
-
-class HttpsProbe(Probe[HttpsOptions]):
-    kind = "https"
-
-    async def run(self, target: str) -> ProbeResult:
-        return await probe_https(target, self.options)

@@ -1,4 +1,4 @@
-"""What every probe returns: timed steps, a transcript, facts and findings; and the probe ABC.
+"""What every probe returns: timed steps, a transcript, facts and findings.
 
 A probe runs the steps Exchange Online runs against a host (SMTP connector validation, HTTPS
 publishing checks, DNS look-ups) and reports each failure as a `Finding` with cause, fix and,
@@ -7,10 +7,9 @@ for SMTP, the text Exchange Online would show for it.
 
 from __future__ import annotations
 
-import abc
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 from hybridfw.model import Finding
 
@@ -141,19 +140,3 @@ class DnsOptions:
     timeout: float = DEFAULT_TIMEOUT
     nameserver: str = ""  # empty: the system resolver configuration
     nameserver_port: int = 53
-
-
-OptionsT = TypeVar("OptionsT")
-
-
-class Probe(abc.ABC, Generic[OptionsT]):
-    """One kind of probe, holding its options. Concrete probes are listed in `hybridfw.probe.PROBES`."""
-
-    kind: str
-
-    def __init__(self, options: OptionsT) -> None:
-        self.options = options
-
-    @abc.abstractmethod
-    async def run(self, target: str) -> ProbeResult:
-        """Probe one target within the options' time bounds. Never raises for target failures."""

@@ -17,7 +17,7 @@ from dataclasses import replace
 from hybridfw.errors import InputError
 from hybridfw.model import Severity
 from hybridfw.probe import exchange
-from hybridfw.probe.interface import Probe, ProbeResult, SmtpOptions, SmtpTarget
+from hybridfw.probe.interface import ProbeResult, SmtpOptions, SmtpTarget
 from hybridfw.probe.loop import run
 from hybridfw.probe.net import (
     Channel,
@@ -217,9 +217,3 @@ def probe_smtp_hosts_sync(targets: Sequence[SmtpTarget], options: SmtpOptions,
     """`probe_smtp_hosts` for callers without an event loop (the `check` command, scripts)."""
     return run(probe_smtp_hosts(targets, options, on_done))
 
-
-class SmtpProbe(Probe[SmtpOptions]):
-    kind = "smtp"
-
-    async def run(self, target: str) -> ProbeResult:
-        return await probe_smtp(parse_target(target), self.options)
