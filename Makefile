@@ -56,6 +56,7 @@ docs: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python tools/check_imports.py
+	$(BIN)/vulture
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src

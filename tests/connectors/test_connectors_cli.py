@@ -11,8 +11,14 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from _support.connectors import DATA, MAIN_FILES, topology_file
-from hybridfw.connectors.collect import EXPORTS, READ_ONLY_COMMANDS
+from hybridfw.connectors.collect import EXPORTS
 from hybridfw.schemas import load_schema
+
+# Every command the collection script may use; none changes anything.
+READ_ONLY_COMMANDS = ("Get-ReceiveConnector", "Get-SendConnector", "Get-ExchangeServer",
+                      "Get-ExchangeCertificate", "Get-AcceptedDomain", "Get-HybridConfiguration",
+                      "Get-InboundConnector", "Get-OutboundConnector", "Where-Object",
+                      "ForEach-Object", "Select-Object", "ConvertTo-Json", "Out-File")
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -53,7 +53,6 @@ class PatchOutcome:
     rounds: int = 0
     still_missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    final: AuditResult | None = None
 
 
 def patcher_for(fmt: str) -> Patcher | None:
@@ -125,7 +124,6 @@ def patch_files(paths: Sequence[Path], flows: Sequence[Flow], fmt: str = "auto",
             texts = _apply(result.format, texts, todo, chains, outcome)
             _write(texts)
             result, chains = audit(work)
-        outcome.final = result
         outcome.still_missing = [f"{r.flow} {r.address} port {r.port} ({r.entry}): "
                                  f"{', '.join(r.missing.to_cidrs()[:4])}"
                                  for r in result.flows if r.missing or r.shadowed]
@@ -194,9 +192,3 @@ def fix_diffs(result: AuditResult, flows: Sequence[Flow]) -> dict[str, str] | No
 def unified(path: str, before: str, after: str, target: str = "") -> str:
     return "".join(difflib.unified_diff(before.splitlines(keepends=True),
                                         after.splitlines(keepends=True), path, target or path))
-
-
-def remaining(outcome: PatchOutcome) -> AddressSet:
-    """Every address still missing after patching (empty when the fix is complete)."""
-    final = outcome.final
-    return AddressSet.union_all(r.missing for r in final.flows) if final else AddressSet.empty()

@@ -26,10 +26,6 @@ def data_findings(data: EndpointData) -> list[Finding]:
                     fix="run `hybridfw endpoints update`", subject=data.instance)]
 
 
-def data_summary(data: EndpointData) -> dict[str, Any]:
-    return data.summary()
-
-
 def _cell(cidrs: list[str], names: tuple[str, ...], limit: int = 6) -> str:
     items = cidrs + list(names)
     shown = "\n".join(items[:limit]) or "-"

@@ -15,11 +15,6 @@ EXPORTS = (
     (_EXO, "Get-OutboundConnector", "outbound-connectors.json"),
     (_EXO, "Get-AcceptedDomain", "accepted-domains-tenant.json"),
 )
-# Every command the script uses; none changes anything (tests hold the script to this list).
-READ_ONLY_COMMANDS = ("Get-ReceiveConnector", "Get-SendConnector", "Get-ExchangeServer",
-                      "Get-ExchangeCertificate", "Get-AcceptedDomain", "Get-HybridConfiguration",
-                      "Get-InboundConnector", "Get-OutboundConnector", "Where-Object",
-                      "ForEach-Object", "Select-Object", "ConvertTo-Json", "Out-File")
 
 
 def _certificates_line() -> str:

@@ -257,11 +257,6 @@ def _change_record(item: Any) -> ChangeRecord:
     )
 
 
-def version_date(version: str) -> datetime:
-    """The publication day encoded in a YYYYMMDDNN version (UTC midnight)."""
-    return datetime.strptime(version[:8], "%Y%m%d").replace(tzinfo=UTC)
-
-
 class ServiceSource(AnswerSource):
     """The live web service: the newest /endpoints answer, labelled with its /version."""
 

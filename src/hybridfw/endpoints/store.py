@@ -14,7 +14,6 @@ import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
 from hybridfw.endpoints.interface import Answer, StoredVersion
 from hybridfw.endpoints.parse import parse_endpoints
@@ -94,8 +93,7 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.close()
 
     def close(self) -> None:

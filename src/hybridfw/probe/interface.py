@@ -84,9 +84,6 @@ class ProbeResult:
         }
 
 
-SmtpProbeResult = ProbeResult
-HttpsProbeResult = ProbeResult
-DnsProbeResult = ProbeResult
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from typing import Any
 from hybridfw.errors import InputError
 from hybridfw.probe.https import PATHS, parse_url_override, probe_https
 from hybridfw.probe.interface import HttpsOptions, ProbeResult, SmtpOptions, SmtpTarget
-from hybridfw.probe.loop import run
 from hybridfw.probe.smtp import probe_smtp_hosts
 
 
@@ -93,7 +92,3 @@ async def probe_plan(plan: ProbePlan, smtp: SmtpOptions, https: HttpsOptions) ->
            for t in plan.web_targets]
     results = await probe_smtp_hosts(plan.smtp_targets, smtp)
     return results + [await task for task in web]
-
-
-def probe_plan_sync(plan: ProbePlan, smtp: SmtpOptions, https: HttpsOptions) -> list[ProbeResult]:
-    return run(probe_plan(plan, smtp, https))

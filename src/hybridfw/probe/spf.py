@@ -41,14 +41,8 @@ class SpfTerm:
 class SpfRecord:
     terms: tuple[SpfTerm, ...]
 
-    def includes(self) -> tuple[str, ...]:
-        return tuple(t.value.lower().rstrip(".") for t in self.terms if t.name == "include")
-
     def redirect(self) -> str:
         return next((t.value for t in self.terms if t.modifier and t.name == "redirect"), "")
-
-    def direct_lookups(self) -> int:
-        return sum(t.counts_lookup for t in self.terms)
 
     def all_term(self) -> SpfTerm | None:
         return next((t for t in self.terms if t.name == "all"), None)

@@ -27,7 +27,7 @@ from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
 from hybridfw.rulesets.lazy import gc_paused
 from hybridfw.rulesets.model import Action, Match, Origin, Rule, Ruleset
-from hybridfw.rulesets.ports import PortInterval, complement_ports, merge_ports
+from hybridfw.rulesets.ports import PortInterval, complement_ports
 
 log = logging.getLogger(__name__)
 MAX_NESTING = 32  # object groups nested deeper than this are treated as a loop
@@ -76,9 +76,6 @@ class Service:
     protocols: frozenset[str] | None = None  # None: every protocol
     ports: tuple[PortInterval, ...] | None = None  # None: every port
     reasons: tuple[str, ...] = ()
-
-
-ANY_SERVICE = Service()
 
 
 def expand_rule(sources: Fuzzy, destinations: Fuzzy, services: Sequence[Service], action: Action,
@@ -153,13 +150,6 @@ def parse_port_span(text: str) -> PortInterval | None:
     if lo > 65535 or hi > 65535:
         return None
     return (min(lo, hi), max(lo, hi))
-
-
-def union_ports(parts: Sequence[tuple[PortInterval, ...] | None]) -> tuple[PortInterval, ...] | None:
-    """Union of port lists where None means every port."""
-    if any(p is None for p in parts):
-        return None
-    return merge_ports([iv for p in parts if p is not None for iv in p])
 
 
 def warning(code: str, message: str, path: str, line: int) -> Finding:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 PortInterval = tuple[int, int]  # inclusive
-ALL_PORTS: tuple[PortInterval, ...] = ((0, 65535),)
 
 
 def merge_ports(intervals: list[PortInterval]) -> tuple[PortInterval, ...]:

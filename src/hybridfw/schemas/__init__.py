@@ -52,15 +52,6 @@ def schema_names() -> tuple[str, ...]:
                         if f.name.endswith(".json") and not f.name.startswith("_")))
 
 
-def schema_for(command_path: tuple[str, ...]) -> str | None:
-    """The schema name a command uses: its own file, else its group's."""
-    for end in range(len(command_path), 0, -1):
-        name = "-".join(command_path[:end])
-        if _read(name) is not None:
-            return name
-    return None
-
-
 def schema_version(name: str) -> int:
     """The version the schema `name` publishes; 0 (and a logged warning) when there is no such
     schema file: a programming error the contract test catches, never a crash for a user."""

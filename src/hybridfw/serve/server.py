@@ -74,7 +74,7 @@ def make_server(app: ASGIApp) -> Any:
     return uvicorn.Server(config)
 
 
-def _stop(signum: int, frame: object) -> None:
+def _stop(_signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
 

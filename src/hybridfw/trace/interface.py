@@ -21,7 +21,6 @@ CATEGORIES: tuple[str, ...] = (
 # on-premises ("inbound"), on-premises sending to Exchange Online ("outbound"), or "unknown"
 # when the input does not say (never guessed: the fix then names both directions).
 Hop = Literal["inbound", "outbound", "unknown"]
-HOPS: tuple[Hop, ...] = ("inbound", "outbound", "unknown")
 
 
 # What Windows PowerShell's Export-Csv writes for a multi-valued property (the values are lost).
