@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from hybridfw.model import Finding, Severity
+from hybridfw.model import Finding, Severity, finding_order
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -59,11 +59,6 @@ def error_line(message: str) -> None:
 
 
 _STYLE = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "bold red"}
-
-
-def finding_order(finding: Finding) -> tuple[int, str, str, str]:
-    """Findings as every output lists them: errors, then warnings, then info; by flow, code."""
-    return (-int(finding.severity), finding.subject, finding.code, finding.message)
 
 
 def findings_table(findings: Iterable[Finding], title: str = "Findings") -> Any:

@@ -24,6 +24,11 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
+def finding_order(finding: Finding) -> tuple[int, str, str, str]:
+    """Findings as every output lists them: errors, then warnings, then info; by flow, code."""
+    return (-int(finding.severity), finding.subject, finding.code, finding.message)
+
+
 def exit_code_for(findings: Iterable[Finding]) -> int:
     """1 when any finding is an error (a problem to fix), else 0. Warnings inform only."""
     return EXIT_PROBLEMS if any(f.severity >= Severity.ERROR for f in findings) else EXIT_OK

@@ -51,13 +51,6 @@ class Verdict(enum.StrEnum):
         return {Severity.ERROR: cls.BROKEN, Severity.WARNING: cls.AT_RISK}.get(worst, cls.READY)
 
 
-def finding_order(finding: Finding) -> tuple[int, str, str, str]:
-    """Findings as every report lists them: errors first, then warnings, then info; by flow."""
-    from hybridfw.console import finding_order as order
-
-    return order(finding)
-
-
 @dataclass(frozen=True)
 class FamilyCoverage:
     """Address counts for one flow and one address family, as the firewall treats them.

@@ -15,9 +15,8 @@ from hybridfw.check.interface import (
     ReadinessResult,
     ReadinessStep,
     Verdict,
-    finding_order,
 )
-from hybridfw.model import Finding, Flow
+from hybridfw.model import Finding, Flow, finding_order
 
 log = logging.getLogger(__name__)
 

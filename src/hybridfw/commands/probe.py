@@ -84,9 +84,9 @@ def _check_timeout(timeout: float) -> float:
 
 
 def _finish(command: str, results: list[ProbeResult], json_out: bool) -> None:
+    from hybridfw.commands._probe_present import all_findings, json_document, print_results
     from hybridfw.console import print_json
     from hybridfw.model import exit_code_for
-    from hybridfw.probe.present import all_findings, json_document, print_results
 
     if json_out:
         print_json(json_document(command, results), "probe")
