@@ -115,9 +115,11 @@ class EndpointData:
         return self.version or f"{self.source} {self.data_date:%Y-%m-%d}"
 
     def summary(self) -> dict[str, Any]:
-        """What --json output says about the data in use."""
-        return {"instance": self.instance, "version": self.version_label(), "label": self.label,
-                "source": self.source, "sha256": self.sha256, "age_days": self.age_days()}
+        """The data in use as every JSON answer gives it: the `data` block of the commands'
+        --json documents (`$defs/data` in the schemas), `endpoint_data` in the automation API."""
+        return {"instance": self.instance, "version": self.version, "source": self.source,
+                "label": self.label, "sha256": self.sha256, "data_date": self.data_date.isoformat(),
+                "age_days": self.age_days(), "stale": self.is_stale()}
 
 
 Direction = Literal["inbound", "outbound"]

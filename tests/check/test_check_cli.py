@@ -94,7 +94,7 @@ def test_snapshot_only_is_not_checked_exit_1(_isolated_home: Path) -> None:
     code, doc = check_json()
     assert code == 1
     assert {f["verdict"] for f in doc["flows"]} == {"not checked"}
-    assert any(f["code"] == "check.stale-data" for f in doc["findings"])
+    assert any(f["code"] == "endpoints.stale-data" for f in doc["findings"])
     assert doc["timeline"] == []
     assert all(not f["audited"] for f in doc["flows"])
 

@@ -215,7 +215,7 @@ class ReadinessResult:
     timeline: tuple[DataVersion, ...] = ()
     steps: tuple[str, ...] = ()  # which steps ran, for the reader to know what was not checked
     drops: tuple[DropSeen, ...] = ()  # check --drops: what the firewall logs show dropped
-    data: dict[str, Any] = field(default_factory=dict)  # hybridfw.schemas.data_block of the data
+    data: dict[str, Any] = field(default_factory=dict)  # EndpointData.summary() of the data
 
     @property
     def verdict(self) -> Verdict:

@@ -76,7 +76,6 @@ def check_allow_unchecked(ctx: CheckContext) -> None:
 
 def run_context(ctx: CheckContext, *, with_timeline: bool = True) -> ReadinessResult:
     """Run every step that applies and assemble the result."""
-    from hybridfw.schemas import data_block
 
     check_allow_unchecked(ctx)
     for step in steps():
@@ -98,7 +97,7 @@ def run_context(ctx: CheckContext, *, with_timeline: bool = True) -> ReadinessRe
         flows=tuple(judge_flow(flow, ctx) for flow in ctx.flows), findings=findings,
         fixes=tuple(ctx.fixes), timeline=timeline, steps=tuple(ctx.steps_run),
         drops=tuple(ctx.drops_seen),
-        data=data_block(data),
+        data=data.summary(),
     )
 
 

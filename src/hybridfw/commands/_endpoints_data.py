@@ -4,7 +4,7 @@ saying which data that is (label, age, a warning on stderr when it is stale)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,26 +25,19 @@ def home() -> Path:
     return data_home()
 
 
-def data_info(data: EndpointData) -> dict[str, Any]:
-    """The `data` block of every JSON answer (one definition: hybridfw.schemas.data_block)."""
-    from hybridfw.schemas import data_block
-
-    return data_block(data)
-
-
 def announce(data: EndpointData, json_mode: bool, *, to_stderr: bool = False) -> None:
     """Say which data is in use (stdout in text mode) and warn on stderr when it is stale."""
     from hybridfw.console import err, out, warn
-    from hybridfw.model import STALE_AFTER_DAYS
+    from hybridfw.endpoints import freshness_finding
 
     line = f"[dim]data:[/] {data.label}, {data.age_days()} days old"
     if not json_mode:
         (err() if to_stderr else out()).print(line, markup=True, highlight=False)
     elif to_stderr:
         err().print(line, markup=True, highlight=False)
-    if data.is_stale():
-        warn(f"endpoint data is {data.age_days()} days old (more than {STALE_AFTER_DAYS}); "
-             "run `hybridfw endpoints update` (or --file on an air-gapped site)")
+    stale = freshness_finding(data)
+    if stale is not None:
+        warn(f"{stale.message}; {stale.fix}")
 
 
 def current(instance: str) -> EndpointData:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from hybridfw.commands._common import InstanceOpt, JsonOpt
-from hybridfw.commands._endpoints_data import ServiceUrlOpt, announce, current, data_info, home
+from hybridfw.commands._endpoints_data import ServiceUrlOpt, announce, current, home
 
 
 # -- history / changes ------------------------------------------------------------------------
@@ -31,7 +31,7 @@ def history_cmd(instance: InstanceOpt = "Worldwide", json: JsonOpt = False) -> N
     data = current(instance)
     if json:
         print_json({"instance": instance, "versions": [r.to_dict() for r in rows],
-                    "data": data_info(data)}, "endpoints-history")
+                    "data": data.summary()}, "endpoints-history")
         announce(data, json)
         return
     announce(data, json)
@@ -67,7 +67,7 @@ def changes_cmd(
         records = client.changes(data.instance, since)
     if json:
         print_json({"instance": data.instance, "since": since, "changes": [r.to_dict() for r in records],
-                    "data": data_info(data)}, "endpoints-changes")
+                    "data": data.summary()}, "endpoints-changes")
         announce(data, json)
         return
     announce(data, json)

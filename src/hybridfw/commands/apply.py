@@ -98,9 +98,8 @@ def register(app: typer.Typer) -> None:
         result = apply_sets(data, required_flows(topo, data), backend,
                             prefix if ipset else " ".join(table), options)
         if json_out:
-            from hybridfw.schemas import data_block
 
-            print_json({**result.to_dict(), "data": data_block(data)}, "apply")
+            print_json({**result.to_dict(), "data": data.summary()}, "apply")
         else:
             _show(result)
         raise typer.Exit(EXIT_PROBLEMS if result.status == "refused" else EXIT_OK)

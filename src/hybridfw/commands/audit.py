@@ -221,7 +221,6 @@ def register(app: typer.Typer) -> None:
         from hybridfw.flows import required_flows
         from hybridfw.model import exit_code_for
         from hybridfw.rulesets.alias_lists import alias_lists, read_alias_file
-        from hybridfw.schemas import data_block
         from hybridfw.topology import load_topology
 
         chosen = _checked_options(outside, inside, placement)
@@ -237,7 +236,7 @@ def register(app: typer.Typer) -> None:
                                   remove_stale) if fixed_out is not None else None)
         if json_out:
             doc = {**result.to_dict(), "format": result.format, "rules_to_add": fixes,
-                   "data": data_block(data)}
+                   "data": data.summary()}
             print_json({**doc, "fixed_out": patched} if patched is not None else doc, "audit")
         else:
             _print_human(result, fixes, data)

@@ -112,9 +112,8 @@ def register(app: typer.Typer) -> None:
                                since=window[0], until=window[1], firewall=firewall or (),
                                interfaces=Interfaces.given(topo.firewall))
         if json_out:
-            from hybridfw.schemas import data_block
 
-            print_json({**report.to_dict(show_all=show_all), "data": data_block(data)}, "drops")
+            print_json({**report.to_dict(show_all=show_all), "data": data.summary()}, "drops")
         else:
             _print(report, show_all)
         raise typer.Exit(report.exit_code)

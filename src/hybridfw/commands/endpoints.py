@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hybridfw.commands._common import InstanceOpt, JsonOpt
-from hybridfw.commands._endpoints_data import ServiceUrlOpt, announce, current, data_info, home
+from hybridfw.commands._endpoints_data import ServiceUrlOpt, announce, current, home
 from hybridfw.commands._endpoints_history import COMMANDS as HISTORY_COMMANDS
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def version_cmd(instance: InstanceOpt = "Worldwide", service_url: ServiceUrlOpt 
     local_version = data.version if data else None
     available = None if latest is None else (local_version is None or local_version < latest)
     if json:
-        print_json({"instance": instance, "data": data_info(data) if data else None,
+        print_json({"instance": instance, "data": data.summary() if data else None,
                     "service_latest": latest, "service_reachable": latest is not None,
                     "service_error": problem or None, "update_available": available},
                    "endpoints-version")
@@ -112,8 +112,8 @@ def _print_update(result: UpdateResult, json: bool) -> None:
     if json:
         print_json({"updated": result.updated, "message": result.message,
                     "service_version": result.service_version,
-                    "previous": data_info(result.previous) if result.previous else None,
-                    "data": data_info(result.current),
+                    "previous": result.previous.summary() if result.previous else None,
+                    "data": result.current.summary(),
                     "diff": result.diff.to_dict() if result.diff is not None else None},
                    "endpoints-update")
     else:
@@ -164,7 +164,7 @@ def show_cmd(
                        required_only=required)
     rows = [_show_dict(s, family) for s in sets]
     if json:
-        print_json({"instance": data.instance, "sets": rows, "data": data_info(data)}, "endpoints-show")
+        print_json({"instance": data.instance, "sets": rows, "data": data.summary()}, "endpoints-show")
         announce(data, json, to_stderr=True)
         return
     announce(data, json)
@@ -244,7 +244,7 @@ def diff_cmd(
     diff = diff_endpoints(before, after)
     in_use = current(instance)
     if json:
-        print_json({**diff.to_dict(), "data": data_info(in_use)}, "endpoints-diff")
+        print_json({**diff.to_dict(), "data": in_use.summary()}, "endpoints-diff")
         announce(in_use, json)
         return
     announce(in_use, json)

@@ -12,18 +12,7 @@ import typer
 from hybridfw.commands._common import JsonOpt, TopologyOpt
 
 if TYPE_CHECKING:
-    from hybridfw.model import EndpointData, Finding, Flow
-
-
-def data_findings(data: EndpointData) -> list[Finding]:
-    """A warning when the endpoint data is older than Microsoft's monthly cadence."""
-    from hybridfw.model import Finding, Severity
-
-    if not data.is_stale():
-        return []
-    return [Finding(Severity.WARNING, "endpoints.stale-data",
-                    f"endpoint data is {data.age_days()} days old ({data.label})",
-                    fix="run `hybridfw endpoints update`", subject=data.instance)]
+    from hybridfw.model import Flow
 
 
 def _cell(cidrs: list[str], names: tuple[str, ...], limit: int = 6) -> str:
@@ -62,18 +51,18 @@ def register(app: typer.Typer) -> None:
         shipped snapshot). Exit codes: 0 listed, 2 bad topology or options.
         """
         from hybridfw.console import out, print_json, warn
-        from hybridfw.endpoints import load_current
+        from hybridfw.endpoints import freshness_finding, load_current
         from hybridfw.flows import required_flows
-        from hybridfw.schemas import data_block
         from hybridfw.topology import load_topology
 
         topo = load_topology(topology)
         data = load_current(topo.instance)
         flows = required_flows(topo, data)
-        findings = data_findings(data)
+        stale = freshness_finding(data)
+        findings = [stale] if stale else []
         if json_out:
             print_json({"topology": str(topology), "mode": topo.mode, "instance": topo.instance,
-                        "ipv6": topo.ipv6, "data": data_block(data),
+                        "ipv6": topo.ipv6, "data": data.summary(),
                         "flows": [f.to_dict() for f in flows],
                         "findings": [f.to_dict() for f in findings]}, "flows")
             return

@@ -84,10 +84,9 @@ def _show(result: RenderResult, written: list[str]) -> None:
 
 
 def _document(result: RenderResult, data: Any, written: list[str]) -> dict[str, Any]:
-    from hybridfw.schemas import data_block
 
     doc = result.to_dict()
-    doc["data"] = data_block(data)
+    doc["data"] = data.summary()
     doc["written"] = written
     return doc
 

@@ -24,7 +24,6 @@ def check_connectors(exports: Exports, topology: Topology, data: EndpointData,
     from hybridfw.connectors.live_check import judge_live
     from hybridfw.connectors.routing_check import check_routing
     from hybridfw.connectors.tls_check import check_tls, presented_by_receive
-    from hybridfw.schemas import data_block
 
     now = now or datetime.now(UTC)
     inbound = next((f for f in flows if f.id == "smtp-inbound"), None)
@@ -39,7 +38,7 @@ def check_connectors(exports: Exports, topology: Topology, data: EndpointData,
     return ConnectorsResult(
         checks, tuple(rows), tuple(dict.fromkeys(fixes)),
         inputs={**exports.to_dict(), "topology": topology.path, "checked_at": now.isoformat()},
-        data=data_block(data))
+        data=data.summary())
 
 
 _CMDLETS = ("Set-", "Enable-", "New-")

@@ -127,7 +127,7 @@ class ConnectorsResult:
     coverage: tuple[ReceiveCoverage, ...] = ()
     fixes: tuple[str, ...] = ()  # cmdlet lines, in the order to run them
     inputs: dict[str, Any] = field(default_factory=dict)
-    data: dict[str, Any] = field(default_factory=dict)  # the endpoint data block (schemas.data_block)
+    data: dict[str, Any] = field(default_factory=dict)  # the endpoint data block (EndpointData.summary())
 
     @property
     def findings(self) -> tuple[ConnectorFinding, ...]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from hybridfw.errors import InputError
-from hybridfw.model import INSTANCES, EndpointData
+from hybridfw.model import INSTANCES, STALE_AFTER_DAYS, EndpointData, Finding, Severity
+
+STALE_CODE = "endpoints.stale-data"
 
 
 def check_instance(instance: str) -> str:
@@ -40,3 +42,17 @@ def load_current(instance: str = "Worldwide", home: Path | None = None) -> Endpo
         f"{SNAPSHOT_INSTANCE}; run `hybridfw endpoints update --instance {instance}` "
         "(or --file for an air-gapped site)"
     )
+
+
+def freshness_finding(data: EndpointData, subject: str = "") -> Finding | None:
+    """The one warning about endpoint data older than Microsoft's monthly cadence (code
+    `endpoints.stale-data`; `subject` defaults to the instance); None while the data is fresh."""
+    if not data.is_stale():
+        return None
+    return Finding(
+        Severity.WARNING, STALE_CODE,
+        f"endpoint data is {data.age_days()} days old ({data.label}); Microsoft publishes about "
+        f"monthly, so anything older than {STALE_AFTER_DAYS} days has likely missed a version",
+        evidence=(f"version {data.version_label()}", f"published {data.data_date:%Y-%m-%d}"),
+        fix=f"hybridfw endpoints update --instance {data.instance} (or --file on an air-gapped site)",
+        subject=subject or data.instance)

@@ -2,7 +2,7 @@
 
 Every `--json` document is an object whose first key is `schema_version` (an integer, raised
 when a key is removed or changes meaning; adding a key keeps it) and whose endpoint-data block,
-where the command uses endpoint data, is named `data` (`data_block`). The schema of command
+where the command uses endpoint data, is named `data` (`EndpointData.summary()`). The schema of command
 `hybridfw endpoints show` is the file `endpoints-show.json` here; a subcommand without a file of
 its own uses its group's (`probe-smtp` → `probe.json`). Definitions shared by many schemas
 (`finding`, `data`, `count`) live in `_defs.json` and are merged into each schema's `$defs` when
@@ -18,10 +18,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from hybridfw.model import EndpointData
+from typing import Any
 
 _DEFS = "_defs"
 
@@ -68,10 +65,3 @@ def stamp(doc: dict[str, Any], name: str) -> dict[str, Any]:
     """`doc` with the schema's `schema_version` first (replacing any the document carried)."""
     return {"schema_version": schema_version(name),
             **{k: v for k, v in doc.items() if k != "schema_version"}}
-
-
-def data_block(data: EndpointData) -> dict[str, Any]:
-    """The `data` block of every JSON answer: which endpoint data was used and how old it is."""
-    return {"instance": data.instance, "version": data.version, "source": data.source,
-            "label": data.label, "sha256": data.sha256, "data_date": data.data_date.isoformat(),
-            "age_days": data.age_days(), "stale": data.is_stale()}

@@ -15,6 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import parse_qsl
 
+from hybridfw.endpoints import freshness_finding
 from hybridfw.serve.feeds import FeedBody
 from hybridfw.serve.metrics import metrics_text
 from hybridfw.serve.state import ServerState
@@ -118,8 +119,8 @@ class FeedApp:
 def healthz_document(state: ServerState) -> dict[str, Any]:
     pub = state.published
     problems = [] if state.refresh.ok else [f"last refresh failed: {state.refresh.message}"]
-    if pub.data.is_stale():
-        problems.append(f"endpoint data is {pub.data.age_days()} days old")
+    if (stale := freshness_finding(pub.data)) is not None:
+        problems.append(stale.message)
     return {
         "status": "degraded" if problems else "ok",
         "problems": problems,
