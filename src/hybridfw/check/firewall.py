@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from hybridfw.addresses import AddressSet
 from hybridfw.audit.fix import missing_flow
-from hybridfw.check.interface import CheckContext, FlowCoverage, ReadinessStep, RuleFix
+from hybridfw.check.interface import CheckContext, FirewallCoverage, ReadinessStep, RuleFix
 from hybridfw.model import Finding, Severity
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from hybridfw.audit.interface import FlowCoverage as AuditRow
 
 
-def flow_coverage(rows: Sequence[AuditRow]) -> FlowCoverage:
+def flow_coverage(rows: Sequence[AuditRow]) -> FirewallCoverage:
     """One flow's rows (one per on-premises address and port) folded into one coverage.
 
     An address counts as allowed only when no row misses it or leaves it undecided.
@@ -28,7 +28,7 @@ def flow_coverage(rows: Sequence[AuditRow]) -> FlowCoverage:
     missing = AddressSet.union_all(r.missing for r in rows)
     unknown = AddressSet.union_all(r.unknown for r in rows)
     accepted = AddressSet.union_all(r.allowed for r in rows)
-    return FlowCoverage(accepted | missing | unknown, accepted - missing - unknown, missing,
+    return FirewallCoverage(accepted | missing | unknown, accepted - missing - unknown, missing,
                         AddressSet.union_all(r.stale for r in rows))
 
 

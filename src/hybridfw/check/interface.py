@@ -92,7 +92,7 @@ class FamilyCoverage:
 
 
 @dataclass(frozen=True)
-class FlowCoverage:
+class FirewallCoverage:
     """What the audited firewall does with one flow's remote addresses."""
 
     required: AddressSet  # the part of the flow the audit could judge (allowed|missing|unknown)
@@ -272,7 +272,7 @@ class CheckContext:
     probe_timeout: float = 10.0
     home: Path | None = None
     findings: list[Finding] = field(default_factory=list)
-    coverage: dict[str, FlowCoverage] = field(default_factory=dict)
+    coverage: dict[str, FirewallCoverage] = field(default_factory=dict)
     fixes: list[RuleFix] = field(default_factory=list)
     steps_run: list[str] = field(default_factory=list)
     checked: dict[str, list[str]] = field(default_factory=dict)  # flow id -> steps that checked it

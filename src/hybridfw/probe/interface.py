@@ -14,7 +14,7 @@ from typing import Any, Literal
 from hybridfw.model import Finding
 
 StepStatus = Literal["pass", "warn", "fail", "skip"]
-Direction = Literal["C", "S", "*"]  # client line, server line, note (TLS, connect, close)
+Speaker = Literal["C", "S", "*"]  # client line, server line, note (TLS, connect, close)
 
 DEFAULT_TIMEOUT = 10.0
 ClientCert = tuple[Path, Path | None] | None  # (certificate PEM, key PEM or None: in the first file)
@@ -40,7 +40,7 @@ class Step:
 class TranscriptLine:
     """One line of the conversation as the peers exchanged it (`C:` sent, `S:` received)."""
 
-    direction: Direction
+    direction: Speaker
     text: str
     at_ms: float = 0.0
 

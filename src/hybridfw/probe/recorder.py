@@ -18,8 +18,8 @@ from hybridfw.model import Finding, Severity
 from hybridfw.probe.interface import (
     EXCHANGE_LIKELY_PREFIX,
     EXCHANGE_PREFIX,
-    Direction,
     ProbeResult,
+    Speaker,
     Step,
     StepStatus,
     TranscriptLine,
@@ -60,7 +60,7 @@ class Recorder:
     def _now_ms(self) -> float:
         return (time.perf_counter() - self._started) * 1000.0
 
-    def line(self, direction: Direction, text: str) -> None:
+    def line(self, direction: Speaker, text: str) -> None:
         self._transcript.append(TranscriptLine(direction, text, self._now_ms()))
 
     def add(self, finding: Finding) -> None:

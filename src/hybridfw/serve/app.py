@@ -20,11 +20,11 @@ from hybridfw.serve.feeds import FeedBody
 from hybridfw.serve.metrics import metrics_text
 from hybridfw.serve.state import ServerState
 
-Scope = MutableMapping[str, Any]
+AsgiScope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+ASGIApp = Callable[[AsgiScope, Receive, Send], Awaitable[None]]
 Lifespan = Callable[[Any], AbstractAsyncContextManager[None]]
 
 FEED_PATH = re.compile(r"^/feeds/([a-z0-9][a-z0-9-]{0,63})\.(txt|json)$")
@@ -77,7 +77,7 @@ class FeedApp:
         self.state = state
         self.fallback = fallback
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/feeds/"):
             await self.fallback(scope, receive, send)
             return
@@ -97,7 +97,7 @@ class FeedApp:
             return
         await self._send_feed(scope, send, feed, head)
 
-    async def _send_feed(self, scope: Scope, send: Send, feed: FeedBody, head: bool) -> None:
+    async def _send_feed(self, scope: AsgiScope, send: Send, feed: FeedBody, head: bool) -> None:
         self.state.requests_total += 1
         for name, value in scope["headers"]:
             if name == b"if-none-match" and _etag_matches(value, feed.etag):
