@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hybridfw.addresses import AddressSet
 from hybridfw.audit.interface import AuditResult, FlowCoverage
 from hybridfw.model import EndpointData, Flow
+
+if TYPE_CHECKING:
+    from hybridfw.render import RenderResult
 
 
 def missing_flow(flow: Flow, rows: Sequence[FlowCoverage]) -> Flow | None:
@@ -64,22 +67,31 @@ def fix_to_show(result: AuditResult, flows: Sequence[Flow], data: EndpointData) 
     return _render_missing(result, flows, data, to_paste=True)
 
 
+def render_missing(result: AuditResult, flows: Sequence[Flow],
+                   data: EndpointData) -> RenderResult | None:
+    """The one renderer of a fix: the missing part of each flow as rules for the audited
+    ruleset's platform; None when nothing is missing. InputError when no renderer writes that
+    platform."""
+    from hybridfw.render import render_flows
+
+    partial = [m for f in flows
+               if (m := missing_flow(f, [r for r in result.flows if r.flow == f.id])) is not None]
+    return render_flows(partial, result.platform, data=data) if partial else None
+
+
 def _render_missing(result: AuditResult, flows: Sequence[Flow], data: EndpointData, *,
                     to_paste: bool) -> dict[str, Any]:
     """Render the missing part of each flow; `to_paste`: without generator boilerplate, marked
     as the "rules" form of the fix."""
     from hybridfw.errors import InputError
-    from hybridfw.render import render_flows
 
-    partial = [m for f in flows
-               if (m := missing_flow(f, [r for r in result.flows if r.flow == f.id])) is not None]
-    if not partial:
-        return {"platform": result.platform, "files": {}, "note": ""}
     try:
-        rendered = render_flows(partial, result.platform, data=data)
+        rendered = render_missing(result, flows, data)
     except InputError as exc:
         return {"platform": result.platform, "files": {},
                 "note": f"cannot render rules for {result.platform}: {exc}"}
+    if rendered is None:
+        return {"platform": result.platform, "files": {}, "note": ""}
     notes = "; ".join(f.message for f in rendered.findings)
     if not to_paste:
         return {"platform": rendered.platform, "files": dict(rendered.files), "note": notes}

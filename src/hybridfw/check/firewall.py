@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hybridfw.addresses import AddressSet
-from hybridfw.audit.fix import missing_flow
 from hybridfw.check.interface import CheckContext, FirewallCoverage, ReadinessStep, RuleFix
 from hybridfw.model import Finding, Severity
 
@@ -50,31 +49,29 @@ class FirewallStep(ReadinessStep):
         for flow_id, rows in by_flow.items():
             ctx.coverage[flow_id] = flow_coverage(rows)
             ctx.mark_checked(flow_id, self.name)
-        fix = self._fix(ctx, result, by_flow)
+        fix = self._fix(ctx, result)
         if fix is not None:
             ctx.fixes.append(fix)
 
     @staticmethod
-    def _fix(ctx: CheckContext, result: AuditResult,
-             by_flow: dict[str, list[AuditRow]]) -> RuleFix | None:
+    def _fix(ctx: CheckContext, result: AuditResult) -> RuleFix | None:
+        from hybridfw.audit.fix import render_missing
         from hybridfw.audit.patch import fix_diffs
         from hybridfw.errors import InputError
-        from hybridfw.render import render_flows
 
         diffs = fix_diffs(result, ctx.flows)  # the same fix as `hybridfw audit` shows
         if diffs is not None:
             source = ", ".join(str(p) for p in ctx.firewalls)
             return RuleFix(source, result.platform, diffs) if diffs else None
-        partial = [m for f in ctx.flows if (m := missing_flow(f, by_flow.get(f.id, []))) is not None]
-        if not partial:
-            return None
         try:
-            rendered = render_flows(partial, result.platform, data=ctx.data)
+            rendered = render_missing(result, ctx.flows, ctx.data)
         except InputError as exc:  # the audit knows a format the renderer does not write
             ctx.findings.append(Finding(
                 Severity.WARNING, "check.no-fix", f"cannot render the missing rules: {exc}",
                 fix=f"hybridfw rules --topology {ctx.topology_path} --platform <your platform>",
                 subject="fix"))
+            return None
+        if rendered is None:
             return None
         ctx.findings.extend(_about_fix(f) for f in rendered.findings)
         return RuleFix(", ".join(str(p) for p in ctx.firewalls), rendered.platform, rendered.files)
