@@ -13,7 +13,8 @@ from hybridfw.plugins import PlugIn
 
 # package, registry attribute, modules of the package that are not parts (shared helpers)
 REGISTRIES: list[tuple[str, str, frozenset[str]]] = [
-    ("hybridfw.rulesets", "PARSERS", frozenset({"interface", "model", "scope", "lazy", "ports"})),
+    ("hybridfw.rulesets", "PARSERS",
+     frozenset({"interface", "model", "scope", "lazy", "ports", "alias_lists"})),
     ("hybridfw.trace.formats", "FORMATS", frozenset()),
     ("hybridfw.report", "RENDERERS", frozenset({"interface"})),
     ("hybridfw.check", "STEPS", frozenset({"interface", "run", "timeline"})),

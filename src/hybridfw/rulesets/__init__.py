@@ -3,7 +3,8 @@
 Adding a format means adding a module with a `RulesetParser` subclass and one line in `PARSERS`
 (the mechanism is `hybridfw.plugins`); a module is imported only when its format is used, so
 `hybridfw audit --help` lists the formats without loading any parser. The interface's own
-modules (`interface`, `model`, `scope`, `lazy`, `ports`) and `_helpers` are not parsers.
+modules (`interface`, `model`, `scope`, `lazy`, `ports`), `alias_lists` and `_helpers` are not
+parsers.
 """
 
 from __future__ import annotations
