@@ -74,7 +74,7 @@ REPLACE_NAMED = r"SRC=(?<src>\S+) DST=(?<dst>\S+) .*?PROTO=(?<proto>\w+)(?: SPT=
 
 
 def run_hybridfw(path: str, fast: bool = True) -> str:
-    from hybridfw.drops import analyse_drops
+    from hybridfw.drops.run import analyse_drops
     from hybridfw.endpoints.snapshot import load_snapshot
     from hybridfw.flows import required_flows
     from hybridfw.topology import load_topology

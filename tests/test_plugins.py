@@ -19,6 +19,9 @@ REGISTRIES: list[tuple[str, str, frozenset[str]]] = [
     ("hybridfw.report", "RENDERERS", frozenset({"interface"})),
     ("hybridfw.check", "STEPS", frozenset({"interface", "run", "timeline"})),
     ("hybridfw.commands", "COMMANDS", frozenset()),
+    ("hybridfw.drops", "PARSERS",
+     frozenset({"aggregate", "classify", "firewall", "interface", "reference", "report", "run", "source",
+                "syslog", "times"})),
     # aerleon_backend renders every row of aerleon_targets.TARGETS (data, not a module each)
     ("hybridfw.render", "RENDERERS",
      frozenset({"interface", "common", "fixups", "fqdn_objects", "aerleon_backend", "aerleon_targets"})),

@@ -6,7 +6,8 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from hybridfw.drops import DropsReport, analyse_drops
+from hybridfw.drops.report import DropsReport
+from hybridfw.drops.run import analyse_drops
 from hybridfw.endpoints.snapshot import load_snapshot
 from hybridfw.flows import required_flows
 from hybridfw.model import Flow

@@ -8,6 +8,7 @@ from _support.drops import DATA, TOPOLOGY, analyse
 from hybridfw.check import run_check
 from hybridfw.check.interface import Verdict
 from hybridfw.report import renderer
+from hybridfw.report.terminal import unchecked_hint
 
 
 def _verdicts(result: object) -> dict[str, Verdict]:
@@ -20,6 +21,9 @@ def test_published_drop_breaks_its_flow_and_html_has_the_timeline() -> None:
     assert verdicts["smtp-inbound"] is Verdict.BROKEN
     assert verdicts["https-inbound"] is Verdict.NOT_CHECKED  # a deny log never marks a flow checked
     assert "drops" in result.steps and result.exit_code == 1
+    # the hint names only the flow nothing decided, not the one the drops broke
+    hint = unchecked_hint(result)
+    assert hint.startswith("Not checked: ") and "https-inbound" in hint and "smtp-inbound" not in hint
     assert {d.klass for d in result.drops} == {"published", "published-elsewhere", "exchange-unlisted",
                                                "retired"}
     html = renderer("html").render(result)

@@ -19,7 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _support.drops import DATA, example_flows
-from hybridfw.drops import DropsError, analyse_drops, source
+from hybridfw.drops import source
+from hybridfw.drops.interface import DropsError
+from hybridfw.drops.run import analyse_drops
 from hybridfw.drops.times import TimeParser
 from hybridfw.endpoints.snapshot import load_snapshot
 

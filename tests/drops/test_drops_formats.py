@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from _support.drops import DATA, analyse, expected, rows
-from hybridfw.drops import DropsError
+from hybridfw.drops.interface import DropsError
 
 FIXTURES = sorted(p for p in DATA.iterdir() if not p.name.endswith(".expected.json")
                   and p.with_name(p.name.split(".")[0] + ".expected.json").exists())

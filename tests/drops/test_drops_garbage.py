@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _support.drops import DATA, analyse
-from hybridfw.drops import PARSERS, DropsError
+from hybridfw.drops import PARSERS
+from hybridfw.drops.interface import DropsError
 
 pytestmark = pytest.mark.slow
 

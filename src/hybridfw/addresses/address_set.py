@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from hybridfw.addresses.intervals import (
-    BITS,
     MAX,
     Family,
     Interval,
     intersect,
-    interval_to_cidrs,
     merge,
     subtract,
 )
@@ -160,12 +158,6 @@ class AddressSet:
         if family in (None, 6):
             total += sum(hi - lo + 1 for lo, hi in self.v6)
         return total
-
-    def cidr_blocks(self, family: Family) -> Iterator[tuple[int, int]]:
-        """(network as int, prefix length) pairs, minimal and sorted."""
-        bits = BITS[family]
-        for lo, hi in self.v4 if family == 4 else self.v6:
-            yield from interval_to_cidrs(lo, hi, bits)
 
     def to_cidrs(self, family: Family | None = None) -> list[str]:
         """The minimal sorted list of CIDR strings (IPv4 first), e.g. ['40.92.0.0/15', ...]."""

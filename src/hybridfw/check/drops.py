@@ -18,7 +18,7 @@ class DropsStep(ReadinessStep):
 
     def run(self, ctx: CheckContext) -> None:
         from hybridfw.audit import Interfaces
-        from hybridfw.drops import analyse_drops
+        from hybridfw.drops.run import analyse_drops
 
         report = analyse_drops([str(p) for p in ctx.drops], ctx.flows, ctx.data,
                                firewall=[str(p) for p in ctx.firewalls],

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hybridfw.commands._common import JsonOpt, TopologyOpt
+from hybridfw.drops import format_names
 
 if TYPE_CHECKING:
-    from hybridfw.drops import DropsReport
+    from hybridfw.drops.report import DropsReport
 
 FilesArg = Annotated[
     list[str],
@@ -22,8 +23,7 @@ FilesArg = Annotated[
 ]
 FormatOpt = Annotated[
     str,
-    typer.Option("--format", help="auto, or one of: netfilter, journal-json, asa, panos-csv, filterlog, "
-                 "fortigate, pfirewall."),
+    typer.Option("--format", help=f"auto, or one of: {', '.join(format_names())}."),
 ]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="Only drops at or after this ISO time "
                                               "(UTC unless it names a zone).", show_default=False)]
@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         """
         from hybridfw.audit import Interfaces
         from hybridfw.console import print_json
-        from hybridfw.drops import analyse_drops
+        from hybridfw.drops.run import analyse_drops
         from hybridfw.endpoints import load_current
         from hybridfw.flows import required_flows
         from hybridfw.topology import load_topology

@@ -1,129 +1,60 @@
 """Read firewall deny logs and class every dropped Microsoft source against the required flows.
 
-`analyse_drops(paths, flows, data)` reads each log in its own format (auto-detected, streamed,
-`.gz` and standard input too), ties each drop to a required flow (protocol, port, and the
-on-premises end), classes its Microsoft end (see `classify`) and aggregates by flow × class ×
-source block.
+`hybridfw.drops.run.analyse_drops(paths, flows, data)` reads each log in its own format
+(auto-detected, streamed, `.gz` and standard input too), ties each drop to a required flow
+(protocol, port, and the on-premises end), classes its Microsoft end (see `classify`) and
+aggregates by flow × class × source block.
+
+The log formats are the plug-in tuple `PARSERS` (one module each); naming them imports nothing,
+so `drops --help` stays fast.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from hybridfw.drops.aggregate import Aggregator
-from hybridfw.drops.asa import CiscoAsa
-from hybridfw.drops.classify import Classifier, build_classifier
-from hybridfw.drops.filterlog import Filterlog
-from hybridfw.drops.fortigate import FortiGate
-from hybridfw.drops.interface import CLASSES, BlockParser, Drop, DropsError, LogParser, ParseStats
-from hybridfw.drops.journal_json import JournalJson
-from hybridfw.drops.netfilter import NetfilterLog
-from hybridfw.drops.panos import PanosTraffic
-from hybridfw.drops.pfirewall import WindowsFirewall
-from hybridfw.drops.reference import shipped_history, stored_history, unlisted_ranges
-from hybridfw.drops.report import DropsReport, FileSummary, build_report
-from hybridfw.drops.source import LogInput, open_log
-from hybridfw.model import EndpointData, Flow
+from hybridfw.plugins import PlugIn, find, names
 
 if TYPE_CHECKING:
-    from hybridfw.audit import Interfaces
-
-__all__ = ["CLASSES", "PARSERS", "Drop", "DropsError", "DropsReport", "analyse_drops", "format_names"]
-log = logging.getLogger(__name__)
+    from hybridfw.drops.interface import LogParser
 
 # Detection tries these in order: the more specific shapes first.
-PARSERS: tuple[LogParser, ...] = (
-    JournalJson(), WindowsFirewall(), PanosTraffic(), Filterlog(), CiscoAsa(), FortiGate(), NetfilterLog(),
+PARSERS: tuple[PlugIn[type[LogParser]], ...] = (
+    PlugIn("journal-json", "hybridfw.drops.journal_json", "JournalJson"),
+    PlugIn("pfirewall", "hybridfw.drops.pfirewall", "WindowsFirewall"),
+    PlugIn("panos-csv", "hybridfw.drops.panos", "PanosTraffic"),
+    PlugIn("filterlog", "hybridfw.drops.filterlog", "Filterlog"),
+    PlugIn("asa", "hybridfw.drops.asa", "CiscoAsa"),
+    PlugIn("fortigate", "hybridfw.drops.fortigate", "FortiGate"),
+    PlugIn("netfilter", "hybridfw.drops.netfilter", "NetfilterLog"),
 )
 
 
-def format_names() -> list[str]:
-    return [parser.name for parser in PARSERS]
+def format_names() -> tuple[str, ...]:
+    return names(PARSERS)
 
 
 def by_name(name: str) -> LogParser:
-    for parser in PARSERS:
-        if parser.name == name:
-            return parser
-    raise DropsError(f"unknown format {name!r}; use auto or one of {', '.join(format_names())}",
-                     field="format")
+    """The parser of format `name`; DropsError when there is none."""
+    plugin = find(PARSERS, name)
+    if plugin is None:
+        from hybridfw.drops.interface import DropsError
+
+        raise DropsError(f"unknown format {name!r}; use auto or one of {', '.join(format_names())}",
+                         field="format")
+    return plugin.load()()
 
 
 def detect(head: Sequence[str], name: str) -> LogParser:
-    for parser in PARSERS:
+    """The first parser (in `PARSERS` order) whose shape matches the file's first lines."""
+    for plugin in PARSERS:
+        parser = plugin.load()()
         if parser.matches(head):
             return parser
+    from hybridfw.drops.interface import DropsError
+
     raise DropsError(f"not a deny log in any known format ({', '.join(format_names())})", path=name)
 
 
-def _read(path: str, fmt: str, agg: Aggregator, fast: bool) -> FileSummary:
-    with open_log(path) as source:
-        parser = detect(source.head, source.name) if fmt == "auto" else by_name(fmt)
-        log.info("%s: %s format, %s encoding", source.name, parser.name, source.encoding)
-        started = time.perf_counter()
-        stats = ParseStats()
-        unreadable_before = agg.unreadable
-        if fast and isinstance(parser, BlockParser) and source.blocks is not None:
-            records = _read_blocks(parser, source, stats, agg)
-        else:
-            records = 0
-            add = agg.add
-            for drop in parser.parse(source.lines, stats):
-                records += 1
-                add(drop, stats, source.name)
-        # A record whose addresses cannot be read is malformed, not a drop: never both.
-        drops = records - (agg.unreadable - unreadable_before)
-        log.info("%s: %d drop(s) in %.2f s", source.name, drops, time.perf_counter() - started)
-        if drops == 0 and stats.other and not stats.not_drops and fmt == "auto":
-            raise DropsError(f"no {parser.name} record in it", path=source.name)
-        return FileSummary(source.name, parser.name, source.encoding, stats, drops, tuple(source.problems))
-
-
-def _read_blocks(parser: BlockParser, source: LogInput, stats: ParseStats, agg: Aggregator) -> int:
-    """The fast path: ASCII blocks through `parser.scan` and `agg.add_rows`, others line by line."""
-    number = records = 0
-    for block in source.blocks or ():
-        if block.isascii():
-            number, found = agg.add_rows(parser.scan(block), number, source.name, stats, parser.parse_line)
-            records += found
-            continue
-        for line in block.decode(source.block_encoding, errors="replace").split("\n")[:-1]:
-            number += 1
-            drop = parser.parse_line(number, line, stats)
-            if drop is not None:
-                records += 1
-                agg.add(drop, stats, source.name)
-    return records
-
-
-def analyse_drops(paths: Iterable[str], flows: Sequence[Flow], data: EndpointData, *,
-                  fmt: str = "auto", since: datetime | None = None, until: datetime | None = None,
-                  firewall: Sequence[str] = (), interfaces: Interfaces | None = None,
-                  fast: bool = True) -> DropsReport:
-    """Read every log in `paths` ("-" = standard input) and class its drops. DropsError on bad input.
-
-    With `firewall` (ruleset files, one view), each Microsoft aggregate's first drop is replayed
-    through the audit's evaluation: the deciding rule is named, and an accepting ruleset is a
-    contradiction finding. `fast=False` reads every line the general way (the fast path's
-    differential test compares both).
-    """
-    if fmt != "auto":
-        by_name(fmt)
-    history = shipped_history() + stored_history(data.instance)
-    unlisted = unlisted_ranges()
-
-    def classifier_for(flow: Flow | None, port: int) -> Classifier:
-        return build_classifier(flow, data, history, unlisted, port)
-
-    agg = Aggregator(flows, classifier_for, since=since, until=until)
-    files = [_read(path, fmt, agg, fast) for path in paths]
-    extra = []
-    if firewall:
-        from hybridfw.drops.firewall import firewall_findings
-
-        extra = firewall_findings(list(agg.buckets.values()), flows, firewall, interfaces=interfaces)
-    return build_report(files, agg, data.label, extra)
+__all__ = ["PARSERS", "by_name", "detect", "format_names"]

@@ -31,7 +31,10 @@ def verdict_text(fr: FlowReadiness) -> str:
 
 def unchecked_hint(result: ReadinessResult) -> str:
     """Why the overall verdict is *not checked* and how to decide it; '' when it is not."""
-    open_flows = [f.flow.id for f in result.flows if not f.checked_by and not f.waived]
+    # A flow that no step checked but whose findings already break it (a published drop in a
+    # deny log) is decided: broken, not "nothing looked at it".
+    open_flows = [f.flow.id for f in result.flows
+                  if not f.checked_by and not f.waived and f.verdict is Verdict.NOT_CHECKED]
     if not open_flows:
         return ""
     return (f"Not checked: {', '.join(open_flows)}. Nothing looked at these flows: give the "
