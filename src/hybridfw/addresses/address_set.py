@@ -37,11 +37,10 @@ class AddressSet:
     def from_canonical(cls, v4: tuple[Interval, ...], v6: tuple[Interval, ...]) -> AddressSet:
         """The set of intervals that are already canonical (sorted, merged, none adjacent: what
         `hybridfw.addresses.intervals` returns). Not checked: for hot paths that made them so."""
-        # The slots' own descriptors: the hot path of parsing, cheaper than object.__setattr__.
-        obj = _new(cls)
-        _set_v4(obj, v4)
-        _set_v6(obj, v6)
-        _set_hash(obj, None)
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "v4", v4)
+        object.__setattr__(obj, "v6", v6)
+        object.__setattr__(obj, "_hash", None)
         return obj
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -184,7 +183,3 @@ class AddressSet:
         return f"AddressSet([{shown}])"
 
 
-_new = object.__new__
-_set_v4 = vars(AddressSet)["v4"].__set__
-_set_v6 = vars(AddressSet)["v6"].__set__
-_set_hash = vars(AddressSet)["_hash"].__set__

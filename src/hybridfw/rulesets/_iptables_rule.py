@@ -9,6 +9,7 @@ never a silent guess.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from hybridfw.addresses import AddressError, AddressSet, Family, parse_prefix, prefix_interval
 from hybridfw.errors import InputError
@@ -41,8 +42,8 @@ class RuleLineParser:
         self._addresses: dict[str, AddressSet] = {}
         self._line = 0
         self._any = AddressSet.any(self.family)
-        # Parsed shapes: by the rest of the line (regex path) or its tokens (general path).
-        self._shapes: dict[str | tuple[str, ...], Shape] = {}
+        # Parsed shapes, by `shape_key`.
+        self._shapes: dict[str, Shape] = {}
         self._scope_sources = scope.sources if scope else AddressSet.empty()
         self._scope_intervals = (self._scope_sources.v4 if self.family == 4
                                  else self._scope_sources.v6)
@@ -54,76 +55,57 @@ class RuleLineParser:
         return Origin(self.path, number, source=self.source) if self.source else Origin(
             self.path, number, line)
 
-    def parse(self, args: list[str], number: int, line: str) -> Rule | Record | None:
-        """The rule of line `number` (`line` its text); with a scope, a `Record` or None as
-        `parse_shaped` says.
-
-        Most rules of a big ruleset are ``[!] -s ADDR`` and then one of a few shapes: those
-        parse the shape once and reuse it (the result is the same as the general pass)."""
+    def parse(self, args: list[str], number: int, line: str) -> Rule | None:
+        """The rule of line `number` (`line` its text) from its tokens after ``-A CHAIN``;
+        with a scope, None for a rule the scope cannot need."""
         self._line = number
-        n = len(args)
-        if n >= 2 and args[0] == "-s":
-            neg, start = False, 1
-        elif n >= 3 and args[0] == "!" and args[1] == "-s":
-            neg, start = True, 2
-        else:
-            return self._kept(self._parse(args, number, line))
-        value = args[start]
-        rest = args[start + 1:]
-        if (value[0] == "-" or value == "!" or (rest and (rest[0][0] != "-" or len(rest[0]) < 2))
-                or _SOURCE_OPTIONS.intersection(rest)):
-            return self._kept(self._parse(args, number, line))
-        key = _shape_key(rest)
-        shape = self._shapes.get(key)
-        if shape is None:
-            shape = self._shapes[key] = self._shape(self._parse(rest, number, line))
-        return self._with_source(shape, neg, value.strip('"'), number, line)
+        return self._kept(self._parse(args, number, line))
 
-    def parse_shaped(self, negated: bool, value: str, rest: str, number: int,
-                     line: str) -> Rule | Record | _General | None:
-        """`parse` for a line ``-A CHAIN [! ]-s VALUE REST`` already split by the caller's
-        regex: the shape is REST without its comment, looked up as one string. Returns
-        `GENERAL` when the line needs the general pass (another source option, quotes left)."""
+    def shape_key(self, rest: str) -> str | None:
+        """For a line ``-A CHAIN [! ]-s VALUE REST`` (split by the caller's regex): REST
+        without its comment, the key of its shape; None when `parse` must read the line
+        instead (another source option, or quotes left after the comment)."""
         key = _COMMENT.sub("", rest) if '"' in rest else rest
+        if key in self._shapes:
+            return key
+        return None if '"' in key or _SOURCE_OPTION.search(key) else key
+
+    def parse_shaped(self, negated: bool, value: str, key: str, number: int,
+                     line: str) -> Rule | Record | None:
+        """The rule of a line ``-A CHAIN [! ]-s VALUE REST`` whose `shape_key` is `key`: most
+        rules of a big ruleset share a few shapes, parsed once each (the result is the same as
+        `parse`). With a scope, a `Record` or None as `_with_source` says."""
+        self._line = number
         shape = self._shapes.get(key)
         if shape is None:
-            if '"' in key or _SOURCE_OPTION.search(key):
-                return GENERAL
-            self._line = number
             shape = self._shapes[key] = self._shape(self._parse(key.split(), number, line))
         return self._with_source(shape, negated, value, number, line)
 
     def _with_source(self, shape: Shape, negated: bool, value: str, number: int,
                      line: str) -> Rule | Record | None:
         """The rule of `shape` with the source ``[!] value``. With a scope, a kept rule comes
-        back as a `Record` (its address checked, and held as one int when it is one network)
-        for `build` to turn into a Rule if an audit walks into it; a rule the scope cannot need
-        comes back as None."""
+        back as a `Record` (its address checked) for `build` to turn into a Rule if an audit
+        walks into it; a rule the scope cannot need comes back as None."""
         if self.scope is None:
-            return self.build((number, negated, value, shape[0], True), line)
-        self._line = number
-        rule, admitted, inbound, outbound = shape
-        if not admitted:
+            return self.build(Record(number, negated, value, shape.rule, True), line)
+        if not shape.admitted:
             self.check_address(value, "-s")
             self.omitted += 1
             return None
-        # The common case, one address or network of the file's family, is kept as one int:
-        # first address << 8 | prefix length (smaller than the text, and built without parsing).
+        outbound = shape.outbound
         prefix = _prefix(value)
-        kept: str | int
         if prefix is not None and prefix[0] == self.family:
-            _, lo, bits = prefix
-            kept = lo << 8 | bits
+            _, first, length = prefix
             if outbound:
-                outbound = self._holds_source(*prefix_interval(self.family, lo, bits), negated)
+                outbound = self._holds_source(*prefix_interval(self.family, first, length),
+                                              negated)
         else:
-            kept = value
             found = self.addresses(value, "-s", number)
             if outbound:
                 sources = (self._any - found) if negated else found
                 outbound = not self._scope_sources.isdisjoint(sources)
-        if inbound or outbound:
-            return (number, negated, kept, rule, outbound)
+        if shape.inbound or outbound:
+            return Record(number, negated, value, shape.rule, outbound)
         self.omitted += 1
         return None
 
@@ -140,30 +122,27 @@ class RuleLineParser:
     def _shape(self, rule: Rule) -> Shape:
         scope = self.scope
         if scope is None:
-            return (rule, True, True, True)
+            return Shape(rule, True, True, True)
         admitted = rule.action != Action.CONTINUE and scope.admits(rule.match)
-        return (rule, admitted, admitted and scope.inbound_needs(rule.match),
-                admitted and scope.outbound_ports(rule.match) and bool(scope.sources))
+        return Shape(rule, admitted, admitted and scope.inbound_needs(rule.match),
+                     admitted and scope.outbound_ports(rule.match) and bool(scope.sources))
 
     def build(self, record: Record, line: str = "", shape: Rule | None = None) -> Rule:
         """The Rule of a `Record`: its shape (or `shape`, the same with its jump target
         resolved) with its own source and origin."""
-        number, negated, value, rule, _ = record
-        rule = shape or rule
-        if type(value) is int:
-            found = _single(self.family, value >> 8, value & 0xFF)
-        else:
-            found = self._addresses.get(value) or self.addresses(value, "-s", number)  # type: ignore[arg-type]
+        rule = shape or record.shape
+        found = self.addresses(record.source, "-s", record.line)
         m = rule.match
-        return Rule(Match((self._any - found) if negated else found, m.destinations, m.protocols,
-                          m.protocol_negated, m.dst_ports, m.never, m.undecidable, m.interfaces),
-                    rule.action, self.origin(number, line), rule.target, rule.label)
+        return Rule(Match((self._any - found) if record.negated else found, m.destinations,
+                          m.protocols, m.protocol_negated, m.dst_ports, m.never, m.undecidable,
+                          m.interfaces),
+                    rule.action, self.origin(record.line, line), rule.target, rule.label)
 
     @staticmethod
     def preview(record: Record) -> tuple[Rule, bool]:
         """For `LazyRules`: the record's shape, and whether its sources may hold an audited
         on-premises source (False: no outbound probe can match it)."""
-        return record[3], record[4]
+        return record.shape, record.may_hold_source
 
     def _keeps(self, rule: Rule) -> bool:
         scope = self.scope
@@ -264,40 +243,23 @@ _COMMENT = re.compile(r'(?:^| )--comment (?:"(?:[^"\\]|\\.)*"|[^\s"!-]\S*)(?= -\
 _SOURCE_OPTION = re.compile(r"(?:^| )(?:-s|--source|--src|--src-range)(?: |$)")
 
 
-# A rule kept for later: line number, "! -s", the -s value (checked; as first << 8 | prefix
-# length for one network of the file's family), the rule of its shape, whether its sources may
-# hold an audited on-premises source.
-Record = tuple[int, bool, str | int, Rule, bool]
-# A parsed shape: its rule; whether the scope admits its protocol and port; whether an inbound
-# flow needs it (its destinations hold an audited one); whether outbound flows' ports match.
-Shape = tuple[Rule, bool, bool, bool]
+class Record(NamedTuple):
+    """A rule kept for later (a scoped parse): `build` makes its Rule."""
+
+    line: int
+    negated: bool  # "! -s"
+    source: str  # the -s value, as written (checked)
+    shape: Rule  # the rule of its shape, with another line's source and origin
+    may_hold_source: bool  # whether its sources may hold an audited on-premises source
 
 
-class _General:
-    """`parse_shaped`'s answer for a line the general pass must read."""
+class Shape(NamedTuple):
+    """A parsed shape (the rule after its source) and what the audit's scope says of it."""
 
-
-GENERAL = _General()
-_SOURCE_OPTIONS = frozenset({"-s", "--source", "--src", "--src-range"})
-
-
-def _shape_key(rest: list[str]) -> tuple[str, ...]:
-    """The rule's tokens after the source, without ``--comment TEXT`` (an ignored option: it
-    changes nothing), so rules that differ only in source and comment share one shape."""
-    if "--comment" not in rest:
-        return tuple(rest)
-    out: list[str] = []
-    i, n = 0, len(rest)
-    while i < n:
-        token = rest[i]
-        if (token == "--comment" and i + 1 < n and (i == 0 or rest[i - 1] != "!")
-                and rest[i + 1][0] != "-" and rest[i + 1] != "!"
-                and (i + 2 == n or (rest[i + 2][0] == "-" and len(rest[i + 2]) > 1))):
-            i += 2
-            continue
-        out.append(token)
-        i += 1
-    return tuple(out)
+    rule: Rule
+    admitted: bool  # the scope admits its protocol and port
+    inbound: bool  # an inbound flow needs it (its destinations hold an audited one)
+    outbound: bool  # outbound flows' ports match it
 
 
 _canonical = AddressSet.from_canonical

@@ -29,10 +29,9 @@ from dataclasses import dataclass, field
 
 from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
-from hybridfw.rulesets._iptables_rule import GENERAL as _GENERAL
 from hybridfw.rulesets._iptables_rule import Record, RuleLineParser
 from hybridfw.rulesets.interface import RulesetParser
-from hybridfw.rulesets.lazy import LazyRules, gc_paused
+from hybridfw.rulesets.lazy import LazyRules
 from hybridfw.rulesets.model import Action, Chain, Entry, LineSource, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.scope import Scope
 
@@ -100,11 +99,11 @@ class _SaveFile:
             if shaped is not None:
                 chain, negated, value, rest = shaped.groups()
                 rules = self.table.chains.get(chain)
-                if rules is not None:
-                    item = self.rules.parse_shaped(negated is not None, value, rest, number, line)
-                    if item is not _GENERAL:
-                        rules.append(item)  # type: ignore[arg-type]
-                        return
+                key = self.rules.shape_key(rest)
+                if rules is not None and key is not None:
+                    rules.append(self.rules.parse_shaped(negated is not None, value, key, number,
+                                                         line))
+                    return
         if line.startswith("*"):
             name = line[1:].strip()
             if not name:
@@ -198,7 +197,7 @@ class _SaveFile:
                 items = [self._resolve(table, rule) if isinstance(rule, Rule) else rule
                          for rule in rules if rule is not None]
                 resolved: Sequence[Rule]
-                if any(type(item) is tuple for item in items):
+                if any(isinstance(item, Record) for item in items):
                     resolved = LazyRules(items, self._maker(table), self.rules.preview)
                 else:
                     resolved = tuple(items)  # type: ignore[arg-type]
@@ -233,10 +232,9 @@ class _SaveFile:
         resolved: dict[int, Rule] = {}  # shape id -> the shape with its jump target resolved
 
         def make(record: Record) -> Rule:
-            shape = record[3]
-            done = resolved.get(id(shape))
+            done = resolved.get(id(record.shape))
             if done is None:
-                done = resolved[id(shape)] = resolve(table, shape)
+                done = resolved[id(record.shape)] = resolve(table, record.shape)
             return build(record, shape=done)
 
         return make
@@ -290,12 +288,11 @@ def parse_iptables_save(text: str, path: str, family: int | None = None,
     text is kept compressed (`LineSource`) rather than as one string per rule."""
     source = LineSource() if scope is not None else None
     state = _SaveFile(path, family or file_family(text, path), scope, source)
-    with gc_paused():
-        for number, raw in _numbered_lines(text, source):
-            line = raw.strip()
-            if line and line[0] != "#":
-                state.feed(number, line)
-        return state.build(IptablesParser.name, IptablesParser.platform)
+    for number, raw in _numbered_lines(text, source):
+        line = raw.strip()
+        if line and line[0] != "#":
+            state.feed(number, line)
+    return state.build(IptablesParser.name, IptablesParser.platform)
 
 
 class IptablesParser(RulesetParser):

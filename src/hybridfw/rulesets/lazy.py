@@ -1,5 +1,6 @@
 """A chain's rules built only when the evaluator walks into them, and a pause of the cyclic
-garbage collector for building big acyclic models."""
+garbage collector for building big acyclic models (the other vendors' readers use it; the
+iptables reader does without: `benchmarks/audit.py` showed no gain from it, issue 18)."""
 
 from __future__ import annotations
 
@@ -82,8 +83,7 @@ class LazyRules(Sequence[Rule]):
 
     def _all(self) -> list[Rule]:
         if not self._built:
-            with gc_paused():
-                self._items = [self.rule(i) for i in range(len(self._items))]
+            self._items = [self.rule(i) for i in range(len(self._items))]
             self._built = True
         return self._items
 
