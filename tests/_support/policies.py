@@ -1,13 +1,19 @@
-"""Shared pieces of the differential policy tests: random networks, and the sample points at
-every network's edges where a first-match verdict can change."""
+"""Shared pieces of the differential policy tests: the abstract policy and its oracles, random
+policies, the sample points at every network's edges where a verdict can change, and the check
+that a parsed ruleset gives the oracle's verdict at every sample point."""
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from hypothesis import strategies as st
+
+from hybridfw.addresses import AddressSet
+from hybridfw.audit.evaluate import Evaluator, Probe
+from hybridfw.rulesets import parsers
 
 Net = ipaddress.IPv4Network
 
@@ -39,3 +45,58 @@ def sample_points(rules: Sequence[HasNets], extra: list[int]) -> tuple[list[int]
             lo, hi = int(net.network_address), int(net.broadcast_address)
             points |= {lo, hi, max(0, lo - 1), min(hi + 1, 2**32 - 1)}
     return sorted(points), [19, 20, 22, 25, 27, 30, 31, 34]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One rule of the abstract policy."""
+
+    permit: bool
+    src: Net
+    dst: Net
+    ports: tuple[int, int] | None
+    negate_src: bool = False
+    enabled: bool = True
+
+    def matches(self, src: int, dst: int, port: int) -> bool:
+        in_src = ipaddress.IPv4Address(src) in self.src
+        return (self.enabled and in_src != self.negate_src and ipaddress.IPv4Address(dst) in self.dst
+                and (self.ports is None or self.ports[0] <= port <= self.ports[1]))
+
+
+Oracle = Callable[[list[Policy], int, int, int, bool], bool]
+
+
+def first_match(rules: list[Policy], src: int, dst: int, port: int, default: bool) -> bool:
+    first = next((r for r in rules if r.matches(src, dst, port)), None)
+    return default if first is None else first.permit
+
+
+@st.composite
+def policies(draw: st.DrawFn, negation: bool = True, disabling: bool = True) -> list[Policy]:
+    out = []
+    for _ in range(draw(st.integers(1, 7))):
+        ports = draw(st.none() | st.tuples(st.integers(20, 30), st.integers(0, 4)).map(
+            lambda t: (t[0], t[0] + t[1])))
+        out.append(Policy(draw(st.booleans()), draw_net(draw), draw_net(draw), ports,
+                          negation and draw(st.integers(0, 3)) == 0,
+                          not (disabling and draw(st.integers(0, 5)) == 0)))
+    return out
+
+
+def assert_matches_oracle(fmt: str, text: str, entry_name: str, rules: list[Policy], extra: list[int], *,
+                          default: bool = False, oracle: Oracle = first_match) -> None:
+    """Parse `text` as `fmt`; at every sample point the entry's verdict is the oracle's."""
+    ruleset = parsers()[fmt].parse(text, "random")
+    evaluator = Evaluator(ruleset)
+    (entry,) = [e for e in ruleset.entries if e.name == entry_name]
+    addresses, ports = sample_points(rules, extra)
+    for dst in addresses[::3]:
+        for port in ports:
+            outcome = evaluator.run_entry(entry, Probe("destination", dst, 4, port),
+                                          AddressSet(v4=[(a, a) for a in addresses]))
+            assert not outcome.unknown_set()
+            accepted = outcome.accepted_set()
+            for src in addresses:
+                expected = oracle(rules, src, dst, port, default)
+                assert accepted.contains_address(src, 4) == expected, (src, dst, port, text)

@@ -7,41 +7,12 @@ block rule wins over every allow rule, and the profile's default action applies 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _support.policies import draw_net, sample_points
-from hybridfw.addresses import AddressSet
-from hybridfw.audit.evaluate import Evaluator, Probe
-from hybridfw.rulesets import parsers
-
-Net = ipaddress.IPv4Network
-
-
-@dataclass(frozen=True)
-class Policy:
-    """One rule of the abstract policy."""
-
-    permit: bool
-    src: Net
-    dst: Net
-    ports: tuple[int, int] | None
-    negate_src: bool = False
-    enabled: bool = True
-
-    def matches(self, src: int, dst: int, port: int) -> bool:
-        in_src = ipaddress.IPv4Address(src) in self.src
-        return (self.enabled and in_src != self.negate_src and ipaddress.IPv4Address(dst) in self.dst
-                and (self.ports is None or self.ports[0] <= port <= self.ports[1]))
-
-
-def first_match(rules: list[Policy], src: int, dst: int, port: int, default: bool) -> bool:
-    first = next((r for r in rules if r.matches(src, dst, port)), None)
-    return default if first is None else first.permit
+from _support.policies import Net, Oracle, Policy, assert_matches_oracle, first_match, policies
 
 
 def block_wins(rules: list[Policy], src: int, dst: int, port: int, default: bool) -> bool:
@@ -50,18 +21,6 @@ def block_wins(rules: list[Policy], src: int, dst: int, port: int, default: bool
     if any(not r.permit for r in hits):
         return False
     return True if hits else default
-
-
-@st.composite
-def policies(draw: st.DrawFn, negation: bool = True, disabling: bool = True) -> list[Policy]:
-    out = []
-    for _ in range(draw(st.integers(1, 7))):
-        ports = draw(st.none() | st.tuples(st.integers(20, 30), st.integers(0, 4)).map(
-            lambda t: (t[0], t[0] + t[1])))
-        out.append(Policy(draw(st.booleans()), draw_net(draw), draw_net(draw), ports,
-                          negation and draw(st.integers(0, 3)) == 0,
-                          not (disabling and draw(st.integers(0, 5)) == 0)))
-    return out
 
 
 def _fgt_name(net: Net, names: dict[str, str], lines: list[str]) -> str:
@@ -106,21 +65,9 @@ Writer = Callable[[list[Policy]], tuple[str, str, bool]]
 
 
 def check(fmt: str, writer: Writer, rules: list[Policy], extra: list[int],
-          oracle: Callable[[list[Policy], int, int, int, bool], bool] = first_match) -> None:
+          oracle: Oracle = first_match) -> None:
     text, entry_name, default = writer(rules)
-    ruleset = parsers()[fmt].parse(text, "random")
-    evaluator = Evaluator(ruleset)
-    (entry,) = [e for e in ruleset.entries if e.name == entry_name]
-    addresses, ports = sample_points(rules, extra)
-    for dst in addresses[::3]:
-        for port in ports:
-            outcome = evaluator.run_entry(entry, Probe("destination", dst, 4, port),
-                                          AddressSet(v4=[(a, a) for a in addresses]))
-            assert not outcome.unknown_set()
-            accepted = outcome.accepted_set()
-            for src in addresses:
-                expected = oracle(rules, src, dst, port, default)
-                assert accepted.contains_address(src, 4) == expected, (src, dst, port, text)
+    assert_matches_oracle(fmt, text, entry_name, rules, extra, default=default, oracle=oracle)
 
 
 EXTRA = st.lists(st.integers(0, 2**32 - 1), max_size=3)
