@@ -10,6 +10,7 @@ Modules: `intervals` (the interval algebra, public), `parse` (text to intervals)
 
 from hybridfw.addresses.address_set import AddressSet
 from hybridfw.addresses.intervals import Family, Interval
-from hybridfw.addresses.parse import AddressError, parse_prefix, prefix_interval
+from hybridfw.addresses.parse import AddressError, is_ip_address, parse_prefix, prefix_interval
 
-__all__ = ["AddressError", "AddressSet", "Family", "Interval", "parse_prefix", "prefix_interval"]
+__all__ = ["AddressError", "AddressSet", "Family", "Interval", "is_ip_address", "parse_prefix",
+           "prefix_interval"]

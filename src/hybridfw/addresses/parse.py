@@ -164,3 +164,12 @@ def _parse_one(text: str) -> tuple[Family, Interval]:
     fam = 4 if net.version == 4 else 6
     lo = int(net.network_address)
     return fam, (lo, lo + net.num_addresses - 1)
+
+
+def is_ip_address(text: str) -> bool:
+    """True when `text` is one IPv4 or IPv6 address as written (no prefix, no name)."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

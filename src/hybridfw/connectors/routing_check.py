@@ -3,10 +3,9 @@ on-premises send connector reaches Exchange Online, and the receive connectors' 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Sequence
 
-from hybridfw.addresses import AddressSet
+from hybridfw.addresses import AddressSet, is_ip_address
 from hybridfw.connectors.interface import Exports, SendConnector
 from hybridfw.connectors.result import (
     Check,
@@ -35,14 +34,6 @@ def cloud_send_connectors(send: Sequence[SendConnector]) -> list[SendConnector]:
         or any(h.endswith(EXO_HOSTS) for h in s.smart_hosts))]
 
 
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def smart_host_findings(exports: Exports, topology: Topology, resolve: Resolver | None
                         ) -> list[ConnectorFinding]:
     out: list[ConnectorFinding] = []
@@ -69,7 +60,7 @@ def smart_host_findings(exports: Exports, topology: Topology, resolve: Resolver 
 
 def _judge_host(subject: str, host: str, ours: AddressSet,
                 resolve: Resolver | None) -> list[ConnectorFinding]:
-    if _is_address(host):
+    if is_ip_address(host):
         if ours.contains_address(host):
             return []
         return [finding(Severity.ERROR, "connectors.exo.smart-host-elsewhere",
@@ -80,7 +71,7 @@ def _judge_host(subject: str, host: str, ours: AddressSet,
         return [not_checked(f"{subject} smart host {host}", "name resolution was not asked for",
                             "run with --resolve", subject)]
     try:
-        addresses = [a for a in resolve(host) if _is_address(a)]
+        addresses = [a for a in resolve(host) if is_ip_address(a)]
     except OSError as exc:
         return [finding(Severity.WARNING, "connectors.exo.smart-host-unresolved",
                         f"{subject}: smart host {host} does not resolve here ({exc}); Exchange Online "

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from hybridfw.addresses import is_ip_address
 from hybridfw.errors import InputError
 from hybridfw.model import Severity
 from hybridfw.probe.certificate import expected_name
@@ -27,7 +28,6 @@ from hybridfw.probe.net import (
     LineTooLong,
     PeerClosed,
     connect_first,
-    is_ip_literal,
     resolve_addresses,
 )
 from hybridfw.probe.plaintext import plaintext_protocol
@@ -306,7 +306,7 @@ def server_name(host: str, cert_name: str) -> str:
     probing `https://203.0.113.20` with `--cert-name mail.contoso.com` must ask for that name.
     """
     wanted = expected_name(cert_name)
-    return wanted if is_ip_literal(host) and wanted and "*" not in wanted else host
+    return wanted if is_ip_address(host) and wanted and "*" not in wanted else host
 
 
 async def probe_https(target: str, options: HttpsOptions) -> ProbeResult:

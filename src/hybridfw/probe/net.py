@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import socket
 import ssl
 import sys
@@ -17,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hybridfw.addresses import is_ip_address
 from hybridfw.probe.kernel import enable_icmp_errors, has_local_route, read_icmp_error
 from hybridfw.probe.recorder import Recorder, StepFailure
 from hybridfw.probe.winsock import NetFailure, classify_connect_error, classify_resolve_error
@@ -35,14 +35,6 @@ class PeerClosed(ConnectionError):
 
 class LineTooLong(ValueError):
     """The peer sent more than MAX_LINE bytes without a line end."""
-
-
-def is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -85,7 +77,7 @@ async def resolve_addresses(rec: Recorder, host: str, port: int, timeout: float,
     """The host's addresses (AAAA and A) in resolver order, as one timed step."""
     try:
         async with rec.step("resolve", timeout) as step:
-            if is_ip_literal(host):
+            if is_ip_address(host):
                 step.detail = f"{host} (address literal)"
                 return [host]
             try:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hybridfw.addresses import is_ip_address
 from hybridfw.model import Severity
 from hybridfw.probe.certificate import (
     expected_name,
@@ -21,7 +22,7 @@ from hybridfw.probe.certificate import (
     parse_certificate,
 )
 from hybridfw.probe.interface import ClientCert, StepStatus, TlsOptions
-from hybridfw.probe.net import Channel, is_ip_literal
+from hybridfw.probe.net import Channel
 from hybridfw.probe.recorder import Recorder
 from hybridfw.probe.tls import (
     LEGACY_VERSIONS,
@@ -66,7 +67,7 @@ async def handshake(rec: Recorder, channel: Channel, host: str, context: ssl.SSL
                     timeout: float, outcome: TlsOutcome, texts: ExchangeTexts) -> bool:
     """TLS handshake as a step; False when the chain failed verification (caller inspects the cert)."""
     rec.line("*", "TLS handshake")
-    sni = None if is_ip_literal(host) else host
+    sni = None if is_ip_address(host) else host
     async with rec.step("tls handshake", timeout) as step:
         try:
             await channel.start_tls(context, sni)
@@ -113,7 +114,7 @@ async def judge_session(rec: Recorder, host: str, options: TlsOptions, outcome: 
         return
     facts = facts_from_peercert(peercert, der) if peercert else parse_certificate(der)
     rec.facts["certificate"] = facts.to_dict()
-    wanted = expected_name(options.cert_name) or ("" if is_ip_literal(host) else host)
+    wanted = expected_name(options.cert_name) or ("" if is_ip_address(host) else host)
     judge_certificate(rec, facts, expected=wanted, now=now_utc(), warn_days=options.expiry_warning_days,
                       mismatch_exchange=texts.mismatch(wanted, facts.subject, facts.thumbprint),
                       invalid_exchange=texts.invalid, mismatch_fix=texts.mismatch_fix)

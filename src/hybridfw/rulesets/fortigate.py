@@ -20,10 +20,9 @@ are unknown there.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
-from hybridfw.addresses import AddressSet, Family
+from hybridfw.addresses import AddressSet, Family, is_ip_address
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
 from hybridfw.rulesets._fortigate_objects import Objects
@@ -199,15 +198,7 @@ def _own_addresses(blocks: dict[str, list[tuple[str, Block]]]) -> AddressSet:
             ip6 = v6.body.values("ip6-address") if v6 is not None else []
             if ip6 and ip6[0].split("/")[0] not in ("", "::"):
                 found.append(ip6[0].split("/")[0])
-    return AddressSet.parse([a for a in found if _is_address(a)])
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+    return AddressSet.parse([a for a in found if is_ip_address(a)])
 
 
 def _local_in(blocks: dict[str, list[tuple[str, Block]]], own: AddressSet, path: str) -> Rule:

@@ -37,8 +37,8 @@ from hybridfw.rulesets._vendor_util import (
 from hybridfw.rulesets.alias_lists import alias_list
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
-from hybridfw.rulesets.pfsense import _groups as interface_groups
 from hybridfw.rulesets.pfsense import _interface_networks as interface_networks
+from hybridfw.rulesets.pfsense import interface_groups
 from hybridfw.rulesets.ports import PortInterval, merge_ports
 
 _ACTIONS = {"pass": Action.ACCEPT, "block": Action.DROP, "reject": Action.REJECT}

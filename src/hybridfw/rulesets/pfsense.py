@@ -177,7 +177,7 @@ class _RuleCompiler:
                            Origin(self.path, rule.line, text), tuple(why))
 
 
-def _groups(root: XmlNode) -> dict[str, list[str]]:
+def interface_groups(root: XmlNode) -> dict[str, list[str]]:
     """Interface group name → member interfaces."""
     node = root.child("ifgroups")
     if node is None:
@@ -227,7 +227,7 @@ def parse_pfsense(text: str, path: str) -> Ruleset:
         raise InputError(f"root element is <{root.tag}>, not <pfsense>", path=path, line=root.line,
                          field="xml")
     compiler = _RuleCompiler(_Aliases(root, path), path, _interface_networks(root))
-    groups = _groups(root)
+    groups = interface_groups(root)
     found = _Collected()
     filter_node = root.child("filter")
     for rule in filter_node.children_named("rule") if filter_node is not None else ():
