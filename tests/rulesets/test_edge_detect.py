@@ -151,3 +151,8 @@ def test_alias_file_option_on_the_command_line(tmp_path: Path) -> None:
     assert not spamhaus_unknown(json.loads(audit("--alias-file", f"Spamhaus={listed}").stdout))
     bad = audit("--alias-file", "Spamhaus")
     assert bad.returncode == 2 and "NAME=FILE" in bad.stderr and "Traceback" not in bad.stderr
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# downloaded 2026-12-01\n")
+    nothing = audit("--alias-file", f"Spamhaus={empty}")
+    assert nothing.returncode == 2 and "holds no address" in nothing.stderr
+    assert len(nothing.stderr.strip().splitlines()) == 1

@@ -7,7 +7,8 @@ The lists are handed to the readers through `alias_lists` (a context manager aro
 rather than through every parser's signature: only the readers that know such aliases look.
 A list file holds one address, CIDR or range (``a-b``) a line; ``#`` and ``;`` start comments
 (the DROP list's ``1.10.16.0/20 ; SBL256894`` form). A line that is not an address is an input
-error naming the file and line: a half-read list would be a guess.
+error naming the file and line: a half-read list would be a guess; so is a list
+with no address at all.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def parse_alias_list(name: str, text: str, path: str) -> AliasList:
             raise InputError(f"not an address, CIDR or range: {line.split()[0]!r}", path=path,
                              line=number, field=f"alias list {name}")
         found.append(parsed)
+    if not found:
+        # An empty copy is far more often a failed download than the real list; reading it as
+        # "matches nothing" would let a block rule on that alias admit everything.
+        raise InputError("the list holds no address (empty, or comments only)", path=path,
+                         field=f"alias list {name}")
     return AliasList(name, path, AddressSet.union_all(found))
 
 
