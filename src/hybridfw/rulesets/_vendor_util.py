@@ -8,8 +8,8 @@ service: the sure part (decided) followed by the sure+maybe part marked undecida
 makes this exact: whatever the sure rule did not take but the maybe part could match becomes an
 explicit unknown, never a silent allow or deny.
 
-`parse_xml` reads XML with expat into a small tree that keeps line numbers (for evidence) and
-refuses DTDs, so entity-expansion bombs cannot get in.
+`parse_xml` reads XML with lxml (libxml2, in C) into a tree that keeps line numbers (for
+evidence) and refuses DTDs, so entity-expansion bombs cannot get in.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import functools
 import logging
 import re
 import time
-import xml.parsers.expat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from hybridfw.addresses import AddressError, AddressSet
 from hybridfw.errors import InputError
@@ -160,21 +160,72 @@ def info(code: str, message: str, path: str, line: int) -> Finding:
     return Finding(Severity.INFO, code, message, (f"{path}:{line}",), subject=path)
 
 
-@dataclass
-class XmlNode:
-    """An XML element with the line it starts on."""
+def _direct_text(el: Any) -> str:
+    """The character data directly inside an lxml element: before and between its children."""
+    return (el.text or "") + "".join([c.tail or "" for c in el])
 
-    tag: str
-    attrs: dict[str, str]
-    line: int
-    children: list[XmlNode] = field(default_factory=list)
-    text: str = ""
+
+class XmlNode:
+    """An XML element (a thin view of an lxml element) with the line it starts on.
+
+    The tree itself is built by libxml2 in C; a node is wrapped only when a reader asks for it.
+    `text` is all the character data directly inside the element (between its children too).
+    """
+
+    __slots__ = ("_el",)
+
+    def __init__(self, element: Any) -> None:
+        self._el = element
+
+    @property
+    def tag(self) -> str:
+        return str(self._el.tag)
+
+    @property
+    def attrs(self) -> Mapping[str, str]:
+        return cast("Mapping[str, str]", self._el.attrib)
+
+    @property
+    def line(self) -> int:
+        return int(self._el.sourceline or 0)
+
+    @property
+    def children(self) -> list[XmlNode]:
+        return [XmlNode(c) for c in self._el]
+
+    @property
+    def text(self) -> str:
+        el = self._el
+        return (el.text or "") if not len(el) else _direct_text(el)
+
+    def child_texts(self) -> dict[str, str]:
+        """The stripped `text` of the first child of each tag, by tag, and likewise of the first
+        grandchild of each tag under those children, by ``child/grandchild``; in one pass."""
+        out: dict[str, str] = {}
+        for c in self._el:
+            tag = c.tag
+            if tag in out:
+                continue
+            if not len(c):
+                out[tag] = (c.text or "").strip()
+                continue
+            out[tag] = _direct_text(c).strip()
+            for g in c:
+                key = f"{tag}/{g.tag}"
+                if key not in out:
+                    out[key] = ((g.text or "") if not len(g) else _direct_text(g)).strip()
+        return out
 
     def child(self, tag: str) -> XmlNode | None:
-        return next((c for c in self.children if c.tag == tag), None)
+        if "*" in tag or "{" in tag:  # no element has such a name; lxml would read it as a pattern
+            return None
+        found = next(self._el.iterchildren(tag), None)
+        return None if found is None else XmlNode(found)
 
     def children_named(self, tag: str) -> Iterator[XmlNode]:
-        return (c for c in self.children if c.tag == tag)
+        if "*" in tag or "{" in tag:
+            return iter(())
+        return (XmlNode(c) for c in self._el.iterchildren(tag))
 
     def path(self, *tags: str) -> XmlNode | None:
         node: XmlNode | None = self
@@ -195,57 +246,34 @@ class XmlNode:
         return found or ([node.text.strip()] if node.text.strip() else [])
 
 
-class _TreeBuilder:
-    def __init__(self, parser: xml.parsers.expat.XMLParserType) -> None:
-        self.parser = parser
-        self.stack: list[XmlNode] = []
-        self.root: XmlNode | None = None
-        self.texts: list[list[str]] = []
-
-    def start(self, tag: str, attrs: dict[str, str]) -> None:
-        node = XmlNode(tag, attrs, self.parser.CurrentLineNumber)
-        if self.stack:
-            self.stack[-1].children.append(node)
-        elif self.root is None:
-            self.root = node
-        self.stack.append(node)
-        self.texts.append([])
-
-    def end(self, tag: str) -> None:
-        node = self.stack.pop()
-        node.text = "".join(self.texts.pop())
-
-    def data(self, text: str) -> None:
-        if self.texts:
-            self.texts[-1].append(text)
-
-
-class _RefusedDtd(Exception):
-    """Raised from inside expat when a document declares a DTD or an entity."""
-
-
-def _refuse_dtd(*_args: object) -> None:
-    raise _RefusedDtd("DTDs and entity declarations are not allowed")
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
 
 
 def parse_xml(text: str, path: str) -> XmlNode:
-    """Parse XML into an `XmlNode` tree; malformed XML is an InputError with the line."""
+    """Parse XML into an `XmlNode` tree; malformed XML is an InputError with the line.
+
+    libxml2 (lxml) builds the tree; a document with a DTD is refused (no entity declarations,
+    so no entity-expansion bombs), nothing is fetched from the network, comments and processing
+    instructions are dropped.
+    """
+    from lxml import etree  # lazy: start-up stays fast
+
     # The text is already decoded and goes in as UTF-8: the declaration's encoding="..." must
-    # not steer expat (an unknown name there raised LookupError; found by fuzz_parsers.py).
-    parser = xml.parsers.expat.ParserCreate(encoding="utf-8")
-    builder = _TreeBuilder(parser)
-    parser.StartElementHandler = builder.start
-    parser.EndElementHandler = builder.end
-    parser.CharacterDataHandler = builder.data
-    parser.StartDoctypeDeclHandler = _refuse_dtd
-    parser.EntityDeclHandler = _refuse_dtd
+    # not steer the parser (an unknown name there once raised LookupError; found by fuzzing).
+    parser = etree.XMLParser(encoding="utf-8", resolve_entities=False, load_dtd=False,
+                             no_network=True, remove_comments=True, remove_pis=True, huge_tree=True)
     try:
-        parser.Parse(text.encode("utf-8", errors="replace"), True)
-    except xml.parsers.expat.ExpatError as exc:
-        raise InputError(f"not well-formed XML ({xml.parsers.expat.ErrorString(exc.code)})",
-                         path=path, line=exc.lineno, field="xml") from None
-    except _RefusedDtd as exc:
-        raise InputError(str(exc), path=path, line=parser.CurrentLineNumber, field="xml") from None
-    if builder.root is None:
+        root = etree.fromstring(text.encode("utf-8", errors="replace"), parser)
+    except etree.LxmlError as exc:
+        line = getattr(exc, "lineno", None) or None
+        raise InputError(f"not well-formed XML ({_one_line(str(getattr(exc, 'msg', exc)))})",
+                         path=path, line=line, field="xml") from None
+    if root is None:
         raise InputError("empty XML document", path=path, field="xml")
-    return builder.root
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        at = text.find("<!DOCTYPE")
+        raise InputError("DTDs and entity declarations are not allowed", path=path,
+                         line=text.count("\n", 0, at) + 1 if at >= 0 else None, field="xml")
+    return XmlNode(root)

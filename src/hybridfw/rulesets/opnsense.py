@@ -36,13 +36,16 @@ from hybridfw.rulesets._vendor_util import (
 )
 from hybridfw.rulesets.alias_lists import alias_list
 from hybridfw.rulesets.interface import RulesetParser
-from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
+from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.pfsense import _interface_networks as interface_networks
 from hybridfw.rulesets.pfsense import interface_groups
 from hybridfw.rulesets.ports import PortInterval, merge_ports
 
 _ACTIONS = {"pass": Action.ACCEPT, "block": Action.DROP, "reject": Action.REJECT}
 _FAMILIES = {"inet": AddressSet.any(4), "inet6": AddressSet.any(6), "inet46": AddressSet.any()}
+# A filter rule's conditions, in this order (`_legacy_fields`, `_mvc_fields`, `_Compiler.rule`).
+_FIELDS = ("action", "quick", "ipprotocol", "protocol", "destination_port", "source_port", "sched", "os",
+           "tagged")
 _UNDECIDABLE = {"sched": "schedule", "os": "OS fingerprint", "tagged": "tagged"}
 _RESOLVED = ("host", "network", "networkgroup")
 _FETCHED = ("url", "urltable")  # resolved from a local copy of the list (`alias_lists`)
@@ -115,6 +118,12 @@ class _Compiler:
         self.aliases, self.networks, self.path = aliases, networks, path
         self.addresses_of = {f"{i}ip" for i in interfaces} | {"(self)", "this_firewall"}
         self.interfaces_named = interfaces
+        # Rules repeat the same few sides and conditions: each is compiled once. A cached value
+        # keeps the objects its key names by id, so no id is reused while it is cached.
+        self._sides: dict[tuple[bool, bool, str | None, str | None], Fuzzy] = {}
+        self._compiled: dict[tuple[object, ...], tuple[Fuzzy, Fuzzy, list[tuple[Match, Action, str]]]] = {}
+        self._restricted: dict[tuple[int, str], tuple[Fuzzy, Fuzzy]] = {}
+        self._services: dict[tuple[str, str], list[Service]] = {}
 
     def net(self, name: str, negate: bool, line: int) -> Fuzzy:
         if name in ("", "any"):
@@ -127,15 +136,41 @@ class _Compiler:
             found = self.aliases.addresses(name, line)
         return found.negated() if negate else found
 
-    def legacy_side(self, node: XmlNode | None, line: int) -> Fuzzy:
-        if node is None or node.child("any") is not None:
-            return self.net("any", node is not None and node.child("not") is not None, line)
-        name = node.text_of("network") or node.text_of("address") or "any"
-        if node.child("network") is not None and name not in self.networks:
+    def legacy_side(self, texts: dict[str, str], side: str, line: int) -> Fuzzy:
+        """A legacy rule's `side` (``source``/``destination``) from `XmlNode.child_texts`."""
+        if side not in texts:
+            return self.net("any", False, line)
+        key = (f"{side}/any" in texts, f"{side}/not" in texts, texts.get(f"{side}/network"),
+               texts.get(f"{side}/address"))
+        found = self._sides.get(key)
+        if found is None:
+            found = self._sides[key] = self._legacy_side(*key, line)
+        return found
+
+    def _legacy_side(self, any_: bool, negate: bool, network: str | None, address: str | None,
+                     line: int) -> Fuzzy:
+        if any_:
+            return self.net("any", negate, line)
+        name = network or address or "any"
+        if network is not None and name not in self.networks:
             return Fuzzy.unknown(f"interface network {name}")
-        return self.net(name, node.child("not") is not None, line)
+        return self.net(name, negate, line)
+
+    def restricted(self, side: Fuzzy, family: str) -> Fuzzy:
+        """`side` within the rule's address family (``ipprotocol``), computed once per pair."""
+        cached = self._restricted.get((id(side), family))
+        if cached is None or cached[0] is not side:
+            found = side.restricted(_FAMILIES.get(family or "inet", AddressSet.any(4)))
+            cached = self._restricted[(id(side), family)] = (side, found)
+        return cached[1]
 
     def services(self, protocol: str, port: str, line: int) -> list[Service]:
+        found = self._services.get((protocol, port))
+        if found is None:
+            found = self._services[(protocol, port)] = self._services_of(protocol, port, line)
+        return found
+
+    def _services_of(self, protocol: str, port: str, line: int) -> list[Service]:
         proto = protocol.lower() or "any"
         protocols = None if proto == "any" else frozenset(proto.split("/"))
         if not port or port == "any":
@@ -144,45 +179,50 @@ class _Compiler:
         return [Service(protocols, ports)] if ports is not None else [
             Service(protocols, None, (f"port {port}",))]
 
-    def rule(self, fields: dict[str, str], src: Fuzzy, dst: Fuzzy, line: int, text: str) -> list[Rule]:
+    def rule(self, values: tuple[str, ...], src: Fuzzy, dst: Fuzzy, line: int, text: str) -> list[Rule]:
+        """The rules for one filter rule; `values` are its conditions in the order of `_FIELDS`."""
+        key = (values, id(src), id(dst))
+        cached = self._compiled.get(key)
+        if cached is None or cached[0] is not src or cached[1] is not dst:
+            made = self._compile(dict(zip(_FIELDS, values, strict=True)), src, dst, line)
+            cached = self._compiled[key] = (src, dst, [(r.match, r.action, r.label) for r in made])
+        origin = Origin(self.path, line, text)
+        return [Rule(match, action, origin, "", label) for match, action, label in cached[2]]
+
+    def _compile(self, fields: dict[str, str], src: Fuzzy, dst: Fuzzy, line: int) -> list[Rule]:
         action = _ACTIONS.get(fields["action"], Action.UNKNOWN)
         why = [f"{label} {fields[key]}" for key, label in _UNDECIDABLE.items() if fields.get(key)]
         if fields.get("source_port"):
             why.append(f"source port {fields['source_port']}")
         if not fields["quick"]:
             why.append("rule without quick (last match wins)")
-        universe = _FAMILIES.get(fields.get("ipprotocol") or "inet", AddressSet.any(4))
+        family = fields.get("ipprotocol") or "inet"
         services = self.services(fields.get("protocol", "any"), fields.get("destination_port", ""), line)
-        return expand_rule(src.restricted(universe), dst.restricted(universe), services, action,
-                           Origin(self.path, line, text), tuple(why))
+        return expand_rule(self.restricted(src, family), self.restricted(dst, family), services, action,
+                           Origin(self.path, line, ""), tuple(why))
 
 
-def _quick(node: XmlNode, floating: bool) -> bool:
-    value = node.child("quick")
+def _quick(texts: dict[str, str]) -> bool:
+    value = texts.get("quick")
     if value is None:
-        return not floating  # OPNsense: every rule is quick except floating ones
-    return value.text.strip().lower() in ("1", "yes")  # "0" or an empty tag: not surely quick
+        return texts.get("floating") != "yes"  # OPNsense: every rule is quick except floating ones
+    return value.lower() in ("1", "yes")  # "0" or an empty tag: not surely quick
 
 
-def _legacy_fields(rule: XmlNode, kids: dict[str, XmlNode]) -> dict[str, str]:
-    def text(tag: str, default: str = "") -> str:
-        node = kids.get(tag)
-        return node.text.strip() if node is not None else default
-
-    src, dst = kids.get("source"), kids.get("destination")
-    return {"action": text("type", "pass"), "quick": "1" if _quick(rule, text("floating") == "yes") else "",
-            "ipprotocol": text("ipprotocol", "inet"), "protocol": text("protocol", "any"),
-            "destination_port": dst.text_of("port") if dst is not None else "",
-            "source_port": src.text_of("port") if src is not None else "",
-            **{k: text(k) for k in _UNDECIDABLE}}
+def _legacy_fields(texts: dict[str, str]) -> tuple[str, ...]:
+    """The conditions of a legacy rule in the order of `_FIELDS`."""
+    get = texts.get
+    return (get("type", "pass"), "1" if _quick(texts) else "", get("ipprotocol", "inet"),
+            get("protocol", "any"), get("destination/port", ""), get("source/port", ""),
+            get("sched", ""), get("os", ""), get("tagged", ""))
 
 
-def _mvc_fields(rule: XmlNode) -> dict[str, str]:
-    fields = {k: rule.text_of(k) for k in ("action", "ipprotocol", "protocol", "destination_port",
-                                           "source_port", "sched")}
-    fields["action"] = fields["action"] or "pass"
-    fields["quick"] = "" if rule.text_of("quick", "1") == "0" else "1"
-    return fields
+def _mvc_fields(rule: XmlNode) -> tuple[str, ...]:
+    """The conditions of an automation rule in the order of `_FIELDS`."""
+    texts = rule.child_texts()
+    return (texts.get("action") or "pass", "" if texts.get("quick", "1") == "0" else "1",
+            *(texts.get(k, "") for k in ("ipprotocol", "protocol", "destination_port", "source_port",
+                                          "sched")), "", "")
 
 
 class _Collected:
@@ -226,20 +266,20 @@ def _collect(root: XmlNode, compiler: _Compiler, groups: dict[str, list[str]], p
         found.automation.append((interfaces, compiler.rule(_mvc_fields(rule), src, dst, rule.line, text)))
     legacy = root.child("filter")
     for rule in legacy.children_named("rule") if legacy is not None else ():
-        kids = {c.tag: c for c in reversed(rule.children)}  # the first of a tag, as child() finds
-        if "disabled" in kids:
-            found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, rule.line))
+        texts = rule.child_texts()  # the first of a tag, as child() finds
+        line = rule.line
+        if "disabled" in texts:
+            found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, line))
             continue
-        fields = _legacy_fields(rule, kids)
-        src = compiler.legacy_side(kids.get("source"), rule.line)
-        dst = compiler.legacy_side(kids.get("destination"), rule.line)
-        where = kids["interface"].text.strip() if "interface" in kids else ""
-        descr = kids["descr"].text.strip() if "descr" in kids else ""
-        compiled = compiler.rule(fields, src, dst, rule.line, descr or f"{fields['action']} rule on {where}")
+        fields = _legacy_fields(texts)
+        src = compiler.legacy_side(texts, "source", line)
+        dst = compiler.legacy_side(texts, "destination", line)
+        where = texts.get("interface", "")
+        descr = texts.get("descr", "")
+        compiled = compiler.rule(fields, src, dst, line, descr or f"{fields[0]} rule on {where}")
         interfaces = [i for i in where.split(",") if i]
-        if "floating" in kids and kids["floating"].text.strip() == "yes":
-            direction = kids["direction"].text.strip() if "direction" in kids else "any"
-            if direction in ("in", "any"):
+        if texts.get("floating") == "yes":
+            if texts.get("direction", "any") in ("in", "any"):
                 found.floating.append((interfaces, compiled))
         elif interfaces and interfaces[0] in groups:
             found.grouped.setdefault(interfaces[0], []).extend(compiled)
