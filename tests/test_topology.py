@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from _support.cli_runner import run_here
 from hybridfw.errors import InputError
 from hybridfw.topology import load_topology
 
@@ -112,8 +111,7 @@ def test_missing_and_binary_files(tmp_path: Path) -> None:
 
 def test_cli_reports_one_line_and_exit_2(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace('"203.0.113.20"', '"not-an-ip"'))
-    res = subprocess.run([sys.executable, "-m", "hybridfw", "flows", "--topology", str(path)],
-                         capture_output=True, text=True, timeout=60)
+    res = run_here("flows", "--topology", str(path))
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert res.stderr.startswith(f"hybridfw: error: {path}:13 [web.addresses]: bad address")
@@ -133,8 +131,7 @@ def test_an_override_open_to_everything_needs_allow_any(tmp_path: Path, value: s
     with pytest.raises(InputError, match=r"overrides.smtp_inbound.*--allow-any"):
         load_topology(path)
     assert load_topology(path, allow_any=True).overrides.smtp_inbound.num_addresses() > 0
-    res = subprocess.run([sys.executable, "-m", "hybridfw", "flows", "-t", str(path), "--allow-any",
-                          "--json"], capture_output=True, text=True, timeout=60)
+    res = run_here("flows", "-t", str(path), "--allow-any", "--json")
     assert res.returncode == 0, res.stderr
 
 
@@ -151,7 +148,6 @@ def test_host_bits_are_an_error_naming_the_key(tmp_path: Path) -> None:
 
 
 def test_service_area_typo_lists_the_valid_ones() -> None:
-    res = subprocess.run([sys.executable, "-m", "hybridfw", "endpoints", "show", "--service",
-                          "Exchnage"], capture_output=True, text=True, timeout=60)
+    res = run_here("endpoints", "show", "--service", "Exchnage")
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "'Exchnage'" in res.stderr and "Exchange" in res.stderr and "SharePoint" in res.stderr

@@ -55,7 +55,10 @@ def hybridfw(*args: str, ns: str | None = None, home: Path | None = None
 
 
 def store(home: Path, path: Path, ver: str, *extra: str) -> None:
-    done = hybridfw("endpoints", "update", "--file", str(path), "--version", ver, *extra, home=home)
+    from _support.cli_runner import run_here
+
+    done = run_here("endpoints", "update", "--file", str(path), "--version", ver, *extra,
+                    env={"HYBRIDFW_HOME": str(home)})
     assert done.returncode == 0, done.stderr
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import socket
 import ssl
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,13 @@ class Peers:
     """An event loop in a thread that hosts every server a test starts."""
 
     def __init__(self) -> None:
+        # aiosmtpd logs each session that ends in an error (a client refusing TLS, as probes do
+        # on purpose): to the test's stderr, never through the root logger into the output of a
+        # command run in this process (tests/_support/cli_runner.py).
+        peer_log = logging.getLogger("mail.log")
+        if peer_log.propagate:
+            peer_log.propagate = False
+            peer_log.addHandler(logging.StreamHandler(sys.__stderr__))
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -181,8 +191,15 @@ class HttpsPeer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                # A failed handshake (probes refuse weak TLS on purpose): on the test's stderr,
+                # not in the output of a command run in this process.
+                traceback.print_exc(file=sys.__stderr__)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True,
                                                  do_handshake_on_connect=False)
         self.port = int(self.server.server_address[1])
@@ -225,8 +242,12 @@ class DnsPeer:
         quiet = DNSLogger(log="-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False)
         self.server = DNSServer(ZoneResolver(zone_text), address="127.0.0.1", port=0, logger=quiet)
         self.port = int(self.server.server.server_address[1])
-        self.server.start_thread()
+        # Its own thread polling every 10 ms (dnslib's start_thread polls every 0.5 s, which
+        # close() then waits for).
+        self.thread = threading.Thread(target=self.server.server.serve_forever, args=(0.01,),
+                                       daemon=True)
+        self.thread.start()
 
     def close(self) -> None:
-        self.server.stop()
+        self.server.server.shutdown()
         self.server.server.server_close()

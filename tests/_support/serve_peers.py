@@ -49,7 +49,7 @@ def _quiet(handler: type[BaseHTTPRequestHandler]) -> type[BaseHTTPRequestHandler
 @contextmanager
 def _http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _quiet(handler))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)  # quick shutdown
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from _support.apply import EOP_V4, REAL_ANSWER, hybridfw, topology
+from _support.apply import EOP_V4, REAL_ANSWER, topology
+from _support.cli_runner import run_here
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.apply import ApplyOptions, KernelSet, SetBackend, apply_sets, backend_named
 from hybridfw.apply.ipset import members_in_save, scratch_name
@@ -128,7 +129,7 @@ def test_ipset_transaction_swaps_last() -> None:
 
 def test_cli_usage_errors(tmp_path: Path) -> None:
     topo = str(topology(tmp_path))
-    both = hybridfw("apply", "-t", topo, "--nft", "--ipset")
+    both = run_here("apply", "-t", topo, "--nft", "--ipset")
     assert both.returncode == 2 and "one of --nft and --ipset" in both.stderr
-    table = hybridfw("apply", "-t", topo, "--table", "inet", "bad-name")
+    table = run_here("apply", "-t", topo, "--table", "inet", "bad-name")
     assert table.returncode == 2 and "--table" in table.stderr and "Traceback" not in table.stderr

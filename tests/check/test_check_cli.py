@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from _support.check import STALE_V4, STALE_V6, TOPOLOGY, exact_firewall, seed_history
+from _support.cli_runner import Ran, run_here
 from hybridfw.addresses import AddressSet
 from hybridfw.check import Verdict, run_check
 
 FRESH = "2026112800"
 
 
-def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hybridfw", *map(str, args)], capture_output=True,
-                          text=True, timeout=120)
+def run_cli(*args: str | Path) -> Ran:
+    return run_here(*map(str, args))
 
 
 def check_json(*args: str | Path) -> tuple[int, dict]:  # type: ignore[type-arg]

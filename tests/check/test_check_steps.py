@@ -94,12 +94,10 @@ def test_trace_step_adds_diagnoses(_isolated_home: Path) -> None:
 
 
 def test_check_cli_with_bad_trace_file_is_input_error(tmp_path: Path) -> None:
-    import subprocess
-    import sys
+    from _support.cli_runner import run_here
 
     bad = tmp_path / "trace.csv"
     bad.write_bytes(b"\xff\xfe\x00garbage")
-    res = subprocess.run([sys.executable, "-m", "hybridfw", "check", "-t", str(TOPOLOGY), "--trace",
-                          str(bad)], capture_output=True, text=True, timeout=120)
+    res = run_here("check", "-t", str(TOPOLOGY), "--trace", str(bad))
     assert res.returncode == 2, res.stderr
     assert res.stderr.startswith("hybridfw: error:") and "Traceback" not in res.stderr

@@ -15,18 +15,14 @@ from pathlib import Path
 import pytest
 
 from _support.check import STALE_V4, STALE_V6, TOPOLOGY, seed_history
+from _support.cli_runner import Ran, run_here
 
 FRESH = "2026112800"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def run(args: list[str], columns: int | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}
-    if columns:
-        environ["COLUMNS"] = str(columns)
-    environ.update(env)
-    return subprocess.run([sys.executable, "-m", "hybridfw", *args], capture_output=True, text=True,
-                          timeout=120, env=environ)
+def run(args: list[str], columns: int | None = None) -> Ran:
+    return run_here(*args, env={"COLUMNS": str(columns) if columns else None, "NO_COLOR": None})
 
 
 def expected_tokens(args: list[str]) -> set[str]:

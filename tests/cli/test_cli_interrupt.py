@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from _support.cli_runner import run_here
+
 REPO = Path(__file__).resolve().parents[2]
 TOPOLOGY = REPO / "examples" / "hybrid.toml"
 STALE = REPO / "examples" / "stale-firewall.rules"
@@ -41,8 +43,7 @@ def test_os_errors_name_the_path_and_the_address(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()
     (locked / "x").write_text("")  # a directory where a file is expected
-    res = subprocess.run([sys.executable, "-m", "hybridfw", "check", "-t", str(TOPOLOGY), "--html",
-                          str(locked / "x" / "r.html")], capture_output=True, text=True, timeout=120)
+    res = run_here("check", "-t", str(TOPOLOGY), "--html", str(locked / "x" / "r.html"))
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert f"{locked / 'x' / 'r.html'}" in res.stderr or f"{locked / 'x'}" in res.stderr
     assert "[Errno" not in res.stderr and ".r.html." not in res.stderr
@@ -50,6 +51,7 @@ def test_os_errors_name_the_path_and_the_address(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
+        # A real process: serve installs signal handlers, and would not return if it bound.
         served = subprocess.run([sys.executable, "-m", "hybridfw", "serve", "-t", str(TOPOLOGY),
                                  "--port", str(port), "--refresh", "off"], capture_output=True,
                                 text=True, timeout=120)

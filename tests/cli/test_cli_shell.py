@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from _support.cli_runner import run_here
 from hybridfw import __version__
 from hybridfw.endpoints.parse import SchemaError, parse_endpoints, parse_ports
 from hybridfw.endpoints.select import eop_smtp_addresses, smtp_sets
@@ -14,6 +15,7 @@ from hybridfw.endpoints.snapshot import load_snapshot
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real `python -m hybridfw` (the other CLI tests run `cli.main` in-process)."""
     return subprocess.run([sys.executable, "-m", "hybridfw", *args], capture_output=True, text=True,
                           timeout=60)
 
@@ -25,13 +27,13 @@ def test_version_flag() -> None:
 
 
 def test_help_lists_exit_codes() -> None:
-    res = run_cli("--help")
+    res = run_here("--help")
     assert res.returncode == 0
     assert "Exit codes" in res.stdout
 
 
 def test_unknown_command_is_usage_error() -> None:
-    res = run_cli("no-such-command")
+    res = run_here("no-such-command")
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
+from _support.cli_runner import Ran, run_here
 from _support.connectors import DATA, MAIN_FILES, topology_file
 from hybridfw.connectors.collect import EXPORTS
 from hybridfw.schemas import load_schema
@@ -21,9 +20,8 @@ READ_ONLY_COMMANDS = ("Get-ReceiveConnector", "Get-SendConnector", "Get-Exchange
                       "ForEach-Object", "Select-Object", "ConvertTo-Json", "Out-File")
 
 
-def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hybridfw", "connectors", *map(str, args)],
-                          capture_output=True, text=True, timeout=120)
+def run_cli(*args: str | Path) -> Ran:
+    return run_here("connectors", *map(str, args))
 
 
 def test_json_report_on_the_fixtures(tmp_path: Path) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
+from _support.cli_runner import run_here
 from _support.connectors import DATA, MAIN_FILES, topology_file
 from hybridfw.check import run_check
 from hybridfw.report import renderer
@@ -44,10 +43,10 @@ def test_missing_exports_are_information_in_check(tmp_path: Path) -> None:
 
 
 def test_check_cli_with_connectors(tmp_path: Path) -> None:
-    args = [sys.executable, "-m", "hybridfw", "check", "-t", str(topology_file(tmp_path)), "--json"]
+    args = ["check", "-t", str(topology_file(tmp_path)), "--json"]
     for path in FILES:
         args += ["--connectors", str(path)]
-    res = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    res = run_here(*args)
     assert res.returncode == 1, res.stderr
     doc = json.loads(res.stdout)
     assert "connectors" in doc["steps"]

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+from _support.cli_runner import Ran, run_here
 from _support.drops import DATA, TOPOLOGY
 
 
-def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "hybridfw", "drops", *args], input=stdin,
-                          capture_output=True, timeout=120)
+def run(*args: str, stdin: bytes = b"") -> Ran:
+    return run_here("drops", *args, stdin=stdin)
 
 
 def test_json_document_and_exit_1_on_published_drops() -> None:
@@ -56,12 +54,12 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
                  [str(DATA / "dmesg.log"), "--format", "cisco-pix"]):
         done = run(*args, "--topology", str(TOPOLOGY))
         assert done.returncode == 2, (args, done.stderr)
-        err = done.stderr.decode()
+        err = done.stderr
         assert "Traceback" not in err and err.count("\n") == 1, err
 
 
 def test_terminal_output_names_classes() -> None:
     done = run(str(DATA / "dmesg.log"), "--topology", str(TOPOLOGY))
-    text = done.stdout.decode()
+    text = done.stdout
     assert done.returncode == 1
     assert "exchange-unlisted" in text and "40.95.90.0/24" in text and "published" in text

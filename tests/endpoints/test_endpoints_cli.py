@@ -162,14 +162,20 @@ def test_version_for_an_instance_with_nothing_stored(cli: Cli, _isolated_home: P
     assert doc["service_latest"] == "2026052800" and doc["update_available"] is True
 
 
-def test_verbose_logs_retries(_isolated_home: Path, service: FakeService) -> None:
-    import os
+def test_verbose_logs_retries(_isolated_home: Path, service: FakeService,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """-v logs each retry on stderr; the CLI's back-off is recorded, not slept."""
+    import functools
 
-    from _support.cli_runner import run_subprocess
+    from _support.cli_runner import run_here
+    from hybridfw.endpoints import client
 
+    waits: list[float] = []
+    monkeypatch.setattr(client, "ClientSettings", functools.partial(client.ClientSettings,
+                                                                    sleep=waits.append))
     service.on("/version/Worldwide", Reply(503, b"busy"), Reply.json({"latest": "2026052900"}))
-    res = run_subprocess({**os.environ, "HYBRIDFW_HOME": str(_isolated_home)}, "-v", "endpoints",
-                         "version", "--service-url", service.url)
-    assert res.returncode == 0
+    res = run_here("-v", "endpoints", "version", "--service-url", service.url)
+    assert res.returncode == 0, res.stderr
     assert "HTTP 503 from" in res.stderr and "retry 1" in res.stderr
     assert "clientrequestid" not in res.stderr
+    assert waits == [0.5]  # the one back-off of `endpoints version` (attempts=2, backoff=0.5)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from _support.cli_runner import Ran, run_here
 from hybridfw.endpoints import load_current
 from hybridfw.endpoints.store import open_store, store_path
 from hybridfw.endpoints.update import import_file
@@ -37,9 +38,8 @@ def damage(home: Path, version: str) -> None:
                    (raw.replace(b"40.92.0.0/15", b"40.92.0.0/16"), version))
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hybridfw", *args], capture_output=True, text=True,
-                          timeout=120, env=env)
+def cli(*args: str) -> Ran:
+    return run_here(*args)
 
 
 def test_altered_newest_version_is_skipped_with_a_warning(_isolated_home: Path,

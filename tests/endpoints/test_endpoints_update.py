@@ -1,22 +1,20 @@
 """update_from_service against a real HTTP server on loopback: good answers and every bad one.
 
 Each bad case must end in one clear UpstreamError and leave the store answering with the old
-data. A few run the real CLI as a subprocess to check the one-line error and the exit code.
+data. A few run the CLI (`cli.main`) to check the one-line error and the exit code.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from _support.cli_runner import Ran, run_in_process, run_subprocess
+from _support.cli_runner import Ran, run_here, run_in_process
 from _support.fake_m365_service import FakeService, Reply, answer_bytes
 from hybridfw.endpoints import load_current
 from hybridfw.endpoints.client import CLIENT_ID_FILE, ClientSettings
@@ -203,14 +201,14 @@ def test_higher_max_removal_lets_the_smaller_set_through(home: Path, service: Fa
 
 
 # -- the CLI as a user runs it ----------------------------------------------------------------
-def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The real executable, as a user runs it: what reaches the terminal is checked."""
-    return run_subprocess({**os.environ, "HYBRIDFW_HOME": str(home)}, "endpoints", *args)
+def run_cli(home: Path, *args: str) -> Ran:
+    """Through `cli.main`, as a user runs it: what reaches the terminal is checked."""
+    return run_here("endpoints", *args, env={"HYBRIDFW_HOME": str(home), "COLUMNS": "200"})
 
 
 @pytest.mark.parametrize(("route", "reply", "needle"), [
-    # A 404 (not retried): a retried 5xx would sleep the real back-off in the subprocess; the
-    # retries themselves are tested in-process above, with the waits recorded.
+    # A 404 (not retried): a retried 5xx would sleep the CLI's real back-off; the retries
+    # themselves are tested above, with the waits recorded.
     ("/version/Worldwide", Reply(404, b"gone"), "HTTP 404 Not Found from GET"),
     ("/endpoints/Worldwide", Reply(200, answer_bytes(NEW_FILE)[:777]), "not valid JSON"),
     ("/endpoints/Worldwide", Reply(200, _smtp_half(answer_bytes(NEW_FILE))), "loses 53.3%"),

@@ -1,5 +1,6 @@
-"""`hybridfw probe` as a user runs it: subprocesses against loopback peers; JSON shape, human
-output, exit codes (0 pass, 1 error finding, 2 input error) and one-line errors."""
+"""`hybridfw probe` as a user runs it, against loopback peers: JSON shape, human output, exit codes
+(0 pass, 1 error finding, 2 input error) and one-line errors. In-process through `cli.main`, but
+in a real process where the process is what is tested (its resolver, its terminal)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,15 @@ from typing import Any
 import pytest
 import trustme
 
+from _support.cli_runner import Ran, run_here
 from _support.probe_peers import EXCHANGE_401, DnsPeer, HttpsPeers, Peers, closed_port, server_context
 
 NAME = "mail.contoso.test"
 ZONE = Path(__file__).parent.parent / "data" / "probe" / "zone.txt"
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hybridfw", *args], capture_output=True, text=True,
-                          timeout=60)
+def run_cli(*args: str) -> Ran:
+    return run_here(*args)
 
 
 def run_json(*args: str) -> tuple[int, dict[str, Any]]:

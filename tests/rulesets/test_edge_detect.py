@@ -132,17 +132,16 @@ def test_opnsense_urltable_resolves_with_a_local_copy_of_its_list(tmp_path: Path
 
 def test_alias_file_option_on_the_command_line(tmp_path: Path) -> None:
     import json
-    import subprocess
-    import sys
+
+    from _support.cli_runner import Ran, run_here
 
     repo = Path(__file__).resolve().parents[2]
     listed = tmp_path / "drop.txt"
     listed.write_text("40.92.0.0/16\n")
 
-    def audit(*more: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "hybridfw", "audit", str(OPNSENSE), "--topology",
-                               str(repo / "examples" / "hybrid.toml"), "--json", *more],
-                              capture_output=True, text=True, timeout=120)
+    def audit(*more: str) -> Ran:
+        return run_here("audit", str(OPNSENSE), "--topology", str(repo / "examples" / "hybrid.toml"),
+                        "--json", *more)
 
     def spamhaus_unknown(doc: dict[str, object]) -> bool:
         return "urltable alias Spamhaus" in json.dumps(doc)

@@ -134,14 +134,12 @@ def test_profile_defaults_differ(tmp_path: Path) -> None:
 
 
 def test_help_gives_the_powershell_line_the_docs_give() -> None:
-    import subprocess
-    import sys
-
+    from _support.cli_runner import run_here
     from _support.vendor import REPO
     from hybridfw.commands.audit import WINDOWS_JSON
 
-    proc = subprocess.run([sys.executable, "-m", "hybridfw", "audit", "--help"], capture_output=True,
-                          text=True, timeout=60, check=True, env={"COLUMNS": "400", "PATH": "/usr/bin"})
+    proc = run_here("audit", "--help", env={"COLUMNS": "400"})
+    assert proc.returncode == 0
     assert "Get-NetFirewallPortFilter" in proc.stdout and "[string]$_.Enabled" in proc.stdout
     assert WINDOWS_JSON in (REPO / "docs" / "audit.md").read_text()
 

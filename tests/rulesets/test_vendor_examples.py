@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from _support import vendor_writers
+from _support.cli_runner import run_here
 from _support.vendor import MAIL_V4, current_smtp_sources, eop_2015
 from hybridfw.addresses import AddressSet
 from hybridfw.rulesets import detect_format
@@ -20,9 +19,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 @pytest.mark.parametrize("name", ["asa-running-config.txt", "running-config.xml"])
 def test_founding_story_example(name: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "hybridfw", "audit", str(EXAMPLES / name),
-                           "-t", str(EXAMPLES / "hybrid.toml"), "--json"],
-                          capture_output=True, text=True, timeout=120)
+    done = run_here("audit", str(EXAMPLES / name), "-t", str(EXAMPLES / "hybrid.toml"), "--json")
     assert done.returncode == 1, done.stderr
     rows = [r for r in json.loads(done.stdout)["flows"]
             if r["flow"] == "smtp-inbound" and r["destination"] == MAIL_V4]

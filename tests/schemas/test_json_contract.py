@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from _support.check import EXAMPLES, M365, STALE_V4, STALE_V6, seed_history
+from _support.cli_runner import run_here
 from _support.fake_m365_service import FakeService, Reply, answer_bytes, running_service
 from hybridfw.schemas import load_schema, schema_names, schema_version
 
@@ -54,8 +53,7 @@ def test_json_output_matches_its_schema(name: str, args: tuple[str, ...], _isola
               "closed": f"127.0.0.1:{closed_port()}",
               "answer": str(M365 / "worldwide-endpoints-fetched-2026-05-29.json"),
               "data": str(TESTS / "data")}
-    res = subprocess.run([sys.executable, "-m", "hybridfw", *fill(args, values), "--json"],
-                         capture_output=True, text=True, timeout=120)
+    res = run_here(*fill(args, values), "--json")
     assert "Traceback" not in res.stderr, res.stderr
     assert res.stdout.strip(), (res.returncode, res.stderr)
     doc = json.loads(res.stdout)
@@ -102,14 +100,12 @@ def test_schemas_are_valid_and_print(name: str) -> None:
     Draft202012Validator.check_schema(schema)
     assert schema["properties"]["schema_version"]["const"] >= 1
     assert "schema_version" in schema["required"]
-    res = subprocess.run([sys.executable, "-m", "hybridfw", "schema", *name.split("-")],
-                         capture_output=True, text=True, timeout=60)
+    res = run_here("schema", *name.split("-"))
     assert res.returncode == 0 and json.loads(res.stdout) == schema
 
 
 def test_unknown_schema_is_an_input_error() -> None:
-    res = subprocess.run([sys.executable, "-m", "hybridfw", "schema", "nope"], capture_output=True,
-                         text=True, timeout=60)
+    res = run_here("schema", "nope")
     assert res.returncode == 2 and "endpoints show" in res.stderr and "Traceback" not in res.stderr
 
 

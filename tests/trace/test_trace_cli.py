@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from _support.cli_runner import Ran, run_here
 from _support.trace import TRACE_DATA, cases
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    """The real entry point in a child process (what maps errors to one line and exit 2)."""
-    return subprocess.run([sys.executable, "-m", "hybridfw", "trace", *args], capture_output=True,
-                          text=True, timeout=60)
+def run(*args: str) -> Ran:
+    """Through `cli.main`, the entry point that maps errors to one line and exit 2."""
+    return run_here("trace", *args)
 
 
 def run_in_process(*args: str) -> tuple[int, str]:
@@ -78,8 +78,7 @@ def test_input_errors_are_one_line_exit_two(tmp_path: Path) -> None:
 def test_help_documents_exit_codes_and_every_format() -> None:
     from hybridfw.trace import format_names
 
-    res = subprocess.run([sys.executable, "-m", "hybridfw", "trace", "--help"], capture_output=True,
-                         text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    res = run_here("trace", "--help", env={"COLUMNS": "200"})
     assert res.returncode == 0
     assert "Exit codes" in res.stdout and "--text" in res.stdout and "--format" in res.stdout
     for name in format_names():
