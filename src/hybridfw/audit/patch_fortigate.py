@@ -15,7 +15,7 @@ class FortigatePatcher(Patcher):
     formats = ("fortigate",)
 
     def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:
-        added = script(items, chains, next_free_id([text]))
+        added = script(items, chains, next_free_id([text]), texts={i.origin.path: text for i in items})
         if not added:
             return text
         return text.rstrip("\n") + "\n# hybridfw fix: the commands to add, as FortiOS runs them\n" + added
