@@ -71,10 +71,22 @@ def flow_addresses(ctx: Context, flow_ids: Sequence[str], family: int | None = N
 def audit(ctx: Context, *, paths: Sequence[str | Path] = (), text: str | None = None,
           fmt: str = "auto", entry: str | None = None, outside_interface: str | None = None,
           inside_interface: str | None = None, fixed: bool = False,
-          remove_stale: bool = False) -> dict[str, Any]:
+          remove_stale: bool = False, alias_files: Sequence[str] = ()) -> dict[str, Any]:
     """Audit ruleset file(s) forming one view (iptables-save + ip6tables-save) or a text (what
     a vendor `*_command` module returns). With `fixed`, also the patched copies `audit
-    --fixed-out` would write (key `fixed`), without writing anything."""
+    --fixed-out` would write (key `fixed`), without writing anything. `alias_files` are
+    ``NAME=FILE`` local copies of url/urltable alias lists, as `audit --alias-file` takes."""
+    from hybridfw.rulesets.alias_lists import alias_lists, read_alias_file
+
+    lists = [read_alias_file(spec) for spec in alias_files]
+    with alias_lists(lists):
+        return _audit(ctx, paths, text, fmt, entry, outside_interface, inside_interface, fixed,
+                      remove_stale)
+
+
+def _audit(ctx: Context, paths: Sequence[str | Path], text: str | None, fmt: str, entry: str | None,
+           outside_interface: str | None, inside_interface: str | None, fixed: bool,
+           remove_stale: bool) -> dict[str, Any]:
     from hybridfw.audit import Interfaces, audit_files, audit_ruleset, audit_scope
     from hybridfw.audit.fix import rules_to_add
     from hybridfw.rulesets import parse_text

@@ -38,6 +38,12 @@ class FirewallStep(ReadinessStep):
         return bool(ctx.firewalls)
 
     def run(self, ctx: CheckContext) -> None:
+        from hybridfw.rulesets.alias_lists import alias_lists
+
+        with alias_lists(ctx.alias_lists):  # the fix re-reads the files: it needs them too
+            self._audit(ctx)
+
+    def _audit(self, ctx: CheckContext) -> None:
         from hybridfw.audit import Interfaces, audit_files
 
         result = audit_files(ctx.firewalls, ctx.flows,

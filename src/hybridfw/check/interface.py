@@ -266,6 +266,7 @@ class CheckContext:
     drops: list[Path] = field(default_factory=list)  # firewall deny logs (check --drops)
     drops_seen: list[DropSeen] = field(default_factory=list)
     connectors: list[Path] = field(default_factory=list)  # Exchange exports (check --connectors)
+    alias_lists: list[Any] = field(default_factory=list)  # rulesets.alias_lists.AliasList (--alias-file)
     probe: bool = False
     probe_targets: list[str] = field(default_factory=list)  # SMTP host[:port]; empty = topology's
     probe_web_targets: list[str] = field(default_factory=list)  # HTTPS host[:port]; empty = web names

@@ -105,10 +105,16 @@ def run_check(topology_path: Path, *, firewalls: list[Path] | None = None,
               traces: list[Path] | None = None, probe: bool = False,
               home: Path | None = None, allow_unchecked: frozenset[str] = frozenset(),
               drops: list[Path] | None = None,
-              connectors: list[Path] | None = None) -> ReadinessResult:
-    """`hybridfw check` without the printing. Raises InputError on bad input."""
+              connectors: list[Path] | None = None,
+              alias_files: list[str] | None = None) -> ReadinessResult:
+    """`hybridfw check` without the printing. Raises InputError on bad input. `alias_files`
+    are ``NAME=FILE`` local copies of the lists url/urltable aliases download (as audit's)."""
+    from hybridfw.rulesets.alias_lists import read_alias_file
+
+    lists = [read_alias_file(spec) for spec in alias_files or []]  # a bad copy: exit 2 first
     ctx = build_context(topology_path, firewalls=firewalls, traces=traces, probe=probe, home=home,
                         drops=drops)
     ctx.allow_unchecked = allow_unchecked
     ctx.connectors = list(connectors or [])
+    ctx.alias_lists = lists
     return run_context(ctx)

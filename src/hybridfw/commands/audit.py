@@ -209,9 +209,10 @@ def register(app: typer.Typer) -> None:
                                    "stale or foreign addresses.")] = False,
         alias_files: Annotated[list[str] | None, typer.Option(
             "--alias-file", metavar="NAME=FILE",
-            help="A local copy of the list an OPNsense url/urltable alias NAME downloads (one "
-                 "address, CIDR or range a line; # and ; start comments). Repeatable. Without "
-                 "it such an alias is unknown.")] = None,
+            help="A local copy of the list a pfSense/OPNsense url or urltable alias NAME "
+                 "downloads (one address, CIDR or range a line; # and ; start comments; an "
+                 "empty list is an input error). Repeatable. Without it such an alias is "
+                 "unknown.")] = None,
         json_out: JsonOpt = False,
     ) -> None:
         from hybridfw.audit import Interfaces, audit_files

@@ -35,6 +35,14 @@ AllowUncheckedOpt = Annotated[
                  help="A flow you leave unchecked on purpose (repeat, or comma-separated): it "
                       "stays 'not checked' but no longer keeps the overall verdict from ready."),
 ]
+AliasFileOpt = Annotated[
+    list[str] | None,
+    typer.Option("--alias-file", metavar="NAME=FILE",
+                 help="A local copy of the list a pfSense/OPNsense url or urltable alias NAME "
+                      "downloads (one address, CIDR or range a line; # and ; start comments; "
+                      "an empty list is an input error). Repeatable. Without it such an alias "
+                      "is unknown."),
+]
 HtmlOpt = Annotated[
     Path | None,
     typer.Option("--html", dir_okay=False, help="Also write a self-contained HTML report to this file."),
@@ -44,7 +52,7 @@ HtmlOpt = Annotated[
 def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt = None,
           drops: DropsOpt = None, probe: ProbeOpt = False, allow_unchecked: AllowUncheckedOpt = None,
           html: HtmlOpt = None, json_output: JsonOpt = False, quiet: QuietOpt = False,
-          connectors: ConnectorsOpt = None) -> None:
+          connectors: ConnectorsOpt = None, alias_files: AliasFileOpt = None) -> None:
     """One readiness verdict per flow (ready / at risk / not checked / broken), with findings
     and fixes.
 
@@ -70,7 +78,7 @@ def check(topology: TopologyOpt, firewall: FirewallOpt = None, trace: TraceOpt =
                        if n.strip())
     result = run_check(topology, firewalls=list(firewall or []), traces=list(trace or []),
                        probe=probe, allow_unchecked=waived, drops=list(drops or []),
-                       connectors=list(connectors or []))
+                       connectors=list(connectors or []), alias_files=list(alias_files or []))
     if html is not None:
         from hybridfw.fileio import write_atomic
 

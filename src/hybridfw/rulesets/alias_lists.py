@@ -1,7 +1,8 @@
-"""Local copies of the address lists a firewall downloads itself (OPNsense ``url`` and
-``urltable`` aliases, e.g. a Spamhaus DROP list). The configuration holds only the list's URL,
-so without a copy such an alias is unknown; `audit --alias-file NAME=FILE` gives one, and the
-reader then resolves the alias to exactly the addresses in the file.
+"""Local copies of the address lists a firewall downloads itself (OPNsense and pfSense ``url``
+and ``urltable`` aliases, e.g. a Spamhaus DROP list). The configuration holds only the list's
+URL, so without a copy such an alias is unknown; ``--alias-file NAME=FILE`` (`audit`, `check`,
+and `automation.audit`'s `alias_files`) gives one, and the reader then resolves the alias to
+exactly the addresses in the file.
 
 The lists are handed to the readers through `alias_lists` (a context manager around the parse)
 rather than through every parser's signature: only the readers that know such aliases look.

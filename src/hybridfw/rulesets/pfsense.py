@@ -5,7 +5,9 @@ the floating ``quick`` rules for that interface (direction in or any) and the ru
 groups it belongs to; the default deny ends the entry. Floating rules without ``quick`` are
 last-match in pf and are recorded as undecidable. Aliases (host, network, port; nested, ranges)
 are resolved, and so are interface networks (``lan``, ``lanip``) of statically addressed
-interfaces; FQDNs in host aliases, URL tables, dynamically addressed interfaces, interfaces with
+interfaces; URL and URL-table aliases resolve to a local copy of their list when one is given
+(`alias_lists`, ``--alias-file NAME=FILE``). FQDNs in host aliases, URL tables without a copy,
+dynamically addressed interfaces, interfaces with
 virtual IPs and ``(self)`` are undecidable, as are schedules, OS fingerprints, tags and source
 ports. Rules on a WAN for port-forwarded traffic name the inside (translated) address, so
 audit that address.
@@ -30,6 +32,7 @@ from hybridfw.rulesets._vendor_util import (
     parse_port_span,
     parse_xml,
 )
+from hybridfw.rulesets.alias_lists import alias_list
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.ports import PortInterval, merge_ports
@@ -38,6 +41,7 @@ _ACTIONS = {"pass": Action.ACCEPT, "block": Action.DROP, "reject": Action.REJECT
 _FAMILIES = {"inet": AddressSet.any(4), "inet6": AddressSet.any(6), "inet46": AddressSet.any()}
 _UNDECIDABLE = {"sched": "schedule", "os": "OS fingerprint", "tagged": "tagged",
                 "tcpflags1": "TCP flags", "tcpflags_any": "TCP flags (any)"}
+_FETCHED = ("url", "urltable")  # resolved from a local copy of the list (`alias_lists`)
 _DETECT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<pfsense\b", re.DOTALL)
 
 
@@ -67,7 +71,13 @@ class _Aliases:
         cached = self.resolved.get(text)
         if cached is None:
             kind = alias.text_of("type")
-            if kind not in ("host", "network"):
+            local = alias_list(text) if kind in _FETCHED else None
+            if local is not None:
+                cached = Fuzzy.exact(local.addresses)
+            elif kind in _FETCHED:
+                cached = Fuzzy.unknown(f"{kind} alias {text} (its list is fetched by the firewall: "
+                                       f"give a copy with --alias-file {text}=FILE)")
+            elif kind not in ("host", "network"):
                 cached = Fuzzy.unknown(f"{kind} alias {text}")
             else:
                 items = alias.text_of("address").split()
