@@ -22,6 +22,10 @@ REGISTRIES: list[tuple[str, str, frozenset[str]]] = [
     ("hybridfw.drops", "PARSERS",
      frozenset({"aggregate", "classify", "firewall", "interface", "reference", "report", "run", "source",
                 "syslog", "times"})),
+    ("hybridfw.apply", "BACKENDS", frozenset({"interface", "plan"})),
+    ("hybridfw.connectors", "READERS",
+     frozenset({"checks", "collect", "exo_check", "interface", "live_check", "load", "ranges_check",
+                "receive_audit", "result", "routing_check", "tls_check", "values"})),
     # aerleon_backend renders every row of aerleon_targets.TARGETS (data, not a module each)
     ("hybridfw.render", "RENDERERS",
      frozenset({"interface", "common", "fixups", "fqdn_objects", "aerleon_backend", "aerleon_targets"})),
@@ -46,6 +50,7 @@ def test_registry_lists_every_module_once(package: str, attr: str, helpers: froz
 def test_every_entry_loads_what_it_names(package: str, attr: str, helpers: frozenset[str]) -> None:
     for plugin in getattr(importlib.import_module(package), attr):
         part = plugin.load()
-        name = getattr(part, "name", None)
-        if isinstance(name, str):  # a class that names itself must agree with its entry
-            assert name == plugin.name, plugin
+        for own in ("name", "kind"):  # a class that names itself must agree with its entry
+            name = getattr(part, own, None)
+            if isinstance(name, str):
+                assert name == plugin.name, plugin

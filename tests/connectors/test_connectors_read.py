@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from _support.connectors import DATA, MAIN_FILES, fixture, scoped_connector, write_json
 from hybridfw.addresses import AddressSet
-from hybridfw.connectors import READERS, read_exports
+from hybridfw.connectors import read_exports, readers
 from hybridfw.connectors.values import parse_date, parse_ip_range
 from hybridfw.errors import InputError
 
@@ -197,10 +197,21 @@ def test_missing_required_property_is_named(tmp_path: Path) -> None:
 
 def test_signatures_are_distinct() -> None:
     """No registered kind's signature is a subset of another's (detection stays unambiguous)."""
-    for a in READERS:
-        for b in READERS:
+    for a in readers():
+        for b in readers():
             if a is not b:
                 assert not set(a.signature) <= set(b.signature), (a.cmdlet, b.cmdlet)
+
+
+def test_collect_script_and_help_name_every_reader() -> None:
+    """`--collect-script` and `connectors --help` (both from collect.EXPORTS) name the cmdlet of
+    every registered reader, and no cmdlet without one."""
+    from hybridfw.commands.connectors import HELP
+    from hybridfw.connectors.collect import EXPORTS
+
+    cmdlets = {r.cmdlet for r in readers()}
+    assert {cmdlet for _, cmdlet, _ in EXPORTS} == cmdlets
+    assert all(cmdlet in " ".join(HELP.split()) for cmdlet in cmdlets)
 
 
 def test_json_round_trip_of_fixtures_is_stable() -> None:

@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="Apply even past the removal guard.")] = False,
         json_out: JsonOpt = False,
     ) -> None:
-        from hybridfw.apply import ApplyOptions, apply_sets, backend_named
+        from hybridfw.apply import BACKENDS, ApplyOptions, apply_sets, backend_named
         from hybridfw.console import print_json
         from hybridfw.endpoints import load_current
         from hybridfw.errors import EXIT_OK, EXIT_PROBLEMS, InputError
@@ -89,8 +89,8 @@ def register(app: typer.Typer) -> None:
         from hybridfw.topology import load_topology
 
         if nft and ipset:
-            raise InputError("choose one of --nft and --ipset")
-        backend = backend_named("ipset" if ipset else "nft")
+            raise InputError("choose one of " + " and ".join(f"--{p.name}" for p in BACKENDS))
+        backend = backend_named("ipset" if ipset else BACKENDS[0].name)
         topo = load_topology(topology)
         data = load_current(topo.instance)
         options = ApplyOptions(dry_run=dry_run, max_age_days=max_age, max_removal=max_removal,

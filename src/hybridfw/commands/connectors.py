@@ -12,14 +12,23 @@ from hybridfw.commands._common import JsonOpt
 if TYPE_CHECKING:
     from hybridfw.connectors.result import ConnectorsResult
 
-HELP = """Check Exchange's receive and send connectors, certificates and the Exchange Online
+
+def _exports_help() -> str:
+    """'Get-ReceiveConnector, ... (Exchange Management Shell) and ... (Exchange Online
+    PowerShell)': the cmdlets of collect.EXPORTS (one per registered reader, tested)."""
+    from hybridfw.connectors.collect import EXPORTS, SHELLS
+
+    return " and ".join(
+        ", ".join(cmdlet for where, cmdlet, _ in EXPORTS if where == shell) + f" ({short})"
+        for shell, short in SHELLS)
+
+
+HELP = f"""Check Exchange's receive and send connectors, certificates and the Exchange Online
 connectors against the topology and the current Exchange Online addresses.
 
-FILE: JSON written by ConvertTo-Json -Depth 4 from Get-ReceiveConnector, Get-SendConnector,
-Get-ExchangeCertificate, Get-AcceptedDomain, Get-HybridConfiguration (Exchange Management Shell)
-and Get-InboundConnector, Get-OutboundConnector, Get-AcceptedDomain (Exchange Online
-PowerShell); arrays or single objects, UTF-8 or UTF-16. Each object's kind is found by its
-properties. --collect-script prints the (read-only) commands that write them.
+FILE: JSON written by ConvertTo-Json -Depth 4 from {_exports_help()}; arrays or single objects,
+UTF-8 or UTF-16. Each object's kind is found by its properties. --collect-script prints the
+(read-only) commands that write them.
 
 Checks: RemoteIPRanges audited like a firewall rule (missing / stale Exchange Online sources,
 Exchange's most-specific-range connector choice) with the Set-ReceiveConnector line that fixes

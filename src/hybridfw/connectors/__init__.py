@@ -2,35 +2,41 @@
 certificates, Exchange Online inbound/outbound connectors, accepted domains, hybrid settings.
 
 `read_exports(paths)` reads `ConvertTo-Json` exports of the seven cmdlets (each object's kind
-found by its properties through `READERS`); `check_connectors(exports, topology, data)` audits
-them (`hybridfw.connectors.checks`).
+found by its properties through the readers listed in `READERS`, the `hybridfw.plugins`
+mechanism); `check_connectors(exports, topology, data)` audits them (`hybridfw.connectors.checks`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hybridfw.connectors.accepted import AcceptedDomainReader
-from hybridfw.connectors.certificate import ExchangeCertificateReader
-from hybridfw.connectors.hybrid import HybridConfigurationReader
-from hybridfw.connectors.inbound import InboundConnectorReader
 from hybridfw.connectors.interface import AcceptedDomain, Exports, ObjectReader
 from hybridfw.connectors.load import read_file, tenant_side
-from hybridfw.connectors.outbound import OutboundConnectorReader
-from hybridfw.connectors.receive import ReceiveConnectorReader
-from hybridfw.connectors.send import SendConnectorReader
+from hybridfw.plugins import PlugIn
 
-__all__ = ["READERS", "Exports", "read_exports"]
+__all__ = ["READERS", "Exports", "read_exports", "readers"]
 
-# One reader per cmdlet; detection asks every one, so the order is only the order of listing.
-READERS: tuple[ObjectReader[Any], ...] = (
-    ReceiveConnectorReader(), SendConnectorReader(), ExchangeCertificateReader(),
-    InboundConnectorReader(), OutboundConnectorReader(), AcceptedDomainReader(),
-    HybridConfigurationReader(),
+# One reader per cmdlet, named by the object kind it reads (the keys of the JSON's
+# inputs.objects); detection asks every one, so the order is only the order of listing.
+READERS: tuple[PlugIn[type[ObjectReader[Any]]], ...] = (
+    PlugIn("receive-connector", "hybridfw.connectors.receive", "ReceiveConnectorReader"),
+    PlugIn("send-connector", "hybridfw.connectors.send", "SendConnectorReader"),
+    PlugIn("exchange-certificate", "hybridfw.connectors.certificate", "ExchangeCertificateReader"),
+    PlugIn("inbound-connector", "hybridfw.connectors.inbound", "InboundConnectorReader"),
+    PlugIn("outbound-connector", "hybridfw.connectors.outbound", "OutboundConnectorReader"),
+    PlugIn("accepted-domain", "hybridfw.connectors.accepted", "AcceptedDomainReader"),
+    PlugIn("hybrid-configuration", "hybridfw.connectors.hybrid", "HybridConfigurationReader"),
 )
+
+
+@cache
+def readers() -> tuple[ObjectReader[Any], ...]:
+    """One instance of every reader, in `READERS` order (their modules imported on first use)."""
+    return tuple(p.load()() for p in READERS)
 
 
 def read_exports(paths: Sequence[Path | str]) -> Exports:
@@ -39,7 +45,7 @@ def read_exports(paths: Sequence[Path | str]) -> Exports:
     tenant: list[AcceptedDomain] = []
     onprem: list[AcceptedDomain] = []
     for path in paths:
-        objects = read_file(Path(path), READERS)
+        objects = read_file(Path(path), readers())
         domains = [obj for kind, obj in objects if kind == "accepted-domain"]
         (tenant if tenant_side(domains) else onprem).extend(domains)
         for kind, obj in objects:
@@ -50,5 +56,5 @@ def read_exports(paths: Sequence[Path | str]) -> Exports:
         inbound=tuple(by_kind["inbound-connector"]), outbound=tuple(by_kind["outbound-connector"]),
         tenant_domains=tuple(tenant), onprem_domains=tuple(onprem),
         hybrid=tuple(by_kind["hybrid-configuration"]),
-        counts={r.kind: len(by_kind[r.kind]) for r in READERS},
+        counts={p.name: len(by_kind[p.name]) for p in READERS},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 # (shell, cmdlet, file). Every cmdlet here only reads (Get-*); -Depth 4 keeps IP ranges whole.
 _EMS = "Exchange Management Shell (on-premises)"
 _EXO = "Exchange Online PowerShell (Connect-ExchangeOnline)"
+SHELLS = ((_EMS, "Exchange Management Shell"), (_EXO, "Exchange Online PowerShell"))  # for --help
 EXPORTS = (
     (_EMS, "Get-ReceiveConnector", "receive-connectors.json"),
     (_EMS, "Get-SendConnector", "send-connectors.json"),
