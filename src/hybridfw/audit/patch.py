@@ -161,12 +161,22 @@ def _remove_stale(result: AuditResult, texts: dict[str, str],
     if patcher is None or not doomed:
         return texts
     out = dict(texts)
-    for path in {o.path for o in doomed}:
-        lines = {o.line for o in doomed if o.path == path}
-        if path in out:
-            out[path] = patcher.remove(out[path], lines)
-            outcome.notes.append(f"removed {len(lines)} rule(s) admitting only stale or foreign "
-                                 f"addresses from {Path(path).name}")
+    for path in sorted({o.path for o in doomed}):
+        origins = sorted((o for o in doomed if o.path == path), key=lambda o: o.line)
+        if path not in out:
+            continue
+        name = Path(path).name
+        gone, why = patcher.removable(out[path], {o.line for o in origins})
+        if gone:
+            out[path] = patcher.remove(out[path], gone)
+            outcome.notes.append(f"removed {len(gone)} rule(s) admitting only stale or foreign "
+                                 f"addresses from {name}")
+        kept = [o for o in origins if o.line not in gone]
+        if kept:
+            listed = ", ".join(f"line {o.line} ({' '.join(o.raw.split())[:60]})" for o in kept[:5])
+            more = f" and {len(kept) - 5} more" if len(kept) > 5 else ""
+            outcome.notes.append(f"--remove-stale did NOT remove {len(kept)} rule(s) admitting only "
+                                 f"stale or foreign addresses from {name}: {listed}{more}: {why}")
     return out
 
 

@@ -10,7 +10,7 @@ among quick rules. The pass rule copies where the denying rule sits:
 - a group or interface rule: a rule on the same `<interface>`, before it;
 - the default deny: an interface rule at the end of `<filter>`.
 Needs the usual layout of a saved config (each `<rule>` starting its own line). Every original
-line is kept; `--remove-stale` does not edit config.xml.
+line is kept, except that `--remove-stale` deletes whole `<rule>` elements (see `patch_pfsense`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from uuid import NAMESPACE_URL, uuid5
 
-from hybridfw.audit.patch_netfilter import splice
+from hybridfw.audit.patch_netfilter import drop_lines, splice
+from hybridfw.audit.patch_pfsense import xml_rule_lines, xml_rules_removable
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
 
 _TAG = {name: re.compile(rf"<{name}>([^<]*)</{name}>") for name in ("interface", "floating", "sequence")}
@@ -134,5 +135,8 @@ class OpnsensePatcher(Patcher):
         placer = _Placer(chains)
         return splice(text, items, placer.place, placer.render)
 
+    def removable(self, text: str, lines: set[int]) -> tuple[set[int], str]:
+        return xml_rules_removable(text, lines)
+
     def remove(self, text: str, lines: set[int]) -> str:
-        return text  # a rule spans several lines: --remove-stale does not edit config.xml
+        return drop_lines(text, xml_rule_lines(text, lines))

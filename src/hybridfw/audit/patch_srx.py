@@ -78,6 +78,11 @@ class SrxPatcher(Patcher):
                     + set_commands(policies, facts.zone_books))
         return _hierarchical(text, policies, facts.zone_books)
 
+    def removable(self, text: str, lines: set[int]) -> tuple[set[int], str]:
+        return set(), ("hybridfw does not delete Junos policies (a policy's statements are spread "
+                       "over the configuration, and `insert` lines may name it): check what else it "
+                       "admits, then `delete security policies from-zone A to-zone B policy NAME`")
+
     def remove(self, text: str, lines: set[int]) -> str:
-        return text  # a policy spans several lines: --remove-stale does not edit SRX configs
+        return text  # nothing is removable (see `removable`)
 

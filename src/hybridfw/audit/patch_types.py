@@ -55,3 +55,8 @@ class Patcher(ABC):
     @abstractmethod
     def remove(self, text: str, lines: set[int]) -> str:
         """`text` without the rules on `lines` (1-based)."""
+
+    def removable(self, text: str, lines: set[int]) -> tuple[set[int], str]:
+        """Which of the rules starting on `lines` `remove` can delete safely, and why the
+        others stay ("" when none stays). `--remove-stale` names every rule that stays."""
+        return set(lines), ""

@@ -18,6 +18,8 @@ from hybridfw.audit.commands_windows import AllowRule, allow_rules, used_numbers
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
 
 _WIDTH = 38
+_NOT_REMOVED = ("an export is a copy, not the firewall: check what else the rule admits, then "
+                "disable it on the server (Disable-NetFirewallRule -DisplayName NAME)")
 
 
 def _netsh_address(cidr: str) -> str:
@@ -60,8 +62,11 @@ class NetshPatcher(Patcher):
         rules = allow_rules(items, used_numbers(text) + 1)
         return text.rstrip("\n") + "\n" + "".join(_block(r) for r in rules) if rules else text
 
+    def removable(self, text: str, lines: set[int]) -> tuple[set[int], str]:
+        return set(), _NOT_REMOVED
+
     def remove(self, text: str, lines: set[int]) -> str:
-        return text  # an export, not a configuration: --remove-stale does not edit it
+        return text  # nothing is removable (see `removable`)
 
 
 class WindowsJsonPatcher(Patcher):
@@ -80,5 +85,8 @@ class WindowsJsonPatcher(Patcher):
             doc = [*doc, *added] if isinstance(doc, list) else [doc, *added]
         return json.dumps(doc, indent=4) + "\n"
 
+    def removable(self, text: str, lines: set[int]) -> tuple[set[int], str]:
+        return set(), _NOT_REMOVED
+
     def remove(self, text: str, lines: set[int]) -> str:
-        return text
+        return text  # nothing is removable (see `removable`)

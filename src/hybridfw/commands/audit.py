@@ -206,7 +206,8 @@ def register(app: typer.Typer) -> None:
                  "Windows exports).")] = None,
         remove_stale: Annotated[bool, typer.Option(
             "--remove-stale", help="With --fixed-out: also delete accept rules that admit only "
-                                   "stale or foreign addresses.")] = False,
+                                   "stale or foreign addresses (a rule it cannot delete safely, "
+                                   "e.g. an SRX policy, is named in a note with the reason).")] = False,
         alias_files: Annotated[list[str] | None, typer.Option(
             "--alias-file", metavar="NAME=FILE",
             help="A local copy of the list a pfSense/OPNsense url or urltable alias NAME "
