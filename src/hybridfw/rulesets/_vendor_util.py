@@ -19,8 +19,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from hybridfw.addresses import AddressError, AddressSet
 from hybridfw.errors import InputError
@@ -33,12 +32,17 @@ log = logging.getLogger(__name__)
 MAX_NESTING = 32  # object groups nested deeper than this are treated as a loop
 
 
-@dataclass(frozen=True)
-class Fuzzy:
-    """An address set known only up to `maybe`: sure ⊆ matched ⊆ sure ∪ maybe."""
+_NOTHING = AddressSet.empty()
+
+
+class Fuzzy(NamedTuple):
+    """An address set known only up to `maybe`: sure ⊆ matched ⊆ sure ∪ maybe.
+
+    NamedTuples (this and `Service`), not frozen dataclasses: benchmarks/audit_vendor.py, ASA
+    full parse about 10 % faster (built once or twice per vendor rule)."""
 
     sure: AddressSet
-    maybe: AddressSet = field(default_factory=AddressSet.empty)
+    maybe: AddressSet = _NOTHING
     reasons: tuple[str, ...] = ()
 
     @staticmethod
@@ -69,8 +73,7 @@ class Fuzzy:
         return out
 
 
-@dataclass(frozen=True)
-class Service:
+class Service(NamedTuple):
     """One protocol/port combination a rule matches; `reasons` make it undecidable."""
 
     protocols: frozenset[str] | None = None  # None: every protocol

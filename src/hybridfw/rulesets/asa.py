@@ -19,33 +19,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
+from hybridfw.rulesets._asa_ace import AceCompiler
 from hybridfw.rulesets._asa_interfaces import implicit_entries, read_interfaces
-from hybridfw.rulesets._asa_objects import (
-    PORT_OPERATORS,
-    PORTED,
-    AsaObjects,
-    Definition,
-    UndefinedObject,
-    protocol_set,
-)
-from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule, info, parse_logged, warning
+from hybridfw.rulesets._asa_objects import AsaObjects, Definition, UndefinedObject
+from hybridfw.rulesets._vendor_util import info, parse_logged, warning
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
-from hybridfw.rulesets.ports import PortInterval
+from hybridfw.rulesets.scope import Scope
 
 _DETECT = re.compile(r"^(?:access-list \S+ (?:line \d+ )?(?:extended|remark|standard) |"
                      r"object-group (?:network|service|protocol) |object (?:network|service) |"
                      r"access-group \S+ (?:in|out|global)|ASA Version |: Saved| nameif )",
                      re.MULTILINE)
-_LOG_WORDS = frozenset({"disable", "default", "emergencies", "alerts", "critical", "errors",
-                        "warnings", "notifications", "informational", "debugging"})
 _GROUP_KINDS = ("network", "service", "protocol", "icmp-type", "user", "security")
-_TYPES_MAY_FOLLOW = frozenset({"icmp", "icmp6", "1", "58", "object-group"})  # icmp types, codes
-_IDENTITY = {"user": 2, "user-group": 2, "object-group-user": 2, "security-group": 3,
-             "object-group-security": 2}
 
 
 @dataclass
@@ -161,111 +149,13 @@ class _AsaReader:
                              path=self.path, line=number, field="access-group")
 
 
-class _AceCompiler:
-    """Pass 2: one ``access-list ... extended`` line into normalised rules."""
-
-    def __init__(self, objects: AsaObjects) -> None:
-        self.objects = objects
-
-    def compile(self, words: list[str], line: int, raw: str) -> list[Rule] | None:
-        """Rules for the ACE, or None when it is inactive."""
-        if len(words) < 4 or words[0] not in ("permit", "deny"):
-            raise self.objects.error("expected permit|deny PROTOCOL SOURCE DESTINATION", line, "access-list")
-        action = Action.ACCEPT if words[0] == "permit" else Action.DROP
-        services, ported, i = self._protocol(words, 1, line)
-        why: list[str] = []
-        i = self._identity(words, i, why)
-        sources, i = self._operand(words, i, line)
-        if ported:
-            src_ports, i = self._ports(words, i, line)
-            if src_ports is not None:
-                why.append("source port condition")
-        i = self._identity(words, i, why)
-        destinations, i = self._operand(words, i, line)
-        if ported:
-            dst_ports, i = self._ports(words, i, line)
-            if dst_ports is not None:
-                services = [Service(s.protocols, dst_ports, s.reasons) for s in services]
-        icmp = words[1].lower() in _TYPES_MAY_FOLLOW
-        inactive = self._trailer(words, i, line, why, icmp)
-        if inactive:
-            return None
-        return expand_rule(sources, destinations, services, action, Origin(self.objects.path, line, raw),
-                           tuple(why))
-
-    def _protocol(self, words: list[str], i: int, line: int) -> tuple[list[Service], bool, int]:
-        if words[i] in ("object", "object-group"):
-            found = self.objects.definition(words[i + 1], line, ("service", "protocol"))
-            services = self.objects.services(found.name, line)
-            ported = found.kind == "protocol" and all(
-                s.protocols is not None and s.protocols <= {"tcp", "udp", "sctp"} for s in services)
-            return services, ported, i + 2
-        return [Service(protocol_set(words[i]))], words[i].lower() in PORTED | {"6", "17"}, i + 1
-
-    @staticmethod
-    def _identity(words: list[str], i: int, why: list[str]) -> int:
-        while i < len(words) and words[i] in _IDENTITY:
-            width = _IDENTITY[words[i]]
-            why.append(" ".join(words[i:i + width]))
-            i += width
-        return i
-
-    def _operand(self, words: list[str], i: int, line: int) -> tuple[Fuzzy, int]:
-        if i >= len(words):
-            raise self.objects.error("address missing", line, "address")
-        word = words[i]
-        if word in ("any", "any4", "any6"):
-            family = {"any": None, "any4": 4, "any6": 6}[word]
-            return Fuzzy.exact(AddressSet.any(family)), i + 1  # type: ignore[arg-type]
-        if word == "interface" and i + 1 < len(words):
-            return Fuzzy.unknown(f"address of interface {words[i + 1]}"), i + 2
-        if word in ("host", "object", "object-group") and i + 1 < len(words):
-            return self.objects.network_spec(words[i:i + 2], line, 0), i + 2
-        if "/" in word:
-            return self.objects.network_spec([word], line, 0), i + 1
-        if i + 1 < len(words):
-            return self.objects.network_spec(words[i:i + 2], line, 0), i + 2
-        raise self.objects.error(f"cannot read address {word!r}", line, "address")
-
-    def _ports(self, words: list[str], i: int, line: int) -> tuple[tuple[PortInterval, ...] | None, int]:
-        if i < len(words) and words[i] in PORT_OPERATORS:
-            return self.objects.port_spec(words, i, line)
-        if i + 1 < len(words) and words[i] == "object-group":
-            ports = self.objects.port_group(words[i + 1], line)
-            if ports is not None:
-                return ports, i + 2
-        return None, i
-
-    def _trailer(self, words: list[str], i: int, line: int, why: list[str], icmp: bool) -> bool:
-        inactive = False
-        while i < len(words):
-            word = words[i]
-            if word == "log":
-                i += 1
-                while i < len(words) and (words[i] in _LOG_WORDS or words[i].isdigit()):
-                    i += 1
-                if i + 1 < len(words) and words[i] == "interval":
-                    i += 2
-                continue
-            if word == "time-range" and i + 1 < len(words):
-                why.append(f"time-range {words[i + 1]}")
-                i += 2
-                continue
-            if word == "inactive":
-                inactive = True
-            elif not icmp:
-                raise self.objects.error(f"unexpected {word!r}", line, "access-list")
-            i += 1
-        return inactive
-
-
-def parse_asa(text: str, path: str) -> Ruleset:
+def parse_asa(text: str, path: str, scope: Scope | None = None) -> Ruleset:
     reader = _AsaReader(path)
     reader.read(text)
     if not reader.acls and not reader.bindings:
         raise InputError("no extended access-list and no access-group: not an ASA configuration "
                          "hybridfw can audit", path=path, field="access-list")
-    compiler = _AceCompiler(reader.objects)
+    compiler = AceCompiler(reader.objects, scope)
     compiled: dict[str, list[Rule]] = {}
     for acl in reader.acls.values():
         rules: list[Rule] = []
@@ -303,7 +193,7 @@ def parse_asa(text: str, path: str) -> Ruleset:
             reader.findings.append(warning("audit.acl-not-bound", f"access-list {name} is not bound "
                                            "with access-group and is not evaluated", path, acl.lines[0][1]))
     return Ruleset(format="asa", platform="ciscoasa", paths=(path,), chains=chains,
-                   entries=tuple(entries), findings=tuple(reader.findings))
+                   entries=tuple(entries), findings=tuple(reader.findings), omitted=compiler.omitted)
 
 
 def _undefined(words: list[str], line: int, raw: str, exc: UndefinedObject,
@@ -368,3 +258,6 @@ class AsaParser(RulesetParser):
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_logged(self.name, path, lambda: parse_asa(text, path))
+
+    def parse_scoped(self, text: str, path: str, scope: Scope) -> Ruleset:
+        return parse_logged(self.name, path, lambda: parse_asa(text, path, scope))

@@ -1,0 +1,185 @@
+"""Cisco ASA: one ``access-list ... extended`` entry (ACE) into normalised rules (see `asa`)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+from hybridfw.addresses import AddressSet
+from hybridfw.rulesets._asa_objects import PORT_OPERATORS, PORTED, AsaObjects, protocol_set
+from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule
+from hybridfw.rulesets.model import Action, Match, Origin, Rule
+from hybridfw.rulesets.ports import PortInterval
+from hybridfw.rulesets.scope import Scope
+
+_LOG_WORDS = frozenset({"disable", "default", "emergencies", "alerts", "critical", "errors",
+                        "warnings", "notifications", "informational", "debugging"})
+_TYPES_MAY_FOLLOW = frozenset({"icmp", "icmp6", "1", "58", "object-group"})  # icmp types, codes
+_ANY_FAMILY: dict[str, Literal[4, 6] | None] = {"any": None, "any4": 4, "any6": 6}
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_PLAIN_V4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+_PLAIN_V4_PREFIX = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}/(?:3[0-2]|[12]?[0-9])")
+_MASKS = frozenset(str(ipaddress.IPv4Address((1 << 32) - (1 << (32 - n)))) for n in range(33))
+_PORTED_WORDS = PORTED | {"6", "17"}
+_IDENTITY = {"user": 2, "user-group": 2, "object-group-user": 2, "security-group": 3,
+             "object-group-security": 2}
+
+
+class AceCompiler:
+    """Pass 2: one ``access-list ... extended`` line into normalised rules.
+
+    Operands are resolved once per spelling (``host 10.0.0.1``, ``object-group WEB``). With a
+    `Scope`, an entry whose protocols and ports no audited packet has is left out (`omitted`)
+    after its operands are checked: a plain IPv4 literal by pattern, anything else resolved.
+    """
+
+    def __init__(self, objects: AsaObjects, scope: Scope | None = None) -> None:
+        self.objects = objects
+        self.scope = scope
+        self.omitted = 0
+        # benchmarks/audit_vendor.py asa, scoped parse: about 13 % faster (CPU time, best of 7)
+        self._networks: dict[tuple[str, ...], Fuzzy] = {}  # an operand's words -> addresses
+        self._admitted: dict[tuple[tuple[str, ...], tuple[PortInterval, ...] | None], bool] = {}
+        # These two: benchmarks/audit_vendor.py asa, full and scoped parse 15-25 % faster
+        self._protocols: dict[str, tuple[list[Service], bool]] = {}  # a protocol word's services
+        self._port_specs: dict[tuple[str, ...], tuple[PortInterval, ...]] = {}  # ("eq", "25")
+
+    def compile(self, words: list[str], line: int, raw: str) -> list[Rule] | None:
+        """Rules for the ACE ([] when the scope leaves it out), or None when it is inactive."""
+        if len(words) < 4 or words[0] not in ("permit", "deny"):
+            raise self.objects.error("expected permit|deny PROTOCOL SOURCE DESTINATION", line, "access-list")
+        action = Action.ACCEPT if words[0] == "permit" else Action.DROP
+        services, ported, i = self._protocol(words, 1, line)
+        protocol_words = tuple(words[1:i])
+        why: list[str] = []
+        i = self._identity(words, i, why)
+        sources, i = self._operand(words, i, line)
+        dst_ports = None
+        if ported:
+            src_ports, i = self._ports(words, i, line)
+            if src_ports is not None:
+                why.append("source port condition")
+        i = self._identity(words, i, why)
+        destinations, i = self._operand(words, i, line)
+        if ported:
+            dst_ports, i = self._ports(words, i, line)
+        icmp = words[1].lower() in _TYPES_MAY_FOLLOW
+        inactive = self._trailer(words, i, line, why, icmp)
+        if inactive:
+            return None
+        # benchmarks/audit_vendor.py asa: the scoped parse takes about half the full parse's time
+        if self.scope is not None and not self._admits(protocol_words, services, dst_ports):
+            self.omitted += 1
+            return []
+        if dst_ports is not None:
+            services = [Service(s.protocols, dst_ports, s.reasons) for s in services]
+        return expand_rule(self._network(sources, line), self._network(destinations, line), services,
+                           action, Origin(self.objects.path, line, raw), tuple(why))
+
+    def _admits(self, protocol_words: tuple[str, ...], services: list[Service],
+                dst_ports: tuple[PortInterval, ...] | None) -> bool:
+        """Some service's protocol, with `dst_ports` if given, is one an audited packet has."""
+        key = (protocol_words, dst_ports)
+        admitted = self._admitted.get(key)
+        if admitted is None:
+            assert self.scope is not None
+            admitted = self._admitted[key] = any(self.scope.admits(
+                Match(protocols=s.protocols, dst_ports=s.ports if dst_ports is None else dst_ports))
+                for s in services)
+        return admitted
+
+    def _protocol(self, words: list[str], i: int, line: int) -> tuple[list[Service], bool, int]:
+        if words[i] in ("object", "object-group"):
+            found = self.objects.definition(words[i + 1], line, ("service", "protocol"))
+            services = self.objects.services(found.name, line)
+            ported = found.kind == "protocol" and all(
+                s.protocols is not None and s.protocols <= {"tcp", "udp", "sctp"} for s in services)
+            return services, ported, i + 2
+        known = self._protocols.get(words[i])
+        if known is None:
+            known = self._protocols[words[i]] = ([Service(protocol_set(words[i]))],
+                                                 words[i].lower() in _PORTED_WORDS)
+        return known[0], known[1], i + 1
+
+    @staticmethod
+    def _identity(words: list[str], i: int, why: list[str]) -> int:
+        while i < len(words) and words[i] in _IDENTITY:
+            width = _IDENTITY[words[i]]
+            why.append(" ".join(words[i:i + width]))
+            i += width
+        return i
+
+    def _operand(self, words: list[str], i: int, line: int) -> tuple[tuple[str, ...], int]:
+        """The address operand at words[i] as its words, checked (raises as resolving would)."""
+        if i >= len(words):
+            raise self.objects.error("address missing", line, "address")
+        word = words[i]
+        if word in ("any", "any4", "any6") or "/" in word:
+            width = 1
+        elif i + 1 < len(words):
+            width = 2
+        else:
+            raise self.objects.error(f"cannot read address {word!r}", line, "address")
+        spec = tuple(words[i:i + width])
+        if spec not in self._networks and not (self.scope is not None and self._plain(spec)):
+            self._networks[spec] = self._resolve(spec, line)
+        return spec, i + width
+
+    def _plain(self, spec: tuple[str, ...]) -> bool:
+        """An IPv4 literal (host, mask or prefix) that surely resolves: no need to yet."""
+        if spec[0] == "host":
+            return _PLAIN_V4.fullmatch(spec[1]) is not None and spec[1] not in self.objects.names
+        if len(spec) == 2:
+            return (spec[1] in _MASKS and _PLAIN_V4.fullmatch(spec[0]) is not None
+                    and spec[0] not in self.objects.names)
+        return _PLAIN_V4_PREFIX.fullmatch(spec[0]) is not None
+
+    def _resolve(self, spec: tuple[str, ...], line: int) -> Fuzzy:
+        word = spec[0]
+        if word in ("any", "any4", "any6"):
+            return Fuzzy.exact(AddressSet.any(_ANY_FAMILY[word]))
+        if word == "interface":
+            return Fuzzy.unknown(f"address of interface {spec[1]}")
+        return self.objects.network_spec(list(spec), line, 0)
+
+    def _network(self, spec: tuple[str, ...], line: int) -> Fuzzy:
+        found = self._networks.get(spec)
+        if found is None:
+            found = self._networks[spec] = self._resolve(spec, line)
+        return found
+
+    def _ports(self, words: list[str], i: int, line: int) -> tuple[tuple[PortInterval, ...] | None, int]:
+        if i < len(words) and words[i] in PORT_OPERATORS:
+            key = tuple(words[i:i + 1 + PORT_OPERATORS[words[i]]])
+            found = self._port_specs.get(key)
+            if found is None:
+                found = self._port_specs[key] = self.objects.port_spec(list(key), 0, line)[0]
+            return found, i + len(key)
+        if i + 1 < len(words) and words[i] == "object-group":
+            ports = self.objects.port_group(words[i + 1], line)
+            if ports is not None:
+                return ports, i + 2
+        return None, i
+
+    def _trailer(self, words: list[str], i: int, line: int, why: list[str], icmp: bool) -> bool:
+        inactive = False
+        while i < len(words):
+            word = words[i]
+            if word == "log":
+                i += 1
+                while i < len(words) and (words[i] in _LOG_WORDS or words[i].isdigit()):
+                    i += 1
+                if i + 1 < len(words) and words[i] == "interval":
+                    i += 2
+                continue
+            if word == "time-range" and i + 1 < len(words):
+                why.append(f"time-range {words[i + 1]}")
+                i += 2
+                continue
+            if word == "inactive":
+                inactive = True
+            elif not icmp:
+                raise self.objects.error(f"unexpected {word!r}", line, "access-list")
+            i += 1
+        return inactive
