@@ -120,3 +120,76 @@ def test_asa_scoped_parse_still_refuses_bad_entries_it_leaves_out(bad: str) -> N
         with pytest.raises(InputError) as caught:
             parse_text(text, "t.cfg", "asa", scope)
         assert caught.value.line == 4
+
+
+_PAN_OBJECTS = """set zone a network layer3 ethernet1/1
+set zone b network layer3 ethernet1/2
+set address MX ip-netmask 192.0.2.10
+set address EOP ip-netmask 40.92.0.0/15
+set address FQDN fqdn relay.example
+set address-group EOPS static [ EOP 40.107.0.0/16 ]
+set address-group DYN dynamic filter "'tag'"
+set service smtp protocol tcp port 25
+set service web protocol tcp port 443,80
+set service dns protocol udp port 53
+set service high protocol tcp port 1000-2000
+set service-group mail members [ smtp web ]
+"""
+_PAN_ADDRESSES = ("any", "MX", "EOP", "EOPS", "FQDN", "DYN", "192.0.2.0/24", "40.92.1.1", "NOPE")
+_PAN_SERVICES = ("any", "application-default", "smtp", "web", "dns", "high", "mail", "service-https",
+                 "missing", "[ smtp dns ]")
+_PAN_APPS = ("any", "smtp", "ssl", "web-browsing", "dns", "[ smtp ssl ]", "bittorrent")
+
+
+@st.composite
+def _panos(draw: st.DrawFn) -> str:
+    lines = [_PAN_OBJECTS]
+    for i in range(draw(st.integers(1, 10))):
+        extra = draw(st.sampled_from(("", " negate-source yes", " negate-destination yes",
+                                      " disabled yes", " source-user bob", " rule-type interzone")))
+        lines.append(f"set rulebase security rules r{i} from {draw(st.sampled_from(('a', 'b', 'any')))} "
+                     f"to {draw(st.sampled_from(('a', 'b', 'any')))} "
+                     f"source {draw(st.sampled_from(_PAN_ADDRESSES))} "
+                     f"destination {draw(st.sampled_from(_PAN_ADDRESSES))} "
+                     f"application {draw(st.sampled_from(_PAN_APPS))} "
+                     f"service {draw(st.sampled_from(_PAN_SERVICES))} "
+                     f"action {draw(st.sampled_from(('allow', 'deny', 'drop', 'reset-both')))}{extra}\n")
+    return "".join(lines)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_panos(), _flows())
+def test_panos_set_scoped_parse_audits_like_a_full_parse(text: str, flows: list[Flow]) -> None:
+    assert _audit(text, "panos-set", flows, True) == _audit(text, "panos-set", flows, False), text
+
+
+_PAN_XML = """<config><devices><entry name="localhost.localdomain"><vsys><entry name="vsys1">
+<zone><entry name="a"/><entry name="b"/></zone>
+<address><entry name="MX"><ip-netmask>192.0.2.10</ip-netmask></entry></address>
+<service><entry name="dns"><protocol><udp><port>53</port></udp></protocol></entry></service>
+<rulebase><security><rules>
+<entry name="dns"><from><member>a</member></from><to><member>b</member></to>
+<source><member>any</member></source><destination><member>MX</member></destination>
+<application><member>any</member></application><service><member>dns</member></service>
+<action>allow</action></entry>
+<entry name="smtp"><from><member>a</member></from><to><member>b</member></to>
+<source><member>40.92.0.0/15</member></source><destination><member>MX</member></destination>
+<application><member>smtp</member></application><service><member>application-default</member></service>
+<action>allow</action></entry>
+</rules></security></rulebase></entry></vsys></entry></devices></config>
+"""
+
+
+def test_panos_scoped_parse_leaves_out_other_services() -> None:
+    for text, fmt in ((_PAN_XML, "panos"), (_PAN_OBJECTS + "set rulebase security rules dns from a to b "
+                      "source any destination MX application any service dns action allow\n"
+                      "set rulebase security rules smtp from a to b source 40.92.0.0/15 destination MX "
+                      "application smtp service application-default action allow\n", "panos-set")):
+        ruleset = parse_text(text, "t.cfg", fmt, audit_scope([_SMTP]))
+        assert ruleset.omitted == 1
+        chain = next(c for c in ruleset.chains.values() if c.name == "a -> b")
+        (rule,) = chain.rules
+        assert "smtp" in rule.origin.raw
+        assert _audit(text, fmt, [_SMTP], True) == _audit(text, fmt, [_SMTP], False)
+        (row,) = audit_ruleset(ruleset, [_SMTP], entry="a -> b").flows
+        assert row.allowed == _SMTP.sources

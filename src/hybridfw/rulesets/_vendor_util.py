@@ -243,10 +243,12 @@ class XmlNode:
     def members(self, tag: str) -> list[str]:
         """``<tag><member>a</member>...</tag>`` as a list; also a bare ``<tag>text</tag>``."""
         node = self.child(tag)
-        if node is None:
-            return []
-        found = [m.text.strip() for m in node.children_named("member")]
-        return found or ([node.text.strip()] if node.text.strip() else [])
+        return [] if node is None else node.own_members()
+
+    def own_members(self) -> list[str]:
+        """This node's ``<member>`` texts; its own text when it has none."""
+        found = [m.text.strip() for m in self.children_named("member")]
+        return found or ([self.text.strip()] if self.text.strip() else [])
 
 
 def _one_line(message: str) -> str:
