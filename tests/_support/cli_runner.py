@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TextIO
 
 import pytest
 
@@ -52,6 +53,7 @@ def run_here(*args: str, env: Mapping[str, str | None] | None = None, stdin: byt
     Peers a test runs in this process log elsewhere (their records would reach this stderr)."""
     out, err = io.StringIO(), io.StringIO()
     saved = sys.argv, sys.stdin, sys.stdout, sys.stderr, dict(os.environ)
+    _outer_stderr.append(sys.stderr)
     root = logging.getLogger()
     logging_before = root.handlers[:], root.level
     root.handlers = []  # as at start-up: the command configures logging to this run's stderr
@@ -74,12 +76,29 @@ def run_here(*args: str, env: Mapping[str, str | None] | None = None, stdin: byt
         code = 1
     finally:
         sys.argv, sys.stdin, sys.stdout, sys.stderr, environ = saved
+        _outer_stderr.pop()
         root.handlers, level = logging_before
         root.setLevel(level)
         os.environ.clear()
         os.environ.update(environ)
         _fresh_process_state()
     return Ran(code, out.getvalue(), err.getvalue())
+
+
+_outer_stderr: list[TextIO] = []  # the test's stderr while run_here() has replaced sys.stderr
+
+
+def peer_stderr() -> TextIO:
+    """Where a peer the test runs in this process writes its own errors: the test's stderr
+    (captured by pytest), never the stderr of a command run_here() is running."""
+    return _outer_stderr[-1] if _outer_stderr else sys.stderr
+
+
+class PeerStderrHandler(logging.Handler):
+    """A logging handler writing to peer_stderr() (for a peer's logger)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        peer_stderr().write(self.format(record) + "\n")
 
 
 def _fresh_process_state() -> None:

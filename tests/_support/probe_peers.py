@@ -9,7 +9,6 @@ import datetime as dt
 import logging
 import socket
 import ssl
-import sys
 import threading
 import time
 import traceback
@@ -19,6 +18,8 @@ from typing import Any
 
 import trustme
 from aiosmtpd.smtp import SMTP
+
+from _support.cli_runner import PeerStderrHandler, peer_stderr
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -53,7 +54,7 @@ class Peers:
         peer_log = logging.getLogger("mail.log")
         if peer_log.propagate:
             peer_log.propagate = False
-            peer_log.addHandler(logging.StreamHandler(sys.__stderr__))
+            peer_log.addHandler(PeerStderrHandler())
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -197,7 +198,7 @@ class HttpsPeer:
             def handle_error(self, request: Any, client_address: Any) -> None:
                 # A failed handshake (probes refuse weak TLS on purpose): on the test's stderr,
                 # not in the output of a command run in this process.
-                traceback.print_exc(file=sys.__stderr__)
+                traceback.print_exc(file=peer_stderr())
 
         self.server = Server(("127.0.0.1", 0), Handler)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True,
