@@ -23,8 +23,47 @@ from hybridfw.rulesets.model import Action, Origin, Rule, Ruleset
 _DETECT = re.compile(r'^\s*\{\s*"nftables"\s*:\s*\[')
 _OBSERVE = {"counter", "log", "mangle", "notrack", "meta", "ct", "set", "quota"}
 _PRIORITY_KEYS = ("prio", "priority")
-# What a malformed item raises while we read it; each becomes an InputError naming the item.
-_BAD_ITEM = (NftRuleError, KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+_MISSING = object()
+# What a malformed item raises while we read it (the reader checks every key and type it uses;
+# nesting deep enough to exhaust the stack is input too); each becomes an InputError naming the
+# item. Anything else is a bug and goes up as it is.
+_BAD_ITEM = (NftRuleError, RecursionError)
+
+
+def _obj(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise NftRuleError(f"{what} must be an object, not {json.dumps(value)[:60]}")
+    return value
+
+
+def _key(value: Any, key: str) -> Any:
+    """`value[key]` of a JSON object, or NftRuleError naming what is missing."""
+    found = _obj(value, f"the value holding {key!r}").get(key, _MISSING)
+    if found is _MISSING:
+        raise NftRuleError(f"key {key!r} missing")
+    return found
+
+
+def _names(value: Any, *keys: str) -> tuple[str, ...]:
+    """The names (family, table, chain ...) an item is filed under: strings."""
+    found = tuple(_key(value, k) for k in keys)
+    for key, name in zip(keys, found, strict=True):
+        if not isinstance(name, str):
+            raise NftRuleError(f"{key} {json.dumps(name)[:40]} is not a string")
+    return found
+
+
+def _list(value: Any, what: str, length: int | None = None) -> list[Any]:
+    if not isinstance(value, list) or (length is not None and len(value) != length):
+        count = f" of {length}" if length is not None else ""
+        raise NftRuleError(f"{what} must be a list{count}, not {json.dumps(value)[:60]}")
+    return value
+
+
+def _first(texts: list[str], what: str) -> str:
+    if not texts:
+        raise NftRuleError(f"{what} is empty")
+    return texts[0]
 
 
 def _text(value: Any) -> list[str]:
@@ -39,16 +78,18 @@ def _text(value: Any) -> list[str]:
         if "set" in value:
             return _text(value["set"])
         if "prefix" in value:
-            return [f"{value['prefix']['addr']}/{value['prefix']['len']}"]
+            prefix = value["prefix"]
+            return [f"{_first(_text(_key(prefix, 'addr')), 'prefix')}/{_key(prefix, 'len')}"]
         if "range" in value:
-            lo, hi = value["range"]
-            return [f"{_text(lo)[0]}-{_text(hi)[0]}"]
+            lo, hi = _list(value["range"], "a range", 2)
+            return [f"{_first(_text(lo), 'range start')}-{_first(_text(hi), 'range end')}"]
         if "|" in value:  # a flag combination, e.g. ct state != established | related
             return _text(value["|"])
         if "elem" in value:
-            return _text(value["elem"]["val"])
+            return _text(_key(value["elem"], "val"))
         if "concat" in value:  # one element of a concatenated set: "203.0.113.10 . 25"
-            return [" . ".join(_text(part)[0] for part in value["concat"])]
+            return [" . ".join(_first(_text(part), "concatenation part")
+                               for part in _list(value["concat"], "a concatenation"))]
     raise NftRuleError(f"value not understood: {json.dumps(value)[:80]}")
 
 
@@ -56,7 +97,8 @@ def _selector(left: Any) -> Selector | None:
     if not isinstance(left, dict):
         return None
     if "payload" in left:
-        proto, fld = left["payload"].get("protocol"), left["payload"].get("field")
+        payload = _obj(left["payload"], "payload")
+        proto, fld = payload.get("protocol"), payload.get("field")
         if proto in ("ip", "ip6") and fld in ("saddr", "daddr"):
             fam: Family = 4 if proto == "ip" else 6
             return Selector(fld, fam, keyword=f"{proto} {fld}")
@@ -68,14 +110,14 @@ def _selector(left: Any) -> Selector | None:
             return Selector("icmp", protocol="icmp" if proto == "icmp" else "ipv6-icmp",
                             keyword=f"{proto} {fld}")
     if "meta" in left:
-        key = left["meta"].get("key")
+        key = _obj(left["meta"], "meta").get("key")
         if key == "l4proto":
             return Selector("l4proto", keyword="meta l4proto")
         if key in ("nfproto", "protocol"):
             return Selector("nfproto", keyword=f"meta {key}")
         if key in ("iif", "iifname", "oif", "oifname"):
             return Selector("iface", keyword=key)
-    if "ct" in left and left["ct"].get("key") == "state":
+    if "ct" in left and _obj(left["ct"], "ct").get("key") == "state":
         return Selector("state", keyword="ct state")
     return None
 
@@ -83,7 +125,8 @@ def _selector(left: Any) -> Selector | None:
 def _selectors(left: Any) -> list[Selector] | None:
     """A selector, or each part of a concatenation (``{"concat": [...]}``); None when any part
     is not understood."""
-    parts = left["concat"] if isinstance(left, dict) and "concat" in left else [left]
+    parts = _list(left["concat"], "a concatenation") if isinstance(left, dict) and "concat" in left \
+        else [left]
     found = [_selector(part) for part in parts]
     return None if any(s is None for s in found) else [s for s in found if s is not None]
 
@@ -106,8 +149,10 @@ def _tcp_flag_words(left: Any, op: str, right: Any) -> list[str] | None:
     """A JSON tcp flags match as the words of the text syntax, or None if it is not one."""
     if _is_tcp_flags(left):
         return [op, f"({_flag_names(right)})"]
-    if isinstance(left, dict) and "&" in left and _is_tcp_flags(left["&"][0]):
-        return ["&", f"({_flag_names(left['&'][1])})", op, f"({_flag_names(right)})"]
+    if isinstance(left, dict) and "&" in left:
+        mask, bits = _list(left["&"], "a bitwise and", 2)
+        if _is_tcp_flags(mask):
+            return ["&", f"({_flag_names(bits)})", op, f"({_flag_names(right)})"]
     return None
 
 
@@ -128,7 +173,7 @@ class _JsonRules:
     def rule(self, exprs: list[Any], origin: Origin) -> list[Rule]:
         b = MatchBuilder(self.table_family)
         concats: list[tuple[list[Selector], str, list[str]]] = []
-        for expr in exprs:
+        for expr in _list(exprs, "a rule's expr"):
             if not isinstance(expr, dict) or len(expr) != 1:
                 raise NftRuleError("an expression must be an object with one key")
             (key, body), = expr.items()
@@ -153,33 +198,38 @@ class _JsonRules:
         return [Rule(one.build(), Action.CONTINUE, origin, label="(no verdict)")
                 for one in self.text.alternatives(b, concats)]
 
-    def match(self, b: MatchBuilder, body: dict[str, Any],
+    def match(self, b: MatchBuilder, body: Any,
               concats: list[tuple[list[Selector], str, list[str]]]) -> None:
-        op = {"in": "==", "==": "=="}.get(body["op"], body["op"])
-        flags = _tcp_flag_words(body["left"], op, body["right"])
+        op = _key(body, "op")
+        if not isinstance(op, str):
+            raise NftRuleError(f"match operator {json.dumps(op)[:40]} is not a string")
+        op = {"in": "=="}.get(op, op)
+        left, right = _key(body, "left"), _key(body, "right")
+        flags = _tcp_flag_words(left, op, right)
         if flags is not None:
             tcp_flags(b, flags, 0)
             return
-        sels = _selectors(body["left"])
+        sels = _selectors(left)
         if sels is None:
             b.undecidable.append(json.dumps(body)[:120])
         elif len(sels) > 1:
-            concats.append((sels, op, self.values(body["right"])))
+            concats.append((sels, op, self.values(right)))
         else:
-            self.text.apply(b, sels[0], op, self.values(body["right"]))
+            self.text.apply(b, sels[0], op, self.values(right))
 
-    def vmap(self, b: MatchBuilder, body: dict[str, Any], origin: Origin) -> list[Rule]:
-        sels = _selectors(body["key"])
-        data = body["data"]
+    def vmap(self, b: MatchBuilder, body: Any, origin: Origin) -> list[Rule]:
+        sels = _selectors(_key(body, "key"))
+        data = _key(body, "data")
         if sels is None or isinstance(data, str):
             b.undecidable.append("vmap " + json.dumps(body)[:100])
             return [Rule(b.build(), Action.UNKNOWN, origin, label="vmap")]
         rules = []
-        for key, verdict in data["set"]:
-            (word, arg), = verdict.items()
+        for entry in _list(_key(data, "set"), "a verdict map"):
+            key, verdict = _list(entry, "a verdict map entry", 2)
+            word, arg = _verdict(verdict)
             one = replace(b, undecidable=list(b.undecidable), interfaces=list(b.interfaces))
-            parts = ([p.strip() for p in _text(key)[0].split(" . ")] if len(sels) > 1
-                     else [_text(key)[0]])
+            first = _first(_text(key), "verdict map key")
+            parts = [p.strip() for p in first.split(" . ")] if len(sels) > 1 else [first]
             if len(parts) != len(sels):
                 raise NftRuleError(f"verdict map key {json.dumps(key)[:60]} does not fit its concatenation")
             for sel, part in zip(sels, parts, strict=True):
@@ -187,6 +237,16 @@ class _JsonRules:
             target = arg.get("target", "") if isinstance(arg, dict) else ""
             rules.append(Rule(one.build(), VERDICTS[word], origin, target, word))
         return rules
+
+
+def _verdict(verdict: Any) -> tuple[str, Any]:
+    """A verdict map's `{"accept": null}` / `{"jump": {"target": ...}}` as (word, argument)."""
+    if not isinstance(verdict, dict) or len(verdict) != 1:
+        raise NftRuleError(f"verdict {json.dumps(verdict)[:60]} not understood")
+    (word, arg), = verdict.items()
+    if word not in VERDICTS:
+        raise NftRuleError(f"unknown verdict {word!r} in a verdict map")
+    return word, arg
 
 
 def _nat(key: str, body: Any) -> tuple[Action, str]:
@@ -203,7 +263,7 @@ def _nat(key: str, body: Any) -> tuple[Action, str]:
 
 
 def _why(exc: BaseException) -> str:
-    return f"key {exc} missing" if isinstance(exc, KeyError) else str(exc)
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
 
 
 def _load(text: str, path: str) -> list[Any]:
@@ -220,9 +280,9 @@ def _load(text: str, path: str) -> list[Any]:
     return items
 
 
-def _chain(body: dict[str, Any], index: int, path: str) -> NftChain:
-    nc = NftChain(body["family"], body["table"], body["name"],
-                  Origin(path, index, f"chain {body['name']} (table {body['table']})"))
+def _chain(body: Any, index: int, path: str) -> NftChain:
+    family, table, name = _names(body, "family", "table", "name")
+    nc = NftChain(family, table, name, Origin(path, index, f"chain {name} (table {table})"))
     if "hook" in body:
         nc.hook, nc.chain_type = body["hook"], body.get("type", "filter")
         prio = next((body[k] for k in _PRIORITY_KEYS if k in body), 0)
@@ -235,8 +295,10 @@ def _chain(body: dict[str, Any], index: int, path: str) -> NftChain:
     return nc
 
 
-def parse_nft_json(text: str, path: str) -> Ruleset:
-    items = _load(text, path)
+def _declarations(items: list[Any], path: str) -> tuple[
+        dict[tuple[str, str, str], NftChain], dict[tuple[str, str], dict[str, list[str]]],
+        list[tuple[int, dict[str, Any]]]]:
+    """The chains and sets of the document, and its rules (read once all chains are known)."""
     chains: dict[tuple[str, str, str], NftChain] = {}
     sets: dict[tuple[str, str], dict[str, list[str]]] = {}
     rules: list[tuple[int, dict[str, Any]]] = []
@@ -249,20 +311,29 @@ def parse_nft_json(text: str, path: str) -> Ruleset:
                     nc = _chain(body, index, path)
                     chains[(nc.table_family, nc.table, nc.name)] = nc
                 elif kind in ("set", "map"):
-                    sets.setdefault((body["family"], body["table"]), {})[body["name"]] = \
-                        _text(body.get("elem", []))
+                    family, table, name = _names(body, "family", "table", "name")
+                    sets.setdefault((family, table), {})[name] = _text(body.get("elem", []))
                 elif kind == "rule":
-                    rules.append((index, body))
+                    rules.append((index, _obj(body, "a rule")))
         except _BAD_ITEM as exc:
             raise InputError(_why(exc), path=path, field=f"nftables[{index - 1}]") from None
+    return chains, sets, rules
+
+
+def parse_nft_json(text: str, path: str) -> Ruleset:
+    chains, sets, rules = _declarations(_load(text, path), path)
     for index, body in rules:
         try:
-            nc = chains[(body["family"], body["table"], body["chain"])]
-            table_sets = sets.get((nc.table_family, nc.table), {})
-            reader = _JsonRules(TABLE_FAMILIES.get(nc.table_family), table_sets)
-            origin = Origin(path, index, f"rule handle {body.get('handle', '?')} in chain {nc.name}: "
+            family, table, name = _names(body, "family", "table", "chain")
+            chain = chains.get((family, table, name))
+            if chain is None:
+                raise NftRuleError(f"rule in chain {name} of table {family} {table}, which the "
+                                   "ruleset does not define")
+            reader = _JsonRules(TABLE_FAMILIES.get(chain.table_family),
+                                sets.get((chain.table_family, chain.table), {}))
+            origin = Origin(path, index, f"rule handle {body.get('handle', '?')} in chain {name}: "
                             + json.dumps(body.get("expr", []))[:200])
-            nc.rules += reader.rule(body["expr"], origin)
+            chain.rules += reader.rule(_key(body, "expr"), origin)
         except _BAD_ITEM as exc:
             raise InputError(_why(exc), path=path, field=f"nftables[{index - 1}].rule") from None
     return build_ruleset(path, list(chains.values()), [], NftJsonParser.name, NftJsonParser.platform)
