@@ -39,8 +39,6 @@ NetfilterLog
 PanosTraffic
 WindowsFirewall
 # AddressSet's public API: `difference` (the named form of `-`, like set's) and `to_ranges`
-# (used by the tests to print sets); audit._intervals.subtract is the bisect fast path the
-# property test compares with `-`, kept beside its siblings take/put/intersect.
+# (used by the tests to print sets).
 difference
 to_ranges
-subtract

@@ -35,12 +35,6 @@ def _and_family(big: Sequence[Interval], small: Sequence[Interval]) -> list[Inte
     return out
 
 
-def _sub_family(big: tuple[Interval, ...], small: tuple[Interval, ...]) -> tuple[Interval, ...]:
-    rest = list(big)
-    _cut(rest, small)
-    return tuple(rest)
-
-
 def _fits(big: AddressSet, small: AddressSet) -> bool:
     return (len(small.v4) + len(small.v6) <= _SMALL) and (len(big.v4) + len(big.v6) >= _LARGE)
 
@@ -90,13 +84,6 @@ def union(big: AddressSet, small: AddressSet) -> AddressSet:
     if not _fits(big, small):
         return big | small
     return AddressSet.from_canonical(_or_family(big.v4, small.v4), _or_family(big.v6, small.v6))
-
-
-def subtract(big: AddressSet, small: AddressSet) -> AddressSet:
-    """big - small, fast when `small` has few intervals."""
-    if not _fits(big, small):
-        return big - small
-    return AddressSet.from_canonical(_sub_family(big.v4, small.v4), _sub_family(big.v6, small.v6))
 
 
 # -- in place, for a chain walk's undecided set ------------------------------------------------
