@@ -36,16 +36,19 @@ from hybridfw.rulesets._vendor_util import (
 )
 from hybridfw.rulesets.alias_lists import alias_list
 from hybridfw.rulesets.interface import RulesetParser
-from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
+from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.pfsense import _interface_networks as interface_networks
 from hybridfw.rulesets.pfsense import interface_groups
 from hybridfw.rulesets.ports import PortInterval, merge_ports
 
 _ACTIONS = {"pass": Action.ACCEPT, "block": Action.DROP, "reject": Action.REJECT}
 _FAMILIES = {"inet": AddressSet.any(4), "inet6": AddressSet.any(6), "inet46": AddressSet.any()}
-# A filter rule's conditions, in this order (`_legacy_fields`, `_mvc_fields`, `_Compiler.rule`).
-_FIELDS = ("action", "quick", "ipprotocol", "protocol", "destination_port", "source_port", "sched", "os",
-           "tagged")
+# The `XmlNode.child_texts` keys of a legacy rule's side: any, not, network, address.
+_SIDE_KEYS = {side: (f"{side}/any", f"{side}/not", f"{side}/network", f"{side}/address")
+              for side in ("source", "destination")}
+# A filter rule's conditions, as `_legacy_fields` and `_mvc_fields` give them to `_Compiler.rule`,
+# are this tuple: (action, quick, ipprotocol, protocol, destination_port, source_port, sched, os,
+# tagged); the last three in the order of `_UNDECIDABLE`.
 _UNDECIDABLE = {"sched": "schedule", "os": "OS fingerprint", "tagged": "tagged"}
 _RESOLVED = ("host", "network", "networkgroup")
 _FETCHED = ("url", "urltable")  # resolved from a local copy of the list (`alias_lists`)
@@ -118,10 +121,9 @@ class _Compiler:
         self.aliases, self.networks, self.path = aliases, networks, path
         self.addresses_of = {f"{i}ip" for i in interfaces} | {"(self)", "this_firewall"}
         self.interfaces_named = interfaces
-        # Rules repeat the same few sides and conditions: each is compiled once. A cached value
-        # keeps the objects its key names by id, so no id is reused while it is cached.
+        # Rules repeat the same few sides, services and families: each is computed once. A
+        # cached value keeps the object its key names by id, so no id is reused while cached.
         self._sides: dict[tuple[bool, bool, str | None, str | None], Fuzzy] = {}
-        self._compiled: dict[tuple[object, ...], tuple[Fuzzy, Fuzzy, list[tuple[Match, Action, str]]]] = {}
         self._restricted: dict[tuple[int, str], tuple[Fuzzy, Fuzzy]] = {}
         self._services: dict[tuple[str, str], list[Service]] = {}
 
@@ -139,9 +141,10 @@ class _Compiler:
     def legacy_side(self, texts: dict[str, str], side: str, line: int) -> Fuzzy:
         """A legacy rule's `side` (``source``/``destination``) from `XmlNode.child_texts`."""
         if side not in texts:
-            return self.net("any", False, line)
-        key = (f"{side}/any" in texts, f"{side}/not" in texts, texts.get(f"{side}/network"),
-               texts.get(f"{side}/address"))
+            key: tuple[bool, bool, str | None, str | None] = (True, False, None, None)
+        else:
+            any_, not_, network, address = _SIDE_KEYS[side]
+            key = (any_ in texts, not_ in texts, texts.get(network), texts.get(address))
         found = self._sides.get(key)
         if found is None:
             found = self._sides[key] = self._legacy_side(*key, line)
@@ -180,26 +183,18 @@ class _Compiler:
             Service(protocols, None, (f"port {port}",))]
 
     def rule(self, values: tuple[str, ...], src: Fuzzy, dst: Fuzzy, line: int, text: str) -> list[Rule]:
-        """The rules for one filter rule; `values` are its conditions in the order of `_FIELDS`."""
-        key = (values, id(src), id(dst))
-        cached = self._compiled.get(key)
-        if cached is None or cached[0] is not src or cached[1] is not dst:
-            made = self._compile(dict(zip(_FIELDS, values, strict=True)), src, dst, line)
-            cached = self._compiled[key] = (src, dst, [(r.match, r.action, r.label) for r in made])
-        origin = Origin(self.path, line, text)
-        return [Rule(match, action, origin, "", label) for match, action, label in cached[2]]
-
-    def _compile(self, fields: dict[str, str], src: Fuzzy, dst: Fuzzy, line: int) -> list[Rule]:
-        action = _ACTIONS.get(fields["action"], Action.UNKNOWN)
-        why = [f"{label} {fields[key]}" for key, label in _UNDECIDABLE.items() if fields.get(key)]
-        if fields.get("source_port"):
-            why.append(f"source port {fields['source_port']}")
-        if not fields["quick"]:
+        """The rules for one filter rule; `values` are its conditions in the order above `_UNDECIDABLE`."""
+        kind, quick, family, protocol, port, source_port, *undecidable = values
+        why = [f"{label} {value}" for label, value in zip(_UNDECIDABLE.values(), undecidable,
+                                                           strict=True) if value]
+        if source_port:
+            why.append(f"source port {source_port}")
+        if not quick:
             why.append("rule without quick (last match wins)")
-        family = fields.get("ipprotocol") or "inet"
-        services = self.services(fields.get("protocol", "any"), fields.get("destination_port", ""), line)
-        return expand_rule(self.restricted(src, family), self.restricted(dst, family), services, action,
-                           Origin(self.path, line, ""), tuple(why))
+        family = family or "inet"
+        return expand_rule(self.restricted(src, family), self.restricted(dst, family),
+                           self.services(protocol, port, line), _ACTIONS.get(kind, Action.UNKNOWN),
+                           Origin(self.path, line, text), tuple(why))
 
 
 def _quick(texts: dict[str, str]) -> bool:
@@ -210,7 +205,7 @@ def _quick(texts: dict[str, str]) -> bool:
 
 
 def _legacy_fields(texts: dict[str, str]) -> tuple[str, ...]:
-    """The conditions of a legacy rule in the order of `_FIELDS`."""
+    """The conditions of a legacy rule in the order above `_UNDECIDABLE`."""
     get = texts.get
     return (get("type", "pass"), "1" if _quick(texts) else "", get("ipprotocol", "inet"),
             get("protocol", "any"), get("destination/port", ""), get("source/port", ""),
@@ -218,7 +213,7 @@ def _legacy_fields(texts: dict[str, str]) -> tuple[str, ...]:
 
 
 def _mvc_fields(rule: XmlNode) -> tuple[str, ...]:
-    """The conditions of an automation rule in the order of `_FIELDS`."""
+    """The conditions of an automation rule in the order above `_UNDECIDABLE`."""
     texts = rule.child_texts()
     return (texts.get("action") or "pass", "" if texts.get("quick", "1") == "0" else "1",
             *(texts.get(k, "") for k in ("ipprotocol", "protocol", "destination_port", "source_port",

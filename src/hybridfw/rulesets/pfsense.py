@@ -140,51 +140,84 @@ def _interface_networks(root: XmlNode) -> dict[str, Fuzzy]:
     return found
 
 
+# The `XmlNode.child_texts` keys of a rule's side: itself, any, network, address, not, port.
+_SIDE_KEYS = {side: (side, f"{side}/any", f"{side}/network", f"{side}/address", f"{side}/not",
+                     f"{side}/port") for side in ("source", "destination")}
+
+
 class _RuleCompiler:
+    """Compiles `<rule>`s from their children's texts (`XmlNode.child_texts`). Rules repeat
+    the same few sides, services and address families: each is computed once. A cached value
+    keeps the object its key names by id, so no id is reused while it is cached."""
+
     def __init__(self, aliases: _Aliases, path: str, networks: dict[str, Fuzzy]) -> None:
         self.aliases = aliases
         self.path = path
         self.networks = networks
+        self._sides: dict[tuple[bool, str | None, str | None, bool], Fuzzy] = {}
+        self._services: dict[tuple[str, str], list[Service]] = {}
+        self._restricted: dict[tuple[int, str], tuple[Fuzzy, Fuzzy]] = {}
 
-    def side(self, node: XmlNode | None, line: int) -> Fuzzy:
-        if node is None or node.child("any") is not None:
+    def side(self, texts: dict[str, str], which: str, line: int) -> Fuzzy:
+        present, any_, network, address, negate, _port = _SIDE_KEYS[which]
+        if present not in texts:
+            key: tuple[bool, str | None, str | None, bool] = (True, None, None, False)
+        else:
+            key = (any_ in texts, texts.get(network), texts.get(address), negate in texts)
+        found = self._sides.get(key)
+        if found is None:
+            found = self._sides[key] = self._side(*key, line)
+        return found
+
+    def _side(self, any_: bool, network: str | None, address: str | None, negate: bool,
+              line: int) -> Fuzzy:
+        if any_:
             found = Fuzzy.exact(AddressSet.any())
-        elif node.child("network") is not None:
-            name = node.text_of("network")
-            known = self.networks.get(name)
-            found = known if known is not None else Fuzzy.unknown(f"interface network {name}")
-        elif node.child("address") is not None:
-            found = self.aliases.addresses(node.text_of("address"), line)
+        elif network is not None:
+            known = self.networks.get(network)
+            found = known if known is not None else Fuzzy.unknown(f"interface network {network}")
+        elif address is not None:
+            found = self.aliases.addresses(address, line)
         else:
             found = Fuzzy.exact(AddressSet.any())
-        return found.negated() if node is not None and node.child("not") is not None else found
+        return found.negated() if negate else found
 
-    def services(self, rule: XmlNode, why: list[str]) -> list[Service]:
-        proto = rule.text_of("protocol", "any").lower()
+    def restricted(self, side: Fuzzy, family: str) -> Fuzzy:
+        cached = self._restricted.get((id(side), family))
+        if cached is None or cached[0] is not side:
+            found = side.restricted(_FAMILIES.get(family, AddressSet.any(4)))
+            cached = self._restricted[(id(side), family)] = (side, found)
+        return cached[1]
+
+    def services(self, protocol: str, port_text: str, line: int) -> list[Service]:
+        found = self._services.get((protocol, port_text))
+        if found is None:
+            found = self._services[(protocol, port_text)] = self._services_of(protocol, port_text, line)
+        return found
+
+    def _services_of(self, protocol: str, port_text: str, line: int) -> list[Service]:
+        proto = protocol.lower()
         protocols = None if proto == "any" else frozenset(proto.split("/"))
-        dst = rule.child("destination")
-        port_text = dst.text_of("port") if dst is not None else ""
-        src = rule.child("source")
-        if src is not None and src.text_of("port"):
-            why.append(f"source port {src.text_of('port')}")
         if not port_text:
             return [Service(protocols)]
-        ports = self.aliases.ports(port_text, rule.line)
+        ports = self.aliases.ports(port_text, line)
         if ports is None:
             return [Service(protocols, None, (f"port {port_text}",))]
         return [Service(protocols, ports)]
 
-    def compile(self, rule: XmlNode) -> list[Rule]:
-        kind = rule.text_of("type", "pass")
+    def compile(self, texts: dict[str, str], line: int) -> list[Rule]:
+        kind = texts.get("type", "pass")
         action = _ACTIONS.get(kind, Action.UNKNOWN)
-        why = [f"{label} {rule.text_of(tag)}" for tag, label in _UNDECIDABLE.items() if rule.text_of(tag)]
-        universe = _FAMILIES.get(rule.text_of("ipprotocol", "inet"), AddressSet.any(4))
-        sources = self.side(rule.child("source"), rule.line).restricted(universe)
-        destinations = self.side(rule.child("destination"), rule.line).restricted(universe)
-        services = self.services(rule, why)
-        text = rule.text_of("descr") or f"{kind} rule on {rule.text_of('interface')}"
-        return expand_rule(sources, destinations, services, action,
-                           Origin(self.path, rule.line, text), tuple(why))
+        why = [f"{label} {texts[tag]}" for tag, label in _UNDECIDABLE.items() if texts.get(tag)]
+        if texts.get("source/port"):
+            why.append(f"source port {texts['source/port']}")
+        family = texts.get("ipprotocol", "inet")
+        sources = self.restricted(self.side(texts, "source", line), family)
+        destinations = self.restricted(self.side(texts, "destination", line), family)
+        services = self.services(texts.get("protocol", "any"), texts.get("destination/port", ""), line)
+        text = texts.get("descr") or f"{kind} rule on {texts.get('interface', '')}"
+        return expand_rule(sources, destinations, services, action, Origin(self.path, line, text),
+                           tuple(why))
 
 
 def interface_groups(root: XmlNode) -> dict[str, list[str]]:
@@ -205,12 +238,12 @@ class _Collected:
         self.per_if: dict[str, list[Rule]] = {}
         self.findings: list[Finding] = []
 
-    def add(self, rule: XmlNode, compiled: list[Rule], groups: dict[str, list[str]]) -> None:
-        interfaces = [i for i in rule.text_of("interface").split(",") if i]
-        if rule.text_of("floating") == "yes":
-            if rule.text_of("direction", "any") not in ("in", "any"):
+    def add(self, texts: dict[str, str], compiled: list[Rule], groups: dict[str, list[str]]) -> None:
+        interfaces = [i for i in texts.get("interface", "").split(",") if i]
+        if texts.get("floating") == "yes":
+            if texts.get("direction", "any") not in ("in", "any"):
                 return
-            if rule.child("quick") is not None and rule.text_of("quick") != "no":
+            if "quick" in texts and texts["quick"] != "no":
                 self.floating.append((interfaces, compiled))
             else:
                 self.last_match.append((interfaces, compiled))
@@ -241,10 +274,11 @@ def parse_pfsense(text: str, path: str) -> Ruleset:
     found = _Collected()
     filter_node = root.child("filter")
     for rule in filter_node.children_named("rule") if filter_node is not None else ():
-        if rule.child("disabled") is not None:
+        texts = rule.child_texts()  # the first child of each tag, as child() finds
+        if "disabled" in texts:
             found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, rule.line))
         else:
-            found.add(rule, compiler.compile(rule), groups)
+            found.add(texts, compiler.compile(texts, rule.line), groups)
     disabled = _disabled_interfaces(root)
     for name, line in sorted(disabled.items()):
         found.findings.append(info("audit.interface-disabled", f"interface {name} is not enabled: "
