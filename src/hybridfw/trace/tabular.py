@@ -96,10 +96,14 @@ class TabularFormat(LogFormat):
         recipient = expand(self.recipient_sql)
         # Flags first, once per row; everything else is computed only for the rows that need it
         # (failures and sightings are a small share of a trace), and all other rows fall into
-        # one group that only counts.
+        # one group that only counts. The groups come in a fixed order, largest first, and the
+        # example ids are the earliest (ties by id): a cause shows the chain and example of its
+        # first group, and DuckDB's parallel GROUP BY returns groups in any order (a cause's
+        # chain changed between runs of the same file: 3 in 300).
         return f"""
         SELECT text, status, target_ip, domain, sender_ip, any_value(sender_evidence),
-               count(*), min(ts), max(ts), arg_min(message_id, ts, 3)
+               count(*), min(ts), max(ts),
+               arg_min(message_id, (ts, message_id), 3) FILTER (WHERE ts IS NOT NULL)
         FROM (
           SELECT CASE WHEN is_fail THEN coalesce({expand(self.text_sql)}, '') END AS text,
                  CASE WHEN is_fail THEN {expand(self.status_sql)} END AS status,
@@ -113,6 +117,7 @@ class TabularFormat(LogFormat):
           FROM (SELECT *, coalesce({expand(self.failure_where)}, false) AS is_fail,
                           coalesce({expand(self.sender_where)}, false) AS is_sender FROM src))
         GROUP BY text, status, target_ip, domain, sender_ip
+        ORDER BY count(*) DESC, min(ts), text, status, target_ip, domain, sender_ip
         """
 
     def scan(self, sample: Sample, sink: Sink) -> ScanStats:
