@@ -73,6 +73,25 @@ class Fuzzy(NamedTuple):
         return out
 
 
+class FamilyCache:
+    """`Fuzzy.restricted` to a rule's address family, computed once per (side, family): rules
+    repeat the same few sides. A value keeps its side, so the side's id is not reused while
+    it is cached."""
+
+    __slots__ = ("_cache", "_default", "_families")
+
+    def __init__(self, families: Mapping[str, AddressSet], default: AddressSet) -> None:
+        self._cache: dict[tuple[int, str], tuple[Fuzzy, Fuzzy]] = {}
+        self._families, self._default = families, default
+
+    def restricted(self, side: Fuzzy, family: str) -> Fuzzy:
+        cached = self._cache.get((id(side), family))
+        if cached is None or cached[0] is not side:
+            found = side.restricted(self._families.get(family, self._default))
+            cached = self._cache[(id(side), family)] = (side, found)
+        return cached[1]
+
+
 class Service(NamedTuple):
     """One protocol/port combination a rule matches; `reasons` make it undecidable."""
 

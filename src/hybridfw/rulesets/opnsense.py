@@ -24,6 +24,7 @@ from hybridfw.errors import InputError
 from hybridfw.model import Finding
 from hybridfw.rulesets._vendor_util import (
     MAX_NESTING,
+    FamilyCache,
     Fuzzy,
     Service,
     XmlNode,
@@ -124,7 +125,7 @@ class _Compiler:
         # Rules repeat the same few sides, services and families: each is computed once. A
         # cached value keeps the object its key names by id, so no id is reused while cached.
         self._sides: dict[tuple[bool, bool, str | None, str | None], Fuzzy] = {}
-        self._restricted: dict[tuple[int, str], tuple[Fuzzy, Fuzzy]] = {}
+        self.family = FamilyCache(_FAMILIES, AddressSet.any(4))
         self._services: dict[tuple[str, str], list[Service]] = {}
 
     def net(self, name: str, negate: bool, line: int) -> Fuzzy:
@@ -159,14 +160,6 @@ class _Compiler:
             return Fuzzy.unknown(f"interface network {name}")
         return self.net(name, negate, line)
 
-    def restricted(self, side: Fuzzy, family: str) -> Fuzzy:
-        """`side` within the rule's address family (``ipprotocol``), computed once per pair."""
-        cached = self._restricted.get((id(side), family))
-        if cached is None or cached[0] is not side:
-            found = side.restricted(_FAMILIES.get(family or "inet", AddressSet.any(4)))
-            cached = self._restricted[(id(side), family)] = (side, found)
-        return cached[1]
-
     def services(self, protocol: str, port: str, line: int) -> list[Service]:
         found = self._services.get((protocol, port))
         if found is None:
@@ -192,7 +185,7 @@ class _Compiler:
         if not quick:
             why.append("rule without quick (last match wins)")
         family = family or "inet"
-        return expand_rule(self.restricted(src, family), self.restricted(dst, family),
+        return expand_rule(self.family.restricted(src, family), self.family.restricted(dst, family),
                            self.services(protocol, port, line), _ACTIONS.get(kind, Action.UNKNOWN),
                            Origin(self.path, line, text), tuple(why))
 

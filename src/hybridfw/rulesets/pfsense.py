@@ -22,6 +22,7 @@ from hybridfw.errors import InputError
 from hybridfw.model import Finding
 from hybridfw.rulesets._vendor_util import (
     MAX_NESTING,
+    FamilyCache,
     Fuzzy,
     Service,
     XmlNode,
@@ -156,7 +157,7 @@ class _RuleCompiler:
         self.networks = networks
         self._sides: dict[tuple[bool, str | None, str | None, bool], Fuzzy] = {}
         self._services: dict[tuple[str, str], list[Service]] = {}
-        self._restricted: dict[tuple[int, str], tuple[Fuzzy, Fuzzy]] = {}
+        self.family = FamilyCache(_FAMILIES, AddressSet.any(4))
 
     def side(self, texts: dict[str, str], which: str, line: int) -> Fuzzy:
         present, any_, network, address, negate, _port = _SIDE_KEYS[which]
@@ -182,13 +183,6 @@ class _RuleCompiler:
             found = Fuzzy.exact(AddressSet.any())
         return found.negated() if negate else found
 
-    def restricted(self, side: Fuzzy, family: str) -> Fuzzy:
-        cached = self._restricted.get((id(side), family))
-        if cached is None or cached[0] is not side:
-            found = side.restricted(_FAMILIES.get(family, AddressSet.any(4)))
-            cached = self._restricted[(id(side), family)] = (side, found)
-        return cached[1]
-
     def services(self, protocol: str, port_text: str, line: int) -> list[Service]:
         found = self._services.get((protocol, port_text))
         if found is None:
@@ -212,8 +206,8 @@ class _RuleCompiler:
         if texts.get("source/port"):
             why.append(f"source port {texts['source/port']}")
         family = texts.get("ipprotocol", "inet")
-        sources = self.restricted(self.side(texts, "source", line), family)
-        destinations = self.restricted(self.side(texts, "destination", line), family)
+        sources = self.family.restricted(self.side(texts, "source", line), family)
+        destinations = self.family.restricted(self.side(texts, "destination", line), family)
         services = self.services(texts.get("protocol", "any"), texts.get("destination/port", ""), line)
         text = texts.get("descr") or f"{kind} rule on {texts.get('interface', '')}"
         return expand_rule(sources, destinations, services, action, Origin(self.path, line, text),
