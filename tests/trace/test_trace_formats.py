@@ -57,36 +57,53 @@ def test_founding_story_fixture_counts() -> None:
     assert top.domains["contoso.com"] == 4
 
 
+_DETAIL_HEAD = ["PSComputerName", "RunspaceId", "PSShowComputerName", "Organization", "MessageId",
+                "MessageTraceId", "RecipientAddress", "Date", "Event", "Action", "Detail", "Data",
+                "StartDate", "EndDate"]
+_REFUSED = "The message was deferred. 450 4.4.316 Connection refused [Message=Socket error code 10061]"
+_PROXIED = ("The message was deferred. 450 4.4.101 Proxy session setup failed on Frontend with '441 "
+            '4.4.1 Error encountered while communicating with primary target IP address: "Failed to '
+            'connect. Winsock error code: 10061, Win32 error code: 10061."\'')
+
+
+def _detail_csv(path: Path, rows: list[tuple[int, str, str]], type_end: str = "\n",
+                row_end: str = "\n") -> Path:
+    """A Get-MessageTraceDetail export: (message number, time, detail text) per Defer row."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as out:
+        out.write("#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTraceDetail"
+                  + type_end)
+        csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator=row_end).writerows(
+            [_DETAIL_HEAD, *([
+                "outlook.office365.com", "r", "False", "contoso.onmicrosoft.com", f"<m{n}@contoso.test>",
+                f"00000000-0000-0000-0000-00000000000{n}", "user@contoso.com", f"5/29/2026 {when} AM",
+                "Defer", "Defer", detail, "", "", ""] for n, when, detail in rows)])
+    return path
+
+
 def test_a_cause_shows_its_most_frequent_variant_whatever_the_order(tmp_path: Path) -> None:
     """Two texts diagnose as winsock-refused: once 4.4.316 (first in the file), three times
     4.4.101 -> 4.4.1. The cause shows the frequent one's chain, and its earliest messages (ties
     by id) first. Read in DuckDB's GROUP BY order, the chain was the first group's: it changed
     between runs of the same file (test_founding_story_fixture_counts failed once)."""
-    import csv
-
-    head = ["PSComputerName", "RunspaceId", "PSShowComputerName", "Organization", "MessageId",
-            "MessageTraceId", "RecipientAddress", "Date", "Event", "Action", "Detail", "Data",
-            "StartDate", "EndDate"]
-    refused = "The message was deferred. 450 4.4.316 Connection refused [Message=Socket error code 10061]"
-    proxied = ("The message was deferred. 450 4.4.101 Proxy session setup failed on Frontend with '441 "
-               '4.4.1 Error encountered while communicating with primary target IP address: "Failed to '
-               'connect. Winsock error code: 10061, Win32 error code: 10061."\'')
-
-    def row(n: int, when: str, detail: str) -> list[str]:
-        return ["outlook.office365.com", "r", "False", "contoso.onmicrosoft.com", f"<m{n}@contoso.test>",
-                f"00000000-0000-0000-0000-00000000000{n}", "user@contoso.com", f"5/29/2026 {when} AM",
-                "Defer", "Defer", detail, "", "", ""]
-
-    path = tmp_path / "detail.csv"
-    with path.open("w", newline="", encoding="utf-8") as out:
-        out.write("#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTraceDetail\n")
-        csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(
-            [head, row(9, "8:00:07", refused), row(3, "8:01:07", proxied), row(1, "8:01:07", proxied),
-             row(2, "8:01:07", proxied)])
+    path = _detail_csv(tmp_path / "detail.csv", [(9, "8:00:07", _REFUSED), (3, "8:01:07", _PROXIED),
+                                                 (1, "8:01:07", _PROXIED), (2, "8:01:07", _PROXIED)])
     (cause,) = diagnose_files([path]).causes
     assert cause.entry.id == "winsock-refused" and cause.count == 4
     assert cause.chain == ("4.4.101", "4.4.1", "winsock:10061")
     assert [i[-1] for i in cause.message_ids] == ["1", "2", "3", "9"]
+
+
+@pytest.mark.parametrize(("type_end", "row_end"), [("\n", "\r\n"), ("\r\n", "\n"), ("\r\n", "\r\n")])
+def test_mixed_line_ends_are_read_not_zero_rows(tmp_path: Path, type_end: str, row_end: str) -> None:
+    """A `#TYPE` line ending in LF above CRLF rows: DuckDB read no row at all and said nothing,
+    so four failures came out as "0 failures", exit 0."""
+    path = _detail_csv(tmp_path / "mixed.csv", [(1, "8:00:07", _REFUSED), (2, "8:01:07", _PROXIED),
+                                                (3, "8:02:07", _PROXIED), (4, "8:03:07", _PROXIED)],
+                       type_end, row_end)
+    report = diagnose_files([path])
+    assert report.files[0].rows == 4 and sum(c.count for c in report.causes) == 4
 
 
 def test_truncated_last_line_is_skipped_and_reported() -> None:

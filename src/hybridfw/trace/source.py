@@ -157,22 +157,24 @@ def read_sample(path: Path) -> Sample:
                   header_line_count=header_lines, delimiter=delimiter)
 
 
-def open_text(sample: Sample) -> Iterator[str]:
-    """The file's lines, decoded, streamed (newline='' keeps quoted line breaks for csv)."""
-    with sample.path.open("r", encoding=sample.encoding, errors="replace", newline="") as handle:
+def open_text(sample: Sample, newline: str | None = "") -> Iterator[str]:
+    """The file's lines, decoded, streamed (newline='' keeps quoted line breaks for csv;
+    None makes every line end, quoted ones too, a plain \\n)."""
+    with sample.path.open("r", encoding=sample.encoding, errors="replace", newline=newline) as handle:
         yield from handle
 
 
 @contextmanager
-def duckdb_readable(sample: Sample) -> Iterator[tuple[str, str]]:
-    """(path, encoding) DuckDB can read: the file itself, or a streamed UTF-8 copy."""
-    if sample.duckdb_encoding:
+def duckdb_readable(sample: Sample, one_newline: bool = False) -> Iterator[tuple[str, str]]:
+    """(path, encoding) DuckDB can read: the file itself, or a streamed UTF-8 copy (with every
+    line end a \\n when `one_newline`)."""
+    if sample.duckdb_encoding and not one_newline:
         yield str(sample.path), sample.duckdb_encoding
         return
     fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="hybridfw-trace-")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            for line in open_text(sample):
+            for line in open_text(sample, None if one_newline else ""):
                 out.write(line)
         yield tmp, "utf-8"
     finally:

@@ -128,14 +128,21 @@ class TabularFormat(LogFormat):
             log.info("%s: not valid %s throughout; reading a transcoded copy", sample.path,
                      sample.duckdb_encoding)
             groups, rejects = self._query(dataclasses.replace(sample, duckdb_encoding=""))
+        if not groups and _has_rows(sample):
+            # DuckDB reads no row at all, and says nothing, when line ends are mixed (a `#TYPE`
+            # line ending in LF above CRLF rows): read a copy with one kind of line end.
+            groups, rejects = self._query(sample, one_newline=True)
+            if not groups:
+                raise TraceError("no row could be read, though the file has rows after its header")
         return self._emit(sample, groups, [line for line, _ in rejects], sink)
 
-    def _query(self, sample: Sample) -> tuple[list[tuple[Any, ...]], list[tuple[int, str]]]:
+    def _query(self, sample: Sample, one_newline: bool = False
+               ) -> tuple[list[tuple[Any, ...]], list[tuple[int, str]]]:
         import duckdb
 
         columns = _columns(sample.header)
         skip = sample.header_line_count if self.w3c else sample.header_line_count - 1
-        with duckdb_readable(sample) as (path, encoding):
+        with duckdb_readable(sample, one_newline) as (path, encoding):
             con = duckdb.connect()
             try:
                 struct = ", ".join(f"{sql_quote(name)}: 'VARCHAR'" for name in columns)
@@ -186,6 +193,12 @@ class TabularFormat(LogFormat):
             for note in notes:
                 sink.note(note)
         return ScanStats(rows=rows, skipped_rows=len(rejected), notes=notes)
+
+
+def _has_rows(sample: Sample) -> bool:
+    """The head of the file shows a data row after its header lines."""
+    return any(line.strip() and not line.startswith("#")
+               for line in sample.lines[sample.header_line_count:])
 
 
 def _aware(value: Any) -> datetime | None:
