@@ -267,7 +267,10 @@ class XmlNode:
 
     def own_members(self) -> list[str]:
         """This node's ``<member>`` texts; its own text when it has none."""
-        found = [m.text.strip() for m in self.children_named("member")]
+        # From the lxml elements, no XmlNode per member: benchmarks/audit_vendor.py panos, full
+        # and scoped parse about 10 % faster (CPU time, best of 4).
+        found = [((m.text or "") if not len(m) else _direct_text(m)).strip()
+                 for m in self._el.iterchildren("member")]
         return found or ([self.text.strip()] if self.text.strip() else [])
 
 
