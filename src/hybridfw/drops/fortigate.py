@@ -11,13 +11,25 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from hybridfw.drops.interface import Drop, LogParser, ParseStats
 
-_PAIR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
+# A quoted value is an unrolled loop (`"` then runs of plain characters and escapes): the same
+# matches as `"(?:[^"\\]|\\.)*"`, with fewer steps.
+_PAIR = re.compile(r'(\w+)=("[^"\\]*(?:\\.[^"\\]*)*"|\S*)')
 _DROPS = frozenset(("deny", "blocked", "block", "drop"))
 _PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmp6"}
 
 
-def _pairs(line: str) -> dict[str, str]:
-    return {k: v[1:-1] if v.startswith('"') else v for k, v in _PAIR.findall(line)}
+def key_values(line: str) -> dict[str, str]:
+    """key -> value as logged (quotes kept; `unquoted` removes them): the last of a repeated key wins."""
+    # dict() over the pairs, quotes removed only from the values read, unrolled _PAIR:
+    # benchmarks/drops_formats.py's fortigate file (200k lines), 3 runs each: 5.6-6.1 -> 3.4-4.1 CPU s
+    return dict(_PAIR.findall(line))
+
+
+def unquoted(pairs: dict[str, str], key: str, default: str = "") -> str:
+    value = pairs.get(key)
+    if value is None:
+        return default
+    return value[1:-1] if value.startswith('"') else value
 
 
 class FortiGate(LogParser):
@@ -32,22 +44,23 @@ class FortiGate(LogParser):
             if "srcip=" not in line:
                 stats.skip(number, line)
                 continue
-            kv = _pairs(line)
-            if kv.get("type", "traffic") != "traffic":
+            kv = key_values(line)
+            if unquoted(kv, "type", "traffic") != "traffic":
                 stats.skip(number, line)
                 continue
             if "action" not in kv:
                 stats.bad(number, line, "traffic record without action")
                 continue
-            if kv["action"].lower() not in _DROPS:
+            if unquoted(kv, "action").lower() not in _DROPS:
                 stats.not_drops += 1
                 continue
-            src, dst, port = kv.get("srcip", ""), kv.get("dstip", ""), kv.get("dstport", "0")
+            src, dst, port = unquoted(kv, "srcip"), unquoted(kv, "dstip"), unquoted(kv, "dstport", "0")
             if not src or not dst or not port.isdigit():
                 stats.bad(number, line, "no srcip, dstip or dstport")
                 continue
-            when = f"{kv['date']} {kv['time']}" if "date" in kv and "time" in kv else ""
-            policy = kv.get("policyname") or (f"policy {kv['policyid']}" if "policyid" in kv else "")
-            proto = kv.get("proto", "")
+            when = f"{unquoted(kv, 'date')} {unquoted(kv, 'time')}" if "date" in kv and "time" in kv else ""
+            policy = unquoted(kv, "policyname") or (f"policy {unquoted(kv, 'policyid')}"
+                                                  if "policyid" in kv else "")
+            proto = unquoted(kv, "proto")
             yield Drop(src, dst, _PROTOCOLS.get(proto, proto), int(port), when, policy, number,
                        line.rstrip("\r\n"))
