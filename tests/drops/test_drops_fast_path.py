@@ -125,3 +125,28 @@ def test_fast_path_on_the_fixtures_and_the_benchmark_log(tmp_path: Path) -> None
             report = outcome(path, True, block, "auto", (None, None))
             assert report == outcome(path, False, block, "auto", (None, None)), path
     assert not isinstance(outcome(bench, True, 1 << 20, "auto", (None, None)), str)
+
+
+def test_time_caches_stay_bounded_and_change_nothing(tmp_path: Path) -> None:
+    # rsyslog high-precision times differ on every line: a cache per distinct text grew with the
+    # file (406 MiB on 1M lines); now it starts afresh when full, and the report is the same
+    from hybridfw.drops import aggregate
+
+    lines = [f"2026-11-30T{h:02d}:{m:02d}:{s:02d}.{u:06d}+01:00 gw kernel: HFW-DROP IN=eth0 OUT= "
+             f"SRC=40.107.3.{u % 7} DST=203.0.113.10 LEN=60 PROTO=TCP SPT=40001 DPT=25 SYN\n"
+             for h, m, s, u in ((h, m, s, h * 3600 + m * 60 + s) for h in (1, 9) for m in range(0, 60, 7)
+                                for s in range(0, 60, 13))]
+    path = tmp_path / "hp.log"
+    path.write_text("".join(lines))
+    window = (None, TimeParser()("2026-11-30T09:30:00+01:00"))
+    unbounded = [outcome(path, fast, 1 << 20, "auto", window) for fast in (True, False)]
+    with mock.patch.object(aggregate, "TIME_CACHE_LIMIT", 3), mock.patch.object(TimeParser, "cache_limit", 3):
+        bounded = [outcome(path, fast, 1 << 20, "auto", window) for fast in (True, False)]
+    assert bounded == unbounded
+    assert not isinstance(unbounded[0], str) and unbounded[0] == unbounded[1]
+    assert unbounded[0][0]["outside_window"] > 0  # type: ignore[index]
+    parser = TimeParser()
+    parser.cache_limit = 3
+    texts = [line.split(" ", 1)[0] for line in lines]
+    assert [parser(t) for t in texts] == [TimeParser()(t) for t in texts]
+    assert len(parser._cache) <= 3

@@ -23,6 +23,9 @@ UNMATCHED = "(no flow)"
 # bucket key, verdict, the Microsoft-end address, the on-premises address, destination port, hook
 Target = tuple[tuple[str, str, str], Verdict, str, str, int, str]
 _CACHE_LIMIT = 1_000_000  # distinct (protocol, port, source, destination) remembered
+# distinct time texts remembered: sub-second log times are distinct on every line, so the cache
+# starts afresh when full instead of growing with the file (results are the same either way)
+TIME_CACHE_LIMIT = 65_536
 
 
 @dataclass
@@ -244,6 +247,8 @@ class Aggregator:
             try:
                 moment = times[when]
             except KeyError:
+                if len(times) >= TIME_CACHE_LIMIT:
+                    times.clear()
                 moment = times[when] = self.times(when.decode("ascii"))
             if self._windowed and not self._in_window(moment):
                 continue

@@ -23,6 +23,8 @@ _ZONE = re.compile(r"([+-]\d\d)(\d\d)$")
 class TimeParser:
     """Parses and caches time texts; `now` fixes the year of year-less syslog times."""
 
+    cache_limit = 65_536  # distinct time texts remembered before the cache starts afresh
+
     def __init__(self, now: datetime | None = None) -> None:
         self.now = now or datetime.now(UTC)
         self._cache: dict[str, datetime | None] = {}
@@ -31,6 +33,8 @@ class TimeParser:
         try:
             return self._cache[text]
         except KeyError:
+            if len(self._cache) >= self.cache_limit:  # sub-second times: one entry per line
+                self._cache.clear()
             when = self._cache[text] = self._parse(text.strip())
             return when
 
