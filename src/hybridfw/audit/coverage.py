@@ -161,8 +161,9 @@ class FlowAuditor:
                for d in outcome.accepted + outcome.unknown):
             return True
         for key in self._reachable_from(path.entry, probe):
-            for rule, varying, _ in self.evaluator.steps(self.ruleset.chains[key], probe):
-                if rule.action == Action.ACCEPT and (varying is None or overlaps(varying, required)):
+            for step in self.evaluator.steps(self.ruleset.chains[key], probe):
+                varying = step.varying
+                if step.action == Action.ACCEPT and (varying is None or overlaps(varying, required)):
                     return True
         return False
 
@@ -227,14 +228,14 @@ class FlowAuditor:
             return ()
         found: list[Shadow] = []
         for key in self._reachable_from(entry, probe):
-            for rule, varying, unknown in self.evaluator.steps(self.ruleset.chains[key], probe):
-                if rule.action != Action.ACCEPT or unknown is not None:
+            for step in self.evaluator.steps(self.ruleset.chains[key], probe):
+                if step.action != Action.ACCEPT or step.unknown is not None:
                     continue
-                would = missing if varying is None else intersect(missing, varying)
+                would = missing if step.varying is None else intersect(missing, step.varying)
                 for denial in denials:
                     both = would & denial.addresses
                     if both:
-                        found.append(Shadow(both, rule.origin, denial.origin))
+                        found.append(Shadow(both, step.origin, denial.origin))
         return tuple(found)
 
     def _reachable_from(self, entry: Entry, probe: Probe) -> list[str]:
@@ -254,7 +255,7 @@ class FlowAuditor:
             if key in seen or chain.family not in (None, probe.family):
                 continue
             seen[key] = None
-            todo += [rule.target for rule, _, _ in reversed(self.evaluator.steps(chain, probe))
-                     if rule.action in (Action.JUMP, Action.GOTO) and rule.target in chains]
+            todo += [step.target for step in reversed(self.evaluator.steps(chain, probe))
+                     if step.action in (Action.JUMP, Action.GOTO) and step.target in chains]
         self._reachable[cache_key] = result = list(seen)
         return result

@@ -31,7 +31,7 @@ from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
 from hybridfw.rulesets._iptables_rule import Record, RuleLineParser
 from hybridfw.rulesets.interface import RulesetParser
-from hybridfw.rulesets.lazy import LazyRules
+from hybridfw.rulesets.lazy import LazyRules, Parts
 from hybridfw.rulesets.model import Action, Chain, Entry, LineSource, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.scope import Scope
 
@@ -227,15 +227,15 @@ class _SaveFile:
         return Origin(header.path, header.line,
                       f"{header.raw or '(iptables -S)'} (no :{name} line: policy not given)")
 
-    def _maker(self, table: _Table) -> Callable[[Record], Rule]:
-        build, resolve = self.rules.build, self._resolve
+    def _maker(self, table: _Table) -> Callable[[Record], Parts]:
+        parts, resolve = self.rules.parts, self._resolve
         resolved: dict[int, Rule] = {}  # shape id -> the shape with its jump target resolved
 
-        def make(record: Record) -> Rule:
+        def make(record: Record) -> Parts:
             done = resolved.get(id(record.shape))
             if done is None:
                 done = resolved[id(record.shape)] = resolve(table, record.shape)
-            return build(record, shape=done)
+            return parts(record, done)
 
         return make
 
