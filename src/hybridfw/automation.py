@@ -116,7 +116,8 @@ def _fixed(ctx: Context, paths: list[Path], text: str | None, fmt: str, entry: s
     """The patched copies of the input (see `hybridfw.audit.patch`), as texts and diffs."""
     import tempfile
 
-    from hybridfw.audit.patch import patch_files, unified
+    from hybridfw.audit.diff import unified
+    from hybridfw.audit.patch import patch_files
     from hybridfw.rulesets import read_ruleset_text
 
     with tempfile.TemporaryDirectory(prefix="hybridfw-content-") as tmp:

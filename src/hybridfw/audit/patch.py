@@ -15,7 +15,6 @@ Patchers are found through `PATCHERS` (one module per format family).
 
 from __future__ import annotations
 
-import difflib
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from pathlib import Path
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_ruleset
 from hybridfw.audit.coverage import Interfaces
+from hybridfw.audit.diff import unified
 from hybridfw.audit.interface import AuditResult, FlowCoverage
 from hybridfw.audit.patch_fortigate import FortigatePatcher
 from hybridfw.audit.patch_netfilter import IptablesPatcher, NftTextPatcher
@@ -190,15 +190,16 @@ def fix_diffs(result: AuditResult, flows: Sequence[Flow]) -> dict[str, str] | No
     todo = insertions([r for r in result.flows if r.missing], {f.id: f.protocol for f in flows})
     if not todo:
         return {}
-    try:
-        texts = {p: read_ruleset_text(Path(p)) for p in result.paths}
-    except InputError:  # audited from a text, not files: nothing to diff against
-        return None
-    patched = _apply(result.format, texts, todo, result.chain_names, PatchOutcome())
-    return {Path(p).name: unified(p, texts[p], patched[p]) for p in result.paths
-            if patched[p] != texts[p]}
-
-
-def unified(path: str, before: str, after: str, target: str = "") -> str:
-    return "".join(difflib.unified_diff(before.splitlines(keepends=True),
-                                        after.splitlines(keepends=True), path, target or path))
+    diffs = {}
+    # One file in memory at a time: see `read_ruleset_text` for the gain.
+    for path in result.paths:
+        try:
+            text = read_ruleset_text(Path(path))
+        except InputError:  # audited from a text, not files: nothing to diff against
+            return None
+        patched = _apply(result.format, {path: text}, todo, result.chain_names,
+                         PatchOutcome())[path]
+        if patched != text:
+            diffs[Path(path).name] = unified(path, text, patched)
+        del text, patched  # before the next file is read
+    return diffs

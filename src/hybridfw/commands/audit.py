@@ -119,7 +119,8 @@ def _path_notes(result: AuditResult) -> list[str]:
 def _fixed_out(rulesets: list[Path], directory: Path, flows: list[Flow], fmt: str,
                entry: str | None, interfaces: Interfaces, remove_stale: bool) -> dict[str, Any]:
     """Patch the files, write them under `directory` (atomically), and say what it took."""
-    from hybridfw.audit.patch import patch_files, unified
+    from hybridfw.audit.diff import unified
+    from hybridfw.audit.patch import patch_files
     from hybridfw.fileio import write_atomic
 
     outcome = patch_files(rulesets, flows, fmt, entry, interfaces, remove_stale)
