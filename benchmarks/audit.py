@@ -4,8 +4,9 @@ Baseline, run in the same script inside a scratch network namespace (nothing tou
 firewall): `iptables-restore --test` + `ip6tables-restore --test` on iptables-save files, or
 `nft -c -f` on one nftables file (`--format nft`: an ip and an ip6 table, sources partly in named
 sets of 20 and in anonymous sets). The baseline only reads the files; hybridfw also evaluates
-every required flow. Prints wall time (best of N) and peak RSS of each, the ratios (aims: time
-<= 2x iptables-restore, <= 1x nft; memory below the baseline's) and the load average.
+every required flow. Prints wall time and CPU time (best of N; CPU time is the steadier on a
+shared machine) and peak RSS of each, the ratios (aims: time <= 2x iptables-restore, <= 1x nft;
+memory below the baseline's) and the load average.
 
 Usage: .venv/bin/python benchmarks/audit.py [--rules 100000] [--repeat 3] [--keep DIR]
                                             [--all-relevant] [--format iptables|nft]
@@ -178,24 +179,26 @@ def generate_nft(rules: int, family: int, seed: int, relevant: bool = False,
     return "\n".join([*out, "}"]) + "\n"
 
 
-def measure(cmd: list[str], repeat: int) -> tuple[float, int, subprocess.CompletedProcess[bytes]]:
-    """Best wall time and peak RSS (KiB) of `cmd`, each run in a fresh wrapper process so the
-    RUSAGE_CHILDREN maximum belongs to this command alone."""
+def measure(cmd: list[str], repeat: int) -> tuple[float, int, float,
+                                                 subprocess.CompletedProcess[bytes]]:
+    """Best wall time, peak RSS (KiB) and best CPU time (user + system: steadier than wall
+    time on a shared machine) of `cmd`, each run in a fresh wrapper process so the
+    RUSAGE_CHILDREN figures belong to this command alone."""
     wrapper = ("import resource,subprocess,sys,time,json\n"
                "t=time.perf_counter(); p=subprocess.run(sys.argv[1:], capture_output=True)\n"
                "dt=time.perf_counter()-t\n"
                "sys.stderr.buffer.write(p.stderr); sys.stdout.buffer.write(p.stdout)\n"
-               "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-               "print(json.dumps([dt, r, p.returncode]))\n")
-    best, rss, last = float("inf"), 0, None
+               "r=resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+               "print(json.dumps([dt, r.ru_maxrss, r.ru_utime + r.ru_stime, p.returncode]))\n")
+    best, rss, cpu, last = float("inf"), 0, float("inf"), None
     for _ in range(repeat):
         last = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True)
-        dt, maxrss, code = json.loads(last.stdout.decode().splitlines()[-1])
+        dt, maxrss, used, code = json.loads(last.stdout.decode().splitlines()[-1])
         if code not in (0, 1):
             raise SystemExit(f"{cmd[0]} failed ({code}): {last.stderr.decode()[-500:]}")
-        best, rss = min(best, dt), max(rss, maxrss)
+        best, rss, cpu = min(best, dt), max(rss, maxrss), min(cpu, used)
     assert last is not None
-    return best, rss, last
+    return best, rss, cpu, last
 
 
 def main() -> None:
@@ -234,22 +237,24 @@ def main() -> None:
     ns = f"hfw-bench-{os.getpid()}"
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
-        baseline = [(name, *measure(["ip", "netns", "exec", ns, *cmd], args.repeat)[:2])
+        baseline = [(name, *measure(["ip", "netns", "exec", ns, *cmd], args.repeat)[:3])
                     for name, cmd in checks]
     finally:
         subprocess.run(["ip", "netns", "del", ns], check=False)
     env_cmd = [str(HYBRIDFW), "audit", *map(str, files), "--topology", str(TOPOLOGY), "--json"]
-    th, mh, run = measure(env_cmd, args.repeat)
+    th, mh, ch, run = measure(env_cmd, args.repeat)
     doc = json.loads(run.stdout.decode().rsplit("\n", 2)[0])  # the audit's JSON; last line is ours
-    base_t, base_m = sum(t for _, t, _ in baseline), max(m for _, _, m in baseline)
-    print(f"{'':<34} {'seconds':>8} {'peak RSS MiB':>13}")
-    for name, t, m in baseline:
-        print(f"{name:<34} {t:>8.2f} {m / 1024:>13.1f}")
-    print(f"{'baseline (sum of times, max RSS)':<34} {base_t:>8.2f} {base_m / 1024:>13.1f}")
-    print(f"{'hybridfw audit --json':<34} {th:>8.2f} {mh / 1024:>13.1f}")
+    base_t, base_m = sum(t for _, t, _, _ in baseline), max(m for _, _, m, _ in baseline)
+    base_c = sum(c for _, _, _, c in baseline)
+    print(f"{'':<34} {'seconds':>8} {'peak RSS MiB':>13} {'CPU s':>7}")
+    for name, t, m, c in baseline:
+        print(f"{name:<34} {t:>8.2f} {m / 1024:>13.1f} {c:>7.2f}")
+    print(f"{'baseline (sum of times, max RSS)':<34} {base_t:>8.2f} {base_m / 1024:>13.1f} "
+          f"{base_c:>7.2f}")
+    print(f"{'hybridfw audit --json':<34} {th:>8.2f} {mh / 1024:>13.1f} {ch:>7.2f}")
     aim = "1x" if args.format == "nft" else "2x"
-    print(f"ratio time hybridfw/baseline: {th / base_t:.2f}x (aim <= {aim}); "
-          f"memory: {mh / base_m:.2f}x (aim < 1x)")
+    print(f"ratio time hybridfw/baseline: {th / base_t:.2f}x (aim <= {aim}); CPU time "
+          f"{ch / base_c:.2f}x; memory: {mh / base_m:.2f}x (aim < 1x)")
     print(f"audit rows: {len(doc['flows'])}, findings: {len(doc['findings'])}; "
           f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
