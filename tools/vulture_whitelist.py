@@ -42,3 +42,5 @@ WindowsFirewall
 # (used by the tests to print sets).
 difference
 to_ranges
+# difflib's SequenceMatcher.get_grouped_opcodes calls get_opcodes on audit.diff's subclass.
+get_opcodes
