@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
-import pytest
-
 import hybridfw.console
 from hybridfw.cli import main
 from hybridfw.topology import set_allow_any
@@ -28,21 +26,6 @@ class Ran:
     returncode: int
     stdout: str
     stderr: str
-
-
-def run_in_process(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                   *args: str) -> Ran:
-    capsys.readouterr()  # drop anything printed before
-    monkeypatch.setattr(sys, "argv", ["hybridfw", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    _fresh_process_state()
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = _exit_code(exc)
-    captured = capsys.readouterr()
-    return Ran(code, captured.out, captured.err)
 
 
 def run_here(*args: str, env: Mapping[str, str | None] | None = None, stdin: bytes = b"") -> Ran:

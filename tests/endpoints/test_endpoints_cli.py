@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from _support.cli_runner import Ran, run_in_process
+from _support.cli_runner import Ran, run_here
 from _support.fake_m365_service import FakeService, Reply, answer_bytes
 from hybridfw.endpoints.client import ServiceClient, _retry_after_seconds, client_request_id
 from hybridfw.errors import InputError, UpstreamError
@@ -27,7 +27,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv("HYBRIDFW_HOME", str(home))
         for key, value in (env or {}).items():
             monkeypatch.setenv(key, value)
-        return run_in_process(capsys, monkeypatch, "endpoints", *args)
+        return run_here("endpoints", *args, env={"COLUMNS": "200"})
 
     return run
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from _support.cli_runner import Ran, run_in_process
+from _support.cli_runner import Ran, run_here
 from hybridfw.endpoints.diff import diff_endpoints
 from hybridfw.endpoints.files import load_answer_file
 from hybridfw.endpoints.parse import parse_endpoints
@@ -124,7 +124,7 @@ def test_impact_classification_on_small_cases() -> None:
 def test_cli_diff_defaults_to_the_two_newest_stored(_isolated_home: Path, capsys: pytest.CaptureFixture[str],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     def _cli(home: Path, *args: str) -> Ran:
-        return run_in_process(capsys, monkeypatch, "endpoints", *args)
+        return run_here("endpoints", *args, env={"COLUMNS": "200"})
 
     res = _cli(_isolated_home, "diff")
     assert res.returncode == 2 and "needs two stored" in res.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from _support.cli_runner import Ran, run_here, run_in_process
+from _support.cli_runner import Ran, run_here
 from _support.fake_m365_service import FakeService, Reply, answer_bytes
 from hybridfw.endpoints import load_current
 from hybridfw.endpoints.client import CLIENT_ID_FILE, ClientSettings
@@ -229,7 +229,7 @@ def test_cli_update_failure_is_one_line_exit_3(home: Path, service: FakeService,
 def test_cli_update_and_version_json(home: Path, service: FakeService, capsys: pytest.CaptureFixture[str],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     def cli(*args: str) -> Ran:
-        return run_in_process(capsys, monkeypatch, "endpoints", *args, "--service-url", service.url)
+        return run_here("endpoints", *args, "--service-url", service.url, env={"COLUMNS": "200"})
 
     service.version(NEW_VERSION)
     service.on("/endpoints/Worldwide", Reply(200, answer_bytes(NEW_FILE)))
