@@ -56,11 +56,12 @@ def _srx(result: AuditResult, flows: Sequence[Flow], data: EndpointData) -> str:
 
 
 def _windows(result: AuditResult, flows: Sequence[Flow], data: EndpointData) -> str:
-    from hybridfw.audit.commands_windows import used_numbers, windows_commands
+    from hybridfw.audit.commands_windows import windows_commands
+    from hybridfw.audit.fix_groups import first_fix_number
     from hybridfw.audit.patch import insertions
 
     todo = insertions([r for r in result.flows if r.missing], {f.id: f.protocol for f in flows})
-    first = max((used_numbers(t) for t in input_texts(result).values()), default=0) + 1
+    first = first_fix_number(list(input_texts(result).values()))
     return windows_commands(todo, data, first)
 
 

@@ -22,12 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hybridfw.addresses import AddressSet
-from hybridfw.audit.fix_groups import group_insertions, sides
+from hybridfw.audit.fix_groups import first_fix_number, group_insertions, sides
 from hybridfw.audit.patch_types import ChainNames, Insertion
 from hybridfw.rulesets.srx import FixFacts, Translation, fix_facts
 
 _POLICY = re.compile(r"^(?:global|from-zone \S+ to-zone \S+) policy (\S+)$")
-_FIX_NUMBER = re.compile(r"hybridfw-fix-(\d+)")
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,6 @@ class NewPolicy:
     port: int
     before: str | None
     line: int  # the file line of the policy it goes before (0: none)
-
-
-def first_number(texts: Sequence[str]) -> int:
-    """Above every ``hybridfw-fix-N`` already in the files (an earlier fix kept)."""
-    found = [int(n) for text in texts for n in _FIX_NUMBER.findall(text)]
-    return max(found, default=0) + 1
 
 
 def translated(destinations: AddressSet, zone: str, nat: Sequence[Translation]) -> AddressSet:
@@ -156,5 +149,5 @@ def srx_commands(items: Sequence[Insertion], chains: ChainNames,
                  texts: Mapping[str, str]) -> str:
     """The set commands for the audit's missing ranges ("" when there are none)."""
     facts = facts_of(texts)
-    return set_commands(new_policies(items, chains, first_number(list(texts.values())), facts),
+    return set_commands(new_policies(items, chains, first_fix_number(list(texts.values())), facts),
                         facts.zone_books)

@@ -11,7 +11,6 @@ names that rule instead: narrow it or disable it. The allow rules apply in every
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,7 +19,6 @@ from hybridfw.audit.fix_groups import group_insertions, sides
 from hybridfw.audit.patch_types import Insertion
 from hybridfw.model import EndpointData, Flow
 
-_FIX_NUMBER = re.compile(r"hybridfw-fix-(\d+)")
 
 @dataclass(frozen=True)
 class AllowRule:
@@ -31,11 +29,6 @@ class AllowRule:
     port: int
     local: AddressSet
     remote: AddressSet
-
-
-def used_numbers(text: str) -> int:
-    """The highest N of a ``hybridfw-fix-N`` rule already in the export (0: none)."""
-    return max((int(n) for n in _FIX_NUMBER.findall(text)), default=0)
 
 
 def blocks_for_good(item: Insertion) -> bool:

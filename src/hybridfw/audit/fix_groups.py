@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from hybridfw.addresses import AddressSet
 from hybridfw.audit.patch_types import Insertion
+
+_FIX_NUMBER = re.compile(r"hybridfw-fix-(\d+)")
+
+
+def first_fix_number(texts: Sequence[str]) -> int:
+    """The N for the next ``hybridfw-fix-N`` rule: above every one already in `texts` (an
+    earlier fix kept), 1 when there is none."""
+    return max((int(n) for text in texts for n in _FIX_NUMBER.findall(text)), default=0) + 1
 
 
 def group_insertions(items: Sequence[Insertion]) -> list[list[Insertion]]:

@@ -15,12 +15,12 @@ import re
 from hybridfw.audit.commands_srx import (
     NewPolicy,
     facts_of,
-    first_number,
     new_policies,
     object_blocks,
     policy_block,
     set_commands,
 )
+from hybridfw.audit.fix_groups import first_fix_number
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
 
 _SET_LINE = re.compile(r"^\s*(?:set|deactivate|delete|insert) ", re.MULTILINE)
@@ -70,7 +70,7 @@ class SrxPatcher(Patcher):
 
     def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:
         facts = facts_of({"": text})
-        policies = new_policies(items, chains, first_number([text]), facts)
+        policies = new_policies(items, chains, first_fix_number([text]), facts)
         if not policies:
             return text
         if _is_set_form(text):

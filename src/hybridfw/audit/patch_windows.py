@@ -14,7 +14,8 @@ import ipaddress
 import json
 from typing import Any
 
-from hybridfw.audit.commands_windows import AllowRule, allow_rules, used_numbers
+from hybridfw.audit.commands_windows import AllowRule, allow_rules
+from hybridfw.audit.fix_groups import first_fix_number
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
 
 _WIDTH = 38
@@ -59,7 +60,7 @@ class NetshPatcher(Patcher):
     formats = ("windows-netsh",)
 
     def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:
-        rules = allow_rules(items, used_numbers(text) + 1)
+        rules = allow_rules(items, first_fix_number([text]))
         return text.rstrip("\n") + "\n" + "".join(_block(r) for r in rules) if rules else text
 
     def removable(self, text: str, lines: set[int]) -> tuple[set[int], str]:
@@ -73,7 +74,7 @@ class WindowsJsonPatcher(Patcher):
     formats = ("windows-json",)
 
     def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:
-        rules = allow_rules(items, used_numbers(text) + 1)
+        rules = allow_rules(items, first_fix_number([text]))
         if not rules:
             return text
         doc = json.loads(text.lstrip("\ufeff"))
