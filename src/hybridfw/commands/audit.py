@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hybridfw.commands._common import JsonOpt, TopologyOpt
+from hybridfw.commands._common import AliasFileOpt, JsonOpt, TopologyOpt
 from hybridfw.rulesets import format_choices
 
 if TYPE_CHECKING:
@@ -209,12 +209,7 @@ def register(app: typer.Typer) -> None:
             "--remove-stale", help="With --fixed-out: also delete accept rules that admit only "
                                    "stale or foreign addresses (a rule it cannot delete safely, "
                                    "e.g. an SRX policy, is named in a note with the reason).")] = False,
-        alias_files: Annotated[list[str] | None, typer.Option(
-            "--alias-file", metavar="NAME=FILE",
-            help="A local copy of the list a pfSense/OPNsense url or urltable alias NAME "
-                 "downloads (one address, CIDR or range a line; # and ; start comments; an "
-                 "empty list is an input error). Repeatable. Without it such an alias is "
-                 "unknown.")] = None,
+        alias_files: AliasFileOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         from hybridfw.audit import Interfaces, audit_files

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hybridfw.commands._common import JsonOpt, QuietOpt, TopologyOpt
+from hybridfw.commands._common import AliasFileOpt, JsonOpt, QuietOpt, TopologyOpt
 
 FirewallOpt = Annotated[
     list[Path] | None,
@@ -34,14 +34,6 @@ AllowUncheckedOpt = Annotated[
     typer.Option("--allow-unchecked", metavar="FLOW",
                  help="A flow you leave unchecked on purpose (repeat, or comma-separated): it "
                       "stays 'not checked' but no longer keeps the overall verdict from ready."),
-]
-AliasFileOpt = Annotated[
-    list[str] | None,
-    typer.Option("--alias-file", metavar="NAME=FILE",
-                 help="A local copy of the list a pfSense/OPNsense url or urltable alias NAME "
-                      "downloads (one address, CIDR or range a line; # and ; start comments; "
-                      "an empty list is an input error). Repeatable. Without it such an alias "
-                      "is unknown."),
 ]
 HtmlOpt = Annotated[
     Path | None,
