@@ -49,6 +49,7 @@ def test_build_sanity_and_docs(tmp_path: Path) -> None:
     modules = json.loads(docs.stdout)
     assert set(modules) == set(MODULES)
     assert modules["hybridfw.hybrid.audit"]["doc"]["options"]["fail_on_problems"]["default"] is True
+    assert modules["hybridfw.hybrid.audit"]["doc"]["options"]["alias_files"]["elements"] == "str"
     assert modules["hybridfw.hybrid.nft_sets"]["doc"]["attributes"]["check_mode"]["support"] == "full"
     lookup = ansible("ansible-doc", "--json", "-t", "lookup", "hybridfw.hybrid.addresses", tmp=tmp_path)
     assert lookup.returncode == 0, lookup.stderr
@@ -58,14 +59,18 @@ def test_build_sanity_and_docs(tmp_path: Path) -> None:
 def test_lookup_audit_rules_playbook(tmp_path: Path) -> None:
     home = tmp_path / "home"
     store(home, answer(tmp_path, "now.json"), version(days_ago=1))
+    (tmp_path / "drop.txt").write_text("40.92.0.0/16 ; SBL1\n")
+    (tmp_path / "empty.txt").write_text("")
     extra = {"topology": str(EXAMPLE / "hybrid.toml"), "home": str(home),
              "rules_dir": str(tmp_path / "rules"),
              "stale_v4": str(EXAMPLE / "stale-firewall.rules"),
-             "stale_v6": str(EXAMPLE / "stale-firewall6.rules")}
+             "stale_v6": str(EXAMPLE / "stale-firewall6.rules"),
+             "opnsense": str(REPO / "tests" / "data" / "audit_edge" / "opnsense-features.xml"),
+             "drop_list": str(tmp_path / "drop.txt"), "empty_list": str(tmp_path / "empty.txt")}
     run = ansible("ansible-playbook", "-i", "localhost,", str(Path(__file__).with_name("collection.yml")),
                   "-e", json.dumps(extra), tmp=tmp_path)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr
-    assert "failed=0" in run.stdout and "ignored=3" in run.stdout
+    assert "failed=0" in run.stdout and "ignored=4" in run.stdout
     assert (tmp_path / "rules" / "hybridfw-smtp-inbound.txt").read_text().count("40.92.0.0/15") == 1
 
 

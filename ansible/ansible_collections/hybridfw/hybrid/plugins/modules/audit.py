@@ -63,6 +63,15 @@ options:
     description: With O(fixed), also remove sources Microsoft no longer publishes (C(--remove-stale)).
     type: bool
     default: false
+  alias_files:
+    description:
+      - Local copies of the address lists that url and urltable aliases (OPNsense, pfSense) name,
+        each as C(NAME=FILE), as C(hybridfw audit --alias-file) takes them. Without a copy such an
+        alias is undecidable; a copy that holds no address fails the task.
+      - The files are read where the module runs (usually the controller).
+    type: list
+    elements: str
+    default: []
   fail_on_problems:
     description:
       - Fail the task when a required flow is missing, shadowed or undecidable (the audit's
@@ -95,6 +104,13 @@ EXAMPLES = r'''
     topology: topology.toml
     src: [/var/backups/fw1.rules, /var/backups/fw1.rules6]
     fail_on_problems: false
+  delegate_to: localhost
+
+- name: Audit an OPNsense backup whose urltable alias Spamhaus names a downloaded list
+  hybridfw.hybrid.audit:
+    topology: topology.toml
+    src: [/var/backups/opnsense/config.xml]
+    alias_files: [Spamhaus=/var/lib/hybridfw/drop.txt]
   delegate_to: localhost
 '''
 
@@ -157,6 +173,7 @@ def main():
             inside_interface=dict(type='str'),
             fixed=dict(type='bool', default=False),
             remove_stale=dict(type='bool', default=False),
+            alias_files=dict(type='list', elements='str', default=[]),
             fail_on_problems=dict(type='bool', default=True),
         ),
         mutually_exclusive=[('src', 'content')],
@@ -168,7 +185,7 @@ def main():
         doc = automation.audit(ctx, paths=p['src'] or (), text=p['content'], fmt=p['format'], entry=p['entry'],
                                outside_interface=p['outside_interface'],
                                inside_interface=p['inside_interface'], fixed=p['fixed'],
-                               remove_stale=p['remove_stale'])
+                               remove_stale=p['remove_stale'], alias_files=p['alias_files'])
     except HybridfwError as exc:
         module.fail_json(msg=str(exc))
     result = dict(changed=False, audit=doc, problems=doc['problems'], problem_flows=doc['problem_flows'],
