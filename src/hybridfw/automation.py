@@ -118,13 +118,15 @@ def _fixed(ctx: Context, paths: list[Path], text: str | None, fmt: str, entry: s
 
     from hybridfw.audit.diff import unified
     from hybridfw.audit.patch import patch_files
+    from hybridfw.audit.stale_members import published_now
     from hybridfw.rulesets import read_ruleset_text
 
     with tempfile.TemporaryDirectory(prefix="hybridfw-content-") as tmp:
         if text is not None:  # the patcher works on files: the text becomes one
             paths = [Path(tmp) / "content"]
             paths[0].write_text(text, encoding="utf-8")
-        outcome = patch_files(paths, ctx.flows, fmt, entry, interfaces, remove_stale)
+        outcome = patch_files(paths, ctx.flows, fmt, entry, interfaces, remove_stale,
+                              published_now(ctx.data))
         files = []
         for path in paths:
             before, after = read_ruleset_text(path), outcome.texts[str(path)]

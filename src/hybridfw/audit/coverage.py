@@ -212,12 +212,14 @@ class FlowAuditor:
                         for d in outcome.denied if overlaps(d.addresses, missing))
         accepting = tuple((d.origin, overlaps(d.addresses, required)) for d in outcome.accepted
                           if d.reason != "policy")
+        stale_by = tuple((d.origin, intersect(d.addresses, stale)) for d in outcome.accepted
+                         if d.reason != "policy" and stale and overlaps(d.addresses, stale))
         return FlowCoverage(flow.id, flow.direction, entry.name,
                             address_text(probe.family, probe.fixed), probe.port,
                             allowed=intersect(accepted, required), missing=missing, stale=stale,
                             unknown=unknown, shadowed=shadowed, evidence=evidence,
                             needs_interface_names=needs_names, assumption=path.assumption,
-                            denials=denials, accepting=accepting)
+                            denials=denials, accepting=accepting, stale_by=stale_by)
 
     def _shadowed(self, entry: Entry, probe: Probe, outcome: Outcome,
                   missing: AddressSet) -> tuple[Shadow, ...]:

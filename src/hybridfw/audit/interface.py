@@ -59,6 +59,7 @@ class FlowCoverage:
     assumption: str = ""  # why this path was evaluated when the user did not name it
     denials: tuple[Denial, ...] = ()  # what denies the missing addresses (not in the JSON)
     accepting: tuple[tuple[Origin, bool], ...] = ()  # accept rules, and whether for required
+    stale_by: tuple[tuple[Origin, AddressSet], ...] = ()  # accept rules, the stale part they admit
 
     @property
     def complete(self) -> bool:

@@ -8,7 +8,9 @@ calling base chain too), or at the end of the chain whose policy denies. Every o
 kept. The patched files are audited again; what an accept in an early stage only passed on to a
 later stage that drops it shows up there and is fixed in the next round, up to `MAX_ROUNDS`.
 A range still missing after that is reported, never hidden. `remove_stale` also deletes accept
-rules that admit only addresses no audited flow requires, where some of them are stale.
+rules that admit no address an audited flow requires and only retired Microsoft ranges besides
+(a rule that also admits foreign addresses is named, not removed), then retired members of the
+address groups accept rules name (`stale_members`).
 
 Patchers are found through `PATCHERS` (one module per format family).
 """
@@ -33,6 +35,7 @@ from hybridfw.audit.patch_pfsense import PfsensePatcher
 from hybridfw.audit.patch_srx import SrxPatcher
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
 from hybridfw.audit.patch_windows import NetshPatcher, WindowsJsonPatcher
+from hybridfw.audit.stale_members import current_default, published_ever, remove_stale_members
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
 from hybridfw.rulesets import parse_files, read_ruleset_text
@@ -77,25 +80,31 @@ def insertions(rows: Sequence[FlowCoverage], protocol_of: Mapping[str, str]) -> 
     return out
 
 
-def stale_only(rows: Sequence[FlowCoverage]) -> list[Origin]:
-    """Accept rules that admit stale addresses and never a required one (for any audited flow,
-    address and port): safe to delete with --remove-stale."""
+def stale_only(rows: Sequence[FlowCoverage], retired: AddressSet) -> tuple[list[Origin], list[Origin]]:
+    """Accept rules that never admit a required address (for any audited flow, address and
+    port) and admit only `retired` Microsoft ranges besides: safe to delete with
+    --remove-stale; and those that admit retired ranges next to other, foreign addresses (a
+    partner, the LAN ...): named, kept. A rule admitting only foreign addresses is not a stale
+    Microsoft rule and is left alone."""
     for_required = {(o.path, o.line) for r in rows for o, req in r.accepting if req}
-    found: dict[tuple[str, int], Origin] = {}
+    admitted: dict[tuple[str, int], tuple[Origin, AddressSet]] = {}
     for row in rows:
-        if not row.stale:
-            continue
-        for origin, required in row.accepting:
+        for origin, addresses in row.stale_by:
             key = (origin.path, origin.line)
-            if not required and key not in for_required and origin.line > 0:
-                found[key] = origin
-    return list(found.values())
+            if key not in for_required and origin.line > 0:
+                before = admitted.get(key, (origin, AddressSet.empty()))[1]
+                admitted[key] = (origin, before | addresses)
+    doomed = [o for o, a in admitted.values() if a <= retired]
+    mixed = [o for o, a in admitted.values() if not a <= retired and a & retired]
+    return doomed, mixed
 
 
 def patch_files(paths: Sequence[Path], flows: Sequence[Flow], fmt: str = "auto",
                 entry: str | None = None, interfaces: Interfaces | None = None,
-                remove_stale: bool = False) -> PatchOutcome:
-    """Patch `paths` until re-auditing them (same flows and options) finds nothing missing."""
+                remove_stale: bool = False, current: AddressSet | None = None) -> PatchOutcome:
+    """Patch `paths` until re-auditing them (same flows and options) finds nothing missing.
+    `current`: every range the endpoint data in use publishes (default: the newest shipped
+    Exchange list); `--remove-stale` takes only members no longer published out of groups."""
     names = [p.name for p in paths]
     if len(set(names)) != len(names):
         raise InputError("--fixed-out writes each file under its own name: two inputs share a name")
@@ -113,7 +122,11 @@ def patch_files(paths: Sequence[Path], flows: Sequence[Flow], fmt: str = "auto",
         _write(texts)
         result, chains = audit(work)
         if remove_stale:
-            texts = _remove_stale(result, texts, outcome)
+            now = current if current is not None else current_default()
+            texts = _remove_stale(result, texts, outcome, published_ever() - now)
+            _write(texts)
+            result, chains = audit(work)
+            texts = _remove_members(result, texts, outcome, now)
             _write(texts)
             result, chains = audit(work)
         for round_number in range(1, MAX_ROUNDS + 1):
@@ -154,30 +167,48 @@ def _apply(fmt: str, texts: dict[str, str], todo: list[Insertion], chains: Chain
     return out
 
 
-def _remove_stale(result: AuditResult, texts: dict[str, str],
-                  outcome: PatchOutcome) -> dict[str, str]:
+def _remove_stale(result: AuditResult, texts: dict[str, str], outcome: PatchOutcome,
+                  retired: AddressSet) -> dict[str, str]:
     patcher = patcher_for(result.format.split("+")[0])
-    doomed = stale_only(result.flows)
-    if patcher is None or not doomed:
+    doomed, mixed = stale_only(result.flows, retired)
+    if patcher is None or not (doomed or mixed):
         return texts
     out = dict(texts)
-    for path in sorted({o.path for o in doomed}):
-        origins = sorted((o for o in doomed if o.path == path), key=lambda o: o.line)
+    for path in sorted({o.path for o in doomed + mixed}):
         if path not in out:
             continue
         name = Path(path).name
+        origins = sorted((o for o in doomed if o.path == path), key=lambda o: o.line)
         gone, why = patcher.removable(out[path], {o.line for o in origins})
         if gone:
             out[path] = patcher.remove(out[path], gone)
-            outcome.notes.append(f"removed {len(gone)} rule(s) admitting only stale or foreign "
-                                 f"addresses from {name}")
+            outcome.notes.append(f"removed {len(gone)} rule(s) admitting only retired Microsoft "
+                                 f"ranges from {name}")
         kept = [o for o in origins if o.line not in gone]
         if kept:
-            listed = ", ".join(f"line {o.line} ({' '.join(o.raw.split())[:60]})" for o in kept[:5])
-            more = f" and {len(kept) - 5} more" if len(kept) > 5 else ""
             outcome.notes.append(f"--remove-stale did NOT remove {len(kept)} rule(s) admitting only "
-                                 f"stale or foreign addresses from {name}: {listed}{more}: {why}")
+                                 f"retired Microsoft ranges from {name}: {_listed(kept)}: {why}")
+        other = sorted((o for o in mixed if o.path == path), key=lambda o: o.line)
+        if other:
+            outcome.notes.append(f"--remove-stale did NOT remove {len(other)} rule(s) from {name} that "
+                                 f"admit retired Microsoft ranges next to addresses no Microsoft list "
+                                 f"has (a partner, another purpose?): {_listed(other)}: narrow them "
+                                 "by hand")
     return out
+
+
+def _listed(origins: list[Origin]) -> str:
+    listed = ", ".join(f"line {o.line} ({' '.join(o.raw.split())[:60]})" for o in origins[:5])
+    return listed + (f" and {len(origins) - 5} more" if len(origins) > 5 else "")
+
+
+def _remove_members(result: AuditResult, texts: dict[str, str], outcome: PatchOutcome,
+                    current: AddressSet) -> dict[str, str]:
+    """Retired members out of the groups the accept rules name (`stale_members`)."""
+    patcher = patcher_for(result.format.split("+")[0])
+    if patcher is None:
+        return texts
+    return remove_stale_members(result.flows, texts, patcher, current, outcome.notes)
 
 
 def fix_diffs(result: AuditResult, flows: Sequence[Flow]) -> dict[str, str] | None:

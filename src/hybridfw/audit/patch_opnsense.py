@@ -19,7 +19,7 @@ import re
 from uuid import NAMESPACE_URL, uuid5
 
 from hybridfw.audit.patch_netfilter import drop_lines, splice
-from hybridfw.audit.patch_pfsense import xml_rule_lines, xml_rules_removable
+from hybridfw.audit.patch_pfsense import PfsensePatcher, xml_rule_lines, xml_rules_removable
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
 
 _TAG = {name: re.compile(rf"<{name}>([^<]*)</{name}>") for name in ("interface", "floating", "sequence")}
@@ -140,3 +140,8 @@ class OpnsensePatcher(Patcher):
 
     def remove(self, text: str, lines: set[int]) -> str:
         return drop_lines(text, xml_rule_lines(text, lines))
+
+    # Aliases: the same elements as pfSense's, plus the MVC ``<content>`` (see `patch_pfsense`).
+    groups = PfsensePatcher.groups
+    drop_members = PfsensePatcher.drop_members
+    member_command = PfsensePatcher.member_command

@@ -6,14 +6,17 @@ range the default deny takes gets its rule at the end of `<filter>`. Needs the u
 a saved config (each `<rule>` starting its own line); a rule it cannot place is left out and the
 re-audit reports the range as still missing. `--remove-stale` deletes a whole `<rule>` element
 (its lines) when the element has its lines to itself; otherwise it names the rule and keeps it.
+A retired member of an alias goes from its ``<address>`` (and ``<detail>``) (`stale_members`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from hybridfw.audit.patch_netfilter import drop_lines, splice
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
+from hybridfw.rulesets.groups import Group, GroupIndex, Member
 
 
 class PfsensePatcher(Patcher):
@@ -55,6 +58,18 @@ class PfsensePatcher(Patcher):
     def remove(self, text: str, lines: set[int]) -> str:
         return drop_lines(text, xml_rule_lines(text, lines))
 
+    def groups(self, text: str, path: str) -> GroupIndex | None:
+        from hybridfw.rulesets.groups_xml import xml_groups
+
+        return xml_groups(text, path)
+
+    def drop_members(self, text: str, drops: Sequence[tuple[Group, Member]]
+                     ) -> tuple[str, list[tuple[Group, Member]]]:
+        return xml_drop_members(text, drops)
+
+    def member_command(self, group: Group, member: Member, rest: Sequence[Member]) -> str:
+        return f"Firewall > Aliases > {group.name}: delete the entry {member.name}"
+
 
 _RULE_OPEN = re.compile(r"<rule[\s>/]")
 
@@ -90,3 +105,48 @@ def xml_rule_lines(text: str, lines: set[int]) -> set[int]:
     """Every line of the `<rule>` elements starting on `lines`."""
     rows = text.split("\n")
     return {n for start in lines for n in (_rule_span(rows, start) or ())}
+
+
+_DETAIL = re.compile(r"<detail>(<!\[CDATA\[)?(.*?)(\]\]>)?</detail>", re.DOTALL)
+
+
+def xml_drop_members(text: str, drops: Sequence[tuple[Group, Member]]
+                     ) -> tuple[str, list[tuple[Group, Member]]]:
+    """Aliases (pfSense, OPNsense) without the dropped members: the ``<address>`` (spaces) or
+    ``<content>`` (new lines) text written again without them, and in ``<address>`` aliases the
+    matching ``<detail>`` entry (``||``-separated, by position) when there is one per member."""
+    rows = text.split("\n")
+    done: list[tuple[Group, Member]] = []
+    for group in sorted(dict.fromkeys(g for g, _m in drops), key=lambda g: -g.line):
+        gone = {m.name for g, m in drops if g == group}
+        tag = "content" if "<content>" in group.scope else "address"
+        end = next((n for n in range(group.line, len(rows) + 1) if "</alias>" in rows[n - 1]), None)
+        if end is None or not 1 <= group.line <= end:
+            continue
+        span = "\n".join(rows[group.line - 1:end])
+        edited = _edit_alias(span, tag, gone)
+        if edited is None:
+            continue
+        rows[group.line - 1:end] = edited.split("\n")
+        done += [(g, m) for g, m in drops if g == group]
+    return "\n".join(rows), done
+
+
+def _edit_alias(span: str, tag: str, gone: set[str]) -> str | None:
+    found = re.search(rf"<{tag}>([^<]*)</{tag}>", span)
+    if found is None or span.count(f"<{tag}>") != 1:
+        return None
+    inner = found.group(1)
+    tokens = inner.split()
+    if tag == "content":
+        kept = "\n".join(line for line in inner.split("\n") if line.strip() not in gone)
+    else:
+        kept = " ".join(t for t in tokens if t not in gone)
+    out = span[:found.start(1)] + kept + span[found.end(1):]
+    detail = _DETAIL.search(out)
+    if tag == "address" and detail is not None:
+        items = detail.group(2).split("||")
+        if len(items) == len(tokens):
+            left = "||".join(d for d, t in zip(items, tokens, strict=True) if t not in gone)
+            out = out[:detail.start(2)] + left + out[detail.end(2):]
+    return out

@@ -11,6 +11,7 @@ merge`` would add them: a policy there goes to the end of its zone pair). A poli
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from hybridfw.audit.commands_srx import (
     NewPolicy,
@@ -21,7 +22,9 @@ from hybridfw.audit.commands_srx import (
     set_commands,
 )
 from hybridfw.audit.fix_groups import first_fix_number
+from hybridfw.audit.patch_netfilter import drop_lines
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
+from hybridfw.rulesets.groups import Group, GroupIndex, Member
 
 _SET_LINE = re.compile(r"^\s*(?:set|deactivate|delete|insert) ", re.MULTILINE)
 
@@ -86,3 +89,30 @@ class SrxPatcher(Patcher):
     def remove(self, text: str, lines: set[int]) -> str:
         return text  # nothing is removable (see `removable`)
 
+
+    def groups(self, text: str, path: str) -> GroupIndex | None:
+        from hybridfw.rulesets.groups_srx import srx_groups
+
+        return srx_groups(text, path)
+
+    def drop_members(self, text: str, drops: Sequence[tuple[Group, Member]]
+                     ) -> tuple[str, list[tuple[Group, Member]]]:
+        """The member's statement line deleted: ``set ... address-set S address M`` (set form)
+        or ``address M;`` alone on its line inside ``address-set S { }`` (hierarchical)."""
+        rows = text.split("\n")
+        set_form = _is_set_form(text)
+        done = [(g, m) for g, m in drops if 1 <= m.line <= len(rows)
+                and _member_line(rows[m.line - 1], g.name, m.name, set_form)]
+        return drop_lines(text, {m.line for _g, m in done}), done
+
+    def member_command(self, group: Group, member: Member, rest: Sequence[Member]) -> str:
+        book = (f"security zones security-zone {group.scope.split()[1]} address-book"
+                if group.scope.startswith("zone ") else f"security {group.scope}")
+        return f"delete {book} address-set {group.name} address {member.name}"
+
+
+def _member_line(line: str, group: str, member: str, set_form: bool) -> bool:
+    words = [w.strip('"') for w in line.replace(";", " ; ").split()]
+    if set_form:
+        return words[:1] == ["set"] and words[-4:] == ["address-set", group, "address", member]
+    return words == ["address", member, ";"]

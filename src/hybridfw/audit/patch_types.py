@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 from hybridfw.addresses import AddressSet
+from hybridfw.rulesets.groups import Group, GroupIndex, Member
 from hybridfw.rulesets.model import Origin
 
 ChainNames = Mapping[str, tuple[str, str]]  # chain key -> (table, chain name as written)
@@ -60,3 +61,17 @@ class Patcher(ABC):
         """Which of the rules starting on `lines` `remove` can delete safely, and why the
         others stay ("" when none stays). `--remove-stale` names every rule that stays."""
         return set(lines), ""
+
+    def groups(self, text: str, path: str) -> GroupIndex | None:
+        """The address groups of `text`, for removing stale members; None: not supported."""
+        return None
+
+    def drop_members(self, text: str, drops: Sequence[tuple[Group, Member]]
+                     ) -> tuple[str, list[tuple[Group, Member]]]:
+        """`text` without those group members, and the ones it could remove (a member written
+        in a layout it does not edit stays)."""
+        return text, []
+
+    def member_command(self, group: Group, member: Member, rest: Sequence[Member]) -> str:
+        """How to remove `member` from `group` on the device (`rest`: the members left)."""
+        return ""

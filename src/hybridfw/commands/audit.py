@@ -117,13 +117,14 @@ def _path_notes(result: AuditResult) -> list[str]:
 
 
 def _fixed_out(rulesets: list[Path], directory: Path, flows: list[Flow], fmt: str,
-               entry: str | None, interfaces: Interfaces, remove_stale: bool) -> dict[str, Any]:
+               entry: str | None, interfaces: Interfaces, remove_stale: bool,
+               current: AddressSet) -> dict[str, Any]:
     """Patch the files, write them under `directory` (atomically), and say what it took."""
     from hybridfw.audit.diff import unified
     from hybridfw.audit.patch import patch_files
     from hybridfw.fileio import write_atomic
 
-    outcome = patch_files(rulesets, flows, fmt, entry, interfaces, remove_stale)
+    outcome = patch_files(rulesets, flows, fmt, entry, interfaces, remove_stale, current)
     files = []
     for path in rulesets:
         text = outcome.texts[str(path)]
@@ -207,13 +208,16 @@ def register(app: typer.Typer) -> None:
                  "Windows exports).")] = None,
         remove_stale: Annotated[bool, typer.Option(
             "--remove-stale", help="With --fixed-out: also delete accept rules that admit only "
-                                   "stale or foreign addresses (a rule it cannot delete safely, "
-                                   "e.g. an SRX policy, is named in a note with the reason).")] = False,
+                                   "retired Microsoft ranges (a rule it cannot delete safely, e.g. "
+                                   "an SRX policy, is named in a note with the reason), and take "
+                                   "retired members out of the address groups / address-sets / "
+                                   "aliases accept rules name (never out of a shared group).")] = False,
         alias_files: AliasFileOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         from hybridfw.audit import Interfaces, audit_files
         from hybridfw.audit.fix import fix_to_show
+        from hybridfw.audit.stale_members import published_now
         from hybridfw.console import print_json
         from hybridfw.endpoints import load_current
         from hybridfw.flows import required_flows
@@ -231,7 +235,7 @@ def register(app: typer.Typer) -> None:
             result = audit_files(rulesets, flows, fmt=fmt, entry=entry, interfaces=interfaces)
             fixes = fix_to_show(result, flows, data)
             patched = (_fixed_out(rulesets, fixed_out, flows, fmt, entry, interfaces,
-                                  remove_stale) if fixed_out is not None else None)
+                                  remove_stale, published_now(data)) if fixed_out is not None else None)
         if json_out:
             doc = {**result.to_dict(), "format": result.format, "rules_to_add": fixes,
                    "data": data.summary()}
