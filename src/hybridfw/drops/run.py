@@ -16,6 +16,7 @@ from hybridfw.drops.reference import shipped_history, stored_history, unlisted_r
 from hybridfw.drops.report import DropsReport, FileSummary, build_report
 from hybridfw.drops.source import LogInput, open_log
 from hybridfw.model import EndpointData, Flow
+from hybridfw.rulesets.lazy import gc_paused
 
 if TYPE_CHECKING:
     from hybridfw.audit import Interfaces
@@ -83,7 +84,8 @@ def analyse_drops(paths: Iterable[str], flows: Sequence[Flow], data: EndpointDat
         return build_classifier(flow, data, history, unlisted, port)
 
     agg = Aggregator(flows, classifier_for, since=since, until=until)
-    files = [_read(path, fmt, agg, fast) for path in paths]
+    with gc_paused():  # millions of rows build caches and buckets, no cycles (perf: 20 % in gc)
+        files = [_read(path, fmt, agg, fast) for path in paths]
     extra = []
     if firewall:
         from hybridfw.drops.firewall import firewall_findings

@@ -36,12 +36,16 @@ class _Prefixed(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: memoryview) -> int | None:  # type: ignore[override]
         if self._head:
             n = min(len(buffer), len(self._head))
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
+        readinto = getattr(self._rest, "readinto", None)
+        if readinto is not None:  # no copy in between (files, gzip, standard input)
+            count: int | None = readinto(buffer)
+            return count
         data = self._rest.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
