@@ -6,8 +6,10 @@ source /24 (parsing without any classification). The file is generated at run ti
 directory (never committed) and deleted afterwards. Each engine runs in its own subprocess; the
 child reports wall time and its peak RSS (ru_maxrss). Ratios are against grep.
 
-Aims (issue 15): hybridfw within 3x grep's time and under 500 MiB. `hybridfw-general` is the
-same analysis with the fast path turned off (one Drop per text line): the before/after pair.
+Aims (issue 15): hybridfw within 3x grep's time and under 500 MiB. `hybridfw` uses the compiled
+netfilter scanner when it was built (hybridfw.drops._nfscan; the result line says [compiled] or
+[pure]); `hybridfw-pure` is the same fast path with the scanner's Python reference
+(`add_rows`), `hybridfw-general` the analysis with no fast path (one Drop per text line).
 
 Usage: .venv/bin/python benchmarks/drops.py [--lines 5000000] [--dir /tmp] [--repeat 3]
        [--log EXISTING.log] [--engines grep,hybridfw]
@@ -26,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 TOPOLOGY = Path(__file__).resolve().parent.parent / "examples" / "hybrid.toml"
 REGEX = r"SRC=(\S+) DST=(\S+) .*?PROTO=(\w+)(?: SPT=\d+ DPT=(\d+))?"
@@ -82,14 +85,27 @@ def run_hybridfw(path: str, fast: bool = True) -> str:
     data = load_snapshot()
     report = analyse_drops([path], required_flows(load_topology(TOPOLOGY), data), data, fast=fast)
     counts = report.counts()
-    return f"{sum(counts.values())} on flows ({counts['published']} published), {report.unrelated} unrelated"
+    from hybridfw.drops import native_rows
+
+    scanner = "compiled" if fast and native_rows.available() else "pure"
+    return (f"{sum(counts.values())} on flows ({counts['published']} published), {report.unrelated} unrelated"
+            f" [{scanner}]")
 
 
 def run_general(path: str) -> str:
     return run_hybridfw(path, fast=False)
 
 
-ENGINES = {"grep": run_grep, "polars": run_polars, "hybridfw": run_hybridfw, "hybridfw-general": run_general}
+def run_pure(path: str) -> str:
+    """The fast path without the compiled scanner (as with HYBRIDFW_PURE=1 or no C compiler)."""
+    from hybridfw.drops import native_rows
+
+    with mock.patch.object(native_rows, "_nfscan", None):
+        return run_hybridfw(path)
+
+
+ENGINES = {"grep": run_grep, "polars": run_polars, "hybridfw": run_hybridfw, "hybridfw-pure": run_pure,
+           "hybridfw-general": run_general}
 
 
 def child(engine: str, path: str) -> None:

@@ -96,8 +96,9 @@ class Aggregator:
             for port in flow.ports:
                 self._by_port.setdefault((flow.protocol, port), []).append(flow)
         self._addresses: dict[str, Address | None] = {}
+        self._texts: dict[str, str] = {}  # logged address text -> str(address)
         self._targets: dict[tuple[str, int, str, str, str], Target | str | None] = {}
-        self._windowed = since is not None or until is not None
+        self.windowed = since is not None or until is not None
         self._verdicts: dict[tuple[str, str], tuple[Verdict, str]] = {}
         # add_rows' caches, per distinct bytes: protocol -> port -> the packets' targets (None: the
         # port is on no flow), times, prefixes
@@ -139,7 +140,7 @@ class Aggregator:
             found = self._verdicts[key] = (verdict, block_of(address, verdict))
         return found
 
-    def _target(self, drop: Drop) -> Target | str | None:
+    def target(self, drop: Drop) -> Target | str | None:
         """Where a drop counts: its bucket key and verdict; None = unrelated; text = why unreadable."""
         candidates = self._by_port.get((drop.proto, drop.dport))
         if candidates is None:
@@ -149,19 +150,26 @@ class Aggregator:
             return f"not an address: {drop.src if src is None else drop.dst}"
         flow, remote_is_source = self._flow(drop, candidates, src, dst)
         remote, address = (drop.src, src) if remote_is_source else (drop.dst, dst)
-        local = dst if remote_is_source else src
+        local = drop.dst if remote_is_source else drop.src
         verdict, block = self._verdict(flow, drop.dport, remote, address)
         if flow is None and verdict.klass == "not-microsoft":
             return None
         flow_id = flow.id if flow else f"{UNMATCHED} {drop.proto}/{drop.dport}"
-        return (flow_id, verdict.klass, block), verdict, str(address), str(local), drop.dport, drop.hook
+        texts = self._texts
+        return ((flow_id, verdict.klass, block), verdict, texts.get(remote) or self._text(remote),
+                texts.get(local) or self._text(local), drop.dport, drop.hook)
+
+    def _text(self, logged: str) -> str:
+        """The address `logged` (already read by `_address`) as ipaddress writes it, cached."""
+        text = self._texts[logged] = str(self._addresses[logged])
+        return text
 
     def add(self, drop: Drop, stats: ParseStats, file: str) -> None:
         key = (drop.proto, drop.dport, drop.src, drop.dst, drop.hook)
         try:
             target = self._targets[key]
         except KeyError:
-            target = self._target(drop)
+            target = self.target(drop)
             if len(self._targets) < _CACHE_LIMIT:
                 self._targets[key] = target
         if target is None:
@@ -172,16 +180,16 @@ class Aggregator:
             self.unreadable += 1
             return
         when = self.times(drop.when) if drop.when else None
-        if self._windowed and not self._in_window(when):
+        if self.windowed and not self._in_window(when):
             return
-        bucket = self._bucket(target, file, drop.line, drop.text)
+        bucket = self.bucket_for(target, file, drop.line, drop.text)
         bucket.count += 1
         if drop.rule:
             bucket.rules[drop.rule] += 1
         if when is not None:
             bucket.seen(when)
 
-    def _bucket(self, target: Target, file: str, line: int, text: str | bytes) -> Bucket:
+    def bucket_for(self, target: Target, file: str, line: int, text: str | bytes) -> Bucket:
         """The target's bucket (made at its first drop) with the target's address offered to it."""
         bucket_key, verdict, address, local, port, hook = target
         bucket = self.buckets.get(bucket_key)
@@ -195,9 +203,13 @@ class Aggregator:
             bucket.addresses.add(address)
         return bucket
 
+    def on_flow_port(self, proto: bytes, dport: bytes) -> bool:
+        """Whether a required flow has this (protocol, port) as logged."""
+        return (proto.decode("ascii").lower(), int(dport)) in self._by_port
+
     def _packets(self, proto: bytes, dport: bytes) -> dict[bytes, _Seen | str | None] | None:
         """The cache of packets on (`proto`, `dport`); None when no flow has that port."""
-        on_flow = (proto.decode("ascii").lower(), int(dport)) in self._by_port
+        on_flow = self.on_flow_port(proto, dport)
         found = self._row_ports.setdefault(proto, {})[dport] = {} if on_flow else None
         return found
 
@@ -232,7 +244,7 @@ class Aggregator:
                 seen = packets[packet]
             except KeyError:
                 drop = parse_line(number, line.decode("ascii"), stats)
-                target = self._target(drop) if drop is not None else None
+                target = self.target(drop) if drop is not None else None
                 seen = _Seen(target) if isinstance(target, tuple) else target
                 if self._row_cached < _CACHE_LIMIT:
                     packets[packet] = seen
@@ -250,11 +262,11 @@ class Aggregator:
                 if len(times) >= TIME_CACHE_LIMIT:
                     times.clear()
                 moment = times[when] = self.times(when.decode("ascii"))
-            if self._windowed and not self._in_window(moment):
+            if self.windowed and not self._in_window(moment):
                 continue
             bucket = seen.bucket
             if bucket is None:  # a packet's first drop in the window; later ones add no address
-                bucket = seen.bucket = self._bucket(seen.target, file, number, line)
+                bucket = seen.bucket = self.bucket_for(seen.target, file, number, line)
             # add()'s tally inlined, bucket kept per packet: benchmarks/drops.py, 2M lines, 3 runs:
             # 15.8-18.1 -> 14.7-16.2 CPU s (min -7 %)
             bucket.count += 1

@@ -8,10 +8,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from hybridfw.drops import by_name, detect
+from hybridfw.drops import by_name, detect, native_rows
 from hybridfw.drops.aggregate import Aggregator
 from hybridfw.drops.classify import Classifier, build_classifier
 from hybridfw.drops.interface import BlockParser, DropsError, ParseStats
+from hybridfw.drops.native_rows import NativeRows
+from hybridfw.drops.netfilter import NetfilterLog
 from hybridfw.drops.reference import shipped_history, stored_history, unlisted_ranges
 from hybridfw.drops.report import DropsReport, FileSummary, build_report
 from hybridfw.drops.source import LogInput, open_log
@@ -48,19 +50,31 @@ def _read(path: str, fmt: str, agg: Aggregator, fast: bool) -> FileSummary:
 
 
 def _read_blocks(parser: BlockParser, source: LogInput, stats: ParseStats, agg: Aggregator) -> int:
-    """The fast path: ASCII blocks through `parser.scan` and `agg.add_rows`, others line by line."""
+    """The fast path: ASCII blocks through `parser.scan` and `agg.add_rows` (netfilter: the compiled
+    `NativeRows` when built), other blocks line by line."""
     number = records = 0
+    native = None
+    if native_rows.available() and isinstance(parser, NetfilterLog):
+        native = NativeRows(agg, parser.parse_line, source.name, stats)
     for block in source.blocks or ():
         if block.isascii():
-            number, found = agg.add_rows(parser.scan(block), number, source.name, stats, parser.parse_line)
+            if native is not None:
+                number, found = native.feed(block, number)
+            else:
+                rows = parser.scan(block)
+                number, found = agg.add_rows(rows, number, source.name, stats, parser.parse_line)
             records += found
             continue
+        if native is not None:
+            native.flush()  # the lines below may add to buckets whose counts are still in C
         for line in block.decode(source.block_encoding, errors="replace").split("\n")[:-1]:
             number += 1
             drop = parser.parse_line(number, line, stats)
             if drop is not None:
                 records += 1
                 agg.add(drop, stats, source.name)
+    if native is not None:
+        native.finish()
     return records
 
 
