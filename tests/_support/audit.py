@@ -7,13 +7,16 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 from _support.random_rulesets import DST, IN_IFACE
 from hybridfw.addresses import AddressSet
+from hybridfw.audit import Interfaces, audit_ruleset, audit_scope
 from hybridfw.audit.evaluate import Evaluator, Probe
 from hybridfw.endpoints.select import eop_smtp_addresses
 from hybridfw.endpoints.snapshot import load_snapshot
 from hybridfw.model import Flow
+from hybridfw.rulesets import parse_text
 from hybridfw.rulesets.model import Ruleset
 
 AUDIT_DATA = Path(__file__).parent.parent / "data" / "audit"
@@ -63,3 +66,13 @@ def accepted_sources(ruleset: Ruleset, port: int) -> AddressSet:
     outcome = Evaluator(ruleset).run_entry(entry, probe, AddressSet.any(4))
     assert not outcome.unknown, [d.reason for d in outcome.unknown]
     return outcome.accepted_set()
+
+
+def audit_summary(text: str, fmt: str, flows: list[Flow], scoped: bool,
+                  interfaces: Interfaces | None = None) -> tuple[Any, ...]:
+    """What an audit of `text` says (rows, evidence, shadows), from a scoped or a full parse:
+    the scoped-parse tests compare the two."""
+    ruleset = parse_text(text, f"t.{fmt}", fmt, audit_scope(flows) if scoped else None)
+    result = audit_ruleset(ruleset, flows, interfaces=interfaces)
+    return (result.to_dict(), [row.evidence for row in result.flows],
+            [[s.to_dict() for s in row.shadowed] for row in result.flows])

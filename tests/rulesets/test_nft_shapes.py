@@ -12,6 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _support.audit import audit_summary
 from _support.random_rulesets import DEST_CIDRS, PORTS, SOURCE_CIDRS, GenRuleset, gen_ruleset, to_nft
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import Interfaces, audit_ruleset, audit_scope
@@ -81,19 +82,13 @@ def _flows(draw: st.DrawFn) -> list[Flow]:
     return flows
 
 
-def _audit(text: str, flows: list[Flow], scoped: bool) -> tuple[Any, ...]:
-    ruleset = parse_text(text, "t.nft", "nft", audit_scope(flows) if scoped else None)
-    result = audit_ruleset(ruleset, flows, interfaces=Interfaces("vb"))
-    return (result.to_dict(), [row.evidence for row in result.flows],
-            [[s.to_dict() for s in row.shadowed] for row in result.flows])
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(gen_ruleset(max_chains=4, max_rules=8), st.lists(st.integers(0, 3), max_size=6), _flows())
 def test_scoped_nft_parse_audits_like_a_full_parse(gen: GenRuleset, kinds: list[int],
                                                    flows: list[Flow]) -> None:
     text = _dress(to_nft(gen), kinds)
-    assert _audit(text, flows, True) == _audit(text, flows, False), text
+    vb = Interfaces("vb")
+    assert audit_summary(text, "nft", flows, True, vb) == audit_summary(text, "nft", flows, False, vb)
 
 
 def test_scoped_nft_parse_leaves_out_rules_no_audited_packet_can_match() -> None:

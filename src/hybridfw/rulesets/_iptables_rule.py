@@ -27,7 +27,7 @@ from hybridfw.rulesets._netfilter import (
 )
 from hybridfw.rulesets.lazy import Parts
 from hybridfw.rulesets.model import Action, LineSource, Match, Origin, Rule
-from hybridfw.rulesets.scope import Scope
+from hybridfw.rulesets.scope import Scope, holds_source
 
 _VERDICTS = {"ACCEPT": Action.ACCEPT, "DROP": Action.DROP, "REJECT": Action.REJECT,
              "RETURN": Action.RETURN}
@@ -109,7 +109,7 @@ class RuleLineParser:
         if prefix is not None and prefix[0] == self.family:
             source = prefix_interval(*prefix)
             if outbound:
-                outbound = self._holds_source(*source, negated)
+                outbound = holds_source(self._scope_intervals, *source, negated)
         else:
             found = self.addresses(value, "-s", number)
             if outbound:
@@ -119,16 +119,6 @@ class RuleLineParser:
             return Record(number, negated, source, shape.rule, outbound)
         self.omitted += 1
         return None
-
-    def _holds_source(self, lo: int, hi: int, negated: bool) -> bool:
-        """Whether ``[!] -s lo-hi`` holds an on-premises source of an audited outbound flow."""
-        for first, last in self._scope_intervals:
-            if negated:
-                if first < lo or last > hi:  # some of first-last lies outside lo-hi
-                    return True
-            elif first <= hi and lo <= last:
-                return True
-        return False
 
     def _shape(self, rule: Rule) -> Shape:
         scope = self.scope

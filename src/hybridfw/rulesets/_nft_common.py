@@ -3,12 +3,16 @@ chain priorities, and turning tables/chains into a Ruleset with hook entries."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.model import Finding, Severity
 from hybridfw.rulesets._netfilter import protocol_name, state_matches_new
+from hybridfw.rulesets._nft_records import Record, maker, preview
+from hybridfw.rulesets.lazy import LazyRules
 from hybridfw.rulesets.model import (
     Action,
     Chain,
@@ -147,7 +151,7 @@ class NftChain:
     chain_type: str = "filter"
     priority: int = 0
     policy: Action | None = None
-    rules: list[Rule] = field(default_factory=list)
+    rules: list[Rule | Record] = field(default_factory=list)  # Records: a scoped text parse
 
 
 def build_ruleset(path: str, chains: list[NftChain], findings: list[Finding], parser_name: str,
@@ -159,7 +163,12 @@ def build_ruleset(path: str, chains: list[NftChain], findings: list[Finding], pa
     hooks: dict[str, list[tuple[int, int, str]]] = {}
     for index, nc in enumerate(chains):
         key = keys[(nc.table_family, nc.table, nc.name)]
-        rules = tuple(_resolve(rule, nc, keys) for rule in nc.rules)
+        items = [_resolve(rule, nc, keys) if isinstance(rule, Rule) else rule for rule in nc.rules]
+        rules: Sequence[Rule]
+        if any(not isinstance(item, Rule) for item in items):
+            rules = LazyRules(items, maker(path, partial(_resolve, nc=nc, keys=keys)), preview)
+        else:
+            rules = tuple(items)  # type: ignore[arg-type]
         base = nc.hook is not None
         policy = (nc.policy or Action.ACCEPT) if base else None
         nat = base and nc.chain_type == "nat" and nc.hook == "prerouting"

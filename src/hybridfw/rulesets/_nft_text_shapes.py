@@ -13,12 +13,14 @@ its source (a named set it names must still exist), and a built rule the scope c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
-from hybridfw.addresses import AddressError, AddressSet, Family
+from hybridfw.addresses import AddressError, AddressSet, Family, Interval, parse_prefix, prefix_interval
+from hybridfw.rulesets._nft_records import FamilyRule, Record, sources
 from hybridfw.rulesets._nft_text_rule import TextRuleParser, Token
 from hybridfw.rulesets.model import Action, Match, Origin, Rule
-from hybridfw.rulesets.scope import Scope
+from hybridfw.rulesets.scope import Scope, holds_source
 
 _SOURCE = {"ip": 4, "ip6": 6}
 _CACHE_SIZE = 4096  # shapes kept per table: rules without a leading source are mostly unique
@@ -27,6 +29,7 @@ _CACHE_SIZE = 4096  # shapes kept per table: rules without a leading source are 
 class Shape(NamedTuple):
     rules: tuple[Rule, ...]
     admitted: bool  # some rule of it is a verdict an audited packet's protocol and port reach
+    families: dict[int, tuple[FamilyRule, ...]]  # scoped: its rules per source family
 
 
 class Source(NamedTuple):
@@ -48,29 +51,103 @@ class ShapeReader:
         self._shapes: dict[tuple[str, ...], Shape] = {}
         self._named = named_sets  # "@name" -> its addresses, shared by the file's tables
 
-    def rules(self, tokens: list[Token], path: str) -> list[Rule]:
-        """The rules of one statement (a verdict map or a concatenated set gives several)."""
+    def rules(self, tokens: list[Token], path: str) -> list[Rule | Record]:
+        """The rules of one statement (a verdict map or a concatenated set gives several); with
+        a scope, a rule with a leading source comes back as a `Record`."""
         words = [t for t, _ in tokens]
         source = self._source(words)
         shape = self._shape(words[source.end:] if source else words, tokens[0][1])
         if not shape.admitted:
             self.omitted += 1
             return []
-        rules = list(shape.rules)
+        if source is not None and self.scope is not None:
+            return self._records(shape, source, words, Origin(path, tokens[0][1]))
+        rules: Sequence[Rule] = shape.rules
         if source is not None:
             addresses = self._addresses(source)
             if addresses is None:  # not an address set: the whole rule is the shape
-                rules = list(self._shape(words, tokens[0][1]).rules)
+                rules = self._shape(words, tokens[0][1]).rules
             else:
                 rules = [_with_source(rule, source, addresses) for rule in rules]
+        return self._kept(rules, words, Origin(path, tokens[0][1]))
+
+    def _records(self, shape: Shape, source: Source, words: list[str],
+                 at: Origin) -> list[Rule | Record]:
+        """A scoped rule with a source as compact records, no Rule built (what `rules` would
+        keep, as `Record`s): benchmarks/audit.py --format nft, see docs/development.md."""
+        family = source.family
+        values: AddressSet | Interval | None = None
+        element = source.elements[0] if len(source.elements) == 1 and not source.named else " "
+        if " " not in element:
+            prefix = parse_prefix(element)
+            if prefix is not None and prefix[0] == family:
+                values = prefix_interval(*prefix)
+        if values is None:
+            values = self._addresses(source)
+            if values is None:  # not an address set: the whole rule is the shape
+                return self._kept(self._shape(words, at.line).rules, words, at)
+        assert self.scope is not None
+        held = self.scope.sources.v4 if family == 4 else self.scope.sources.v6
+        text = ""
+        out: list[Rule | Record] = []
+        for kept in self._family_rules(shape, family):
+            outbound = kept.outbound and bool(held)
+            if outbound:
+                if kept.covers and isinstance(values, tuple):
+                    outbound = holds_source(held, *values, source.negated)
+                else:
+                    outbound = self._holds(kept, source, values)
+            if kept.inbound or outbound:
+                text = text or " ".join(words)[:300]
+                out.append(Record(at.line, text, kept, family, source.negated, values, outbound))
+        if not out:
+            self.omitted += 1
+        return out
+
+    def _holds(self, kept: FamilyRule, source: Source, values: AddressSet | Interval) -> bool:
+        """Whether the rule's sources hold an audited on-premises source; judged once per
+        shape and named set (--format nft --named-sets-only: parse CPU -10 %)."""
+        key = (source.named, source.negated)
+        found = kept.holds.get(key) if source.named else None
+        if found is None:
+            assert self.scope is not None
+            found = not self.scope.sources.isdisjoint(
+                sources(kept, source.family, source.negated, values))
+            if source.named:
+                kept.holds[key] = found
+        return found
+
+    def _kept(self, rules: Sequence[Rule], words: list[str], at: Origin) -> list[Rule | Record]:
+        """`rules` (of the statement `words` at `at`) that the scope needs, at their origin."""
         if self.scope is not None:
             rules = [rule for rule in rules if rule.action is not Action.CONTINUE
                      and self.scope.needs(rule.match)]
             if not rules:
                 self.omitted += 1
                 return []
-        origin = Origin(path, tokens[0][1], " ".join(words)[:300])
+        origin = Origin(at.path, at.line, " ".join(words)[:300])
         return [_at(rule, origin) for rule in rules]
+
+    def _family_rules(self, shape: Shape, family: Family) -> tuple[FamilyRule, ...]:
+        """The verdict rules of `shape` for sources of `family`, judged by the scope once."""
+        found = shape.families.get(family)
+        if found is None:
+            scope = self.scope
+            assert scope is not None
+            out = []
+            for rule in shape.rules:
+                if rule.action is Action.CONTINUE:
+                    continue
+                m = rule.match
+                narrowed = Rule(Match(m.sources, m.destinations.family(family), m.protocols,
+                                      m.protocol_negated, m.dst_ports, m.never, m.undecidable,
+                                      m.interfaces), rule.action, rule.origin, rule.target,
+                                rule.label)
+                out.append(FamilyRule(narrowed, scope.inbound_needs(narrowed.match),
+                                      scope.outbound_ports(narrowed.match),
+                                      m.sources.covers(family), {}))
+            found = shape.families[family] = tuple(out)
+        return found
 
     def _source(self, words: list[str]) -> Source | None:
         """The leading ``ip saddr [==|!=] VALUE`` of a rule, if it has one that can be split."""
@@ -82,12 +159,16 @@ class ShapeReader:
         value = words[i] if i < len(words) else ""
         if value in ("", "vmap", ".", "<", ">", "<=", ">=", "==", "!="):
             return None
+        family: Family = 4 if _SOURCE[words[0]] == 4 else 6
+        if value in self._named:  # a named set read before: its elements are not needed again
+            if i + 1 < len(words) and words[i + 1] == ".":
+                return None
+            return Source(family, negated, [], value, i + 1)
         elements, end = self.parser.elements(words, i)
         if end < len(words) and words[end] == ".":  # a concatenation
             return None
         if any(" . " in element for element in elements):
             return None
-        family: Family = 4 if _SOURCE[words[0]] == 4 else 6
         return Source(family, negated, elements, value if value[0] == "@" else "", end)
 
     def _addresses(self, source: Source) -> AddressSet | None:
@@ -111,7 +192,7 @@ class ShapeReader:
                 rule.action is not Action.CONTINUE and scope.admits(rule.match) for rule in rules)
             if len(self._shapes) >= _CACHE_SIZE:
                 self._shapes.clear()
-            shape = self._shapes[key] = Shape(rules, admitted)
+            shape = self._shapes[key] = Shape(rules, admitted, {})
         return shape
 
 

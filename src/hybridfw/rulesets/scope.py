@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hybridfw.addresses import AddressSet
+from hybridfw.addresses import AddressSet, Interval
 from hybridfw.rulesets.model import Match
 
 
@@ -49,3 +49,15 @@ class Scope:
         """A packet of some audited flow can match this rule."""
         return self.inbound_needs(match) or (
             self.outbound_ports(match) and not self.sources.isdisjoint(match.sources))
+
+
+def holds_source(held: tuple[Interval, ...], lo: int, hi: int, negated: bool) -> bool:
+    """Whether a source condition ``[!=] lo-hi`` holds one of the intervals `held` (audited
+    on-premises sources of one family), without building a set."""
+    for first, last in held:
+        if negated:
+            if first < lo or last > hi:  # some of first-last lies outside lo-hi
+                return True
+        elif first <= hi and lo <= last:
+            return True
+    return False
