@@ -128,16 +128,20 @@ def outcome(paths: list[Path], native: bool, block: int, window: tuple[Any, Any]
             [(b.where, b.example, list(b.rules.items()), sorted(b.addresses)) for b in report.buckets])
 
 
-SENDERS = tuple(f"40.107.3.{i}" for i in range(12)) + tuple(f"198.51.100.{i}" for i in range(12))
+# 12 senders in one published block and 12 in one /24, two that are no address (999.1.1.1, 1.2.3)
+SENDERS = (*(f"40.107.3.{i}" for i in range(12)), *(f"198.51.100.{i}" for i in range(12)), "999.1.1.1",
+           "1.2.3")
 
 
 @st.composite
 def crowded_line(draw: st.DrawFn) -> str:
-    """Many senders per bucket (more than the 8 kept), many prefixes per bucket, equal times."""
+    """Many senders per bucket (more than the 8 kept), many prefixes per bucket, equal times,
+    unreadable addresses, times that cannot be read (undated: counted when a window is set)."""
     src = draw(st.sampled_from(SENDERS))
     prefix = draw(st.sampled_from(("A ", "B ", " B ", "C  ", "", "D")))
     hms = draw(st.sampled_from(("13:11:22", "13:11:23", "01:00:00")))
-    when = draw(st.sampled_from((f"Dec  1 {hms}", f"2026-12-01T{hms}+00:00", f"2026-12-01T{hms}.000+00:00")))
+    when = draw(st.sampled_from((f"Dec  1 {hms}", f"2026-12-01T{hms}+00:00", f"2026-12-01T{hms}.000+00:00",
+                                 f"Feb 30 {hms}", "2026-12-01T25:00:00+00:00")))
     return (f"{when} gw kernel: {prefix}IN=eth0 OUT= SRC={src} DST=203.0.113.10 LEN=60 PROTO=TCP "
             f"SPT=4000 DPT={draw(st.sampled_from(('25', '025', '22')))} SYN\n")
 
@@ -167,10 +171,17 @@ def test_tally_on_the_benchmark_log_and_the_counts(tmp_path: Path) -> None:
              f"DST=203.0.113.10 PROTO=TCP SPT=1 DPT={(25, 22)[s % 2]} \n" for s in range(400)]
     lines[7] = "Dec  1 13:11:07 gw sshd[1]: unrelated\n"
     lines[9] = "Dec  1 13:11:09 gw kernel: IN=eth0 OUT= SRC=40.107.3.9 DST=203.0.113.10 PROTO=ICMP TYPE=8\n"
+    lines[10] = lines[10].replace("SRC=40.107.3.10", "SRC=999.1.1.1")  # no address: malformed
+    lines[12] = lines[12].replace("Dec  1", "Feb 30")  # no time: undated
     path = tmp_path / "kern.log"
     path.write_text("".join(lines))
     native, pure = outcome([path], True, 1000, (None, None)), outcome([path], False, 1000, (None, None))
     assert native == pure
     report = native[0]  # type: ignore[index]
     assert report["skipped"]["other_lines"] == 1 and report["unrelated_drops"] == 199  # 22/tcp and ICMP
-    assert sum(d["count"] for d in report["drops"]) == 200 and report["drops"][0]["rule"] == "P0"
+    assert report["skipped"]["lines"] == 1 and "not an address: 999.1.1.1" in report["skipped"]["example"]
+    assert sum(d["count"] for d in report["drops"]) == 199 and report["drops"][0]["rule"] == "P0"
+    window = (TimeParser()("Dec  1 13:11:30"), None)
+    windowed = outcome([path], True, 1000, window)
+    assert windowed == outcome([path], False, 1000, window)
+    assert windowed[0]["undated"] == 1 and windowed[0]["outside_window"] > 0  # type: ignore[index]
