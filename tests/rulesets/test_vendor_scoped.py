@@ -4,12 +4,11 @@ random inbound and outbound flows. Bad input is still refused in entries that ar
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _support.scoped import audit_of, audited_flows
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_ruleset, audit_scope
 from hybridfw.errors import InputError
@@ -65,29 +64,10 @@ def _asa(draw: st.DrawFn) -> str:
     return "".join(lines)
 
 
-@st.composite
-def _flows(draw: st.DrawFn) -> list[Flow]:
-    ports = st.lists(st.sampled_from((25, 443, 80, 1500)), min_size=1, max_size=2, unique=True)
-    flows = [Flow("in", "inbound", "tcp", tuple(draw(ports)),
-                  AddressSet.parse(["40.92.0.0/15", "40.107.0.0/16", "10.5.5.5"]),
-                  AddressSet.parse([draw(st.sampled_from(("192.0.2.10", "192.0.2.99")))]), "test")]
-    if draw(st.booleans()):
-        flows.append(Flow("out", "outbound", "tcp", tuple(draw(ports)), AddressSet.parse(["192.0.2.10"]),
-                          AddressSet.parse(["40.92.0.0/15"]), "test"))
-    return flows
-
-
-def _audit(text: str, fmt: str, flows: list[Flow], scoped: bool) -> tuple[Any, ...]:
-    ruleset = parse_text(text, "t.cfg", fmt, audit_scope(flows) if scoped else None)
-    result = audit_ruleset(ruleset, flows)
-    return (result.to_dict(), [row.evidence for row in result.flows],
-            [[s.to_dict() for s in row.shadowed] for row in result.flows])
-
-
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_asa(), _flows())
+@given(_asa(), audited_flows())
 def test_asa_scoped_parse_audits_like_a_full_parse(text: str, flows: list[Flow]) -> None:
-    assert _audit(text, "asa", flows, True) == _audit(text, "asa", flows, False), text
+    assert audit_of(text, "asa", flows, True) == audit_of(text, "asa", flows, False), text
 
 
 _ASA_FIXED = """ASA Version 9.18(2)
@@ -158,9 +138,9 @@ def _panos(draw: st.DrawFn) -> str:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_panos(), _flows())
+@given(_panos(), audited_flows())
 def test_panos_set_scoped_parse_audits_like_a_full_parse(text: str, flows: list[Flow]) -> None:
-    assert _audit(text, "panos-set", flows, True) == _audit(text, "panos-set", flows, False), text
+    assert audit_of(text, "panos-set", flows, True) == audit_of(text, "panos-set", flows, False), text
 
 
 _PAN_XML = """<config><devices><entry name="localhost.localdomain"><vsys><entry name="vsys1">
@@ -190,6 +170,6 @@ def test_panos_scoped_parse_leaves_out_other_services() -> None:
         chain = next(c for c in ruleset.chains.values() if c.name == "a -> b")
         (rule,) = chain.rules
         assert "smtp" in rule.origin.raw
-        assert _audit(text, fmt, [_SMTP], True) == _audit(text, fmt, [_SMTP], False)
+        assert audit_of(text, fmt, [_SMTP], True) == audit_of(text, fmt, [_SMTP], False)
         (row,) = audit_ruleset(ruleset, [_SMTP], entry="a -> b").flows
         assert row.allowed == _SMTP.sources

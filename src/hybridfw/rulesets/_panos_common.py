@@ -20,8 +20,16 @@ from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
 from hybridfw.rulesets._panos_services import rule_services
-from hybridfw.rulesets._vendor_util import MAX_NESTING, Fuzzy, Service, expand_rule, info, parse_address
-from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
+from hybridfw.rulesets._vendor_util import (
+    MAX_NESTING,
+    Fuzzy,
+    Service,
+    admitted,
+    expand_rule,
+    info,
+    parse_address,
+)
+from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.scope import Scope
 
 MAX_ZONE_PAIRS = 400
@@ -135,9 +143,7 @@ class ObjectResolver:
         found = self._services.get(key)
         if found is None:
             services = rule_services(self, rule)
-            audit = self.audit
-            found = self._services[key] = (services, audit is None or any(
-                audit.admits(Match(protocols=s.protocols, dst_ports=s.ports)) for s in services))
+            found = self._services[key] = (services, admitted(self.audit, services))
         return found
 
 

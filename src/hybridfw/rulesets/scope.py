@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from hybridfw.addresses import AddressSet, Interval
 from hybridfw.rulesets.model import Match
+from hybridfw.rulesets.ports import PortInterval
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,18 @@ class Scope:
         for protocol, port in packets:
             if match.matches_protocol(protocol) and match.matches_port(port):
                 return True
+        return False
+
+    def admits_service(self, protocols: frozenset[str] | None,
+                       ports: tuple[PortInterval, ...] | None) -> bool:
+        """As `admits` for a plain match of `protocols` (None: any) and destination `ports`
+        (None: any), without building the Match: the vendor readers ask this once per
+        distinct service, and most rules name a service of their own."""
+        for packets in (self.inbound, self.outbound):
+            for protocol, port in packets:
+                if (protocols is None or protocol in protocols) and (
+                        ports is None or any(lo <= port <= hi for lo, hi in ports)):
+                    return True
         return False
 
     def admits(self, match: Match) -> bool:
