@@ -161,6 +161,12 @@ def script(items: Sequence[Insertion], chains: ChainNames, first_id: int,
     for group in group_insertions(items):
         item = group[0]
         vdom, src, dst = _pair(item, chains)
+        if item.origin.raw.startswith("local-in-policy"):  # to the FortiGate itself
+            by_vdom.setdefault(vdom, []).append(
+                f"# {item.origin.raw} denies {item.flow} to {item.address} (the FortiGate's own "
+                "address): no firewall policy admits that; change the local-in policy, or publish "
+                "the server with a VIP")
+            continue
         found = None if item.policy else _POLICY_ID.match(item.origin.raw)
         table = _table_at(texts.get(item.origin.path, ""), item.origin.line) if found else "policy"
         rendered = _render(src, dst, _flow(group, number), data)

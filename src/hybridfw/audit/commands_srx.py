@@ -42,6 +42,12 @@ class NewPolicy:
     port: int
     before: str | None
     line: int  # the file line of the policy it goes before (0: none)
+    system: str = ""  # "logical-systems L" / "tenants T" the policy goes into ("": the root)
+
+    @property
+    def at(self) -> str:
+        """The prefix of its statements: "" or "logical-systems L "."""
+        return f"{self.system} " if self.system else ""
 
 
 def translated(destinations: AddressSet, zone: str, nat: Sequence[Translation]) -> AddressSet:
@@ -64,7 +70,10 @@ def new_policies(items: Sequence[Insertion], chains: ChainNames, first: int,
     out = []
     for number, group in enumerate(group_insertions(items), start=first):
         item = group[0]
-        src, _, dst = chains.get(item.chain_key, ("", "any -> any"))[1].partition(" -> ")
+        system, pair = chains.get(item.chain_key, ("", "any -> any"))
+        if system:  # a logical system's or tenant's chain: "L: a -> b"
+            pair = pair.removeprefix(f"{system.split()[-1]}: ")
+        src, _, dst = pair.partition(" -> ")
         found = None if item.policy else _POLICY.match(item.origin.raw)
         before = found.group(1) if found and not item.origin.raw.startswith("global") else None
         name = f"hybridfw-fix-{number}"
@@ -74,7 +83,7 @@ def new_policies(items: Sequence[Insertion], chains: ChainNames, first: int,
             name, src, dst,
             {f"{name}-s{i}": c for i, c in enumerate(sources.to_cidrs())},
             {f"{name}-d{i}": c for i, c in enumerate(destinations.to_cidrs())},
-            item.protocol, item.port, before, item.origin.line if before else 0))
+            item.protocol, item.port, before, item.origin.line if before else 0, system))
     return out
 
 
@@ -89,13 +98,13 @@ def set_commands(policies: Sequence[NewPolicy], zone_books: bool) -> str:
     out: list[str] = []
     for p in policies:
         for side, members in (("src", p.sources), ("dst", p.destinations)):
-            book = f"set {_book(p, side, zone_books)}"
+            book = f"set {p.at}{_book(p, side, zone_books)}"
             for address, prefix in members.items():
                 out.append(f"{book} address {address} {prefix}")
                 out.append(f"{book} address-set {p.name}-{side} address {address}")
-        out.append(f"set applications application {p.name} protocol {p.protocol} "
+        out.append(f"set {p.at}applications application {p.name} protocol {p.protocol} "
                    f"destination-port {p.port}")
-        where = f"security policies from-zone {p.from_zone} to-zone {p.to_zone} policy {p.name}"
+        where = f"{p.at}security policies from-zone {p.from_zone} to-zone {p.to_zone} policy {p.name}"
         out += [f"set {where} match source-address {p.name}-src",
                 f"set {where} match destination-address {p.name}-dst",
                 f"set {where} match application {p.name}", f"set {where} then permit"]
@@ -113,7 +122,7 @@ def policy_block(p: NewPolicy, indent: str) -> list[str]:
             f"{indent}    then {{", f"{indent}        permit;", f"{indent}    }}", f"{indent}}}"]
 
 
-def _nested(path: str, body: list[str]) -> list[str]:
+def nested_blocks(path: str, body: list[str]) -> list[str]:
     """`body` inside the blocks of the words of `path` (``a b c`` -> ``a { b { c { ... } } }``),
     as `policy_block` indents: four spaces a level."""
     words = path.split(" ")
@@ -131,12 +140,14 @@ def object_blocks(policies: Sequence[NewPolicy], zone_books: bool) -> list[str]:
         for side, members in (("src", p.sources), ("dst", p.destinations)):
             body = [f"address {a} {prefix};" for a, prefix in members.items()]
             body += [f"address-set {p.name}-{side} {{", *(f"    address {a};" for a in members), "}"]
-            out += _nested(_book(p, side, zone_books), body)
-    book = ["applications {"]
-    for p in policies:
-        book += [f"    application {p.name} {{", f"        protocol {p.protocol};",
-                 f"        destination-port {p.port};", "    }"]
-    return [*out, *book, "}"]
+            out += nested_blocks(f"{p.at}{_book(p, side, zone_books)}", body)
+    for system in dict.fromkeys(p.system for p in policies):
+        book = []
+        for p in (p for p in policies if p.system == system):
+            book += [f"application {p.name} {{", f"    protocol {p.protocol};",
+                     f"    destination-port {p.port};", "}"]
+        out += nested_blocks(f"{system} applications".strip(), book)
+    return out
 
 
 def facts_of(texts: Mapping[str, str]) -> FixFacts:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from hybridfw.audit.commands_srx import (
     NewPolicy,
     facts_of,
+    nested_blocks,
     new_policies,
     object_blocks,
     policy_block,
@@ -62,9 +63,8 @@ def _hierarchical(text: str, policies: list[NewPolicy], zone_books: bool) -> str
     out.append("/* hybridfw fix: the objects and policies to add */")
     out += object_blocks(policies, zone_books)
     for p in rest:
-        out += ["security {", "    policies {",
-                f"        from-zone {p.from_zone} to-zone {p.to_zone} {{",
-                *policy_block(p, " " * 12), "        }", "    }", "}"]
+        out += nested_blocks(f"{p.at}security policies", [f"from-zone {p.from_zone} to-zone {p.to_zone} {{",
+                                                    *policy_block(p, " " * 4), "}"])
     return "\n".join(out) + "\n"
 
 

@@ -141,6 +141,7 @@ class _Vdom:
         self.objects: dict[str, list[Block]] = {}
         self.policies: list[tuple[Entry, bool]] = []  # (policy, from a policy6 table)
         self.ngfw_policy_mode = False
+        self.local_in: list[tuple[Entry, bool]] = []  # (policy, from a local-in-policy6 table)
 
 
 def _vdoms(root: Entry) -> dict[str, _Vdom]:
@@ -152,6 +153,9 @@ def _vdoms(root: Entry) -> dict[str, _Vdom]:
     for table in _POLICY_TABLES:
         for vdom, block in blocks.get(table, ()):
             vdoms.setdefault(vdom, _Vdom()).policies += [(p, table.endswith("6")) for p in block.entries]
+    for table in ("firewall local-in-policy", "firewall local-in-policy6"):
+        for vdom, block in blocks.get(table, ()):
+            vdoms.setdefault(vdom, _Vdom()).local_in += [(p, table.endswith("6")) for p in block.entries]
     for vdom, block in blocks.get("firewall security-policy", ()):
         if block.entries:
             vdoms.setdefault(vdom, _Vdom()).ngfw_policy_mode = True
@@ -201,18 +205,44 @@ def _own_addresses(blocks: dict[str, list[tuple[str, Block]]]) -> AddressSet:
     return AddressSet.parse([a for a in found if is_ip_address(a)])
 
 
-def _local_in(blocks: dict[str, list[tuple[str, Block]]], own: AddressSet, path: str) -> Rule:
-    """Traffic to the FortiGate itself is decided by local-in policies and the interfaces'
-    administrative access, not by firewall policies: those addresses are unknown (a VIP's
-    external address is translated first and stays with the policies)."""
-    local_in = [e for _v, b in blocks.get("firewall local-in-policy", ()) for e in b.entries]
-    local_in += [e for _v, b in blocks.get("firewall local-in-policy6", ()) for e in b.entries]
-    what = (f"{len(local_in)} local-in policies in the file, not read" if local_in
-            else "the interfaces' administrative access and local-in policies, not read")
-    line = local_in[0].line if local_in else 0
-    reason = f"traffic to the FortiGate's own address: {what}"
-    return Rule(Match(destinations=own, undecidable=(reason,)), Action.UNKNOWN,
-                Origin(path, line, "local-in (traffic to the FortiGate itself)"))
+def _local_in(vdom: _Vdom, objects: Objects, own: AddressSet, path: str) -> list[tuple[Entry, list[Rule]]]:
+    """Traffic to the FortiGate's own addresses is decided by the local-in policies (in table
+    order, first match), not by firewall policies; a VIP's external address is translated first
+    and stays with the firewall policies. A local-in deny drops it. A local-in accept, and no
+    local-in policy at all (FortiOS then has no restriction: whatever service of the box listens
+    answers), let it in to the FortiGate itself, not to a server behind it: unknown, saying so."""
+    out: list[tuple[Entry, list[Rule]]] = []
+    for policy, v6 in vdom.local_in:
+        if policy.one("status") == "disable":
+            continue
+        sources, destinations = _addresses(policy, objects, v6)
+        destinations = destinations.restricted(own)
+        accept = policy.one("action", "deny") == "accept"
+        why = list(_conditions(policy, False, Action.DROP))
+        if policy.one("ha-mgmt-intf-only") == "enable":
+            why.append("ha-mgmt-intf-only (the HA management interface only)")
+        if accept:
+            why.append(f"local-in policy {policy.name} accepts it to the FortiGate itself: it reaches "
+                       "a service of the box (if one listens on the port), not a server behind it; "
+                       "publish the server with a VIP")
+        if policy.one("service-negate") == "enable":
+            services = [Service(None, None, ("service-negate",))]
+        else:
+            services = [s for n in policy.values("service") for s in objects.service(n, policy.line)]
+        origin = Origin(path, policy.line, f"local-in-policy{'6' if v6 else ''} {policy.name}")
+        rules = expand_rule(sources, destinations, services,
+                            Action.UNKNOWN if accept else Action.DROP, origin, tuple(why))
+        out.append((Entry("", 0, {"srcintf": Field(policy.values("intf") or ["any"], 0),
+                                  "dstintf": Field(["any"], 0)}), rules))
+    what = (f"no local-in policy of the {len(vdom.local_in)} in the file denies it" if vdom.local_in
+            else "no local-in policies in the file")
+    reason = (f"traffic to the FortiGate's own address: {what}, so FortiOS lets it in to whatever "
+              "service of the box listens on the port (interface allowaccess, SSL VPN, ...); it does "
+              "not reach a server behind the FortiGate without a VIP")
+    catch_all = Rule(Match(destinations=own, undecidable=(reason,)), Action.UNKNOWN,
+                     Origin(path, 0, "local-in (traffic to the FortiGate itself)"))
+    out.append((Entry("", 0, {"srcintf": Field(["any"], 0), "dstintf": Field(["any"], 0)}), [catch_all]))
+    return out
 
 
 def _build(text: str, path: str, fmt: str) -> Ruleset:
@@ -234,8 +264,7 @@ def _build(text: str, path: str, fmt: str) -> Ruleset:
         active = []
         mine = own - objects.vip_external
         if mine:
-            active.append((Entry("", 0, {"srcintf": Field(["any"], 0), "dstintf": Field(["any"], 0)}),
-                           [_local_in(blocks, mine, path)]))
+            active += _local_in(vdom, objects, mine, path)
         for policy, v6 in vdom.policies:
             if policy.one("status") == "disable":
                 findings.append(info("audit.rule-disabled", f"disabled policy {policy.name} skipped",

@@ -10,20 +10,24 @@ are not in effect (reported for policies). A policy matches ``source-address`` /
 ``-excluded`` flags negate), ``application``; ``then permit|deny|reject``. Unknown, naming it:
 ``source-identity``, ``dynamic-application`` (other than ``none``), ``scheduler-name``, URL
 categories, and what `_srx_objects` cannot resolve. Destination NAT: see `_srx_objects`.
-Logical systems and tenants are not read (reported). ``apply-groups`` are not expanded: a group
-that configures policies or NAT makes every verdict unknown, naming it (audit the output of
-``show configuration | display inheritance`` instead); other groups are reported.
+Logical systems and tenants are read as firewalls of their own (entries ``L: a -> b``; the
+chains' table is ``logical-systems L``, where a fix goes). ``apply-groups`` are expanded as Junos
+inherits them (`_junos_groups`); what that cannot decide is unknown, naming the group. A group
+that applies groups itself is not expanded: if it configures policies or NAT, every verdict is
+unknown, naming it (audit ``show configuration | display inheritance`` instead).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
+from hybridfw.rulesets._junos_groups import UNDECIDED_ACTION, expand_groups
 from hybridfw.rulesets._junos_tree import Deactivated, Statement, statements
 from hybridfw.rulesets._srx_objects import SrxObjects
 from hybridfw.rulesets._vendor_util import Fuzzy, expand_rule, info, parse_logged, warning
@@ -32,7 +36,8 @@ from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, R
 
 MAX_PAIRS = 400
 _ACTIONS = {"permit": Action.ACCEPT, "deny": Action.DROP, "reject": Action.REJECT}
-_UNDECIDABLE = ("source-identity", "scheduler-name", "url-category", "source-end-user-profile")
+_UNDECIDABLE = ("source-identity", "scheduler-name", "url-category", "source-end-user-profile",
+                "apply-groups")
 _DETECT = re.compile(r"^\s*(?:set |deactivate )?security (?:policies|zones|address-book|nat)\b|"
                      r"^\s*(?:security|policies|from-zone \S+ to-zone \S+) \{", re.MULTILINE)
 
@@ -65,7 +70,12 @@ class _Reader:
         self.applied: dict[str, int] = {}  # apply-groups G: the first line applying it
 
     def read(self, text: str) -> _Reader:
-        found = statements(text, self.path)
+        """The root's statements only (logical systems and tenants left out)."""
+        expanded = expand_groups(statements(text, self.path))
+        return self.read_section(sections(expanded.statements)[""], expanded.undecided)
+
+    def read_section(self, found: list[Statement], undecided: Mapping[tuple[str, ...], list[str]],
+                     prefix: tuple[str, ...] = ()) -> _Reader:
         self.off = off = Deactivated(found)
         for st in found:
             if st.verb == "delete":
@@ -75,8 +85,14 @@ class _Reader:
                 self._statement(st, bool(off.lengths) and off.covers(st.words))
             elif st.verb == "insert":
                 self._insert(st.words, st.line)
-        if not found:
-            raise InputError("no Junos statements in this file", path=self.path, field="security")
+        for path, reasons in undecided.items():
+            if path[:len(prefix)] != prefix:
+                continue
+            path = path[len(prefix):]
+            zone = ("global", "") if path[2] == "global" else (path[3], path[5])
+            policy = self.policies.get((*zone, path[-1]))
+            if policy is not None:
+                policy.fields["apply-groups"] += reasons
         return self
 
     def _statement(self, st: Statement, inactive: bool) -> None:
@@ -89,11 +105,6 @@ class _Reader:
             return
         if w[0] == "security" and len(w) > 2 and w[1] == "policies":
             self._policy(w[2:], st.line, inactive)
-            return
-        if w[0] in ("logical-systems", "tenants"):
-            if not any(f.code == "audit.lsys-ignored" for f in self.findings):
-                self.findings.append(warning("audit.lsys-ignored", f"{w[0]} are not read", self.path,
-                                             st.line))
             return
         if inactive:
             return
@@ -162,7 +173,7 @@ class _Reader:
                 (policy.from_zones if body[1] == "from-zone" else policy.to_zones).append(body[2])
         elif first == "match" and len(body) == 2:
             policy.fields[body[1]].append("yes")
-        elif first == "then" and len(body) >= 2 and body[1] in _ACTIONS:
+        elif first == "then" and len(body) >= 2 and (body[1] in _ACTIONS or body[1] == UNDECIDED_ACTION):
             policy.fields["then"] = [body[1]]
         elif first == "scheduler-name" and len(body) >= 2:
             policy.fields["scheduler-name"].append(body[1])
@@ -266,8 +277,49 @@ def _groups_applied(reader: _Reader, path: str) -> tuple[list[Rule], list[Findin
     return rules, findings
 
 
+_SYSTEMS = ("logical-systems", "tenants")
+
+
+def sections(found: list[Statement]) -> dict[str, list[Statement]]:
+    """The root's statements (key "") and each logical system's or tenant's ("logical-systems
+    L"), with that prefix taken off: each is a firewall of its own."""
+    out: dict[str, list[Statement]] = {"": []}
+    for st in found:
+        w = st.words
+        if w[0] in _SYSTEMS and len(w) >= 3:
+            out.setdefault(f"{w[0]} {w[1]}", []).append(Statement(w[2:], st.line, st.verb))
+        else:
+            out[""].append(st)
+    return out
+
+
 def _build(text: str, path: str, fmt: str) -> Ruleset:
-    reader = _Reader(path).read(text)
+    expanded = expand_groups(statements(text, path))
+    found = expanded.statements
+    if not found:
+        raise InputError("no Junos statements in this file", path=path, field="security")
+    findings = [info("audit.apply-groups", f"apply-groups {name} expanded", path, line)
+                for name, line in expanded.expanded]
+    chains: dict[str, Chain] = {}
+    entries: list[Entry] = []
+    for key, part in sections(found).items():
+        if key and not any(s.words[0] == "security" for s in part):
+            continue  # a logical system without security settings (routing only)
+        reader = _Reader(path).read_section(part, expanded.undecided, tuple(key.split()))
+        more, own_chains, own_entries = _section(reader, path, key)
+        findings += more
+        chains.update(own_chains)
+        entries += own_entries
+        if key:
+            findings.append(info("audit.lsys", f"{key} read: its entries are named "
+                                 f"'{key.split()[1]}: A -> B'", path, part[0].line))
+    return Ruleset(format=fmt, platform="srx", paths=(path,), chains=chains, entries=tuple(entries),
+                   findings=tuple(findings))
+
+
+def _section(reader: _Reader, path: str, system: str) -> tuple[list[Finding], dict[str, Chain], list[Entry]]:
+    """The entries of the root or of one logical system / tenant (`system`: "logical-systems
+    L"; the chains' table, where a fix goes)."""
     findings = list(reader.findings)
     inherited, more = _groups_applied(reader, path)
     findings += more
@@ -291,16 +343,16 @@ def _build(text: str, path: str, fmt: str) -> Ruleset:
             got = compiled[(id(policy), src)] = compile_policy(policy, reader.objects, path, src)
         return got
 
+    named = f"{system.split()[1]}: " if system else ""
     for src, dst in _pairs(reader):
         # Zone-pair policies first, then the global policies that fit the pair.
         ordered = inherited + [r for p in by_pair.get((src, dst), []) for r in rules_of(p, src)]
         ordered += [r for p in global_policies if _fits(p, src, dst) for r in rules_of(p, src)]
-        key = chain_key(path, src, dst)
-        chains[key] = Chain(key=key, name=f"{src} -> {dst}", rules=tuple(ordered), policy=default,
-                            policy_origin=Origin(path, line, f"default-policy {word}"))
-        entries.append(Entry(f"{src} -> {dst}", (key,)))
-    return Ruleset(format=fmt, platform="srx", paths=(path,), chains=chains, entries=tuple(entries),
-                   findings=tuple(findings))
+        key = chain_key(path, system, src, dst) if system else chain_key(path, src, dst)
+        chains[key] = Chain(key=key, name=f"{named}{src} -> {dst}", rules=tuple(ordered), table=system,
+                            policy=default, policy_origin=Origin(path, line, f"default-policy {word}"))
+        entries.append(Entry(f"{named}{src} -> {dst}", (key,)))
+    return findings, chains, entries
 
 
 Translation = tuple[str, AddressSet, AddressSet, tuple[str, ...]]
