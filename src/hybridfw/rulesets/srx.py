@@ -89,8 +89,10 @@ class _Reader:
             if path[:len(prefix)] != prefix:
                 continue
             path = path[len(prefix):]
-            zone = ("global", "") if path[2] == "global" else (path[3], path[5])
-            policy = self.policies.get((*zone, path[-1]))
+            if path[2:3] == ("global",):
+                policy = self.policies.get(("global", "", path[-1]))
+            else:  # from-zone A to-zone B policy P (else no policy the reader knows)
+                policy = self.policies.get((path[3], path[5], path[-1])) if len(path) == 8 else None
             if policy is not None:
                 policy.fields["apply-groups"] += reasons
         return self
