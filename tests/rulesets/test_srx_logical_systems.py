@@ -110,3 +110,16 @@ def test_fix_goes_into_the_logical_system(name: str, text: str, tmp_path: Path) 
     again.write_text(patched)
     rows = audit_files([again], [FLOW], entry="LS1: untrust -> trust").flows
     assert rows and not any(r.missing for r in rows)
+
+
+def test_unexpanded_group_applied_in_a_logical_system_is_unknown_there(tmp_path: Path) -> None:
+    text = SET_FORM + ("set groups INNER security policies from-zone <*> to-zone <*> policy x then deny\n"
+                       "set groups OUTER apply-groups INNER\n"
+                       "set groups OUTER security policies from-zone untrust to-zone trust policy y "
+                       "then deny\n"
+                       "set logical-systems LS1 apply-groups OUTER\n")
+    path = tmp_path / "srx.set"
+    path.write_text(text)
+    row = probe(path, "192.0.2.25", 25, "LS1: untrust -> trust")
+    assert not row.allowed and row.unknown == addrs("0.0.0.0/0")
+    assert "apply-groups OUTER may add security policies" in " ".join(row.evidence["unknown"])

@@ -304,10 +304,13 @@ def _build(text: str, path: str, fmt: str) -> Ruleset:
                 for name, line in expanded.expanded]
     chains: dict[str, Chain] = {}
     entries: list[Entry] = []
+    kinds: dict[str, set[str]] = defaultdict(set)  # groups not expanded: what they configure
     for key, part in sections(found).items():
         if key and not any(s.words[0] == "security" for s in part):
             continue  # a logical system without security settings (routing only)
-        reader = _Reader(path).read_section(part, expanded.undecided, tuple(key.split()))
+        reader = _Reader(path)
+        reader.group_kinds = kinds  # the root's groups, applied in a logical system too
+        reader.read_section(part, expanded.undecided, tuple(key.split()))
         more, own_chains, own_entries = _section(reader, path, key)
         findings += more
         chains.update(own_chains)
