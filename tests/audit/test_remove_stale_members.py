@@ -405,3 +405,15 @@ def test_opnsense_feature_fixture_nested_alias(tmp_path: Path) -> None:
                                                                   for r in before]
     assert again.read_text() == text
     assert "from 'EOP_B'" in _said(outcome, "removed")[0]
+
+
+def test_srx_deactivated_match_of_an_unknown_policy_is_another_use(tmp_path: Path) -> None:
+    """A deactivate statement naming the set in a policy with no set statements: another use
+    (shared), not a crash."""
+    text = SRX_SET + ("deactivate security policies from-zone trust to-zone untrust policy gone "
+                      "match source-address EOP\n")
+    path = tmp_path / "srx.set"
+    path.write_text(text)
+    outcome = patch_files([path], [FLOW], remove_stale=True)
+    assert outcome.texts[str(path)] == text
+    assert "also used by" in " ".join(_said(outcome, "did NOT"))

@@ -95,7 +95,8 @@ def _uses(index: GroupIndex, found: list[Statement], names: dict[str, list[str]]
                 own = book is not None and at == len(w) - len(book[1]) + 1
                 if own and book is not None and book[1][:2] == ("address-set", word):
                     continue  # the set's own definition
-                if policy is not None and at >= 2 and w[at - 1] in _SIDES and w[at - 2] == "match":
+                if policy is not None and at >= 2 and w[at - 1] in _SIDES and w[at - 2] == "match" \
+                        and policy[0] in first:
                     index.add_use(key, Use(st.line, f"policy {policy[0][-1]} {w[at - 1]}",
                                            rule=first[policy[0]], side=_SIDES[w[at - 1]]))
                 elif book is not None and book[1][0] == "address-set" and w[at - 1] == "address-set":
