@@ -109,6 +109,7 @@ def test_fortigate_retired_member_leaves_the_group_the_policy_stays(tmp_path: Pa
     assert 'config firewall addrgrp / edit "EOP" / unselect member "old-eop" / next / end' in removed
     (kept,) = _said(outcome, "did NOT")
     assert "'partner'" in kept and "partner or another purpose" in kept
+    assert outcome.still_retired == []  # the re-audit: no retired range admitted any more
 
 
 def test_fortigate_group_another_policy_uses_keeps_its_members(tmp_path: Path) -> None:
@@ -120,6 +121,8 @@ def test_fortigate_group_another_policy_uses_keeps_its_members(tmp_path: Path) -
     assert not _said(outcome, "removed")
     notes = " ".join(_said(outcome, "did NOT"))
     assert "'old-eop'" in notes and "also used by policy 2 srcaddr (line 35)" in notes
+    assert outcome.still_retired == ["smtp-inbound 203.0.113.10 port 25 (port1 -> port2): "
+                                     "23.103.132.0/22 by fw.conf:21"]
 
 
 def test_fortigate_nested_group_and_vdom(tmp_path: Path) -> None:
@@ -417,3 +420,31 @@ def test_srx_deactivated_match_of_an_unknown_policy_is_another_use(tmp_path: Pat
     outcome = patch_files([path], [FLOW], remove_stale=True)
     assert outcome.texts[str(path)] == text
     assert "also used by" in " ".join(_said(outcome, "did NOT"))
+
+
+def test_cli_json_reports_what_the_re_audit_still_finds(tmp_path: Path) -> None:
+    """`audit --fixed-out DIR --remove-stale --json`: the member is gone from the written copy,
+    the note says so, and `still_retired` lists what the re-audit still finds admitted of the
+    retired range (here: only the wide 'outbound' policy 9 of the fixture, nothing by the group's
+    policy); the human output says the same."""
+    import json
+
+    from _support.audit import run_cli
+
+    edit, _interfaces, _expected = WITH_RETIRED["fortigate-features.conf"]
+    path = tmp_path / "fw.conf"
+    path.write_text(edit((EDGE / "fortigate-features.conf").read_text()))
+    args = ("audit", str(path), "--topology", str(REPO / "examples" / "hybrid.toml"),
+            "--outside-interface", "wan1", "--inside-interface", "internal",
+            "--fixed-out", str(tmp_path / "out"), "--remove-stale")
+    res = run_cli(*args, "--json")
+    assert res.returncode in (0, 1), res.stderr
+    fixed = json.loads(res.stdout)["fixed_out"]
+    assert 'set member "EOP-A" "EOP-B"' in (tmp_path / "out" / "fw.conf").read_text()
+    assert any(n.startswith("--remove-stale removed retired member 'OLD'") for n in fixed["notes"])
+    assert fixed["still_retired"] and all("fw.conf:" in s for s in fixed["still_retired"])
+    lines = path.read_text().splitlines()
+    group_policy = f"fw.conf:{lines.index('    edit 3') + 1}"  # srcaddr "EOP"
+    assert not any(s.endswith(group_policy) for s in fixed["still_retired"])
+    human = run_cli(*args)
+    assert "retired ranges still admitted after patching" in human.stdout

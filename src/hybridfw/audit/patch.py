@@ -55,6 +55,8 @@ class PatchOutcome:
     texts: dict[str, str] = field(default_factory=dict)
     rounds: int = 0
     still_missing: list[str] = field(default_factory=list)
+    # with remove_stale: retired Microsoft ranges the patched copy still admits, and by what
+    still_retired: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -140,6 +142,8 @@ def patch_files(paths: Sequence[Path], flows: Sequence[Flow], fmt: str = "auto",
         outcome.still_missing = [f"{r.flow} {r.address} port {r.port} ({r.entry}): "
                                  f"{', '.join(r.missing.to_cidrs()[:4])}"
                                  for r in result.flows if r.missing or r.shadowed]
+        if remove_stale:
+            outcome.still_retired = _still_retired(result, published_ever() - now)
         outcome.texts = {str(p): texts[str(w)] for w, p in zip(work, paths, strict=True)}
     return outcome
 
@@ -195,6 +199,18 @@ def _remove_stale(result: AuditResult, texts: dict[str, str], outcome: PatchOutc
                                  f"has (a partner, another purpose?): {_listed(other)}: narrow them "
                                  "by hand")
     return out
+
+
+def _still_retired(result: AuditResult, retired: AddressSet) -> list[str]:
+    """What the re-audit of the patched copy still finds admitted of the retired ranges."""
+    out = []
+    for row in result.flows:
+        for origin, addresses in row.stale_by:
+            left = addresses & retired
+            if left:
+                out.append(f"{row.flow} {row.address} port {row.port} ({row.entry}): "
+                           f"{', '.join(left.to_cidrs()[:4])} by {Path(origin.path).name}:{origin.line}")
+    return list(dict.fromkeys(out))
 
 
 def _listed(origins: list[Origin]) -> str:

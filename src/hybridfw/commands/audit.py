@@ -134,7 +134,8 @@ def _fixed_out(rulesets: list[Path], directory: Path, flows: list[Flow], fmt: st
                        str(target))
         files.append({"input": str(path), "written": str(target), "diff": diff})
     return {"files": files, "rounds": outcome.rounds, "still_missing": outcome.still_missing,
-            "notes": outcome.notes}
+            "notes": outcome.notes,
+            **({"still_retired": outcome.still_retired} if remove_stale else {})}
 
 
 def _print_patched(patched: dict[str, Any]) -> None:
@@ -150,6 +151,11 @@ def _print_patched(patched: dict[str, Any]) -> None:
         console.print(f"[yellow]{note}[/]")
     for left in patched["still_missing"]:
         console.print(f"[bold red]still missing after patching:[/] {left}")
+    if "still_retired" in patched:
+        for left in patched["still_retired"]:
+            console.print(f"[yellow]retired ranges still admitted after patching:[/] {left}")
+        if not patched["still_retired"]:
+            console.print("Re-audit of the patched copies: no retired Microsoft range admitted.")
 
 
 def _checked_options(outside: str | None, inside: str | None,
