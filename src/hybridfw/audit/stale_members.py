@@ -20,6 +20,7 @@ The address object a removed member names is left in place (unused objects do no
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -113,27 +114,9 @@ def remove_stale_members(rows: Sequence[FlowCoverage], texts: dict[str, str], pa
         drops: list[tuple[Group, Member]] = []
         said: list[str] = []
         name = Path(path).name
+        sets = _Sets(required, stale, current, retired)
         for group in judge.reached():
-            going = []
-            for member in group.members:
-                addresses = member.addresses
-                if addresses is None or not addresses or not (addresses & stale) \
-                        or addresses & required:
-                    continue
-                shared = judge.shared_by(group.key)
-                why = _keep_reason(addresses, current, retired) or (
-                    f"the group is also used by {shared}" if shared else "")
-                if why:
-                    said.append(f"did NOT remove member {member.name!r} of {group.name!r} "
-                                f"({name}:{member.line}): {why}")
-                else:
-                    going.append(member)
-            rest = [m for m in group.members if m not in going]
-            if going and not rest:
-                said.append(f"did NOT remove the members of {group.name!r} ({name}:{group.line}): "
-                            "all are retired and a group needs one: take the group out of the rule")
-                continue
-            drops += [(group, m) for m in going]
+            drops += _going(group, judge, sets, name, said)
         if drops:
             out[path], done = patcher.drop_members(text, drops)
             said += [_removed(patcher, g, m, name, done) for g, m in drops]
@@ -141,6 +124,38 @@ def remove_stale_members(rows: Sequence[FlowCoverage], texts: dict[str, str], pa
         if len(said) > MAX_NOTES:
             notes.append(f"--remove-stale: {len(said) - MAX_NOTES} more member notes for {name}")
     return out
+
+
+@dataclass(frozen=True)
+class _Sets:
+    required: AddressSet  # by an audited flow
+    stale: AddressSet  # admitted by accept rules, required by none
+    current: AddressSet  # published now
+    retired: AddressSet  # published once, not now
+
+
+def _going(group: Group, judge: _Judge, sets: _Sets, name: str, said: list[str]
+           ) -> list[tuple[Group, Member]]:
+    """The members of `group` to take out; a note in `said` for each stale one that stays."""
+    going = []
+    for member in group.members:
+        addresses = member.addresses
+        if addresses is None or not addresses or not (addresses & sets.stale) \
+                or addresses & sets.required:
+            continue
+        shared = judge.shared_by(group.key)
+        why = _keep_reason(addresses, sets.current, sets.retired) or (
+            f"the group is also used by {shared}" if shared else "")
+        if why:
+            said.append(f"did NOT remove member {member.name!r} of {group.name!r} "
+                        f"({name}:{member.line}): {why}")
+        else:
+            going.append(member)
+    if going and len(going) == len(group.members):
+        said.append(f"did NOT remove the members of {group.name!r} ({name}:{group.line}): "
+                    "all are retired and a group needs one: take the group out of the rule")
+        return []
+    return [(group, m) for m in going]
 
 
 def _keep_reason(addresses: AddressSet, current: AddressSet, retired: AddressSet) -> str:

@@ -95,64 +95,96 @@ def _object_key(words: tuple[str, ...]) -> tuple[str, ...] | None:
     return None
 
 
-def expand_groups(found: list[Statement]) -> Expanded:
-    if not any(s.words[0] == "groups" or "apply-groups" in s.words for s in found):
-        return Expanded(found)
+@dataclass
+class _Parts:
+    """A configuration's statements sorted out: group definitions, apply-groups, the rest."""
+
+    groups: dict[str, list[Statement]] = field(default_factory=lambda: defaultdict(list))
+    nested: set[str] = field(default_factory=set)  # groups that apply groups themselves
+    own: list[Statement] = field(default_factory=list)
+    applied: list[tuple[tuple[str, ...], str, int]] = field(default_factory=list)  # path, group, line
+    excepted: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
+
+
+def _parts(found: list[Statement]) -> _Parts:
     off = Deactivated(found)
-    groups: dict[str, list[Statement]] = defaultdict(list)
-    nested: set[str] = set()
-    own: list[Statement] = []
-    applied: list[tuple[tuple[str, ...], str, int]] = []  # (path, group, line)
-    excepted: list[tuple[tuple[str, ...], str]] = []
+    parts = _Parts()
     for st in found:
         w = st.words
         if w[0] == "groups" and len(w) >= 3:
             if st.verb == "set" and not (off.lengths and off.covers(w)):
-                groups[w[1]].append(Statement(w[2:], st.line, st.verb))
+                parts.groups[w[1]].append(Statement(w[2:], st.line, st.verb))
                 if "apply-groups" in w[2:]:
-                    nested.add(w[1])
+                    parts.nested.add(w[1])
         elif st.verb == "set" and "apply-groups" in w[:-1]:
             at = w.index("apply-groups")
-            applied.append((w[:at], w[at + 1], st.line))
+            parts.applied.append((w[:at], w[at + 1], st.line))
         elif st.verb == "set" and "apply-groups-except" in w[:-1]:
             at = w.index("apply-groups-except")
-            excepted.append((w[:at], w[at + 1]))
+            parts.excepted.append((w[:at], w[at + 1]))
         else:
-            own.append(st)
-    out = Expanded(list(own))
-    index = _Index([s for s in own if s.verb == "set"])
-    fields: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, set[tuple[str, ...]]]] = {}
-    for st in own:
-        key = _policy_field(st.words) if st.verb == "set" else None
-        if key is not None:
-            fields.setdefault(key, ("", set()))[1].add(st.words)
-    objects = {k for s in own if (k := _object_key(s.words)) is not None}
-    inherited: list[Statement] = []
+            parts.own.append(st)
+    return parts
+
+
+class _Inheritance:
+    """What the groups add to the configuration's own statements."""
+
+    def __init__(self, parts: _Parts, out: Expanded) -> None:
+        self.parts, self.out = parts, out
+        self.index = _Index([s for s in parts.own if s.verb == "set"])
+        # (policy, field) -> (who set it first: "" = the configuration, the statements)
+        self.fields: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, set[tuple[str, ...]]]] = {}
+        for st in parts.own:
+            key = _policy_field(st.words) if st.verb == "set" else None
+            if key is not None:
+                self.fields.setdefault(key, ("", set()))[1].add(st.words)
+        self.objects = {k for s in parts.own if (k := _object_key(s.words)) is not None}
+        self.inherited: list[Statement] = []
+
+    def apply(self, path: tuple[str, ...], name: str) -> None:
+        excepted = [q for q, g in self.parts.excepted if g == name]
+        for st in self.parts.groups[name]:
+            for words in self.index.instances(st.words, path):
+                if words[:len(path)] != path or any(words[:len(q)] == q for q in excepted):
+                    continue
+                obj = _object_key(words)
+                if obj is not None and obj in self.objects:
+                    continue  # the configuration's own (or an earlier group's) object wins
+                self.inherited.append(Statement(self._decided(words, name), st.line, st.verb))
+        self.objects |= {k for s in self.inherited if (k := _object_key(s.words)) is not None}
+
+    def _decided(self, words: tuple[str, ...], name: str) -> tuple[str, ...]:
+        """`words`, or the undecided action when the group's choice conflicts with another."""
+        key = _policy_field(words)
+        if key is None:
+            return words
+        source, seen = self.fields.setdefault(key, (name, set()))
+        if source != name and words not in seen:
+            self.out.undecided[key[0]].append(
+                f"{name} also sets {' '.join(key[1])} of policy {key[0][-1]}"
+                f" ({'the configuration' if not source else 'group ' + source} does too):"
+                " audit 'show configuration | display inheritance'")
+            if key[1] == _CHOICE:  # permit or deny: the action is not known
+                words = (*key[0], "then", UNDECIDED_ACTION)
+        seen.add(words)  # both values kept: the policy is unknown over either
+        return words
+
+
+def expand_groups(found: list[Statement]) -> Expanded:
+    if not any(s.words[0] == "groups" or "apply-groups" in s.words for s in found):
+        return Expanded(found)
+    parts = _parts(found)
+    out = Expanded(list(parts.own))
+    inheritance = _Inheritance(parts, out)
     # deeper paths first; then in the order applied
-    for path, name, line in sorted(applied, key=lambda a: -len(a[0])):
-        if name in nested or name not in groups:
+    for path, name, line in sorted(parts.applied, key=lambda a: -len(a[0])):
+        if name in parts.nested or name not in parts.groups:
             out.statements += [Statement((*path, "apply-groups", name), line)]
-            out.statements += [Statement(("groups", name, *s.words), s.line) for s in groups.get(name, ())]
+            out.statements += [Statement(("groups", name, *s.words), s.line)
+                               for s in parts.groups.get(name, ())]
             continue
         out.expanded.append((name, line))
-        for st in groups[name]:
-            for words in index.instances(st.words, path):
-                if words[:len(path)] != path or any(words[:len(q)] == q and g == name for q, g in excepted):
-                    continue
-                key, obj = _policy_field(words), _object_key(words)
-                if obj is not None and obj in objects:
-                    continue  # the configuration's own (or an earlier group's) object wins
-                if key is not None:
-                    source, seen = fields.setdefault(key, (name, set()))
-                    if source != name and words not in seen:
-                        out.undecided[key[0]].append(
-                            f"{name} also sets {' '.join(key[1])} of policy {key[0][-1]}"
-                            f" ({'the configuration' if not source else 'group ' + source} does too):"
-                            " audit 'show configuration | display inheritance'")
-                        if key[1] == _CHOICE:  # permit or deny: the action is not known
-                            words = (*key[0], "then", UNDECIDED_ACTION)
-                    seen.add(words)  # both values kept: the policy is unknown over either
-                inherited.append(Statement(words, st.line, st.verb))
-        objects |= {k for s in inherited if (k := _object_key(s.words)) is not None}
-    out.statements += inherited
+        inheritance.apply(path, name)
+    out.statements += inheritance.inherited
     return out
