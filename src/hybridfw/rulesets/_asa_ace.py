@@ -7,9 +7,10 @@ import re
 from typing import Literal
 
 from hybridfw.addresses import AddressSet
+from hybridfw.errors import InputError
 from hybridfw.rulesets._asa_objects import PORT_OPERATORS, PORTED, AsaObjects, protocol_set
 from hybridfw.rulesets._vendor_util import Fuzzy, Service, expand_rule
-from hybridfw.rulesets.model import Action, Match, Origin, Rule
+from hybridfw.rulesets.model import Action, Origin, Rule
 from hybridfw.rulesets.ports import PortInterval
 from hybridfw.rulesets.scope import Scope
 
@@ -25,14 +26,17 @@ _PORTED_WORDS = PORTED | {"6", "17"}
 _IDENTITY = {"user": 2, "user-group": 2, "object-group-user": 2, "security-group": 3,
              "object-group-security": 2}
 _V4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
-# An operand as the word walk reads it (one word if any/any4/any6 or it has a '/', else two):
-# host V4 | V4 V4 (mask checked later) | one word | two words whose first is no keyword
+_MASK = "|".join(re.escape(mask) for mask in sorted(_MASKS))
+# An operand as the word walk reads it (one word if any/any4/any6 or it has a '/', else two).
+# Literals first: host V4 | V4 MASK | any[46] or V4/LEN; then any other one word | two words
 _NOT_OPERAND = "|".join(("any", "any4", "any6", *PORT_OPERATORS, *_IDENTITY))
-_FAST_OPERAND = (rf"(?:host ({_V4})|({_V4}) ({_V4})|(any[46]?|\S*/\S*)|(?!(?:{_NOT_OPERAND}) )"
-                 r"([^\s/]+) (\S+))")
+_FAST_OPERAND = (rf"(?:host ({_V4})|({_V4}) ({_MASK})|(any[46]?|{_V4}/(?:3[0-2]|[12]?[0-9]))|"
+                 rf"(\S*/\S*)|(?!(?:{_NOT_OPERAND}) )([^\s/]+) (\S+))")
 # The common ACE `access-list NAME extended permit|deny PROTO SRC DST [eq PORT]` as one match
 FAST_ACE = re.compile(rf"access-list (\S+) extended (permit|deny) (?!object(?:-group)? )(\S+) "
                       rf"{_FAST_OPERAND} {_FAST_OPERAND}(?: eq (\S+))?\s*\Z")
+NOT_LITERAL = (8, 9, 15, 16)  # FAST_ACE groups set when an operand is not a literal
+PROTOCOL_PORT = (3, 18)  # FAST_ACE groups: the protocol word, the eq port
 
 
 class AceCompiler:
@@ -53,23 +57,45 @@ class AceCompiler:
         # These two: benchmarks/audit_vendor.py asa, full and scoped parse 15-25 % faster
         self._protocols: dict[str, tuple[list[Service], bool]] = {}  # a protocol word's services
         self._port_specs: dict[tuple[str, ...], tuple[PortInterval, ...]] = {}  # ("eq", "25")
+        self._omits: dict[tuple[str, str | None], bool] = {}  # protocol word, eq port -> left out
+
+    def omits(self, protocol: str, port: str | None) -> bool:
+        """Whether the scope leaves out an ACE with literal operands, this protocol word and this
+        `eq` port (None: no port). False when unsure: the ACE is compiled and may raise then."""
+        key = (protocol, port)
+        found = self._omits.get(key)
+        if found is None:
+            found = self._omits[key] = self._omits_uncached(protocol, port)
+        return found
+
+    def _omits_uncached(self, protocol: str, port: str | None) -> bool:
+        services, ported = self._protocol_word(protocol)
+        if self.scope is None or (port is not None and not ported):
+            return False
+        try:
+            dst_ports = None if port is None else self._eq_port(port, 0)
+        except InputError:
+            return False
+        return not self._admits((protocol,), services, dst_ports)
+
+    def _eq_port(self, port: str, line: int) -> tuple[PortInterval, ...]:
+        key = ("eq", port)
+        found = self._port_specs.get(key)
+        if found is None:
+            found = self._port_specs[key] = self.objects.port_spec(list(key), 0, line)[0]
+        return found
 
     def compile_fast(self, ace: re.Match[str], line: int, raw: str) -> list[Rule] | None:
         """`compile` for an ACE that matched `FAST_ACE`: no word walk (the same rules)."""
-        (_, verb, protocol, s_host, s_addr, s_mask, s_one, s_head, s_tail,
-         d_host, d_addr, d_mask, d_one, d_head, d_tail, port) = ace.groups()
+        (_, verb, protocol, s_host, s_addr, s_mask, s_lit, s_one, s_head, s_tail,
+         d_host, d_addr, d_mask, d_lit, d_one, d_head, d_tail, port) = ace.groups()
         services, ported = self._protocol_word(protocol)
         if (port is not None and not ported) or (ported and d_head == "object-group" and getattr(
                 self.objects.defs.get(d_tail), "kind", None) == "service"):  # a port, read by the walk
             return self.compile(raw.split()[3:], line, raw)
-        sources = self._fast_operand(s_host, s_addr, s_mask, s_one, s_head, s_tail, line)
-        destinations = self._fast_operand(d_host, d_addr, d_mask, d_one, d_head, d_tail, line)
-        dst_ports = None
-        if port is not None:
-            key = ("eq", port)
-            dst_ports = self._port_specs.get(key)
-            if dst_ports is None:
-                dst_ports = self._port_specs[key] = self.objects.port_spec(list(key), 0, line)[0]
+        sources = self._fast_operand(s_host, s_addr, s_mask, s_lit or s_one, s_head, s_tail, line)
+        destinations = self._fast_operand(d_host, d_addr, d_mask, d_lit or d_one, d_head, d_tail, line)
+        dst_ports = None if port is None else self._eq_port(port, line)
         action = Action.ACCEPT if verb == "permit" else Action.DROP
         return self._rules(action, (protocol,), services, sources, destinations, dst_ports, [], line, raw)
 
@@ -82,7 +108,7 @@ class AceCompiler:
             plain = host not in names
         elif addr is not None:
             spec = (addr, mask or "")
-            plain = spec[1] in _MASKS and addr not in names
+            plain = addr not in names
         elif one is not None:
             spec = (one,)
             plain = _PLAIN_V4_PREFIX.fullmatch(one) is not None
@@ -138,9 +164,8 @@ class AceCompiler:
         admitted = self._admitted.get(key)
         if admitted is None:
             assert self.scope is not None
-            admitted = self._admitted[key] = any(self.scope.admits(
-                Match(protocols=s.protocols, dst_ports=s.ports if dst_ports is None else dst_ports))
-                for s in services)
+            admitted = self._admitted[key] = any(self.scope.admits_service(
+                s.protocols, s.ports if dst_ports is None else dst_ports) for s in services)
         return admitted
 
     def _protocol(self, words: list[str], i: int, line: int) -> tuple[list[Service], bool, int]:
