@@ -11,9 +11,11 @@ from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_ruleset
 from hybridfw.audit.interface import FlowCoverage
 from hybridfw.endpoints import load_current
+from hybridfw.errors import InputError
 from hybridfw.flows import required_flows
 from hybridfw.model import Flow
-from hybridfw.rulesets import parse_files
+from hybridfw.rulesets import parse_files, parse_text
+from hybridfw.rulesets.scope import Scope
 from hybridfw.topology import load_topology
 
 TESTS = Path(__file__).parent.parent
@@ -63,3 +65,14 @@ def probe(path: Path, destination: str, port: int, entry: str, sources: AddressS
 
 def addrs(*items: str) -> AddressSet:
     return AddressSet.parse(items)
+
+
+def parsed_text(text: str, path: str, fmt: str, scope: Scope | None = None) -> str:
+    """A parse of `text` as one comparable string: chains, entries, findings and the count left
+    out, or the error and its line."""
+    try:
+        ruleset = parse_text(text, path, fmt, scope)
+    except InputError as exc:
+        return f"error {exc} at {exc.line}"
+    chains = sorted((key, chain.name, chain.policy, chain.rules) for key, chain in ruleset.chains.items())
+    return repr((chains, ruleset.entries, ruleset.findings, ruleset.omitted))

@@ -11,11 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _support.vendor import parsed_text
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_scope
-from hybridfw.errors import InputError
 from hybridfw.model import Flow
-from hybridfw.rulesets import parse_text
 from hybridfw.rulesets._asa_ace import FAST_ACE
 from hybridfw.rulesets.scope import Scope
 
@@ -71,12 +70,7 @@ def _config(draw: st.DrawFn) -> str:
 
 
 def _parsed(text: str, scope: Scope | None) -> str:
-    try:
-        ruleset = parse_text(text, "t.cfg", "asa", scope)
-    except InputError as exc:
-        return f"error {exc} at {exc.line}"
-    chains = sorted((key, chain.name, chain.policy, chain.rules) for key, chain in ruleset.chains.items())
-    return repr((chains, ruleset.entries, ruleset.findings, ruleset.omitted))
+    return parsed_text(text, "t.cfg", "asa", scope)
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
