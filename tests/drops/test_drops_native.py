@@ -136,14 +136,15 @@ SENDERS = (*(f"40.107.3.{i}" for i in range(12)), *(f"198.51.100.{i}" for i in r
 @st.composite
 def crowded_line(draw: st.DrawFn) -> str:
     """Many senders per bucket (more than the 8 kept), many prefixes per bucket, equal times,
-    unreadable addresses, times that cannot be read (undated: counted when a window is set)."""
+    unreadable addresses, times that cannot be read (undated: counted when a window is set), the
+    same packet on two flow ports."""
     src = draw(st.sampled_from(SENDERS))
     prefix = draw(st.sampled_from(("A ", "B ", " B ", "C  ", "", "D")))
     hms = draw(st.sampled_from(("13:11:22", "13:11:23", "01:00:00")))
     when = draw(st.sampled_from((f"Dec  1 {hms}", f"2026-12-01T{hms}+00:00", f"2026-12-01T{hms}.000+00:00",
                                  f"Feb 30 {hms}", "2026-12-01T25:00:00+00:00")))
     return (f"{when} gw kernel: {prefix}IN=eth0 OUT= SRC={src} DST=203.0.113.10 LEN=60 PROTO=TCP "
-            f"SPT=4000 DPT={draw(st.sampled_from(('25', '025', '22')))} SYN\n")
+            f"SPT=4000 DPT={draw(st.sampled_from(('25', '025', '443', '22')))} SYN\n")
 
 
 @settings(max_examples=80, deadline=None)
