@@ -44,3 +44,6 @@ difference
 to_ranges
 # difflib's SequenceMatcher.get_grouped_opcodes calls get_opcodes on audit.diff's subclass.
 get_opcodes
+# native.PureFinder: the import system calls find_spec and reads the spec's has_location.
+find_spec
+has_location

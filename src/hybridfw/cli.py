@@ -24,9 +24,14 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
+def _version(ctx: typer.Context, value: bool) -> None:
     if value:
         typer.echo(f"hybridfw {__version__}")
+        if ctx.params.get("verbose"):  # --version -v: which modules run compiled (hatch_build.py)
+            from hybridfw.native import describe
+
+            for line in describe():
+                typer.echo(line)
         raise typer.Exit(0)
 
 
@@ -37,7 +42,8 @@ def _root(
                            help="Show the version.")
     ] = False,
     verbose: Annotated[
-        int, typer.Option("-v", "--verbose", count=True, help="Log to stderr (-vv: debug).")
+        int, typer.Option("-v", "--verbose", count=True, is_eager=True,  # read by --version -v
+                          help="Log to stderr (-vv: debug; with --version: the compiled build).")
     ] = 0,
     allow_any: Annotated[
         bool, typer.Option("--allow-any", help="Accept topology addresses that open a flow to "

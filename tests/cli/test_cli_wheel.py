@@ -46,3 +46,19 @@ def test_wheel_installs_and_runs_from_package_data(tmp_path: Path) -> None:
     names = subprocess.run([sys.executable, "-m", "zipfile", "-l", str(wheels[0])],
                            capture_output=True, text=True, check=True).stdout
     assert "hybridfw/data/worldwide-endpoints-2026-05-29.json" in names
+    # The compiled build (hatch_build.py): with a C compiler here, the wheel carries the
+    # compiled modules and the installed package runs them.
+    sys.path.insert(0, str(REPO))
+    try:
+        import hatch_build
+    finally:
+        del sys.path[0]
+    if hatch_build._missing_toolchain():
+        return
+    assert "-cp3" in wheels[0].name and "-none-any" not in wheels[0].name
+    for module in hatch_build.MYPYC_MODULES:
+        assert f"{module.replace('.', '/')}.cpython-" in names, module
+    res = subprocess.run([sys.executable, "-m", "hybridfw", "--version", "-v"], capture_output=True,
+                         text=True, cwd=outside, env=env, timeout=120, check=True)
+    assert "running: compiled" in res.stdout
+    assert res.stdout.count(": compiled") == len(hatch_build.MYPYC_MODULES) + 1, res.stdout

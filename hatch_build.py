@@ -1,0 +1,159 @@
+"""The optional compiled build (a hatchling build hook, `[tool.hatch.build.hooks.custom]`).
+
+When a wheel is built (`pip install .`, `pip wheel .`, `pipx install .`) or the package is
+installed editable (`pip install -e .`, the dev venv that `make` creates), the modules listed in
+MYPYC_MODULES are compiled with mypyc and the sources in C_EXTENSIONS with the system C
+compiler. Every listed module stays plain Python as well: when the compiler or Python's headers
+are missing, or mypyc fails, the build logs one line and succeeds with pure Python, and
+HYBRIDFW_PURE=1 at build time skips the compilation. The build writes `hybridfw/_native_build`
+(what was compiled, a checksum of each compiled source); `hybridfw.native` reads it at run time
+(`hybridfw --version -v` shows the path in use). docs/development.md describes it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import sysconfig
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+class CExtension(NamedTuple):
+    """A plain C extension module: its dotted name and its C sources (paths from the project
+    root). The Python code that uses it imports it in a try/except ImportError and keeps a pure
+    fallback."""
+
+    module: str
+    sources: tuple[str, ...]
+
+
+# Modules compiled with mypyc (dotted names under src/). Each one must stay importable and
+# correct as plain Python: that is the reference the property tests compare against.
+MYPYC_MODULES: tuple[str, ...] = (
+    "hybridfw.audit._intervals",
+    "hybridfw.audit.steps",
+    "hybridfw.audit.evaluate",
+    "hybridfw.rulesets._iptables_rule",
+    "hybridfw.addresses.intervals",
+)
+
+# C extension modules, e.g. CExtension("hybridfw.rulesets._scan", ("src/hybridfw/rulesets/_scan.c",)).
+C_EXTENSIONS: tuple[CExtension, ...] = ()
+
+INFO_NAME = "_native_build"  # hybridfw/_native_build: read by hybridfw.native
+GROUP = "hybridfw"  # the mypyc shared library: hybridfw__mypyc.<abi>.so beside the package
+
+
+def source_path(root: Path, module: str) -> Path:
+    return root / "src" / Path(*module.split(".")).with_suffix(".py")
+
+
+def checksum(path: Path) -> str:
+    return format(zlib.crc32(path.read_bytes()), "08x")
+
+
+class CompiledBuild(BuildHookInterface):  # type: ignore[misc]
+    PLUGIN_NAME = "custom"
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if self.target_name != "wheel":
+            return
+        root = Path(self.root)
+        editable = version == "editable"
+        if editable:
+            _remove_built(root / "src")
+        out = Path(tempfile.mkdtemp(prefix="hybridfw-native-"))
+        reason = self._compile(root, out)
+        info = _info_text(root, reason)
+        built = [p for p in out.rglob("*") if p.suffix in (".so", ".pyd")] if not reason else []
+        if editable:
+            # The editable install imports from src/: the extensions go next to the sources.
+            for path in built:
+                target = root / "src" / path.relative_to(out)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+            (root / "src" / "hybridfw" / INFO_NAME).write_text(info, encoding="utf-8")
+        else:
+            (out / INFO_NAME).write_text(info, encoding="utf-8")
+            build_data["force_include"][str(out / INFO_NAME)] = f"hybridfw/{INFO_NAME}"
+            for path in built:
+                build_data["force_include"][str(path)] = path.relative_to(out).as_posix()
+        if built:
+            build_data["pure_python"] = False
+            build_data["infer_tag"] = True
+
+    def _compile(self, root: Path, out: Path) -> str:
+        """Compile into `out`; return "" on success, else why the build stays pure Python."""
+        if os.environ.get("HYBRIDFW_PURE", "") not in ("", "0"):
+            return self._pure("HYBRIDFW_PURE is set")
+        missing = _missing_toolchain()
+        if missing:
+            return self._pure(missing)
+        cwd = os.getcwd()
+        try:
+            os.chdir(root)  # mypy reads [tool.mypy] from pyproject.toml and finds src/
+            _build_extensions(root, out)
+        except (Exception, SystemExit) as exc:  # a failed compile leaves pure Python
+            return self._pure(f"compilation failed: {type(exc).__name__}: {exc}".splitlines()[0])
+        finally:
+            os.chdir(cwd)
+        self.app.display_info(
+            f"hybridfw: compiled {len(MYPYC_MODULES)} module(s) with mypyc, "
+            f"{len(C_EXTENSIONS)} C extension(s)"
+        )
+        return ""
+
+    def _pure(self, reason: str) -> str:
+        self.app.display_warning(f"hybridfw: building pure Python only ({reason})")
+        return reason
+
+
+def _missing_toolchain() -> str:
+    include = sysconfig.get_paths().get("include", "")
+    if not (Path(include) / "Python.h").is_file():
+        return f"no Python.h in {include!r} (install the Python development headers)"
+    compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        return f"no C compiler {compiler!r} on PATH"
+    return ""
+
+
+def _build_extensions(root: Path, out: Path) -> None:
+    from mypyc.build import mypycify
+    from setuptools import Distribution, Extension
+
+    temp = out / "temp"
+    paths = [str(source_path(root, m).relative_to(root)) for m in MYPYC_MODULES]
+    extensions = mypycify(paths, group_name=GROUP, target_dir=str(temp / "c")) if paths else []
+    extensions += [Extension(c.module, list(c.sources)) for c in C_EXTENSIONS]
+    dist = Distribution({"name": "hybridfw", "ext_modules": extensions})
+    command = dist.get_command_obj("build_ext")
+    command.build_lib = str(out)
+    command.build_temp = str(temp / "obj")
+    command.ensure_finalized()
+    command.run()
+    shutil.rmtree(temp)
+
+
+def _remove_built(src: Path) -> None:
+    """An editable rebuild first removes the extensions an earlier build left in src/."""
+    for path in src.rglob("*"):
+        if path.suffix in (".so", ".pyd") or path.name == INFO_NAME:
+            path.unlink()
+
+
+def _info_text(root: Path, reason: str) -> str:
+    lines = ["# written by hatch_build.py: what this build compiled (read by hybridfw.native)"]
+    lines.append(f"python {sys.implementation.cache_tag}")
+    if reason:
+        lines.append(f"pure {reason}")
+    else:
+        lines += [f"mypyc {m} {checksum(source_path(root, m))}" for m in MYPYC_MODULES]
+        lines += [f"c {c.module} -" for c in C_EXTENSIONS]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,142 @@
+"""Which modules run compiled, and the pure-Python fallback (never compiled itself).
+
+The build hook (hatch_build.py) may compile some modules with mypyc and leaves the file
+`_native_build` beside this module: one line per compiled module with a checksum of the source
+it was compiled from. A compiled extension is loaded instead of its `.py` file unless
+HYBRIDFW_PURE is set at run time, or a compiled module's source has changed since the build (an
+edited checkout whose editable install was not rebuilt): then every listed module loads from
+its `.py` file, because compiled modules call each other directly and must not mix with newer
+Python. `hybridfw --version -v` shows the path in use (`describe`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import zlib
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec, SourceFileLoader
+from types import ModuleType
+from typing import NamedTuple
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_SRC = os.path.dirname(_HERE)
+INFO_FILE = os.path.join(_HERE, "_native_build")
+
+
+class BuildInfo(NamedTuple):
+    compiled: tuple[str, ...]  # mypyc modules, dotted
+    checksums: tuple[str, ...]  # crc32 of each one's source at build time
+    extensions: tuple[str, ...]  # plain C extension modules
+    pure_reason: str  # why the build compiled nothing ("" when it did)
+
+
+def read_info(path: str = INFO_FILE) -> BuildInfo | None:
+    """The build's record, or None when hybridfw was not installed by its build hook (run from a
+    source tree on PYTHONPATH)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    compiled: list[str] = []
+    sums: list[str] = []
+    extensions: list[str] = []
+    reason = ""
+    for line in text.splitlines():
+        kind, _, rest = line.partition(" ")
+        if kind == "mypyc":
+            name, _, crc = rest.partition(" ")
+            compiled.append(name)
+            sums.append(crc)
+        elif kind == "c":
+            extensions.append(rest.partition(" ")[0])
+        elif kind == "pure":
+            reason = rest
+    return BuildInfo(tuple(compiled), tuple(sums), tuple(extensions), reason)
+
+
+def module_source(name: str) -> str:
+    return os.path.join(_SRC, *name.split(".")) + ".py"
+
+
+def stale_modules(info: BuildInfo) -> list[str]:
+    """The compiled modules whose source differs from the one they were compiled from."""
+    stale = []
+    for name, crc in zip(info.compiled, info.checksums, strict=True):
+        try:
+            with open(module_source(name), "rb") as handle:
+                now = format(zlib.crc32(handle.read()), "08x")
+        except OSError:
+            now = "missing"
+        if now != crc:
+            stale.append(name)
+    return stale
+
+
+def pure_requested() -> bool:
+    return os.environ.get("HYBRIDFW_PURE", "") not in ("", "0")
+
+
+class PureFinder:
+    """A meta-path finder ahead of the compiled extensions: it loads the mypyc modules from
+    their `.py` files, and makes the plain C extensions fail to import (their users keep a
+    pure fallback for ImportError)."""
+
+    def __init__(self, names: Sequence[str], blocked: Sequence[str] = ()) -> None:
+        self.names = frozenset(names)
+        self.blocked = frozenset(blocked)
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        if name in self.blocked:
+            raise ModuleNotFoundError(f"{name}: pure Python requested (HYBRIDFW_PURE)", name=name)
+        if name not in self.names:
+            return None
+        source = module_source(name)
+        spec = ModuleSpec(name, SourceFileLoader(name, source), origin=source)
+        spec.has_location = True  # sets __file__ and the cached bytecode path
+        return spec
+
+
+def install() -> None:
+    """Called once by `hybridfw/__init__`: put the pure finder first when the compiled modules
+    must not be used."""
+    info = read_info()
+    if info is None:
+        return
+    if pure_requested():
+        sys.meta_path.insert(0, PureFinder(info.compiled, info.extensions))
+    elif info.compiled and stale_modules(info):
+        sys.meta_path.insert(0, PureFinder(info.compiled))
+
+
+def is_compiled(module: ModuleType) -> bool:
+    return not (getattr(module, "__file__", None) or "").endswith(".py")
+
+
+def describe() -> list[str]:
+    """Lines for `hybridfw --version -v`: how this installation was built and which path runs."""
+    info = read_info()
+    if info is None:
+        return ["build: pure Python (not installed by the build hook: no build record)"]
+    if not info.compiled and not info.extensions:
+        return [f"build: pure Python ({info.pure_reason or 'nothing listed to compile'})"]
+    lines = [f"build: mypyc {len(info.compiled)} module(s), C {len(info.extensions)} extension(s)"]
+    stale = stale_modules(info)
+    if pure_requested():
+        lines.append("running: pure Python (HYBRIDFW_PURE is set)")
+    elif stale:
+        lines.append("running: pure Python (source changed since the build, rebuild with "
+                     f"pip install -e .: {', '.join(stale)})")
+    else:
+        lines.append("running: compiled")
+    import importlib
+
+    for name in (*info.compiled, *info.extensions):
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            lines.append(f"  {name}: not importable ({exc})")
+            continue
+        lines.append(f"  {name}: {'compiled' if is_compiled(module) else 'pure Python'}")
+    return lines
