@@ -14,21 +14,41 @@ from __future__ import annotations
 import os
 import sys
 import zlib
-from collections.abc import Sequence
-from importlib.machinery import ModuleSpec, SourceFileLoader
-from types import ModuleType
-from typing import NamedTuple
+
+# `hybridfw/__init__` imports this module: only os, sys and zlib at start-up (a Ctrl-C during a
+# longer import would end in a traceback, before hybridfw.entry can catch it).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _SRC = os.path.dirname(_HERE)
 INFO_FILE = os.path.join(_HERE, "_native_build")
 
 
-class BuildInfo(NamedTuple):
-    compiled: tuple[str, ...]  # mypyc modules, dotted
-    checksums: tuple[str, ...]  # crc32 of each one's source at build time
-    extensions: tuple[str, ...]  # plain C extension modules
-    pure_reason: str  # why the build compiled nothing ("" when it did)
+class BuildInfo:
+    __slots__ = ("checksums", "compiled", "extensions", "pure_reason")
+
+    def __init__(self, compiled: tuple[str, ...], checksums: tuple[str, ...],
+                 extensions: tuple[str, ...], pure_reason: str) -> None:
+        self.compiled = compiled  # mypyc modules, dotted
+        self.checksums = checksums  # crc32 of each one's source at build time
+        self.extensions = extensions  # plain C extension modules
+        self.pure_reason = pure_reason  # why the build compiled nothing ("" when it did)
+
+    def _fields(self) -> tuple[object, ...]:
+        return self.compiled, self.checksums, self.extensions, self.pure_reason
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BuildInfo) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"BuildInfo{self._fields()!r}"
 
 
 def read_info(path: str = INFO_FILE) -> BuildInfo | None:
@@ -92,6 +112,8 @@ class PureFinder:
             raise ModuleNotFoundError(f"{name}: pure Python requested (HYBRIDFW_PURE)", name=name)
         if name not in self.names:
             return None
+        from importlib.machinery import ModuleSpec, SourceFileLoader
+
         source = module_source(name)
         spec = ModuleSpec(name, SourceFileLoader(name, source), origin=source)
         spec.has_location = True  # sets __file__ and the cached bytecode path
