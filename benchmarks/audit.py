@@ -181,8 +181,8 @@ def generate_nft(rules: int, family: int, seed: int, relevant: bool = False,
     return "\n".join([*out, "}"]) + "\n"
 
 
-def measure(cmd: list[str], repeat: int) -> tuple[float, int, float,
-                                                 subprocess.CompletedProcess[bytes]]:
+def measure(cmd: list[str], repeat: int, env: dict[str, str] | None = None,
+            ) -> tuple[float, int, float, subprocess.CompletedProcess[bytes]]:
     """Best wall time, peak RSS (KiB) and best CPU time (user + system: steadier than wall
     time on a shared machine) of `cmd`, each run in a fresh wrapper process so the
     RUSAGE_CHILDREN figures belong to this command alone."""
@@ -194,7 +194,8 @@ def measure(cmd: list[str], repeat: int) -> tuple[float, int, float,
                "print(json.dumps([dt, r.ru_maxrss, r.ru_utime + r.ru_stime, p.returncode]))\n")
     best, rss, cpu, last = float("inf"), 0, float("inf"), None
     for _ in range(repeat):
-        last = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True)
+        last = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True,
+                              env={**os.environ, **(env or {})})
         dt, maxrss, used, code = json.loads(last.stdout.decode().splitlines()[-1])
         if code not in (0, 1):
             raise SystemExit(f"{cmd[0]} failed ({code}): {last.stderr.decode()[-500:]}")
@@ -261,6 +262,13 @@ def main() -> None:
     aim = "2x" if args.format == "iptables" else "1x"
     print(f"ratio time hybridfw/baseline: {th / base_t:.2f}x (aim <= {aim}); CPU time "
           f"{ch / base_c:.2f}x; memory: {mh / base_m:.2f}x (aim < 1x)")
+    if compiled_build():
+        # The same audit on the pure-Python path (HYBRIDFW_PURE=1 loads the .py files): the
+        # compiled build's gain, in the same run (docs/development.md, Compiled build).
+        tp, mp, cp, _ = measure(env_cmd, args.repeat, {"HYBRIDFW_PURE": "1"})
+        print(f"{'hybridfw audit, pure Python':<34} {tp:>8.2f} {mp / 1024:>13.1f} {cp:>7.2f}")
+        print(f"pure Python: ratio time {tp / base_t:.2f}x, CPU time {cp / base_c:.2f}x, memory "
+              f"{mp / base_m:.2f}x; compiled/pure CPU time {ch / cp:.2f}")
     print(f"audit rows: {len(doc['flows'])}, findings: {len(doc['findings'])}; "
           f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
@@ -278,6 +286,12 @@ def _listed_json(nft_file: Path, ns: str) -> Path:
         subprocess.run(["ip", "netns", "del", ns], check=False)
     out.write_bytes(listed.stdout)
     return out
+
+
+def compiled_build() -> bool:
+    """Whether this installation runs compiled modules (`hybridfw --version -v`)."""
+    out = subprocess.run([str(HYBRIDFW), "--version", "-v"], capture_output=True, text=True)
+    return "running: compiled" in out.stdout
 
 
 def _rule_lines(text: str, fmt: str) -> int:
