@@ -71,19 +71,20 @@ class CompiledBuild(BuildHookInterface):  # type: ignore[misc]
             return
         root = Path(self.root)
         editable = version == "editable"
-        if editable:
-            _remove_built(root / "src")
         out = Path(tempfile.mkdtemp(prefix="hybridfw-native-"))
         reason = self._compile(root, out)
         info = _info_text(root, reason)
         built = [p for p in out.rglob("*") if p.suffix in (".so", ".pyd")] if not reason else []
         if editable:
-            # The editable install imports from src/: the extensions go next to the sources.
+            # The editable install imports from src/: the extensions go next to the sources,
+            # each replaced in one step (a process importing meanwhile never finds one missing);
+            # then those of an earlier build that this one lacks are removed.
+            src = root / "src"
+            kept = {src / path.relative_to(out) for path in built}
             for path in built:
-                target = root / "src" / path.relative_to(out)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, target)
-            (root / "src" / "hybridfw" / INFO_NAME).write_text(info, encoding="utf-8")
+                _replace(path.read_bytes(), src / path.relative_to(out))
+            _remove_built(src, kept)
+            _replace(info.encode(), src / "hybridfw" / INFO_NAME)
         else:
             (out / INFO_NAME).write_text(info, encoding="utf-8")
             build_data["force_include"][str(out / INFO_NAME)] = f"hybridfw/{INFO_NAME}"
@@ -146,10 +147,18 @@ def _build_extensions(root: Path, out: Path) -> None:
     shutil.rmtree(temp)
 
 
-def _remove_built(src: Path) -> None:
-    """An editable rebuild first removes the extensions an earlier build left in src/."""
+def _replace(data: bytes, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(target.name + ".new")
+    temp.write_bytes(data)
+    temp.chmod(0o755)
+    os.replace(temp, target)
+
+
+def _remove_built(src: Path, kept: set[Path]) -> None:
+    """Remove the extensions an earlier editable build left in src/ that this one did not make."""
     for path in src.rglob("*"):
-        if path.suffix in (".so", ".pyd") or path.name == INFO_NAME:
+        if path.suffix in (".so", ".pyd") and path not in kept:
             path.unlink()
 
 
