@@ -48,8 +48,11 @@ MYPYC_MODULES: tuple[str, ...] = (
     "hybridfw.rulesets.iptables",
 )
 
-# C extension modules, e.g. CExtension("hybridfw.rulesets._scan", ("src/hybridfw/rulesets/_scan.c",)).
-C_EXTENSIONS: tuple[CExtension, ...] = ()
+# C extension modules (sources relative to the project root; headers beside them are #included).
+# The netfilter drops scanner: benchmarks/drops.py CPU 21-26x grep pure -> 5.9-8.2x compiled.
+C_EXTENSIONS: tuple[CExtension, ...] = (
+    CExtension("hybridfw.drops._nfscan", ("src/hybridfw/drops/_nfscan.c",)),
+)
 
 INFO_NAME = "_native_build"  # hybridfw/_native_build: read by hybridfw.native
 GROUP = "hybridfw"  # the mypyc shared library: hybridfw__mypyc.<abi>.so beside the package

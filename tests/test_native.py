@@ -34,6 +34,7 @@ def test_the_installation_runs_what_its_build_compiled() -> None:
     if not hatch_build._missing_toolchain() and not info.pure_reason.startswith("HYBRIDFW_PURE"):
         # A C compiler and Python's headers are here (the CI machine): everything listed compiled.
         assert info.compiled == hatch_build.MYPYC_MODULES, "rebuild: pip install -e ."
+        assert info.extensions == tuple(c.module for c in hatch_build.C_EXTENSIONS), "rebuild"
         assert info.pure_reason == ""
     use_compiled = not native.pure_requested() and not native.stale_modules(info)
     for name in info.compiled:
@@ -47,8 +48,10 @@ def test_hybridfw_pure_at_run_time_loads_every_compiled_module_from_source() -> 
     if info.compiled:
         assert "running: pure Python (HYBRIDFW_PURE is set)" in out
         assert [line.split(": ")[0].strip() for line in out.splitlines() if line.startswith("  ")] \
-            == list(info.compiled)
+            == [*info.compiled, *info.extensions]
         assert "compiled" not in out.split("running:")[1]
+        for name in info.extensions:  # a C extension is refused, so its user takes the pure path
+            assert f"  {name}: not importable" in out
     else:
         assert "build: pure Python" in out
 
