@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from _support.hypo import PROFILE
 
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"
@@ -26,7 +27,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # HYPOTHESIS_PROFILE overrides the choice.
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.register_profile("ci", max_examples=100, deadline=None, print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+settings.load_profile(PROFILE)
 
 
 # Test tiers (`make test-fast` deselects slow, root, browser and server). A new test module marks

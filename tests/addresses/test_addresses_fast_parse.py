@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _support.hypo import examples
 from hybridfw.addresses import AddressError, AddressSet
 from hybridfw.addresses.intervals import interval_to_cidrs
 from hybridfw.addresses.parse import _parse_one
@@ -56,7 +57,7 @@ def plain_parse(items: list[str]) -> AddressSet | str:
     return AddressSet(v4, v6)
 
 
-@settings(deadline=None, max_examples=300)  # the CI box is shared; timing is not what is tested
+@settings(deadline=None, max_examples=examples(300))  # the CI box is shared; timing is not what is tested
 @given(st.lists(address_texts(), max_size=8))
 def test_fast_parse_equals_plain_parse(items: list[str]) -> None:
     expected = plain_parse(items)
@@ -68,7 +69,7 @@ def test_fast_parse_equals_plain_parse(items: list[str]) -> None:
         assert AddressSet.parse(items) == expected
 
 
-@settings(deadline=None, max_examples=300)
+@settings(deadline=None, max_examples=examples(300))
 @given(st.lists(st.tuples(st.integers(0, (1 << 32) - 1), st.integers(0, 40)), max_size=8),
        st.lists(st.tuples(st.integers(0, (1 << 128) - 1), st.integers(0, 140)), max_size=8))
 def test_cidr_text_equals_plain_splitter(v4: list[tuple[int, int]], v6: list[tuple[int, int]]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _support.hypo import examples
 from _support.native import PureWorld, pure_modules_loaded, pure_world
 from _support.random_rulesets import (
     DEST_CIDRS,
@@ -64,14 +65,14 @@ def _both(text: str, fmt: str, specs: list[FlowSpec], scoped: bool) -> None:
     assert _audit(text, fmt, specs, scoped) == pure, text
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60, 20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(gen_ruleset(max_chains=4, max_rules=8), _flows(), st.booleans())
 def test_compiled_iptables_audit_equals_the_pure_python_one(gen: GenRuleset, specs: list[FlowSpec],
                                                             scoped: bool) -> None:
     _both(to_iptables(gen), "iptables", specs, scoped)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40, 15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(gen_ruleset(max_chains=4, max_rules=8), _flows(), st.booleans())
 def test_compiled_nft_audit_equals_the_pure_python_one(gen: GenRuleset, specs: list[FlowSpec],
                                                        scoped: bool) -> None:

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _support.drops import DATA, example_flows
+from _support.hypo import examples
 from _support.netfilter_lines import log_line
 from hybridfw.drops import source
 from hybridfw.drops.interface import DropsError
@@ -40,7 +41,7 @@ def outcome(path: Path, fast: bool, block: int, fmt: str, window: tuple[Any, Any
             [(b.where, b.example, list(b.rules.items()), sorted(b.addresses)) for b in report.buckets])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(lines=st.lists(log_line(), min_size=1, max_size=40), last_end=st.booleans(),
        container=st.sampled_from(("plain", "plain", "bom", "cp1252", "utf-16", "gz", "gz-cut")),
        block=st.sampled_from((1, 7, 64, 4096, 1 << 20)), fmt=st.sampled_from(("auto", "netfilter")),

@@ -9,6 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _support.hypo import examples
 from hybridfw.drops.fortigate import key_values, unquoted
 
 _ORIGINAL = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
@@ -35,7 +36,7 @@ def line(draw: st.DrawFn) -> str:
     return "".join(f"{k}={v}{sep}" for (k, v), sep in zip(pairs, seps, strict=True))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(text=line())
 def test_pairs_read_as_the_original_pattern_and_unquoting_did(text: str) -> None:
     original = {k: v[1:-1] if v.startswith('"') else v for k, v in _ORIGINAL.findall(text)}

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _support.drops import example_flows
+from _support.hypo import examples
 from _support.netfilter_lines import log_line
 from hybridfw import native
 from hybridfw.drops import native_rows, source
@@ -97,7 +98,7 @@ def test_rows_at_each_decision(line: bytes) -> None:
         assert _nfscan.rows(block) == _ROWS.findall(block)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300, 40), deadline=None)
 @given(lines=st.lists(mangled(), max_size=30), end=st.sampled_from((b"\n", b"", b"\r\n", b"x")))
 def test_rows_are_the_patterns_groups(lines: list[bytes], end: bytes) -> None:
     block = b"\n".join(lines) + end
@@ -154,7 +155,7 @@ def crowded_line(draw: st.DrawFn) -> str:
             f"SPT=4000 DPT={draw(st.sampled_from(('25', '025', '443', '22')))} SYN\n")
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80, 15), deadline=None)
 @given(files=st.lists(st.lists(st.one_of(log_line(), crowded_line()), min_size=1, max_size=40), min_size=1,
                       max_size=3),
        block=st.sampled_from((1, 50, 4096, 1 << 20)), small=st.booleans(),

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _support.audit import audit_summary
+from _support.hypo import examples
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import Interfaces, audit_ruleset, audit_scope
 from hybridfw.model import Flow
@@ -118,7 +119,7 @@ def _flows(draw: st.DrawFn) -> list[Flow]:
     return flows
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_ruleset(), _flows())
 def test_records_build_the_rules_of_the_full_parse(text: str, flows: list[Flow]) -> None:
     full = parse_text(text, "t.nft", "nft")

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _support.audit import audit_summary
+from _support.hypo import examples
 from _support.random_rulesets import DEST_CIDRS, PORTS, SOURCE_CIDRS, GenRuleset, gen_ruleset, to_nft
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import Interfaces, audit_ruleset, audit_scope
@@ -61,7 +62,7 @@ def _rules(text: str) -> list[list[tuple[Any, ...]]]:
             for chain in ruleset.chains.values()]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(gen_ruleset(max_chains=4, max_rules=8), st.lists(st.integers(0, 3), max_size=6))
 def test_rules_read_by_shape_equal_the_plain_reading(gen: GenRuleset, kinds: list[int]) -> None:
     text = _dress(to_nft(gen), kinds)
@@ -82,7 +83,7 @@ def _flows(draw: st.DrawFn) -> list[Flow]:
     return flows
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(gen_ruleset(max_chains=4, max_rules=8), st.lists(st.integers(0, 3), max_size=6), _flows())
 def test_scoped_nft_parse_audits_like_a_full_parse(gen: GenRuleset, kinds: list[int],
                                                    flows: list[Flow]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _support.hypo import examples
 from _support.vendor import parsed_text
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_scope
@@ -47,7 +48,7 @@ def _parsed(text: str, scope: Scope | None) -> str:
     return parsed_text(text, "t.set", "panos-set", scope)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_config(), st.sampled_from((None, audit_scope([_SMTP]))))
 def test_rule_lines_read_straight_fill_the_same_rules(text: str, scope: Scope | None) -> None:
     general = _parsed(text.replace("set rulebase ", "set vsys vsys1 rulebase "), scope)

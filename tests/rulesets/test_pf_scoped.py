@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _support.hypo import examples
 from _support.scoped import audit_of, audited_flows
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_scope
@@ -117,7 +118,7 @@ def _outcome(text: str, fmt: str, flows: list[Flow], scoped: bool) -> tuple[Any,
         return ("error", str(exc), exc.line)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(("pfsense", "opnsense")).flatmap(lambda fmt: st.tuples(st.just(fmt), _config(fmt))),
        audited_flows())
 def test_pf_scoped_parse_audits_like_a_full_parse(case: tuple[str, str], flows: list[Flow]) -> None:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _support.hypo import examples
 from _support.scoped import audit_of, audited_flows
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_ruleset, audit_scope
@@ -64,7 +65,7 @@ def _asa(draw: st.DrawFn) -> str:
     return "".join(lines)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_asa(), audited_flows())
 def test_asa_scoped_parse_audits_like_a_full_parse(text: str, flows: list[Flow]) -> None:
     assert audit_of(text, "asa", flows, True) == audit_of(text, "asa", flows, False), text
@@ -137,7 +138,7 @@ def _panos(draw: st.DrawFn) -> str:
     return "".join(lines)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_panos(), audited_flows())
 def test_panos_set_scoped_parse_audits_like_a_full_parse(text: str, flows: list[Flow]) -> None:
     assert audit_of(text, "panos-set", flows, True) == audit_of(text, "panos-set", flows, False), text
