@@ -125,10 +125,11 @@ def patch_files(paths: Sequence[Path], flows: Sequence[Flow], fmt: str = "auto",
         result, chains = audit(work)
         if remove_stale:
             now = current if current is not None else current_default()
-            texts = _remove_stale(result, texts, outcome, published_ever() - now)
+            retired = published_ever() - now
+            texts = _remove_stale(result, texts, outcome, retired)
             _write(texts)
             result, chains = audit(work)
-            texts = _remove_members(result, texts, outcome, now)
+            texts = _remove_members(result, texts, outcome, now, retired)
             _write(texts)
             result, chains = audit(work)
         for round_number in range(1, MAX_ROUNDS + 1):
@@ -143,7 +144,7 @@ def patch_files(paths: Sequence[Path], flows: Sequence[Flow], fmt: str = "auto",
                                  f"{', '.join(r.missing.to_cidrs()[:4])}"
                                  for r in result.flows if r.missing or r.shadowed]
         if remove_stale:
-            outcome.still_retired = _still_retired(result, published_ever() - now)
+            outcome.still_retired = _still_retired(result, retired)
         outcome.texts = {str(p): texts[str(w)] for w, p in zip(work, paths, strict=True)}
     return outcome
 
@@ -219,12 +220,12 @@ def _listed(origins: list[Origin]) -> str:
 
 
 def _remove_members(result: AuditResult, texts: dict[str, str], outcome: PatchOutcome,
-                    current: AddressSet) -> dict[str, str]:
+                    current: AddressSet, retired: AddressSet) -> dict[str, str]:
     """Retired members out of the groups the accept rules name (`stale_members`)."""
     patcher = patcher_for(result.format.split("+")[0])
     if patcher is None:
         return texts
-    return remove_stale_members(result.flows, texts, patcher, current, outcome.notes)
+    return remove_stale_members(result.flows, texts, patcher, current, retired, outcome.notes)
 
 
 def fix_diffs(result: AuditResult, flows: Sequence[Flow]) -> dict[str, str] | None:

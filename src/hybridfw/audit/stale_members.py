@@ -92,11 +92,12 @@ class _Judge:
 
 
 def remove_stale_members(rows: Sequence[FlowCoverage], texts: dict[str, str], patcher: Patcher,
-                         current: AddressSet, notes: list[str]) -> dict[str, str]:
-    """`texts` with retired members taken out of exclusive groups; notes say what and why."""
-    required = AddressSet.union_all(r.allowed | r.missing | r.unknown for r in rows)
-    stale = AddressSet.union_all(r.stale for r in rows)
-    retired = published_ever() - current
+                         current: AddressSet, retired: AddressSet, notes: list[str]
+                         ) -> dict[str, str]:
+    """`texts` with retired members (`retired`: published once, not in `current`) taken out of
+    exclusive groups; notes say what and why."""
+    sets = _Sets(required=AddressSet.union_all(r.allowed | r.missing | r.unknown for r in rows),
+                 stale=AddressSet.union_all(r.stale for r in rows), current=current, retired=retired)
     out = dict(texts)
     for path, text in texts.items():
         rules: dict[int, set[str]] = {}
@@ -114,7 +115,6 @@ def remove_stale_members(rows: Sequence[FlowCoverage], texts: dict[str, str], pa
         drops: list[tuple[Group, Member]] = []
         said: list[str] = []
         name = Path(path).name
-        sets = _Sets(required, stale, current, retired)
         for group in judge.reached():
             drops += _going(group, judge, sets, name, said)
         if drops:
