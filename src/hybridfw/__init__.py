@@ -2,6 +2,12 @@
 
 __version__ = "0.1.0"
 
-from hybridfw import native
+import sys
 
-native.install()  # compiled modules (hatch_build.py), unless pure Python is requested or they are stale
+try:
+    from hybridfw import native
+
+    native.install()  # compiled modules (hatch_build.py), unless pure Python is requested or they are stale
+except KeyboardInterrupt:  # Ctrl-C while the package loads (before hybridfw.entry's guard): one line
+    sys.stderr.write("hybridfw: interrupted\n")
+    raise SystemExit(130) from None

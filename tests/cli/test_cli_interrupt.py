@@ -19,6 +19,11 @@ TOPOLOGY = REPO / "examples" / "hybrid.toml"
 STALE = REPO / "examples" / "stale-firewall.rules"
 
 
+def _frames_in_hybridfw(err: str) -> list[str]:
+    frames = [line for line in err.splitlines() if line.lstrip().startswith("File ")]
+    return [f for f in frames if "hybridfw" in f] or ([] if frames else ["(no frames)"])
+
+
 @pytest.mark.parametrize("delay", [0.3, 0.8, 1.5, 2.5])
 def test_ctrl_c_exits_130_without_traceback_or_partial_file(tmp_path: Path, delay: float) -> None:
     out = tmp_path / "reports" / "r.html"
@@ -28,7 +33,9 @@ def test_ctrl_c_exits_130_without_traceback_or_partial_file(tmp_path: Path, dela
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert "Traceback" not in err, err
+    # Under load the signal can land in the interpreter's own start-up (site, runpy), before any
+    # hybridfw code runs: CPython prints that traceback itself. None may pass through our code.
+    assert "Traceback" not in err or not _frames_in_hybridfw(err), err
     # 130, or killed by SIGINT (-2: in start-up or shutdown, which a shell also shows as 130);
     # 1 when it had already finished (nothing audited the other flows: not checked).
     assert proc.returncode in (130, -signal.SIGINT, 1), (proc.returncode, err)
@@ -37,6 +44,18 @@ def test_ctrl_c_exits_130_without_traceback_or_partial_file(tmp_path: Path, dela
         assert names in ([], ["r.html"]), names
         if names:
             assert out.read_text().rstrip().endswith("</html>")
+
+
+def test_ctrl_c_during_start_up_never_shows_a_traceback_from_our_code() -> None:
+    """Signals spread over the first ~0.2 s land in the interpreter's start-up, the package import
+    (native.install) and the CLI's imports: only the interpreter's own frames may show."""
+    for step in range(16):
+        proc = subprocess.Popen([sys.executable, "-m", "hybridfw", "--version"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.02 + step * 0.012)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert not _frames_in_hybridfw(err) or "Traceback" not in err, (step, err)
 
 
 def test_os_errors_name_the_path_and_the_address(tmp_path: Path) -> None:
