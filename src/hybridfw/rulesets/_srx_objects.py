@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
+from hybridfw.rulesets._junos_leaves import UNREAD
 from hybridfw.rulesets._vendor_util import MAX_NESTING, Fuzzy, Service, parse_address, parse_port_span
 from hybridfw.rulesets.ports import PortInterval, merge_ports
 
@@ -81,6 +82,8 @@ class SrxObjects:
         if kind == "address-set":
             if len(rest) >= 2 and rest[0] in ("address", "address-set"):
                 self.sets[name].append(rest[1])
+            elif len(rest) >= 2 and rest[0] == UNREAD:  # resolves as an undefined (unknown) member
+                self.sets[name].append(f"{UNREAD} {rest[1]}")
             return
         if not rest or rest[0] == "description":
             return
@@ -129,6 +132,8 @@ class SrxObjects:
         if kind == "application-set":
             if len(rest) >= 2 and rest[0] in ("application", "application-set"):
                 self.app_sets[name].append(rest[1])
+            elif len(rest) >= 2 and rest[0] == UNREAD:  # resolves as an unknown application
+                self.app_sets[name].append(f"{UNREAD} {rest[1]}")
             return
         term = ""
         if rest and rest[0] == "term" and len(rest) >= 2:
@@ -195,6 +200,8 @@ def _term_service(name: str, term: dict[str, str]) -> Service:
             reasons.append(f"destination-port {term['destination-port']} of application {name}")
         else:
             ports = merge_ports([span])
+    if UNREAD in term:
+        reasons.append(f"application {name}: {term[UNREAD]} (not read)")
     source = term.get("source-port")
     if source is not None and port_interval(source) not in ((0, 65535), (1, 65535)):
         reasons.append(f"source-port {source} of application {name}")

@@ -11,6 +11,7 @@ use; any other statement naming the set (NAT, a configuration group, another log
 
 from __future__ import annotations
 
+from hybridfw.rulesets._junos_leaves import split_statement
 from hybridfw.rulesets._junos_tree import Deactivated, Statement, statements
 from hybridfw.rulesets._srx_objects import SrxObjects
 from hybridfw.rulesets.groups import Group, GroupIndex, Member, Use
@@ -44,7 +45,8 @@ def srx_groups(text: str, path: str) -> GroupIndex:
     live = [s for s in found if s.verb == "set" and not (off.lengths and off.covers(s.words))]
     objects = SrxObjects(path)
     defined: dict[str, int] = {}  # address name -> how many books define it
-    sets: dict[str, list[tuple[str, Statement]]] = {}  # set key -> member statements
+    # set key -> (kind, member, its statement, more members on its line)
+    sets: dict[str, list[tuple[str, str, Statement, bool]]] = {}
     where: dict[str, tuple[str, str, int]] = {}  # set key -> (book, name, first line)
     for st in live:
         book = _book(st.words)
@@ -54,8 +56,10 @@ def srx_groups(text: str, path: str) -> GroupIndex:
         if inner[0] == "address-set":
             key = f"{scope}|{inner[1]}"
             where.setdefault(key, (scope, inner[1], st.line))
-            if len(inner) >= 4 and inner[2] in ("address", "address-set"):
-                sets.setdefault(key, []).append((inner[2], st))
+            leaves = split_statement(st.words) or [st.words]
+            for leaf in leaves:  # several members on one line: none can be removed alone
+                if len(leaf) == len(st.words) - len(inner) + 4 and leaf[-2] in ("address", "address-set"):
+                    sets.setdefault(key, []).append((leaf[-2], leaf[-1], st, len(leaves) > 1))
         elif inner[0] == "address" and len(inner) >= 3 and inner[2] != "description":
             defined[inner[1]] = defined.get(inner[1], 0) + 1
             objects.address_statement(inner, st.line)
@@ -65,14 +69,13 @@ def srx_groups(text: str, path: str) -> GroupIndex:
     index = GroupIndex()
     for key, (scope, name, line) in where.items():
         members = []
-        for kind, st in sets.get(key, ()):
-            member = st.words[-1]
+        for kind, member, st, shared_line in sets.get(key, ()):
             if kind == "address-set":
                 nested = names.get(member, [])
                 members.append(Member(member, st.line, None, nested[0] if len(nested) == 1 else None))
                 continue
             exact = None
-            if defined.get(member) == 1:
+            if defined.get(member) == 1 and not shared_line:
                 fuzzy = objects.address(member, st.line)
                 exact = fuzzy.sure if not fuzzy.maybe and not fuzzy.reasons else None
             members.append(Member(member, st.line, exact))

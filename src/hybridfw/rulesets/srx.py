@@ -28,6 +28,7 @@ from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
 from hybridfw.rulesets._junos_groups import UNDECIDED_ACTION, expand_groups
+from hybridfw.rulesets._junos_leaves import UNREAD, split_leaves
 from hybridfw.rulesets._junos_tree import Deactivated, Statement, statements
 from hybridfw.rulesets._srx_objects import SrxObjects
 from hybridfw.rulesets._vendor_util import Fuzzy, expand_rule, info, parse_logged, warning
@@ -37,7 +38,7 @@ from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, R
 MAX_PAIRS = 400
 _ACTIONS = {"permit": Action.ACCEPT, "deny": Action.DROP, "reject": Action.REJECT}
 _UNDECIDABLE = ("source-identity", "scheduler-name", "url-category", "source-end-user-profile",
-                "apply-groups")
+                "apply-groups", UNREAD)
 _DETECT = re.compile(r"^\s*(?:set |deactivate )?security (?:policies|zones|address-book|nat)\b|"
                      r"^\s*(?:security|policies|from-zone \S+ to-zone \S+) \{", re.MULTILINE)
 
@@ -71,7 +72,7 @@ class _Reader:
 
     def read(self, text: str) -> _Reader:
         """The root's statements only (logical systems and tenants left out)."""
-        expanded = expand_groups(statements(text, self.path))
+        expanded = expand_groups(split_leaves(statements(text, self.path)))
         return self.read_section(sections(expanded.statements)[""], expanded.undecided)
 
     def read_section(self, found: list[Statement], undecided: Mapping[tuple[str, ...], list[str]],
@@ -296,7 +297,7 @@ def sections(found: list[Statement]) -> dict[str, list[Statement]]:
 
 
 def _build(text: str, path: str, fmt: str) -> Ruleset:
-    expanded = expand_groups(statements(text, path))
+    expanded = expand_groups(split_leaves(statements(text, path)))
     found = expanded.statements
     if not found:
         raise InputError("no Junos statements in this file", path=path, field="security")
