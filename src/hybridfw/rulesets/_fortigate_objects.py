@@ -39,6 +39,7 @@ PREDEFINED: dict[str, tuple[Service, ...]] = {
     "NTP": (Service(_TCP, ((123, 123),)), Service(_UDP, ((123, 123),))),
 }
 _PROTOCOL_NUMBERS = {"1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp", "132": "sctp"}
+_GROUP_TABLES = ("firewall addrgrp", "firewall vipgrp", "firewall addrgrp6", "firewall vipgrp6")
 _VIP_TABLES = ("firewall vip", "firewall vip6", "firewall vip46", "firewall vip64")
 # Where a name is looked up, by the family of the policy field naming it (IPv6 fields first
 # look in the *6 tables: both tables define "all").
@@ -105,6 +106,20 @@ class Objects:
                 external = parse_address(vip.one("extip"))
                 self.vip_external = self.vip_external | (external or AddressSet.empty())
                 self.vip_mapped = self.vip_mapped | _mapped(vip)
+
+    def addresses_always_resolve(self) -> bool:
+        """No address name can fail to resolve, whatever order names are resolved in: no
+        chain of groups (members and excluded members, in any group table) is longer than
+        MAX_NESTING. A scoped parse then need not resolve the policies it leaves out."""
+        edges: dict[str, list[str]] = {}
+        for table in _GROUP_TABLES:
+            for name, group in self.tables.get(table, {}).items():
+                edges.setdefault(name, []).extend(group.values("member") + group.values("exclude-member"))
+        height: dict[str, int] = {}
+        for start in edges:
+            if start not in height and not _heights(start, edges, height):
+                return False
+        return all(h <= MAX_NESTING for h in height.values())
 
     def _find(self, tables: tuple[str, ...], name: str) -> Entry | None:
         for table in tables:
@@ -181,6 +196,30 @@ class Objects:
             return [s for m in group.values("member") for s in self.service(m, group.line, depth + 1)]
         return list(PREDEFINED.get(name, (Service(None, None, (f"service {name} (not defined in "
                                                                    "this file)",)),)))
+
+
+def _heights(start: str, edges: dict[str, list[str]], height: dict[str, int]) -> bool:
+    """Fill `height` (edges of the longest chain below a name) for all names under `start`;
+    False on a loop. Iterative: a chain may be far deeper than Python's recursion limit."""
+    on_path: set[str] = set()
+    stack: list[tuple[str, int]] = [(start, 0)]
+    while stack:
+        name, at = stack.pop()
+        members = edges.get(name, [])
+        if at == 0:
+            if name in on_path:
+                return False
+            on_path.add(name)
+        while at < len(members) and members[at] in height:
+            at += 1
+        if at < len(members):
+            if members[at] in on_path:
+                return False
+            stack += [(name, at + 1), (members[at], 0)]
+            continue
+        height[name] = max((height[m] + 1 for m in members), default=0)
+        on_path.discard(name)
+    return True
 
 
 def _mapped(vip: Entry) -> AddressSet:
