@@ -7,11 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from _support.audit import run_cli
+from _support.hypo import examples
 from hybridfw.errors import InputError
 from hybridfw.rulesets import parsers
-from hybridfw.rulesets._vendor_util import parse_xml
+from hybridfw.rulesets._vendor_util import XmlNode, parse_xml
 
 REPO = Path(__file__).parent.parent.parent
 
@@ -64,3 +67,44 @@ def test_malformed_config_on_the_command_line_is_one_line_exit_2(tmp_path: Path)
                      str(REPO / "examples" / "hybrid.toml"))
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert f"{bad}:3 [xml]: not well-formed XML" in result.stderr
+
+
+_TAGS = ("from", "service", "action", "member", "other", "ns:from")
+_TEXTS = ("", " a ", "b", "\n  ", "x y")
+
+
+@st.composite
+def _element(draw: st.DrawFn, depth: int = 0) -> str:
+    tag = draw(st.sampled_from(_TAGS))
+    attrs = ' xmlns:ns="urn:x"' if tag.startswith("ns:") else ""
+    inner = draw(st.sampled_from(_TEXTS))
+    if depth < 2:
+        for _ in range(draw(st.integers(0, 3))):
+            inner += draw(_element(depth + 1)) + draw(st.sampled_from(_TEXTS))
+    return f"<{tag}{attrs}>{inner}</{tag}>"
+
+
+def _first_fields_reference(node: XmlNode, lists: frozenset[str],
+                            words: frozenset[str]) -> dict[str, list[str]]:
+    """What the PAN-OS reader did before `entries_fields`: one XmlNode per child."""
+    out: dict[str, list[str]] = {}
+    for child in node.children:
+        if child.tag in out:
+            continue
+        if child.tag in lists:
+            own = child.text.strip()
+            members = [m.text.strip() for m in child.children_named("member")]
+            out[child.tag] = members or ([own] if own else [])
+        elif child.tag in words:
+            out[child.tag] = [child.text.strip()]
+    return out
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(st.lists(_element(), max_size=6))
+def test_entries_fields_reads_what_one_node_per_child_reads(children: list[str]) -> None:
+    root = parse_xml(f'<rules>\n<entry xmlns:ns="urn:x" name="r">{"".join(children)}</entry></rules>', "x")
+    lists, words = frozenset({"from", "service"}), frozenset({"action", "other"})
+    entry = next(root.children_named("entry"))
+    assert root.entries_fields("entry", lists, words) == [
+        ("r", 2, _first_fields_reference(entry, lists, words))]

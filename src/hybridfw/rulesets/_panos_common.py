@@ -14,6 +14,7 @@ cannot tell (only a few well-known App-IDs are known by their standard ports).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hybridfw.addresses import AddressSet
@@ -37,6 +38,13 @@ _ACTIONS = {"allow": Action.ACCEPT, "deny": Action.DROP, "drop": Action.DROP,
             "reset-client": Action.REJECT, "reset-server": Action.REJECT, "reset-both": Action.REJECT}
 _UNDECIDABLE_FIELDS = ("source-user", "category", "source-hip", "destination-hip")
 _DEFAULTS = {"intrazone-default": "allow", "interzone-default": "deny"}
+_ANY = ("any",)
+
+
+def _last(fields: dict[str, list[str]], key: str) -> str:
+    """`PanRule.one` without the method call."""
+    values = fields.get(key)
+    return values[-1] if values else ""
 
 
 @dataclass
@@ -129,17 +137,19 @@ class ObjectResolver:
             return Fuzzy.exact(literal)
         return Fuzzy.unknown(f"address {name} (a region, or not defined in this file)")
 
-    def addresses(self, names: list[str], line: int, negate: bool) -> Fuzzy:
-        key = (tuple(names), negate)
+    def addresses(self, names: Sequence[str] | None, line: int, negate: bool) -> Fuzzy:
+        """The union of `names` (None or empty: any), negated if `negate`."""
+        key = (tuple(names or _ANY), negate)
         found = self._addresses.get(key)
         if found is None:
-            found = Fuzzy.union([self.address(n, line) for n in names])
+            found = Fuzzy.union([self.address(n, line) for n in key[0]])
             found = self._addresses[key] = found.negated() if negate else found
         return found
 
     def services(self, rule: PanRule) -> tuple[list[Service], bool]:
         """The rule's services, and whether a packet of the `audit` scope may match one."""
-        key = (tuple(rule.many("application")), tuple(rule.many("service")))
+        fields = rule.fields
+        key = (tuple(fields.get("application") or _ANY), tuple(fields.get("service") or _ANY))
         found = self._services.get(key)
         if found is None:
             services = rule_services(self, rule)
@@ -169,14 +179,14 @@ def _rule_conditions(rule: PanRule) -> tuple[str, ...]:
 def compile_rule(resolver: ObjectResolver, rule: PanRule) -> list[Rule] | None:
     """The rule's normalised rules; None when no packet of the resolver's audit scope has one
     of its services (its addresses are resolved first: their errors are still raised)."""
-    action_word = rule.one("action", "allow")
-    action = _ACTIONS.get(action_word, Action.UNKNOWN)
-    sources = resolver.addresses(rule.many("source"), rule.line, rule.one("negate-source") == "yes")
-    destinations = resolver.addresses(rule.many("destination"), rule.line,
-                                      rule.one("negate-destination") == "yes")
+    fields = rule.fields  # no one()/many() calls: audit_vendor.py panos-set, scoped -5…-8 %
+    sources = resolver.addresses(fields.get("source"), rule.line, _last(fields, "negate-source") == "yes")
+    destinations = resolver.addresses(fields.get("destination"), rule.line,
+                                      _last(fields, "negate-destination") == "yes")
     services, admitted = resolver.services(rule)
     if not admitted:  # benchmarks/audit_vendor.py panos-set: scoped parse about 30 % faster
         return None
+    action = _ACTIONS.get(rule.one("action", "allow"), Action.UNKNOWN)
     origin = Origin(resolver.config.path, rule.line, rule.text)
     return expand_rule(sources, destinations, services, action, origin, _rule_conditions(rule))
 
@@ -200,7 +210,12 @@ def _rules_by_pair(compiled: list[tuple[PanRule, list[Rule]]],
 
 
 def _zone_pairs(scope: PanScope, rules: list[PanRule]) -> list[tuple[str, str]]:
-    named = {z for r in rules for k in ("from", "to") for z in r.many(k) if z != "any"}
+    named: set[str] = set()
+    for r in rules:  # set.update, not many() per rule (as in compile_rule)
+        fields = r.fields
+        named.update(fields.get("from") or ())
+        named.update(fields.get("to") or ())
+    named.discard("any")
     zones = sorted(named | set(scope.zones))
     if not zones:
         return [("any", "any")]
@@ -227,11 +242,13 @@ def build_ruleset(config: PanConfig, fmt: str, audit: Scope | None = None) -> Ru
     findings = list(config.findings)
     many = len(config.scopes) > 1
     for scope in config.scopes.values():
-        active = [r for r in scope.rules if r.one("disabled") != "yes"]
+        active: list[PanRule] = []
         for r in scope.rules:
-            if r.one("disabled") == "yes":
+            if _last(r.fields, "disabled") == "yes":
                 findings.append(info("audit.rule-disabled", f"disabled rule {r.name} skipped",
                                      config.path, r.line))
+            else:
+                active.append(r)
         resolver = ObjectResolver(config, scope, audit)
         compiled: list[tuple[PanRule, list[Rule]]] = []
         for r in active:

@@ -38,11 +38,15 @@ _NONE = (None,) * len(NOT_LITERAL)
 _GROUP_KINDS = ("network", "service", "protocol", "icmp-type", "user", "security")
 
 
+# An ACL line: its words (after `extended`), its FAST_ACE match, None (left out when read), or
+# (match,): left out if its objects resolve (else compiled: its error is raised or reported)
+Item = list[str] | re.Match[str] | tuple[re.Match[str]] | None
+
+
 @dataclass
 class Acl:
     name: str
-    # words (after `extended`), the FAST_ACE match or None (left out when read), line, raw
-    lines: list[tuple[list[str] | re.Match[str] | None, int, str]] = field(default_factory=list)
+    lines: list[tuple[Item, int, str]] = field(default_factory=list)  # item, line, raw
 
     @property
     def has_entries(self) -> bool:
@@ -80,10 +84,14 @@ class _AsaReader:
             if ace is not None:  # one match per common ACE: benchmarks/audit_vendor.py asa CPU time,
                 # scoped parse -33 %, full parse -15 %
                 acl = self.acls.get(ace[1]) or self.acls.setdefault(ace[1], Acl(ace[1]))
-                # and left out here when its operands are literals: scoped parse -17 %
-                left_out = (omits is not None and ace.group(*NOT_LITERAL) == _NONE
-                            and omits(*ace.group(*PROTOCOL_PORT)))
-                acl.lines.append((None if left_out else ace, number, raw))
+                item: Item = ace
+                if omits is not None and omits(*ace.group(*PROTOCOL_PORT)):
+                    # left out here when its operands are literals: scoped parse -17 %
+                    if ace.group(*NOT_LITERAL) == _NONE:
+                        item = None
+                    elif ace[16] != "object-group":  # left out once its objects resolve: -48 %
+                        item = (ace,)
+                acl.lines.append((item, number, raw))
                 block = None
                 continue
             words = raw.split()
@@ -171,33 +179,7 @@ def parse_asa(text: str, path: str, scope: Scope | None = None) -> Ruleset:
     if not reader.acls and not reader.bindings:
         raise InputError("no extended access-list and no access-group: not an ASA configuration "
                          "hybridfw can audit", path=path, field="access-list")
-    compiled: dict[str, list[Rule]] = {}
-    for acl in reader.acls.values():
-        rules: list[Rule] = []
-        for words, line, raw in acl.lines:
-            if words is None and not reader.objects.names:
-                compiler.omitted += 1
-                continue
-            if words is None:  # a `name` may stand for a literal: the whole check
-                words = FAST_ACE.match(raw)
-                assert words is not None
-            if words == ["remark"]:
-                continue
-            try:
-                got = (compiler.compile(words, line, raw) if isinstance(words, list)
-                       else compiler.compile_fast(words, line, raw))
-            except IndexError:
-                raise InputError("access-list entry ends too early", path=path, line=line,
-                                 field="access-list") from None
-            except UndefinedObject as exc:
-                got = _undefined(words[0] if isinstance(words, list) else words[2], line, raw, exc,
-                                 reader.findings)
-            if got is None:
-                reader.findings.append(info("audit.rule-inactive", f"inactive entry in {acl.name} skipped",
-                                            path, line))
-            else:
-                rules += got
-        compiled[acl.name] = rules
+    compiled = {acl.name: _compile_acl(acl, compiler, reader) for acl in reader.acls.values()}
     bindings = reader.bindings or [Binding(name, "in", f"(not bound) {name}", acl.lines[0][1], "")
                                    for name, acl in reader.acls.items() if acl.has_entries]
     if not reader.bindings and reader.acls:
@@ -217,6 +199,40 @@ def parse_asa(text: str, path: str, scope: Scope | None = None) -> Ruleset:
                                            "with access-group and is not evaluated", path, acl.lines[0][1]))
     return Ruleset(format="asa", platform="ciscoasa", paths=(path,), chains=chains,
                    entries=tuple(entries), findings=tuple(reader.findings), omitted=compiler.omitted)
+
+
+def _compile_acl(acl: Acl, compiler: AceCompiler, reader: _AsaReader) -> list[Rule]:
+    path, names = reader.path, reader.objects.names
+    rules: list[Rule] = []
+    for words, line, raw in acl.lines:
+        if words is None and not names:
+            compiler.omitted += 1
+            continue
+        if isinstance(words, tuple):
+            if not names and compiler.operands_resolve(words[0], line):
+                compiler.omitted += 1
+                continue
+            words = words[0]
+        if words is None:  # a `name` may stand for a literal: the whole check
+            words = FAST_ACE.match(raw)
+            assert words is not None
+        if words == ["remark"]:
+            continue
+        try:
+            got = (compiler.compile(words, line, raw) if isinstance(words, list)
+                   else compiler.compile_fast(words, line, raw))
+        except IndexError:
+            raise InputError("access-list entry ends too early", path=path, line=line,
+                             field="access-list") from None
+        except UndefinedObject as exc:
+            got = _undefined(words[0] if isinstance(words, list) else words[2], line, raw, exc,
+                             reader.findings)
+        if got is None:
+            reader.findings.append(info("audit.rule-inactive", f"inactive entry in {acl.name} skipped",
+                                        path, line))
+        else:
+            rules += got
+    return rules
 
 
 def _undefined(verb: str, line: int, raw: str, exc: UndefinedObject,
