@@ -52,6 +52,8 @@ MYPYC_MODULES: tuple[str, ...] = (
 # The netfilter drops scanner: benchmarks/drops.py CPU 21-26x grep pure -> 5.9-8.2x compiled.
 C_EXTENSIONS: tuple[CExtension, ...] = (
     CExtension("hybridfw.drops._nfscan", ("src/hybridfw/drops/_nfscan.c",)),
+    # Minimal CIDR text: benchmarks/address_sets.py "to minimal CIDR text" (see docs/development.md).
+    CExtension("hybridfw.addresses._cidrtext", ("src/hybridfw/addresses/_cidrtext.c",)),
 )
 
 INFO_NAME = "_native_build"  # hybridfw/_native_build: read by hybridfw.native

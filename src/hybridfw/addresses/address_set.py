@@ -15,7 +15,7 @@ from hybridfw.addresses.intervals import (
     subtract,
 )
 from hybridfw.addresses.parse import _parse_fast, _parse_one
-from hybridfw.addresses.text import _append_cidr_text, _format_v4, _format_v6
+from hybridfw.addresses.text import cidr_text
 
 
 class AddressSet:
@@ -160,12 +160,7 @@ class AddressSet:
 
     def to_cidrs(self, family: Family | None = None) -> list[str]:
         """The minimal sorted list of CIDR strings (IPv4 first), e.g. ['40.92.0.0/15', ...]."""
-        out: list[str] = []
-        if family in (None, 4):
-            _append_cidr_text(out, self.v4, 32, _format_v4)
-        if family in (None, 6):
-            _append_cidr_text(out, self.v6, 128, _format_v6)
-        return out
+        return cidr_text(self.v4 if family in (None, 4) else None, self.v6 if family in (None, 6) else None)
 
     def to_ranges(self, family: Family | None = None) -> list[str]:
         """Intervals as `first-last` strings (a single address stands alone)."""
