@@ -25,6 +25,11 @@ from hybridfw.rulesets.model import Origin, Ruleset
 from hybridfw.rulesets.scope import Scope
 
 _TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|\n|[{};,]|!=|==|<=|>=|[^\s{};,"#]+')
+# A plain rule line: `ip|ip6 saddr` and words one space apart, each of them one `_TOKEN` word
+# (no brace, separator, quote, comment or `$`; an operator only on its own), then at most a
+# closing `comment "..."`.
+_WORD = r'(?!(?:!=|==|<=|>=)[^\s{};,"#$])[^\s{};,"#$]+'
+_PLAIN = re.compile(rf'[ \t]*((?:ip|ip6) saddr(?: {_WORD})+(?: comment "(?:[^"\\\n]|\\.)*")?)')
 _FAMILIES = {"ip", "ip6", "inet", "arp", "bridge", "netdev"}
 # A named set before the first chain counts too: a file opening with big sets has no chain in
 # the detection window.
@@ -35,18 +40,41 @@ _MAX_DEFINE_DEPTH = 16
 
 
 def tokenize(text: str, path: str) -> list[Token]:
-    """Tokens with line numbers; comments dropped; `define`s expanded."""
+    """Tokens with line numbers; comments dropped; `define`s expanded. A plain rule line in a
+    chain's body (`_PLAIN`) is one token, the line's text (`plain_words` splits it)."""
     raw: list[Token] = []
+    expand = "$" in text or "define" in text
+    plain = None if expand else _PLAIN.fullmatch
+    blocks: list[bool] = []  # open braces: whether each opens a chain's body
     # No token spans a newline, so each line is tokenised apart (findall: no match objects).
     lines = text.split("\n")
     last = len(lines)
     for number, line in enumerate(lines, 1):
-        raw += [(tok, number) for tok in _TOKEN.findall(line) if tok[0] != "#"]
+        # Plain rule lines skip the per-word tokens: benchmarks/audit.py --format nft, see
+        # docs/development.md.
+        found = plain(line) if plain is not None and blocks and blocks[-1] else None
+        if found is not None:
+            raw.append((found[1], number))
+        else:
+            tokens = [tok for tok in _TOKEN.findall(line) if tok[0] != "#"]
+            if "{" in tokens or "}" in tokens:
+                _track_blocks(tokens, blocks)
+            raw += [(tok, number) for tok in tokens]
         if number < last:
             raw.append(("\n", number))
-    if "$" not in text and "define" not in text:
+    if not expand:
         return raw  # nothing to expand (most big files): no second copy of the token list
     return _expand_defines(raw, path)
+
+
+def _track_blocks(tokens: list[str], blocks: list[bool]) -> None:
+    """Follow the braces of one line: `chain NAME {` opens a chain's body, as `_Reader.chain`
+    reads it (its three tokens are consecutive, so on one line)."""
+    for i, tok in enumerate(tokens):
+        if tok == "{":
+            blocks.append(i >= 2 and tokens[i - 2] == "chain")
+        elif tok == "}" and blocks:
+            blocks.pop()
 
 
 def _expand_defines(raw: list[Token], path: str) -> list[Token]:
@@ -216,9 +244,15 @@ class _Reader:
         self.expect("{")
         nc = NftChain(family, table, name, Origin(self.path, line, f"chain {name}"))
         statements = []
+        tokens, n = self.tokens, len(self.tokens)
         while True:
             self.skip_separators()
-            if self.peek() in ("}", ""):
+            word = tokens[self.pos][0] if self.pos < n else ""
+            if " " in word and word[0] != '"':  # a plain rule line: one token, one statement
+                statements.append([tokens[self.pos]])
+                self.pos += 1
+                continue
+            if word in ("}", ""):
                 self.expect("}")
                 break
             stmt = self.statement()
