@@ -7,7 +7,7 @@ import difflib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hybridfw.audit.diff import unified
+from hybridfw.audit.diff import _OTHER_ENDS, other_ends, unified
 
 # A small alphabet, so context lines repeat and hunks meet, merge and touch both ends.
 _REPEATING = st.lists(st.sampled_from(["-A INPUT -j ACCEPT", "COMMIT", "*filter", "", "# x"]),
@@ -89,3 +89,8 @@ def test_a_headed_diff_names_both_files() -> None:
     assert text.splitlines()[:3] == ["--- rules.v4", "+++ rules.v4.fixed", "@@ -1,2 +1,3 @@"]
     assert "+new" in text.splitlines()
 
+
+
+@given(st.text(alphabet=st.sampled_from("a\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029\u2027 "), max_size=12))
+def test_other_ends_is_what_the_pattern_finds(text: str) -> None:
+    assert other_ends(text) == (_OTHER_ENDS.search(text) is not None)
