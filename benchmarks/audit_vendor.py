@@ -1,5 +1,5 @@
 """Benchmark: parse and audit large vendor configurations (ASA, PAN-OS XML, PAN-OS set, pfSense,
-FortiGate, Windows Firewall netsh, SRX display set, OPNsense).
+FortiGate, Windows Firewall netsh and JSON, SRX display set, OPNsense).
 
 Generates one big configuration per format (many objects, groups and rules, with the founding
 scenario's rules at the end so the audit has to walk everything), then times, in this process:
@@ -19,6 +19,7 @@ memory of a second (full) parse (tracemalloc).
 from __future__ import annotations
 
 import argparse
+import json
 import time
 import tracemalloc
 import xml.etree.ElementTree as ET
@@ -134,6 +135,20 @@ def windows_netsh(n: int) -> str:
     return head + "Ok.\n\n" + "\n\n".join(rules) + "\nOk.\n"
 
 
+def windows_json(n: int) -> str:
+    """The rules of `windows_netsh` as the PowerShell line of docs/audit.md writes them
+    (Get-NetFirewallRule with its filters, ConvertTo-Json)."""
+    profiles = [{"Name": p, "Enabled": True, "DefaultInboundAction": "Block",
+                 "DefaultOutboundAction": "Allow"} for p in ("Domain", "Private", "Public")]
+    rules = [{"Name": f"{{r{i}}}", "DisplayName": f"r{i}", "Enabled": "True", "Direction": "Inbound",
+              "Profile": ("Domain", "Any")[i % 2], "Action": "Block" if i % 7 == 0 else "Allow",
+              "OverrideBlockRules": False, "LocalAddress": "Any", "RemoteAddress": _net(i % 500),
+              "Protocol": "TCP", "LocalPort": str(1000 + i % 5000), "RemotePort": "Any",
+              "Program": "Any", "Service": "Any", "InterfaceType": "Any",
+              "Authentication": "NotRequired", "Encryption": "NotRequired"} for i in range(n)]
+    return json.dumps({"Profiles": profiles, "Rules": rules}, indent=4) + "\n"
+
+
 def srx_set(n: int) -> str:
     lines = [f"set security zones security-zone {z} interfaces ge-0/0/{i}.0"
              for i, z in enumerate(ZONES)]
@@ -175,7 +190,7 @@ def main() -> None:
         ("asa", asa_config(n), _split_lines), ("panos", panos_xml(n), ET.fromstring),
         ("panos-set", panos_set(n), _split_lines), ("pfsense", pfsense(n), ET.fromstring),
         ("fortigate", fortigate(n), _split_lines), ("windows-netsh", windows_netsh(n), _split_lines),
-        ("srx", srx_set(n), _split_lines),
+        ("windows-json", windows_json(n), json.loads), ("srx", srx_set(n), _split_lines),
         ("opnsense", pfsense(n).replace("pfsense>", "opnsense>"), ET.fromstring)]
     print(f"{'format':<13} {'MB':>6} {'baseline':>9} {'parse':>8} {'ratio':>6} {'scoped':>8} {'ratio':>6} "
           f"{'audit':>8} {'peak MB':>8} entries")

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_ruleset, audit_scope
+from hybridfw.audit.coverage import Interfaces
 from hybridfw.model import Flow
 from hybridfw.rulesets import parse_text
 
@@ -27,10 +28,11 @@ def audited_flows(draw: st.DrawFn) -> list[Flow]:
     return flows
 
 
-def audit_of(text: str, fmt: str, flows: list[Flow], scoped: bool) -> tuple[Any, ...]:
+def audit_of(text: str, fmt: str, flows: list[Flow], scoped: bool,
+             interfaces: Interfaces | None = None) -> tuple[Any, ...]:
     """The audit's document, each row's evidence and its shadowed rules, for the scoped parse
     (what `hybridfw audit` runs) or the full parse of `text`."""
     ruleset = parse_text(text, "t.cfg", fmt, audit_scope(flows) if scoped else None)
-    result = audit_ruleset(ruleset, flows)
+    result = audit_ruleset(ruleset, flows, interfaces=interfaces)
     return (result.to_dict(), [row.evidence for row in result.flows],
             [[s.to_dict() for s in row.shadowed] for row in result.flows])

@@ -47,6 +47,7 @@ from hybridfw.rulesets.model import (
     chain_key,
 )
 from hybridfw.rulesets.ports import PortInterval, merge_ports
+from hybridfw.rulesets.scope import Scope
 
 PROFILES = ("domain", "private", "public")
 _PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmpv4": "icmp", "1": "icmp",
@@ -136,6 +137,19 @@ def _ports(values: list[str], what: str) -> tuple[tuple[PortInterval, ...] | Non
     return (merge_ports(found) if found else None), ()
 
 
+def _protocols(text: str) -> frozenset[str] | None:
+    protocol = text.strip().lower()
+    return None if protocol in _ANY else frozenset({_PROTOCOLS.get(protocol, protocol)})
+
+
+def admitted(scope: Scope, protocol: str, dst_ports: list[str]) -> bool:
+    """Whether a packet of the audit's `scope` may match an enabled rule of this protocol and
+    destination ports (the local ports of an inbound rule, the remote ones of an outbound
+    rule), as `compile_rule` compiles them: a rule that is not admitted matches no audited
+    packet (whatever its action) and a scoped parse leaves it out."""
+    return scope.admits_service(_protocols(protocol), _ports(dst_ports, "")[0])
+
+
 def _conditions(rule: WinRule) -> tuple[str, ...]:
     why: list[str] = []
     if rule.program and rule.program.lower() not in _ANY:
@@ -166,8 +180,7 @@ def compile_rule(rule: WinRule, path: str) -> list[Rule]:
     """A rule as (at most two) first-match rules: the decided part and the unknown part."""
     local = _addresses(rule.local_ips, "LocalIP")
     remote = _addresses(rule.remote_ips, "RemoteIP")
-    protocol = rule.protocol.strip().lower()
-    protocols = None if protocol in _ANY else frozenset({_PROTOCOLS.get(protocol, protocol)})
+    protocols = _protocols(rule.protocol)
     # The destination port is the local port of an inbound rule, the remote one of an outbound
     # rule; the other one is the connection's source port, which hybridfw cannot decide.
     dst_name, src_name = ("LocalPort", "RemotePort") if rule.inbound else ("RemotePort", "LocalPort")
@@ -244,8 +257,11 @@ def _decided_first(rule: Rule) -> tuple[bool, bool]:
     return bool(rule.match.undecidable), bool(rule.match.interfaces)
 
 
-def build_ruleset(rules: list[WinRule], profiles: list[Profile], path: str, fmt: str) -> Ruleset:
-    if not rules and not profiles:
+def build_ruleset(rules: list[WinRule], profiles: list[Profile], path: str, fmt: str,
+                  omitted: int = 0) -> Ruleset:
+    """The chains of `rules` (a scoped parse passes those it kept and counts the enabled
+    rules it left out in `omitted`)."""
+    if not rules and not profiles and not omitted:
         raise InputError("no firewall rules or profile settings found", path=path, field="rules")
     findings: list[Finding] = []
     chains: dict[str, Chain] = {}
@@ -269,4 +285,4 @@ def build_ruleset(rules: list[WinRule], profiles: list[Profile], path: str, fmt:
                             policy_origin=origin)
         entries.append(Entry(name, (key,)))
     return Ruleset(format=fmt, platform="windows-advfirewall", paths=(path,), chains=chains,
-                   entries=tuple(entries), findings=tuple(findings))
+                   entries=tuple(entries), findings=tuple(findings), omitted=omitted)

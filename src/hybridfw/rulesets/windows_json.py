@@ -20,9 +20,10 @@ from typing import Any
 
 from hybridfw.errors import InputError
 from hybridfw.rulesets._vendor_util import parse_logged
-from hybridfw.rulesets._windows_model import PROFILES, Profile, WinRule, build_ruleset, profile_set
+from hybridfw.rulesets._windows_model import PROFILES, Profile, WinRule, admitted, build_ruleset, profile_set
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Ruleset
+from hybridfw.rulesets.scope import Scope
 
 _DIRECTION = {"inbound": True, "1": True, "outbound": False, "2": False}
 _ACTION = {"allow": "allow", "2": "allow", "block": "block", "4": "block"}
@@ -92,7 +93,27 @@ def _profile(item: Any, path: str) -> Profile | None:
     return Profile(name, 0, enabled, inbound or "block", outbound or "allow")
 
 
-def read(text: str, path: str) -> tuple[list[WinRule], list[Profile]]:
+def _kept(item: Any, scope: Scope, seen: dict[tuple[str, object], bool]) -> bool:
+    """Whether a scoped parse keeps this rule: it may match an audited packet (`admitted`), is
+    disabled (the audit names it) or is unreadable (`_rule` refuses it as the full parse does)."""
+    if not isinstance(item, dict):
+        return True
+    inbound = _DIRECTION.get(_text(item.get("Direction")).lower())
+    if (inbound is None or _ACTION.get(_text(item.get("Action")).lower()) is None
+            or _text(item.get("Enabled")).lower() not in ("true", "1")):
+        return True
+    protocol = _text(item.get("Protocol")) or "Any"
+    ports = item.get("LocalPort" if inbound else "RemotePort")
+    key = (protocol, ports if isinstance(ports, str) else repr(ports))  # repr: lists are unhashable
+    found = seen.get(key)
+    if found is None:
+        found = seen[key] = admitted(scope, protocol, _list(ports))
+    return found
+
+
+def read(text: str, path: str, scope: Scope | None = None) -> tuple[list[WinRule], list[Profile], int]:
+    """The rules and profiles of `text` and how many rules were left out: with `scope`, the
+    enabled rules no packet of it can match are (see `_kept`)."""
     try:
         doc = json.loads(text.lstrip("\ufeff"))
     except (ValueError, RecursionError) as exc:
@@ -106,11 +127,14 @@ def read(text: str, path: str) -> tuple[list[WinRule], list[Profile]]:
     if not isinstance(raw_rules, list) or not isinstance(raw_profiles, list):
         raise InputError("expected {\"Profiles\": [...], \"Rules\": [...]} or a list of rules",
                          path=path, field="json")
-    rules = [_rule(item, i, path) for i, item in enumerate(raw_rules, start=1)]
+    seen: dict[tuple[str, object], bool] = {}
+    rules = [_rule(item, i, path) for i, item in enumerate(raw_rules, start=1)
+             if scope is None or _kept(item, scope, seen)]
     marks = [m.start() for m in _NAME_KEY.finditer(text)]
-    if len(marks) == len(rules):  # evidence names the line each rule's object starts on
+    if len(marks) == len(raw_rules):  # evidence names the line each rule's object starts on
         line, last = 1, 0
-        for rule, mark in zip(rules, marks, strict=True):
+        for rule in rules:
+            mark = marks[rule.line - 1]  # the rule's index until now
             line += text.count("\n", last, mark)
             rule.line, last = line, mark
     profiles = [p for item in raw_profiles if (p := _profile(item, path)) is not None]
@@ -118,7 +142,7 @@ def read(text: str, path: str) -> tuple[list[WinRule], list[Profile]]:
         found = re.search(rf'"Name"\s*:\s*"{profile.name}"', text, re.IGNORECASE)
         if found is not None:
             profile.line = text.count("\n", 0, found.start()) + 1
-    return rules, profiles
+    return rules, profiles, len(raw_rules) - len(rules)
 
 
 class WindowsJsonParser(RulesetParser):
@@ -135,4 +159,14 @@ class WindowsJsonParser(RulesetParser):
         return 0.9 if keys >= 2 else 0.0
 
     def parse(self, text: str, path: str) -> Ruleset:
-        return parse_logged(self.name, path, lambda: build_ruleset(*read(text, path), path, self.name))
+        return self._parse(text, path, None)
+
+    def parse_scoped(self, text: str, path: str, scope: Scope) -> Ruleset:
+        return self._parse(text, path, scope)
+
+    def _parse(self, text: str, path: str, scope: Scope | None) -> Ruleset:
+        def build() -> Ruleset:
+            rules, profiles, omitted = read(text, path, scope)
+            return build_ruleset(rules, profiles, path, self.name, omitted)
+
+        return parse_logged(self.name, path, build)
