@@ -1,5 +1,5 @@
 """Benchmark: parse and audit large vendor configurations (ASA, PAN-OS XML, PAN-OS set, pfSense,
-FortiGate, Windows Firewall netsh and JSON, SRX display set, OPNsense).
+FortiGate, Windows Firewall netsh and JSON, SRX display set and hierarchical text, OPNsense).
 
 Generates one big configuration per format (many objects, groups and rules, with the founding
 scenario's rules at the end so the audit has to walk everything), then times, in this process:
@@ -163,6 +163,36 @@ def srx_set(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def srx_text(n: int) -> str:
+    """The srx_set configuration as ``show configuration`` writes it (hierarchical, the policies
+    of a zone pair in one block)."""
+    out = ["security {", "    address-book {", "        global {"]
+    out += [f"            address a{i} {_net(i)};" for i in range(500)]
+    out += ["        }", "    }", "    policies {"]
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for i in range(n):
+        pairs.setdefault((ZONES[i % len(ZONES)], ZONES[(i + 1) % len(ZONES)]), []).append(i)
+    for (zf, zt), numbers in pairs.items():
+        out.append(f"        from-zone {zf} to-zone {zt} {{")
+        for i in numbers:
+            inner = [f"source-address a{i % 500};", "destination-address any;", f"application s{i % 100};"]
+            out += [f"            policy p{i} {{", "                match {"]
+            out += [" " * 20 + statement for statement in inner]
+            action = "deny" if i % 7 == 0 else "permit"
+            pad = " " * 16
+            out += [f"{pad}}}", f"{pad}then {{", f"{pad}    {action};", f"{pad}}}", "            }"]
+        out.append("        }")
+    out += ["    }", "    zones {"]
+    for i, z in enumerate(ZONES):
+        out += [f"        security-zone {z} {{", "            interfaces {", f"                ge-0/0/{i}.0;",
+                "            }", "        }"]
+    out += ["    }", "}", "applications {"]
+    for i in range(100):
+        out += [f"    application s{i} {{", "        protocol tcp;", f"        destination-port {2000 + i};",
+                "    }"]
+    return "\n".join([*out, "}"]) + "\n"
+
+
 def _split_lines(text: str) -> object:
     return [line.split() for line in text.splitlines()]
 
@@ -191,16 +221,18 @@ def main() -> None:
         ("panos-set", panos_set(n), _split_lines), ("pfsense", pfsense(n), ET.fromstring),
         ("fortigate", fortigate(n), _split_lines), ("windows-netsh", windows_netsh(n), _split_lines),
         ("windows-json", windows_json(n), json.loads), ("srx", srx_set(n), _split_lines),
+        ("srx-text", srx_text(n), _split_lines),
         ("opnsense", pfsense(n).replace("pfsense>", "opnsense>"), ET.fromstring)]
     print(f"{'format':<13} {'MB':>6} {'baseline':>9} {'parse':>8} {'ratio':>6} {'scoped':>8} {'ratio':>6} "
           f"{'audit':>8} {'peak MB':>8} entries")
     for fmt, text, baseline in (c for c in cases if not only or c[0] in only):
         with gc_paused():  # as every vendor parser runs (parse_logged): the same footing
             base_t, _ = _timed(lambda: baseline(text), repeat)  # noqa: B023
-        parse_t, ruleset = _timed(lambda: parsers()[fmt].parse(text, fmt), repeat)  # noqa: B023
-        scoped_t, _ = _timed(lambda: parsers()[fmt].parse_scoped(text, fmt, scope), repeat)  # noqa: B023
+        parser = parsers()[fmt.removesuffix("-text")]  # srx-text: the srx reader, hierarchical form
+        parse_t, ruleset = _timed(lambda: parser.parse(text, fmt), repeat)  # noqa: B023
+        scoped_t, _ = _timed(lambda: parser.parse_scoped(text, fmt, scope), repeat)  # noqa: B023
         tracemalloc.start()  # a second parse, measured apart: tracemalloc slows Python down
-        parsers()[fmt].parse(text, fmt)
+        parser.parse(text, fmt)
         peak = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
         audit_t, _ = _timed(lambda: audit_ruleset(ruleset, flows))  # type: ignore[arg-type]  # noqa: B023

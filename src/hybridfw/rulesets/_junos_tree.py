@@ -105,15 +105,29 @@ def _hierarchical(text: str, path: str) -> list[Statement]:
     return out
 
 
+VERBS = ("set", "deactivate", "delete", "insert")
+
+
+def line_words(raw: str) -> list[str]:
+    """The words of one ``display set`` line (a double-quoted string is one word; comments
+    are left out)."""
+    if '"' in raw or "#" in raw or "/*" in raw:
+        return [q if q or not w else w for q, _, _, _, w, _ in _TOKEN.findall(raw) if q or w]
+    return raw.split()
+
+
+def set_statement(words: list[str], number: int) -> Statement | None:
+    if len(words) > 1 and words[0] in VERBS:
+        return Statement(tuple(words[1:]), number, words[0])
+    return None
+
+
 def _set_form(text: str) -> list[Statement]:
     out: list[Statement] = []
     for number, raw in enumerate(text.splitlines(), start=1):
-        if '"' in raw or "#" in raw or "/*" in raw:
-            words = [q if q or not w else w for q, _, _, _, w, _ in _TOKEN.findall(raw) if q or w]
-        else:
-            words = raw.split()
-        if len(words) > 1 and words[0] in ("set", "deactivate", "delete", "insert"):
-            out.append(Statement(tuple(words[1:]), number, words[0]))
+        st = set_statement(line_words(raw), number)
+        if st is not None:
+            out.append(st)
     return out
 
 

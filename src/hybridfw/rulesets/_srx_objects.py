@@ -127,6 +127,18 @@ class SrxObjects:
             return [s for m in self.app_sets[name] for s in self.application(m, line, depth + 1)]
         return list(PREDEFINED.get(name, (Service(None, None, (f"application {name}",)),)))
 
+    def services_of(self, apps: tuple[str, ...], line: int) -> list[Service]:
+        """The services of a policy's applications (policies repeat the same few lists)."""
+        found = self.services.get(apps)
+        if found is None:
+            found = self.services[apps] = [s for n in apps for s in self.application(n, line)]
+        return found
+
+    def too_deep(self) -> bool:
+        """Whether some address or application set nests deeper than `address` and
+        `application` follow (or loops): where a policy names one, they raise."""
+        return _too_deep(self.sets) or _too_deep(self.app_sets)
+
     def application_statement(self, words: tuple[str, ...]) -> None:
         kind, name, rest = words[0], words[1], words[2:]
         if kind == "application-set":
@@ -187,6 +199,31 @@ class SrxObjects:
             why = tuple(f"destination NAT {rule_set}/{rule} {c}" for c in nat.conditions)
             out.append((zone, nat.match, pool, why))
         return out
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _too_deep(graph: dict[str, list[str]]) -> bool:
+    """A chain of more than MAX_NESTING + 1 sets (a set met at a depth past MAX_NESTING, as
+    `SrxObjects.address` counts it), or a loop."""
+    heights: dict[str, int] = {}
+
+    def height(name: str, depth: int) -> int:
+        if name not in graph:
+            return 0
+        if depth > MAX_NESTING:
+            raise _TooDeep
+        found = heights.get(name)
+        if found is None:
+            found = heights[name] = 1 + max((height(m, depth + 1) for m in graph[name]), default=0)
+        return found
+
+    try:
+        return any(height(name, 0) > MAX_NESTING + 1 for name in list(graph))
+    except _TooDeep:
+        return True
 
 
 def _term_service(name: str, term: dict[str, str]) -> Service:
