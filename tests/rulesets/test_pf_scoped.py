@@ -170,3 +170,19 @@ def test_scoped_parse_still_refuses_an_alias_loop_in_a_rule_it_leaves_out(fmt: s
             parse_text(text, "t.xml", fmt, scope)
         errors.append((str(caught.value), caught.value.line))
     assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("fmt", ["pfsense", "opnsense"])
+def test_scoped_parse_raises_a_rules_address_loop_before_its_port_loop(fmt: str) -> None:
+    """The scoped parse reads a rule's service before its sides (to leave it out early); when
+    both fail, the address error still comes first, as in the full parse."""
+    text = (f"<{fmt}><interfaces><wan><if>igb0</if></wan></interfaces>{_ALIASES}<filter>\n"
+            "<rule><type>pass</type><interface>wan</interface><protocol>tcp</protocol><source>"
+            "<address>LOOP</address></source><destination><any/><port>PLOOP</port></destination></rule>\n"
+            f"</filter></{fmt}>\n")
+    errors = []
+    for scope in (None, audit_scope(_SMTP)):
+        with pytest.raises(InputError, match="nests too deep") as caught:
+            parse_text(text, "t.xml", fmt, scope)
+        errors.append((str(caught.value), caught.value.line))
+    assert errors[0] == errors[1] and "'LOOP" in errors[0][0], errors

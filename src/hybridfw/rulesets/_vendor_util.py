@@ -19,7 +19,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from hybridfw.addresses import AddressError, AddressSet
 from hybridfw.errors import InputError
@@ -109,6 +109,43 @@ def admitted(scope: Scope | None, services: Sequence[Service]) -> bool:
     scope). A rule none of whose services is admitted can be left out of a scoped parse."""
     # No Match per service: audit_vendor.py pfsense, 5k rules, scoped parse -18 % instructions (callgrind)
     return scope is None or any(scope.admits_service(s.protocols, s.ports) for s in services)
+
+
+class SideCompiler(Protocol):
+    """A pfSense/OPNsense rule compiler as `left_out` uses it."""
+
+    scope: Scope | None
+    omitted: int
+    resolvable: set[str]  # address fields its aliases resolved without an error
+
+    def services(self, protocol: str, port: str, line: int) -> tuple[list[Service], bool]: ...
+
+    def side(self, texts: dict[str, str], which: str, line: int) -> Fuzzy: ...
+
+
+def left_out(compiler: SideCompiler, texts: dict[str, str], line: int) -> bool:
+    """Whether a scoped parse leaves out this pfSense/OPNsense rule (`XmlNode.child_texts`):
+    none of its services is admitted. Decided before its sides are built: a side can fail (an
+    alias loop) only through an address field not resolved before, so only such a side is
+    resolved; errors come in the full parse's order (source, destination, then service)."""
+    # audit_vendor.py pfsense scoped: no side lookups for the rules left out (CPU ~-12 %)
+    if compiler.scope is None:
+        return False
+    try:
+        admits = compiler.services(texts.get("protocol", "any"), texts.get("destination/port", ""),
+                                   line)[1]
+    except InputError:
+        compiler.side(texts, "source", line)
+        compiler.side(texts, "destination", line)
+        raise
+    if admits:
+        return False
+    for which, field in (("source", "source/address"), ("destination", "destination/address")):
+        address = texts.get(field)
+        if address is not None and address not in compiler.resolvable:
+            compiler.side(texts, which, line)
+    compiler.omitted += 1
+    return True
 
 
 def expand_rule(sources: Fuzzy, destinations: Fuzzy, services: Sequence[Service], action: Action,

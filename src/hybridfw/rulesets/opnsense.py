@@ -31,6 +31,7 @@ from hybridfw.rulesets._vendor_util import (
     admitted,
     expand_rule,
     info,
+    left_out,
     parse_address,
     parse_logged,
     parse_port_span,
@@ -136,6 +137,7 @@ class _Compiler:
         self.family = FamilyCache(_FAMILIES, AddressSet.any(4))
         # (protocol, port) -> the services, and whether the scope admits one of them
         self._services: dict[tuple[str, str], tuple[list[Service], bool]] = {}
+        self.resolvable: set[str] = set()  # alias/address names resolved without an error
 
     def net(self, name: str, negate: bool, line: int) -> Fuzzy:
         if name in ("", "any"):
@@ -146,9 +148,10 @@ class _Compiler:
             found = Fuzzy.unknown(f"interface address or network {name}")
         else:
             found = self.aliases.addresses(name, line)
+            self.resolvable.add(name)
         return found.negated() if negate else found
 
-    def legacy_side(self, texts: dict[str, str], side: str, line: int) -> Fuzzy:
+    def side(self, texts: dict[str, str], side: str, line: int) -> Fuzzy:
         """A legacy rule's `side` (``source``/``destination``) from `XmlNode.child_texts`."""
         if side not in texts:
             key: tuple[bool, bool, str | None, str | None] = (True, False, None, None)
@@ -274,12 +277,15 @@ def _collect(root: XmlNode, compiler: _Compiler, groups: dict[str, list[str]], p
         if "disabled" in texts:
             found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, line))
             continue
-        fields = _legacy_fields(texts)
-        src = compiler.legacy_side(texts, "source", line)
-        dst = compiler.legacy_side(texts, "destination", line)
         where = texts.get("interface", "")
-        descr = texts.get("descr", "")
-        compiled = compiler.rule(fields, src, dst, line, descr or f"{fields[0]} rule on {where}")
+        if left_out(compiler, texts, line):
+            compiled: list[Rule] = []
+        else:
+            fields = _legacy_fields(texts)
+            src = compiler.side(texts, "source", line)
+            dst = compiler.side(texts, "destination", line)
+            descr = texts.get("descr", "")
+            compiled = compiler.rule(fields, src, dst, line, descr or f"{fields[0]} rule on {where}")
         interfaces = [i for i in where.split(",") if i]
         if texts.get("floating") == "yes":
             if texts.get("direction", "any") in ("in", "any"):

@@ -29,6 +29,7 @@ from hybridfw.rulesets._vendor_util import (
     admitted,
     expand_rule,
     info,
+    left_out,
     parse_address,
     parse_logged,
     parse_port_span,
@@ -166,6 +167,7 @@ class _RuleCompiler:
         # (protocol, port) -> the services, and whether the scope admits one of them
         self._services: dict[tuple[str, str], tuple[list[Service], bool]] = {}
         self.family = FamilyCache(_FAMILIES, AddressSet.any(4))
+        self.resolvable: set[str] = set()  # address fields resolved without an error
 
     def side(self, texts: dict[str, str], which: str, line: int) -> Fuzzy:
         present, any_, network, address, negate, _port = _SIDE_KEYS[which]
@@ -187,6 +189,7 @@ class _RuleCompiler:
             found = known if known is not None else Fuzzy.unknown(f"interface network {network}")
         elif address is not None:
             found = self.aliases.addresses(address, line)
+            self.resolvable.add(address)
         else:
             found = Fuzzy.exact(AddressSet.any())
         return found.negated() if negate else found
@@ -286,10 +289,12 @@ def parse_pfsense(text: str, path: str, scope: Scope | None = None) -> Ruleset:
     filter_node = root.child("filter")
     for rule in filter_node.children_named("rule") if filter_node is not None else ():
         texts = rule.child_texts()  # the first child of each tag, as child() finds
+        line = rule.line
         if "disabled" in texts:
-            found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, rule.line))
+            found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, line))
         else:
-            found.add(texts, compiler.compile(texts, rule.line), groups)
+            found.add(texts, [] if left_out(compiler, texts, line) else compiler.compile(texts, line),
+                      groups)
     disabled = _disabled_interfaces(root)
     for name, line in sorted(disabled.items()):
         found.findings.append(info("audit.interface-disabled", f"interface {name} is not enabled: "
