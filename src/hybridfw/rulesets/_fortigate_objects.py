@@ -99,6 +99,8 @@ class Objects:
                 merged.update((e.name, e) for e in block.entries)
         self._cache: dict[tuple[str, Family], Fuzzy] = {}
         self.policy_addresses: dict[tuple[object, ...], tuple[Fuzzy, Fuzzy]] = {}
+        self.policy_services: dict[tuple[object, ...], list[Service]] = {}
+        self.policy_conditions: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._services: dict[str, list[Service]] = {}
         self.vip_external, self.vip_mapped = AddressSet.empty(), AddressSet.empty()
         for table in _VIP_TABLES:

@@ -147,7 +147,12 @@ class Entry:
     def values(self, key: str) -> list[str]:
         if self._pending:
             if self._plain:
-                rest = self._rest(key)
+                if key in EAGER:
+                    known = self._known
+                    rest = known.get(key) if known is not None else None
+                else:
+                    raw = self._raw
+                    rest = (raw if raw is not None else self._all()).get(key)
                 return self._source.values(rest) if rest is not None else []  # type: ignore[union-attr]
             self._apply()
         found = self._fields.get(key)

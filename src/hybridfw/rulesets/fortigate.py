@@ -106,7 +106,21 @@ def _skip_vips(destinations: Fuzzy, objects: Objects, policy: Entry) -> Fuzzy:
     return Fuzzy(sure, maybe, destinations.reasons + ((reason,) if maybe else ()))
 
 
-def _conditions(policy: Entry, ngfw_policy_mode: bool, action: Action) -> tuple[str, ...]:
+_ADMISSION_FIELDS = ("internet-service", "service-negate", "service")
+_CONDITION_FIELDS = ("users", "groups", "fsso-groups", "schedule", "ztna-status")
+
+
+def _conditions(policy: Entry, objects: Objects, ngfw_policy_mode: bool, action: Action) -> tuple[str, ...]:
+    """What makes the policy's verdict unknown; once per distinct text of the fields (and mode)."""
+    # Once per distinct text (with _services'): audit_vendor.py fortigate full parse -6 % instructions
+    key = (ngfw_policy_mode and action == Action.ACCEPT, policy.texts(_CONDITION_FIELDS))
+    found = objects.policy_conditions.get(key)
+    if found is None:
+        found = objects.policy_conditions[key] = _compute_conditions(policy, ngfw_policy_mode, action)
+    return found
+
+
+def _compute_conditions(policy: Entry, ngfw_policy_mode: bool, action: Action) -> tuple[str, ...]:
     why = [f"{key} {' '.join(policy.values(key))}" for key in _IDENTITY if policy.values(key)]
     schedule = policy.one("schedule", "always")
     if schedule != "always":
@@ -119,14 +133,21 @@ def _conditions(policy: Entry, ngfw_policy_mode: bool, action: Action) -> tuple[
 
 
 def _services(policy: Entry, objects: Objects) -> list[Service]:
+    """The policy's services; once per distinct text of the fields that decide them (the first
+    policy of each resolves the names, in order, so any error is raised there)."""
+    key = policy.texts(_ADMISSION_FIELDS)
+    found = objects.policy_services.get(key)
+    if found is None:
+        found = objects.policy_services[key] = _compute_services(policy, objects)
+    return found
+
+
+def _compute_services(policy: Entry, objects: Objects) -> list[Service]:
     if policy.one("internet-service") == "enable":
         return [Service()]  # the Internet Service names the ports too (unknown above)
     if policy.one("service-negate") == "enable":
         return [Service(None, None, ("service-negate",))]
     return [s for n in policy.values("service") for s in objects.service(n, policy.line)]
-
-
-_ADMISSION_FIELDS = ("internet-service", "service-negate", "service")
 
 
 class _Admission:
@@ -169,7 +190,7 @@ def compile_policy(policy: Entry, objects: Objects, path: str, v6_table: bool,
     text = f"edit {policy.name}" + (f' (name "{name}")' if name else "")
     origin = Origin(path, policy.line, text)
     return expand_rule(sources, destinations, services, action, origin,
-                       _conditions(policy, ngfw_policy_mode, action))
+                       _conditions(policy, objects, ngfw_policy_mode, action))
 
 
 class _Vdom:
@@ -255,7 +276,7 @@ def _local_in(vdom: _Vdom, objects: Objects, own: AddressSet, path: str) -> list
         sources, destinations = _addresses(policy, objects, v6)
         destinations = destinations.restricted(own)
         accept = policy.one("action", "deny") == "accept"
-        why = list(_conditions(policy, False, Action.DROP))
+        why = list(_conditions(policy, objects, False, Action.DROP))
         if policy.one("ha-mgmt-intf-only") == "enable":
             why.append("ha-mgmt-intf-only (the HA management interface only)")
         if accept:
