@@ -6,13 +6,15 @@ MYPYC_MODULES are compiled with mypyc and the sources in C_EXTENSIONS with the s
 compiler. Every listed module stays plain Python as well: when the compiler or Python's headers
 are missing, or mypyc fails, the build logs one line and succeeds with pure Python, and
 HYBRIDFW_PURE=1 at build time skips the compilation. The build writes `hybridfw/_native_build`
-(what was compiled, a checksum of each compiled source); `hybridfw.native` reads it at run time
+(what was compiled, a checksum of each compiled source, for a C extension of its .c and .h
+files); `hybridfw.native` reads it at run time
 (`hybridfw --version -v` shows the path in use). docs/development.md describes it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import sysconfig
@@ -66,6 +68,30 @@ def source_path(root: Path, module: str) -> Path:
 
 def checksum(path: Path) -> str:
     return format(zlib.crc32(path.read_bytes()), "08x")
+
+
+def c_files(root: Path, extension: CExtension) -> list[Path]:
+    """The extension's sources and the headers they #include "..." (transitively), in order."""
+    found: list[Path] = []
+    todo = [root / source for source in extension.sources]
+    while todo:
+        path = todo.pop(0)
+        if path in found:
+            continue
+        found.append(path)
+        todo += [path.parent / name for name in re.findall(r'^#include "([^"]+)"', path.read_text(), re.M)]
+    return found
+
+
+def c_record(root: Path, extension: CExtension) -> str:
+    """The build record's line for a C extension: its name, one crc32 over all its files in
+    order, and the files (paths under src/), which hybridfw.native checks at run time."""
+    files = c_files(root, extension)
+    crc = 0
+    for path in files:
+        crc = zlib.crc32(path.read_bytes(), crc)
+    names = ",".join(path.relative_to(root / "src").as_posix() for path in files)
+    return f"c {extension.module} {crc:08x} {names}"
 
 
 class CompiledBuild(BuildHookInterface):  # type: ignore[misc]
@@ -174,5 +200,5 @@ def _info_text(root: Path, reason: str) -> str:
         lines.append(f"pure {reason}")
     else:
         lines += [f"mypyc {m} {checksum(source_path(root, m))}" for m in MYPYC_MODULES]
-        lines += [f"c {c.module} -" for c in C_EXTENSIONS]
+        lines += [c_record(root, c) for c in C_EXTENSIONS]
     return "\n".join(lines) + "\n"

@@ -36,6 +36,8 @@ def test_the_installation_runs_what_its_build_compiled() -> None:
         assert info.compiled == hatch_build.MYPYC_MODULES, "rebuild: pip install -e ."
         assert info.extensions == tuple(c.module for c in hatch_build.C_EXTENSIONS), "rebuild"
         assert info.pure_reason == ""
+        assert native.stale_extensions(info) == [], "a C source changed since the build: pip install -e ."
+        assert all(crc != "-" and files for crc, files in info.c_sources)
     use_compiled = not native.pure_requested() and not native.stale_modules(info)
     for name in info.compiled:
         assert native.is_compiled(importlib.import_module(name)) == use_compiled, name
@@ -69,6 +71,30 @@ def test_a_source_changed_since_the_build_makes_every_listed_module_pure(tmp_pat
     record.write_text("python x\npure no C compiler 'cc' on PATH\n")
     assert native.read_info(str(record)) == native.BuildInfo((), (), (), "no C compiler 'cc' on PATH")
     assert native.read_info(str(tmp_path / "absent")) is None
+
+
+def test_a_c_source_changed_since_the_build_refuses_that_extension_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HYBRIDFW_PURE", raising=False)
+    fresh = hatch_build.c_record(REPO, hatch_build.C_EXTENSIONS[0])  # its files as they are now
+    files = fresh.split(" ")[3]
+    assert files.startswith("hybridfw/drops/_nfscan.c,") and "hybridfw/drops/_nfscan_v4.h" in files.split(",")
+    record = tmp_path / "_native_build"
+    record.write_text(f"python x\n{fresh}\nc hybridfw.some._scan 00000000 {files}\n"
+                      "c hybridfw.gone._scan 00000000 hybridfw/drops/_absent.c\nc hybridfw.old._scan -\n")
+    info = native.read_info(str(record))
+    assert info is not None and info.c_sources[3] == ("-", ())
+    assert native.stale_extensions(info) == ["hybridfw.some._scan", "hybridfw.gone._scan"]
+    finder = native.finder_for(info)  # the stale ones are refused, nothing else
+    assert finder is not None and finder.blocked == {"hybridfw.some._scan", "hybridfw.gone._scan"}
+    assert not finder.names
+    shown = native.describe(str(record))
+    assert "  hybridfw.some._scan: pure Python (its C source changed since the build)" in shown
+    assert any(line.startswith("stale: C source changed") for line in shown)
+    assert "  hybridfw.drops._nfscan: compiled" in shown or not native.read_info() or \
+        native.read_info().pure_reason  # type: ignore[union-attr]
+    record.write_text(f"python x\n{fresh}\n")
+    assert native.finder_for(native.read_info(str(record))) is None  # type: ignore[arg-type]
 
 
 def test_the_pure_finder_loads_sources_and_blocks_c_extensions() -> None:

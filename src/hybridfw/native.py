@@ -6,7 +6,8 @@ it was compiled from. A compiled extension is loaded instead of its `.py` file u
 HYBRIDFW_PURE is set at run time, or a compiled module's source has changed since the build (an
 edited checkout whose editable install was not rebuilt): then every listed module loads from
 its `.py` file, because compiled modules call each other directly and must not mix with newer
-Python. `hybridfw --version -v` shows the path in use (`describe`).
+Python. A plain C extension whose .c/.h files changed since the build is refused alone (its
+user takes its pure fallback). `hybridfw --version -v` shows the path in use (`describe`).
 """
 
 from __future__ import annotations
@@ -29,17 +30,21 @@ INFO_FILE = os.path.join(_HERE, "_native_build")
 
 
 class BuildInfo:
-    __slots__ = ("checksums", "compiled", "extensions", "pure_reason")
+    __slots__ = ("c_sources", "checksums", "compiled", "extensions", "pure_reason")
 
     def __init__(self, compiled: tuple[str, ...], checksums: tuple[str, ...],
-                 extensions: tuple[str, ...], pure_reason: str) -> None:
+                 extensions: tuple[str, ...], pure_reason: str,
+                 c_sources: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> None:
         self.compiled = compiled  # mypyc modules, dotted
         self.checksums = checksums  # crc32 of each one's source at build time
         self.extensions = extensions  # plain C extension modules
         self.pure_reason = pure_reason  # why the build compiled nothing ("" when it did)
+        # per C extension: crc32 of its .c/.h files at build time and those files (under src/);
+        # ("-", ()) from a build that did not record them
+        self.c_sources = c_sources or tuple(("-", ()) for _ in extensions)
 
     def _fields(self) -> tuple[object, ...]:
-        return self.compiled, self.checksums, self.extensions, self.pure_reason
+        return self.compiled, self.checksums, self.extensions, self.pure_reason, self.c_sources
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, BuildInfo) and self._fields() == other._fields()
@@ -62,6 +67,7 @@ def read_info(path: str = INFO_FILE) -> BuildInfo | None:
     compiled: list[str] = []
     sums: list[str] = []
     extensions: list[str] = []
+    c_sources: list[tuple[str, tuple[str, ...]]] = []
     reason = ""
     for line in text.splitlines():
         kind, _, rest = line.partition(" ")
@@ -70,10 +76,12 @@ def read_info(path: str = INFO_FILE) -> BuildInfo | None:
             compiled.append(name)
             sums.append(crc)
         elif kind == "c":
-            extensions.append(rest.partition(" ")[0])
+            name, crc, files = ([*rest.split(" ", 2), "", ""])[:3]
+            extensions.append(name)
+            c_sources.append((crc or "-", tuple(files.split(",")) if files else ()))
         elif kind == "pure":
             reason = rest
-    return BuildInfo(tuple(compiled), tuple(sums), tuple(extensions), reason)
+    return BuildInfo(tuple(compiled), tuple(sums), tuple(extensions), reason, tuple(c_sources))
 
 
 def module_source(name: str) -> str:
@@ -90,6 +98,24 @@ def stale_modules(info: BuildInfo) -> list[str]:
         except OSError:
             now = "missing"
         if now != crc:
+            stale.append(name)
+    return stale
+
+
+def stale_extensions(info: BuildInfo) -> list[str]:
+    """The C extensions whose .c/.h files differ from (or lack) those they were built from."""
+    stale = []
+    for name, (crc, files) in zip(info.extensions, info.c_sources, strict=True):
+        if crc == "-":
+            continue  # an older build did not record its files: nothing to compare
+        now = 0
+        try:
+            for file in files:
+                with open(os.path.join(_SRC, *file.split("/")), "rb") as handle:
+                    now = zlib.crc32(handle.read(), now)
+        except OSError:
+            now = -1
+        if format(now, "08x") != crc:
             stale.append(name)
     return stale
 
@@ -124,21 +150,30 @@ def install() -> None:
     """Called once by `hybridfw/__init__`: put the pure finder first when the compiled modules
     must not be used."""
     info = read_info()
-    if info is None:
-        return
+    finder = finder_for(info) if info is not None else None
+    if finder is not None:
+        sys.meta_path.insert(0, finder)
+
+
+def finder_for(info: BuildInfo) -> PureFinder | None:
+    """The finder `install` puts first: all pure (HYBRIDFW_PURE), the mypyc modules pure when one
+    of their sources changed, and the C extensions whose sources changed refused; None: none."""
     if pure_requested():
-        sys.meta_path.insert(0, PureFinder(info.compiled, info.extensions))
-    elif info.compiled and stale_modules(info):
-        sys.meta_path.insert(0, PureFinder(info.compiled))
+        return PureFinder(info.compiled, info.extensions)
+    stale = bool(info.compiled and stale_modules(info))
+    stale_c = stale_extensions(info)
+    if stale or stale_c:
+        return PureFinder(info.compiled if stale else (), stale_c)
+    return None
 
 
 def is_compiled(module: ModuleType) -> bool:
     return not (getattr(module, "__file__", None) or "").endswith(".py")
 
 
-def describe() -> list[str]:
+def describe(path: str = INFO_FILE) -> list[str]:
     """Lines for `hybridfw --version -v`: how this installation was built and which path runs."""
-    info = read_info()
+    info = read_info(path)
     if info is None:
         return ["build: pure Python (not installed by the build hook: no build record)"]
     if not info.compiled and not info.extensions:
@@ -152,9 +187,16 @@ def describe() -> list[str]:
                      f"pip install -e .: {', '.join(stale)})")
     else:
         lines.append("running: compiled")
+    stale_c = [] if pure_requested() else stale_extensions(info)
+    if stale_c:
+        lines.append("stale: C source changed since the build, so its pure fallback runs (rebuild with "
+                     f"pip install -e .): {', '.join(stale_c)}")
     import importlib
 
     for name in (*info.compiled, *info.extensions):
+        if name in stale_c:
+            lines.append(f"  {name}: pure Python (its C source changed since the build)")
+            continue
         try:
             module = importlib.import_module(name)
         except ImportError as exc:
