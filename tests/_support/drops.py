@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
+from hybridfw.drops import native_rows, source
+from hybridfw.drops.interface import DropsError
 from hybridfw.drops.report import DropsReport
 from hybridfw.drops.run import analyse_drops
 from hybridfw.endpoints.snapshot import load_snapshot
@@ -38,3 +42,23 @@ def expected(fixture: Path) -> dict[str, object]:
     doc: dict[str, object] = json.loads(fixture.with_name(fixture.name.split(".")[0] + ".expected.json")
                                         .read_text(encoding="utf-8"))
     return doc
+
+
+def native_outcome(paths: list[Path], native: bool, block: int, window: tuple[Any, Any]) -> object:
+    """The whole report (plus each bucket's first drop, rules order and senders) read with the
+    compiled netfilter scanner or with its pure reference (`add_rows`); the error text on bad input."""
+    patches = [mock.patch.object(source, "BLOCK_BYTES", block)]
+    if not native:
+        patches.append(mock.patch.object(native_rows, "_nfscan", None))
+    for patch in patches:
+        patch.start()
+    try:
+        report = analyse_drops([str(p) for p in paths], example_flows(), load_snapshot(), since=window[0],
+                               until=window[1])
+    except DropsError as exc:
+        return str(exc)
+    finally:
+        for patch in patches:
+            patch.stop()
+    return (report.to_dict(show_all=True),
+            [(b.where, b.example, list(b.rules.items()), sorted(b.addresses)) for b in report.buckets])

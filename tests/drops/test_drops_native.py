@@ -12,23 +12,19 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _support.drops import example_flows
+from _support.drops import native_outcome
 from _support.hypo import examples
 from _support.netfilter_lines import log_line
 from hybridfw import native
-from hybridfw.drops import native_rows, source
-from hybridfw.drops.interface import DropsError
+from hybridfw.drops import native_rows
 from hybridfw.drops.netfilter import _ROWS
-from hybridfw.drops.run import analyse_drops
 from hybridfw.drops.times import TimeParser
-from hybridfw.endpoints.snapshot import load_snapshot
 
 if os.environ.get("HYBRIDFW_PURE", "") not in ("", "0"):
     pytest.skip("HYBRIDFW_PURE is set: the compiled scanner is not loaded", allow_module_level=True)
@@ -118,24 +114,6 @@ def test_rows_on_the_lines_the_pattern_was_written_for() -> None:
     assert _nfscan.rows(cut) == [(b"",) * 6 + (b"garbage",)] == _ROWS.findall(cut)
 
 
-def outcome(paths: list[Path], native: bool, block: int, window: tuple[Any, Any]) -> object:
-    patches = [mock.patch.object(source, "BLOCK_BYTES", block)]
-    if not native:
-        patches.append(mock.patch.object(native_rows, "_nfscan", None))
-    for patch in patches:
-        patch.start()
-    try:
-        report = analyse_drops([str(p) for p in paths], example_flows(), load_snapshot(), since=window[0],
-                               until=window[1])
-    except DropsError as exc:
-        return str(exc)
-    finally:
-        for patch in patches:
-            patch.stop()
-    return (report.to_dict(show_all=True),
-            [(b.where, b.example, list(b.rules.items()), sorted(b.addresses)) for b in report.buckets])
-
-
 # 12 senders in one published block and 12 in one /24, two that are no address (999.1.1.1, 1.2.3)
 SENDERS = (*(f"40.107.3.{i}" for i in range(12)), *(f"198.51.100.{i}" for i in range(12)), "999.1.1.1",
            "1.2.3")
@@ -172,7 +150,7 @@ def test_tally_leaves_what_add_rows_leaves(files: list[list[str]], block: int, s
             paths[-1].write_text("".join(lines), encoding="utf-8", errors="replace", newline="")
         paths.append(paths[0])  # the same file twice: a packet's bucket is known from the first read
         with mock.patch.dict(native_rows.LIMITS, limits):
-            assert outcome(paths, True, block, bounds) == outcome(paths, False, block, bounds)
+            assert native_outcome(paths, True, block, bounds) == native_outcome(paths, False, block, bounds)
 
 
 def test_tally_on_the_benchmark_log_and_the_counts(tmp_path: Path) -> None:
@@ -184,13 +162,14 @@ def test_tally_on_the_benchmark_log_and_the_counts(tmp_path: Path) -> None:
     lines[12] = lines[12].replace("Dec  1", "Feb 30")  # no time: undated
     path = tmp_path / "kern.log"
     path.write_text("".join(lines))
-    native, pure = outcome([path], True, 1000, (None, None)), outcome([path], False, 1000, (None, None))
+    native = native_outcome([path], True, 1000, (None, None))
+    pure = native_outcome([path], False, 1000, (None, None))
     assert native == pure
     report = native[0]  # type: ignore[index]
     assert report["skipped"]["other_lines"] == 1 and report["unrelated_drops"] == 199  # 22/tcp and ICMP
     assert report["skipped"]["lines"] == 1 and "not an address: 999.1.1.1" in report["skipped"]["example"]
     assert sum(d["count"] for d in report["drops"]) == 199 and report["drops"][0]["rule"] == "P0"
     window = (TimeParser()("Dec  1 13:11:30"), None)
-    windowed = outcome([path], True, 1000, window)
-    assert windowed == outcome([path], False, 1000, window)
+    windowed = native_outcome([path], True, 1000, window)
+    assert windowed == native_outcome([path], False, 1000, window)
     assert windowed[0]["undated"] == 1 and windowed[0]["outside_window"] > 0  # type: ignore[index]

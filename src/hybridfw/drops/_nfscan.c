@@ -15,11 +15,13 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <datetime.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "_nfscan_match.h"
 #include "_nfscan_table.h"
+#include "_nfscan_v4.h"
 
 static PyObject *span_bytes(const unsigned char *c, Span s) {
     return PyBytes_FromStringAndSize((const char *)c + s.a, s.b - s.a);
@@ -67,21 +69,30 @@ enum { SLOT_OK = 0, SLOT_UNRELATED = 1, SLOT_BAD = 2 };
 enum { TIME_IN = 0, TIME_UNDATED = 1, TIME_OUTSIDE = 2 };
 
 typedef struct { int32_t rule; int64_t count; } RuleCount;
-typedef struct {
-    int64_t count, lo, hi;
-    PyObject *first, *last; /* moments (datetime) of the first min / max, or NULL */
+typedef struct { /* 64 bytes: one cache line */
+    int64_t count, lo, hi; /* lo, hi: the earliest / latest time (microseconds since the epoch, UTC) */
     RuleCount rule0; /* the first rule inline (most buckets have one), the others in `more` */
     RuleCount *more;
     int32_t nrules, more_room;
-    int touched;
+    int8_t touched, has_time;
 } Sum;
-typedef struct { int8_t state; int64_t ordinal; PyObject *moment; } Moment;
+/* A time text read: state (TIME_*), microseconds since the epoch, whether it had a time. Sums keep
+   numbers, not datetime objects (refcounting them cost a cache miss per row): flush makes the
+   datetime back, which is the same value, as every moment TimeParser gives is UTC. */
+typedef struct { int8_t state, has; int64_t ordinal; } Moment;
 
 typedef struct {
     PyObject_HEAD
     int windowed;
-    PyObject *on_line, *on_port, *on_packet, *on_time, *on_prefix, *on_bad, *on_first;
+    PyObject *on_line, *on_port, *on_packet, *on_time, *on_prefix, *on_bad, *on_first, *on_first4;
     Table ports, packets, times, prefixes;
+    Table4 packets4; /* IPv4 packets, classed in C (_nfscan_v4.h) */
+    Ranges *ranges; size_t nranges, ranges_room;
+    Plan *plans; size_t nplans, plans_room;
+    int clock, now_year, has_since, has_until; /* clock: BSD times read in C (TimeParser's now) */
+    int64_t limit, since, until;
+    unsigned char prev_time[32]; Py_ssize_t prev_time_len; int32_t prev_moment; /* the last row's */
+    unsigned char prev_prefix[64]; Py_ssize_t prev_prefix_len; int32_t prev_rule;
     Moment *moments; size_t nmoments, moments_room;
     int32_t *rules; size_t nrules, rules_room;
     Sum *sums; size_t nsums;
@@ -93,8 +104,8 @@ typedef struct {
 } Tally;
 
 static void clear_moments(Tally *t) {
-    for (size_t k = 0; k < t->nmoments; k++) Py_XDECREF(t->moments[k].moment);
     t->nmoments = 0;
+    t->prev_time_len = -1;
     table_clear(&t->times);
 }
 
@@ -102,47 +113,100 @@ static void clear_moments(Tally *t) {
    must be able to see (a long-running `serve` reads logs again and again). */
 static int Tally_traverse(Tally *t, visitproc visit, void *arg) {
     Py_VISIT(t->on_line); Py_VISIT(t->on_port); Py_VISIT(t->on_packet); Py_VISIT(t->on_time);
-    Py_VISIT(t->on_prefix); Py_VISIT(t->on_bad); Py_VISIT(t->on_first);
+    Py_VISIT(t->on_prefix); Py_VISIT(t->on_bad); Py_VISIT(t->on_first); Py_VISIT(t->on_first4);
     return 0;
 }
 
 static int Tally_clear(Tally *t) {
     Py_CLEAR(t->on_line); Py_CLEAR(t->on_port); Py_CLEAR(t->on_packet); Py_CLEAR(t->on_time);
-    Py_CLEAR(t->on_prefix); Py_CLEAR(t->on_bad); Py_CLEAR(t->on_first);
+    Py_CLEAR(t->on_prefix); Py_CLEAR(t->on_bad); Py_CLEAR(t->on_first); Py_CLEAR(t->on_first4);
     return 0;
 }
 
 static void Tally_dealloc(Tally *t) {
     PyObject_GC_UnTrack(t);
     clear_moments(t);
-    for (size_t k = 0; k < t->nsums; k++) {
-        Py_XDECREF(t->sums[k].first);
-        Py_XDECREF(t->sums[k].last);
-        PyMem_Free(t->sums[k].more);
-    }
-    PyMem_Free(t->sums); PyMem_Free(t->moments); PyMem_Free(t->rules);
+    for (size_t k = 0; k < t->nsums; k++) PyMem_Free(t->sums[k].more);
+    big_free(t->sums, t->nsums, sizeof(Sum)); PyMem_Free(t->moments); PyMem_Free(t->rules);
     PyMem_Free(t->touched); PyMem_Free(t->key);
     table_free(&t->ports); table_free(&t->packets); table_free(&t->times); table_free(&t->prefixes);
+    table4_free(&t->packets4);
+    for (size_t k = 0; k < t->nranges; k++) ranges_free(&t->ranges[k]);
+    for (size_t k = 0; k < t->nplans; k++) PyMem_Free(t->plans[k].cands);
+    PyMem_Free(t->ranges); PyMem_Free(t->plans);
     Tally_clear(t);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
+/* clock: None, or (TimeParser.now's year, now + 1 day, since, until) with the times in
+   microseconds since the epoch (since/until None: no bound). */
+static int set_clock(Tally *t, PyObject *clock) {
+    PyObject *since, *until;
+    t->clock = 0;
+    if (clock == Py_None) return 0;
+    if (!PyArg_ParseTuple(clock, "iLOO", &t->now_year, &t->limit, &since, &until)) return -1;
+    t->has_since = since != Py_None;
+    t->has_until = until != Py_None;
+    if (t->has_since && (t->since = PyLong_AsLongLong(since)) == -1 && PyErr_Occurred()) return -1;
+    if (t->has_until && (t->until = PyLong_AsLongLong(until)) == -1 && PyErr_Occurred()) return -1;
+    t->clock = 1;
+    return 0;
+}
+
 static int Tally_init(Tally *t, PyObject *args, PyObject *kwds) {
     static char *names[] = {"windowed", "on_line", "on_port", "on_packet", "on_time", "on_prefix", "on_bad",
-                            "on_first", "packet_limit", "small_limit", NULL};
-    PyObject *cb[7];
+                            "on_first", "on_first4", "clock", "packet_limit", "small_limit", NULL};
+    PyObject *cb[8], *clock = Py_None;
     t->packet_limit = PACKET_LIMIT;
     t->small_limit = SMALL_LIMIT;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "pOOOOOOO|$ll", names, &t->windowed, &cb[0], &cb[1], &cb[2],
-                                     &cb[3], &cb[4], &cb[5], &cb[6], &t->packet_limit, &t->small_limit))
+    t->prev_time_len = t->prev_prefix_len = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "pOOOOOOOO|O$ll", names, &t->windowed, &cb[0], &cb[1], &cb[2],
+                                     &cb[3], &cb[4], &cb[5], &cb[6], &cb[7], &clock, &t->packet_limit,
+                                     &t->small_limit)
+        || set_clock(t, clock) < 0)
         return -1;
-    PyObject **to[7] = {&t->on_line, &t->on_port, &t->on_packet, &t->on_time, &t->on_prefix, &t->on_bad,
-                        &t->on_first};
-    for (int k = 0; k < 7; k++) {
+    PyObject **to[8] = {&t->on_line, &t->on_port, &t->on_packet, &t->on_time, &t->on_prefix, &t->on_bad,
+                        &t->on_first, &t->on_first4};
+    for (int k = 0; k < 8; k++) {
         Py_INCREF(cb[k]);
         Py_XSETREF(*to[k], cb[k]);
     }
     return 0;
+}
+
+static int copy_array(PyObject *data, size_t item, Py_ssize_t n, void **out) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return -1;
+    int ok = view.len == n * (Py_ssize_t)item;
+    if (ok && n > 0) {
+        *out = PyMem_Malloc((size_t)view.len);
+        if (*out == NULL) ok = 0, PyErr_NoMemory();
+        else memcpy(*out, view.buf, (size_t)view.len);
+    } else if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "add_ranges: arrays of different lengths");
+    }
+    PyBuffer_Release(&view);
+    return ok ? 0 : -1;
+}
+
+/* add_ranges(lo, hi, vid, flags) -> number: sorted IPv4 intervals (uint32 arrays; a classifier's
+   rows also give int32 verdict numbers and a flags byte each, a set gives b"" for both). */
+static PyObject *Tally_add_ranges(Tally *t, PyObject *args) {
+    PyObject *lo, *hi, *vid, *flags;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "nOOOO", &n, &lo, &hi, &vid, &flags)
+        || grow((void **)&t->ranges, &t->ranges_room, t->nranges + 1, sizeof(Ranges)) < 0) return NULL;
+    Ranges r = {NULL, NULL, NULL, NULL, n};
+    Py_ssize_t nflags = PyObject_Length(flags);
+    int rows = nflags > 0;
+    if (nflags < 0 || n < 0 || copy_array(lo, 4, n, (void **)&r.lo) < 0 || copy_array(hi, 4, n, (void **)&r.hi) < 0
+        || copy_array(vid, 4, rows ? n : 0, (void **)&r.vid) < 0
+        || copy_array(flags, 1, rows ? n : 0, (void **)&r.flags) < 0) {
+        ranges_free(&r);
+        return NULL;
+    }
+    t->ranges[t->nranges] = r;
+    return PyLong_FromSize_t(t->nranges++);
 }
 
 static PyObject *line_of(const unsigned char *c, Py_ssize_t b, Py_ssize_t e) {
@@ -159,15 +223,32 @@ static long call_line(PyObject *fn, long long number, const unsigned char *c, Py
 }
 
 static Sum *sum_at(Tally *t, int32_t bucket) {
+    if (bucket < 0) {
+        PyErr_SetString(PyExc_ValueError, "a bucket number below 0");
+        return NULL;
+    }
     if ((size_t)bucket >= t->nsums) {
-        size_t room = t->nsums, need = (size_t)bucket + 1;
-        Sum *sums = t->sums;
-        if (grow((void **)&sums, &room, need, sizeof(Sum)) < 0) return NULL;
-        memset(sums + t->nsums, 0, (room - t->nsums) * sizeof(Sum));
+        size_t room = t->nsums ? t->nsums : 1024;
+        while (room <= (size_t)bucket) room *= 2;
+        Sum *sums = big_calloc(room, sizeof(Sum));
+        if (sums == NULL) return NULL;
+        if (t->nsums) memcpy(sums, t->sums, t->nsums * sizeof(Sum));
+        big_free(t->sums, t->nsums, sizeof(Sum));
         t->sums = sums;
         t->nsums = room;
     }
     return &t->sums[bucket];
+}
+
+/* The UTC datetime `ordinal` microseconds after the epoch. */
+static PyObject *moment_object(int64_t ordinal) {
+    int64_t day = ordinal >= 0 ? ordinal / 86400000000LL : -((-ordinal + 86399999999LL) / 86400000000LL);
+    int64_t us = ordinal - day * 86400000000LL;
+    int y, m, d;
+    civil_from_days(day, &y, &m, &d);
+    return PyDateTimeAPI->DateTime_FromDateAndTime(y, m, d, (int)(us / 3600000000LL), (int)(us / 60000000 % 60),
+                                                   (int)(us / 1000000 % 60), (int)(us % 1000000),
+                                                   PyDateTime_TimeZone_UTC, PyDateTimeAPI->DateTimeType);
 }
 
 /* The pending sums as [(bucket, count, first, last, [(rule, n), ...]), ...]; they restart at 0. */
@@ -182,12 +263,13 @@ static PyObject *Tally_flush(Tally *t, PyObject *unused) {
             RuleCount *rc = r == 0 ? &s->rule0 : &s->more[r - 1];
             PyList_SET_ITEM(rules, r, Py_BuildValue("(iL)", rc->rule, (long long)rc->count));
         }
-        PyObject *item = Py_BuildValue("(iLOON)", t->touched[k], (long long)s->count,
-                                       s->first ? s->first : Py_None, s->last ? s->last : Py_None, rules);
-        if (item == NULL) { Py_DECREF(out); return NULL; }
+        PyObject *first = s->has_time ? moment_object(s->lo) : Py_NewRef(Py_None);
+        PyObject *last = s->has_time ? moment_object(s->hi) : Py_NewRef(Py_None);
+        PyObject *item = first && last ? Py_BuildValue("(iLNNN)", t->touched[k], (long long)s->count, first, last,
+                                                       rules) : NULL;
+        if (item == NULL) { Py_XDECREF(first); Py_XDECREF(last); Py_DECREF(out); return NULL; }
         PyList_SET_ITEM(out, (Py_ssize_t)k, item);
-        Py_CLEAR(s->first);
-        Py_CLEAR(s->last);
+        s->has_time = 0;
         s->count = 0;
         s->nrules = 0;
         s->touched = 0;
@@ -196,7 +278,38 @@ static PyObject *Tally_flush(Tally *t, PyObject *unused) {
     return out;
 }
 
-/* Whether (protocol, port) is on a flow: 1, 0, -1 on error. Leaves "proto port " in t->key. */
+/* A plan from on_port's (port, no-flow classifier, no-flow key, ((dir, set, classifier, key), ...)):
+   0, or -1 with an exception (also for ranges numbers Python never gave). */
+static int read_plan(Tally *t, PyObject *r, Plan *p) {
+    PyObject *cands;
+    memset(p, 0, sizeof(*p));
+    if (!PyArg_ParseTuple(r, "liiO!", &p->port, &p->nomatch_cls, &p->nomatch_key, &PyTuple_Type, &cands))
+        return -1;
+    Py_ssize_t n = PyTuple_GET_SIZE(cands);
+    p->cands = PyMem_Calloc((size_t)n + 1, sizeof(Cand));
+    if (p->cands == NULL) { PyErr_NoMemory(); return -1; }
+    p->ncands = (int32_t)n;
+    int bad = (size_t)p->nomatch_cls >= t->nranges;
+    for (Py_ssize_t k = 0; k < n && !bad; k++) {
+        Cand *x = &p->cands[k];
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(cands, k), "iiii", &x->dir, &x->set, &x->cls, &x->flowkey)) {
+            PyMem_Free(p->cands);
+            return -1;
+        }
+        bad = (size_t)x->set >= t->nranges || (size_t)x->cls >= t->nranges;
+        bad = bad || (t->ranges[x->cls].n > 0 && t->ranges[x->cls].vid == NULL);
+    }
+    bad = bad || (t->ranges[p->nomatch_cls].n > 0 && t->ranges[p->nomatch_cls].vid == NULL);
+    if (bad) {
+        PyMem_Free(p->cands);
+        PyErr_SetString(PyExc_ValueError, "on_port: a plan names ranges that were not added");
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether (protocol, port) is on a flow: its plan's number + 1, 0 (not on a flow), -1 on error.
+   Leaves "proto port " in t->key. */
 static int port_on_flow(Tally *t, const unsigned char *c, const Fields *f, size_t *used) {
     size_t np = (size_t)(f->proto.b - f->proto.a), nd = (size_t)(f->port.b - f->port.a);
     size_t room = np + nd + 2 + (size_t)(f->packet.b - f->packet.a);
@@ -206,17 +319,27 @@ static int port_on_flow(Tally *t, const unsigned char *c, const Fields *f, size_
     memcpy(t->key + np + 1, c + f->port.a, nd);
     t->key[np + 1 + nd] = ' ';
     *used = np + 2 + nd;
-    if (t->ports.used >= (size_t)t->small_limit) table_clear(&t->ports);
+    if (t->ports.used >= (size_t)t->small_limit) { /* start afresh: the IPv4 packets' keys name plans */
+        table_clear(&t->ports);
+        for (size_t k = 0; k < t->nplans; k++) PyMem_Free(t->plans[k].cands);
+        t->nplans = 0;
+        if (t->packets4.slots) memset(t->packets4.slots, 0, t->packets4.cap * sizeof(Entry4));
+        t->packets4.used = 0;
+    }
     Entry *port = table_find(&t->ports, t->key, np + 1 + nd, 1);
     if (port == NULL) return -1;
     if (port->value < 0) {
         PyObject *r = PyObject_CallFunction(t->on_port, "y#y#", c + f->proto.a, (Py_ssize_t)np, c + f->port.a,
                                             (Py_ssize_t)nd);
         if (r == NULL) return -1;
-        int on = PyObject_IsTrue(r);
+        int on = r != Py_None;
+        if (on && (grow((void **)&t->plans, &t->plans_room, t->nplans + 1, sizeof(Plan)) < 0
+                   || read_plan(t, r, &t->plans[t->nplans]) < 0)) {
+            Py_DECREF(r);
+            return -1;
+        }
         Py_DECREF(r);
-        if (on < 0) return -1;
-        port->value = on;
+        port->value = on ? (int32_t)++t->nplans : 0;
     }
     return port->value;
 }
@@ -244,35 +367,65 @@ static Slot *packet_slot(Tally *t, const unsigned char *c, Py_ssize_t b, Py_ssiz
 }
 
 /* The moment of the row's time text, asking on_time when it is new. NULL on error. */
+/* A BSD time read in C (bsd_time): 1 and `m` set, 0 (Python decides), -1 on error. */
+static int c_moment(Tally *t, const unsigned char *s, Py_ssize_t n, Moment *m) {
+    int64_t ordinal;
+    if (!t->clock || !bsd_time(s, n, t->now_year, t->limit, &ordinal)) return 0;
+    m->has = 1;
+    m->ordinal = ordinal;
+    m->state = (t->has_since && ordinal < t->since) || (t->has_until && ordinal > t->until) ? TIME_OUTSIDE
+                                                                                               : TIME_IN;
+    return 1;
+}
+
+/* The new time text's moment, from C or on_time, stored as moments[nmoments]: 0, or -1. */
+static int new_moment(Tally *t, const unsigned char *s, Py_ssize_t n) {
+    if (grow((void **)&t->moments, &t->moments_room, t->nmoments + 1, sizeof(Moment)) < 0) return -1;
+    Moment *m = &t->moments[t->nmoments];
+    int done = c_moment(t, s, n, m);
+    if (done != 0) return done;
+    PyObject *r = PyObject_CallFunction(t->on_time, "y#", s, n), *moment;
+    int state;
+    long long ordinal;
+    if (r == NULL) return -1;
+    if (!PyArg_ParseTuple(r, "iLO", &state, &ordinal, &moment)) {
+        Py_DECREF(r);
+        return -1;
+    }
+    m->state = (int8_t)state; m->ordinal = ordinal; m->has = moment != Py_None;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* The moment of the row's time text, made when it is new. NULL on error. */
 static Moment *moment_of(Tally *t, const unsigned char *c, const Fields *f) {
+    const unsigned char *s = c + f->time.a;
+    Py_ssize_t n = f->time.b - f->time.a;
+    /* the same time as the last row (sorted logs): no table look-up. benchmarks/drops.py: see docs */
+    if (n == t->prev_time_len && memcmp(s, t->prev_time, (size_t)n) == 0) return &t->moments[t->prev_moment];
     if (t->times.used >= (size_t)t->small_limit) clear_moments(t);
-    Entry *te = table_find(&t->times, c + f->time.a, (size_t)(f->time.b - f->time.a), 1);
+    Entry *te = table_find(&t->times, s, (size_t)n, 1);
     if (te == NULL) return NULL;
     if (te->value < 0) {
-        PyObject *r = PyObject_CallFunction(t->on_time, "y#", c + f->time.a, f->time.b - f->time.a);
-        if (r == NULL) return NULL;
-        int state;
-        long long ordinal;
-        PyObject *moment;
-        if (!PyArg_ParseTuple(r, "iLO", &state, &ordinal, &moment)
-            || grow((void **)&t->moments, &t->moments_room, t->nmoments + 1, sizeof(Moment)) < 0) {
-            Py_DECREF(r);
-            return NULL;
-        }
-        Moment *m = &t->moments[t->nmoments];
-        m->state = (int8_t)state; m->ordinal = ordinal; m->moment = moment == Py_None ? NULL : moment;
-        Py_XINCREF(m->moment);
-        Py_DECREF(r);
+        if (new_moment(t, s, n) < 0) return NULL;
         te->value = (int32_t)t->nmoments++;
+    }
+    if (n <= (Py_ssize_t)sizeof(t->prev_time)) {
+        memcpy(t->prev_time, s, (size_t)n);
+        t->prev_time_len = n;
+        t->prev_moment = te->value;
     }
     return &t->moments[te->value];
 }
 
 /* The rule number of the row's log prefix (-1: none, -2: error), asking on_prefix when new. */
 static int32_t rule_of(Tally *t, const unsigned char *c, const Fields *f) {
-    if (f->prefix.b == f->prefix.a) return -1;
+    const unsigned char *s = c + f->prefix.a;
+    Py_ssize_t n = f->prefix.b - f->prefix.a;
+    if (n == 0) return -1;
+    if (n == t->prev_prefix_len && memcmp(s, t->prev_prefix, (size_t)n) == 0) return t->prev_rule;
     if (t->prefixes.used >= (size_t)t->small_limit) { table_clear(&t->prefixes); t->nrules = 0; }
-    Entry *pe = table_find(&t->prefixes, c + f->prefix.a, (size_t)(f->prefix.b - f->prefix.a), 1);
+    Entry *pe = table_find(&t->prefixes, s, (size_t)n, 1);
     if (pe == NULL) return -2;
     if (pe->value < 0) {
         PyObject *r = PyObject_CallFunction(t->on_prefix, "y#", c + f->prefix.a, f->prefix.b - f->prefix.a);
@@ -283,6 +436,11 @@ static int32_t rule_of(Tally *t, const unsigned char *c, const Fields *f) {
             || grow((void **)&t->rules, &t->rules_room, t->nrules + 1, sizeof(int32_t)) < 0) return -2;
         t->rules[t->nrules] = (int32_t)rule;
         pe->value = (int32_t)t->nrules++;
+    }
+    if (n <= (Py_ssize_t)sizeof(t->prev_prefix)) {
+        memcpy(t->prev_prefix, s, (size_t)n);
+        t->prev_prefix_len = n;
+        t->prev_rule = t->rules[pe->value];
     }
     return t->rules[pe->value];
 }
@@ -317,6 +475,67 @@ static Sum *touch(Tally *t, int32_t bucket) {
     return s;
 }
 
+/* Aggregator.target for an IPv4 packet on plan `p` (see _nfscan_v4.h). */
+static void classify4(const Tally *t, const Plan *p, uint32_t src, uint32_t dst, Slot4 *s) {
+    int32_t cls = p->nomatch_cls, key = p->nomatch_key;
+    int rsrc = 1, found = 0;
+    for (int32_t k = 0; k < p->ncands && !found; k++) {
+        const Cand *x = &p->cands[k];
+        if ((x->dir == 0 && ranges_at(&t->ranges[x->set], dst) >= 0)
+            || (x->dir == 1 && ranges_at(&t->ranges[x->set], src) >= 0)) {
+            cls = x->cls; key = x->flowkey; rsrc = x->dir == 0; found = 1;
+        }
+    }
+    const Ranges *r = &t->ranges[cls];
+    Py_ssize_t at = ranges_at(r, rsrc ? src : dst);
+    uint8_t flags = at >= 0 ? r->flags[at] : V_NOT_MS;
+    s->kind = !found && (flags & V_NOT_MS) ? SLOT_UNRELATED : SLOT_OK; /* no flow, not Microsoft */
+    s->has_bucket = 0; s->rsrc = (int8_t)rsrc; s->block = (flags & V_BLOCK) != 0;
+    s->flowkey = key; s->vid = at >= 0 ? r->vid[at] : -1; s->bucket = -1;
+}
+
+/* The IPv4 packet's slot, classed in C when new; `one` holds it when the cache is full. */
+static Slot4 *packet4_slot(Tally *t, int on, const Fields *f, uint32_t src, uint32_t dst, Slot4 *one) {
+    uint64_t k1 = 1ull << 63 | (uint64_t)on << 2 | (uint64_t)f->hook, k2 = (uint64_t)src << 32 | dst;
+    int store = t->packets4.used < (size_t)t->packet_limit;
+    Entry4 *entry = table4_find(&t->packets4, k1, k2, store);
+    if (entry == NULL) return NULL;
+    if (entry->k1) return &entry->slot;
+    classify4(t, &t->plans[on - 1], src, dst, one);
+    if (!store) return one;
+    entry->k1 = k1; entry->k2 = k2; entry->slot = *one;
+    return &entry->slot;
+}
+
+/* An IPv4 packet's first drop in the window: on_first4 gives its bucket (made when new). */
+static int first4(Tally *t, Slot4 *s, int on, const Fields *f, uint32_t src, uint32_t dst, long long number,
+                  const unsigned char *c, Py_ssize_t b, Py_ssize_t e) {
+    uint32_t remote = s->rsrc ? src : dst, local = s->rsrc ? dst : src;
+    PyObject *r = PyObject_CallFunction(t->on_first4, "iiNLNNNli", s->flowkey, s->vid,
+                                        s->block ? PyUnicode_New(0, 0) : ipv4_text(remote, 1), number,
+                                        line_of(c, b, e), ipv4_text(remote, 0), ipv4_text(local, 0),
+                                        t->plans[on - 1].port, f->hook);
+    if (r == NULL) return -1;
+    long bucket = PyLong_AsLong(r);
+    Py_DECREF(r);
+    if (bucket == -1 && PyErr_Occurred()) return -1;
+    s->bucket = (int32_t)bucket;
+    s->has_bucket = 1;
+    return 0;
+}
+
+/* The row's packet: its kind, and its slot (IPv4 classed in C: *s4, else *slot). -1 on error. */
+static int packet_of(Tally *t, int on, const unsigned char *c, Py_ssize_t b, Py_ssize_t e, const Fields *f,
+                     size_t used, long long number, uint32_t *src, uint32_t *dst, Slot4 **s4, Slot4 *one4,
+                     Slot **slot, Slot *one) {
+    if (ipv4(c, f->src.a, f->src.b, src) && ipv4(c, f->dst.a, f->dst.b, dst)) {
+        *s4 = packet4_slot(t, on, f, *src, *dst, one4);
+        return *s4 == NULL ? -1 : (*s4)->kind;
+    }
+    *slot = packet_slot(t, c, b, e, f, used, number, one);
+    return *slot == NULL ? -1 : (*slot)->kind;
+}
+
 /* add_rows for one row with a port: 0, or -1 with an exception. */
 static int tally_row(Tally *t, const unsigned char *c, Py_ssize_t b, Py_ssize_t e, const Fields *f,
                      long long number) {
@@ -326,10 +545,13 @@ static int tally_row(Tally *t, const unsigned char *c, Py_ssize_t b, Py_ssize_t 
         if (on == 0) t->unrelated++;
         return on;
     }
-    Slot one, *slot = packet_slot(t, c, b, e, f, used, number, &one);
-    if (slot == NULL) return -1;
-    if (slot->kind == SLOT_UNRELATED) { t->unrelated++; return 0; }
-    if (slot->kind == SLOT_BAD) {
+    Slot4 one4, *s4 = NULL;
+    Slot one, *slot = NULL;
+    uint32_t src, dst;
+    int kind = packet_of(t, on, c, b, e, f, used, number, &src, &dst, &s4, &one4, &slot, &one);
+    if (kind < 0) return -1;
+    if (kind == SLOT_UNRELATED) { t->unrelated++; return 0; }
+    if (kind == SLOT_BAD) {
         PyObject *r = PyObject_CallFunction(t->on_bad, "LNi", number, line_of(c, b, e), slot->target);
         Py_XDECREF(r);
         return r == NULL ? -1 : 0;
@@ -340,23 +562,21 @@ static int tally_row(Tally *t, const unsigned char *c, Py_ssize_t b, Py_ssize_t 
         if (m->state == TIME_OUTSIDE) { t->outside++; return 0; }
         if (m->state == TIME_UNDATED) t->undated++;
     }
-    if (!slot->has_bucket) { /* the packet's first drop in the window */
+    if (s4 != NULL && !s4->has_bucket && first4(t, s4, on, f, src, dst, number, c, b, e) < 0) return -1;
+    if (s4 == NULL && !slot->has_bucket) { /* the packet's first drop in the window */
         PyObject *r = PyObject_CallFunction(t->on_first, "iLN", slot->target, number, line_of(c, b, e));
         if (r == NULL) return -1;
         Py_DECREF(r);
         slot->has_bucket = 1;
     }
-    Sum *s = touch(t, slot->bucket);
+    Sum *s = touch(t, s4 != NULL ? s4->bucket : slot->bucket);
     int32_t rule = rule_of(t, c, f);
     if (s == NULL || rule == -2 || (rule >= 0 && count_rule(s, rule) < 0)) return -1;
     s->count++;
-    if (m->moment != NULL) {
-        if (s->first == NULL || m->ordinal < s->lo) {
-            Py_INCREF(m->moment); Py_XSETREF(s->first, m->moment); s->lo = m->ordinal;
-        }
-        if (s->last == NULL || m->ordinal > s->hi) {
-            Py_INCREF(m->moment); Py_XSETREF(s->last, m->moment); s->hi = m->ordinal;
-        }
+    if (m->has) {
+        if (!s->has_time || m->ordinal < s->lo) s->lo = m->ordinal;
+        if (!s->has_time || m->ordinal > s->hi) s->hi = m->ordinal;
+        s->has_time = 1;
     }
     return 0;
 }
@@ -422,6 +642,7 @@ static PyMethodDef Tally_methods[] = {
     {"feed", (PyCFunction)Tally_feed, METH_VARARGS, "add_rows over an ASCII block: (last line, records)."},
     {"flush", (PyCFunction)Tally_flush, METH_NOARGS, "The pending bucket sums; they restart."},
     {"take_counts", (PyCFunction)Tally_take_counts, METH_NOARGS, "(unrelated, outside, undated, other)."},
+    {"add_ranges", (PyCFunction)Tally_add_ranges, METH_VARARGS, "IPv4 intervals for the plans: their number."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -448,6 +669,8 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_nfscan", NULL, -1, 
 
 PyMODINIT_FUNC PyInit__nfscan(void) {
     init_classes();
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL) return NULL;
     if (PyType_Ready(&TallyType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;

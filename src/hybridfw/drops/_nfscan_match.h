@@ -26,8 +26,9 @@ static void init_classes(void) {
 }
 
 typedef struct { Py_ssize_t a, b; } Span;
-/* time, prefix, packet, protocol, port (a == b: no port) */
-typedef struct { Span time, prefix, packet, proto, port; } Fields;
+/* time, prefix, packet, protocol, port (a == b: no port); the packet's addresses and its hook
+   (IN= not empty: 2, OUT= not empty: 1, as netfilter._HOOKS) */
+typedef struct { Span time, prefix, packet, proto, port, src, dst; int hook; } Fields;
 
 static Py_ssize_t run(const unsigned char *c, Py_ssize_t i, Py_ssize_t e, int k) {
     while (i < e && (cls[c[i]] & k)) i++;
@@ -80,7 +81,10 @@ static int match(const unsigned char *c, Py_ssize_t b, Py_ssize_t e, Fields *f) 
     f->prefix.a = p; f->prefix.b = (q - 1 >= p && c[q - 1] == ' ') ? q - 1 : q;
     i = run(c, q + 3, e, C_NS);
     if (!lit(c, i, e, " OUT=", 5)) return 0;
-    i = run(c, i + 5, e, C_NS);
+    f->hook = (i > q + 3) << 1;
+    j = run(c, i + 5, e, C_NS);
+    f->hook |= j > i + 5;
+    i = j;
     if (i >= e || c[i] != ' ') return 0;
     i++;
     if (lit(c, i, e, "MAC=", 4)) {
@@ -91,8 +95,10 @@ static int match(const unsigned char *c, Py_ssize_t b, Py_ssize_t e, Fields *f) 
     if (!lit(c, i, e, "SRC=", 4)) return 0;
     j = run(c, i + 4, e, C_HEX);
     if (j == i + 4 || !lit(c, j, e, " DST=", 5)) return 0;
+    f->src.a = i + 4; f->src.b = j;
     i = run(c, j + 5, e, C_HEX);
     if (i == j + 5 || i >= e || c[i] != ' ') return 0;
+    f->dst.a = j + 5; f->dst.b = i;
     f->packet.a = q; f->packet.b = i;
     /* [^\n]*?PROTO=(\w+) : the first PROTO= followed by a word character */
     for (i = i + 1;; i++) {

@@ -1,6 +1,38 @@
 /* Intern tables for _nfscan.c: byte strings -> small ints, open addressing, keys in one arena. */
 #ifndef NFSCAN_TABLE_H
 #define NFSCAN_TABLE_H
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+enum { HUGE_BYTES = 2 << 20 };
+
+/* Zeroed memory for n items; from 2 MiB on in transparent huge pages where Linux has them: the
+   IPv4 packets and the bucket sums are read at random, once per log line, and their TLB misses
+   were a large part of the scan (benchmarks/drops.py, see docs/drops.md). NULL on error. */
+static void *big_calloc(size_t n, size_t item) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (n * item >= HUGE_BYTES) {
+        void *p = mmap(NULL, n * item, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return PyErr_NoMemory();
+        madvise(p, n * item, MADV_HUGEPAGE);
+        return p;
+    }
+#endif
+    void *p = PyMem_Calloc(n, item);
+    return p != NULL ? p : PyErr_NoMemory();
+}
+
+static void big_free(void *p, size_t n, size_t item) {
+    if (p == NULL) return;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (n * item >= HUGE_BYTES) {
+        munmap(p, n * item);
+        return;
+    }
+#endif
+    PyMem_Free(p);
+}
 
 static int grow(void **array, size_t *room, size_t need, size_t item) {
     if (need <= *room) return 0;

@@ -128,15 +128,23 @@ class Aggregator:
                 return flow, False
         return None, True
 
-    def _verdict(self, flow: Flow | None, port: int, remote: str, address: Address) -> tuple[Verdict, str]:
+    def flows_on(self, proto: str, port: int) -> list[Flow] | None:
+        """The required flows with this protocol and port, in the order `target` tries them."""
+        return self._by_port.get((proto, port))
+
+    def classifier(self, flow: Flow | None, port: int) -> Classifier:
+        """The classifier of `flow`'s Microsoft end (None: of drops on `port` tied to no flow)."""
         flow_id = flow.id if flow else f"{UNMATCHED} {port}"
-        key = (flow_id, remote)
+        classifier = self._classifiers.get(flow_id)
+        if classifier is None:
+            classifier = self._classifiers[flow_id] = self._classifier_for(flow, port)
+        return classifier
+
+    def _verdict(self, flow: Flow | None, port: int, remote: str, address: Address) -> tuple[Verdict, str]:
+        key = (flow.id if flow else f"{UNMATCHED} {port}", remote)
         found = self._verdicts.get(key)
         if found is None:
-            classifier = self._classifiers.get(flow_id)
-            if classifier is None:
-                classifier = self._classifiers[flow_id] = self._classifier_for(flow, port)
-            verdict = classifier.verdict(address.version, int(address))
+            verdict = self.classifier(flow, port).verdict(address.version, int(address))
             found = self._verdicts[key] = (verdict, block_of(address, verdict))
         return found
 

@@ -59,6 +59,10 @@ class Classifier:
             self._rows[family] = rows
             self._starts[family] = [row[0] for row in rows]
 
+    def rows(self, family: Family) -> list[tuple[int, int, Verdict]]:
+        """The disjoint intervals (first, last, verdict) of `family`, sorted: `verdict`'s table."""
+        return self._rows[family]
+
     def verdict(self, family: Family, value: int) -> Verdict:
         i = bisect_right(self._starts[family], value) - 1
         if i >= 0:

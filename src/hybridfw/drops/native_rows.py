@@ -8,6 +8,9 @@ packet (its Drop is made by `parse_line`, its target by `Aggregator.target`), a 
 prefix, a packet's first drop in the window (`Aggregator.bucket_for`), and every line the fast
 pattern does not fit (`parse_line`, `Aggregator.add`). Counts, rule counts and first/last times
 stay in C until `flush`, which runs before any line that may add to a bucket the Python way.
+Packets whose addresses are both IPv4 are classed in C (`native_plan.Plans` hands it the flows'
+sets and classifiers): Python sees them only at their first drop in the window (`_first4`), and
+BSD-syslog times are read in C too.
 
 Without the extension (no compiler, HYBRIDFW_PURE=1) `available()` is False and run.py uses the
 pure `add_rows`, which is the reference: tests/drops/test_drops_native.py compares both.
@@ -20,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 
 from hybridfw.drops.aggregate import Aggregator, Bucket, Target
 from hybridfw.drops.interface import Drop, ParseStats
+from hybridfw.drops.native_plan import HOOKS, Plans, clock
+from hybridfw.drops.times import TimeParser
 
 try:
     from hybridfw.drops import _nfscan
@@ -40,6 +45,12 @@ def available() -> bool:
     return _nfscan is not None
 
 
+def usable(agg: Aggregator) -> bool:
+    """Whether the compiled scanner can read into `agg`: built, and its times are TimeParser's
+    (all UTC: C keeps them as microseconds since the epoch and makes the datetime back)."""
+    return _nfscan is not None and type(agg.times) is TimeParser
+
+
 class NativeRows:
     """One file's ASCII blocks through `_nfscan.Tally`, into `agg` (the result of `add_rows`)."""
 
@@ -52,8 +63,10 @@ class NativeRows:
         self._buckets: list[Bucket | None] = []
         self._rules: list[str] = []
         self._rule_index: dict[str, int] = {}
-        self.tally = _nfscan.Tally(agg.windowed, self._line, agg.on_flow_port, self._packet, self._time,
-                                   self._prefix, self._bad, self._first, **LIMITS)
+        self.plans = Plans(agg)
+        self.tally = _nfscan.Tally(agg.windowed, self._line, self.plans.plan, self._packet, self._time,
+                                   self._prefix, self._bad, self._first, self._first4, clock(agg), **LIMITS)
+        self.plans.add_ranges = self.tally.add_ranges
 
     def feed(self, block: bytes, number: int) -> tuple[int, int]:
         """add_rows over `block` from line `number` + 1: (last line, records)."""
@@ -128,3 +141,21 @@ class NativeRows:
     def _first(self, target: int, number: int, line: bytes) -> None:
         found = self._targets[target]
         self._buckets[self._index[found[0]]] = self.agg.bucket_for(found, self.file, number, line)
+
+    def _first4(self, flow: int, verdict_id: int, block: str, number: int, line: bytes, remote: str,
+                local: str, port: int, hook: int) -> int:
+        """An IPv4 packet's first drop in the window (classed in C): its bucket's number, the bucket
+        made or offered the address as `bucket_for` does. `block`: the /24 unless the verdict names one."""
+        verdict = self.plans.verdict(verdict_id)
+        key = (self.plans.flow_ids[flow], verdict.klass, verdict.block or block)
+        index = self._index.get(key)
+        if index is None:
+            index = self._index[key] = len(self._buckets)
+            self._buckets.append(None)
+        bucket = self._buckets[index]
+        if bucket is None:
+            target = (key, verdict, remote, local, port, HOOKS[hook])
+            self._buckets[index] = self.agg.bucket_for(target, self.file, number, line)
+        elif len(bucket.addresses) < 8:
+            bucket.addresses.add(remote)
+        return index
