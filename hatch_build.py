@@ -51,7 +51,7 @@ MYPYC_MODULES: tuple[str, ...] = (
 )
 
 # C extension modules (sources relative to the project root; headers beside them are #included).
-# The netfilter drops scanner: benchmarks/drops.py CPU 21-26x grep pure -> 5.9-8.2x compiled.
+# The netfilter drops scanner: benchmarks/drops.py CPU 21-26x grep pure -> 3.1-3.3x compiled (load 16-19).
 C_EXTENSIONS: tuple[CExtension, ...] = (
     CExtension("hybridfw.drops._nfscan", ("src/hybridfw/drops/_nfscan.c",)),
     # Minimal CIDR text: benchmarks/address_sets.py "to minimal CIDR text" (see docs/development.md).

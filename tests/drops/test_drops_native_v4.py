@@ -10,6 +10,7 @@ the year rollback of a date more than a day ahead); the whole report must equal 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tempfile
 from functools import lru_cache
@@ -121,3 +122,42 @@ def test_ipv4_packets_and_bsd_times_never_reach_python(tmp_path: Path) -> None:
     assert native == native_outcome([path], False, 1 << 20, window)
     report = native[0]  # type: ignore[index]
     assert report["outside_window"] > 0 and len({d["class"] for d in report["drops"]}) >= 3
+
+
+def test_odd_ipv4_texts_are_read_as_ipaddress_reads_them(tmp_path: Path) -> None:
+    """A text `ipaddress` refuses is an unreadable record on both paths, never an IPv4 packet."""
+    head = "Dec  1 13:11:22 gw kernel: "
+    lines = [f"{head}IN=eth0 OUT= SRC={odd} DST=203.0.113.10 PROTO=TCP SPT=1 DPT=25\n" for odd in ODD]
+    lines += [f"{head}IN= OUT=eth0 SRC=203.0.113.10 DST={odd} PROTO=TCP SPT=1 DPT=25\n" for odd in ODD]
+    path = tmp_path / "kern.log"
+    path.write_text("".join(lines), encoding="ascii")
+    native = native_outcome([path], True, 1 << 20, (None, None))
+    assert native == native_outcome([path], False, 1 << 20, (None, None))
+    refused = [odd for odd in ODD if not _readable(odd)]
+    assert "040.107.3.4" in refused and "0.0.0.0" not in refused
+    assert native[0]["skipped"]["lines"] == 2 * len(refused)  # type: ignore[index]
+
+
+def _readable(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_bsd_time_edges_are_read_as_time_parser_reads_them(tmp_path: Path) -> None:
+    """Every edge of a BSD date, one sender /24 each (so each time shows as its bucket's first and
+    last time): C reads exactly the texts TimeParser reads, to the same moment; the others are undated."""
+    texts = [f"{month} {width.format(day)} {hms}" for month in ("Jan", "Feb", "Dec", "Foo")
+             for day in (0, 1, 28, 29, 30, 31, 32) for width in ("{:2d}", "{:02d}")
+             for hms in ("00:00:00", "23:59:59", "24:00:00", "13:60:00", "13:59:60")]
+    lines = [f"{text} gw kernel: IN=eth0 OUT= SRC=198.{51 + n // 250}.{n % 250}.7 DST=203.0.113.10 PROTO=TCP "
+             "SPT=1 DPT=25\n" for n, text in enumerate(texts)]
+    path = tmp_path / "kern.log"
+    path.write_text("".join(lines), encoding="ascii")
+    window = (TimeParser()("Jan  1 00:00:00"), None)
+    native = native_outcome([path], True, 1 << 20, window)
+    assert native == native_outcome([path], False, 1 << 20, window)
+    refused = sum(TimeParser()(text) is None for text in texts)
+    assert 0 < refused < len(texts) and native[0]["undated"] == refused  # type: ignore[index]

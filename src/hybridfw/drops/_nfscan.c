@@ -16,6 +16,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -87,6 +88,7 @@ typedef struct {
     PyObject *on_line, *on_port, *on_packet, *on_time, *on_prefix, *on_bad, *on_first, *on_first4;
     Table ports, packets, times, prefixes;
     Table4 packets4; /* IPv4 packets, classed in C (_nfscan_v4.h) */
+    Entry4 **pending; size_t npending, pending_room; /* packets4 entries with rows since the flush */
     Ranges *ranges; size_t nranges, ranges_room;
     Plan *plans; size_t nplans, plans_room;
     int clock, now_year, has_since, has_until; /* clock: BSD times read in C (TimeParser's now) */
@@ -102,6 +104,8 @@ typedef struct {
     long packet_limit, small_limit; /* the caches start afresh (small) or stop growing (packets) here */
     unsigned char *key; size_t key_room;
 } Tally;
+
+static int spill_all(Tally *t);
 
 static void clear_moments(Tally *t) {
     t->nmoments = 0;
@@ -128,7 +132,7 @@ static void Tally_dealloc(Tally *t) {
     clear_moments(t);
     for (size_t k = 0; k < t->nsums; k++) PyMem_Free(t->sums[k].more);
     big_free(t->sums, t->nsums, sizeof(Sum)); PyMem_Free(t->moments); PyMem_Free(t->rules);
-    PyMem_Free(t->touched); PyMem_Free(t->key);
+    PyMem_Free(t->touched); PyMem_Free(t->key); PyMem_Free(t->pending);
     table_free(&t->ports); table_free(&t->packets); table_free(&t->times); table_free(&t->prefixes);
     table4_free(&t->packets4);
     for (size_t k = 0; k < t->nranges; k++) ranges_free(&t->ranges[k]);
@@ -253,6 +257,7 @@ static PyObject *moment_object(int64_t ordinal) {
 
 /* The pending sums as [(bucket, count, first, last, [(rule, n), ...]), ...]; they restart at 0. */
 static PyObject *Tally_flush(Tally *t, PyObject *unused) {
+    if (spill_all(t) < 0) return NULL;
     PyObject *out = PyList_New((Py_ssize_t)t->ntouched);
     if (out == NULL) return NULL;
     for (size_t k = 0; k < t->ntouched; k++) {
@@ -320,6 +325,7 @@ static int port_on_flow(Tally *t, const unsigned char *c, const Fields *f, size_
     t->key[np + 1 + nd] = ' ';
     *used = np + 2 + nd;
     if (t->ports.used >= (size_t)t->small_limit) { /* start afresh: the IPv4 packets' keys name plans */
+        if (spill_all(t) < 0) return -1;
         table_clear(&t->ports);
         for (size_t k = 0; k < t->nplans; k++) PyMem_Free(t->plans[k].cands);
         t->nplans = 0;
@@ -445,8 +451,8 @@ static int32_t rule_of(Tally *t, const unsigned char *c, const Fields *f) {
     return t->rules[pe->value];
 }
 
-/* One more drop with `rule` in the bucket; a rule new since the last flush goes last. */
-static int count_rule(Sum *s, int32_t rule) {
+/* `n` more drops with `rule` in the bucket; a rule new since the last flush goes last. */
+static int count_rule(Sum *s, int32_t rule, int64_t n) {
     RuleCount *rc = &s->rule0;
     int32_t k = 0;
     while (k < s->nrules && rc->rule != rule) rc = &s->more[k++];
@@ -461,7 +467,7 @@ static int count_rule(Sum *s, int32_t rule) {
         rc->count = 0;
         s->nrules++;
     }
-    rc->count++;
+    rc->count += n;
     return 0;
 }
 
@@ -473,6 +479,54 @@ static Sum *touch(Tally *t, int32_t bucket) {
     t->touched[t->ntouched++] = bucket;
     s->touched = 1;
     return s;
+}
+
+/* Add an IPv4 entry's rows to its bucket's sum (where its rule was placed at its first row). */
+static int spill(Tally *t, Entry4 *en) {
+    if (en->count) {
+        Sum *s = &t->sums[en->slot.bucket];
+        int32_t rule = (int32_t)(en->k1 >> 32 & 0x7fffffff) - 1;
+        if (rule >= 0 && count_rule(s, rule, en->count) < 0) return -1;
+        s->count += en->count;
+        if (en->has_time) {
+            if (!s->has_time || en->lo < s->lo) s->lo = en->lo;
+            if (!s->has_time || en->hi > s->hi) s->hi = en->hi;
+            s->has_time = 1;
+        }
+    }
+    en->count = 0;
+    en->has_time = 0;
+    return 0;
+}
+
+/* Every pending entry spilled (before a flush, a rehash or a clear of the table). */
+static int spill_all(Tally *t) {
+    for (size_t k = 0; k < t->npending; k++) {
+        if (spill(t, t->pending[k]) < 0) return -1;
+        t->pending[k]->touched = 0;
+    }
+    t->npending = 0;
+    return 0;
+}
+
+/* A row of a stored IPv4 entry in the window: summed in the entry. 0, or -1. */
+static int entry_row(Tally *t, Entry4 *en, int32_t rule, const Moment *m) {
+    if (!en->touched) { /* its first row since the flush: the bucket gets the rule in line order */
+        Sum *s = touch(t, en->slot.bucket);
+        if (s == NULL || (rule >= 0 && count_rule(s, rule, 0) < 0)
+            || grow((void **)&t->pending, &t->pending_room, t->npending + 1, sizeof(Entry4 *)) < 0)
+            return -1;
+        t->pending[t->npending++] = en;
+        en->touched = 1;
+    }
+    if (en->count == UINT32_MAX && spill(t, en) < 0) return -1;
+    en->count++;
+    if (m->has) {
+        if (!en->has_time || m->ordinal < en->lo) en->lo = m->ordinal;
+        if (!en->has_time || m->ordinal > en->hi) en->hi = m->ordinal;
+        en->has_time = 1;
+    }
+    return 0;
 }
 
 /* Aggregator.target for an IPv4 packet on plan `p` (see _nfscan_v4.h). */
@@ -495,9 +549,12 @@ static void classify4(const Tally *t, const Plan *p, uint32_t src, uint32_t dst,
 }
 
 /* The IPv4 packet's slot, classed in C when new; `one` holds it when the cache is full. */
-static Slot4 *packet4_slot(Tally *t, int on, const Fields *f, uint32_t src, uint32_t dst, Slot4 *one) {
-    uint64_t k1 = 1ull << 63 | (uint64_t)on << 2 | (uint64_t)f->hook, k2 = (uint64_t)src << 32 | dst;
+static Slot4 *packet4_slot(Tally *t, int on, const Fields *f, int32_t rule, uint32_t src, uint32_t dst,
+                           Slot4 *one) {
+    uint64_t k1 = 1ull << 63 | (uint64_t)(rule + 1) << 32 | (uint64_t)on << 2 | (uint64_t)f->hook;
+    uint64_t k2 = (uint64_t)src << 32 | dst;
     int store = t->packets4.used < (size_t)t->packet_limit;
+    if (store && (t->packets4.used + 1) * 2 > t->packets4.cap && spill_all(t) < 0) return NULL; /* rehash */
     Entry4 *entry = table4_find(&t->packets4, k1, k2, store);
     if (entry == NULL) return NULL;
     if (entry->k1) return &entry->slot;
@@ -526,10 +583,10 @@ static int first4(Tally *t, Slot4 *s, int on, const Fields *f, uint32_t src, uin
 
 /* The row's packet: its kind, and its slot (IPv4 classed in C: *s4, else *slot). -1 on error. */
 static int packet_of(Tally *t, int on, const unsigned char *c, Py_ssize_t b, Py_ssize_t e, const Fields *f,
-                     size_t used, long long number, uint32_t *src, uint32_t *dst, Slot4 **s4, Slot4 *one4,
-                     Slot **slot, Slot *one) {
+                     size_t used, long long number, int32_t rule, uint32_t *src, uint32_t *dst, Slot4 **s4,
+                     Slot4 *one4, Slot **slot, Slot *one) {
     if (ipv4(c, f->src.a, f->src.b, src) && ipv4(c, f->dst.a, f->dst.b, dst)) {
-        *s4 = packet4_slot(t, on, f, *src, *dst, one4);
+        *s4 = packet4_slot(t, on, f, rule, *src, *dst, one4);
         return *s4 == NULL ? -1 : (*s4)->kind;
     }
     *slot = packet_slot(t, c, b, e, f, used, number, one);
@@ -548,7 +605,9 @@ static int tally_row(Tally *t, const unsigned char *c, Py_ssize_t b, Py_ssize_t 
     Slot4 one4, *s4 = NULL;
     Slot one, *slot = NULL;
     uint32_t src, dst;
-    int kind = packet_of(t, on, c, b, e, f, used, number, &src, &dst, &s4, &one4, &slot, &one);
+    int32_t rule = rule_of(t, c, f);
+    if (rule == -2) return -1;
+    int kind = packet_of(t, on, c, b, e, f, used, number, rule, &src, &dst, &s4, &one4, &slot, &one);
     if (kind < 0) return -1;
     if (kind == SLOT_UNRELATED) { t->unrelated++; return 0; }
     if (kind == SLOT_BAD) {
@@ -569,9 +628,10 @@ static int tally_row(Tally *t, const unsigned char *c, Py_ssize_t b, Py_ssize_t 
         Py_DECREF(r);
         slot->has_bucket = 1;
     }
+    if (s4 != NULL && s4 != &one4) /* a stored IPv4 entry: summed there */
+        return entry_row(t, (Entry4 *)((char *)s4 - offsetof(Entry4, slot)), rule, m);
     Sum *s = touch(t, s4 != NULL ? s4->bucket : slot->bucket);
-    int32_t rule = rule_of(t, c, f);
-    if (s == NULL || rule == -2 || (rule >= 0 && count_rule(s, rule) < 0)) return -1;
+    if (s == NULL || (rule >= 0 && count_rule(s, rule, 1) < 0)) return -1;
     s->count++;
     if (m->has) {
         if (!s->has_time || m->ordinal < s->lo) s->lo = m->ordinal;

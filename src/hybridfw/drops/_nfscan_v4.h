@@ -30,8 +30,18 @@ typedef struct { long port; int32_t nomatch_cls, nomatch_key, ncands; Cand *cand
 /* An IPv4 packet's target: kind (SLOT_*), whether its first drop in the window was seen, whether
    the Microsoft end is the source, whether the verdict names its block; flow key, verdict, bucket. */
 typedef struct { int8_t kind, has_bucket, rsrc, block; int32_t flowkey, vid, bucket; } Slot4;
-/* k1: 1 << 63 | plan << 2 | hook; k2: src << 32 | dst (k1 == 0: free) */
-typedef struct { uint64_t k1, k2; Slot4 slot; } Entry4;
+/* k1: 1 << 63 | (rule + 1) << 32 | plan << 2 | hook; k2: src << 32 | dst (k1 == 0: free). The
+   rows of a packet with one log prefix since the last flush are summed here (count, earliest and
+   latest time), beside the key the row looked up, and added to the bucket's sum later: one cache
+   miss per row instead of two (benchmarks/drops.py, docs/drops.md). 64 bytes: one cache line. */
+typedef struct {
+    uint64_t k1, k2;
+    Slot4 slot;
+    int64_t lo, hi;
+    uint32_t count;
+    int8_t touched, has_time; /* touched: listed in Tally.pending, its rule placed in the bucket */
+    char pad[10];
+} Entry4;
 typedef struct { Entry4 *slots; size_t cap, used; } Table4;
 
 /* The last row with lo <= v (bisect_right(lo, v) - 1) if v <= its hi, else -1. */
