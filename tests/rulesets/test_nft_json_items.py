@@ -119,3 +119,12 @@ def test_damaged_real_documents_read_or_are_input_errors(doc: dict[str, Any]) ->
     InputError: every other exception would be a bug it no longer hides."""
     with contextlib.suppress(InputError):
         nft_json.parse_nft_json(json.dumps(doc), "fw.json")
+
+
+@pytest.mark.parametrize("target", [None, 7, ["input"]])
+def test_a_jump_whose_target_is_not_a_name_is_an_input_error(target: Any) -> None:
+    """Found by the damaged-document test on the compiled build: a null target reached the
+    compiled Rule (a TypeError there, a None chain key in pure Python)."""
+    with pytest.raises(InputError, match="jump target must be a chain name"):
+        parse({"table": {"family": "ip", "name": "t", "handle": 1}}, CHAIN,
+              rule(saddr("10.0.0.0"), {"jump": {"target": target}}))

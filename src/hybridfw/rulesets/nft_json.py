@@ -181,6 +181,8 @@ class _JsonRules:
                 self.match(b, body, concats)
             elif key in VERDICTS:
                 target = body.get("target", "") if isinstance(body, dict) else ""
+                if not isinstance(target, str):  # a damaged document: null or a number
+                    raise NftRuleError(f"the {key} target must be a chain name, not {target!r}")
                 return [Rule(one.build(), VERDICTS[key], origin, target, key)
                         for one in self.text.alternatives(b, concats)]
             elif key in ("dnat", "redirect"):
