@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from unittest import mock
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from _support.hypo import examples
@@ -201,6 +201,8 @@ def _tree_lines(draw: st.DrawFn, depth: int = 0) -> list[str]:
 
 @settings(max_examples=examples(300, 60), deadline=None)
 @given(_tree_lines())
+@example(["security {", "    inactive:;", "}"])  # a mark glued to its ';': found at 01:59 on main
+@example(["security {", "    inactive:{", "    }", "}"])
 def test_the_line_reader_makes_the_statements_the_tokens_make(lines: list[str]) -> None:
     text = "\n".join(lines) + "\n"
     done = scan_tree(text)

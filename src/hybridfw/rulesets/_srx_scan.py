@@ -208,6 +208,8 @@ def scan_tree(text: str) -> Scan | None:
         inactive = False
         if marks and line.startswith(_MARKS):
             line, inactive = _marks(line)
+            if line.startswith(_MARKS):  # a mark not followed by a space ("inactive:;"): the tokens decide
+                return None
         end, body = line[-1:], line[:-1]
         if end == ";":
             ended += 1
