@@ -88,36 +88,29 @@ def module_source(name: str) -> str:
     return os.path.join(_SRC, *name.split(".")) + ".py"
 
 
+def _checksum(paths: Sequence[str]) -> str:
+    """crc32 over the files, in order, as the build hook records it; "missing" if one is not there."""
+    crc = 0
+    try:
+        for path in paths:
+            with open(path, "rb") as handle:
+                crc = zlib.crc32(handle.read(), crc)
+    except OSError:
+        return "missing"
+    return format(crc, "08x")
+
+
 def stale_modules(info: BuildInfo) -> list[str]:
     """The compiled modules whose source differs from the one they were compiled from."""
-    stale = []
-    for name, crc in zip(info.compiled, info.checksums, strict=True):
-        try:
-            with open(module_source(name), "rb") as handle:
-                now = format(zlib.crc32(handle.read()), "08x")
-        except OSError:
-            now = "missing"
-        if now != crc:
-            stale.append(name)
-    return stale
+    return [name for name, crc in zip(info.compiled, info.checksums, strict=True)
+            if _checksum((module_source(name),)) != crc]
 
 
 def stale_extensions(info: BuildInfo) -> list[str]:
     """The C extensions whose .c/.h files differ from (or lack) those they were built from."""
-    stale = []
-    for name, (crc, files) in zip(info.extensions, info.c_sources, strict=True):
-        if crc == "-":
-            continue  # an older build did not record its files: nothing to compare
-        now = 0
-        try:
-            for file in files:
-                with open(os.path.join(_SRC, *file.split("/")), "rb") as handle:
-                    now = zlib.crc32(handle.read(), now)
-        except OSError:
-            now = -1
-        if format(now, "08x") != crc:
-            stale.append(name)
-    return stale
+    # crc "-": an older build did not record its files, nothing to compare
+    return [name for name, (crc, files) in zip(info.extensions, info.c_sources, strict=True)
+            if crc != "-" and _checksum([os.path.join(_SRC, *f.split("/")) for f in files]) != crc]
 
 
 def pure_requested() -> bool:
