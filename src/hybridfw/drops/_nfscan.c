@@ -77,6 +77,13 @@ typedef struct { /* 64 bytes: one cache line */
     int32_t nrules, more_room;
     int8_t touched, has_time;
 } Sum;
+
+/* Widen a time span [*lo, *hi] (empty unless *has) to take [first, last]. */
+static inline void widen(int64_t *lo, int64_t *hi, int8_t *has, int64_t first, int64_t last) {
+    if (!*has || first < *lo) *lo = first;
+    if (!*has || last > *hi) *hi = last;
+    *has = 1;
+}
 /* A time text read: state (TIME_*), microseconds since the epoch, whether it had a time. Sums keep
    numbers, not datetime objects (refcounting them cost a cache miss per row): flush makes the
    datetime back, which is the same value, as every moment TimeParser gives is UTC. */
@@ -488,11 +495,7 @@ static int spill(Tally *t, Entry4 *en) {
         int32_t rule = (int32_t)(en->k1 >> 32 & 0x7fffffff) - 1;
         if (rule >= 0 && count_rule(s, rule, en->count) < 0) return -1;
         s->count += en->count;
-        if (en->has_time) {
-            if (!s->has_time || en->lo < s->lo) s->lo = en->lo;
-            if (!s->has_time || en->hi > s->hi) s->hi = en->hi;
-            s->has_time = 1;
-        }
+        if (en->has_time) widen(&s->lo, &s->hi, &s->has_time, en->lo, en->hi);
     }
     en->count = 0;
     en->has_time = 0;
@@ -521,11 +524,7 @@ static int entry_row(Tally *t, Entry4 *en, int32_t rule, const Moment *m) {
     }
     if (en->count == UINT32_MAX && spill(t, en) < 0) return -1;
     en->count++;
-    if (m->has) {
-        if (!en->has_time || m->ordinal < en->lo) en->lo = m->ordinal;
-        if (!en->has_time || m->ordinal > en->hi) en->hi = m->ordinal;
-        en->has_time = 1;
-    }
+    if (m->has) widen(&en->lo, &en->hi, &en->has_time, m->ordinal, m->ordinal);
     return 0;
 }
 
@@ -633,11 +632,7 @@ static int tally_row(Tally *t, const unsigned char *c, Py_ssize_t b, Py_ssize_t 
     Sum *s = touch(t, s4 != NULL ? s4->bucket : slot->bucket);
     if (s == NULL || (rule >= 0 && count_rule(s, rule, 1) < 0)) return -1;
     s->count++;
-    if (m->has) {
-        if (!s->has_time || m->ordinal < s->lo) s->lo = m->ordinal;
-        if (!s->has_time || m->ordinal > s->hi) s->hi = m->ordinal;
-        s->has_time = 1;
-    }
+    if (m->has) widen(&s->lo, &s->hi, &s->has_time, m->ordinal, m->ordinal);
     return 0;
 }
 
