@@ -13,6 +13,29 @@ from hybridfw.audit.coverage import Interfaces
 from hybridfw.model import Flow
 from hybridfw.rulesets import parse_text
 
+# ASA objects the scoped-parse tests draw operands from (a name, nested groups, service groups)
+ASA_HEAD = """ASA Version 9.18(2)
+name 10.5.5.5 partner-mx
+object-group network EOP
+ network-object 40.92.0.0 255.254.0.0
+ group-object INNER
+object-group network INNER
+ network-object host 40.107.1.1
+object network MX
+ host 192.0.2.10
+object network FQDN
+ fqdn relay.example
+object-group service WEB tcp
+ port-object eq 443
+ port-object eq www
+object-group service SMTPS
+ service-object tcp destination eq smtp
+ service-object udp destination range 20 30
+object-group protocol TU
+ protocol-object tcp
+ protocol-object udp
+"""
+
 
 @st.composite
 def audited_flows(draw: st.DrawFn) -> list[Flow]:

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _support.hypo import examples
+from _support.scoped import ASA_HEAD as _ASA_HEAD
 from _support.scoped import audit_of, audited_flows
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_ruleset, audit_scope
@@ -16,27 +17,6 @@ from hybridfw.errors import InputError
 from hybridfw.model import Flow
 from hybridfw.rulesets import parse_text
 
-_ASA_HEAD = """ASA Version 9.18(2)
-name 10.5.5.5 partner-mx
-object-group network EOP
- network-object 40.92.0.0 255.254.0.0
- group-object INNER
-object-group network INNER
- network-object host 40.107.1.1
-object network MX
- host 192.0.2.10
-object network FQDN
- fqdn relay.example
-object-group service WEB tcp
- port-object eq 443
- port-object eq www
-object-group service SMTPS
- service-object tcp destination eq smtp
- service-object udp destination range 20 30
-object-group protocol TU
- protocol-object tcp
- protocol-object udp
-"""
 _OPERANDS = ("any", "any4", "host 40.92.1.1", "host 192.0.2.10", "host partner-mx",
              "40.107.0.0 255.255.0.0", "192.0.2.0 255.255.255.0", "192.0.2.0/24",
              "object-group EOP", "object MX", "object FQDN", "object-group MISSING",

@@ -101,8 +101,13 @@ class AceCompiler:
         for spec in ((ace[9], ace[10]) if ace[9] is not None else (ace[8],) if ace[8] is not None else None,
                      (ace[16], ace[17]) if ace[16] is not None else (ace[15],) if ace[15] is not None
                      else None):
-            if spec is None or spec in self._networks:
-                continue
+            if spec is not None and not self.spelling_resolves(spec, line):
+                return False
+        return True
+
+    def spelling_resolves(self, spec: tuple[str, ...], line: int = 0) -> bool:
+        """Whether an operand's words resolve without an error (the result is kept)."""
+        if spec not in self._networks:
             try:
                 self._networks[spec] = self._resolve(spec, line)
             except Exception:  # whatever it is, compile_fast raises it again

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
+from hybridfw.rulesets._fortigate_objects import _heights
 from hybridfw.rulesets._vendor_util import MAX_NESTING, Fuzzy, Service, parse_address, port_range
 from hybridfw.rulesets.ports import PortInterval
 
@@ -55,6 +56,14 @@ class Definition:
     group: bool
     port_protocol: str = ""  # typed service groups: tcp, udp or tcp-udp
     members: list[tuple[list[str], int]] = field(default_factory=list)
+
+
+def _member_spec(member: tuple[list[str], int]) -> list[str]:
+    """A network member's words as `network_spec` reads them (after network-object, subnet)."""
+    words = member[0][1:] if member[0][0] == "network-object" else member[0]
+    while words[:1] == ["subnet"]:
+        words = words[1:]
+    return words
 
 
 class UndefinedObject(InputError):
@@ -153,6 +162,20 @@ class AsaObjects:
         result = Fuzzy.union(parts)
         self._net_cache[name] = result
         return result
+
+    def nesting_is_shallow(self) -> bool:
+        """No network object or group nests deep enough that an ACE operand naming it could
+        fail to resolve in one order and resolve in another (the cache cuts chains short)."""
+        edges: dict[str, list[str]] = {}
+        for name, found in self.defs.items():
+            if found.kind == "network":
+                edges[name] = [spec[1] for spec in map(_member_spec, found.members)
+                               if len(spec) >= 2 and spec[0] in ("object", "object-group", "group-object")]
+        if not any(edges.values()):
+            return True
+        height: dict[str, int] = {}
+        return all(start in height or _heights(start, edges, height) for start in edges) and all(
+            h < MAX_NESTING for h in height.values())
 
     # --- services --------------------------------------------------------------------------
     def port_number(self, word: str, line: int) -> int:
