@@ -56,6 +56,8 @@ C_EXTENSIONS: tuple[CExtension, ...] = (
     CExtension("hybridfw.drops._nfscan", ("src/hybridfw/drops/_nfscan.c",)),
     # Minimal CIDR text: benchmarks/address_sets.py "to minimal CIDR text" (see docs/development.md).
     CExtension("hybridfw.addresses._cidrtext", ("src/hybridfw/addresses/_cidrtext.c",)),
+    # pfSense/OPNsense filter rules from the XML bytes: benchmarks/audit_vendor.py pfsense scoped -45 %.
+    CExtension("hybridfw.rulesets._xmlrules", ("src/hybridfw/rulesets/_xmlrules.c",)),
 )
 
 INFO_NAME = "_native_build"  # hybridfw/_native_build: read by hybridfw.native

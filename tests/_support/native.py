@@ -10,6 +10,7 @@ inputs inside each world and compare plain data (`to_dict()`, tuples, strings).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,3 +75,18 @@ def pure_world() -> PureWorld:
         _WORLD = PureWorld()
     return _WORLD
 
+
+
+def require_extension(loaded: object, name: str) -> None:
+    """Skip the calling test module under HYBRIDFW_PURE=1 or in a build without a C toolchain;
+    fail it when the C extension `name` (`loaded`: its module, None when not importable) should
+    have been built (CI has the toolchain: there a missing extension is a failure, never a skip)."""
+    import pytest
+
+    if os.environ.get("HYBRIDFW_PURE", "") not in ("", "0"):
+        pytest.skip(f"HYBRIDFW_PURE is set: {name} is not loaded", allow_module_level=True)
+    if loaded is None:
+        why = native.read_info()
+        if why is None or not why.pure_reason or why.pure_reason.startswith("HYBRIDFW_PURE"):
+            pytest.fail(f"{name} is not built: pip install -e . (see hatch_build.py)", pytrace=False)
+        pytest.skip(f"built without a C toolchain: {why.pure_reason}", allow_module_level=True)

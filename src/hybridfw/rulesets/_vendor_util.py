@@ -293,6 +293,10 @@ class XmlNode:
             out[tag] = text.strip() if text else ""
         return out
 
+    def count(self, tag: str) -> int:
+        """How many children are named `tag` (counted in C, no proxy objects)."""
+        return 0 if "*" in tag or "{" in tag else int(self._el.xpath("count(*[name()=$t])", t=tag))
+
     def child(self, tag: str) -> XmlNode | None:
         if "*" in tag or "{" in tag:  # no element has such a name; lxml would read it as a pattern
             return None
@@ -365,12 +369,12 @@ def _one_line(message: str) -> str:
     return " ".join(message.split())
 
 
-def parse_xml(text: str, path: str) -> XmlNode:
+def parse_xml(text: str, path: str, data: bytes | None = None) -> XmlNode:
     """Parse XML into an `XmlNode` tree; malformed XML is an InputError with the line.
 
     libxml2 (lxml) builds the tree; a document with a DTD is refused (no entity declarations,
     so no entity-expansion bombs), nothing is fetched from the network, comments and processing
-    instructions are dropped.
+    instructions are dropped. `data`: `text` already encoded as UTF-8 (errors replaced).
     """
     from lxml import etree  # lazy: start-up stays fast
 
@@ -379,7 +383,7 @@ def parse_xml(text: str, path: str) -> XmlNode:
     parser = etree.XMLParser(encoding="utf-8", resolve_entities=False, load_dtd=False,
                              no_network=True, remove_comments=True, remove_pis=True, huge_tree=True)
     try:
-        root = etree.fromstring(text.encode("utf-8", errors="replace"), parser)
+        root = etree.fromstring(text.encode("utf-8", errors="replace") if data is None else data, parser)
     except etree.LxmlError as exc:
         line = getattr(exc, "lineno", None) or None
         raise InputError(f"not well-formed XML ({_one_line(str(getattr(exc, 'msg', exc)))})",

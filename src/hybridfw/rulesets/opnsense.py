@@ -37,6 +37,7 @@ from hybridfw.rulesets._vendor_util import (
     parse_port_span,
     parse_xml,
 )
+from hybridfw.rulesets._xml_rules import rule_texts
 from hybridfw.rulesets.alias_lists import alias_list
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
@@ -252,7 +253,8 @@ def _sequence(rule: XmlNode) -> int:
     return int(text) if text.isdigit() and len(text) < 12 else 0
 
 
-def _collect(root: XmlNode, compiler: _Compiler, groups: dict[str, list[str]], path: str) -> _Collected:
+def _collect(root: XmlNode, data: bytes, compiler: _Compiler, groups: dict[str, list[str]],
+             path: str) -> _Collected:
     found = _Collected()
     mvc = root.path("OPNsense", "Firewall", "Filter", "rules")
     automation = [r for r in mvc.children_named("rule")] if mvc is not None else []
@@ -270,10 +272,7 @@ def _collect(root: XmlNode, compiler: _Compiler, groups: dict[str, list[str]], p
         text = rule.text_of("description") or f"automation rule {rule.attrs.get('uuid', '')}".strip()
         interfaces = [i for i in rule.text_of("interface").split(",") if i]
         found.automation.append((interfaces, compiler.rule(_mvc_fields(rule), src, dst, rule.line, text)))
-    legacy = root.child("filter")
-    for rule in legacy.children_named("rule") if legacy is not None else ():
-        texts = rule.child_texts()  # the first of a tag, as child() finds
-        line = rule.line
+    for line, texts in rule_texts(root, data):  # the first of a tag, as child() finds
         if "disabled" in texts:
             found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, line))
             continue
@@ -299,7 +298,8 @@ def _collect(root: XmlNode, compiler: _Compiler, groups: dict[str, list[str]], p
 
 def parse_opnsense(text: str, path: str, scope: Scope | None = None) -> Ruleset:
     """The ruleset; with `scope`, rules no audited packet can match are left out (`omitted`)."""
-    root = parse_xml(text, path)
+    data = text.encode("utf-8", errors="replace")
+    root = parse_xml(text, path, data)
     if root.tag != "opnsense":
         raise InputError(f"root element is <{root.tag}>, not <opnsense>", path=path, line=root.line,
                          field="xml")
@@ -307,7 +307,7 @@ def parse_opnsense(text: str, path: str, scope: Scope | None = None) -> Ruleset:
     interfaces = {c.tag for c in iface_node.children} if iface_node is not None else set()
     groups = interface_groups(root)
     compiler = _Compiler(Aliases(root, path), interface_networks(root), interfaces, path, scope)
-    found = _collect(root, compiler, groups, path)
+    found = _collect(root, data, compiler, groups, path)
     names = interfaces | set(found.per_if) | {m for ms in groups.values() for m in ms}
     chains: dict[str, Chain] = {}
     entries: list[Entry] = []
