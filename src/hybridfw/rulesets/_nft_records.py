@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 from hybridfw.addresses import AddressSet, Family, Interval
 from hybridfw.rulesets.lazy import Parts
-from hybridfw.rulesets.model import Origin, Rule
+from hybridfw.rulesets.model import Action, Match, Origin, Rule
+from hybridfw.rulesets.scope import Scope, holds_source
 
 _ANY = {4: AddressSet.any(4), 6: AddressSet.any(6)}
 _canonical = AddressSet.from_canonical
@@ -58,6 +59,58 @@ def sources(shape: FamilyRule, family: Family, negated: bool,
         if negated:
             chosen = _ANY[family] - chosen
     return chosen if shape.covers else shape.rule.match.sources.family(family) & chosen
+
+
+def family_rules(scope: Scope, rules: tuple[Rule, ...], cache: dict[int, tuple[FamilyRule, ...]],
+                  family: Family) -> tuple[FamilyRule, ...]:
+    """The verdict rules of a shape (`rules`) for sources of `family`, judged by the scope once
+    (`cache`: the shape's, by family)."""
+    found = cache.get(family)
+    if found is None:
+        out = []
+        for rule in rules:
+            if rule.action is Action.CONTINUE:
+                continue
+            m = rule.match
+            narrowed = Rule(Match(m.sources, m.destinations.family(family), m.protocols,
+                                  m.protocol_negated, m.dst_ports, m.never, m.undecidable,
+                                  m.interfaces), rule.action, rule.origin, rule.target, rule.label)
+            out.append(FamilyRule(narrowed, scope.inbound_needs(narrowed.match),
+                                  scope.outbound_ports(narrowed.match), m.sources.covers(family), {}))
+        found = cache[family] = tuple(out)
+    return found
+
+
+def needed(scope: Scope, families: tuple[FamilyRule, ...], family: Family, negated: bool,
+           values: AddressSet | Interval, named: str) -> list[tuple[FamilyRule, bool]]:
+    """The rules of a shape with the source ``saddr [!=] values`` (`named`: the named set
+    they are, else "") that some audited packet can match, each with whether its sources may
+    hold an audited on-premises source (what `Record.may_hold_source` keeps)."""
+    held = scope.sources.v4 if family == 4 else scope.sources.v6
+    out = []
+    for kept in families:
+        outbound = kept.outbound and bool(held)
+        if outbound:
+            if kept.covers and isinstance(values, tuple):
+                outbound = holds_source(held, *values, negated)
+            else:
+                outbound = _holds(scope, kept, family, negated, values, named)
+        if kept.inbound or outbound:
+            out.append((kept, outbound))
+    return out
+
+
+def _holds(scope: Scope, kept: FamilyRule, family: Family, negated: bool,
+           values: AddressSet | Interval, named: str) -> bool:
+    """Whether the rule's sources hold an audited on-premises source; judged once per
+    shape and named set (--format nft --named-sets-only: parse CPU -10 %)."""
+    key = (named, negated)
+    found = kept.holds.get(key) if named else None
+    if found is None:
+        found = not scope.sources.isdisjoint(sources(kept, family, negated, values))
+        if named:
+            kept.holds[key] = found
+    return found
 
 
 def preview(record: Record) -> tuple[Rule, bool]:

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from hybridfw.addresses import AddressError, AddressSet, Family, Interval, parse_prefix, prefix_interval
-from hybridfw.rulesets._nft_records import FamilyRule, Record, sources
+from hybridfw.rulesets._nft_records import FamilyRule, Record, family_rules, needed
 from hybridfw.rulesets._nft_text_rule import TextRuleParser, Token
 from hybridfw.rulesets.model import Action, Match, Origin, Rule
-from hybridfw.rulesets.scope import Scope, holds_source
+from hybridfw.rulesets.scope import Scope
 
 _SOURCE = {"ip": 4, "ip6": 6}
 _CACHE_SIZE = 4096  # shapes kept per table: rules without a leading source are mostly unique
@@ -90,35 +90,16 @@ class ShapeReader:
             if values is None:  # not an address set: the whole rule is the shape
                 return self._kept(self._shape(words, at.line).rules, words, at)
         assert self.scope is not None
-        held = self.scope.sources.v4 if family == 4 else self.scope.sources.v6
-        text = ""
         out: list[Rule | Record] = []
-        for kept in self._family_rules(shape, family):
-            outbound = kept.outbound and bool(held)
-            if outbound:
-                if kept.covers and isinstance(values, tuple):
-                    outbound = holds_source(held, *values, source.negated)
-                else:
-                    outbound = self._holds(kept, source, values)
-            if kept.inbound or outbound:
-                text = text or " ".join(words)[:300]
-                out.append(Record(at.line, text, kept, family, source.negated, values, outbound))
-        if not out:
+        families = family_rules(self.scope, shape.rules, shape.families, family)
+        found = needed(self.scope, families, family, source.negated, values, source.named)
+        if found:
+            text = " ".join(words)[:300]
+            out = [Record(at.line, text, kept, family, source.negated, values, outbound)
+                   for kept, outbound in found]
+        else:
             self.omitted += 1
         return out
-
-    def _holds(self, kept: FamilyRule, source: Source, values: AddressSet | Interval) -> bool:
-        """Whether the rule's sources hold an audited on-premises source; judged once per
-        shape and named set (--format nft --named-sets-only: parse CPU -10 %)."""
-        key = (source.named, source.negated)
-        found = kept.holds.get(key) if source.named else None
-        if found is None:
-            assert self.scope is not None
-            found = not self.scope.sources.isdisjoint(
-                sources(kept, source.family, source.negated, values))
-            if source.named:
-                kept.holds[key] = found
-        return found
 
     def _kept(self, rules: Sequence[Rule], words: list[str], at: Origin) -> list[Rule | Record]:
         """`rules` (of the statement `words` at `at`) that the scope needs, at their origin."""
@@ -130,27 +111,6 @@ class ShapeReader:
                 return []
         origin = Origin(at.path, at.line, " ".join(words)[:300])
         return [_at(rule, origin) for rule in rules]
-
-    def _family_rules(self, shape: Shape, family: Family) -> tuple[FamilyRule, ...]:
-        """The verdict rules of `shape` for sources of `family`, judged by the scope once."""
-        found = shape.families.get(family)
-        if found is None:
-            scope = self.scope
-            assert scope is not None
-            out = []
-            for rule in shape.rules:
-                if rule.action is Action.CONTINUE:
-                    continue
-                m = rule.match
-                narrowed = Rule(Match(m.sources, m.destinations.family(family), m.protocols,
-                                      m.protocol_negated, m.dst_ports, m.never, m.undecidable,
-                                      m.interfaces), rule.action, rule.origin, rule.target,
-                                rule.label)
-                out.append(FamilyRule(narrowed, scope.inbound_needs(narrowed.match),
-                                      scope.outbound_ports(narrowed.match),
-                                      m.sources.covers(family), {}))
-            found = shape.families[family] = tuple(out)
-        return found
 
     def _source(self, words: list[str]) -> Source | None:
         """The leading ``ip saddr [==|!=] VALUE`` of a rule, if it has one that can be split."""

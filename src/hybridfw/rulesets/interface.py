@@ -9,8 +9,9 @@ A parser reads one format into the normalised model of `hybridfw.rulesets.model`
   may leave out rules no packet of the audit can match (`Ruleset.omitted` counts them) and hand
   `LazyRules` (`hybridfw.rulesets.lazy`) whose rules are built only when the evaluator walks
   into them; evidence text then comes from a `LineSource` (the file kept compressed) through
-  `Origin.raw`. The iptables parser does this; the nft text, ASA, PAN-OS, pfSense, OPNsense
-  and FortiGate parsers leave rules out too but build the rest; the others parse everything. An
+  `Origin.raw`. The iptables parser does this; the nft text and JSON parsers keep records
+  too; the ASA, PAN-OS, pfSense, OPNsense and FortiGate parsers leave rules out too but build
+  the rest; the others parse everything. An
   audit of either parse gives the same answer (property tests check).
 
 Registry

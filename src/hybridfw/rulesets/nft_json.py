@@ -19,6 +19,7 @@ from hybridfw.rulesets._nft_common import TABLE_FAMILIES, VERDICTS, MatchBuilder
 from hybridfw.rulesets._nft_text_rule import Selector, TextRuleParser, tcp_flags
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Origin, Rule, Ruleset
+from hybridfw.rulesets.scope import Scope
 
 _DETECT = re.compile(r'^\s*\{\s*"nftables"\s*:\s*\[')
 _OBSERVE = {"counter", "log", "mangle", "notrack", "meta", "ct", "set", "quota"}
@@ -299,11 +300,11 @@ def _chain(body: Any, index: int, path: str) -> NftChain:
 
 def _declarations(items: list[Any], path: str) -> tuple[
         dict[tuple[str, str, str], NftChain], dict[tuple[str, str], dict[str, list[str]]],
-        list[tuple[int, dict[str, Any]]]]:
+        list[tuple[int, Any]]]:
     """The chains and sets of the document, and its rules (read once all chains are known)."""
     chains: dict[tuple[str, str, str], NftChain] = {}
     sets: dict[tuple[str, str], dict[str, list[str]]] = {}
-    rules: list[tuple[int, dict[str, Any]]] = []
+    rules: list[tuple[int, Any]] = []
     for index, item in enumerate(items, start=1):
         try:
             if not isinstance(item, dict):
@@ -315,27 +316,41 @@ def _declarations(items: list[Any], path: str) -> tuple[
                 elif kind in ("set", "map"):
                     family, table, name = _names(body, "family", "table", "name")
                     sets.setdefault((family, table), {})[name] = _text(body.get("elem", []))
-                elif kind == "rule":
-                    rules.append((index, _obj(body, "a rule")))
+                elif kind == "rule":  # a tuple: a rule `_nft_json_scan` keeps as its text
+                    rules.append((index, body if isinstance(body, tuple) else _obj(body, "a rule")))
         except _BAD_ITEM as exc:
             raise InputError(_why(exc), path=path, field=f"nftables[{index - 1}]") from None
     return chains, sets, rules
+
+
+def rule_chain(chains: dict[tuple[str, str, str], NftChain], body: Any) -> NftChain:
+    """The chain a rule item is filed under (its body: a JSON object)."""
+    family, table, name = _names(body, "family", "table", "chain")
+    chain = chains.get((family, table, name))
+    if chain is None:
+        raise NftRuleError(f"rule in chain {name} of table {family} {table}, which the "
+                           "ruleset does not define")
+    return chain
+
+
+def read_rule(reader: _JsonRules, body: dict[str, Any], index: int, path: str) -> list[Rule]:
+    """The rules of the rule item `body` (the `index`-th item of the document)."""
+    origin = Origin(path, index, f"rule handle {body.get('handle', '?')} in chain "
+                    f"{body['chain']}: " + json.dumps(body.get("expr", []))[:200])
+    return reader.rule(_key(body, "expr"), origin)
+
+
+def reader_for(chain: NftChain, sets: dict[tuple[str, str], dict[str, list[str]]]) -> _JsonRules:
+    return _JsonRules(TABLE_FAMILIES.get(chain.table_family),
+                      sets.get((chain.table_family, chain.table), {}))
 
 
 def parse_nft_json(text: str, path: str) -> Ruleset:
     chains, sets, rules = _declarations(_load(text, path), path)
     for index, body in rules:
         try:
-            family, table, name = _names(body, "family", "table", "chain")
-            chain = chains.get((family, table, name))
-            if chain is None:
-                raise NftRuleError(f"rule in chain {name} of table {family} {table}, which the "
-                                   "ruleset does not define")
-            reader = _JsonRules(TABLE_FAMILIES.get(chain.table_family),
-                                sets.get((chain.table_family, chain.table), {}))
-            origin = Origin(path, index, f"rule handle {body.get('handle', '?')} in chain {name}: "
-                            + json.dumps(body.get("expr", []))[:200])
-            chain.rules += reader.rule(_key(body, "expr"), origin)
+            chain = rule_chain(chains, body)
+            chain.rules += read_rule(reader_for(chain, sets), body, index, path)
         except _BAD_ITEM as exc:
             raise InputError(_why(exc), path=path, field=f"nftables[{index - 1}].rule") from None
     return build_ruleset(path, list(chains.values()), [], NftJsonParser.name, NftJsonParser.platform)
@@ -354,3 +369,9 @@ class NftJsonParser(RulesetParser):
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_nft_json(text, path)
+
+    def parse_scoped(self, text: str, path: str, scope: Scope) -> Ruleset:
+        # Imported here: it imports this module (and only a scoped audit needs it).
+        from hybridfw.rulesets._nft_json_scoped import parse_scoped
+
+        return parse_scoped(text, path, scope)
