@@ -163,9 +163,10 @@ def srx_set(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def srx_text(n: int) -> str:
+def srx_text(n: int, quoted: bool = False) -> str:
     """The srx_set configuration as ``show configuration`` writes it (hierarchical, the policies
-    of a zone pair in one block)."""
+    of a zone pair in one block); `quoted`: each policy with a quoted description, every tenth
+    with an annotation (``/* ... */`` before it), as real configurations often have."""
     out = ["security {", "    address-book {", "        global {"]
     out += [f"            address a{i} {_net(i)};" for i in range(500)]
     out += ["        }", "    }", "    policies {"]
@@ -176,7 +177,12 @@ def srx_text(n: int) -> str:
         out.append(f"        from-zone {zf} to-zone {zt} {{")
         for i in numbers:
             inner = [f"source-address a{i % 500};", "destination-address any;", f"application s{i % 100};"]
-            out += [f"            policy p{i} {{", "                match {"]
+            if quoted and i % 10 == 0:
+                out.append(f"            /* change {i}: reviewed */")
+            out.append(f"            policy p{i} {{")
+            if quoted:
+                out.append(f'{" " * 16}description "p{i}: a{i % 500} to any, s{i % 100} (ticket #{i})";')
+            out.append("                match {")
             out += [" " * 20 + statement for statement in inner]
             action = "deny" if i % 7 == 0 else "permit"
             pad = " " * 16
@@ -222,13 +228,14 @@ def main() -> None:
         ("fortigate", fortigate(n), _split_lines), ("windows-netsh", windows_netsh(n), _split_lines),
         ("windows-json", windows_json(n), json.loads), ("srx", srx_set(n), _split_lines),
         ("srx-text", srx_text(n), _split_lines),
+        ("srx-text-quoted", srx_text(n, True), _split_lines),
         ("opnsense", pfsense(n).replace("pfsense>", "opnsense>"), ET.fromstring)]
     print(f"{'format':<13} {'MB':>6} {'baseline':>9} {'parse':>8} {'ratio':>6} {'scoped':>8} {'ratio':>6} "
           f"{'audit':>8} {'peak MB':>8} entries")
     for fmt, text, baseline in (c for c in cases if not only or c[0] in only):
         with gc_paused():  # as every vendor parser runs (parse_logged): the same footing
             base_t, _ = _timed(lambda: baseline(text), repeat)  # noqa: B023
-        parser = parsers()[fmt.removesuffix("-text")]  # srx-text: the srx reader, hierarchical form
+        parser = parsers()[fmt.split("-text")[0]]  # srx-text(-quoted): the srx reader, hierarchical form
         parse_t, ruleset = _timed(lambda: parser.parse(text, fmt), repeat)  # noqa: B023
         scoped_t, _ = _timed(lambda: parser.parse_scoped(text, fmt, scope), repeat)  # noqa: B023
         tracemalloc.start()  # a second parse, measured apart: tracemalloc slows Python down

@@ -21,7 +21,7 @@ from hybridfw.model import Flow
 from hybridfw.rulesets import parse_text, srx
 from hybridfw.rulesets._junos_leaves import split_leaves
 from hybridfw.rulesets._junos_tree import statements
-from hybridfw.rulesets._srx_scan import scan_tree
+from hybridfw.rulesets._srx_lines import scan_tree
 
 _OBJECTS = """set security zones security-zone untrust interfaces ge-0/0/0.0
 set security zones security-zone trust interfaces ge-0/0/1.0
@@ -111,11 +111,13 @@ def _config(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _hierarchical(text: str) -> str:
-    """The same configuration as ``show configuration`` writes it: blocks, ``inactive:``."""
+def _hierarchical(text: str, decorated: bool = False) -> str:
+    """The same configuration as ``show configuration`` writes it: blocks, ``inactive:``, a
+    quoted word quoted; `decorated`: with a ``#`` comment line, an annotation (``/* */``)
+    before each policy and a quoted description in it."""
     tree: dict[str, dict] = {}  # type: ignore[type-arg]
     off: set[tuple[str, ...]] = set()
-    for statement in split_leaves(statements(text.replace('"mail policy"', "mail-policy"), "t")):
+    for statement in split_leaves(statements(text, "t")):
         words = statement.words
         if statement.verb == "deactivate":
             off.add(words)
@@ -124,26 +126,39 @@ def _hierarchical(text: str) -> str:
         for word in words[:-1]:
             node = node.setdefault(word, {})
         node.setdefault(words[-1], {})
-    out: list[str] = []
+    out: list[str] = ["# written by the test"] if decorated else []
 
     def write(node: dict, path: tuple[str, ...], depth: int) -> None:  # type: ignore[type-arg]
         for word, below in node.items():
             mark = "inactive: " if (*path, word) in off else ""
-            if below:
-                out.append(f"{'    ' * depth}{mark}{word} {{")
+            pad, shown = "    " * depth, f'"{word}"' if " " in word else word
+            if decorated and word == "policy" and not mark and all(below.values()):
+                for name, inner in below.items():  # policy P { description "..."; ... }
+                    mark = "inactive: " if (*path, word, name) in off else ""
+                    shown = f'"{name}"' if " " in name else name
+                    out.extend((f"{pad}/* {name}: see #12 */", f"{pad}{mark}policy {shown} {{",
+                                f'{pad}    description "{name}: mail from EOP, #1";'))
+                    write(inner, (*path, word, name), depth + 1)
+                    out.append(f"{pad}}}")
+            elif decorated and len(below) == 1 and not next(iter(below.values())) and \
+                    (*path, word, next(iter(below))) not in off:  # one value: "word value;"
+                value = next(iter(below))
+                out.append(f"{pad}{mark}{shown} {chr(34) + value + chr(34) if ' ' in value else value};")
+            elif below:
+                out.append(f"{pad}{mark}{shown} {{")
                 write(below, (*path, word), depth + 1)
-                out.append(f"{'    ' * depth}}}")
+                out.append(f"{pad}}}")
             else:
-                out.append(f"{'    ' * depth}{mark}{word};")
+                out.append(f"{pad}{mark}{shown};")
     write(tree, (), 0)
     return "\n".join(out) + "\n"
 
 
 @settings(max_examples=examples(150, 40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_config(), audited_flows(), st.booleans())
-def test_srx_scoped_parse_audits_like_a_full_parse(text: str, flows: list[Flow], tree: bool) -> None:
-    if tree:
-        text = _hierarchical(text)
+@given(_config(), audited_flows(), st.sampled_from(("set", "tree", "decorated")))
+def test_srx_scoped_parse_audits_like_a_full_parse(text: str, flows: list[Flow], form: str) -> None:
+    if form != "set":
+        text = _hierarchical(text, form == "decorated")
     assert audit_of(text, "srx", flows, True) == audit_of(text, "srx", flows, False), text
 
 
@@ -155,12 +170,12 @@ def _audit_or_error(text: str, flows: list[Flow]) -> object:
 
 
 @settings(max_examples=examples(100, 30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_config(), audited_flows(), st.sampled_from(("set", "insert", "tree")))
+@given(_config(), audited_flows(), st.sampled_from(("set", "insert", "tree", "decorated")))
 def test_one_pass_reads_read_as_the_statements(text: str, flows: list[Flow], form: str) -> None:
     if form == "insert":
         text += "insert security policies from-zone untrust to-zone trust policy p0 before policy p1\n"
-    elif form == "tree":
-        text = _hierarchical(text)
+    elif form != "set":
+        text = _hierarchical(text, form == "decorated")
     fast = _audit_or_error(text, flows)
     with mock.patch.object(srx, "scan", lambda text: None), \
             mock.patch.object(srx, "scan_tree", lambda text: None):

@@ -116,6 +116,28 @@ def line_words(raw: str) -> list[str]:
     return raw.split()
 
 
+def line_tokens(raw: str) -> list[tuple[str, bool]] | None:
+    """(token, quoted) of one line of the hierarchical form as `_tokens` reads it within the
+    text; None when a quoted string or a ``/* */`` comment is not closed on the line (the
+    tokens of the text then run on into the next line)."""
+    out: list[tuple[str, bool]] = []
+    at = 0
+    for m in _TOKEN.finditer(raw):
+        if raw[at:m.start()].strip():
+            return None  # a quote the line does not close
+        at = m.end()
+        quoted, _, _, punct, word, _ = m.groups()
+        if punct:
+            out.append((punct, False))
+        elif quoted is not None:
+            out.append((quoted, True))
+        elif word:
+            if word.startswith("/*"):
+                return None  # a comment the line does not close
+            out.append((word, False))
+    return None if raw[at:].strip() else out
+
+
 def set_statement(words: list[str], number: int) -> Statement | None:
     if len(words) > 1 and words[0] in VERBS:
         return Statement(tuple(words[1:]), number, words[0])
@@ -147,6 +169,14 @@ class Deactivated:
     def __init__(self, found: list[Statement]) -> None:
         self.paths = {s.words for s in found if s.verb == "deactivate"}
         self.lengths = sorted({len(p) for p in self.paths})
+        self.stems: set[tuple[str, ...]] | None = None  # the paths' shorter prefixes (`touches`)
 
     def covers(self, words: tuple[str, ...]) -> bool:
         return any(words[:n] in self.paths for n in self.lengths if n <= len(words))
+
+    def touches(self, words: tuple[str, ...]) -> bool:
+        """Whether some statement starting with `words` may be deactivated: a path over it
+        (`covers`) or under it."""
+        if self.stems is None:
+            self.stems = {p[:n] for p in self.paths for n in range(1, len(p))}
+        return words in self.stems or self.covers(words)

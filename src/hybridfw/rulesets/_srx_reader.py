@@ -15,6 +15,7 @@ from hybridfw.model import Finding
 from hybridfw.rulesets._junos_groups import UNDECIDED_ACTION, expand_groups
 from hybridfw.rulesets._junos_leaves import split_leaves, split_statement
 from hybridfw.rulesets._junos_tree import Deactivated, Statement, statements
+from hybridfw.rulesets._srx_blocks import applications
 from hybridfw.rulesets._srx_objects import SrxObjects
 from hybridfw.rulesets._srx_scan import PolicyKey, Record
 from hybridfw.rulesets._vendor_util import warning
@@ -190,10 +191,16 @@ def _plain_applications(record: Record, off: Deactivated) -> tuple[str, ...] | N
     """The applications of a policy as `SrxPolicy.values` gives them, from the text of its
     statements; None when one needs the reader (quotes, several leaves, unusual blanks or
     characters, a deactivated statement)."""
+    if record.block is not None:  # an unread block (`_srx_blocks`): its text may tell
+        found = applications(record.block[1], tuple(record.head[1:]), off)
+        if found is not None:
+            return found
     apps: list[str] = []
-    for _, rest in record.items:
-        if isinstance(rest, list):
-            return None
+    for _, rest in record.settle().items:
+        if isinstance(rest, list):  # the words of a line with quotes or comments
+            if any("application" in word for word in rest):
+                return None
+            continue
         if "application" not in rest:
             continue  # no word of it can be an application
         if not rest.startswith("match application "):

@@ -35,9 +35,10 @@ from hybridfw.model import Finding
 from hybridfw.rulesets._junos_groups import expand_groups
 from hybridfw.rulesets._junos_leaves import UNREAD, split_leaves
 from hybridfw.rulesets._junos_tree import Statement, is_set_form, statements
+from hybridfw.rulesets._srx_lines import scan_tree
 from hybridfw.rulesets._srx_objects import SrxObjects
 from hybridfw.rulesets._srx_reader import Reader, SrxPolicy, sections
-from hybridfw.rulesets._srx_scan import Records, scan, scan_tree
+from hybridfw.rulesets._srx_scan import Records, scan
 from hybridfw.rulesets._vendor_util import Fuzzy, admitted, expand_rule, info, parse_logged, warning
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
