@@ -102,7 +102,7 @@ def _read(text: str, told: list[bool]) -> tuple[object, list[tuple[int, str, tup
     reader.off = off = Deactivated(done.statements)
     for key, record in done.records.items():
         if record.block is not None:  # what the block's text tells == the policy its lines make
-            fast = applications(record.block[1], tuple(record.head[1:]), off)
+            fast = applications(record.block[3], tuple(record.head[1:]), off)
             told.append(fast is not None)
             reader.add_records({key: record}, None)
             policy = reader.policies.get(key)  # none: the block has no statement
@@ -146,7 +146,7 @@ def test_show_configuration_policy_blocks_stay_unread_quoted_or_not() -> None:
         assert done is not None and len(done.records) == 60
         assert all(r.block is not None for r in done.records.values())
         off = Deactivated(done.statements)
-        assert {r.head[-1]: applications(r.block[1], tuple(r.head[1:]), off) for r in done.records.values()
+        assert {r.head[-1]: applications(r.block[3], tuple(r.head[1:]), off) for r in done.records.values()
                 if r.block is not None} == {f"p{i}": (f"s{i}",) for i in range(60)}
         told: list[bool] = []
         expected, got = _read(text, told)

@@ -15,7 +15,7 @@ tests compare both readers.
 from __future__ import annotations
 
 from hybridfw.rulesets._junos_tree import Statement, line_tokens
-from hybridfw.rulesets._srx_blocks import BLOCK, MARKS, plain
+from hybridfw.rulesets._srx_blocks import BLOCK, MARKS, bare
 from hybridfw.rulesets._srx_scan import Record, Records, Scan, checked, policy_key
 
 # A block inside a root policy: the policy, its record's head, its words so far after the
@@ -114,7 +114,8 @@ class _Lines:
         self.slashes, self.quoted = "*" in text and "/*" in text, '"' in text
         self.quotes = self.slashes or self.quoted
         self.odd = self.marks or self.quotes or self.hashes  # blocks found are checked for these (`plain`)
-        self.bases: dict[tuple[str, ...], _Inside | None] = {}
+        self.at: tuple[str, ...] | None = None  # the path `base` is for
+        self.base: _Inside | None = None
 
     def feed(self, text: str, first: int) -> bool:
         """The lines of `text`, the first one numbered `first`; False when one cannot be read
@@ -205,20 +206,21 @@ class _Lines:
 
     def policy(self, block: str, number: int, name: str) -> bool:
         """A policy's block `BLOCK` found whole: kept unread in its record when it is a root
-        policy's and `plain`; False: its lines are to be read."""
+        policy's and `bare` has it; False: its lines are to be read."""
         if self.inside is not None:
             return False
-        if self.odd and not plain(block, self.marks, self.slashes, self.quoted, self.hashes):
+        text = bare(block, self.marks, self.slashes, self.quoted, self.hashes) if self.odd else block
+        if text is None:
             return False
-        if self.prefix not in self.bases:  # the policies' key and head at this path
-            self.bases[self.prefix] = _inside((*self.prefix, "policy", "\0"))
-        base = self.bases[self.prefix]
+        if self.prefix is not self.at:  # the policies' key and head at this path
+            self.at, self.base = self.prefix, _inside((*self.prefix, "policy", "\0"))
+        base = self.base
         if base is None or base[2]:
             return False
         key = (base[0][0], base[0][1], name)
         record = self.tree.records.get(key)
         if record is None:
-            self.tree.records[key] = Record([*base[1][:-1], name], (number, block, _read_block))
+            self.tree.records[key] = Record([*base[1][:-1], name], (number, block, _read_block, text))
         else:
             _read_block(record.settle(), number, block)
         return True

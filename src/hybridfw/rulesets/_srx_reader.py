@@ -192,7 +192,7 @@ def _plain_applications(record: Record, off: Deactivated) -> tuple[str, ...] | N
     statements; None when one needs the reader (quotes, several leaves, unusual blanks or
     characters, a deactivated statement)."""
     if record.block is not None:  # an unread block (`_srx_blocks`): its text may tell
-        found = applications(record.block[1], tuple(record.head[1:]), off)
+        found = applications(record.block[3], tuple(record.head[1:]), off)
         if found is not None:
             return found
     apps: list[str] = []

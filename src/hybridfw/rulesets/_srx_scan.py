@@ -26,9 +26,9 @@ PolicyKey = tuple[str, str, str]  # (from zone, to zone, name); ("global", "", n
 
 
 Item = tuple[int, str | list[str]]
-# A policy's block of the hierarchical form not read yet: its first line's number, its text, and
-# what reads its items (`_srx_lines`).
-Block = tuple[int, str, Callable[["Record", int, str], None]]
+# A policy's block of the hierarchical form not read yet: its first line's number, its text, what
+# reads its items (`_srx_lines`), its text without quoted strings (`_srx_blocks.bare`).
+Block = tuple[int, str, Callable[["Record", int, str], None], str]
 
 
 class Record:
@@ -47,7 +47,7 @@ class Record:
     def settle(self) -> Record:
         """The items of an unread block read (into `items`)."""
         if self.block is not None:
-            number, text, read = self.block
+            number, text, read, _ = self.block
             self.block = None
             read(self, number, text)
         return self
