@@ -230,7 +230,7 @@ def main() -> None:
         ("srx-text", srx_text(n), _split_lines),
         ("srx-text-quoted", srx_text(n, True), _split_lines),
         ("opnsense", pfsense(n).replace("pfsense>", "opnsense>"), ET.fromstring)]
-    print(f"{'format':<13} {'MB':>6} {'baseline':>9} {'parse':>8} {'ratio':>6} {'scoped':>8} {'ratio':>6} "
+    print(f"{'format':<15} {'MB':>6} {'baseline':>9} {'parse':>8} {'ratio':>6} {'scoped':>8} {'ratio':>6} "
           f"{'audit':>8} {'peak MB':>8} entries")
     for fmt, text, baseline in (c for c in cases if not only or c[0] in only):
         with gc_paused():  # as every vendor parser runs (parse_logged): the same footing
@@ -244,7 +244,7 @@ def main() -> None:
         tracemalloc.stop()
         audit_t, _ = _timed(lambda: audit_ruleset(ruleset, flows))  # type: ignore[arg-type]  # noqa: B023
         entries = len(ruleset.entries)  # type: ignore[attr-defined]
-        print(f"{fmt:<13} {len(text) / 1e6:6.1f} {base_t:8.2f}s {parse_t:7.2f}s {parse_t / base_t:5.1f}x "
+        print(f"{fmt:<15} {len(text) / 1e6:6.1f} {base_t:8.2f}s {parse_t:7.2f}s {parse_t / base_t:5.1f}x "
               f"{scoped_t:7.2f}s {scoped_t / base_t:5.1f}x {audit_t:7.2f}s {peak:8.0f} {entries}")
 
 

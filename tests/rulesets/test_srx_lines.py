@@ -139,9 +139,9 @@ def _benchmark(quoted: bool) -> str:
     return audit_vendor.srx_text(60, quoted)  # type: ignore[no-any-return]
 
 
-def test_show_configuration_policy_blocks_stay_unread_quoted_or_not() -> None:
-    for quoted in (False, True):
-        text = _benchmark(quoted)
+def test_show_configuration_policy_blocks_stay_unread_quoted_or_not_crlf_or_not() -> None:
+    for quoted, crlf in ((False, False), (True, False), (True, True)):
+        text = _benchmark(quoted).replace("\n", "\r\n" if crlf else "\n")
         done = scan_tree(text)
         assert done is not None and len(done.records) == 60
         assert all(r.block is not None for r in done.records.values())

@@ -20,15 +20,16 @@ from hybridfw.rulesets._junos_tree import Deactivated
 _QUOTED = r'"[^"\\\n]*+"'
 _LINE = r"[ \t]*+[^\s{};\[\]][^{}\n;\[\]]*+"  # a statement's words: no "{};[]" (see `plain`)
 _HEAD = r'[ \t]*+[^\s{};#"\[\]][^{}\n;#"\[\]]*+'  # a block's head: no quotes either
+_END = r"\r?\n"  # a line break, CRLF too (the CLI does not translate them)
 # a policy's block from its line to its "}", found after the line break before it
-BLOCK = re.compile(rf"\n([ \t]*+policy ([^\s{{}};#\"\[\]]++) \{{\n(?:{_LINE};\n|{_HEAD}\{{\n(?:{_LINE};\n)*+"
-                   rf"[ \t]*+\}}\n)*+[ \t]*+\}})(?=\n)")
+BLOCK = re.compile(rf"\n([ \t]*+policy ([^\s{{}};#\"\[\]]++) \{{{_END}(?:{_LINE};{_END}|{_HEAD}\{{{_END}"
+                   rf"(?:{_LINE};{_END})*+[ \t]*+\}}{_END})*+[ \t]*+\}})(?={_END})")
 _MATCH = re.compile(r"^[ \t]*+match[ \t]*+\{[ \t]*+\r?\n([^{}]*+)\}", re.MULTILINE)
 _STRINGS = re.compile(_QUOTED)
 _NAME = r"([A-Za-z0-9_./:@+-]++)"  # an application name `SrxPolicy.values` takes as one word
 _APPLICATION = re.compile(rf"^[ \t]*+application {_NAME};[ \t]*+\r?$", re.MULTILINE)
 # the line "application NAME;" in a "match {" block (no brace between: still in it)
-_ONE = re.compile(rf"\n[ \t]*+match \{{\n(?:[ \t]*+[^{{}}\n]*+\n)*?[ \t]*+application {_NAME};\n")
+_ONE = re.compile(rf"\n[ \t]*+match \{{{_END}(?:[ \t]*+[^{{}}\n]*+\n)*?[ \t]*+application {_NAME};{_END}")
 MARKS = ("inactive:", "protect:", "replace:")
 
 

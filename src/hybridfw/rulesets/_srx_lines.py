@@ -264,7 +264,7 @@ def scan_tree(text: str) -> Scan | None:
                 return None
             fed.append(block)
         number += block.count("\n") + 1
-        at = found.end() + 1  # after the line break ending the block
+        at = found.end() + (2 if text[found.end()] == "\r" else 1)  # after the block's line break
     piece = text[at:]
     if not lines.feed(piece, number) or lines.stack:
         return None
