@@ -12,7 +12,7 @@ baseline's) and the load average.
 
 Usage: .venv/bin/python benchmarks/audit.py [--rules 100000] [--repeat 3] [--keep DIR]
                                             [--all-relevant] [--format iptables|nft|nft-json]
-                                            [--named-sets-only]
+                                            [--named-sets-only] [--live-counters]
 
 hybridfw parses for the audit's scope: rules no audited packet can match are left out and the
 rest are built only when a probe walks into their chain. The default ruleset is mixed (other
@@ -27,6 +27,7 @@ import ipaddress
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -218,6 +219,9 @@ def main() -> None:
     ap.add_argument("--named-sets-only", action="store_true",
                     help="--format nft without per-rule anonymous sets (nft -c -f is superlinear "
                          "in their number: 659 s at 98k rules)")
+    ap.add_argument("--live-counters", action="store_true",
+                    help="--format nft-json: each rule counts packets and bytes of its own, as "
+                         "a live firewall lists them (a fresh load lists zeros)")
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="hfw-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -230,6 +234,8 @@ def main() -> None:
         checks = [("nft -c -f (v4 + v6 tables)", ["nft", "-c", "-f", str(files[0])])]
         if args.format == "nft-json":
             files = [_listed_json(files[0], ns)]
+            if args.live_counters:
+                _count(files[0])
             checks = [("nft -j -c -f (v4 + v6 tables)", ["nft", "-j", "-c", "-f", str(files[0])])]
     else:
         files = [folder / "rules.v4", folder / "rules.v6"]
@@ -286,6 +292,19 @@ def _listed_json(nft_file: Path, ns: str) -> Path:
         subprocess.run(["ip", "netns", "del", ns], check=False)
     out.write_bytes(listed.stdout)
     return out
+
+
+def _count(listed: Path) -> None:
+    """Give each rule of `nft -j` output a counter before its verdict with values of its
+    own, as `nft -j list ruleset` prints a live firewall's `counter` statements."""
+    rng = random.Random(7)
+
+    def counter(found: re.Match[str]) -> str:
+        values = f'"packets": {rng.randrange(10**6)}, "bytes": {rng.randrange(10**9)}'
+        return f', {{"counter": {{{values}}}}}, {{"{found.group(1)}": null}}]}}}}'
+
+    listed.write_text(re.sub(r', \{"(accept|drop|reject|return)": null\}\]\}\}', counter,
+                             listed.read_text()))
 
 
 def compiled_build() -> bool:

@@ -76,7 +76,7 @@ class ScopedRules:
     def _raw(self, index: int, raw: RawRule) -> list[Rule | Record] | None:
         """A rule in nft's form read by shape; None when it must be read in full."""
         source = self._source(raw) if raw.op is not None else None
-        shape = self._shape(raw.rest if source is not None else raw.expr)
+        shape = self._shape(raw.rest() if source is not None or raw.op is None else raw.expr)
         if not shape.exact:
             return None
         if not shape.admitted:
