@@ -8,10 +8,21 @@ post-rules last). Evaluation is in `_panos_common`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable
+from typing import Any
 
 from hybridfw.errors import InputError
-from hybridfw.rulesets._panos_common import Named, PanConfig, PanRule, PanScope, build_ruleset
+from hybridfw.rulesets._panos_common import (
+    MAX_ZONE_PAIRS,
+    Named,
+    PanConfig,
+    PanRule,
+    PanScope,
+    build_ruleset,
+)
+from hybridfw.rulesets._panos_xml_omit import RuleFilter
 from hybridfw.rulesets._vendor_util import XmlNode, parse_logged, parse_xml
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Ruleset
@@ -54,20 +65,44 @@ def _read_objects(node: XmlNode, scope: PanScope) -> None:
     scope.zones += [e.attrs.get("name", "") for e in _entries(node.child("zone"))]
 
 
-def _read_rulebase(node: XmlNode | None, scope: PanScope) -> None:
+def _read_rulebase(node: XmlNode | None, scope: PanScope, skip: Callable[[Any], bool] | None) -> None:
     if node is None:
         return
     rules = node.path("security", "rules")
     if rules is not None:  # one pass over each rule's children, the first of each tag counts
         scope.rules += [PanRule(name, line, f'security rule "{name}"', fields) for name, line, fields
-                        in rules.entries_fields("entry", _RULE_LISTS, _RULE_WORDS)]
+                        in rules.entries_fields("entry", _RULE_LISTS, _RULE_WORDS, skip)]
     for e in _entries(node.path("default-security-rules", "rules")):
         action = e.text_of("action")
         if action:
             scope.defaults[e.attrs.get("name", "")] = (action, e.line)
 
 
-def read_panos_xml(text: str, path: str) -> PanConfig:
+def _read_rulebases(config: PanConfig, scope: PanScope, nodes: list[XmlNode | None],
+                    audit: Scope | None) -> int:
+    """Read a scope's rulebases in order; with `audit`, leave out (unread, counted) the rules
+    `RuleFilter` can tell no audited packet matches: scoped parse -45 %. Returns that count.
+    Their zones join the scope's (so the zone pairs stay), unless there are more pairs than
+    MAX_ZONE_PAIRS: then each rule's own pairs count, and every rule is read."""
+    usable = audit is not None and RuleFilter.usable(config, scope)
+    skip = RuleFilter(config, scope, audit) if usable and audit is not None else None
+    declared = list(scope.zones)
+    for node in nodes:
+        _read_rulebase(node, scope, skip)
+    if skip is None or not skip.left_out:
+        return 0
+    scope.zones += sorted(skip.zones - {"any"} - set(declared))
+    named = {z for r in scope.rules for key in ("from", "to") for z in r.fields.get(key) or ()}
+    if len((named - {"any"}) | set(scope.zones)) ** 2 > MAX_ZONE_PAIRS:  # as `_zone_pairs` counts
+        scope.rules, scope.zones = [], declared
+        for node in nodes:
+            _read_rulebase(node, scope, None)
+        return 0
+    return skip.left_out
+
+
+def read_panos_xml(text: str, path: str, audit: Scope | None = None) -> tuple[PanConfig, int]:
+    """The configuration, and how many rules a scoped read (`audit`) left out unread."""
     root = parse_xml(text, path)
     if root.tag == "response":  # the XML API's answer: <response><result><config>
         result = root.child("result")
@@ -80,6 +115,7 @@ def read_panos_xml(text: str, path: str) -> PanConfig:
         raise InputError(f"root element is <{root.tag}>, not a PAN-OS <config>", path=path,
                          line=root.line, field="xml")
     config = PanConfig(path)
+    left_out = 0
     shared = root.child("shared")
     if shared is not None:
         _read_objects(shared, config.shared)
@@ -87,20 +123,26 @@ def read_panos_xml(text: str, path: str) -> PanConfig:
         for vsys in _entries(device.child("vsys")):
             scope = PanScope(vsys.attrs.get("name", "vsys1"))
             _read_objects(vsys, scope)
-            _read_rulebase(vsys.child("rulebase"), scope)
+            left_out += _read_rulebases(config, scope, [vsys.child("rulebase")], audit)
             config.scopes[scope.name] = scope
         for group in _entries(device.child("device-group")):
             scope = PanScope(group.attrs.get("name", "device-group"))
             _read_objects(group, scope)
-            _read_rulebase(shared.child("pre-rulebase") if shared is not None else None, scope)
-            _read_rulebase(group.child("pre-rulebase"), scope)
-            _read_rulebase(group.child("post-rulebase"), scope)
-            _read_rulebase(shared.child("post-rulebase") if shared is not None else None, scope)
+            left_out += _read_rulebases(config, scope, [
+                shared.child("pre-rulebase") if shared is not None else None,
+                group.child("pre-rulebase"), group.child("post-rulebase"),
+                shared.child("post-rulebase") if shared is not None else None], audit)
             config.scopes[scope.name] = scope
     if not config.scopes:
         raise InputError("no vsys or device-group with a rulebase in this PAN-OS config",
                          path=path, line=root.line, field="devices")
-    return config
+    return config, left_out
+
+
+def _build(text: str, path: str, fmt: str, audit: Scope | None) -> Ruleset:
+    config, left_out = read_panos_xml(text, path, audit)
+    ruleset = build_ruleset(config, fmt, audit)
+    return dataclasses.replace(ruleset, omitted=ruleset.omitted + left_out) if left_out else ruleset
 
 
 _DETECT_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
@@ -128,5 +170,4 @@ class PanosXmlParser(RulesetParser):
         return self._parse(text, path, scope)
 
     def _parse(self, text: str, path: str, scope: Scope | None) -> Ruleset:
-        return parse_logged(self.name, path,
-                            lambda: build_ruleset(read_panos_xml(text, path), self.name, scope))
+        return parse_logged(self.name, path, lambda: _build(text, path, self.name, scope))
