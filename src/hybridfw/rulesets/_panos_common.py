@@ -87,6 +87,7 @@ class PanScope:
     zones: list[str] = field(default_factory=list)
     rules: list[PanRule] = field(default_factory=list)
     defaults: dict[str, tuple[str, int]] = field(default_factory=dict)
+    omitted: int = 0  # rules a reader left out as read (scoped parse), counted in Ruleset.omitted
 
 
 @dataclass
@@ -242,6 +243,7 @@ def build_ruleset(config: PanConfig, fmt: str, audit: Scope | None = None) -> Ru
     findings = list(config.findings)
     many = len(config.scopes) > 1
     for scope in config.scopes.values():
+        omitted += scope.omitted
         active: list[PanRule] = []
         for r in scope.rules:
             if _last(r.fields, "disabled") == "yes":

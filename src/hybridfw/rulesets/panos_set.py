@@ -11,20 +11,24 @@ R top|bottom|before X|after X`` reorders; ``delete`` lines are reported and not 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from hybridfw.errors import InputError
-from hybridfw.rulesets._panos_common import Named, PanConfig, PanRule, PanScope, build_ruleset
+from hybridfw.rulesets._panos_common import (
+    MAX_ZONE_PAIRS,
+    Named,
+    PanConfig,
+    PanRule,
+    PanScope,
+    build_ruleset,
+)
+from hybridfw.rulesets._panos_set_scoped import NO_SHAPE, RULE_KEYS, FirstLine, Shape, decide
 from hybridfw.rulesets._vendor_util import parse_logged, warning
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Ruleset
 from hybridfw.rulesets.scope import Scope
 
 _TOKEN = re.compile(r'"([^"]*)"|\'([^\']*)\'|(\S+)')
-_RULE_KEYS = frozenset({"from", "to", "source", "destination", "source-user", "category",
-                        "application", "service", "source-hip", "destination-hip", "action",
-                        "disabled", "negate-source", "negate-destination", "schedule", "rule-type",
-                        "description", "tag", "log-setting", "log-start", "log-end", "group-tag"})
 _RULE_LINE = "set rulebase security rules "
 _ADDRESS_KINDS = ("ip-netmask", "ip-range", "ip-wildcard", "fqdn")
 _DETECT = re.compile(r"^set (?:(?:vsys \S+ |shared |device-group \S+ )?(?:rulebase|address|address-group|"
@@ -51,7 +55,7 @@ def _values(words: list[str], i: int) -> tuple[list[str], int]:
 def _fields(rule: PanRule, words: list[str], i: int) -> None:
     """The rule's attributes from words[i] on, up to one hybridfw does not know."""
     fields, count = rule.fields, len(words)
-    while i < count and words[i] in _RULE_KEYS:
+    while i < count and words[i] in RULE_KEYS:
         key = words[i]
         if i + 1 < count and words[i + 1] != "[":  # one value, inline: benchmarks/audit_vendor.py
             known = fields.get(key)  # panos-set, scoped parse -12 %
@@ -66,10 +70,14 @@ def _fields(rule: PanRule, words: list[str], i: int) -> None:
 
 
 class _SetReader:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, audit: Scope | None = None) -> None:
         self.config = PanConfig(path)
         self.path = path
         self.rule_index: dict[str, dict[str, PanRule]] = {}  # scope → rule name → rule
+        # Scoped parse: vsys1's rule lines (no quotes) by rule name, built at the end (`settle`)
+        # unless another line is about vsys1's rules first (`materialize`); first line, others
+        self.pending: dict[str, FirstLine] | None = None if audit is None else {}
+        self.more: dict[str, list[list[str]]] = {}
 
     def scope(self, name: str) -> PanScope:
         if name == "shared":
@@ -80,24 +88,60 @@ class _SetReader:
         return found
 
     def read(self, text: str) -> PanConfig:
-        for number, raw in enumerate(text.splitlines(), start=1):
+        lines = enumerate(text.splitlines(), start=1)
+        if self.pending is not None:
+            self._read_pending(lines)
+        for number, raw in lines:
             if raw.startswith(_RULE_LINE) and '"' not in raw and "'" not in raw:
                 words = raw.split()  # a vsys1 rule's line straight to its fields, as _line would
                 if len(words) > 4:  # (benchmarks/audit_vendor.py panos-set: scoped parse -9 %)
                     _fields(self._rule(self.scope("vsys1"), words[4], number, raw), words, 5)
                     continue
-            words = tokens(raw)
-            if not words or words[0].startswith("#"):
-                continue
-            try:
-                self._line(words, number, raw)
-            except (IndexError, ValueError):
-                raise InputError(f"cannot read {' '.join(words[:4])!r}", path=self.path,
-                                 line=number, field=words[0]) from None
+            self._other(number, raw)
         if not self.config.scopes:
             raise InputError("no security rules or objects of a vsys in these set commands",
                              path=self.path, field="rulebase")
         return self.config
+
+    def _read_pending(self, lines: Iterator[tuple[int, str]]) -> None:
+        """`read`'s loop keeping vsys1's rule lines (`pending`), until another line is about
+        vsys1's rules (`materialize`) or to the end."""
+        pending, more, shape = self.pending, self.more, NO_SHAPE
+        if pending is None:
+            return
+        for number, raw in lines:
+            if raw.startswith(_RULE_LINE) and '"' not in raw and "'" not in raw:
+                words = raw.split()
+                if len(words) > 4:
+                    name = words[4]
+                    if name in pending:
+                        more.setdefault(name, []).append(words)
+                        continue
+                    if not pending:
+                        self.scope("vsys1")  # made at its first rule line, as `read` makes it
+                    # the layout of the line before, checked in C (audit_vendor.py panos-set, scoped)
+                    if len(words) != shape.size or shape.key_of(words) != shape.keys or "[" in words:
+                        found = Shape(words)
+                        if found.size < 0:
+                            pending[name] = (number, raw, None, ())
+                            continue
+                        shape = found
+                    pending[name] = (number, raw, shape, shape.value_of(words))
+                    continue
+            self._other(number, raw)
+            if self.pending is None:
+                return
+
+    def _other(self, number: int, raw: str) -> None:
+        """Any line but a vsys1 rule's line without quotes."""
+        words = tokens(raw)
+        if not words or words[0].startswith("#"):
+            return
+        try:
+            self._line(words, number, raw)
+        except (IndexError, ValueError):
+            raise InputError(f"cannot read {' '.join(words[:4])!r}", path=self.path,
+                             line=number, field=words[0]) from None
 
     def _line(self, words: list[str], number: int, raw: str) -> None:
         verb, rest = words[0], words[1:]
@@ -156,6 +200,8 @@ class _SetReader:
         _fields(self._rule(scope, words[2], line, raw), words, 3)
 
     def _rule(self, scope: PanScope, name: str, line: int, raw: str) -> PanRule:
+        if self.pending is not None and scope.name == "vsys1":
+            self.materialize()
         index = self.rule_index.setdefault(scope.name, {})
         rule = index.get(name)
         if rule is None:
@@ -163,9 +209,50 @@ class _SetReader:
             scope.rules.append(rule)
         return rule
 
+    def _pending_rule(self, name: str, first: FirstLine) -> PanRule:
+        """A pending rule built as the line-by-line reading builds it."""
+        rule = PanRule(name, first[0], first[1].strip())
+        _fields(rule, first[1].split(), 5)
+        for more in self.more.get(name, ()):
+            _fields(rule, more, 5)
+        return rule
+
+    def materialize(self, names: list[str] | None = None) -> None:
+        """The pending rules (or those of `names`) as vsys1's first rules; nothing pending then."""
+        pending, self.pending = self.pending, None
+        if not pending:  # no rule line kept: vsys1 is not made here
+            return
+        scope, index = self.scope("vsys1"), self.rule_index.setdefault("vsys1", {})
+        for name in pending if names is None else names:
+            rule = index[name] = self._pending_rule(name, pending[name])
+            scope.rules.append(rule)
+
+    def settle(self, audit: Scope) -> None:
+        """The pending rules built, but those `decide` leaves out: counted, not built."""
+        pending = self.pending
+        decided = decide(self.config, audit, pending, self.more) if pending else None
+        if pending is None or decided is None:
+            self.materialize()
+            return
+        kept, omitted, zones = decided
+        scope = self.scope("vsys1")
+        self.materialize(kept)
+        named = zones.union(scope.zones, *(r.fields.get(k) or () for r in scope.rules
+                                           for k in ("from", "to")))
+        named.discard("any")
+        if len(named) ** 2 > MAX_ZONE_PAIRS:  # zone pairs made from each rule's zones: build all
+            scope.rules.clear()
+            self.pending = pending
+            self.materialize()
+            return
+        scope.omitted += omitted
+        scope.zones += sorted(zones.difference(scope.zones))  # their zones still make zone pairs
+
     def _move(self, scope: PanScope, words: list[str], line: int) -> None:
         if words[:3] != ["rulebase", "security", "rules"] or len(words) < 5:
             return
+        if self.pending is not None and scope.name == "vsys1":
+            self.materialize()
         name, where = words[3], words[4]
         rule = next((r for r in scope.rules if r.name == name), None)
         anchor = words[5] if len(words) > 5 else ""
@@ -226,5 +313,10 @@ class PanosSetParser(RulesetParser):
         return self._parse(text, path, scope)
 
     def _parse(self, text: str, path: str, scope: Scope | None) -> Ruleset:
-        return parse_logged(self.name, path,
-                            lambda: build_ruleset(_SetReader(path).read(text), self.name, scope))
+        def build() -> Ruleset:
+            reader = _SetReader(path, scope)
+            config = reader.read(text)
+            if scope is not None:
+                reader.settle(scope)
+            return build_ruleset(config, self.name, scope)
+        return parse_logged(self.name, path, build)
