@@ -136,13 +136,15 @@ def crowded_line(draw: st.DrawFn) -> str:
 @settings(max_examples=examples(80, 15), deadline=None)
 @given(files=st.lists(st.lists(st.one_of(log_line(), crowded_line()), min_size=1, max_size=40), min_size=1,
                       max_size=3),
-       block=st.sampled_from((1, 50, 4096, 1 << 20)), small=st.booleans(),
+       block=st.sampled_from((1, 50, 4096, 1 << 20)), small=st.sampled_from((0, 1, 2, 3)),
        window=st.sampled_from(((None, None), ("Dec  1 06:00:00", None), (None, "2026-12-01T12:00:00Z"))))
-def test_tally_leaves_what_add_rows_leaves(files: list[list[str]], block: int, small: bool,
+def test_tally_leaves_what_add_rows_leaves(files: list[list[str]], block: int, small: int,
                                            window: tuple[str | None, ...]) -> None:
     times = TimeParser()
     bounds = tuple(times(w) if w else None for w in window)
-    limits = {"packet_limit": 2, "small_limit": 1} if small else {}
+    # tiny caches (0: the real sizes): 2 and 3 also clear the ports table between a line's scan
+    # (one line ahead, its port looked up there) and its addition
+    limits = {"packet_limit": 2, "small_limit": small} if small else {}
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for n, lines in enumerate(files):
@@ -173,3 +175,19 @@ def test_tally_on_the_benchmark_log_and_the_counts(tmp_path: Path) -> None:
     windowed = native_outcome([path], True, 1000, window)
     assert windowed == native_outcome([path], False, 1000, window)
     assert windowed[0]["undated"] == 1 and windowed[0]["outside_window"] > 0  # type: ignore[index]
+
+
+def test_ports_cleared_between_a_lines_scan_and_its_addition(tmp_path: Path) -> None:
+    # Feed scans each line one ahead and looks its port up then; a clear of the ports table in
+    # between (small_limit 2, three ports in turn) renumbers the plans: the looked-up number is stale.
+    ports = ("25", "443", "22", "587", "025")
+    lines = [f"Dec  1 13:11:{s % 60:02d} gw kernel: IN=eth0 OUT= SRC=40.107.{s % 7}.9 DST=203.0.113."
+             f"{(10, 20)[s % 2]} PROTO=TCP SPT=1 DPT={ports[s % len(ports)]} \n" for s in range(300)]
+    path = tmp_path / "kern.log"
+    path.write_text("".join(lines))
+    for small in (2, 3, 4):
+        with mock.patch.dict(native_rows.LIMITS, {"small_limit": small}):
+            native = native_outcome([path], True, 1 << 20, (None, None))
+        assert native == native_outcome([path], False, 1 << 20, (None, None))
+    assert sum(d["count"] for d in native[0]["drops"]) > 100  # type: ignore[index]
+

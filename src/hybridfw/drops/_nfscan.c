@@ -94,6 +94,7 @@ typedef struct {
     int windowed;
     PyObject *on_line, *on_port, *on_packet, *on_time, *on_prefix, *on_bad, *on_first, *on_first4;
     Table ports, packets, times, prefixes;
+    long ports_gen; /* counts the ports table's clears (plan numbers restart) */
     Table4 packets4; /* IPv4 packets, classed in C (_nfscan_v4.h) */
     Entry4 **pending; size_t npending, pending_room; /* packets4 entries with rows since the flush */
     Ranges *ranges; size_t nranges, ranges_room;
@@ -113,6 +114,16 @@ typedef struct {
 } Tally;
 
 static int spill_all(Tally *t);
+
+/* A line of the block [b, e) (e: its LF): whether the fast pattern fits, its fields, its port's
+   plan as the ports table had it when the line was scanned, and (v4) both addresses as IPv4. */
+typedef struct {
+    Py_ssize_t b, e;
+    int fits, v4; /* v4: -1 until read */
+    int on; long gen; /* on: the ports table's value for the line's port at generation `gen` (-1: not found) */
+    uint32_t src, dst;
+    Fields f;
+} Line;
 
 static void clear_moments(Tally *t) {
     t->nmoments = 0;
@@ -322,7 +333,8 @@ static int read_plan(Tally *t, PyObject *r, Plan *p) {
 
 /* Whether (protocol, port) is on a flow: its plan's number + 1, 0 (not on a flow), -1 on error.
    Leaves "proto port " in t->key. */
-static int port_on_flow(Tally *t, const unsigned char *c, const Fields *f, size_t *used) {
+static int port_on_flow(Tally *t, const unsigned char *c, const Line *ln, size_t *used) {
+    const Fields *f = &ln->f;
     size_t np = (size_t)(f->proto.b - f->proto.a), nd = (size_t)(f->port.b - f->port.a);
     size_t room = np + nd + 2 + (size_t)(f->packet.b - f->packet.a);
     if (grow((void **)&t->key, &t->key_room, room, 1) < 0) return -1;
@@ -334,11 +346,13 @@ static int port_on_flow(Tally *t, const unsigned char *c, const Fields *f, size_
     if (t->ports.used >= (size_t)t->small_limit) { /* start afresh: the IPv4 packets' keys name plans */
         if (spill_all(t) < 0) return -1;
         table_clear(&t->ports);
+        t->ports_gen++;
         for (size_t k = 0; k < t->nplans; k++) PyMem_Free(t->plans[k].cands);
         t->nplans = 0;
         if (t->packets4.slots) memset(t->packets4.slots, 0, t->packets4.cap * sizeof(Entry4));
         t->packets4.used = 0;
     }
+    if (ln->on >= 0 && ln->gen == t->ports_gen) return ln->on; /* scan_line found it: still the same */
     Entry *port = table_find(&t->ports, t->key, np + 1 + nd, 1);
     if (port == NULL) return -1;
     if (port->value < 0) {
@@ -580,33 +594,39 @@ static int first4(Tally *t, Slot4 *s, int on, const Fields *f, uint32_t src, uin
     return 0;
 }
 
+/* Both addresses of a line with a port read as IPv4 (ln->v4). */
+static void read_v4(const unsigned char *c, Line *ln) {
+    ln->v4 = ipv4(c, ln->f.src.a, ln->f.src.b, &ln->src) && ipv4(c, ln->f.dst.a, ln->f.dst.b, &ln->dst);
+}
+
 /* The row's packet: its kind, and its slot (IPv4 classed in C: *s4, else *slot). -1 on error. */
-static int packet_of(Tally *t, int on, const unsigned char *c, Py_ssize_t b, Py_ssize_t e, const Fields *f,
-                     size_t used, long long number, int32_t rule, uint32_t *src, uint32_t *dst, Slot4 **s4,
-                     Slot4 *one4, Slot **slot, Slot *one) {
-    if (ipv4(c, f->src.a, f->src.b, src) && ipv4(c, f->dst.a, f->dst.b, dst)) {
-        *s4 = packet4_slot(t, on, f, rule, *src, *dst, one4);
+static int packet_of(Tally *t, int on, const Line *ln, const unsigned char *c, size_t used, long long number,
+                     int32_t rule, Slot4 **s4, Slot4 *one4, Slot **slot, Slot *one) {
+    if (ln->v4 < 0) read_v4(c, ln);
+    if (ln->v4) {
+        *s4 = packet4_slot(t, on, &ln->f, rule, ln->src, ln->dst, one4);
         return *s4 == NULL ? -1 : (*s4)->kind;
     }
-    *slot = packet_slot(t, c, b, e, f, used, number, one);
+    *slot = packet_slot(t, c, ln->b, ln->e, &ln->f, used, number, one);
     return *slot == NULL ? -1 : (*slot)->kind;
 }
 
 /* add_rows for one row with a port: 0, or -1 with an exception. */
-static int tally_row(Tally *t, const unsigned char *c, Py_ssize_t b, Py_ssize_t e, const Fields *f,
-                     long long number) {
+static int tally_row(Tally *t, const unsigned char *c, const Line *ln, long long number) {
+    const Fields *f = &ln->f;
+    Py_ssize_t b = ln->b, e = ln->e;
     size_t used;
-    int on = port_on_flow(t, c, f, &used);
+    int on = port_on_flow(t, c, ln, &used);
     if (on <= 0) {
         if (on == 0) t->unrelated++;
         return on;
     }
     Slot4 one4, *s4 = NULL;
     Slot one, *slot = NULL;
-    uint32_t src, dst;
     int32_t rule = rule_of(t, c, f);
     if (rule == -2) return -1;
-    int kind = packet_of(t, on, c, b, e, f, used, number, rule, &src, &dst, &s4, &one4, &slot, &one);
+    int kind = packet_of(t, on, ln, c, used, number, rule, &s4, &one4, &slot, &one);
+    uint32_t src = ln->src, dst = ln->dst;
     if (kind < 0) return -1;
     if (kind == SLOT_UNRELATED) { t->unrelated++; return 0; }
     if (kind == SLOT_BAD) {
@@ -636,6 +656,38 @@ static int tally_row(Tally *t, const unsigned char *c, Py_ssize_t b, Py_ssize_t 
     return 0;
 }
 
+/* The LF-ended line from `b` in [0, n), scanned one line ahead of the one being added: matched,
+   its port looked up (not added) in the ports table, and for a port on a flow its addresses read
+   and its IPv4 entry's slot prefetched (pipelining: that cache miss was most of feed's own time,
+   benchmarks/drops.py). Nothing here changes the Tally. 0 when no line is left. */
+static int scan_line(Tally *t, const unsigned char *c, Py_ssize_t b, Py_ssize_t n, Line *ln) {
+    const unsigned char *nl = b < n ? memchr(c + b, '\n', (size_t)(n - b)) : NULL;
+    if (nl == NULL) return 0;
+    ln->b = b;
+    ln->e = nl - c;
+    ln->fits = match(c, b, ln->e, &ln->f);
+    ln->on = -1;
+    ln->v4 = -1;
+    if (!ln->fits || ln->f.port.b == ln->f.port.a) return 1;
+    const Fields *f = &ln->f;
+    size_t np = (size_t)(f->proto.b - f->proto.a), nd = (size_t)(f->port.b - f->port.a);
+    unsigned char key[32];
+    if (t->ports.slots != NULL && np + nd + 1 <= sizeof(key) && t->ports.used < (size_t)t->small_limit) {
+        memcpy(key, c + f->proto.a, np);
+        key[np] = ' ';
+        memcpy(key + np + 1, c + f->port.a, nd);
+        Entry *port = table_find(&t->ports, key, np + 1 + nd, 0);
+        ln->on = port->value;
+        ln->gen = t->ports_gen;
+    }
+    if (ln->on == 0) return 1;
+    read_v4(c, ln);
+    if (ln->v4 && t->packets4.slots != NULL)
+        __builtin_prefetch(&t->packets4.slots[home4((uint64_t)f->hook, (uint64_t)ln->src << 32 | ln->dst)
+                                              & (t->packets4.cap - 1)]);
+    return 1;
+}
+
 /* feed(block, number, flush) -> (last line number, records): add_rows over an ASCII block.
    `flush` is called (with no argument) before a line that goes to on_line and may add drops. */
 static PyObject *Tally_feed(Tally *t, PyObject *args) {
@@ -648,19 +700,18 @@ static PyObject *Tally_feed(Tally *t, PyObject *args) {
     }
     if (!PyArg_ParseTuple(args, "y*LO", &view, &number, &flush)) return NULL;
     const unsigned char *c = view.buf;
-    Py_ssize_t n = view.len, b = 0;
     long long records = 0;
-    while (b < n) {
-        const unsigned char *nl = memchr(c + b, '\n', (size_t)(n - b));
-        if (nl == NULL) break;
-        Py_ssize_t e = nl - c;
-        Fields f;
+    Line lines[2], *ln = &lines[0], *ahead = &lines[1];
+    int more = scan_line(t, c, 0, view.len, ln);
+    while (more) {
+        /* the next line matched first: its IPv4 entry is fetched while this one is added */
+        int next = scan_line(t, c, ln->e + 1, view.len, ahead);
+        Py_ssize_t b = ln->b, e = ln->e;
         number++;
-        int fits = match(c, b, e, &f);
-        if (fits && f.port.b > f.port.a) {
+        if (ln->fits && ln->f.port.b > ln->f.port.a) {
             records++;
-            if (tally_row(t, c, b, e, &f, number) < 0) goto fail;
-        } else if (!fits && only_other(c, b, e)) {
+            if (tally_row(t, c, ln, number) < 0) goto fail;
+        } else if (!ln->fits && only_other(c, b, e)) {
             if (t->have_example || blank(c, b, e)) {
                 t->other++;
             } else { /* the first "other" line: parse_line keeps it as the example */
@@ -677,7 +728,10 @@ static PyObject *Tally_feed(Tally *t, PyObject *args) {
             if (found < 0) goto fail;
             records += found;
         }
-        b = e + 1;
+        Line *done = ln;
+        ln = ahead;
+        ahead = done;
+        more = next;
     }
     PyBuffer_Release(&view);
     return Py_BuildValue("(LL)", number, records);

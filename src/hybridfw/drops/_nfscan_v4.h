@@ -80,9 +80,18 @@ static int ipv4(const unsigned char *c, Py_ssize_t a, Py_ssize_t b, uint32_t *ou
     return 1;
 }
 
+/* An entry's hash: its addresses and hook only (k2, k1's low bits), not its plan or rule, so the
+   scan can prefetch its slot before the line's port and prefix are looked up (_nfscan.c
+   scan_line); the few entries of one address pair (a port on a flow, a log prefix) sit together. */
+static uint64_t home4(uint64_t hook, uint64_t k2) {
+    uint64_t h = k2 ^ hook << 62;
+    h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
+    h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
 static uint64_t hash4(uint64_t k1, uint64_t k2) {
-    uint64_t h = (k1 ^ (k2 * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
-    return h ^ (h >> 31);
+    return home4(k1 & 3, k2);
 }
 
 /* The entry of (k1, k2): found, or a free one with k1 == 0 (stored by the caller when
