@@ -9,8 +9,10 @@ is not there and these tests say so instead of passing.
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
+import weakref
 from pathlib import Path
 from unittest import mock
 
@@ -18,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _support.drops import native_outcome
+from _support.drops import analyse, native_outcome
 from _support.hypo import examples
 from _support.netfilter_lines import log_line
 from hybridfw import native
@@ -191,3 +193,27 @@ def test_ports_cleared_between_a_lines_scan_and_its_addition(tmp_path: Path) -> 
         assert native == native_outcome([path], False, 1 << 20, (None, None))
     assert sum(d["count"] for d in native[0]["drops"]) > 100  # type: ignore[index]
 
+
+def test_the_buckets_go_with_the_report(tmp_path: Path) -> None:
+    # The Tally's callbacks are the reader's methods (a cycle); closed after the file, the
+    # aggregate is freed with the report at once, not at some later full collection.
+    path = tmp_path / "kern.log"
+    path.write_text("Dec  1 13:11:22 gw kernel: IN=eth0 OUT= SRC=40.107.3.4 DST=203.0.113.10 PROTO=TCP "
+                    "SPT=1 DPT=25 \n" * 3)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        report = analyse(path)
+        bucket = weakref.ref(report.buckets[0])
+        del report
+        assert bucket() is None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_a_closed_tally_refuses_to_feed() -> None:
+    tally = _nfscan.Tally(False, *([print] * 8))
+    tally.close()
+    with pytest.raises(ValueError, match="not initialised"):
+        tally.feed(b"x\n", 0, print)

@@ -747,10 +747,19 @@ static PyObject *Tally_take_counts(Tally *t, PyObject *unused) {
     return r;
 }
 
+/* close(): drop the callbacks. They are bound methods of the reader that holds the Tally: that
+   cycle kept the aggregate alive until a full collection (run.py moves it to the oldest
+   generation). feed() refuses afterwards. */
+static PyObject *Tally_close(Tally *t, PyObject *unused) {
+    Tally_clear(t);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Tally_methods[] = {
     {"feed", (PyCFunction)Tally_feed, METH_VARARGS, "add_rows over an ASCII block: (last line, records)."},
     {"flush", (PyCFunction)Tally_flush, METH_NOARGS, "The pending bucket sums; they restart."},
     {"take_counts", (PyCFunction)Tally_take_counts, METH_NOARGS, "(unrelated, outside, undated, other)."},
+    {"close", (PyCFunction)Tally_close, METH_NOARGS, "Drop the callbacks (the reader is done)."},
     {"add_ranges", (PyCFunction)Tally_add_ranges, METH_VARARGS, "IPv4 intervals for the plans: their number."},
     {NULL, NULL, 0, NULL},
 };

@@ -132,10 +132,17 @@ static void table4_free(Table4 *t) {
 
 /* The text of an IPv4 address (ipaddress's str), or with `block` its /24 ("a.b.c.0/24"). */
 static PyObject *ipv4_text(uint32_t v, int block) {
-    char buf[24];
-    int n = block ? snprintf(buf, sizeof(buf), "%u.%u.%u.0/24", v >> 24, v >> 16 & 255, v >> 8 & 255)
-                  : snprintf(buf, sizeof(buf), "%u.%u.%u.%u", v >> 24, v >> 16 & 255, v >> 8 & 255, v & 255);
-    return PyUnicode_FromStringAndSize(buf, n);
+    /* written by hand: snprintf took ~1,700 instructions a call, 3 calls per new packet */
+    char buf[24], *o = buf;
+    for (int part = 3; part >= 0; part--) {
+        unsigned x = block && part == 0 ? 0 : v >> (8 * part) & 255;
+        if (x >= 100) *o++ = (char)('0' + x / 100);
+        if (x >= 10) *o++ = (char)('0' + x / 10 % 10);
+        *o++ = (char)('0' + x % 10);
+        if (part > 0) *o++ = '.';
+    }
+    if (block) memcpy(o, "/24", 3), o += 3;
+    return PyUnicode_FromStringAndSize(buf, o - buf);
 }
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */

@@ -28,6 +28,12 @@ _CACHE_LIMIT = 1_000_000  # distinct (protocol, port, source, destination) remem
 TIME_CACHE_LIMIT = 65_536
 
 
+def _rules() -> Counter[str]:
+    """An empty Counter made without Counter.__init__, whose Python-level update() was most of the
+    cost of a new bucket (benchmarks/drops.py makes 100k)."""
+    return Counter.__new__(Counter)
+
+
 @dataclass
 class Bucket:
     """One flow × class × block aggregate."""
@@ -38,7 +44,7 @@ class Bucket:
     count: int = 0
     first_seen: datetime | None = None
     last_seen: datetime | None = None
-    rules: Counter[str] = field(default_factory=Counter)
+    rules: Counter[str] = field(default_factory=_rules)
     evidence: str = ""  # file:line: text of the first drop
     where: str = ""  # file:line of the first drop
     addresses: set[str] = field(default_factory=set)  # a few distinct senders, for the report

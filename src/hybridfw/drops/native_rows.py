@@ -93,6 +93,7 @@ class NativeRows:
         self.agg.outside_window += outside
         self.agg.undated += undated
         self.stats.other += other
+        self.tally.close()  # its callbacks are our methods: no cycle left to keep `agg` alive
 
     def _line(self, number: int, line: bytes) -> int:
         drop = self.parse_line(number, line.decode("ascii"), self.stats)
