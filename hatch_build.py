@@ -48,6 +48,8 @@ MYPYC_MODULES: tuple[str, ...] = (
     "hybridfw.addresses.parse",
     "hybridfw.rulesets.model",
     "hybridfw.rulesets.iptables",
+    # The C scanner's columns read per walked rule (Scanned.preview/record): --all-relevant audit.
+    "hybridfw.rulesets._iptables_fast",
 )
 
 # C extension modules (sources relative to the project root; headers beside them are #included).
@@ -58,6 +60,8 @@ C_EXTENSIONS: tuple[CExtension, ...] = (
     CExtension("hybridfw.addresses._cidrtext", ("src/hybridfw/addresses/_cidrtext.c",)),
     # pfSense/OPNsense filter rules from the XML bytes: benchmarks/audit_vendor.py pfsense scoped -45 %.
     CExtension("hybridfw.rulesets._xmlrules", ("src/hybridfw/rulesets/_xmlrules.c",)),
+    # The common iptables-save rule line read in C: benchmarks/audit.py --all-relevant (see docs/development.md).
+    CExtension("hybridfw.rulesets._iptscan", ("src/hybridfw/rulesets/_iptscan.c",)),
 )
 
 INFO_NAME = "_native_build"  # hybridfw/_native_build: read by hybridfw.native

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import difflib
+from typing import Any
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _support.hypo import examples
+from hybridfw.audit import diff
 from hybridfw.audit.diff import _OTHER_ENDS, other_ends, unified
 
 # A small alphabet, so context lines repeat and hunks meet, merge and touch both ends.
@@ -94,3 +98,48 @@ def test_a_headed_diff_names_both_files() -> None:
 @given(st.text(alphabet=st.sampled_from("a\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029\u2027 "), max_size=12))
 def test_other_ends_is_what_the_pattern_finds(text: str) -> None:
     assert other_ends(text) == (_OTHER_ENDS.search(text) is not None)
+
+
+def _line_by_line(before: str, after: str) -> tuple[list[Any], dict[int, str]] | None:
+    """The reference of `diff._insertions`: each line of `after` equal to the next line of
+    `before` is kept, any other is inserted."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    codes: list[Any] = []
+    inserted: dict[int, str] = {}
+    i = 0
+    for j, line in enumerate(new):
+        if i < len(old) and line == old[i]:
+            if codes and codes[-1][0] == "equal":
+                codes[-1] = ("equal", codes[-1][1], i + 1, codes[-1][3], j + 1)
+            else:
+                codes.append(("equal", i, i + 1, j, j + 1))
+            i += 1
+        else:
+            inserted[j] = line
+            if codes and codes[-1][0] == "insert":
+                codes[-1] = ("insert", i, i, codes[-1][3], j + 1)
+            else:
+                codes.append(("insert", i, i, j, j + 1))
+    if i < len(old):
+        return None
+    return codes or [("equal", 0, 0, 0, 0)], inserted
+
+
+@settings(max_examples=examples(400, 100), deadline=None)
+@given(st.text(st.sampled_from("ab\n"), max_size=30), st.text(st.sampled_from("ab\n"), max_size=30),
+       st.sampled_from((1, 2, 3, 5, 1 << 16)), st.booleans())
+def test_insertions_compare_whole_lines_as_line_by_line(before: str, extra: str, chunk: int,
+                                                         inserted: bool) -> None:
+    # `after` is often `before` with text put in, so equal runs, insertions and endings meet;
+    # small chunks make the chunked comparison cross its chunk edges.
+    after = extra
+    if inserted:
+        cut = len(extra) % (len(before) + 1)
+        after = before[:cut] + extra + before[cut:]
+    with mock.patch.object(diff, "_CHUNK", chunk):
+        found = diff._insertions(before, after)
+    expected = _line_by_line(before, after)
+    assert (found if found is None else found[:2]) == expected
+    if found is not None:  # each opcode's offset is where its first line of `before` starts
+        assert found[2] == [len("".join(before.splitlines(keepends=True)[:code[1]]))
+                            for code in found[0]]

@@ -67,9 +67,12 @@ class IptablesPatcher(Patcher):
                 return item.origin.line - 1
             chain = chains.get(item.chain_key, ("", ""))[1]
             for index in range(item.origin.line, len(lines)):  # the table's COMMIT, else the end
-                if lines[index].strip() == "COMMIT":
+                line = lines[index]
+                # A substring test first (a rule of `chain` names it): benchmarks/audit.py
+                # --all-relevant, fix CPU about -0.1 s.
+                if "COMMIT" in line and line.strip() == "COMMIT":
                     return index
-                if _iptables_exit(lines[index], chain):
+                if chain in line and _iptables_exit(line, chain):
                     return index
             return len(lines) - 1 if lines and not lines[-1].strip() else len(lines)
 

@@ -84,12 +84,21 @@ class RuleLineParser:
         """The rule of a line ``-A CHAIN [! ]-s VALUE REST`` whose `shape_key` is `key`: most
         rules of a big ruleset share a few shapes, parsed once each (the result is the same as
         `parse`). With a scope, a `Record` or None as `_with_source` says."""
+        return self._with_source(self.shaped(key, number, line), negated, value, number, line)
+
+    def shaped(self, key: str, number: int, line: str) -> Shape:
+        """The parsed shape of `key` (a `shape_key`), first met on line `number`."""
         self._line = number
         # Shapes parsed once: benchmarks/audit.py 4.0-4.5 s, 101 MiB without -> 1.6-2.0 s, 74 MiB.
         shape = self._shapes.get(key)
         if shape is None:
             shape = self._shapes[key] = self._shape(self._parse(key.split(), number, line))
-        return self._with_source(shape, negated, value, number, line)
+        return shape
+
+    @property
+    def held(self) -> tuple[Interval, ...]:
+        """The audited on-premises sources of the file's family (outbound flows' fixed side)."""
+        return self._scope_intervals
 
     def _with_source(self, shape: Shape, negated: bool, value: str, number: int,
                      line: str) -> Rule | Record | None:

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
-from hybridfw.rulesets._iptables_rule import Record, RuleLineParser
+from hybridfw.rulesets._iptables_fast import Scanned, scan
+from hybridfw.rulesets._iptables_rule import Record, RuleLineParser, Shape
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.lazy import LazyRules, Parts
 from hybridfw.rulesets.model import Action, Chain, Entry, LineSource, Origin, Rule, Ruleset, chain_key
@@ -74,8 +75,9 @@ def file_family(text: str, path: str) -> int:
 class _Table:
     name: str
     # None: a rule the audit's scope left out, kept as a placeholder for "-I CHAIN N" positions;
-    # a Record: a rule kept for the audit, built when its chain is first walked.
-    chains: dict[str, list[Rule | Record | None]] = field(default_factory=dict)
+    # a Record (or the index of one the C scanner read, `Scanned`): a rule kept for the
+    # audit, built when its chain is first walked.
+    chains: dict[str, list[Rule | Record | int | None]] = field(default_factory=dict)
     policies: dict[str, tuple[Action, Origin]] = field(default_factory=dict)
     header: Origin | None = None  # the "*table" line (or the first line of `iptables -S`)
 
@@ -91,6 +93,7 @@ class _SaveFile:
         self.table: _Table | None = None
         self.findings: list[Finding] = []
         self.rules = RuleLineParser(path, family, scope, source)
+        self.scanned: Scanned | None = None
 
     def feed(self, number: int, line: str) -> None:
         if line.startswith("-A ") and self.table is not None:
@@ -122,6 +125,60 @@ class _SaveFile:
             self._declare(table, number, line)
             return
         self._command(table, number, line)
+
+    def read_scanned(self, text: str, scanned: Scanned) -> None:
+        """Read `text` as `feed` does line by line, taking the lines the C scanner read from
+        its columns: a kept rule becomes its index (scoped parse only, see `Scanned`)."""
+        self.scanned = scanned
+        numbers, starts, ends, chain_ids = (scanned.numbers, scanned.starts, scanned.ends,
+                                            scanned.chain_ids)
+        general, gnumbers = 0, scanned.general[0]
+        lists: dict[int, list[Rule | Record | int | None] | None] = {}  # chain id -> its list
+        for index in range(len(scanned)):
+            number = numbers[index]
+            if general < len(gnumbers) and gnumbers[general] < number:
+                general = self._read_general(text, scanned, general, number)
+                lists = {}  # a table, chain or flush may have changed them
+            chain = lists.get(chain_ids[index], ...)
+            if chain is ...:
+                table = self.table
+                chain = lists[chain_ids[index]] = (
+                    None if table is None else table.chains.get(scanned.chains[chain_ids[index]]))
+            shape = None if chain is None else self._shape_of(
+                scanned, scanned.key_ids[index], number, starts[index], ends[index], text)
+            if chain is None or shape is None:
+                self.feed(number, text[starts[index]:ends[index]])  # as the reader does
+                lists = {}
+                continue
+            outbound = shape.outbound and scanned.holds[index] == 1
+            if shape.admitted and (shape.inbound or outbound):
+                scanned.holding[index] = outbound
+                chain.append(index)
+            else:
+                self.rules.omitted += 1
+                chain.append(None)
+        self._read_general(text, scanned, general, _PAST)
+        scanned.done()
+
+    def _read_general(self, text: str, scanned: Scanned, index: int, before: int) -> int:
+        """`feed` the general lines from `index` on whose numbers are below `before`; the index
+        of the first one left."""
+        numbers, starts, ends = scanned.general
+        while index < len(numbers) and numbers[index] < before:
+            line = text[starts[index]:ends[index]].strip()
+            if line and line[0] != "#":
+                self.feed(numbers[index], line)
+            index += 1
+        return index
+
+    def _shape_of(self, scanned: Scanned, key: int, number: int, start: int, end: int,
+                  text: str) -> Shape | None:
+        """The shape of key `key` (None: `shape_key` refuses it, the reader takes the line)."""
+        shape = scanned.shapes[key]
+        if shape is None and self.rules.shape_key(scanned.keys[key]) is not None:
+            shape = scanned.shapes[key] = self.rules.shaped(scanned.keys[key], number,
+                                                            text[start:end])
+        return shape
 
     def _need_table(self, number: int) -> _Table:
         if self.table is None and not self.tables:
@@ -183,7 +240,7 @@ class _SaveFile:
                 args = args[1:]
         rules.insert(position, self.rules.parse(args, number, line))
 
-    def _chain_rules(self, table: _Table, chain: str, number: int) -> list[Rule | Record | None]:
+    def _chain_rules(self, table: _Table, chain: str, number: int) -> list[Rule | Record | int | None]:
         if chain not in table.chains:
             raise InputError(f"chain {chain!r} is not declared in table {table.name}",
                              path=self.path, line=number, field="chain")
@@ -197,8 +254,8 @@ class _SaveFile:
                 items = [self._resolve(table, rule) if isinstance(rule, Rule) else rule
                          for rule in rules if rule is not None]
                 resolved: Sequence[Rule]
-                if any(isinstance(item, Record) for item in items):
-                    resolved = LazyRules(items, self._maker(table), self.rules.preview)
+                if any(not isinstance(item, Rule) for item in items):
+                    resolved = LazyRules(items, self._maker(table), self._preview)
                 else:
                     resolved = tuple(items)  # type: ignore[arg-type]
                 policy, origin = table.policies.get(name, (None, None))
@@ -227,11 +284,24 @@ class _SaveFile:
         return Origin(header.path, header.line,
                       f"{header.raw or '(iptables -S)'} (no :{name} line: policy not given)")
 
-    def _maker(self, table: _Table) -> Callable[[Record], Parts]:
-        parts, resolve = self.rules.parts, self._resolve
+    def _preview(self, item: Record | int) -> tuple[Rule, bool]:
+        if isinstance(item, Record):
+            return item.shape, item.may_hold_source
+        assert self.scanned is not None
+        return self.scanned.preview(item)
+
+    def _record(self, item: Record | int) -> Record:
+        if isinstance(item, Record):
+            return item
+        assert self.scanned is not None
+        return self.scanned.record(item)
+
+    def _maker(self, table: _Table) -> Callable[[Record | int], Parts]:
+        parts, resolve, as_record = self.rules.parts, self._resolve, self._record
         resolved: dict[int, Rule] = {}  # shape id -> the shape with its jump target resolved
 
-        def make(record: Record) -> Parts:
+        def make(item: Record | int) -> Parts:
+            record = as_record(item)
             done = resolved.get(id(record.shape))
             if done is None:
                 done = resolved[id(record.shape)] = resolve(table, record.shape)
@@ -250,7 +320,7 @@ class _SaveFile:
 
     def _note_nat(self) -> None:
         nat = self.tables.get("nat")
-        rules = [r if isinstance(r, Rule) else self.rules.build(r)
+        rules = [r if isinstance(r, Rule) else self.rules.build(self._record(r))
                  for chain in (nat.chains.values() if nat else ()) for r in chain if r is not None]
         lines = [str(r.origin) for r in rules if r.label in ("DNAT", "REDIRECT", "NETMAP")]
         if lines:
@@ -266,20 +336,28 @@ def _numbered_lines(text: str, source: LineSource | None) -> Iterator[tuple[int,
     """(number, line) split on "\\n" as iptables-restore reads, a block at a time: a 100k-line
     file never exists as one list of line strings next to its text. Each block also goes into
     `source` when given."""
-    number, start, size = 0, 0, len(text)
-    while start < size:
-        end = text.find("\n", start + _BLOCK)
-        end = size if end < 0 else end
-        block = text[start:end]
+    for number, block in _blocks(text):
         if source is not None:
             source.add(number + 1, block)
         for line in block.split("\n"):
             number += 1
             yield number, line
+
+
+def _blocks(text: str) -> Iterator[tuple[int, str]]:
+    """Runs of whole lines of about _BLOCK characters, each with the number of lines before it."""
+    number, start, size = 0, 0, len(text)
+    while start < size:
+        end = text.find("\n", start + _BLOCK)
+        end = size if end < 0 else end
+        block = text[start:end]
+        yield number, block
+        number += block.count("\n") + 1
         start = end + 1
 
 
 _BLOCK = 1 << 16
+_PAST = 1 << 32  # past every line number (the scanner's are 32-bit)
 
 
 def parse_iptables_save(text: str, path: str, family: int | None = None,
@@ -288,6 +366,14 @@ def parse_iptables_save(text: str, path: str, family: int | None = None,
     text is kept compressed (`LineSource`) rather than as one string per rule."""
     source = LineSource() if scope is not None else None
     state = _SaveFile(path, family or file_family(text, path), scope, source)
+    # The common rule line read in C, kept as columns (`_iptables_fast`): benchmarks/audit.py
+    # --all-relevant, see docs/development.md.
+    scanned = scan(text, state.family, state.rules.held) if source is not None else None
+    if scanned is not None and source is not None:
+        for number, block in _blocks(text):
+            source.add(number + 1, block)
+        state.read_scanned(text, scanned)
+        return state.build(IptablesParser.name, IptablesParser.platform)
     for number, raw in _numbered_lines(text, source):
         line = raw.strip()
         if line and line[0] != "#":

@@ -52,7 +52,7 @@ class LazyRules(Sequence[Rule]):
     builds nothing.
     """
 
-    __slots__ = ("_built", "_holding", "_items", "_make", "_parts", "_preview")
+    __slots__ = ("_built", "_holding", "_items", "_make", "_parts", "_preview", "_shapes")
 
     def __init__(self, items: list[Any], make: Callable[[Any], Parts],
                  preview: Callable[[Any], tuple[Rule, bool]]) -> None:
@@ -62,6 +62,7 @@ class LazyRules(Sequence[Rule]):
         self._built = False
         self._holding: list[int] | None = None
         self._parts: list[Parts | None] | None = None  # made so far, by index
+        self._shapes: list[Rule] | None = None
 
     @property
     def built(self) -> bool:
@@ -87,6 +88,15 @@ class LazyRules(Sequence[Rule]):
                 record_shape, sources = preview(item)
                 yield index, record_shape, sources, True
 
+    def shapes(self) -> list[Rule]:
+        """Each rule's rule or shape as `previews` gives it, by index, building nothing (made
+        once: an inbound probe's steps look at every one, `audit.steps.chain_steps`)."""
+        if self._shapes is None:
+            preview = self._preview
+            self._shapes = [item if isinstance(item, Rule) else preview(item)[0]
+                            for item in self._items]
+        return self._shapes
+
     def parts(self, index: int) -> Parts:
         """The parts of rule `index`, building no Rule (the chain walk of a 100k-rule audit:
         benchmarks/audit.py --all-relevant)."""
@@ -107,7 +117,7 @@ class LazyRules(Sequence[Rule]):
         if not self._built:
             self._items = [self.parts(i).rule() for i in range(len(self._items))]
             self._built = True
-            self._parts = None
+            self._parts = self._shapes = None
         return self._items
 
     def __len__(self) -> int:
