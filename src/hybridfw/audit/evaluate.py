@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, replace
 from hybridfw.addresses import AddressSet, Family, Interval
 from hybridfw.audit._intervals import intersect, overlaps, put, take, union
 from hybridfw.audit.dnat import Translation, single, translation
-from hybridfw.audit.steps import Pending, Step, Verdict, chain_steps, resolved
 from hybridfw.audit.steps import Probe as Probe
 from hybridfw.audit.steps import Side as Side
+from hybridfw.audit.steps import Step, Steps, Verdict, chain_steps, resolved
 from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Ruleset
 
 MAX_REFINED_TAIL = 4096  # an undecidable rule is refined by the rest of its chain up to this long
@@ -81,7 +81,7 @@ class Evaluator:
 
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
-        self._step_cache: dict[tuple[str, Probe], list[Step | Pending]] = {}
+        self._step_cache: dict[tuple[str, Probe], Steps] = {}
         self._shape_verdicts: dict[Probe, dict[int, Verdict]] = {}
 
     def run_entry(self, entry: Entry, probe: Probe, candidates: AddressSet, start: int = 0,
@@ -187,7 +187,7 @@ class Evaluator:
         steps = self._steps(chain, probe)
         return [resolved(steps, index, probe.family) for index in range(len(steps))]
 
-    def _steps(self, chain: Chain, probe: Probe) -> list[Step | Pending]:
+    def _steps(self, chain: Chain, probe: Probe) -> Steps:
         """`steps`, computed once per chain and probe: a 100k-rule ruleset is walked many times
         (every flow, port, on-premises address and entry). Rules a parser keeps unbuilt
         (`LazyRules`) are never built: a step takes their `parts`, for an inbound probe only

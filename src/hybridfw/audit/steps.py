@@ -7,6 +7,7 @@ parse keeps (`LazyRules`): its step holds only what the walk needs, no Rule is b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -53,22 +54,42 @@ class Step(NamedTuple):
     unknown: Undecided | None  # its conditions undecidable for this probe (None: none)
 
 
-class Pending(NamedTuple):
-    """The step of an inbound probe for a kept record, its parts not taken yet."""
+class PendingSteps:
+    """The steps of an inbound probe for a chain of kept records (`LazyRules`): which rules
+    can match it (their shapes' verdicts), each step made when a walk first reaches it. Once
+    the undecided set is empty a walk stops, so most records of a big chain are never reached:
+    no object for them (benchmarks/audit.py --all-relevant, see docs/development.md)."""
 
-    rules: LazyRules
-    position: int  # of the record in `rules`
-    unknown: Undecided | None
+    def __init__(self, rules: LazyRules, positions: Sequence[int], shapes: list[Rule],
+                 verdicts: dict[int, Verdict]) -> None:
+        self._rules = rules
+        self._positions = positions  # of the rules that can match, in `rules`
+        self._shapes = shapes  # `rules.shapes()`
+        self._verdicts = verdicts  # by id of a shape, for this probe
+        self._made: dict[int, Step] = {}
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    def step(self, index: int, family: Family) -> Step:
+        made = self._made.get(index)
+        if made is None:
+            position = self._positions[index]
+            rule, sources, origin = self._rules.parts(position)
+            unknown = self._verdicts[id(self._shapes[position])][1]
+            made = self._made[index] = Step(rule.action, rule.target, rule.label, origin,
+                                            None if sources.covers(family) else sources, unknown)
+        return made
 
 
-def resolved(steps: list[Step | Pending], index: int, family: Family) -> Step:
-    """Step `index`, its parts taken if they were not (and kept for the next walk)."""
-    step = steps[index]
-    if isinstance(step, Pending):
-        rule, sources, origin = step.rules.parts(step.position)
-        step = steps[index] = Step(rule.action, rule.target, rule.label, origin,
-                                   None if sources.covers(family) else sources, step.unknown)
-    return step
+Steps = list[Step] | PendingSteps
+
+
+def resolved(steps: Steps, index: int, family: Family) -> Step:
+    """Step `index` (made now if it is pending, and kept for the next walk)."""
+    if isinstance(steps, PendingSteps):
+        return steps.step(index, family)
+    return steps[index]
 
 
 def verdict(rule: Rule, probe: Probe) -> Verdict:
@@ -106,11 +127,11 @@ def _interface_verdicts(conditions: tuple[InterfaceMatch, ...],
     return tuple(unknown)
 
 
-def chain_steps(chain: Chain, probe: Probe, shapes: dict[int, Verdict]) -> list[Step | Pending]:
+def chain_steps(chain: Chain, probe: Probe, shapes: dict[int, Verdict]) -> Steps:
     """The steps of `chain` for `probe`: its rules that can match a packet like it at all.
     `shapes` holds the verdicts of record shapes for this probe (records of one shape share
     their conditions: each shape is judged once per probe)."""
-    steps: list[Step | Pending] = []
+    steps: list[Step] = []
     family, point = probe.family, probe.fixed
     by_destination = probe.fixed_side == "destination"
     rules = chain.rules
@@ -142,17 +163,16 @@ def chain_steps(chain: Chain, probe: Probe, shapes: dict[int, Verdict]) -> list[
     return steps
 
 
-def _pending_steps(lazy: LazyRules, probe: Probe, shapes: dict[int, Verdict]) -> list[Step | Pending]:
-    """`chain_steps` of an inbound probe for a chain of kept records: a `Pending` step per rule
-    that can match, its parts taken only when a walk reaches it. Once the undecided set is
-    empty a walk stops: most records of a big chain are never reached (benchmarks/audit.py
-    --all-relevant: audit CPU 1.58 -> 1.33 s). A rule's verdict is its shape's, judged once per
-    probe (a plain Rule is its own shape)."""
-    steps: list[Step | Pending] = []
-    for index, seen in enumerate(lazy.shapes()):
+def _pending_steps(lazy: LazyRules, probe: Probe, shapes: dict[int, Verdict]) -> PendingSteps:
+    """`chain_steps` of an inbound probe for a chain of kept records: its rules that can match,
+    by their shapes' verdicts (judged once per probe; a plain Rule is its own shape)."""
+    every = lazy.shapes()
+    positions: list[int] = []
+    for index, seen in enumerate(every):
         judged = shapes.get(id(seen))
         if judged is None:
             judged = shapes[id(seen)] = verdict(seen, probe)
         if judged[0]:
-            steps.append(Pending(lazy, index, judged[1]))
-    return steps
+            positions.append(index)
+    kept: Sequence[int] = range(len(every)) if len(positions) == len(every) else positions
+    return PendingSteps(lazy, kept, every, shapes)
