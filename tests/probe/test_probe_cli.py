@@ -194,10 +194,13 @@ def test_black_holed_resolver_does_not_hold_the_command(tmp_path: Path) -> None:
     """Needs root (unshare, mount, port 53): /etc/resolv.conf points, in a private mount namespace
     only, at a loopback name server that never answers. The finding must come at --timeout and the
     process must exit then, not when the system resolver's own retries end (2 x 30 s)."""
+    # a loopback address of this run's own (all of 127/8 is local): another suite's name server on
+    # 127.0.0.1:53 at the same moment once made the bind fail ("Address already in use")
+    server = f"127.53.{os.getpid() >> 8 & 255}.{os.getpid() & 255 or 1}"
     resolv = tmp_path / "resolv.conf"
-    resolv.write_text("nameserver 127.0.0.1\noptions timeout:30 attempts:2\n")
+    resolv.write_text(f"nameserver {server}\noptions timeout:30 attempts:2\n")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
-        silent.bind(("127.0.0.1", 53))
+        silent.bind((server, 53))
         started = time.perf_counter()
         private_resolv = f'mount --bind "{resolv}" /etc/resolv.conf && exec "$0" "$@"'
         probe = [sys.executable, "-m", "hybridfw", "probe", "smtp", "mail.example.org", "--timeout", "1",
