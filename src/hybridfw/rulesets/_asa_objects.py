@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
-from hybridfw.rulesets._fortigate_objects import _heights
+from hybridfw.rulesets._nesting import longest_chain
 from hybridfw.rulesets._vendor_util import MAX_NESTING, Fuzzy, Service, parse_address, port_range
 from hybridfw.rulesets.ports import PortInterval
 
@@ -173,9 +173,8 @@ class AsaObjects:
                                if len(spec) >= 2 and spec[0] in ("object", "object-group", "group-object")]
         if not any(edges.values()):
             return True
-        height: dict[str, int] = {}
-        return all(start in height or _heights(start, edges, height) for start in edges) and all(
-            h < MAX_NESTING for h in height.values())
+        longest = longest_chain(edges)
+        return longest is not None and longest < MAX_NESTING
 
     # --- services --------------------------------------------------------------------------
     def port_number(self, word: str, line: int) -> int:

@@ -17,6 +17,7 @@ import ipaddress
 from hybridfw.addresses import AddressSet, Family
 from hybridfw.errors import InputError
 from hybridfw.rulesets._fortios_tree import Block, Entry
+from hybridfw.rulesets._nesting import longest_chain
 from hybridfw.rulesets._vendor_util import MAX_NESTING, Fuzzy, Service, parse_address, parse_port_span
 from hybridfw.rulesets.ports import PortInterval, merge_ports
 
@@ -117,11 +118,8 @@ class Objects:
         for table in _GROUP_TABLES:
             for name, group in self.tables.get(table, {}).items():
                 edges.setdefault(name, []).extend(group.values("member") + group.values("exclude-member"))
-        height: dict[str, int] = {}
-        for start in edges:
-            if start not in height and not _heights(start, edges, height):
-                return False
-        return all(h <= MAX_NESTING for h in height.values())
+        longest = longest_chain(edges)
+        return longest is not None and longest <= MAX_NESTING
 
     def _find(self, tables: tuple[str, ...], name: str) -> Entry | None:
         for table in tables:
@@ -198,30 +196,6 @@ class Objects:
             return [s for m in group.values("member") for s in self.service(m, group.line, depth + 1)]
         return list(PREDEFINED.get(name, (Service(None, None, (f"service {name} (not defined in "
                                                                    "this file)",)),)))
-
-
-def _heights(start: str, edges: dict[str, list[str]], height: dict[str, int]) -> bool:
-    """Fill `height` (edges of the longest chain below a name) for all names under `start`;
-    False on a loop. Iterative: a chain may be far deeper than Python's recursion limit."""
-    on_path: set[str] = set()
-    stack: list[tuple[str, int]] = [(start, 0)]
-    while stack:
-        name, at = stack.pop()
-        members = edges.get(name, [])
-        if at == 0:
-            if name in on_path:
-                return False
-            on_path.add(name)
-        while at < len(members) and members[at] in height:
-            at += 1
-        if at < len(members):
-            if members[at] in on_path:
-                return False
-            stack += [(name, at + 1), (members[at], 0)]
-            continue
-        height[name] = max((height[m] + 1 for m in members), default=0)
-        on_path.discard(name)
-    return True
 
 
 def _mapped(vip: Entry) -> AddressSet:

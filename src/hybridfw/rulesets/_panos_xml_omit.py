@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hybridfw.rulesets._fortigate_objects import _heights
+from hybridfw.rulesets._nesting import longest_chain
 from hybridfw.rulesets._panos_common import ObjectResolver, PanConfig, PanScope
 from hybridfw.rulesets._panos_services import service_named
 from hybridfw.rulesets._vendor_util import MAX_NESTING, _own_members, admitted
@@ -38,9 +38,8 @@ class RuleFilter:
         for table in (scope.address_groups, config.shared.address_groups):
             for name, group in table.items():
                 edges.setdefault(name, []).extend(group.values)
-        height: dict[str, int] = {}
-        return all(start in height or _heights(start, edges, height) for start in edges) and all(
-            h < MAX_NESTING - 1 for h in height.values())
+        longest = longest_chain(edges)
+        return longest is not None and longest < MAX_NESTING - 1
 
     def __call__(self, el: Any) -> bool:
         """Whether the rule entry `el` (an lxml element) is left out (counted, zones kept)."""
