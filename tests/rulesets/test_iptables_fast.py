@@ -137,3 +137,15 @@ def test_the_scanner_keeps_rules_as_indexes_until_walked() -> None:
         (7, "-A INPUT -s 10.1.2.3,10.1.2.9 -p tcp -m tcp --dport 25 -j DROP"),
         (8, "-A INPUT -s 10.1.2.0/24 -p tcp -m tcp --dport 25 -j DROP")]
     assert rules[1].match.sources == AddressSet.parse(["10.1.2.3", "10.1.2.9"])
+
+
+def test_the_scanner_reads_the_ipv6_any_source_as_every_address() -> None:
+    # Regression: `-s ::/0` was read as ::/128 (a C shift by 128), so an any-source accept on
+    # TCP 25 reported the whole EOP IPv6 list as missing.
+    text = "\n".join(["*filter", ":INPUT DROP [0:0]", ":FORWARD - [0:0]", ":OUTPUT ACCEPT [0:0]",
+                      "-A INPUT -s ::/0 -p tcp -m tcp --dport 25 -j ACCEPT", "COMMIT", ""])
+    flows = flows_for(6, (25,), False)
+    assert reading(text, flows, True) == reading(text, flows, False)
+    ruleset = parse_text(text, "any6.rules", "iptables", audit_scope(flows))
+    rules = next(c.rules for c in ruleset.chains.values() if c.name == "INPUT")
+    assert rules[0].match.sources == AddressSet.parse(["::/0"])
