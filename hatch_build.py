@@ -62,6 +62,8 @@ C_EXTENSIONS: tuple[CExtension, ...] = (
     CExtension("hybridfw.rulesets._xmlrules", ("src/hybridfw/rulesets/_xmlrules.c",)),
     # The common iptables-save rule line read in C: benchmarks/audit.py --all-relevant (see docs/development.md).
     CExtension("hybridfw.rulesets._iptscan", ("src/hybridfw/rulesets/_iptscan.c",)),
+    # SRX policy blocks found and judged in C: benchmarks/audit_vendor.py srx-text(-quoted) scoped (docs/audit.md).
+    CExtension("hybridfw.rulesets._srxblocks", ("src/hybridfw/rulesets/_srxblocks.c",)),
 )
 
 INFO_NAME = "_native_build"  # hybridfw/_native_build: read by hybridfw.native

@@ -3,7 +3,9 @@ reader does, whether it reads their lines or keeps a block found whole unread (`
 and the applications it tells from an unread block's text are those the reader gives once the
 block is read: random policy blocks with quoted descriptions, ``/* */`` annotations, ``#``
 comments, ``inactive:`` / ``protect:`` marks, ``[ ]`` lists, deeper blocks, odd blanks and
-names, in zone pairs, ``global``, groups and logical systems."""
+names, in zone pairs, ``global``, groups and logical systems. The compiled block scan
+(``_srxblocks.c``) finds and judges the same blocks as its reference (`_srx_blocks.found`), and
+the line reader reads the same with it as without it."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from _support.hypo import examples
+from _support.native import require_extension
 from hybridfw.errors import InputError
+from hybridfw.rulesets import _srx_lines
 from hybridfw.rulesets._junos_tree import Deactivated, statements
-from hybridfw.rulesets._srx_blocks import applications
+from hybridfw.rulesets._srx_blocks import applications, found
 from hybridfw.rulesets._srx_lines import scan_tree
 from hybridfw.rulesets._srx_reader import Reader
 
@@ -25,12 +29,14 @@ _MATCH = ("source-address a;", "destination-address any;", "application x;", "ap
 _ODD_MATCH = ('application "x";', "application [ x y ];", "application  x;", "application x ;",
               "application x; # c", "application-services;", "application;", "source-address [ a b ];",
               "application x/* c */;", "inactive: application y;", 'description "application z";',
-              "application x;y;", "application-x;")
+              "application x;y;", "application-x;", '"x"application y;', '"application" y;',
+              'description "x"application y;', "application\xa0x;", "application x\x00;")
 _POLICY = ('description "mail: a;b {c} #1";', 'description "";', 'description "inactive: x";',
            "match application x;", "application y;", "scheduler-name s;", "/* annotated */",
            "# a comment", "", "count;", 'description "a\\"b";', 'description "open', "protect: count;",
            'description x/*y;', 'description "a # b";', 'description "x" application y;',
-           'description "open;', 'description "a" "b;')
+           'description "open;', 'description "a" "b;', 'description "a\\";', ' description "x" ;',
+           'description "x";y;', 'descriptions "x";', 'description "\xe9#";', "\xa0count;")
 _BLOCKS = ("then", "match", "then permit application-services", "match inactive:", 'match "q"', "match{")
 _PADS = ("", "    ", "  ", "\t", "        ")
 _PARENTS = (("security", "policies", "from-zone a to-zone b"), ("security", "policies", "global"),
@@ -122,12 +128,54 @@ _TREE = "security {{\npolicies {{\nfrom-zone a to-zone b {{\npolicy p {{\n{}\n}}
          "application x;\n                }\n            }\n        }\n    }\n}\n")
 @example(_TREE.format("match {\n source-address a;\n}\napplication y;"))  # outside `match`
 @example(_TREE.format('description "open;\nmatch {\n application x;\n}'))  # a quote not closed
+@example(_TREE.format('match {\n"x"application y;\n}'))  # once told ("y",): the string was taken out
+@example(_TREE.format('match {\n"application" y;\n}'))  # once told ("any",)
 def test_the_line_reader_reads_policy_blocks_as_the_tokens_do(text: str) -> None:
     told: list[bool] = []
     expected, got = _read(text, told)
     event("read by the line reader" if got is not None else "left to the tokens")
     event(f"blocks kept unread: {'none' if not told else 'some'}, applications told: {any(told)}")
     assert got is None or got == expected, text
+    if _srx_lines._srxblocks is not None:  # the same without the compiled block scan
+        compiled, _srx_lines._srxblocks = _srx_lines._srxblocks, None
+        try:
+            assert _read(text, [])[1] == got
+        finally:
+            _srx_lines._srxblocks = compiled
+
+
+# characters the scan must class as Python's expressions do (\xa0 and \x85 are `\s`, NUL is not)
+_ODD_CHARS = ("\xa0", "\x85", "\x00", "\t", "\r", "\r\n", "\n", " ", '"', "#", "/*", "\\", "{", "}",
+              ";", "[", "é", "inactive:", "replace:", "application ", "policy q {\n", "match {\n",
+              'description "d";')
+
+
+@settings(max_examples=examples(400, 80), deadline=None)
+@given(_config(), st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(_ODD_CHARS)), max_size=3))
+@example(_TREE.format('description "#";\nmatch {\n application x;\n}'), [])
+@example(_TREE.format("match {\n application-x;\n}"), [])
+@example(_TREE.format("match {\n replace: application x;\n}"), [])
+@example(_TREE.format("match #x {\n application x;\n}"), [])
+@example(_TREE.format("then {\n permit;\n}").replace("policy p {", "policy p#1 {"), [])
+def test_the_compiled_scan_finds_and_judges_blocks_as_the_reference(text: str,
+                                                                    edits: list[tuple[int, str]]) -> None:
+    require_extension(_srx_lines._srxblocks, "hybridfw.rulesets._srxblocks")
+    for at, piece in edits:
+        at %= len(text) + 1
+        text = text[:at] + piece + text[at:]
+    reference = list(found(text, (True,) * 4))
+    assert _srx_lines._srxblocks.scan(text) == reference, text
+    event(f"blocks found: {min(len(reference), 2)}, told: {any(isinstance(b[5], tuple) for b in reference)}")
+    marks = any(m in text for m in ("inactive:", "protect:", "replace:"))  # what `scan_tree` passes
+    assert list(found(text, (marks, "/*" in text, '"' in text, "#" in text))) == reference
+
+
+def test_the_compiled_scan_leaves_wider_characters_to_the_reference() -> None:
+    require_extension(_srx_lines._srxblocks, "hybridfw.rulesets._srxblocks")
+    assert _srx_lines._srxblocks.scan(_TREE.format("application \u20ac;")) is None
+    text = _TREE.format('description "\u20ac";\nmatch {\n application x;\n}')
+    done = scan_tree(text)
+    assert done is not None and all(r.block is not None for r in done.records.values())
 
 
 def _benchmark(quoted: bool) -> str:

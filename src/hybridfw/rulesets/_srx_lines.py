@@ -14,9 +14,16 @@ tests compare both readers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from hybridfw.rulesets._junos_tree import Statement, line_tokens
-from hybridfw.rulesets._srx_blocks import BLOCK, MARKS, bare
+from hybridfw.rulesets._srx_blocks import MARKS, Found, Told, found
 from hybridfw.rulesets._srx_scan import Record, Records, Scan, checked, policy_key
+
+try:  # the optional compiled build (hatch_build.py); `_srx_blocks.found` is the reference
+    from hybridfw.rulesets import _srxblocks
+except ImportError:  # not built, or HYBRIDFW_PURE=1
+    _srxblocks = None  # type: ignore[assignment]
 
 # A block inside a root policy: the policy, its record's head, its words so far after the
 # policy's name ("" in the policy's own block, "match " in its match block, ...).
@@ -113,7 +120,6 @@ class _Lines:
         self.marks = ":" in text and any(m in text for m in MARKS)
         self.slashes, self.quoted = "*" in text and "/*" in text, '"' in text
         self.quotes = self.slashes or self.quoted
-        self.odd = self.marks or self.quotes or self.hashes  # blocks found are checked for these (`plain`)
         self.at: tuple[str, ...] | None = None  # the path `base` is for
         self.base: _Inside | None = None
 
@@ -204,13 +210,10 @@ class _Lines:
             self.tree.found.append(Statement(prefix, number, "deactivate"))
         return prefix, inside
 
-    def policy(self, block: str, number: int, name: str) -> bool:
-        """A policy's block `BLOCK` found whole: kept unread in its record when it is a root
-        policy's and `bare` has it; False: its lines are to be read."""
-        if self.inside is not None:
-            return False
-        text = bare(block, self.marks, self.slashes, self.quoted, self.hashes) if self.odd else block
-        if text is None:
+    def policy(self, block: str, number: int, name: str, told: Told) -> bool:
+        """A policy's block `BLOCK` found whole (`told`: `judge`'s word on it): kept unread in its
+        record when it is a root policy's; False: its lines are to be read."""
+        if told is False or self.inside is not None:
             return False
         if self.prefix is not self.at:  # the policies' key and head at this path
             self.at, self.base = self.prefix, _inside((*self.prefix, "policy", "\0"))
@@ -220,7 +223,7 @@ class _Lines:
         key = (base[0][0], base[0][1], name)
         record = self.tree.records.get(key)
         if record is None:
-            self.tree.records[key] = Record([*base[1][:-1], name], (number, block, _read_block, text))
+            self.tree.records[key] = Record([*base[1][:-1], name], (number, block, _read_block, told))
         else:
             _read_block(record.settle(), number, block)
         return True
@@ -250,21 +253,24 @@ def scan_tree(text: str) -> Scan | None:
     if not _plain(text):
         return None
     lines, fed, at, number = _Lines(text), [], 0, 1
+    # the blocks found and judged in C: audit_vendor.py srx-text(-quoted) scoped parse (see docs)
+    scanned = _srxblocks.scan(text) if _srxblocks is not None else None
+    flags = (lines.marks, lines.slashes, lines.quoted, lines.hashes)
+    blocks: Iterable[Found] = scanned if scanned is not None else found(text, flags)
     # a root policy's block found whole stays unread until needed (audit_vendor.py srx-text: see docs)
-    for found in BLOCK.finditer(text):
-        start, block = found.start() + 1, found.group(1)
+    for start, after, block, name, breaks, told in blocks:
         if start > at:
             piece = text[at:start]
             if not lines.feed(piece, number):
                 return None
             fed.append(piece)
             number += piece.count("\n")
-        if not lines.policy(block, number, found.group(2)):
+        if not lines.policy(block, number, name, told):
             if not lines.feed(block, number):
                 return None
             fed.append(block)
-        number += block.count("\n") + 1
-        at = found.end() + (2 if text[found.end()] == "\r" else 1)  # after the block's line break
+        number += breaks + 1
+        at = after
     piece = text[at:]
     if not lines.feed(piece, number) or lines.stack:
         return None

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from hybridfw.rulesets._junos_tree import Statement, line_words, set_statement
+from hybridfw.rulesets._srx_blocks import Told
 
 _POLICIES = "set security policies "
 PolicyKey = tuple[str, str, str]  # (from zone, to zone, name); ("global", "", name)
@@ -27,8 +28,8 @@ PolicyKey = tuple[str, str, str]  # (from zone, to zone, name); ("global", "", n
 
 Item = tuple[int, str | list[str]]
 # A policy's block of the hierarchical form not read yet: its first line's number, its text, what
-# reads its items (`_srx_lines`), its text without quoted strings (`_srx_blocks.bare`).
-Block = tuple[int, str, Callable[["Record", int, str], None], str]
+# reads its items (`_srx_lines`), what its text tells of its applications (`_srx_blocks.judge`).
+Block = tuple[int, str, Callable[["Record", int, str], None], Told]
 
 
 class Record:
