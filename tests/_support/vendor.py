@@ -3,6 +3,7 @@ from the data files (not through hybridfw's endpoint selection), and the require
 
 from __future__ import annotations
 
+import importlib
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -11,10 +12,9 @@ from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_ruleset
 from hybridfw.audit.interface import FlowCoverage
 from hybridfw.endpoints import load_current
-from hybridfw.errors import InputError
 from hybridfw.flows import required_flows
 from hybridfw.model import Flow
-from hybridfw.rulesets import parse_files, parse_text
+from hybridfw.rulesets import parse_files
 from hybridfw.rulesets.scope import Scope
 from hybridfw.topology import load_topology
 
@@ -69,10 +69,13 @@ def addrs(*items: str) -> AddressSet:
 
 def parsed_text(text: str, path: str, fmt: str, scope: Scope | None = None) -> str:
     """A parse of `text` as one comparable string: chains, entries, findings and the count left
-    out, or the error and its line."""
+    out, or the error and its line. hybridfw is looked up when called: inside the pure world of
+    `_support.native`, its pure modules parse."""
+    rulesets = importlib.import_module("hybridfw.rulesets")
+    errors = importlib.import_module("hybridfw.errors")
     try:
-        ruleset = parse_text(text, path, fmt, scope)
-    except InputError as exc:
+        ruleset = rulesets.parse_text(text, path, fmt, scope)
+    except errors.InputError as exc:
         return f"error {exc} at {exc.line}"
     chains = sorted((key, chain.name, chain.policy, chain.rules) for key, chain in ruleset.chains.items())
     return repr((chains, ruleset.entries, ruleset.findings, ruleset.omitted))

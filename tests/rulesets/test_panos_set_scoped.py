@@ -10,13 +10,18 @@ or in a loop, and more zones than make all pairs."""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _support.hypo import examples
+from _support.native import pure_world
 from _support.scoped import audit_of, audited_flows
 from _support.vendor import parsed_text
+from hybridfw import native
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_scope
 from hybridfw.model import Flow
@@ -191,3 +196,29 @@ def test_single_line_rules_are_left_out_unbuilt_and_others_kept() -> None:
 def test_too_deep_groups_still_fail_in_rules_left_out() -> None:
     text = _OBJECTS + _DEEP + "set rulebase security rules deep from a to b source G0 service dns\n"
     assert "nests too deep" in _parsed(text, [_SMTP]) and _parsed(text, [_SMTP]) == _parsed(text, None)
+
+
+def _in_world(text: str, specs: list[tuple[Any, ...]] | None) -> str:
+    """`_parsed` in whichever world is active (`_support.native`): every object made here."""
+    addresses = importlib.import_module("hybridfw.addresses")
+    audit = importlib.import_module("hybridfw.audit")
+    model = importlib.import_module("hybridfw.model")
+    scope = None if specs is None else audit.audit_scope(
+        [model.Flow(name, direction, proto, ports, addresses.AddressSet.parse(sources),
+                    addresses.AddressSet.parse(destinations), "test")
+         for name, direction, proto, ports, sources, destinations in specs])
+    return parsed_text(text, "t.set", "panos-set", scope)
+
+
+@settings(max_examples=examples(60, 15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_config(), st.none() | audited_flows())
+def test_compiled_reader_parses_like_the_pure_python_one(text: str, flows: list[Flow] | None) -> None:
+    """panos_set and _panos_set_scoped are compiled (hatch_build.MYPYC_MODULES): the same
+    parse, scoped and full, as their `.py` files (the reference)."""
+    specs = None if flows is None else [(f.id, f.direction, f.protocol, f.ports, f.sources.to_cidrs(),
+                                         f.destinations.to_cidrs()) for f in flows]
+    world = pure_world()
+    with world.active():
+        assert not native.is_compiled(importlib.import_module("hybridfw.rulesets.panos_set"))
+        pure = _in_world(text, specs)
+    assert _in_world(text, specs) == pure, text
