@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hybridfw.endpoints.digest import sha256_hex
 from hybridfw.endpoints.interface import Answer, AnswerSource
 from hybridfw.endpoints.parse import parse_endpoints
 from hybridfw.errors import InputError
@@ -55,6 +55,6 @@ def load_answer_file(path: Path, instance: str, version: str | None = None) -> E
     answer = FileSource(path, version).fetch(instance)
     return EndpointData(
         instance=instance, version=answer.version, data_date=answer.data_date, source="file",
-        label=answer.label, sha256=hashlib.sha256(answer.raw).hexdigest(),
+        label=answer.label, sha256=sha256_hex(answer.raw),
         sets=parse_endpoints(answer.raw, source=str(path)),
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 
+from hybridfw.endpoints.digest import sha256_hex
 from hybridfw.endpoints.parse import parse_endpoints
 from hybridfw.model import EndpointData
 
@@ -30,6 +30,6 @@ def load_snapshot() -> EndpointData:
         data_date=SNAPSHOT_DATE,
         source="snapshot",
         label=f"shipped snapshot fetched {SNAPSHOT_DATE:%Y-%m-%d} (no service version recorded)",
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=sha256_hex(raw),
         sets=parse_endpoints(raw, source=f"snapshot {SNAPSHOT_FILE}"),
     )

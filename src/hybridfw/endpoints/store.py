@@ -8,13 +8,12 @@ rolled back the next time the file is opened.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hybridfw.endpoints.digest import sha256_hex
 from hybridfw.endpoints.interface import Answer, StoredVersion
 from hybridfw.endpoints.parse import parse_endpoints
 from hybridfw.errors import InputError, IntegrityError
@@ -49,10 +48,6 @@ CREATE TABLE IF NOT EXISTS checks (
 _COLUMNS = "row_id, instance, version, stored_at, data_date, sha256, source, label, set_count"
 
 
-def sha256_hex(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
-
 def _ts(value: str) -> datetime:
     when = datetime.fromisoformat(value)
     return when if when.tzinfo else when.replace(tzinfo=UTC)
@@ -70,6 +65,8 @@ class Store:
     """
 
     def __init__(self, path: Path) -> None:
+        import sqlite3  # here, not at import: `audit` without a store never needs it
+
         self.path = path
         self.read_only = not _writable(path)
         try:

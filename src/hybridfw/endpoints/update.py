@@ -19,11 +19,12 @@ from hybridfw.addresses import AddressSet
 from hybridfw.endpoints import check_instance, load_current
 from hybridfw.endpoints.client import ClientSettings, ServiceClient, ServiceSource
 from hybridfw.endpoints.diff import diff_endpoints
+from hybridfw.endpoints.digest import sha256_hex
 from hybridfw.endpoints.files import FileSource
 from hybridfw.endpoints.interface import Answer, AnswerSource, UpdateResult
 from hybridfw.endpoints.parse import SchemaError, parse_endpoints
 from hybridfw.endpoints.select import eop_smtp_addresses
-from hybridfw.endpoints.store import open_store, sha256_hex
+from hybridfw.endpoints.store import open_store
 from hybridfw.errors import InputError, UpstreamError
 from hybridfw.model import EndpointData, EndpointSet
 
