@@ -17,6 +17,8 @@ import re
 from bisect import bisect_right
 from typing import Literal
 
+from hybridfw.audit.splice import Spliced
+
 # As difflib's get_opcodes: tag, i1, i2, j1, j2.
 Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
 _CONTEXT = 3
@@ -25,15 +27,15 @@ _OTHER_ENDS = re.compile("\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _SINGLE_ENDS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-def unified(path: str, before: str, after: str, target: str = "") -> str:
+def unified(path: str, before: str, after: str | Spliced, target: str = "") -> str:
     """The unified diff of `before` and `after` (3 lines of context), headed with `path` and
-    `target` (default: `path`)."""
+    `target` (default: `path`). `after` may be a `Spliced` text, read without joining it."""
     found = None
-    if not (other_ends(before) or other_ends(after)):
+    if not (other_ends(before) or _other_ends(after)):
         found = _insertions(before, after)
     if found is None:
         return "".join(difflib.unified_diff(before.splitlines(keepends=True),
-                                            after.splitlines(keepends=True), path,
+                                            str(after).splitlines(keepends=True), path,
                                             target or path))
     codes, inserted, offsets = found
     if len(codes) == 1 and codes[0][0] == "equal":
@@ -56,7 +58,16 @@ def other_ends(text: str) -> bool:
     return any(end in text for end in _SINGLE_ENDS) or ("\r" in text and _OTHER_ENDS.search(text) is not None)
 
 
-def _insertions(before: str, after: str) -> tuple[list[Opcode], dict[int, str], list[int]] | None:
+def _other_ends(text: str | Spliced) -> bool:
+    if isinstance(text, str):
+        return other_ends(text)
+    if text.contains("\r"):  # "\r\n" may span two parts: ask the joined text (rare)
+        return other_ends(str(text))
+    return text.contains(_SINGLE_ENDS)
+
+
+def _insertions(before: str, after: str | Spliced,
+                ) -> tuple[list[Opcode], dict[int, str], list[int]] | None:
     """The opcodes of `after` against `before`, the inserted lines by their index in `after`
     and, per opcode, the offset in `before` where it starts, when `after` is `before` with
     whole lines inserted; None otherwise. Line by line: a line of `after` equal to the next of
@@ -119,7 +130,7 @@ def _context(before: str, codes: list[Opcode], offsets: list[int], i1: int, i2: 
 _CHUNK = 1 << 16
 
 
-def _equal_lines(before: str, at: int, after: str, at_new: int) -> int:
+def _equal_lines(before: str, at: int, after: str | Spliced, at_new: int) -> int:
     """The length of the longest run of whole lines (each with its end) that `before` from `at`
     and `after` from `at_new` start with alike; a last line without an end counts only when it
     ends both texts."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
+from hybridfw.audit.splice import Spliced, TextLines, by_list, splice_lazily, spots
 
 _COMMENT = "hybridfw fix: {flow}"
 
@@ -26,31 +27,13 @@ def _iptables_exit(line: str, chain: str) -> bool:
         a in ("-j", "--jump") and b == "RETURN" for a, b in itertools.pairwise(words))
 
 
-def _grouped(items: list[Insertion]) -> dict[tuple[int, str, bool], list[Insertion]]:
-    groups: dict[tuple[int, str, bool], list[Insertion]] = {}
-    for item in items:
-        groups.setdefault((item.origin.line, item.chain_key, item.policy), []).append(item)
-    return groups
-
-
 def splice(text: str, items: list[Insertion], place: Callable[[list[str], Insertion], int | None],
-            render: Callable[[Insertion, list[str], int], list[str]]) -> str:
+           render: Callable[[Insertion, list[str], int], list[str]]) -> str:
     """Insert the rendered lines of each group before the 0-based line `place` gives (None: the
-    group cannot be placed and is left out; the re-audit then still reports it)."""
+    group cannot be placed and is left out; the re-audit then still reports it), in the list of
+    the text's lines (the reference of `splice_lazily`; the XML patchers' splice)."""
     lines = text.split("\n")
-    spots: list[tuple[int, list[str]]] = []
-    for group in _grouped(items).values():
-        at = place(lines, group[0])
-        if at is None:
-            continue
-        rendered: list[str] = []
-        for item in group:
-            rendered += render(item, lines, at)
-        # one unit per rule (a multi-line rule is one string): identical rules only once
-        spots.append((at, [line for unit in dict.fromkeys(rendered) for line in unit.split("\n")]))
-    for at, new in sorted(spots, key=lambda s: s[0], reverse=True):
-        lines[at:at] = new
-    return "\n".join(lines)
+    return by_list(lines, sorted(spots(lines, items, place, render), key=lambda s: s[0], reverse=True))
 
 
 def drop_lines(text: str, doomed: set[int]) -> str:
@@ -62,7 +45,10 @@ class IptablesPatcher(Patcher):
     formats = ("iptables",)
 
     def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:
-        def place(lines: list[str], item: Insertion) -> int | None:
+        return str(self.insert_lazily(text, items, chains))
+
+    def insert_lazily(self, text: str, items: list[Insertion], chains: ChainNames) -> Spliced | str:
+        def place(lines: TextLines, item: Insertion) -> int | None:
             if not item.policy:
                 return item.origin.line - 1
             chain = chains.get(item.chain_key, ("", ""))[1]
@@ -76,7 +62,7 @@ class IptablesPatcher(Patcher):
                     return index
             return len(lines) - 1 if lines and not lines[-1].strip() else len(lines)
 
-        def render(item: Insertion, lines: list[str], at: int) -> list[str]:
+        def render(item: Insertion, lines: TextLines, at: int) -> list[str]:
             chain = chains.get(item.chain_key, ("", ""))[1]
             out = []
             for cidr in item.cidrs():
@@ -86,7 +72,7 @@ class IptablesPatcher(Patcher):
                            f"\"{_COMMENT.format(flow=item.flow)}\" -j ACCEPT")
             return out
 
-        return splice(text, items, place, render)
+        return splice_lazily(text, items, place, render)
 
     def remove(self, text: str, lines: set[int]) -> str:
         return drop_lines(text, lines)
@@ -96,7 +82,10 @@ class NftTextPatcher(Patcher):
     formats = ("nft",)
 
     def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:
-        def place(lines: list[str], item: Insertion) -> int | None:
+        return str(self.insert_lazily(text, items, chains))
+
+    def insert_lazily(self, text: str, items: list[Insertion], chains: ChainNames) -> Spliced | str:
+        def place(lines: TextLines, item: Insertion) -> int | None:
             if not item.policy:
                 return item.origin.line - 1
             end = _chain_end(lines, item.origin.line - 1)
@@ -107,7 +96,7 @@ class NftTextPatcher(Patcher):
                     return index
             return end
 
-        def render(item: Insertion, lines: list[str], at: int) -> list[str]:
+        def render(item: Insertion, lines: TextLines, at: int) -> list[str]:
             near = lines[at] if not item.policy else lines[max(0, at - 1)]
             indent = near[:len(near) - len(near.lstrip())] or "\t\t"
             fam = "ip" if item.family == 4 else "ip6"
@@ -118,13 +107,13 @@ class NftTextPatcher(Patcher):
                     f"{item.protocol} dport {item.port} accept comment "
                     f"\"{_COMMENT.format(flow=item.flow)}\""]
 
-        return splice(text, items, place, render)
+        return splice_lazily(text, items, place, render)
 
     def remove(self, text: str, lines: set[int]) -> str:
         return drop_lines(text, lines)
 
 
-def _chain_end(lines: list[str], policy_index: int) -> int | None:
+def _chain_end(lines: Sequence[str], policy_index: int) -> int | None:
     """The 0-based line of the "}" closing the chain whose policy statement is on
     `policy_index`; None when it shares a line with other text (a one-line chain)."""
     depth = 1

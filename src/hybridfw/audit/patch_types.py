@@ -6,11 +6,14 @@ import ipaddress
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from hybridfw.addresses import AddressSet
 from hybridfw.rulesets.groups import Group, GroupIndex, Member
 from hybridfw.rulesets.model import Origin
+
+if TYPE_CHECKING:
+    from hybridfw.audit.splice import Spliced
 
 ChainNames = Mapping[str, tuple[str, str]]  # chain key -> (table, chain name as written)
 
@@ -52,6 +55,10 @@ class Patcher(ABC):
     @abstractmethod
     def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:
         """`text` with an accept for each item, placed where it takes effect."""
+
+    def insert_lazily(self, text: str, items: list[Insertion], chains: ChainNames) -> Spliced | str:
+        """`insert`, where a patcher can, as a `Spliced` text (no file-sized copy)."""
+        return self.insert(text, items, chains)
 
     @abstractmethod
     def remove(self, text: str, lines: set[int]) -> str:
