@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from _support.hypo import examples
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import patch_netfilter, splice
+from hybridfw.audit.diff import unified
 from hybridfw.audit.patch_netfilter import IptablesPatcher, NftTextPatcher
 from hybridfw.audit.patch_types import Insertion
-from hybridfw.audit.diff import unified
 from hybridfw.audit.splice import Spliced, TextLines, splice_lazily
 from hybridfw.rulesets.model import Origin
 

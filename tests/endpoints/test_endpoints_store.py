@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from hybridfw.endpoints import load_current
-from hybridfw.endpoints.files import FileSource
 from hybridfw.endpoints.digest import sha256_hex
+from hybridfw.endpoints.files import FileSource
 from hybridfw.endpoints.store import existing_store, open_store, store_path
 from hybridfw.endpoints.update import import_file
 from hybridfw.errors import InputError
