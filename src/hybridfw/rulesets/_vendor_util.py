@@ -367,6 +367,13 @@ def _first_fields(el: Any, lists: frozenset[str], words: frozenset[str]) -> dict
     return out
 
 
+# parse_xml's libxml2 options. The text goes in decoded, as UTF-8: the declaration's encoding=
+# must not steer the parser (an unknown name there once raised LookupError; found by fuzzing).
+XML_OPTIONS: dict[str, Any] = {
+    "encoding": "utf-8", "resolve_entities": False, "load_dtd": False, "no_network": True,
+    "remove_comments": True, "remove_pis": True, "huge_tree": True}
+
+
 def _one_line(message: str) -> str:
     return " ".join(message.split())
 
@@ -380,10 +387,7 @@ def parse_xml(text: str, path: str, data: bytes | None = None) -> XmlNode:
     """
     from lxml import etree  # lazy: start-up stays fast
 
-    # The text is already decoded and goes in as UTF-8: the declaration's encoding="..." must
-    # not steer the parser (an unknown name there once raised LookupError; found by fuzzing).
-    parser = etree.XMLParser(encoding="utf-8", resolve_entities=False, load_dtd=False,
-                             no_network=True, remove_comments=True, remove_pis=True, huge_tree=True)
+    parser = etree.XMLParser(**XML_OPTIONS)
     try:
         root = etree.fromstring(text.encode("utf-8", errors="replace") if data is None else data, parser)
     except etree.LxmlError as exc:

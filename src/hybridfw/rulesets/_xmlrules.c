@@ -11,10 +11,15 @@
  * or None when the element holds something only the XML parser can read exactly (an entity or
  * character reference, a comment, a processing instruction, a prefixed name, a carriage return
  * left inside a value): the caller reads that element from the lxml tree. A CDATA section is
- * read as the text it holds (pfSense writes every <descr> so). It returns [] without such a section and None for the whole document when it cannot follow it safely
- * (a namespace declaration anywhere, a DOCTYPE, a lone carriage return, an unterminated
- * construct). tests/rulesets/test_xml_rules.py compares it with the lxml path on random
- * documents.
+ * read as the text it holds (pfSense writes every <descr> so). It returns, as the tuple
+ * (items, start, end, line, plain), these items ([] without such a section), the byte span
+ * [start, end) of the section's content (0, 0 without a section), the line of the section's
+ * start tag, and whether the content can be left out of an lxml tree of the rest (`plain`: no
+ * start tag in it has a prefixed name or attribute, or a reference in an attribute value, the
+ * only things libxml2 checks while building a tree and not while merely parsing); or None for
+ * the whole document when it cannot follow it safely (a namespace declaration or a DOCTYPE
+ * anywhere, a lone carriage return, an unterminated construct or section).
+ * tests/rulesets/test_xml_rules.py compares it with the lxml path on random documents.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -134,6 +139,9 @@ typedef struct {
     PyObject *key4, *key5;   /* keys being recorded (NULL: not recorded) */
     int odd;                 /* the current item must be read by the XML parser */
     long line;               /* the current item's line */
+    Py_ssize_t start, end;   /* the section's content: data[start:end] */
+    long section_line;       /* the line of the section's start tag */
+    int plain;               /* the content can be left out of a tree (see the top) */
 } State;
 
 /* Start of an element `name` at `depth` inside an item (the item itself is at depth 3). */
@@ -223,8 +231,24 @@ static const char *tag_end(const char *p, const char *end) {
     return NULL;
 }
 
+/* Whether a start tag's text (from its name to its '>') keeps libxml2's tree builder from
+ * checking more than its parser does: no ':' outside quoted values (a prefixed name: xml:id
+ * is checked only when built) and no '&' (a reference in an attribute value). */
+static int plain_tag(const char *p, const char *gt) {
+    if (memchr(p, '&', (size_t)(gt - p)) != NULL) return 0;
+    if (memchr(p, ':', (size_t)(gt - p)) == NULL) return 1;
+    for (char quote = 0; p < gt; p++) {
+        if (quote != 0) quote = *p == quote ? 0 : quote;
+        else if (*p == '"' || *p == '\'') quote = *p;
+        else if (*p == ':') return 0;
+    }
+    return 1;
+}
+
 static int unsafe_document(const char *s, Py_ssize_t n) {
     if (n >= 5 && memmem(s, (size_t)n, "xmlns", 5) != NULL) return 1;
+    /* No DTD anywhere: what lxml's tree-less check parses must never declare an entity. */
+    if (n >= 9 && memmem(s, (size_t)n, "<!DOCTYPE", 9) != NULL) return 1;
     for (const char *p = s, *end = s + n; (p = memchr(p, '\r', (size_t)(end - p))) != NULL; p++)
         if (p + 1 >= end || p[1] != '\n') return 1; /* XML reads a lone CR as a line end */
     return 0;
@@ -256,7 +280,7 @@ static int walk(State *st, const char *s, const char *end, const Names *names, P
         const char *lt = memchr(p, '<', (size_t)(end - p));
         const char *stop = lt != NULL ? lt : end;
         if (st->out != NULL && stop > p && item_text(st, depth, p, stop - p, 0) < 0) return -1;
-        if (lt == NULL || end - lt < 2) return lt == NULL ? 1 : 0;
+        if (lt == NULL || end - lt < 2) return lt == NULL && in_section != 1 ? 1 : 0;
         if (lt[1] == '!' || lt[1] == '?') {
             p = skip_markup(lt, end);
             if (p == NULL) return 0;
@@ -275,11 +299,15 @@ static int walk(State *st, const char *s, const char *end, const Names *names, P
             const char *name = lt + 1, *ne = name;
             while (ne < gt && !is_space(*ne) && *ne != '/' && *ne != '>') ne++;
             depth++;
+            if (in_section == 1 && depth >= 3 && !plain_tag(name, gt)) st->plain = 0;
             if (st->out != NULL) {
                 if (child_start(st, depth, name, ne - name) < 0) return -1;
             } else if (depth == 2 && in_section == 0 && ne - name == names->section_n &&
                        memcmp(name, names->section, (size_t)names->section_n) == 0) {
                 in_section = 1;
+                st->start = st->end = gt + 1 - s;
+                line += lines_to(&counted, gt);
+                st->section_line = line;
             } else if (depth == 3 && in_section == 1 && ne - name == names->item_n &&
                        memcmp(name, names->item, (size_t)names->item_n) == 0) {
                 st->out = _PyDict_NewPresized(12); /* a rule's usual keys without a resize */
@@ -302,12 +330,13 @@ static int walk(State *st, const char *s, const char *end, const Names *names, P
             }
             Py_DECREF(entry);
         } else if (depth == 2 && in_section == 1) {
+            if (gt[-1] != '/') st->end = lt - s;
             return 1; /* the section ends: nothing after it matters */
         }
         depth--;
         if (depth < 0) return 0;
     }
-    return 1;
+    return in_section != 1; /* an unterminated section: not followed */
 }
 
 static PyObject *scan(PyObject *self, PyObject *args) {
@@ -324,6 +353,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     }
     State st;
     memset(&st, 0, sizeof st);
+    st.plain = 1;
     st.values = PyMem_Calloc(VALUES, sizeof(ValueSlot));
     PyObject *found = st.values == NULL ? PyErr_NoMemory() : PyList_New(0);
     int rc = found == NULL ? -1 : walk(&st, s, s + data.len, &names, found);
@@ -345,12 +375,13 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         Py_DECREF(found);
         Py_RETURN_NONE;
     }
-    return found;
+    return Py_BuildValue("(NnnlO)", found, st.start, st.end, st.section_line, st.plain ? Py_True : Py_False);
 }
 
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS,
-     "scan(data, section, item): the child texts of each <item> of the root's first <section>."},
+     "scan(data, section, item): (the child texts of each <item> of the root's first <section>, "
+     "its content's start and end offset, its line, whether the content can be left out of a tree)."},
     {NULL, NULL, 0, NULL},
 };
 

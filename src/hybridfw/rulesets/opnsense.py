@@ -35,9 +35,8 @@ from hybridfw.rulesets._vendor_util import (
     parse_address,
     parse_logged,
     parse_port_span,
-    parse_xml,
 )
-from hybridfw.rulesets._xml_rules import rule_texts
+from hybridfw.rulesets._xml_rules import Rules, parse_with_rules
 from hybridfw.rulesets.alias_lists import alias_list
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
@@ -253,7 +252,7 @@ def _sequence(rule: XmlNode) -> int:
     return int(text) if text.isdigit() and len(text) < 12 else 0
 
 
-def _collect(root: XmlNode, data: bytes, compiler: _Compiler, groups: dict[str, list[str]],
+def _collect(root: XmlNode, rules: Rules, compiler: _Compiler, groups: dict[str, list[str]],
              path: str) -> _Collected:
     found = _Collected()
     mvc = root.path("OPNsense", "Firewall", "Filter", "rules")
@@ -272,7 +271,7 @@ def _collect(root: XmlNode, data: bytes, compiler: _Compiler, groups: dict[str, 
         text = rule.text_of("description") or f"automation rule {rule.attrs.get('uuid', '')}".strip()
         interfaces = [i for i in rule.text_of("interface").split(",") if i]
         found.automation.append((interfaces, compiler.rule(_mvc_fields(rule), src, dst, rule.line, text)))
-    for line, texts in rule_texts(root, data):  # the first of a tag, as child() finds
+    for line, texts in rules:  # the first of a tag, as child() finds
         if "disabled" in texts:
             found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, line))
             continue
@@ -299,7 +298,7 @@ def _collect(root: XmlNode, data: bytes, compiler: _Compiler, groups: dict[str, 
 def parse_opnsense(text: str, path: str, scope: Scope | None = None) -> Ruleset:
     """The ruleset; with `scope`, rules no audited packet can match are left out (`omitted`)."""
     data = text.encode("utf-8", errors="replace")
-    root = parse_xml(text, path, data)
+    root, rules = parse_with_rules(text, path, data)  # the tree without the rules when it can
     if root.tag != "opnsense":
         raise InputError(f"root element is <{root.tag}>, not <opnsense>", path=path, line=root.line,
                          field="xml")
@@ -307,7 +306,7 @@ def parse_opnsense(text: str, path: str, scope: Scope | None = None) -> Ruleset:
     interfaces = {c.tag for c in iface_node.children} if iface_node is not None else set()
     groups = interface_groups(root)
     compiler = _Compiler(Aliases(root, path), interface_networks(root), interfaces, path, scope)
-    found = _collect(root, data, compiler, groups, path)
+    found = _collect(root, rules, compiler, groups, path)
     names = interfaces | set(found.per_if) | {m for ms in groups.values() for m in ms}
     chains: dict[str, Chain] = {}
     entries: list[Entry] = []

@@ -33,9 +33,8 @@ from hybridfw.rulesets._vendor_util import (
     parse_address,
     parse_logged,
     parse_port_span,
-    parse_xml,
 )
-from hybridfw.rulesets._xml_rules import rule_texts
+from hybridfw.rulesets._xml_rules import parse_with_rules
 from hybridfw.rulesets.alias_lists import alias_list
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
@@ -290,14 +289,14 @@ class _Collected:
 def parse_pfsense(text: str, path: str, scope: Scope | None = None) -> Ruleset:
     """The ruleset; with `scope`, rules no audited packet can match are left out (`omitted`)."""
     data = text.encode("utf-8", errors="replace")
-    root = parse_xml(text, path, data)
+    root, rules = parse_with_rules(text, path, data)  # the tree without the rules when it can
     if root.tag != "pfsense":
         raise InputError(f"root element is <{root.tag}>, not <pfsense>", path=path, line=root.line,
                          field="xml")
     compiler = _RuleCompiler(_Aliases(root, path), path, _interface_networks(root), scope)
     groups = interface_groups(root)
     found = _Collected()
-    for line, texts in rule_texts(root, data):  # the first child of each tag, as child() finds
+    for line, texts in rules:  # the first child of each tag, as child() finds
         if "disabled" in texts:
             found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, line))
         elif left_out(compiler, texts, line):
