@@ -67,6 +67,8 @@ C_EXTENSIONS: tuple[CExtension, ...] = (
     CExtension("hybridfw.rulesets._iptscan", ("src/hybridfw/rulesets/_iptscan.c",)),
     # SRX policy blocks found and judged in C: benchmarks/audit_vendor.py srx-text(-quoted) scoped (docs/audit.md).
     CExtension("hybridfw.rulesets._srxblocks", ("src/hybridfw/rulesets/_srxblocks.c",)),
+    # SRX display-set lines grouped into runs per policy in C: benchmarks/audit_vendor.py srx scoped (docs/audit.md).
+    CExtension("hybridfw.rulesets._srxruns", ("src/hybridfw/rulesets/_srxruns.c",)),
 )
 
 INFO_NAME = "_native_build"  # hybridfw/_native_build: read by hybridfw.native

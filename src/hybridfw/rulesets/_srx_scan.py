@@ -12,6 +12,11 @@ Taken only where it reads exactly as the statements do (property tests compare t
 statements to a policy) or ``insert`` (it moves policies while they are read), or a policy
 statement written otherwise (leading blanks, a tab after ``set``). The hierarchical form is
 read by `_srx_lines` into the same records.
+
+The compiled build finds the runs of one policy's lines with a plain head in C (``_srxruns.c``)
+and keeps each unread in its record, with the applications its lines name, until the policy is
+built; the line loop (`SetLines.feed`) reads the lines between and is the reference
+(tests/rulesets/test_srx_runs.py).
 """
 
 from __future__ import annotations
@@ -21,6 +26,11 @@ from dataclasses import dataclass
 
 from hybridfw.rulesets._junos_tree import Statement, line_words, set_statement
 from hybridfw.rulesets._srx_blocks import Told
+
+try:  # the optional compiled build (hatch_build.py); `SetLines.feed` is the reference
+    from hybridfw.rulesets import _srxruns
+except ImportError:  # not built, or HYBRIDFW_PURE=1
+    _srxruns = None  # type: ignore[assignment]
 
 _POLICIES = "set security policies "
 PolicyKey = tuple[str, str, str]  # (from zone, to zone, name); ("global", "", name)
@@ -79,38 +89,88 @@ def policy_key(words: list[str]) -> tuple[PolicyKey, int] | None:
     return None
 
 
+class SetLines:
+    """The ``display set`` lines read one by one into records and statements (`feed`, the
+    reference) and the runs of one policy's lines the compiled build finds (`run`)."""
+
+    __slots__ = ("found", "head", "items", "records")
+
+    def __init__(self) -> None:
+        self.records: Records = {}
+        self.found: list[Statement] = []
+        self.items: list[Item] = []
+        self.head = "\0"  # the line prefix of the policy read last and its statements
+
+    def feed(self, text: str, first: int) -> None:
+        """The lines of `text`, the first one numbered `first`."""
+        records, found, items, head = self.records, self.found, self.items, self.head
+        # Lines of one policy follow each other: the rest after its name is kept as text, not split
+        # (benchmarks/audit_vendor.py srx, CPU, load 9-10: scoped parse 0.27-0.37 -> 0.19-0.24 s)
+        for number, raw in enumerate(text.splitlines(), start=first):
+            if raw.startswith(head):
+                items.append((number, raw[len(head):]))
+                continue
+            words = line_words(raw)
+            key = policy_key(words) if raw.startswith(_POLICIES) else None
+            if key is None:
+                st = set_statement(words, number)
+                if st is not None:
+                    found.append(st)
+                continue
+            name, size = key
+            record = records.get(name)
+            if record is None:
+                record = records[name] = Record(words[:size])
+            items = record.settle().items
+            head = " ".join(words[:size]) + " "
+            if raw.startswith(head):
+                items.append((number, raw[len(head):]))
+            else:
+                head = "\0"
+                items.append((number, words[size:]))
+        self.items, self.head = items, head
+
+    def run(self, number: int, text: str, names: tuple[str | None, str | None, str], told: Told) -> None:
+        """The lines `text` (the first one numbered `number`) of one policy, each starting with
+        its plain head (`_srxruns.c`): kept unread in its record (or read into it at once)."""
+        zone, to_zone, name = names
+        if zone is None or to_zone is None:
+            key, head = ("global", "", name), ["set", "security", "policies", "global", "policy", name]
+        else:
+            key = (zone, to_zone, name)
+            head = ["set", "security", "policies", "from-zone", zone, "to-zone", to_zone, "policy", name]
+        record = self.records.get(key)
+        if record is None:
+            self.records[key] = Record(head, (number, text, _read_run, told))
+        else:
+            _read_run(record.settle(), number, text)
+        self.head = "\0"  # a line starting with this head is in a run of its own
+
+
+def _read_run(record: Record, number: int, text: str) -> None:
+    """The lines of a run (`SetLines.run`) into its record's items."""
+    size = len(" ".join(record.head)) + 1
+    record.items += [(number + i, line[size:]) for i, line in enumerate(text.split("\n"))]
+
+
 def scan(text: str) -> Scan | None:
     if "apply-groups" in text:
         return None
-    records: Records = {}
-    found: list[Statement] = []
-    items: list[tuple[int, str | list[str]]] = []
-    head = "\0"  # the line prefix of the policy read last and its statements
-    # Lines of one policy follow each other: the rest after its name is kept as text, not split
-    # (benchmarks/audit_vendor.py srx, CPU, load 9-10: scoped parse 0.27-0.37 -> 0.19-0.24 s)
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if raw.startswith(head):
-            items.append((number, raw[len(head):]))
-            continue
-        words = line_words(raw)
-        key = policy_key(words) if raw.startswith(_POLICIES) else None
-        if key is None:
-            st = set_statement(words, number)
-            if st is not None:
-                found.append(st)
-            continue
-        name, size = key
-        record = records.get(name)
-        if record is None:
-            record = records[name] = Record(words[:size])
-        items = record.items
-        head = " ".join(words[:size]) + " "
-        if raw.startswith(head):
-            items.append((number, raw[len(head):]))
-        else:
-            head = "\0"
-            items.append((number, words[size:]))
-    return checked(Scan(records, found))
+    lines = SetLines()
+    # runs of one policy's lines found in C: audit_vendor.py srx scoped parse (see docs/audit.md)
+    found = _srxruns.runs(text) if _srxruns is not None else None
+    if found is None:
+        lines.feed(text, 1)
+        return checked(Scan(lines.records, lines.found))
+    at, number = 0, 1
+    for start, end, first, count, run, zone, to_zone, name, told in found:
+        if start > at:
+            lines.feed(text[at:start], number)
+        lines.run(first, run, (zone, to_zone, name), told)
+        at, number = end + 1, first + count
+    if at < len(text):
+        lines.feed(text[at:], number)
+    return checked(Scan(lines.records, lines.found))
 
 
 def checked(done: Scan) -> Scan | None:
