@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# pytest with bytecode caches (gitignored __pycache__) even where PYTHONDONTWRITEBYTECODE is set:
+# without them every run (each xdist worker, each CLI subprocess) compiles the tests and src anew.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 # Debian packages the tests and benchmarks drive for real (installed when missing and root).
 DEBS   := nftables iptables iproute2 wrk nginx-light chromium openssl postfix unbound ipset systemd
 
@@ -43,11 +46,11 @@ demo: $(STAMP)
 	  --html $(CURDIR)/.demo-home/report.html; echo "exit code: $$? (1 = problems found: the stale firewall)"
 
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -n 2 -q
+	$(PYTEST) -n 2 -q
 
 # The daily tier: everything but the tests marked slow, root, browser or server (under a minute).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -m "not slow and not root and not browser and not server"
+	$(PYTEST) -n 2 -q -m "not slow and not root and not browser and not server"
 
 # The user guide as a site on http://127.0.0.1:8000 (the test suite builds it with --strict).
 docs: $(STAMP)

@@ -9,12 +9,14 @@ from typing import Any
 from unittest import mock
 
 from hybridfw.drops import native_rows, source
+from hybridfw.drops.classify import Classifier, build_classifier
 from hybridfw.drops.interface import DropsError
+from hybridfw.drops.reference import HistoryVersion, UnlistedRange
 from hybridfw.drops.report import DropsReport
 from hybridfw.drops.run import analyse_drops
 from hybridfw.endpoints.snapshot import load_snapshot
 from hybridfw.flows import required_flows
-from hybridfw.model import Flow
+from hybridfw.model import EndpointData, Flow
 from hybridfw.topology import load_topology
 
 TESTS = Path(__file__).resolve().parent.parent
@@ -62,3 +64,18 @@ def native_outcome(paths: list[Path], native: bool, block: int, window: tuple[An
             patch.stop()
     return (report.to_dict(show_all=True),
             [(b.where, b.example, list(b.rules.items()), sorted(b.addresses)) for b in report.buckets])
+
+
+_BUILT: dict[tuple[object, ...], tuple[EndpointData, Classifier]] = {}
+
+
+def classifier_built_once(flow: Flow | None, current: EndpointData, history: tuple[HistoryVersion, ...],
+                          unlisted: tuple[UnlistedRange, ...], port: int = 0) -> Classifier:
+    """`build_classifier`, memoised on its inputs (it is a pure function of them; all are compared
+    by value but `current`, by identity). The drops tests analyse the same few flows thousands of
+    times: building their tables again each time was half of tests/drops' CPU time."""
+    key = (flow, port, id(current), history, unlisted)
+    found = _BUILT.get(key)
+    if found is None or found[0] is not current:
+        found = _BUILT[key] = (current, build_classifier(flow, current, history, unlisted, port))
+    return found[1]

@@ -63,7 +63,7 @@ def oracle(s: AddressSet) -> list[str]:
     return out
 
 
-@settings(max_examples=examples(300, daily=60), deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(v4=spans(st.integers(0, 2**32 - 1), 2**32 - 1), v6=spans(hextets(), MAX6))
 def test_compiled_text_equals_pure_text(v4: list[tuple[int, int]], v6: list[tuple[int, int]]) -> None:
     s = AddressSet(v4=v4, v6=v6)

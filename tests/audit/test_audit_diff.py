@@ -57,7 +57,7 @@ def _applied(before: str, diff: str) -> str:
     return "".join(out + old[done:])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_DISTINCT, _WHERE, st.booleans())
 def test_insertions_are_diffed_as_difflib_does(old: list[str], where: list[tuple[int, int]],
                                                final_newline: bool) -> None:
@@ -65,7 +65,7 @@ def test_insertions_are_diffed_as_difflib_does(old: list[str], where: list[tuple
     assert unified("f", before, after) == _difflib(before, after)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_REPEATING, _WHERE, st.booleans())
 def test_insertions_among_repeated_lines_give_a_diff_that_applies(
         old: list[str], where: list[tuple[int, int]], final_newline: bool) -> None:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _support.connectors import DATA, MAIN_FILES, fixture, scoped_connector, write_json
+from _support.hypo import examples
 from hybridfw.addresses import AddressSet
 from hybridfw.connectors import read_exports, readers
 from hybridfw.connectors.values import parse_date, parse_ip_range
@@ -138,7 +139,7 @@ def notations(draw: st.DrawFn) -> tuple[list[str], list[str]]:
     return [c for c, _ in pairs], [t for _, t in pairs]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(notations())
 def test_property_any_mix_of_notations_is_the_cidr_set_it_denotes(case: tuple[list[str], list[str]]) -> None:
     cidrs, texts = case

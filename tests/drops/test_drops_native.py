@@ -96,7 +96,7 @@ def test_rows_at_each_decision(line: bytes) -> None:
         assert _nfscan.rows(block) == _ROWS.findall(block)
 
 
-@settings(max_examples=examples(300, 40), deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(lines=st.lists(mangled(), max_size=30), end=st.sampled_from((b"\n", b"", b"\r\n", b"x")))
 def test_rows_are_the_patterns_groups(lines: list[bytes], end: bytes) -> None:
     block = b"\n".join(lines) + end

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _support.drops import analyse
+from _support.hypo import examples
 
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -76,7 +77,8 @@ def _line(n: int, address: str) -> str:
             f"DST={dst} LEN=60 TTL=50 PROTO=TCP SPT=4{n % 10000:04d} DPT=25 WINDOW=1 SYN URGP=0\n")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(sources(), min_size=1, max_size=60))
 def test_generated_log_is_classed_back(tmp_path: Path, drawn: list[tuple[str, str]]) -> None:
     log = tmp_path / "generated.log"

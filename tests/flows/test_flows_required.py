@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _support.hypo import examples
 from hybridfw.addresses import AddressSet
 from hybridfw.endpoints.select import eop_smtp_addresses
 from hybridfw.endpoints.snapshot import load_snapshot
@@ -106,7 +107,7 @@ OVERRIDES = st.lists(
         lambda t: f"{t[0] >> (32 - t[1]) << (32 - t[1]):d}/{t[1]}"), max_size=6)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(OVERRIDES)
 def test_overrides_are_added_and_marked(raw: list[str]) -> None:
     import ipaddress

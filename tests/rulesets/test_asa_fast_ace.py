@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _support.hypo import examples
 from _support.vendor import parsed_text
 from hybridfw.addresses import AddressSet
 from hybridfw.audit import audit_scope
@@ -73,7 +74,7 @@ def _parsed(text: str, scope: Scope | None) -> str:
     return parsed_text(text, "t.cfg", "asa", scope)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_config(), st.sampled_from((None, audit_scope([_SMTP]), audit_scope([_SMTP, _WEB]))))
 def test_fast_ace_parses_like_the_word_walk(text: str, scope: Scope | None) -> None:
     walked = _parsed(text.replace("access-list ", "access-list  "), scope)

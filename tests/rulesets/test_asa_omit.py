@@ -91,7 +91,7 @@ def _reference(text: str, scope: Scope) -> Any:
         return _parsed(text, scope)
 
 
-@settings(max_examples=examples(300, daily=60), deadline=None,
+@settings(max_examples=examples(300), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(_config(), audited_flows())
 def test_pre_pass_parses_as_the_line_reader_alone(text: str, flows: list[Flow]) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _support.hypo import examples
 from _support.policies import Net, Oracle, Policy, assert_matches_oracle, first_match, policies
 
 
@@ -71,7 +72,7 @@ def check(fmt: str, writer: Writer, rules: list[Policy], extra: list[int],
 
 
 EXTRA = st.lists(st.integers(0, 2**32 - 1), max_size=3)
-PROPERTY = settings(max_examples=40, deadline=None, derandomize=True)
+PROPERTY = settings(max_examples=examples(40), deadline=None, derandomize=True)
 
 
 @PROPERTY

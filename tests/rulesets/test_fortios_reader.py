@@ -104,7 +104,7 @@ def _outcome(text: str, fast: bool) -> Any:
         return ("error", str(exc), exc.line)
 
 
-@settings(max_examples=examples(300, daily=60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_text())
 def test_fast_reader_reads_like_the_line_reader(text: str) -> None:
     assert _outcome(text, True) == _outcome(text, False), text

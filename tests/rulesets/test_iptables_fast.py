@@ -110,7 +110,7 @@ def reading(text: str, flows: list[Flow], scanner: bool) -> tuple[Any, ...]:
         (c.policy, c.policy_origin) for c in ruleset.chains.values()]
 
 
-@settings(max_examples=examples(300, 60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(save_file(), st.lists(st.sampled_from((25, 443, 53)), min_size=1, max_size=2, unique=True),
        st.booleans())
 def test_the_scanner_reads_like_the_reader(case: tuple[str, int], ports: list[int], outbound: bool) -> None:

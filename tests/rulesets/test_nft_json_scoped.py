@@ -203,14 +203,14 @@ def _assert_same(text: str, flows: list[Flow]) -> None:
         audit_summary(text, "nft-json", flows, False, vb)
 
 
-@settings(max_examples=examples(300, daily=60), deadline=None,
+@settings(max_examples=examples(300), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(documents(), _flows())
 def test_the_scoped_parse_keeps_the_rules_of_the_full_parse(text: str, flows: list[Flow]) -> None:
     _assert_same(text, flows)
 
 
-@settings(max_examples=examples(300, daily=60), deadline=None,
+@settings(max_examples=examples(300), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(documents(), _flows(), st.data())
 def test_damaged_text_gives_the_full_parses_answer(text: str, flows: list[Flow],

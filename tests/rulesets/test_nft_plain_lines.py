@@ -67,7 +67,7 @@ def _split(tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return out
 
 
-@settings(max_examples=examples(400, daily=100), deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(_text())
 def test_plain_line_tokens_split_into_the_reference_tokens(text: str) -> None:
     try:

@@ -109,7 +109,7 @@ def _reference(text: str, scope: Scope) -> Any:
         return _parsed(text, scope)
 
 
-@settings(max_examples=examples(300, daily=60), deadline=None,
+@settings(max_examples=examples(300), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(_config(), audited_flows())
 def test_rules_left_out_unread_parse_as_rules_read(text: str, flows: list[Flow]) -> None:

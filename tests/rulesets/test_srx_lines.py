@@ -121,7 +121,7 @@ def _read(text: str, told: list[bool]) -> tuple[object, list[tuple[int, str, tup
 _TREE = "security {{\npolicies {{\nfrom-zone a to-zone b {{\npolicy p {{\n{}\n}}\n}}\n}}\n}}\n"
 
 
-@settings(max_examples=examples(400, 80), deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(_config())
 @example("security {\n    policies {\n        from-zone a to-zone b {\n            policy p {\n"
          '                description "x";\n                match {\n                    '

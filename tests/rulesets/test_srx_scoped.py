@@ -154,7 +154,7 @@ def _hierarchical(text: str, decorated: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-@settings(max_examples=examples(150, 40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_config(), audited_flows(), st.sampled_from(("set", "tree", "decorated")))
 def test_srx_scoped_parse_audits_like_a_full_parse(text: str, flows: list[Flow], form: str) -> None:
     if form != "set":
@@ -214,7 +214,7 @@ def _tree_lines(draw: st.DrawFn, depth: int = 0) -> list[str]:
     return out
 
 
-@settings(max_examples=examples(300, 60), deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_tree_lines())
 @example(["security {", "    inactive:;", "}"])  # a mark glued to its ';': found at 01:59 on main
 @example(["security {", "    inactive:{", "    }", "}"])

@@ -150,7 +150,7 @@ def _reference(text: str) -> Any:
         return ("error", str(exc), exc.line)
 
 
-@settings(max_examples=examples(300, daily=60), deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_netsh_text())
 def test_netsh_line_scan_reads_like_the_reference_reader(text: str) -> None:
     assert _scanned(text) == _reference(text)

@@ -78,7 +78,7 @@ def _reference(text: str) -> list[tuple[int, dict[str, str]]] | None:
     return [] if node is None else _xml_rules.tree_rule_texts(node, "rule")
 
 
-@settings(max_examples=examples(600, daily=150), deadline=None,
+@settings(max_examples=examples(600), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(_document())
 def test_scan_reads_each_rule_like_the_tree(text: str) -> None:
