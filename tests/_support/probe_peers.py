@@ -5,6 +5,7 @@ servers, certificates from trustme/cryptography. All servers bind 127.0.0.1 on p
 from __future__ import annotations
 
 import asyncio
+import atexit
 import datetime as dt
 import logging
 import socket
@@ -136,11 +137,18 @@ def self_signed_context(name: str, tmp: Path) -> ssl.SSLContext:
     return context
 
 
+_HELD: list[socket.socket] = []
+atexit.register(lambda: [sock.close() for sock in _HELD])
+
+
 def closed_port() -> int:
-    """A loopback port with nothing listening: bind, read the number, close."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port with nothing listening: a socket bound to it but never listening, kept open
+    until the process ends. A connection is refused, and no other program (another test run) can
+    bind the port meanwhile, which a port closed again after choosing it would allow."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return int(sock.getsockname()[1])
 
 
 Route = tuple[int, list[tuple[str, str]]] | str  # (status, headers) or "stall"

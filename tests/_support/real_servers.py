@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,36 +29,66 @@ def tool(name: str, *fallbacks: str) -> str:
     return path
 
 
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def own_loopback() -> str:
+    """A loopback address of this process's own, from its pid (all of 127/8 is local on Linux; a
+    pid is below 2**22, so no two live processes share one). The servers here listen on it: a
+    port chosen for one of them cannot be taken, between choosing and binding, by another test
+    run's servers (other processes listen on addresses of their own, or on 127.0.0.1)."""
+    pid = os.getpid()
+    return f"127.{64 + (pid >> 16 & 63)}.{pid >> 8 & 255}.{pid & 255}"
 
 
-def free_ports(count: int) -> list[int]:
-    """`count` distinct free ports: all are held until all are chosen (a port just released can
+def free_ports(count: int, host: str, kind: int = socket.SOCK_STREAM) -> list[int]:
+    """`count` distinct free ports of `host`: all are held until all are chosen (a port just released can
     be handed out again, which would give two services one port)."""
-    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    socks = [socket.socket(socket.AF_INET, kind) for _ in range(count)]
     try:
         for sock in socks:
-            sock.bind(("127.0.0.1", 0))
+            sock.bind((host, 0))
         return [int(sock.getsockname()[1]) for sock in socks]
     finally:
         for sock in socks:
             sock.close()
 
 
-def wait_tcp(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 15.0) -> None:
+class PortTaken(RuntimeError):
+    """The server could not bind a port chosen for it: something else took it in between."""
+
+
+def wait_tcp(host: str, port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 15.0,
+             ready: str = "") -> None:
+    """Until `host:port` accepts a connection and the log holds `ready` (a line the server writes
+    once it has bound all its ports). PortTaken when the server exited over a port in use."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text()[-2000:]}")
+            text = log.read_text(errors="replace")[-2000:]
+            if "in use" in text:
+                raise PortTaken(f"server exited: a port was taken: {text}")
+            raise RuntimeError(f"server exited with {proc.returncode}: {text}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
+            with socket.create_connection((host, port), timeout=0.5):
+                if ready in log.read_text(errors="replace"):
+                    return
         except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s: {log.read_text()[-2000:]}")
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {host}:{port} after {timeout}s: {log.read_text()[-2000:]}")
+
+
+def started(start: Callable[[], None], close: Callable[[], None], attempts: int = 3) -> None:
+    """`start()` again (on fresh ports) while it raises PortTaken, `close()` in between."""
+    for attempt in range(attempts):
+        try:
+            start()
+            return
+        except PortTaken:
+            close()
+            if attempt == attempts - 1:
+                raise
+        except Exception:
+            close()
+            raise
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -71,7 +102,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 UNBOUND_CONF = """server:
-  interface: 127.0.0.1@{port}
+  interface: {host}@{port}
   port: {port}
   username: ""
   chroot: ""
@@ -101,17 +132,34 @@ class Unbound:
     NXDOMAIN for everything else, and never queries any other server."""
 
     def __init__(self, zone_text: str, workdir: Path) -> None:
-        binary = tool("unbound", "/usr/sbin/unbound")
+        self.binary = tool("unbound", "/usr/sbin/unbound")
+        self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "root.zone").write_text(ROOT_SOA + zone_text)
-        self.port = free_port(socket.SOCK_DGRAM)
-        conf = workdir / "unbound.conf"
-        conf.write_text(UNBOUND_CONF.format(port=self.port, dir=workdir))
+        self.host = own_loopback()
         self.log = workdir / "unbound.log"
-        self.log.touch()
-        self.proc = subprocess.Popen([binary, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        wait_tcp(self.port, self.proc, self.log)
+        started(self._start, self.close)
+
+    def _start(self) -> None:
+        # unbound listens on UDP and TCP: the port must be free for both
+        while True:
+            self.port = free_ports(1, self.host, socket.SOCK_DGRAM)[0]
+            try:
+                free = socket.socket()
+                free.bind((self.host, self.port))
+                break
+            except OSError:
+                continue
+            finally:
+                free.close()
+        conf = self.workdir / "unbound.conf"
+        conf.write_text(UNBOUND_CONF.format(host=self.host, port=self.port, dir=self.workdir))
+        self.log.write_text("")
+        with self.log.open("ab") as errors:  # a failed bind is told on stderr, before the log opens
+            self.proc = subprocess.Popen([self.binary, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                                         stderr=errors)
+        # "init module" comes after the ports are bound: a port answering before may be another's
+        wait_tcp(self.host, self.port, self.proc, self.log, ready="init module")
 
     def close(self) -> None:
         stop(self.proc)
@@ -172,32 +220,40 @@ class Postfix:
         shutil.chown(self.dir / "data", "postfix")
         for name, content in pem.items():
             (self.dir / "etc" / name).write_bytes(content)
-        (self.dir / "etc" / "main.cf").write_text(POSTFIX_MAIN.format(dir=self.dir))
-        self.ports = dict(zip(variants, free_ports(len(variants)), strict=True))
-        lines = [f"127.0.0.1:{self.ports[name]} inet n - n - - smtpd " +
-                 " ".join(f"-o {o.format(dir=self.dir)}" for o in options)
-                 for name, options in variants.items()]
-        (self.dir / "etc" / "master.cf").write_text("\n".join(lines) + "\n" + POSTFIX_SERVICES)
+        self.host = own_loopback()
+        self.variants = variants
         self.binary = binary
         self.log = self.dir / "postfix.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        started(self._start, self._stop)
+
+    def _start(self) -> None:
+        (self.dir / "etc" / "main.cf").write_text(POSTFIX_MAIN.format(dir=self.dir))
+        self.ports = dict(zip(self.variants, free_ports(len(self.variants), self.host), strict=True))
+        lines = [f"{self.host}:{self.ports[name]} inet n - n - - smtpd " +
+                 " ".join(f"-o {o.format(dir=self.dir)}" for o in options)
+                 for name, options in self.variants.items()]
+        (self.dir / "etc" / "master.cf").write_text("\n".join(lines) + "\n" + POSTFIX_SERVICES)
         with self.log.open("wb") as out:
-            self.proc = subprocess.Popen([binary, "-c", str(self.dir / "etc"), "start-fg"],
+            self.proc = subprocess.Popen([self.binary, "-c", str(self.dir / "etc"), "start-fg"],
                                          stdout=out, stderr=subprocess.STDOUT)
-        try:
-            for port in self.ports.values():
-                wait_tcp(port, self.proc, self.log, timeout=60.0)
-        except Exception:
-            self.close()
-            raise
+        # the master logs "daemon started" once it has bound every smtpd's port; a port that
+        # answers before that may be another program's
+        for port in self.ports.values():
+            wait_tcp(self.host, port, self.proc, self.log, timeout=60.0, ready="daemon started")
+
+    def _stop(self) -> None:
+        subprocess.run([self.binary, "-c", str(self.dir / "etc"), "abort"], capture_output=True, timeout=30)
+        if self.proc is not None:
+            stop(self.proc)
 
     def close(self) -> None:
-        subprocess.run([self.binary, "-c", str(self.dir / "etc"), "abort"], capture_output=True, timeout=30)
-        stop(self.proc)
+        self._stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
 NGINX_CONF = """worker_processes 1;
-error_log {dir}/error.log warn;
+error_log {dir}/error.log notice;
 pid {dir}/nginx.pid;
 events {{ worker_connections 64; }}
 http {{
@@ -205,7 +261,7 @@ http {{
   client_body_temp_path {dir}/tmp; proxy_temp_path {dir}/tmp; fastcgi_temp_path {dir}/tmp;
   uwsgi_temp_path {dir}/tmp; scgi_temp_path {dir}/tmp;
   server {{
-    listen 127.0.0.1:{tls_port} ssl;
+    listen {host}:{tls_port} ssl;
     server_name mail.contoso.test;
     ssl_certificate {dir}/site.pem;
     ssl_certificate_key {dir}/site.pem;
@@ -214,7 +270,7 @@ http {{
     location / {{ return 404; }}
   }}
   server {{
-    listen 127.0.0.1:{plain_port};
+    listen {host}:{plain_port};
     location / {{ return 404; }}
   }}
 }}
@@ -226,23 +282,27 @@ class Nginx:
     blocks (nginx matches locations case-sensitively) and a plain-HTTP server on a second port."""
 
     def __init__(self, workdir: Path, pem: bytes, locations: str) -> None:
-        binary = tool("nginx", "/usr/sbin/nginx")
+        self.binary = tool("nginx", "/usr/sbin/nginx")
+        self.workdir = workdir
+        self.locations = locations
         (workdir / "tmp").mkdir(parents=True, exist_ok=True)
         (workdir / "site.pem").write_bytes(pem)
-        self.tls_port, self.plain_port = free_ports(2)
-        conf = workdir / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=workdir, tls_port=self.tls_port, plain_port=self.plain_port,
-                                          locations=locations))
+        self.host = own_loopback()
         self.log = workdir / "error.log"
-        self.log.touch()
-        self.proc = subprocess.Popen([binary, "-p", str(workdir), "-c", str(conf), "-g", "daemon off;"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_tcp(self.tls_port, self.proc, self.log)
-            wait_tcp(self.plain_port, self.proc, self.log)
-        except Exception:
-            self.close()
-            raise
+        started(self._start, self.close)
+
+    def _start(self) -> None:
+        self.tls_port, self.plain_port = free_ports(2, self.host)
+        conf = self.workdir / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(dir=self.workdir, host=self.host, tls_port=self.tls_port,
+                                          plain_port=self.plain_port, locations=self.locations))
+        self.log.write_text("")
+        self.proc = subprocess.Popen([self.binary, "-p", str(self.workdir), "-c", str(conf), "-g",
+                                      "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # "start worker processes" (notice) comes after every port is bound: before it, a port that
+        # answers may be another program's
+        for port in (self.tls_port, self.plain_port):
+            wait_tcp(self.host, port, self.proc, self.log, ready="start worker processes")
 
     def close(self) -> None:
         stop(self.proc)

@@ -1,4 +1,4 @@
-"""DNS probe against real DNS servers on 127.0.0.1 serving good and bad test zones: dnslib (an
+"""DNS probe against real DNS servers on loopback serving good and bad test zones: dnslib (an
 authoritative answerer) and unbound (a real recursive resolver, chasing CNAMEs)."""
 
 from __future__ import annotations
@@ -21,26 +21,31 @@ ZONE = Path(__file__).parent.parent / "data" / "probe" / "zone.txt"
 
 
 @pytest.fixture(scope="module", params=["dnslib", pytest.param("unbound", marks=pytest.mark.server)])
-def dns_port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def dns_server(request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     zone = ZONE.read_text()
-    peer = DnsPeer(zone) if request.param == "dnslib" else Unbound(zone, tmp_path_factory.mktemp("unbound"))
-    yield peer.port
+    if request.param == "dnslib":
+        peer: DnsPeer | Unbound = DnsPeer(zone)
+        yield "127.0.0.1", peer.port
+    else:
+        peer = Unbound(zone, tmp_path_factory.mktemp("unbound"))
+        yield peer.host, peer.port
     peer.close()
 
 
-def probe(domain: str, port: int, timeout: float = 5.0) -> ProbeResult:
+def probe(domain: str, server: tuple[str, int], timeout: float = 5.0) -> ProbeResult:
     # 5 s, not 2: under heavy load (load average 20 on 2 cores) a test here failed once, a slow
     # answer being the likely cause; only a failing test waits the longer time.
-    return asyncio.run(probe_dns(domain, DnsOptions(timeout=timeout, nameserver="127.0.0.1",
-                                                    nameserver_port=port)))
+    return asyncio.run(probe_dns(domain, DnsOptions(timeout=timeout, nameserver=server[0],
+                                                    nameserver_port=server[1])))
 
 
 def codes(result: ProbeResult, severity: Severity | None = None) -> set[str]:
     return {f.code for f in result.findings if severity is None or f.severity == severity}
 
 
-def test_good_domain_points_at_exchange_online(dns_port: int) -> None:
-    result = probe("good.test", dns_port)
+def test_good_domain_points_at_exchange_online(dns_server: tuple[str, int]) -> None:
+    result = probe("good.test", dns_server)
     assert result.findings == (), result.findings
     assert result.facts["mx"] == [{"preference": 0, "exchange": "good-test.mail.protection.outlook.com"}]
     assert result.facts["spf_lookups"] == 2  # include:spf.protection + its include:spfd
@@ -48,14 +53,14 @@ def test_good_domain_points_at_exchange_online(dns_port: int) -> None:
     assert all(s.status == "pass" for s in result.steps)
 
 
-def test_mx_microsoft_namespace_and_autodiscover_a_record(dns_port: int) -> None:
-    result = probe("dane.test", dns_port)
+def test_mx_microsoft_namespace_and_autodiscover_a_record(dns_server: tuple[str, int]) -> None:
+    result = probe("dane.test", dns_server)
     assert result.ok and codes(result, Severity.WARNING) == set()
     assert result.facts["autodiscover"] == ["A 192.0.2.80"]
 
 
-def test_mixed_mx_unresolvable_target_two_spf_no_autodiscover(dns_port: int) -> None:
-    result = probe("bad.test", dns_port)
+def test_mixed_mx_unresolvable_target_two_spf_no_autodiscover(dns_server: tuple[str, int]) -> None:
+    result = probe("bad.test", dns_server)
     assert codes(result, Severity.ERROR) == {"probe.dns.mx-unresolvable", "probe.dns.spf-multiple",
                                              "probe.dns.no-autodiscover"}
     assert codes(result, Severity.WARNING) == {"probe.dns.mx-mixed"}
@@ -63,8 +68,8 @@ def test_mixed_mx_unresolvable_target_two_spf_no_autodiscover(dns_port: int) -> 
     assert "mx1.bad.test" in unresolvable.message
 
 
-def test_mx_elsewhere_plus_all_too_many_lookups_no_eop_include(dns_port: int) -> None:
-    result = probe("worse.test", dns_port)
+def test_mx_elsewhere_plus_all_too_many_lookups_no_eop_include(dns_server: tuple[str, int]) -> None:
+    result = probe("worse.test", dns_server)
     assert codes(result, Severity.ERROR) == {"probe.dns.spf-plus-all", "probe.dns.spf-too-many-lookups",
                                              "probe.dns.spf-no-exo"}
     assert codes(result, Severity.WARNING) == {"probe.dns.mx-elsewhere"}
@@ -72,14 +77,14 @@ def test_mx_elsewhere_plus_all_too_many_lookups_no_eop_include(dns_port: int) ->
     assert result.facts["autodiscover"] == ["SRV mail.worse.test:443"]
 
 
-def test_no_mx_and_unparsable_spf(dns_port: int) -> None:
-    result = probe("nomx.test", dns_port)
+def test_no_mx_and_unparsable_spf(dns_server: tuple[str, int]) -> None:
+    result = probe("nomx.test", dns_server)
     assert codes(result, Severity.ERROR) == {"probe.dns.no-mx", "probe.dns.spf-invalid",
                                              "probe.dns.no-autodiscover"}
 
 
-def test_unknown_domain(dns_port: int) -> None:
-    result = probe("absent.test", dns_port)
+def test_unknown_domain(dns_server: tuple[str, int]) -> None:
+    result = probe("absent.test", dns_server)
     assert {"probe.dns.no-mx", "probe.dns.no-spf", "probe.dns.no-autodiscover"} == codes(result)
 
 
@@ -87,30 +92,30 @@ def test_silent_name_server_is_a_bounded_finding() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))  # receives queries, never answers
         started = time.perf_counter()
-        result = probe("good.test", silent.getsockname()[1], timeout=0.5)
+        result = probe("good.test", silent.getsockname(), timeout=0.5)
     assert time.perf_counter() - started < 2.0
     assert codes(result) == {"probe.dns.no-answer"}
     assert "at step 'MX'" in result.findings[0].message
 
 
-def test_diamond_is_legal_and_counted_each_time_it_is_evaluated(dns_port: int) -> None:
-    result = probe("diamond.test", dns_port)
+def test_diamond_is_legal_and_counted_each_time_it_is_evaluated(dns_server: tuple[str, int]) -> None:
+    result = probe("diamond.test", dns_server)
     assert result.findings == (), result.findings
     # a(1) -> c(2), b(3) -> c(4), spf.protection(5) -> spfd(6): c is evaluated, and counted, twice
     assert result.facts["spf_lookups"] == 6
     assert result.facts["spf_walk"]["loops"] == []
 
 
-def test_real_loop_names_the_record_that_loops(dns_port: int) -> None:
-    result = probe("loop.test", dns_port)
+def test_real_loop_names_the_record_that_loops(dns_server: tuple[str, int]) -> None:
+    result = probe("loop.test", dns_server)
     assert codes(result, Severity.ERROR) == {"probe.dns.spf-loop"}
     loop = next(f for f in result.findings if f.code == "probe.dns.spf-loop")
     assert "l2.loop.test includes l1.loop.test" in loop.message
     assert "l1.loop.test -> l2.loop.test -> l1.loop.test" in loop.message
 
 
-def test_eleven_lookups_with_exchange_online_first(dns_port: int) -> None:
-    result = probe("eleven.test", dns_port)
+def test_eleven_lookups_with_exchange_online_first(dns_server: tuple[str, int]) -> None:
+    result = probe("eleven.test", dns_server)
     assert codes(result, Severity.ERROR) == {"probe.dns.spf-too-many-lookups"}  # never "add EXO"
     assert result.facts["spf_lookups"] == 11
     over = next(f for f in result.findings if f.code == "probe.dns.spf-too-many-lookups")
@@ -119,22 +124,22 @@ def test_eleven_lookups_with_exchange_online_first(dns_port: int) -> None:
     assert result.facts["spf_walk"]["exchange_online"] == ["eleven.test"]
 
 
-def test_more_than_two_void_lookups(dns_port: int) -> None:
-    result = probe("void.test", dns_port)
+def test_more_than_two_void_lookups(dns_server: tuple[str, int]) -> None:
+    result = probe("void.test", dns_server)
     assert codes(result, Severity.ERROR) == {"probe.dns.spf-void-lookups"}
     assert result.facts["spf_void_lookups"] == 3
     void = next(f for f in result.findings if f.code == "probe.dns.spf-void-lookups")
     assert any("MX nx3.void.test" in e for e in void.evidence)
 
 
-def test_null_mx_is_its_own_finding(dns_port: int) -> None:
-    result = probe("nullmx.test", dns_port)
+def test_null_mx_is_its_own_finding(dns_server: tuple[str, int]) -> None:
+    result = probe("nullmx.test", dns_server)
     assert codes(result) == {"probe.dns.null-mx"}
     assert result.facts["mx"] == [{"preference": 0, "exchange": ""}]
 
 
-def test_dangling_cnames_fail(dns_port: int) -> None:
-    result = probe("dangling.test", dns_port)
+def test_dangling_cnames_fail(dns_server: tuple[str, int]) -> None:
+    result = probe("dangling.test", dns_server)
     assert codes(result, Severity.ERROR) == {"probe.dns.autodiscover-dangling", "probe.dns.mx-unresolvable"}
     mx = next(f for f in result.findings if f.code == "probe.dns.mx-unresolvable")
     assert "a CNAME to gone-mx.dangling.test, which does not resolve" in mx.message

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from _support.real_servers import Nginx
+from _support.real_servers import Nginx, own_loopback
 from hybridfw.model import Severity
 from hybridfw.probe.https import probe_https
 from hybridfw.probe.interface import HttpsOptions, ProbeResult, TlsOptions
@@ -41,12 +41,12 @@ def probe(port: int, ca_file: Path, paths: tuple[str, ...] = ("autodiscover", "e
           legacy: bool = False) -> ProbeResult:
     options = HttpsOptions(timeout=5.0, paths=paths,
                            tls=TlsOptions(ca_file=ca_file, cert_name=NAME, check_legacy_versions=legacy))
-    return asyncio.run(probe_https(f"127.0.0.1:{port}", options))
+    return asyncio.run(probe_https(f"{own_loopback()}:{port}", options))
 
 
 def _status(port: int, ca_file: Path, path: str) -> bytes:
     context = ssl.create_default_context(cafile=str(ca_file))
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
+    with socket.create_connection((own_loopback(), port), timeout=10) as raw, \
             context.wrap_socket(raw, server_hostname=NAME) as tls:
         tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {NAME}\r\nConnection: close\r\n\r\n".encode())
         return tls.recv(64).split(b"\r\n")[0]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from _support.real_servers import Postfix
+from _support.real_servers import Postfix, own_loopback
 from hybridfw.model import Severity
 from hybridfw.probe.https import probe_https
 from hybridfw.probe.interface import HttpsOptions, ProbeResult, SmtpOptions, SmtpTarget, TlsOptions
@@ -24,6 +24,7 @@ from hybridfw.probe.tls import can_offer
 
 pytestmark = pytest.mark.server
 NAME = "mail.contoso.test"
+HOST = own_loopback()  # where this process's Postfix listens
 TLS12 = ["smtpd_tls_protocols=>=TLSv1.2"]
 LEGACY_OPEN: list[str] = []  # Debian's Postfix 3.7 defaults still accept TLS 1.0 and 1.1
 VARIANTS: dict[str, list[str]] = {
@@ -84,7 +85,7 @@ def probe(port: int, ca_file: Path, legacy: bool = False, timeout: float = 5.0,
     options = SmtpOptions(timeout=timeout, helo="probe.contoso.test",
                           tls=TlsOptions(ca_file=ca_file, cert_name=NAME, check_legacy_versions=legacy,
                                          client_cert=client_cert))
-    return asyncio.run(probe_smtp(SmtpTarget("127.0.0.1", port), options))
+    return asyncio.run(probe_smtp(SmtpTarget(HOST, port), options))
 
 
 def codes(result: ProbeResult, severity: Severity | None = None) -> set[str]:
@@ -137,13 +138,13 @@ def test_deferral_at_connect_is_a_warning_that_says_what_was_not_checked(postfix
 
 
 def _greeting(port: int) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+    with socket.create_connection((HOST, port), timeout=10) as sock:
         return sock.recv(200)
 
 
 def test_connection_limit_1_never_fails_the_main_session(postfix: dict[str, int], ca_file: Path) -> None:
     """The legacy sessions come after the main one, one at a time: 421 never hits the main probe."""
-    with socket.create_connection(("127.0.0.1", postfix["limit-1"]), timeout=10) as held:
+    with socket.create_connection((HOST, postfix["limit-1"]), timeout=10) as held:
         assert held.recv(200).startswith(b"220 ")
         assert _greeting(postfix["limit-1"]).startswith(b"421 ")  # the limit is real
     time.sleep(0.2)  # Postfix's anvil hears of the disconnect
@@ -156,7 +157,7 @@ def test_connection_limit_1_never_fails_the_main_session(postfix: dict[str, int]
 
 def test_https_probe_of_an_smtp_port_is_not_tls(postfix: dict[str, int], ca_file: Path) -> None:
     options = HttpsOptions(timeout=5.0, tls=TlsOptions(ca_file=ca_file, cert_name=NAME))
-    result = asyncio.run(probe_https(f"127.0.0.1:{postfix['good']}", options))
+    result = asyncio.run(probe_https(f"{HOST}:{postfix['good']}", options))
     assert [f.code for f in result.findings] == ["probe.https.not-tls"]
     greeting = "a plain-text greeting, e.g. SMTP (220 mail.contoso.test ESMTP Postfix)"
     assert greeting in result.findings[0].message
