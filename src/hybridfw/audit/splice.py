@@ -1,7 +1,7 @@
 """Lines inserted into a big rules file by offsets: the file is never split into a list of
 line strings (100k lines: ~11 MiB of short strings for a fix of a few lines).
 
-`splice_at_offsets` gives the same text as `patch_netfilter.splice` (the reference: it splits the
+`splice_lazily` gives the same text as `patch_netfilter.splice` (the reference: it splits the
 text, inserts with list slice assignment and joins again; tests/audit/test_audit_splice.py);
 `place` and `render` see the file's lines through `TextLines`, which cuts a line when asked.
 """

@@ -154,8 +154,8 @@ static int prefix(const char *s, Py_ssize_t n, int family, u128 *lo, u128 *hi) {
     } else if (dotted_quad(s, slash, &value) < 0) {
         return -1;
     }
-    /* /0 of IPv6 is every bit: a shift by 128 is undefined in C (x86 gives ::/128) */
-    u128 host = plen == bits ? 0 : plen == 0 && bits == 128 ? ~(u128)0 : (((u128)1 << (bits - plen)) - 1);
+    /* the low bits - plen bits set; shifting all ones right never shifts by 128 (undefined in C) */
+    u128 host = plen == bits ? 0 : ~(u128)0 >> (128 - bits + plen);
     *lo = value & ~host, *hi = (value & ~host) | host;
     return 0;
 }
