@@ -53,6 +53,8 @@ MYPYC_MODULES: tuple[str, ...] = (
     # The PAN-OS set reader's loop over rule lines: benchmarks/audit_vendor.py panos-set scoped CPU -30 %.
     "hybridfw.rulesets.panos_set",
     "hybridfw.rulesets._panos_set_scoped",
+    # A chain's scanned rules read from the columns as the audit walks: --all-relevant audit.
+    "hybridfw.rulesets.lazy_columns",
 )
 
 # C extension modules (sources relative to the project root; headers beside them are #included).

@@ -55,3 +55,6 @@ def test_in_place_take_and_put_equal_plain_operators(big: list, small: list, bac
     empty: list[tuple[int, int]] = []
     put(empty, cut.v4)
     assert tuple(empty) == cut.v4
+    few = list(cut.v4[:16])  # a few undecided intervals, a big returned set put back
+    put(few, whole.v4)
+    assert tuple(few) == (AddressSet(cut.v4[:16]) | whole).v4

@@ -133,8 +133,20 @@ def put(rest: list[Interval], back: tuple[Interval, ...]) -> None:
         rest[:] = back
         return
     if len(back) > _SMALL:
+        if len(rest) <= _SMALL:
+            # A few undecided intervals into a big returned set: each put in by bisect, no sort
+            # and no new tuple per interval (benchmarks/audit.py --all-relevant).
+            few = tuple(rest)
+            rest[:] = back
+            _put_few(rest, few)
+            return
         rest[:] = intervals.merge(rest + list(back))
         return
+    _put_few(rest, back)
+
+
+def _put_few(rest: list[Interval], back: tuple[Interval, ...]) -> None:
+    """`put` of a few intervals: per interval a bisect and one memmove."""
     for lo, hi in back:
         # Every interval of `rest` that overlaps or touches [lo, hi] merges into one.
         i = max(0, bisect_left(rest, (lo, -1)) - 1)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, replace
 from hybridfw.addresses import AddressSet, Family, Interval
 from hybridfw.audit._intervals import intersect, overlaps, put, take, union
 from hybridfw.audit.dnat import Translation, single, translation
+from hybridfw.audit.steps import PendingSteps, Step, Steps, Verdict, chain_steps, resolved
 from hybridfw.audit.steps import Probe as Probe
 from hybridfw.audit.steps import Side as Side
-from hybridfw.audit.steps import Step, Steps, Verdict, chain_steps, resolved
 from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Ruleset
 
 MAX_REFINED_TAIL = 4096  # an undecidable rule is refined by the rest of its chain up to this long
@@ -222,29 +222,36 @@ class Evaluator:
         v4 = probe.family == 4
         steps = self._steps(chain, probe)
         family = probe.family
+        pending = steps if isinstance(steps, PendingSteps) else None
         for index in range(start, len(steps)):
             if not rest:
                 break
-            step = resolved(steps, index, family)
-            varying = step.varying
-            if (varying is None and step.unknown is None and step.action == Action.JUMP
-                    and (target := self._callee(step, depth)) is not None):
-                # A jump for every address hands the undecided list on as it is, no copy of a
-                # fragmented set per chain: benchmarks/audit.py --all-relevant audit CPU 1.60 ->
-                # 1.33 s.
-                sub = self._walk(target, probe, rest, depth + 1, 0, True)
-                if sub.returned:
-                    put(rest, sub.returned.v4 if v4 else sub.returned.v6)
-                    sub.returned = _EMPTY
-                out.absorb(sub)
-                continue
-            if varying is None:
+            if pending is not None:
+                # A step is made only when it takes some: benchmarks/audit.py --all-relevant.
+                pieces = pending.pieces(index, family)
+            else:
+                varying = resolved(steps, index, family).varying
+                pieces = None if varying is None else (varying.v4 if v4 else varying.v6)
+            if pieces is None:
+                step = resolved(steps, index, family)
+                if (step.unknown is None and step.action == Action.JUMP
+                        and (target := self._callee(step, depth)) is not None):
+                    # A jump for every address hands the undecided list on as it is, no copy of
+                    # a fragmented set per chain: benchmarks/audit.py --all-relevant audit CPU
+                    # 1.60 -> 1.33 s.
+                    sub = self._walk(target, probe, rest, depth + 1, 0, True)
+                    if sub.returned:
+                        put(rest, sub.returned.v4 if v4 else sub.returned.v6)
+                        sub.returned = _EMPTY
+                    out.absorb(sub)
+                    continue
                 taken = tuple(rest)
                 rest.clear()  # the caller's list: emptied in place
             else:
-                taken = tuple(take(rest, varying.v4 if v4 else varying.v6))
+                taken = tuple(take(rest, pieces))
                 if not taken:
                     continue
+                step = resolved(steps, index, family)
             hit = _canonical(taken, ()) if v4 else _canonical((), taken)
             unknown = step.unknown
             if unknown is not None:

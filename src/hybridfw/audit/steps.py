@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from hybridfw.addresses import AddressSet, Family
+from hybridfw.addresses import AddressSet, Family, Interval
 from hybridfw.rulesets.lazy import LazyRules
+from hybridfw.rulesets.lazy_columns import ChainColumns
 from hybridfw.rulesets.model import Action, Chain, InterfaceMatch, Origin, Rule
 
 Side = Literal["source", "destination"]
@@ -55,17 +56,21 @@ class Step(NamedTuple):
 
 
 class PendingSteps:
-    """The steps of an inbound probe for a chain of kept records (`LazyRules`): which rules
-    can match it (their shapes' verdicts), each step made when a walk first reaches it. Once
-    the undecided set is empty a walk stops, so most records of a big chain are never reached:
-    no object for them (benchmarks/audit.py --all-relevant, see docs/development.md)."""
+    """The steps of a probe for a chain of kept records (`LazyRules`): which rules can match it
+    (their shapes' verdicts), each step made when a walk first reaches it. Once the undecided
+    set is empty a walk stops, so most records of a big chain are never reached: no object for
+    them (benchmarks/audit.py --all-relevant, see docs/development.md). A scanned rule's step
+    is read from the scanner's columns (`LazyRules.columns`), not from its `parts`."""
 
     def __init__(self, rules: LazyRules, positions: Sequence[int], shapes: list[Rule],
-                 verdicts: dict[int, Verdict]) -> None:
+                 verdicts: dict[int, Verdict], inbound: bool, family: Family) -> None:
         self._rules = rules
-        self._positions = positions  # of the rules that can match, in `rules`
         self._shapes = shapes  # `rules.shapes()`
+        columns = rules.columns
+        self._columns = columns if columns is not None and columns.family == family else None
+        self._positions = positions  # of the rules that can match, in `rules`
         self._verdicts = verdicts  # by id of a shape, for this probe
+        self._inbound = inbound  # the varying side is the source (else the destination)
         self._made: dict[int, Step] = {}
 
     def __len__(self) -> int:
@@ -74,12 +79,33 @@ class PendingSteps:
     def step(self, index: int, family: Family) -> Step:
         made = self._made.get(index)
         if made is None:
-            position = self._positions[index]
-            rule, sources, origin = self._rules.parts(position)
-            unknown = self._verdicts[id(self._shapes[position])][1]
-            made = self._made[index] = Step(rule.action, rule.target, rule.label, origin,
-                                            None if sources.covers(family) else sources, unknown)
+            made = self._made[index] = self._step(self._positions[index], family)
         return made
+
+    def _step(self, position: int, family: Family) -> Step:
+        columns = self._columns
+        row = columns.rows[position] if columns is not None else -1
+        if columns is not None and row >= 0:
+            # Read from the columns, no Record or Parts: benchmarks/audit.py --all-relevant.
+            rule, origin = columns.rule(row), columns.origin(row)
+            varying = columns.sources(row) if self._inbound else rule.match.destinations
+        else:
+            rule, sources, origin = self._rules.parts(position)
+            varying = sources if self._inbound else rule.match.destinations
+        return Step(rule.action, rule.target, rule.label, origin,
+                    None if varying.covers(family) else varying,
+                    self._verdicts[id(self._shapes[position])][1])
+
+    def pieces(self, index: int, family: Family) -> tuple[Interval, ...] | None:
+        """Step `index`'s varying side as intervals of `family` (None: any address), read
+        from the columns while its step is not made (a walk makes it only if it takes some)."""
+        columns = self._columns
+        if columns is not None and self._inbound and index not in self._made:
+            row = columns.rows[self._positions[index]]
+            if row >= 0:
+                return columns.varying(row)
+        varying = self.step(index, family).varying
+        return None if varying is None else (varying.v4 if family == 4 else varying.v6)
 
 
 Steps = list[Step] | PendingSteps
@@ -138,6 +164,9 @@ def chain_steps(chain: Chain, probe: Probe, shapes: dict[int, Verdict]) -> Steps
     lazy = rules if isinstance(rules, LazyRules) and not rules.built else None
     if by_destination and lazy is not None:
         return _pending_steps(lazy, probe, shapes)
+    columns = lazy.columns if lazy is not None else None
+    if lazy is not None and columns is not None and columns.family == family:
+        return _outbound_steps(lazy, columns, probe, shapes)
     views = (lazy.previews(sources_matter=not by_destination) if lazy is not None
              else ((i, r, True, False) for i, r in enumerate(rules)))
     for index, seen, sources_may_match, shared in views:
@@ -175,4 +204,28 @@ def _pending_steps(lazy: LazyRules, probe: Probe, shapes: dict[int, Verdict]) ->
         if judged[0]:
             positions.append(index)
     kept: Sequence[int] = range(len(every)) if len(positions) == len(every) else positions
-    return PendingSteps(lazy, kept, every, shapes)
+    return PendingSteps(lazy, kept, every, shapes, True, probe.family)
+
+
+def _outbound_steps(lazy: LazyRules, columns: ChainColumns, probe: Probe,
+                    shapes: dict[int, Verdict]) -> PendingSteps:
+    """`chain_steps` of an outbound probe for a chain of scanned rules: those whose sources
+    hold the probe's, read from the columns; each step made when a walk reaches it (the
+    first that takes every destination ends the walk: benchmarks/audit.py --all-relevant)."""
+    family, point, rows = probe.family, probe.fixed, columns.rows
+    every = lazy.shapes()
+    positions: list[int] = []
+    for position in columns.holding_positions(lazy.preview):
+        row = rows[position]
+        seen = every[position]
+        judged = shapes.get(id(seen))
+        if judged is None:
+            judged = shapes[id(seen)] = verdict(seen, probe)
+        if not judged[0]:
+            continue
+        if row >= 0:
+            if columns.holds(row, point):
+                positions.append(position)
+        elif lazy.parts(position).sources.contains_address(point, family):
+            positions.append(position)
+    return PendingSteps(lazy, positions, every, shapes, False, family)

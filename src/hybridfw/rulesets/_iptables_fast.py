@@ -9,9 +9,11 @@ tests/rulesets/test_iptables_fast.py checks that both give the same ruleset and 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from hybridfw.addresses import Interval
 from hybridfw.rulesets._iptables_rule import Record, Shape
-from hybridfw.rulesets.model import Rule
+from hybridfw.rulesets.model import LineSource, Rule
 
 try:  # the optional compiled build's scanner (hatch_build.py); the pure reader is the reference
     from hybridfw.rulesets import _iptscan
@@ -90,3 +92,30 @@ def scan(text: str, family: int, held: tuple[Interval, ...]) -> Scanned | None:
     if found is None:
         return None
     return Scanned(family, found[:12], found[12], found[13])
+
+
+def numbered_lines(text: str, source: LineSource | None) -> Iterator[tuple[int, str]]:
+    """(number, line) split on "\\n" as iptables-restore reads, a block at a time: a 100k-line
+    file never exists as one list of line strings next to its text. Each block also goes into
+    `source` when given."""
+    for number, block in blocks(text):
+        if source is not None:
+            source.add(number + 1, block)
+        for line in block.split("\n"):
+            number += 1
+            yield number, line
+
+
+def blocks(text: str) -> Iterator[tuple[int, str]]:
+    """Runs of whole lines of about _BLOCK characters, each with the number of lines before it."""
+    number, start, size = 0, 0, len(text)
+    while start < size:
+        end = text.find("\n", start + _BLOCK)
+        end = size if end < 0 else end
+        block = text[start:end]
+        yield number, block
+        number += block.count("\n") + 1
+        start = end + 1
+
+
+_BLOCK = 1 << 16

@@ -24,15 +24,16 @@ the others are kept as compact records (`_iptables_rule.Record`) in `LazyRules`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
-from hybridfw.rulesets._iptables_fast import Scanned, scan
+from hybridfw.rulesets._iptables_fast import Scanned, blocks, numbered_lines, scan
 from hybridfw.rulesets._iptables_rule import Record, RuleLineParser, Shape
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.lazy import LazyRules, Parts
+from hybridfw.rulesets.lazy_columns import ChainColumns
 from hybridfw.rulesets.model import Action, Chain, Entry, LineSource, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.scope import Scope
 
@@ -249,13 +250,15 @@ class _SaveFile:
     def build(self, parser_name: str, platform: str) -> Ruleset:
         chains: dict[str, Chain] = {}
         for table in self.tables.values():
+            shaped = self._shaper(table)
             for name, rules in table.chains.items():
                 key = chain_key(self.path, table.name, name)
                 items = [self._resolve(table, rule) if isinstance(rule, Rule) else rule
                          for rule in rules if rule is not None]
                 resolved: Sequence[Rule]
                 if any(not isinstance(item, Rule) for item in items):
-                    resolved = LazyRules(items, self._maker(table), self._preview)
+                    resolved = LazyRules(items, self._maker(shaped), self._preview,
+                                         self._columns(items, shaped))
                 else:
                     resolved = tuple(items)  # type: ignore[arg-type]
                 policy, origin = table.policies.get(name, (None, None))
@@ -296,18 +299,36 @@ class _SaveFile:
         assert self.scanned is not None
         return self.scanned.record(item)
 
-    def _maker(self, table: _Table) -> Callable[[Record | int], Parts]:
-        parts, resolve, as_record = self.rules.parts, self._resolve, self._record
+    def _shaper(self, table: _Table) -> Callable[[Rule], Rule]:
+        """A record's shape with its jump target resolved in `table`, made once per shape."""
+        resolve = self._resolve
         resolved: dict[int, Rule] = {}  # shape id -> the shape with its jump target resolved
+
+        def shaped(shape: Rule) -> Rule:
+            done = resolved.get(id(shape))
+            if done is None:
+                done = resolved[id(shape)] = resolve(table, shape)
+            return done
+
+        return shaped
+
+    def _maker(self, shaped: Callable[[Rule], Rule]) -> Callable[[Record | int], Parts]:
+        parts, as_record = self.rules.parts, self._record
 
         def make(item: Record | int) -> Parts:
             record = as_record(item)
-            done = resolved.get(id(record.shape))
-            if done is None:
-                done = resolved[id(record.shape)] = resolve(table, record.shape)
-            return parts(record, done)
+            return parts(record, shaped(record.shape))
 
         return make
+
+    def _columns(self, items: list[Rule | Record | int],
+                 shaped: Callable[[Rule], Rule]) -> ChainColumns | None:
+        """The scanner's columns for a chain holding scanned rules (the audit walks them
+        without a Record or Parts per rule: benchmarks/audit.py --all-relevant)."""
+        source = self.rules.source
+        if self.scanned is None or source is None or not any(isinstance(i, int) for i in items):
+            return None
+        return ChainColumns(self.scanned, items, shaped, self.path, source)  # type: ignore[arg-type]
 
     def _resolve(self, table: _Table, rule: Rule) -> Rule:
         if rule.action is not Action.JUMP and rule.action is not Action.GOTO:
@@ -332,31 +353,6 @@ class _SaveFile:
                 tuple(lines[:10]), subject=self.path))
 
 
-def _numbered_lines(text: str, source: LineSource | None) -> Iterator[tuple[int, str]]:
-    """(number, line) split on "\\n" as iptables-restore reads, a block at a time: a 100k-line
-    file never exists as one list of line strings next to its text. Each block also goes into
-    `source` when given."""
-    for number, block in _blocks(text):
-        if source is not None:
-            source.add(number + 1, block)
-        for line in block.split("\n"):
-            number += 1
-            yield number, line
-
-
-def _blocks(text: str) -> Iterator[tuple[int, str]]:
-    """Runs of whole lines of about _BLOCK characters, each with the number of lines before it."""
-    number, start, size = 0, 0, len(text)
-    while start < size:
-        end = text.find("\n", start + _BLOCK)
-        end = size if end < 0 else end
-        block = text[start:end]
-        yield number, block
-        number += block.count("\n") + 1
-        start = end + 1
-
-
-_BLOCK = 1 << 16
 _PAST = 1 << 32  # past every line number (the scanner's are 32-bit)
 
 
@@ -370,11 +366,11 @@ def parse_iptables_save(text: str, path: str, family: int | None = None,
     # --all-relevant, see docs/development.md.
     scanned = scan(text, state.family, state.rules.held) if source is not None else None
     if scanned is not None and source is not None:
-        for number, block in _blocks(text):
+        for number, block in blocks(text):
             source.add(number + 1, block)
         state.read_scanned(text, scanned)
         return state.build(IptablesParser.name, IptablesParser.platform)
-    for number, raw in _numbered_lines(text, source):
+    for number, raw in numbered_lines(text, source):
         line = raw.strip()
         if line and line[0] != "#":
             state.feed(number, line)

@@ -8,10 +8,13 @@ import contextlib
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from hybridfw.addresses import AddressSet
 from hybridfw.rulesets.model import Origin, Rule
+
+if TYPE_CHECKING:
+    from hybridfw.rulesets.lazy_columns import ChainColumns
 
 
 @contextlib.contextmanager
@@ -52,10 +55,12 @@ class LazyRules(Sequence[Rule]):
     builds nothing.
     """
 
-    __slots__ = ("_built", "_holding", "_items", "_make", "_parts", "_preview", "_shapes")
+    __slots__ = ("_built", "_columns", "_holding", "_items", "_make", "_parts", "_preview",
+                 "_shapes")
 
     def __init__(self, items: list[Any], make: Callable[[Any], Parts],
-                 preview: Callable[[Any], tuple[Rule, bool]]) -> None:
+                 preview: Callable[[Any], tuple[Rule, bool]],
+                 columns: ChainColumns | None = None) -> None:
         self._items = items  # a Rule, or a record `make` gives the parts of
         self._make = make
         self._preview = preview
@@ -63,10 +68,16 @@ class LazyRules(Sequence[Rule]):
         self._holding: list[int] | None = None
         self._parts: list[Parts | None] | None = None  # made so far, by index
         self._shapes: list[Rule] | None = None
+        self._columns = columns
 
     @property
     def built(self) -> bool:
         return self._built
+
+    @property
+    def columns(self) -> ChainColumns | None:
+        """The scanner's columns of its scanned rules (None when built, or none scanned)."""
+        return None if self._built else self._columns
 
     def previews(self, sources_matter: bool = False) -> Iterator[tuple[int, Rule, bool, bool]]:
         """(index, rule or shape, sources may matter, is a shape) for each rule, building
@@ -92,10 +103,19 @@ class LazyRules(Sequence[Rule]):
         """Each rule's rule or shape as `previews` gives it, by index, building nothing (made
         once: an inbound probe's steps look at every one, `audit.steps.chain_steps`)."""
         if self._shapes is None:
-            preview = self._preview
-            self._shapes = [item if isinstance(item, Rule) else preview(item)[0]
-                            for item in self._items]
+            columns = self._columns
+            if columns is not None:  # read in compiled code: --all-relevant
+                self._shapes = columns.shapes(self.preview)
+            else:
+                self._shapes = [self.preview(i)[0] for i in range(len(self._items))]
         return self._shapes
+
+    def preview(self, index: int) -> tuple[Rule, bool]:
+        """(rule or shape, sources may hold an audited source) of rule `index`, as `previews`."""
+        item = self._items[index]
+        if isinstance(item, Rule):
+            return item, True
+        return self._preview(item)
 
     def parts(self, index: int) -> Parts:
         """The parts of rule `index`, building no Rule (the chain walk of a 100k-rule audit:
@@ -118,6 +138,7 @@ class LazyRules(Sequence[Rule]):
             self._items = [self.parts(i).rule() for i in range(len(self._items))]
             self._built = True
             self._parts = self._shapes = None
+            self._columns = None
         return self._items
 
     def __len__(self) -> int:
