@@ -14,7 +14,7 @@ from hybridfw.plugins import PlugIn
 # package, registry attribute, modules of the package that are not parts (shared helpers)
 REGISTRIES: list[tuple[str, str, frozenset[str]]] = [
     ("hybridfw.rulesets", "PARSERS",
-     frozenset({"interface", "model", "scope", "lazy", "ports", "alias_lists",
+     frozenset({"interface", "model", "scope", "lazy", "lazy_columns", "ports", "alias_lists",
                 # address groups for --remove-stale's member removal (the patchers call them)
                 "groups", "groups_fortigate", "groups_srx", "groups_xml"})),
     ("hybridfw.trace.formats", "FORMATS", frozenset()),
