@@ -22,6 +22,10 @@ from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Ruleset
 
 MAX_REFINED_TAIL = 4096  # an undecidable rule is refined by the rest of its chain up to this long
 MAX_DEPTH = 64  # netfilter refuses loops; a deeper call chain than this is treated as unknown
+# Chain walks one entry may take (calls, refinements): a ruleset whose refinements or calls
+# multiply past it (chains nested with undecidable rules at every level) is unknown, not walked
+# for hours (tests/audit/test_audit_bounded.py).
+MAX_WALKS = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,10 @@ def _applies(chain: Chain, family: Family) -> bool:
     return chain.family is None or chain.family == family
 
 
+class _TooManyWalks(Exception):
+    """An entry's walk took more than MAX_WALKS chain walks."""
+
+
 class Evaluator:
     """Evaluates one Ruleset; reusable across probes."""
 
@@ -83,13 +91,33 @@ class Evaluator:
         self.ruleset = ruleset
         self._step_cache: dict[tuple[str, Probe], Steps] = {}
         self._shape_verdicts: dict[Probe, dict[int, Verdict]] = {}
+        self._walks = -1  # chain walks of the entry being run (-1: none runs)
+        self._calling: list[str] = []  # keys of the chains being walked, outermost first
 
     def run_entry(self, entry: Entry, probe: Probe, candidates: AddressSet, start: int = 0,
                   nat_done: bool = False) -> Outcome:
         """Pass `candidates` through every stage of `entry` (from stage `start`); accepted =
         survived all stages. A nat stage's DNAT sends its part on to the later stages with the
         new destination (`_follow`); after one, later nat stages are skipped (the kernel binds
-        a connection's destination NAT once)."""
+        a connection's destination NAT once). An entry whose walk would take more than
+        MAX_WALKS chain walks is unknown as a whole."""
+        if self._walks >= 0:  # a later stage's walk (`_follow`, `_either_policy`)
+            return self._run_entry(entry, probe, candidates, start, nat_done)
+        self._walks = 0
+        try:
+            return self._run_entry(entry, probe, candidates, start, nat_done)
+        except _TooManyWalks:
+            alive = candidates.family(probe.family)
+            why = (f"following its chain calls takes more than {MAX_WALKS} chain walks (chains "
+                   "called many times over, at many levels): not evaluated")
+            origin = Origin(entry.name, 0, "the chains this entry calls")
+            return Outcome(unknown=[Decided(alive, origin, entry.name, why)] if alive else [])
+        finally:
+            self._walks = -1
+            self._calling.clear()
+
+    def _run_entry(self, entry: Entry, probe: Probe, candidates: AddressSet, start: int,
+                   nat_done: bool) -> Outcome:
         total = Outcome()
         alive = candidates.family(probe.family)  # the walk assumes one family (see steps)
         alive_evidence: list[Decided] = []
@@ -99,7 +127,9 @@ class Evaluator:
             if (chain is None or not _applies(chain, probe.family) or not alive
                     or (chain.nat and nat_done)):
                 continue
+            self._calling.append(chain.key)
             stage = self.run_chain(chain, probe, alive, depth=0)
+            self._calling.pop()
             self._apply_policy(chain, stage)
             total.denied += stage.denied
             total.unknown += [d for d in stage.unknown if d.reason is not _POLICY_NOT_GIVEN]
@@ -218,6 +248,9 @@ class Evaluator:
               precise: bool) -> Outcome:
         """`run_chain` on `rest`, the undecided set, changed in place: what is left in it at
         the end fell off the end of the chain (`returned` holds what hit RETURN)."""
+        self._walks += 1
+        if self._walks > MAX_WALKS:
+            raise _TooManyWalks
         out = Outcome()
         v4 = probe.family == 4
         steps = self._steps(chain, probe)
@@ -239,7 +272,9 @@ class Evaluator:
                     # A jump for every address hands the undecided list on as it is, no copy of
                     # a fragmented set per chain: benchmarks/audit.py --all-relevant audit CPU
                     # 1.60 -> 1.33 s.
+                    self._calling.append(target.key)
                     sub = self._walk(target, probe, rest, depth + 1, 0, True)
+                    self._calling.pop()
                     if sub.returned:
                         put(rest, sub.returned.v4 if v4 else sub.returned.v6)
                         sub.returned = _EMPTY
@@ -272,19 +307,25 @@ class Evaluator:
         return out
 
     def _callee(self, step: Step, depth: int) -> Chain | None:
-        """The chain a jump calls, None when it is missing or the calls nest too deep."""
-        return self.ruleset.chains.get(step.target) if depth < MAX_DEPTH else None
+        """The chain a jump calls, None when it is missing, one being walked already (a loop:
+        walked again it would loop to MAX_DEPTH, refinements at every level) or the calls
+        nest too deep."""
+        target = self.ruleset.chains.get(step.target)
+        if target is None or depth >= MAX_DEPTH or target.key in self._calling:
+            return None
+        return target
 
     def _passes_through(self, step: Step, probe: Probe, hit: AddressSet, depth: int) -> bool:
         """A jump whose conditions cannot be decided changes nothing when the chain it calls
         returns every address of `hit` undecided (no verdict, no translation, nothing unknown):
         called or not, the walk goes on after it. Walked once, without nesting, for chains of
         up to MAX_REFINED_TAIL rules that can match the probe."""
-        target = self.ruleset.chains.get(step.target)
-        if (target is None or depth >= MAX_DEPTH
-                or len(self._steps(target, probe)) > MAX_REFINED_TAIL):
+        target = self._callee(step, depth)
+        if target is None or len(self._steps(target, probe)) > MAX_REFINED_TAIL:
             return False
+        self._calling.append(target.key)
         sub = self.run_chain(target, probe, hit, depth + 1, precise=False)
+        self._calling.pop()
         return not (sub.accepted or sub.denied or sub.unknown or sub.translated) and \
             sub.returned == hit
 
@@ -309,8 +350,11 @@ class Evaluator:
         elif rest.returned:
             other = [*other, Decided(rest.returned, undecided.origin, chain.display)]
         (out.accepted if accepts else out.denied).extend(agreed)
-        for part in (*other, *rest.unknown):
-            out.unknown.append(Decided(part.addresses, undecided.origin, undecided.chain,
+        if other or rest.unknown:
+            # One entry for all of them: one per part doubled the list at every nesting level
+            # (40 nested chains with an undecidable rule each ran out of memory).
+            parts = AddressSet.union_all([d.addresses for d in (*other, *rest.unknown)])
+            out.unknown.append(Decided(parts, undecided.origin, undecided.chain,
                                        undecided.reason, undecided.needs_names))
         if rest.unknown:  # the later undecidable rules are evidence too
             out.unknown += rest.unknown
@@ -341,13 +385,23 @@ class Evaluator:
               out: Outcome) -> AddressSet:
         target = self._callee(step, depth)
         if target is None:
-            why = ("chain calls nested too deep" if depth >= MAX_DEPTH
-                   else "jump target missing")
-            out.unknown.append(Decided(hit, step.origin, chain.display, why))
+            out.unknown.append(Decided(hit, step.origin, chain.display, self._uncalled(step, depth)))
             return _EMPTY
+        self._calling.append(target.key)
         sub = self.run_chain(target, probe, hit, depth + 1)
+        self._calling.pop()
         out.absorb(sub)
         if step.action == Action.GOTO:
             out.returned = union(out.returned, sub.returned)
             return _EMPTY
         return sub.returned
+
+    def _uncalled(self, step: Step, depth: int) -> str:
+        """Why `_callee` calls no chain for `step`."""
+        if depth >= MAX_DEPTH:
+            return "chain calls nested too deep"
+        target = self.ruleset.chains.get(step.target)
+        if target is None:
+            return "jump target missing"
+        return (f"chain loop: {target.display} is called while it is being walked (the kernel "
+                "refuses a ruleset with a loop)")
