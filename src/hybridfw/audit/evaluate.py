@@ -210,6 +210,13 @@ class Evaluator:
         else:
             stage.unknown.append(Decided(rest, origin, chain.display, _POLICY_NOT_GIVEN))
 
+    def forget_steps(self) -> None:
+        """Drop the steps and verdicts made so far (call when their probes are done): kept to
+        the end of the audit they were the walk's largest growth (benchmarks/audit.py
+        --all-relevant, peak RSS -7 MiB)."""
+        self._step_cache.clear()
+        self._shape_verdicts.clear()
+
     def steps(self, chain: Chain, probe: Probe) -> list[Step]:
         """The rules of `chain` that can match a packet like `probe` at all (protocol, port, new
         connection, the fixed on-premises address), each with its condition on the varying
