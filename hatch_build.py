@@ -71,6 +71,8 @@ C_EXTENSIONS: tuple[CExtension, ...] = (
     CExtension("hybridfw.rulesets._srxblocks", ("src/hybridfw/rulesets/_srxblocks.c",)),
     # SRX display-set lines grouped into runs per policy in C: benchmarks/audit_vendor.py srx scoped (docs/audit.md).
     CExtension("hybridfw.rulesets._srxruns", ("src/hybridfw/rulesets/_srxruns.c",)),
+    # An ASCII ruleset file read straight into its str: benchmarks/audit.py --all-relevant peak RSS.
+    CExtension("hybridfw.rulesets._textfile", ("src/hybridfw/rulesets/_textfile.c",)),
 )
 
 INFO_NAME = "_native_build"  # hybridfw/_native_build: read by hybridfw.native
