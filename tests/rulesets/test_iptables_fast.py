@@ -149,3 +149,20 @@ def test_the_scanner_reads_the_ipv6_any_source_as_every_address() -> None:
     ruleset = parse_text(text, "any6.rules", "iptables", audit_scope(flows))
     rules = next(c.rules for c in ruleset.chains.values() if c.name == "INPUT")
     assert rules[0].match.sources == AddressSet.parse(["::/0"])
+
+
+def test_a_run_of_scanned_rules_is_kept_as_a_range() -> None:
+    # A chain of consecutive scanned rules holds a range of indexes (no int object per rule);
+    # a rule left out or read by the reader between them keeps the list.
+    text = "\n".join(["*filter", ":INPUT DROP [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]",
+                      ":MAIL - [0:0]", "-A INPUT -d 192.0.2.10/32 -j MAIL",
+                      *(f"-A MAIL -s 40.92.{n}.0/24 -p tcp -m tcp --dport 25 -j ACCEPT" for n in range(5)),
+                      "-A INPUT -s 40.92.0.0/15 -p tcp -m tcp --dport 25 -j ACCEPT",
+                      "-A INPUT -s 40.92.0.0/15 -p tcp -m tcp --dport 22 -j ACCEPT",
+                      "-A INPUT -s 40.92.0.0/16 -p tcp -m tcp --dport 25 -j DROP", "COMMIT", ""])
+    flows = flows_for(4, (25,), True)
+    ruleset = parse_text(text, "r.rules", "iptables", audit_scope(flows))
+    rules = {c.name: c.rules for c in ruleset.chains.values()}
+    assert isinstance(rules["MAIL"], LazyRules) and rules["MAIL"]._items == range(0, 5)
+    assert isinstance(rules["INPUT"], LazyRules) and rules["INPUT"]._items[1:] == [5, 7]
+    assert reading(text, flows, True) == reading(text, flows, False)

@@ -84,7 +84,7 @@ class PendingSteps:
 
     def _step(self, position: int, family: Family) -> Step:
         columns = self._columns
-        row = columns.rows[position] if columns is not None else -1
+        row = columns.row(position) if columns is not None else -1
         if columns is not None and row >= 0:
             # Read from the columns, no Record or Parts: benchmarks/audit.py --all-relevant.
             rule, origin = columns.rule(row), columns.origin(row)
@@ -101,7 +101,7 @@ class PendingSteps:
         from the columns while its step is not made (a walk makes it only if it takes some)."""
         columns = self._columns
         if columns is not None and self._inbound and index not in self._made:
-            row = columns.rows[self._positions[index]]
+            row = columns.row(self._positions[index])
             if row >= 0:
                 return columns.varying(row)
         varying = self.step(index, family).varying
@@ -212,11 +212,11 @@ def _outbound_steps(lazy: LazyRules, columns: ChainColumns, probe: Probe,
     """`chain_steps` of an outbound probe for a chain of scanned rules: those whose sources
     hold the probe's, read from the columns; each step made when a walk reaches it (the
     first that takes every destination ends the walk: benchmarks/audit.py --all-relevant)."""
-    family, point, rows = probe.family, probe.fixed, columns.rows
+    family, point = probe.family, probe.fixed
     every = lazy.shapes()
     positions: list[int] = []
     for position in columns.holding_positions(lazy.preview):
-        row = rows[position]
+        row = columns.row(position)
         seen = every[position]
         judged = shapes.get(id(seen))
         if judged is None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
-from hybridfw.rulesets._iptables_fast import Scanned, blocks, numbered_lines, scan
+from hybridfw.rulesets._iptables_fast import Scanned, blocks, compact, numbered_lines, scan
 from hybridfw.rulesets._iptables_rule import Record, RuleLineParser, Shape
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.lazy import LazyRules, Parts
@@ -253,10 +253,10 @@ class _SaveFile:
             shaped = self._shaper(table)
             for name, rules in table.chains.items():
                 key = chain_key(self.path, table.name, name)
-                items = [self._resolve(table, rule) if isinstance(rule, Rule) else rule
-                         for rule in rules if rule is not None]
+                items = compact([self._resolve(table, rule) if isinstance(rule, Rule) else rule
+                                  for rule in rules if rule is not None])
                 resolved: Sequence[Rule]
-                if any(not isinstance(item, Rule) for item in items):
+                if isinstance(items, range) or any(not isinstance(i, Rule) for i in items):
                     resolved = LazyRules(items, self._maker(shaped), self._preview,
                                          self._columns(items, shaped))
                 else:
@@ -273,6 +273,9 @@ class _SaveFile:
             Entry(entry, tuple(k for t, c in stages if (k := chain_key(self.path, t, c)) in chains))
             for entry, stages in ENTRIES.items())
         self._note_nat()
+        for table in self.tables.values():  # the chains hold their items (names still resolve)
+            for rules in table.chains.values():
+                rules.clear()
         return Ruleset(parser_name, platform, (self.path,), chains, entries, tuple(self.findings),
                        omitted=self.rules.omitted)
 
@@ -321,14 +324,15 @@ class _SaveFile:
 
         return make
 
-    def _columns(self, items: list[Rule | Record | int],
+    def _columns(self, items: Sequence[Rule | Record | int],
                  shaped: Callable[[Rule], Rule]) -> ChainColumns | None:
         """The scanner's columns for a chain holding scanned rules (the audit walks them
         without a Record or Parts per rule: benchmarks/audit.py --all-relevant)."""
         source = self.rules.source
-        if self.scanned is None or source is None or not any(isinstance(i, int) for i in items):
+        if (self.scanned is None or source is None
+                or not (isinstance(items, range) or any(isinstance(i, int) for i in items))):
             return None
-        return ChainColumns(self.scanned, items, shaped, self.path, source)  # type: ignore[arg-type]
+        return ChainColumns(self.scanned, items, shaped, self.path, source)
 
     def _resolve(self, table: _Table, rule: Rule) -> Rule:
         if rule.action is not Action.JUMP and rule.action is not Action.GOTO:

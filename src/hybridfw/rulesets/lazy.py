@@ -58,10 +58,10 @@ class LazyRules(Sequence[Rule]):
     __slots__ = ("_built", "_columns", "_holding", "_items", "_make", "_parts", "_preview",
                  "_shapes")
 
-    def __init__(self, items: list[Any], make: Callable[[Any], Parts],
+    def __init__(self, items: Sequence[Any], make: Callable[[Any], Parts],
                  preview: Callable[[Any], tuple[Rule, bool]],
                  columns: ChainColumns | None = None) -> None:
-        self._items = items  # a Rule, or a record `make` gives the parts of
+        self._items = items  # a Rule, or a record `make` gives the parts of (a range: records)
         self._make = make
         self._preview = preview
         self._built = False
@@ -135,11 +135,12 @@ class LazyRules(Sequence[Rule]):
 
     def _all(self) -> list[Rule]:
         if not self._built:
-            self._items = [self.parts(i).rule() for i in range(len(self._items))]
+            self._items = built = [self.parts(i).rule() for i in range(len(self._items))]
             self._built = True
             self._parts = self._shapes = None
             self._columns = None
-        return self._items
+            return built
+        return self._items  # type: ignore[return-value]  # built: a list of Rules
 
     def __len__(self) -> int:
         return len(self._items)
