@@ -158,3 +158,31 @@ def _outcome(run: Callable[[], str]) -> str | tuple[str, str]:
         return run()
     except IndexError as exc:
         return type(exc).__name__, str(exc)
+
+
+_WORDS = st.sampled_from(["COMMIT", "C", "CC", "-A", "-j", "RETURN", " ", "  ", "\n", "\n", "\t", "x",
+                          "COMM", "IT"])
+
+
+@settings(max_examples=examples(400, daily=60), deadline=None)
+@given(st.lists(_WORDS, max_size=60).map("".join), st.integers(-3, 25), st.integers(-3, 25),
+       st.sampled_from([("COMMIT",), ("COMMIT", "C"), ("C",), ("CC", "COMMIT"), ("",), ("C\n",)]),
+       st.sampled_from(["strip", "split", "any"]), _SMALL)
+def test_the_first_line_found_by_search_is_the_first_found_line_by_line(
+        text: str, read: int, index: int, needles: tuple[str, ...], kind: str,
+        small: tuple[int, int] | None) -> None:
+    tests: dict[str, Callable[[str], bool]] = {
+        "strip": lambda line: line.strip() == "COMMIT",
+        "split": lambda line: line.split()[1:2] == ["C"] and "RETURN" in line.split(),
+        "any": lambda line: True}
+    test = tests[kind]
+    rows = text.split("\n")
+    index = max(index, -len(rows))  # a line from the end, as a list reads it
+    expected = next((at for at in range(index, len(rows))
+                     if any(n in rows[at] for n in needles) and test(rows[at])), None)
+    with _steps(small):
+        lines = TextLines(text)
+        if 0 <= read < len(rows):
+            assert lines[read] == rows[read]  # the cursor somewhere else first
+        assert lines.first(index, needles, test) == expected
+        assert [lines[at] for at in range(len(rows))] == rows  # the cursor left valid
