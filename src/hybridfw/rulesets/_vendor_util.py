@@ -24,6 +24,7 @@ from typing import Any, NamedTuple, Protocol, cast
 from hybridfw.addresses import AddressError, AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
+from hybridfw.rulesets._xml_lines import Lines, for_tree
 from hybridfw.rulesets.lazy import gc_paused
 from hybridfw.rulesets.model import Action, Match, Origin, Rule, Ruleset
 from hybridfw.rulesets.ports import PortInterval, complement_ports
@@ -241,12 +242,14 @@ class XmlNode:
 
     The tree itself is built by libxml2 in C; a node is wrapped only when a reader asks for it.
     `text` is all the character data directly inside the element (between its children too).
+    `lines`: the document's `Lines` when libxml2's own lines are wrong past line 65,534.
     """
 
-    __slots__ = ("_el",)
+    __slots__ = ("_el", "_lines")
 
-    def __init__(self, element: Any) -> None:
+    def __init__(self, element: Any, lines: Lines | None = None) -> None:
         self._el = element
+        self._lines = lines
 
     @property
     def tag(self) -> str:
@@ -258,11 +261,11 @@ class XmlNode:
 
     @property
     def line(self) -> int:
-        return int(self._el.sourceline or 0)
+        return int(self._el.sourceline or 0) if self._lines is None else self._lines.line(self._el)
 
     @property
     def children(self) -> list[XmlNode]:
-        return [XmlNode(c) for c in self._el]
+        return [XmlNode(c, self._lines) for c in self._el]
 
     @property
     def text(self) -> str:
@@ -301,12 +304,13 @@ class XmlNode:
         if "*" in tag or "{" in tag:  # no element has such a name; lxml would read it as a pattern
             return None
         found = next(self._el.iterchildren(tag), None)
-        return None if found is None else XmlNode(found)
+        return None if found is None else XmlNode(found, self._lines)
 
     def children_named(self, tag: str) -> Iterator[XmlNode]:
         if "*" in tag or "{" in tag:
             return iter(())
-        return (XmlNode(c) for c in self._el.iterchildren(tag))
+        lines = self._lines
+        return (XmlNode(c, lines) for c in self._el.iterchildren(tag))
 
     def path(self, *tags: str) -> XmlNode | None:
         node: XmlNode | None = self
@@ -337,8 +341,13 @@ class XmlNode:
         # No XmlNode per entry: benchmarks/audit_vendor.py panos, scoped parse -12 % (CPU time)
         if "*" in tag or "{" in tag:
             return []
-        return [(e.get("name", ""), int(e.sourceline or 0), _first_fields(e, lists, words))
+        line = _sourceline if self._lines is None else self._lines.line
+        return [(e.get("name", ""), line(e), _first_fields(e, lists, words))
                 for e in self._el.iterchildren(tag) if skip is None or not skip(e)]
+
+
+def _sourceline(el: Any) -> int:
+    return int(el.sourceline or 0)
 
 
 def _own_members(el: Any) -> list[str]:
@@ -388,8 +397,10 @@ def parse_xml(text: str, path: str, data: bytes | None = None) -> XmlNode:
     from lxml import etree  # lazy: start-up stays fast
 
     parser = etree.XMLParser(**XML_OPTIONS)
+    if data is None:
+        data = text.encode("utf-8", errors="replace")
     try:
-        root = etree.fromstring(text.encode("utf-8", errors="replace") if data is None else data, parser)
+        root = etree.fromstring(data, parser)
     except etree.LxmlError as exc:
         line = getattr(exc, "lineno", None) or None
         raise InputError(f"not well-formed XML ({_one_line(str(getattr(exc, 'msg', exc)))})",
@@ -401,4 +412,4 @@ def parse_xml(text: str, path: str, data: bytes | None = None) -> XmlNode:
         at = text.find("<!DOCTYPE")
         raise InputError("DTDs and entity declarations are not allowed", path=path,
                          line=text.count("\n", 0, at) + 1 if at >= 0 else None, field="xml")
-    return XmlNode(root)
+    return XmlNode(root, for_tree(root, data))
