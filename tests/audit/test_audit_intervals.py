@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hybridfw.addresses import AddressSet, intervals
-from hybridfw.audit._intervals import _LARGE, _fits, intersect, overlaps, put, take, union
+from hybridfw.audit._intervals import _LARGE, _fits, intersect, overlaps, put, split_off, take, union
 
 _iv = st.tuples(st.integers(0, 5000), st.integers(0, 300)).map(lambda t: (t[0], t[0] + t[1]))
 # A fragmented "still undecided" set: many short intervals with gaps (some only one apart,
@@ -58,3 +58,20 @@ def test_in_place_take_and_put_equal_plain_operators(big: list, small: list, bac
     few = list(cut.v4[:16])  # a few undecided intervals, a big returned set put back
     put(few, whole.v4)
     assert tuple(few) == (AddressSet(cut.v4[:16]) | whole).v4
+
+
+@settings(max_examples=150, deadline=None)
+@given(_fragmented, st.lists(_iv, min_size=1, max_size=3), st.booleans())
+def test_split_off_equals_take(big: list, nets: list, negated: bool) -> None:  # type: ignore[type-arg]
+    # A RETURN of `! -s NET` (pieces: NET's complement) or of `-s NET`, within [0, last].
+    last = 20_000
+    whole, net = AddressSet(_chain(big)), AddressSet(nets)
+    pieces = intervals.subtract(((0, last),), net.v4) if negated else net.v4
+    rest = list(whole.v4)
+    kept = split_off(rest, pieces, last)
+    if kept is None:  # not the smaller part: nothing changed
+        assert tuple(rest) == whole.v4
+        return
+    assert tuple(kept) == (whole - AddressSet(pieces)).v4  # what the walk goes on with
+    assert tuple(rest) == (whole & AddressSet(pieces)).v4  # what the RETURN takes
+    assert 2 * len(kept) <= len(whole.v4)

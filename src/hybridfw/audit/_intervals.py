@@ -127,6 +127,30 @@ def _cut(rest: list[Interval], small: Sequence[Interval]) -> None:
         rest[i:j] = pieces
 
 
+def split_off(rest: list[Interval], pieces: Sequence[Interval], last: int) -> list[Interval] | None:
+    """For a RETURN that takes most of `rest`: the part of `rest` outside `pieces`, cut out of
+    `rest` into a new list (`rest` then holds what `pieces` take); None when that part is not
+    the smaller (or the complement of `pieces` within [0, last] is not a few intervals)."""
+    outside: list[Interval] = []
+    at = 0
+    for lo, hi in pieces:
+        if lo > at:
+            outside.append((at, lo - 1))
+        at = hi + 1
+    if at <= last:
+        outside.append((at, last))
+    if len(outside) > _SMALL:
+        return None
+    count = 0
+    for lo, hi in outside:
+        count += bisect_right(rest, (hi, _TOP)) - bisect_left(rest, (lo, -1))
+    if 2 * (count + len(outside)) > len(rest):
+        return None
+    kept = _and_family(rest, outside)
+    _cut(rest, outside)
+    return kept
+
+
 def put(rest: list[Interval], back: tuple[Interval, ...]) -> None:
     """Add `back` to `rest` (both canonical) in place, merging touching intervals."""
     if not rest:

@@ -10,10 +10,11 @@ intervals, not addresses.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
 from hybridfw.addresses import AddressSet, Family, Interval
-from hybridfw.audit._intervals import intersect, overlaps, put, take, union
+from hybridfw.audit._intervals import intersect, overlaps, put, split_off, take, union
 from hybridfw.audit.dnat import Translation, single, translation
 from hybridfw.audit.steps import PendingSteps, Step, Steps, Verdict, chain_steps, resolved
 from hybridfw.audit.steps import Probe as Probe
@@ -80,6 +81,39 @@ def _applies(chain: Chain, family: Family) -> bool:
     return chain.family is None or chain.family == family
 
 
+_LAST4 = (1 << 32) - 1
+_LAST6 = (1 << 128) - 1
+
+
+def _return(rest: list[Interval], live: list[Interval], pieces: tuple[Interval, ...] | None,
+            last: int, out: Outcome, split: bool) -> list[Interval]:
+    """A RETURN (all its conditions decided) met by a walk of the undecided set `live`: what it
+    takes goes back to the caller, in `rest` (which is `live` until the first RETURN that takes
+    most of it) or in `out.returned`. Returns the list the walk goes on with."""
+    if live is rest:
+        if pieces is None:
+            return []  # everything left returns, and stays in `rest`
+        # A negated source (`! -s NET -j RETURN`) takes nearly all: the walk goes on with the
+        # few intervals in NET, the rest stays where it is (no copy of a fragmented set per
+        # chain: benchmarks/audit.py --all-relevant).
+        kept = split_off(rest, pieces, last) if split else None
+        if kept is not None:
+            return kept
+        taken = take(rest, pieces)
+        if taken:
+            hit = tuple(taken)
+            back = _canonical(hit, ()) if last == _LAST4 else _canonical((), hit)
+            out.returned = union(out.returned, back)
+        return rest
+    if pieces is None:
+        put(rest, tuple(live))
+        return []
+    taken = take(live, pieces)
+    if taken:
+        put(rest, tuple(taken))
+    return live
+
+
 class _TooManyWalks(Exception):
     """An entry's walk took more than MAX_WALKS chain walks."""
 
@@ -92,6 +126,9 @@ class Evaluator:
         self._step_cache: dict[tuple[str, Probe], Steps] = {}
         self._shape_verdicts: dict[Probe, dict[int, Verdict]] = {}
         self._walks = -1  # chain walks of the entry being run (-1: none runs)
+        # HYBRIDFW_REFERENCE_WALK=1: the walk without its fast paths (the property tests'
+        # reference, tests/audit/test_audit_walk_fast.py).
+        self._fast = os.environ.get("HYBRIDFW_REFERENCE_WALK", "") != "1"
         self._calling: list[str] = []  # keys of the chains being walked, outermost first
 
     def run_entry(self, entry: Entry, probe: Probe, candidates: AddressSet, start: int = 0,
@@ -254,7 +291,8 @@ class Evaluator:
     def _walk(self, chain: Chain, probe: Probe, rest: list[Interval], depth: int, start: int,
               precise: bool) -> Outcome:
         """`run_chain` on `rest`, the undecided set, changed in place: what is left in it at
-        the end fell off the end of the chain (`returned` holds what hit RETURN)."""
+        the end fell off the end of the chain or hit RETURN (`returned` may hold more of that:
+        callers take both as returned)."""
         self._walks += 1
         if self._walks > MAX_WALKS:
             raise _TooManyWalks
@@ -263,15 +301,23 @@ class Evaluator:
         steps = self._steps(chain, probe)
         family = probe.family
         pending = steps if isinstance(steps, PendingSteps) else None
+        last = _LAST4 if v4 else _LAST6
+        live = rest  # the undecided set walked on (a new list once a RETURN took most of it)
         for index in range(start, len(steps)):
-            if not rest:
+            if not live:
                 break
             if pending is not None:
                 # A step is made only when it takes some: benchmarks/audit.py --all-relevant.
                 pieces = pending.pieces(index, family)
+                returns = pending.returns(index)
             else:
-                varying = resolved(steps, index, family).varying
+                step = resolved(steps, index, family)
+                varying = step.varying
                 pieces = None if varying is None else (varying.v4 if v4 else varying.v6)
+                returns = step.action == Action.RETURN and step.unknown is None
+            if returns:
+                live = _return(rest, live, pieces, last, out, self._fast)
+                continue
             if pieces is None:
                 step = resolved(steps, index, family)
                 if (step.unknown is None and step.action == Action.JUMP
@@ -280,17 +326,17 @@ class Evaluator:
                     # a fragmented set per chain: benchmarks/audit.py --all-relevant audit CPU
                     # 1.60 -> 1.33 s.
                     self._calling.append(target.key)
-                    sub = self._walk(target, probe, rest, depth + 1, 0, True)
+                    sub = self._walk(target, probe, live, depth + 1, 0, True)
                     self._calling.pop()
                     if sub.returned:
-                        put(rest, sub.returned.v4 if v4 else sub.returned.v6)
+                        put(live, sub.returned.v4 if v4 else sub.returned.v6)
                         sub.returned = _EMPTY
                     out.absorb(sub)
                     continue
-                taken = tuple(rest)
-                rest.clear()  # the caller's list: emptied in place
+                taken = tuple(live)
+                live.clear()  # maybe the caller's list: emptied in place
             else:
-                taken = tuple(take(rest, pieces))
+                taken = tuple(take(live, pieces))
                 if not taken:
                     continue
                 step = resolved(steps, index, family)
@@ -299,7 +345,7 @@ class Evaluator:
             if unknown is not None:
                 if (precise and step.action == Action.JUMP
                         and self._passes_through(step, probe, hit, depth)):
-                    put(rest, taken)  # the chain it may call decides nothing for these
+                    put(live, taken)  # the chain it may call decides nothing for these
                     continue
                 undecided = Decided(hit, step.origin, chain.display,
                                     f"cannot evaluate: {unknown.text}", unknown.needs_names)
@@ -310,7 +356,9 @@ class Evaluator:
                 continue
             back = self._decide(step, chain, probe, hit, depth, out)
             if back:
-                put(rest, back.v4 if v4 else back.v6)
+                put(live, back.v4 if v4 else back.v6)
+        if live is not rest and live:
+            put(rest, tuple(live))  # fell off the end
         return out
 
     def _callee(self, step: Step, depth: int) -> Chain | None:

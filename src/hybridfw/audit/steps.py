@@ -96,6 +96,11 @@ class PendingSteps:
                     None if varying.covers(family) else varying,
                     self._verdicts[id(self._shapes[position])][1])
 
+    def returns(self, index: int) -> bool:
+        """Whether step `index` is a RETURN whose conditions are all decided (no step needed)."""
+        shape = self._shapes[self._positions[index]]
+        return shape.action == Action.RETURN and self._verdicts[id(shape)][1] is None
+
     def pieces(self, index: int, family: Family) -> tuple[Interval, ...] | None:
         """Step `index`'s varying side as intervals of `family` (None: any address), read
         from the columns while its step is not made (a walk makes it only if it takes some)."""
