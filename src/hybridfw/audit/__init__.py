@@ -30,7 +30,7 @@ def audit_ruleset(ruleset: Ruleset, flows: Sequence[Flow], entry: str | None = N
                   interfaces: Interfaces | None = None) -> AuditResult:
     auditor = FlowAuditor(ruleset, entry, interfaces)
     rows: list[FlowCoverage] = []
-    findings: list[Finding] = list(ruleset.findings)
+    findings: list[Finding] = list(ruleset.findings) + [r.finding for r in auditor.refusals]
     for flow in flows:
         fixed = flow.destinations if flow.direction == "inbound" else flow.sources
         required = flow.sources if flow.direction == "inbound" else flow.destinations

@@ -20,6 +20,7 @@ from hybridfw.addresses import AddressSet, Family
 from hybridfw.audit._intervals import intersect, overlaps
 from hybridfw.audit.evaluate import Decided, Evaluator, Outcome, Probe, Side
 from hybridfw.audit.interface import Denial, FlowCoverage, Shadow
+from hybridfw.audit.loops import Refusal, blocking, refusals
 from hybridfw.audit.paths import Path, Placement, as_placement, flow_paths
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
@@ -97,6 +98,8 @@ class FlowAuditor:
         self._reachable: dict[tuple[str, Probe], list[str]] = {}
         self._paths: dict[str, list[Path]] = {}
         self.off_path: list[FlowCoverage] = []  # evaluated paths judged not to carry the flow
+        # Files the kernel refuses (or may refuse) to load: their verdicts are unknown.
+        self.refusals: list[Refusal] = refusals(ruleset)
         chain_families = {c.family for c in ruleset.chains.values()}
         # The address families the files have rules for (a chain of family None serves both).
         self._families = ({4, 6} if None in chain_families
@@ -143,7 +146,7 @@ class FlowAuditor:
         paths = self.paths(flow.direction)
         if not paths:
             return [self._no_path(flow, probe, required)]
-        outcomes = [(p, self.evaluator.run_entry(p.entry, probe, universe)) for p in paths]
+        outcomes = [(p, self.run_entry(p.entry, probe, universe)) for p in paths]
         told = [(p, o) for p, o in outcomes if not p.needs_intent]
         guessed = [(p, o) for p, o in outcomes if p.needs_intent]
         if guessed:
@@ -155,6 +158,16 @@ class FlowAuditor:
             self.off_path += [self._coverage(flow, probe, p, o, required, onprem, shadows=False)
                               for p, o in guessed if all(p is not q for q, _ in chosen)]
         return [self._coverage(flow, probe, p, o, required, onprem) for p, o in told]
+
+    def run_entry(self, entry: Entry, probe: Probe, candidates: AddressSet) -> Outcome:
+        """What `entry` does with `candidates`; all unknown when a file its chains come from
+        does not load (`hybridfw.audit.loops`): never a verdict from a table that cannot run,
+        and no walk into its loop."""
+        refusal = blocking(self.refusals, probe.family) if self.refusals else None
+        if refusal is None:
+            return self.evaluator.run_entry(entry, probe, candidates)
+        return Outcome(unknown=[Decided(candidates.family(probe.family), refusal.origin,
+                                        refusal.chain, refusal.reason)])
 
     def _meant(self, path: Path, probe: Probe, outcome: Outcome, required: AddressSet) -> bool:
         """Rules on `path` are meant for this traffic: one decides part of the required

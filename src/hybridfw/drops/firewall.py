@@ -52,7 +52,7 @@ def _judge(auditor: FlowAuditor, handling: Handling, flow: Flow, bucket: Bucket)
     for entry in entries:
         if used is not None and entry.name not in used:
             continue
-        outcome = auditor.evaluator.run_entry(entry, probe, packet)
+        outcome = auditor.run_entry(entry, probe, packet)
         accepted += [f"{entry.name}: {d.origin.describe()}" for d in outcome.accepted]
         denied += [f"{entry.name}: {d.origin.describe()}" for d in outcome.denied]
         unknown += [f"{entry.name}: {d.origin.describe()} ({d.reason})" for d in outcome.unknown]

@@ -27,7 +27,7 @@ from hybridfw.rulesets._netfilter import (
 )
 from hybridfw.rulesets.lazy import Parts
 from hybridfw.rulesets.model import Action, LineSource, Match, Origin, Rule
-from hybridfw.rulesets.scope import Scope, holds_source
+from hybridfw.rulesets.scope import Scope, calls, holds_source
 
 _VERDICTS = {"ACCEPT": Action.ACCEPT, "DROP": Action.DROP, "REJECT": Action.REJECT,
              "RETURN": Action.RETURN}
@@ -133,8 +133,9 @@ class RuleLineParser:
         scope = self.scope
         if scope is None:
             return Shape(rule, True, True, True)
-        admitted = rule.action != Action.CONTINUE and scope.admits(rule.match)
-        return Shape(rule, admitted, admitted and scope.inbound_needs(rule.match),
+        kept = calls(rule)  # every jump kept: the chain graph is the full parse's
+        admitted = kept or (rule.action != Action.CONTINUE and scope.admits(rule.match))
+        return Shape(rule, admitted, kept or (admitted and scope.inbound_needs(rule.match)),
                      admitted and scope.outbound_ports(rule.match) and bool(scope.sources))
 
     def build(self, record: Record, line: str = "") -> Rule:
@@ -169,7 +170,8 @@ class RuleLineParser:
 
     def _keeps(self, rule: Rule) -> bool:
         scope = self.scope
-        return scope is None or (rule.action != Action.CONTINUE and scope.needs(rule.match))
+        return scope is None or calls(rule) or (rule.action != Action.CONTINUE
+                                                and scope.needs(rule.match))
 
     def _kept(self, rule: Rule) -> Rule | None:
         if self._keeps(rule):

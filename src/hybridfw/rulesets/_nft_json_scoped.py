@@ -34,7 +34,7 @@ from hybridfw.rulesets.nft_json import (
     reader_for,
     rule_chain,
 )
-from hybridfw.rulesets.scope import Scope
+from hybridfw.rulesets.scope import Scope, calls
 
 _CACHE_SIZE = 4096  # shapes kept per table: rules without a leading source are mostly unique
 _NOWHERE = Origin("", 0)
@@ -99,8 +99,8 @@ class ScopedRules:
                 for kept, outbound in found]
 
     def _kept(self, rules: list[Rule]) -> list[Rule | Record]:
-        kept: list[Rule | Record] = [rule for rule in rules if rule.action is not Action.CONTINUE
-                                     and self.scope.needs(rule.match)]
+        kept: list[Rule | Record] = [rule for rule in rules if calls(rule) or (
+            rule.action is not Action.CONTINUE and self.scope.needs(rule.match))]
         if not kept:
             self.omitted += 1
         return kept
@@ -116,8 +116,8 @@ class ScopedRules:
                 rules = tuple(self.reader.rule(exprs, _NOWHERE))
                 scope = self.scope
                 verdicts = [rule for rule in rules if rule.action is not Action.CONTINUE]
-                shape = _Shape(True, rules, any(scope.admits(r.match) for r in verdicts),
-                               tuple(r for r in verdicts if scope.needs(r.match)), {})
+                shape = _Shape(True, rules, any(calls(r) or scope.admits(r.match) for r in verdicts),
+                               tuple(r for r in verdicts if calls(r) or scope.needs(r.match)), {})
             if len(self._shapes) >= _CACHE_SIZE:
                 self._shapes.clear()
             self._shapes[text] = shape

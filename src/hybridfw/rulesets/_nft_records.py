@@ -15,7 +15,7 @@ from typing import NamedTuple
 from hybridfw.addresses import AddressSet, Family, Interval
 from hybridfw.rulesets.lazy import Parts
 from hybridfw.rulesets.model import Action, Match, Origin, Rule
-from hybridfw.rulesets.scope import Scope, holds_source
+from hybridfw.rulesets.scope import Scope, calls, holds_source
 
 _ANY = {4: AddressSet.any(4), 6: AddressSet.any(6)}
 _canonical = AddressSet.from_canonical
@@ -75,7 +75,7 @@ def family_rules(scope: Scope, rules: tuple[Rule, ...], cache: dict[int, tuple[F
             narrowed = Rule(Match(m.sources, m.destinations.family(family), m.protocols,
                                   m.protocol_negated, m.dst_ports, m.never, m.undecidable,
                                   m.interfaces), rule.action, rule.origin, rule.target, rule.label)
-            out.append(FamilyRule(narrowed, scope.inbound_needs(narrowed.match),
+            out.append(FamilyRule(narrowed, calls(rule) or scope.inbound_needs(narrowed.match),
                                   scope.outbound_ports(narrowed.match), m.sources.covers(family), {}))
         found = cache[family] = tuple(out)
     return found

@@ -20,7 +20,7 @@ from hybridfw.addresses import AddressError, AddressSet, Family, Interval, parse
 from hybridfw.rulesets._nft_records import FamilyRule, Record, family_rules, needed
 from hybridfw.rulesets._nft_text_rule import TextRuleParser, Token
 from hybridfw.rulesets.model import Action, Match, Origin, Rule
-from hybridfw.rulesets.scope import Scope
+from hybridfw.rulesets.scope import Scope, calls
 
 _SOURCE = {"ip": 4, "ip6": 6}
 _CACHE_SIZE = 4096  # shapes kept per table: rules without a leading source are mostly unique
@@ -104,8 +104,8 @@ class ShapeReader:
     def _kept(self, rules: Sequence[Rule], words: list[str], at: Origin) -> list[Rule | Record]:
         """`rules` (of the statement `words` at `at`) that the scope needs, at their origin."""
         if self.scope is not None:
-            rules = [rule for rule in rules if rule.action is not Action.CONTINUE
-                     and self.scope.needs(rule.match)]
+            rules = [rule for rule in rules if calls(rule) or (
+                rule.action is not Action.CONTINUE and self.scope.needs(rule.match))]
             if not rules:
                 self.omitted += 1
                 return []
@@ -151,8 +151,8 @@ class ShapeReader:
         if shape is None:
             rules = tuple(self.parser.parse([(w, line) for w in key], Origin("", line)))
             scope = self.scope
-            admitted = scope is None or any(
-                rule.action is not Action.CONTINUE and scope.admits(rule.match) for rule in rules)
+            admitted = scope is None or any(calls(rule) or (
+                rule.action is not Action.CONTINUE and scope.admits(rule.match)) for rule in rules)
             if len(self._shapes) >= _CACHE_SIZE:
                 self._shapes.clear()
             shape = self._shapes[key] = Shape(rules, admitted, {})

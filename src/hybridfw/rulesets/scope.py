@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hybridfw.addresses import AddressSet, Interval
-from hybridfw.rulesets.model import Match
+from hybridfw.rulesets.model import Action, Match, Rule
 from hybridfw.rulesets.ports import PortInterval
 
 
@@ -18,7 +18,8 @@ class Scope:
     A parser given a scope may leave out rules that cannot matter to any of those packets:
     another protocol or port, an established-only or loopback-only rule, a LOG or counter rule,
     or a rule whose on-premises side excludes every audited on-premises address. The evaluator
-    would skip such a rule for every probe of the audit, so no verdict changes."""
+    would skip such a rule for every probe of the audit, so no verdict changes. A jump or goto
+    is always kept (`calls`): the chain graph of a scoped parse is the full parse's."""
 
     inbound: frozenset[tuple[str, int]] = frozenset()
     outbound: frozenset[tuple[str, int]] = frozenset()
@@ -62,6 +63,13 @@ class Scope:
         """A packet of some audited flow can match this rule."""
         return self.inbound_needs(match) or (
             self.outbound_ports(match) and not self.sources.isdisjoint(match.sources))
+
+
+def calls(rule: Rule) -> bool:
+    """A jump or goto: a scoped parse keeps it whatever its conditions, so the chain calls are
+    the full parse's (the kernel's loop and depth checks, `hybridfw.audit.loops`, need every
+    one). The evaluator skips one no audited packet can match, as it skips any such rule."""
+    return rule.action is Action.JUMP or rule.action is Action.GOTO
 
 
 def holds_source(held: tuple[Interval, ...], lo: int, hi: int, negated: bool) -> bool:
