@@ -25,7 +25,7 @@ from hybridfw.model import Flow
 from hybridfw.rulesets import parse_text
 from hybridfw.rulesets._nft_json_scan import RawRule, scan
 from hybridfw.rulesets.lazy import LazyRules
-from hybridfw.rulesets.model import Action
+from hybridfw.rulesets.model import Action, Rule
 
 TESTS = Path(__file__).resolve().parents[1]
 REAL = [TESTS / "data" / "audit" / "host.json",
@@ -35,6 +35,12 @@ V4 = ("10.1.0.0/16", "10.1.2.3", "40.92.0.0/15", "192.0.2.10", "0.0.0.0/0")
 V6 = ("2001:db8::/32", "2001:db8::10", "2a01:111:f400::/48", "::/0")
 ONPREM = ("192.0.2.10", "10.1.2.3", "2001:db8::10")
 
+
+
+def _call(rule: Rule) -> bool:
+    """A jump or goto (a missing target makes it unknown, labelled "jump NAME"): the scoped
+    parse keeps every one, whatever the scope (the kernel's loop check needs them all)."""
+    return rule.action in (Action.JUMP, Action.GOTO) or rule.label.startswith(("jump ", "goto "))
 
 def _payload(protocol: str, field: str, op: str, right: Any) -> dict[str, Any]:
     return {"match": {"op": op, "left": {"payload": {"protocol": protocol, "field": field}},
@@ -185,8 +191,8 @@ def _outcome(text: str, flows: list[Flow] | None) -> Any:
 
 
 def _assert_same(text: str, flows: list[Flow]) -> None:
-    """The scoped parse keeps exactly the full parse's rules the scope needs, or raises the
-    same input error; the audits agree."""
+    """The scoped parse keeps exactly the full parse's rules the scope needs (and every jump),
+    or raises the same input error; the audits agree."""
     full, scoped = _outcome(text, None), _outcome(text, flows)
     if isinstance(full, str) or isinstance(scoped, str):
         assert scoped == full, text
@@ -195,7 +201,8 @@ def _assert_same(text: str, flows: list[Flow]) -> None:
     assert scoped.chains.keys() == full.chains.keys()
     for key, chain in scoped.chains.items():
         needed = [rule for rule in full.chains[key].rules
-                  if rule.action is not Action.CONTINUE and scope.needs(rule.match)]
+                  if _call(rule) or (rule.action is not Action.CONTINUE
+                                     and scope.needs(rule.match))]
         assert list(chain.rules) == needed, text
     assert scoped.entries == full.entries
     vb = Interfaces("vb")
