@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from _support.hypo import examples
-from hybridfw.rulesets import _xml_rules, parse_text
+from hybridfw.rulesets import _xml_lines, _xml_rules, parse_text
 from hybridfw.rulesets._vendor_util import XML_OPTIONS, parse_xml
 from hybridfw.rulesets._xml_lines import BIG, Lines
 from hybridfw.rulesets.model import Ruleset
@@ -193,8 +193,9 @@ def _evidence(ruleset: Ruleset) -> tuple[list[int], list[int]]:
 
 @pytest.fixture(params=["compiled", "pure"])
 def build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if request.param == "pure":  # as HYBRIDFW_PURE=1 or a build without the C scan
+    if request.param == "pure":  # as HYBRIDFW_PURE=1 or a build without the C scans
         monkeypatch.setattr(_xml_rules, "_xmlrules", None)
+        monkeypatch.setattr(_xml_lines, "_xmltags", None)
     elif _xml_rules._xmlrules is None:
         pytest.skip("the C scan is not built")
     yield request.param

@@ -12,18 +12,23 @@ text, or the same rules and the same tree outside the section."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from _support.hypo import examples
 from _support.native import require_extension
 from hybridfw.errors import InputError
-from hybridfw.rulesets import _xml_rules
+from hybridfw.rulesets import _xml_lines, _xml_rules
 from hybridfw.rulesets._vendor_util import parse_xml
 
 require_extension(_xml_rules._xmlrules, "hybridfw.rulesets._xmlrules")
+require_extension(_xml_lines._xmltags, "hybridfw.rulesets._xmltags")
+TESTS = Path(__file__).resolve().parents[1]
+SAMPLES = TESTS.parent.parent / "shared" / "data" / "firewall-samples"
 
 _TAGS = ("type", "interface", "protocol", "source", "destination", "address", "port", "any", "not",
          "descr", "disabled", "x-y.z_1", "naïve", "rule", "filter")
@@ -217,3 +222,39 @@ def test_no_dtd_reaches_the_tree_less_check() -> None:
         assert "DTDs and entity declarations are not allowed" in str(exc) and exc.line == 1
     else:
         raise AssertionError("a DTD was not refused")
+
+
+def _c_tags(data: bytes) -> list[list[int]] | None:
+    got = _xml_lines._xmltags.tags(data)
+    return None if got is None else [list(memoryview(column).cast("q")) for column in got]
+
+
+@settings(max_examples=examples(400, 60), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(_document())
+def test_start_tags_in_c_are_the_references(text: str) -> None:
+    """`_xmltags.tags` (evidence lines past line 65,535) = `_xml_lines.tags` on every document
+    lxml parses (the only ones it is given), and on the real XML samples and fixtures."""
+    data = text.encode("utf-8", errors="replace")
+    try:
+        parse_xml(text, "t.xml", data)
+    except InputError:
+        return
+    assert _c_tags(data) == [list(column) for column in _xml_lines.tags(data)]
+
+
+def test_start_tags_in_c_on_real_files_and_where_it_gives_up() -> None:
+    files = [*SAMPLES.glob("*.xml"), *(TESTS / "data").glob("*/*.xml")]
+    assert len(files) >= 8  # 4 real samples, 5 fixtures
+    for path in files:
+        data = path.read_bytes()
+        assert _c_tags(data) == [list(column) for column in _xml_lines.tags(data)], path
+    tricky = ("<r><![CDATA[>x<a>]]><b/></r>", "<r><!-- > <a> --><b/></r>", "<?p > <a>?><r><b/></r>",
+              "<r><a x='>\"b' y=\"'/>\"/><c\n/></r>", "<r><![CDATA[]]><a></a ><b/></r>")
+    for text in tricky:
+        data = text.encode()
+        elements = sum(1 for _ in etree.fromstring(data).iter(etree.Element))
+        assert _c_tags(data) == [list(column) for column in _xml_lines.tags(data)], text
+        assert len(_xml_lines.tags(data)[0]) == elements, text
+    for cut in (b"<a><b x='1", b"<a><!-- x", b"<a><![CDATA[x]]", b"<a><?p x", b"<"):
+        assert _c_tags(cut) is None

@@ -341,13 +341,10 @@ class XmlNode:
         # No XmlNode per entry: benchmarks/audit_vendor.py panos, scoped parse -12 % (CPU time)
         if "*" in tag or "{" in tag:
             return []
-        line = _sourceline if self._lines is None else self._lines.line
-        return [(e.get("name", ""), line(e), _first_fields(e, lists, words))
+        lines = self._lines
+        return [(e.get("name", ""), int(e.sourceline or 0) if lines is None else lines.line(e),
+                 _first_fields(e, lists, words))
                 for e in self._el.iterchildren(tag) if skip is None or not skip(e)]
-
-
-def _sourceline(el: Any) -> int:
-    return int(el.sourceline or 0)
 
 
 def _own_members(el: Any) -> list[str]:

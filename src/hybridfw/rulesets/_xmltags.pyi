@@ -1,0 +1,3 @@
+"""Types of the compiled start-tag index (_xmltags.c; built by hatch_build.py when it can be)."""
+
+def tags(data: bytes, /) -> tuple[bytes, bytes, bytes] | None: ...
