@@ -47,3 +47,14 @@ get_opcodes
 # native.PureFinder: the import system calls find_spec and reads the spec's has_location.
 find_spec
 has_location
+# The patchers, loaded by name from the plug-in tuple audit.patch.PATCHERS.
+FortigatePatcher
+IptablesPatcher
+NftTextPatcher
+NftJsonPatcher
+OpnsensePatcher
+SrxPatcher
+NetshPatcher
+WindowsJsonPatcher
+# Python calls a module's __getattr__ for a name it lacks (`hybridfw.cli.app`, the whole tree).
+__getattr__

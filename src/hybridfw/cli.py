@@ -8,20 +8,30 @@ from typing import Annotated
 import typer
 
 from hybridfw import __version__
-from hybridfw.commands import COMMANDS
+from hybridfw.commands import COMMANDS, NEEDS_ALL
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all good, 1 problems found, 2 usage or input error, 3 upstream/service error."
 )
 
-app = typer.Typer(
-    name="hybridfw",
-    help="Keep the firewall right for Exchange hybrid with Exchange Online.\n\n" + EXIT_CODES_HELP,
-    no_args_is_help=True,
-    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+
+def make_app(only: str | None = None) -> typer.Typer:
+    """The command tree: every command, or (`only`) just that one's module imported and
+    registered, for a run of that command."""
+    app = typer.Typer(
+        name="hybridfw",
+        help="Keep the firewall right for Exchange hybrid with Exchange Online.\n\n"
+             + EXIT_CODES_HELP,
+        no_args_is_help=True,
+        add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    for command in COMMANDS:
+        if only is None or command.name == only:
+            command.load()(app)
+    return app
 
 
 def _version(ctx: typer.Context, value: bool) -> None:
@@ -35,7 +45,6 @@ def _version(ctx: typer.Context, value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
@@ -59,10 +68,6 @@ def _root(
         set_allow_any(True)
 
 
-for _command in COMMANDS:
-    _command.load()(app)
-
-
 ROOT_FLAGS = frozenset({"-v", "-vv", "-vvv", "--verbose", "--allow-any"})
 
 
@@ -75,11 +80,29 @@ def hoist_verbose(argv: list[str]) -> list[str]:
     return flags + rest + argv[end:]
 
 
+def command_named(argv: list[str]) -> str | None:
+    """The command `argv` (hoisted) runs when only root flags come before it, and it reads
+    no other command (`hybridfw help` does): only its module need be imported."""
+    rest = [a for a in argv if a not in ROOT_FLAGS]
+    if not rest or argv.index(rest[0]) != len(argv) - len(rest) or rest[0] in NEEDS_ALL:
+        return None
+    return rest[0] if rest[0] in {c.name for c in COMMANDS} else None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`hybridfw.cli.app`: the whole command tree (tests, the docs' reference pages)."""
+    if name == "app":
+        return make_app()
+    raise AttributeError(name)
+
+
 def main() -> None:
     from hybridfw.errors import EXIT_INPUT, HybridfwError
 
     try:
-        app(args=hoist_verbose(sys.argv[1:]), prog_name="hybridfw")
+        argv = hoist_verbose(sys.argv[1:])
+        # Lazy commands: a run imports only its command's module (one-rule audit -35 ms CPU of 230).
+        make_app(command_named(argv))(args=argv, prog_name="hybridfw")
     except HybridfwError as exc:
         from hybridfw.console import error_line
 

@@ -27,24 +27,28 @@ from hybridfw.audit import audit_ruleset
 from hybridfw.audit.coverage import Interfaces
 from hybridfw.audit.diff import unified
 from hybridfw.audit.interface import AuditResult, FlowCoverage
-from hybridfw.audit.patch_fortigate import FortigatePatcher
-from hybridfw.audit.patch_netfilter import IptablesPatcher, NftTextPatcher
-from hybridfw.audit.patch_nftjson import NftJsonPatcher
-from hybridfw.audit.patch_opnsense import OpnsensePatcher
-from hybridfw.audit.patch_pfsense import PfsensePatcher
-from hybridfw.audit.patch_srx import SrxPatcher
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
-from hybridfw.audit.patch_windows import NetshPatcher, WindowsJsonPatcher
 from hybridfw.audit.stale_members import current_default, published_ever, remove_stale_members
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
+from hybridfw.plugins import PlugIn, find
 from hybridfw.rulesets import parse_files, read_ruleset_text
 from hybridfw.rulesets.model import Origin
 
 MAX_ROUNDS = 5
-PATCHERS: tuple[Patcher, ...] = (IptablesPatcher(), NftTextPatcher(), NftJsonPatcher(),
-                                 PfsensePatcher(), FortigatePatcher(), SrxPatcher(),
-                                 OpnsensePatcher(), NetshPatcher(), WindowsJsonPatcher())
+# By format; a patcher's module is imported when its format is patched (importing them all:
+# one-rule audit CPU +18 ms).
+PATCHERS: tuple[PlugIn[type[Patcher]], ...] = (
+    PlugIn("iptables", "hybridfw.audit.patch_netfilter", "IptablesPatcher"),
+    PlugIn("nft", "hybridfw.audit.patch_netfilter", "NftTextPatcher"),
+    PlugIn("nft-json", "hybridfw.audit.patch_nftjson", "NftJsonPatcher"),
+    PlugIn("pfsense", "hybridfw.audit.patch_pfsense", "PfsensePatcher"),
+    PlugIn("fortigate", "hybridfw.audit.patch_fortigate", "FortigatePatcher"),
+    PlugIn("srx", "hybridfw.audit.patch_srx", "SrxPatcher"),
+    PlugIn("opnsense", "hybridfw.audit.patch_opnsense", "OpnsensePatcher"),
+    PlugIn("windows-netsh", "hybridfw.audit.patch_windows", "NetshPatcher"),
+    PlugIn("windows-json", "hybridfw.audit.patch_windows", "WindowsJsonPatcher"),
+)
 
 
 @dataclass
@@ -61,7 +65,8 @@ class PatchOutcome:
 
 
 def patcher_for(fmt: str) -> Patcher | None:
-    return next((p for p in PATCHERS if fmt in p.formats), None)
+    found = find(PATCHERS, fmt)
+    return found.load()() if found is not None else None
 
 
 def insertions(rows: Sequence[FlowCoverage], protocol_of: Mapping[str, str]) -> list[Insertion]:

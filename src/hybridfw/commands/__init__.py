@@ -30,3 +30,7 @@ COMMANDS: tuple[PlugIn[Register], ...] = (
     PlugIn("schema", "hybridfw.commands.schema", "register"),
     PlugIn("help", "hybridfw.commands.help", "register"),
 )
+
+# Commands that read the whole command tree (`hybridfw help audit` shows audit's help): a run
+# of any other command registers only that command (hybridfw.cli.make_app).
+NEEDS_ALL = frozenset({"help"})

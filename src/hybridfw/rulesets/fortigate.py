@@ -20,11 +20,10 @@ are unknown there.
 
 from __future__ import annotations
 
-import re
-
 from hybridfw.addresses import AddressSet, Family, is_ip_address
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets._fortigate_objects import Objects
 from hybridfw.rulesets._fortios_tree import Block, Entry, Field, find_blocks, parse_tree
 from hybridfw.rulesets._vendor_util import Fuzzy, Service, admitted, expand_rule, info, parse_logged, warning
@@ -43,9 +42,6 @@ _INTERFACES = ("srcintf", "dstintf")
 _ACTIONS = {"accept": Action.ACCEPT, "deny": Action.DROP}
 _IDENTITY = ("users", "groups", "fsso-groups")
 _ISDB = ("name", "id", "group", "custom", "custom-group")
-_DETECT_STRONG = re.compile(r"^#config-version=F|^\s*config firewall (?:policy|address|service)\b",
-                            re.MULTILINE)
-_DETECT_WEAK = re.compile(r"^\s*config system (?:global|interface)\s*$", re.MULTILINE)
 
 
 def _side(policy: Entry, objects: Objects, key: str, family: Family, negate: str) -> Fuzzy | None:
@@ -367,10 +363,7 @@ class FortiGateParser(RulesetParser):
     description = "FortiGate FortiOS configuration (show full-configuration or a backup .conf)"
 
     def detect(self, text: str) -> float:
-        head = text[:200_000]
-        if _DETECT_STRONG.search(head):
-            return 0.9
-        return 0.5 if _DETECT_WEAK.search(head) else 0.0
+        return _detect.fortigate(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_logged(self.name, path, lambda: _build(text, path, self.name))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from hybridfw.errors import InputError
 from hybridfw.model import Finding, Severity
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets._iptables_fast import Scanned, blocks, compact, numbered_lines, scan
 from hybridfw.rulesets._iptables_rule import Record, RuleLineParser, Shape
 from hybridfw.rulesets.interface import RulesetParser
@@ -387,8 +388,7 @@ class IptablesParser(RulesetParser):
     description = "iptables-save / ip6tables-save output or an iptables-restore file"
 
     def detect(self, text: str) -> float:
-        hits = len(_DETECT.findall(text[:20000]))
-        return min(0.95, 0.3 * hits) if hits else 0.0
+        return _detect.iptables(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_iptables_save(text, path)

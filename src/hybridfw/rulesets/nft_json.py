@@ -9,19 +9,18 @@ line numbers; evidence names the item's position in the ``nftables`` array and i
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 from typing import Any
 
 from hybridfw.addresses import Family
 from hybridfw.errors import InputError, NftRuleError
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets._nft_common import TABLE_FAMILIES, VERDICTS, MatchBuilder, NftChain, build_ruleset
 from hybridfw.rulesets._nft_text_rule import Selector, TextRuleParser, tcp_flags
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Origin, Rule, Ruleset
 from hybridfw.rulesets.scope import Scope
 
-_DETECT = re.compile(r'^\s*\{\s*"nftables"\s*:\s*\[')
 _OBSERVE = {"counter", "log", "mangle", "notrack", "meta", "ct", "set", "quota"}
 _PRIORITY_KEYS = ("prio", "priority")
 _MISSING = object()
@@ -362,10 +361,7 @@ class NftJsonParser(RulesetParser):
     description = "nftables JSON: `nft -j list ruleset`"
 
     def detect(self, text: str) -> float:
-        head = text[:4096]
-        if _DETECT.match(head):
-            return 0.95
-        return 0.4 if '"nftables"' in head and head.lstrip().startswith("{") else 0.0
+        return _detect.nft_json(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_nft_json(text, path)

@@ -17,6 +17,7 @@ import re
 from hybridfw.addresses import Family
 from hybridfw.errors import InputError, NftRuleError
 from hybridfw.model import Finding, Severity
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets._nft_common import TABLE_FAMILIES, VERDICTS, NftChain, build_ruleset, parse_priority
 from hybridfw.rulesets._nft_text_rule import TextRuleParser, Token
 from hybridfw.rulesets._nft_text_shapes import ShapeReader
@@ -324,8 +325,7 @@ class NftTextParser(RulesetParser):
     description = "nftables text: `nft list ruleset` output or an `nft -f` file"
 
     def detect(self, text: str) -> float:
-        hits = len(_DETECT.findall(text[:20000]))
-        return min(0.95, 0.35 * hits) if hits else 0.0
+        return _detect.nft(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_nft_text(text, path)

@@ -17,11 +17,10 @@ source ports are undecidable.
 
 from __future__ import annotations
 
-import re
-
 from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets._vendor_util import (
     MAX_NESTING,
     FamilyCache,
@@ -56,7 +55,6 @@ _SIDE_KEYS = {side: (f"{side}/any", f"{side}/not", f"{side}/network", f"{side}/a
 _UNDECIDABLE = {"sched": "schedule", "os": "OS fingerprint", "tagged": "tagged"}
 _RESOLVED = ("host", "network", "networkgroup")
 _FETCHED = ("url", "urltable")  # resolved from a local copy of the list (`alias_lists`)
-_DETECT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<opnsense\b", re.DOTALL)
 
 
 class Aliases:
@@ -325,7 +323,7 @@ class OpnsenseParser(RulesetParser):
     description = "OPNsense config.xml (aliases, interface, floating and automation filter rules)"
 
     def detect(self, text: str) -> float:
-        return 0.95 if _DETECT.match(text[:20000]) else 0.0
+        return _detect.opnsense(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_logged(self.name, path, lambda: parse_opnsense(text, path))

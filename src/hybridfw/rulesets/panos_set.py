@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from hybridfw.errors import InputError
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets._panos_common import (
     MAX_ZONE_PAIRS,
     Named,
@@ -298,13 +299,7 @@ class PanosSetParser(RulesetParser):
     description = "PAN-OS set commands (security rules, objects, zones)"
 
     def detect(self, text: str) -> float:
-        head = text[:20000]
-        hits = len(_DETECT.findall(head))
-        if not hits:
-            return 0.0
-        lines = [ln for ln in head.splitlines()[:-1] if ln.strip() and not ln.startswith("#")]
-        setlike = sum(1 for ln in lines if ln.startswith(("set ", "move ", "delete ")))
-        return min(0.95, 0.3 + 0.2 * hits) * (setlike / max(1, len(lines)))
+        return _detect.panos_set(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         return self._parse(text, path, None)

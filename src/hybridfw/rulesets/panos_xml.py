@@ -9,11 +9,11 @@ post-rules last). Evaluation is in `_panos_common`.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from typing import Any
 
 from hybridfw.errors import InputError
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets._panos_common import (
     MAX_ZONE_PAIRS,
     Named,
@@ -145,23 +145,13 @@ def _build(text: str, path: str, fmt: str, audit: Scope | None) -> Ruleset:
     return dataclasses.replace(ruleset, omitted=ruleset.omitted + left_out) if left_out else ruleset
 
 
-_DETECT_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
-                          r"(?:<response\b[^>]*>\s*<result\b[^>]*>\s*)?"
-                          r"<config\b", re.DOTALL)
-
-
 class PanosXmlParser(RulesetParser):
     name = "panos"
     platform = "paloalto"
     description = "PAN-OS XML configuration (security rules, objects, zones)"
 
     def detect(self, text: str) -> float:
-        head = text[:20000]
-        if not _DETECT_ROOT.match(head):
-            return 0.0
-        hits = sum(tag in head for tag in ("<devices>", "<vsys>", "<rulebase>", "<shared>",
-                                           "<deviceconfig>", "<mgt-config>", "<device-group>"))
-        return min(0.95, 0.3 + 0.15 * hits)
+        return _detect.panos(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         return self._parse(text, path, None)

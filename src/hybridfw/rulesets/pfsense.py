@@ -15,11 +15,10 @@ audit that address.
 
 from __future__ import annotations
 
-import re
-
 from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets._vendor_util import (
     MAX_NESTING,
     FamilyCache,
@@ -46,7 +45,6 @@ _FAMILIES = {"inet": AddressSet.any(4), "inet6": AddressSet.any(6), "inet46": Ad
 _UNDECIDABLE = {"sched": "schedule", "os": "OS fingerprint", "tagged": "tagged",
                 "tcpflags1": "TCP flags", "tcpflags_any": "TCP flags (any)"}
 _FETCHED = ("url", "urltable")  # resolved from a local copy of the list (`alias_lists`)
-_DETECT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<pfsense\b", re.DOTALL)
 
 
 class _Aliases:
@@ -341,10 +339,7 @@ class PfsenseParser(RulesetParser):
     description = "pfSense config.xml (aliases, filter rules per interface)"
 
     def detect(self, text: str) -> float:
-        head = text[:20000]
-        if not _DETECT.match(head):
-            return 0.0
-        return 0.95 if "<filter>" in text or "<aliases>" in head or "<interfaces>" in head else 0.7
+        return _detect.pfsense(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_logged(self.name, path, lambda: parse_pfsense(text, path))

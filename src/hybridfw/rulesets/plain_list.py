@@ -9,25 +9,11 @@ is audited against whichever flow it is used for. ``#`` and ``;`` start comments
 
 from __future__ import annotations
 
-import re
-
 from hybridfw.addresses import AddressError, AddressSet
 from hybridfw.errors import InputError
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
-
-_COMMENT = re.compile(r"\s*[#;].*$")
-_LOOKS_LIKE_ADDRESS = re.compile(r"^[0-9A-Fa-f:.]+(/\d{1,3})?(\s*-\s*[0-9A-Fa-f:.]+)?$")
-_DETECT_LINES = 200
-
-
-def _entries(text: str) -> list[tuple[int, str]]:
-    out = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        item = _COMMENT.sub("", raw).strip()
-        if item:
-            out.append((number, item))
-    return out
 
 
 class PlainListParser(RulesetParser):
@@ -36,15 +22,11 @@ class PlainListParser(RulesetParser):
     description = "plain allow-list: one address, CIDR or range per line"
 
     def detect(self, text: str) -> float:
-        items = _entries(text[:20000])[:_DETECT_LINES]
-        if not items:
-            return 0.0
-        good = sum(1 for _, item in items if _LOOKS_LIKE_ADDRESS.match(item))
-        return 0.9 * good / len(items)
+        return _detect.plain_list(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         inbound, outbound = [], []
-        for number, item in _entries(text):
+        for number, item in _detect.list_entries(text):
             try:
                 remote = AddressSet.parse([item])
             except AddressError as exc:

@@ -24,7 +24,6 @@ error the full parse raises where a policy names it), every policy is built.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets._junos_groups import expand_groups
 from hybridfw.rulesets._junos_leaves import UNREAD, split_leaves
 from hybridfw.rulesets._junos_tree import Statement, is_set_form, statements
@@ -49,9 +49,6 @@ Admits = Callable[[tuple[str, ...]], bool]
 _ACTIONS = {"permit": Action.ACCEPT, "deny": Action.DROP, "reject": Action.REJECT}
 _UNDECIDABLE = ("source-identity", "scheduler-name", "url-category", "source-end-user-profile",
                 "apply-groups", UNREAD)
-_DETECT = re.compile(r"^\s*(?:set |deactivate )?security (?:policies|zones|address-book|nat)\b|"
-                     r"^\s*(?:security|policies|from-zone \S+ to-zone \S+) \{", re.MULTILINE)
-
 
 
 def _nat_destinations(dst: Fuzzy, objects: SrxObjects, zone: str) -> Fuzzy:
@@ -168,8 +165,6 @@ def _groups_applied(reader: Reader, path: str) -> tuple[list[Rule], list[Finding
     return rules, findings
 
 
-
-
 def _statements(text: str, path: str) -> tuple[list[Statement], Records]:
     """The statements, and the root's policies as records when the one-pass read of the
     ``display set`` form applies (`_srx_scan`)."""
@@ -278,9 +273,7 @@ class SrxParser(RulesetParser):
     description = "Juniper SRX security policies (show configuration, or | display set)"
 
     def detect(self, text: str) -> float:
-        head = text[:100_000]
-        hits = len(_DETECT.findall(head))
-        return min(0.9, 0.35 * hits) if hits else 0.0
+        return _detect.srx(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_logged(self.name, path, lambda: _build(text, path, self.name, None))

@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 from hybridfw.errors import InputError
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets._vendor_util import parse_logged
 from hybridfw.rulesets._windows_model import PROFILES, Profile, WinRule, admitted, build_ruleset, profile_set
 from hybridfw.rulesets.interface import RulesetParser
@@ -151,12 +152,7 @@ class WindowsJsonParser(RulesetParser):
     description = "Windows Defender Firewall: Get-NetFirewallRule + filters as JSON (see --help)"
 
     def detect(self, text: str) -> float:
-        head = text[:50_000].lstrip("\ufeff \t\r\n")
-        if not head.startswith(("{", "[")):
-            return 0.0
-        keys = sum(k in head for k in ('"Direction"', '"RemoteAddress"', '"LocalPort"', '"Action"',
-                                       '"DefaultInboundAction"'))
-        return 0.9 if keys >= 2 else 0.0
+        return _detect.windows_json(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         return self._parse(text, path, None)

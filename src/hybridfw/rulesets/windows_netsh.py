@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from hybridfw.errors import InputError
+from hybridfw.rulesets import _detect
 from hybridfw.rulesets._vendor_util import parse_logged
 from hybridfw.rulesets._windows_model import PROFILES, Profile, WinRule, admitted, build_ruleset, profile_set
 from hybridfw.rulesets.interface import RulesetParser
@@ -206,11 +207,7 @@ class WindowsNetshParser(RulesetParser):
                    "netsh advfirewall firewall show rule name=all verbose (English)")
 
     def detect(self, text: str) -> float:
-        head = text[:100_000]
-        rules = head.count("\nRule Name:") + head.startswith("Rule Name:")
-        if rules and "Direction:" in head and "Action:" in head:
-            return 0.9
-        return 0.9 if "Profile Settings:" in head and "Firewall Policy" in head else 0.0
+        return _detect.windows_netsh(text)
 
     def parse(self, text: str, path: str) -> Ruleset:
         return parse_logged(self.name, path, lambda: build_ruleset(*read(text, path), path, self.name))
