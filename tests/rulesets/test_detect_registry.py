@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests._support.hypo import examples
 
 from hybridfw.errors import InputError
 from hybridfw.plugins import names
 from hybridfw.rulesets import PARSERS, detect_format, format_names, parsers
 from hybridfw.rulesets._detect import SCORES
-from tests._support.hypo import examples
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = sorted(p for root in (REPO / "tests" / "data", REPO.parent / "shared" / "data" / "firewall-samples")

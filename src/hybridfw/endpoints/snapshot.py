@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
-from importlib import resources
 
 from hybridfw.endpoints.digest import sha256_hex
 from hybridfw.endpoints.parse import parse_endpoints
 from hybridfw.model import EndpointData
+from hybridfw.paths import shipped_bytes
 
 SNAPSHOT_INSTANCE = "Worldwide"
 SNAPSHOT_FILE = "worldwide-endpoints-2026-05-29.json"
@@ -18,7 +18,7 @@ SNAPSHOT_DATE = datetime(2026, 5, 29, tzinfo=UTC)
 
 
 def snapshot_bytes() -> bytes:
-    return resources.files("hybridfw.data").joinpath(SNAPSHOT_FILE).read_bytes()
+    return shipped_bytes("hybridfw.data", SNAPSHOT_FILE)
 
 
 @lru_cache(maxsize=1)

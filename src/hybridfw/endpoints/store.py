@@ -18,10 +18,10 @@ from hybridfw.endpoints.interface import Answer, StoredVersion
 from hybridfw.endpoints.parse import parse_endpoints
 from hybridfw.errors import InputError, IntegrityError
 from hybridfw.model import EndpointData
+from hybridfw.paths import STORE_FILE
 
 log = logging.getLogger(__name__)
 
-STORE_FILE = "endpoints.sqlite3"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
     row_id     INTEGER PRIMARY KEY AUTOINCREMENT,

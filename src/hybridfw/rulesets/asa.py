@@ -32,10 +32,6 @@ from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Match, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.scope import Scope
 
-_DETECT = re.compile(r"^(?:access-list \S+ (?:line \d+ )?(?:extended|remark|standard) |"
-                     r"object-group (?:network|service|protocol) |object (?:network|service) |"
-                     r"access-group \S+ (?:in|out|global)|ASA Version |: Saved| nameif )",
-                     re.MULTILINE)
 _NONE = (None,) * len(NOT_LITERAL)
 _GROUP_KINDS = ("network", "service", "protocol", "icmp-type", "user", "security")
 

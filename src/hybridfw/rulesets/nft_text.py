@@ -35,9 +35,6 @@ _PLAIN = re.compile(rf'[ \t]*((?:ip|ip6) saddr(?: {_WORD})+(?: comment "(?:[^"\\
 _FAMILIES = {"ip", "ip6", "inet", "arp", "bridge", "netdev"}
 # A named set before the first chain counts too: a file opening with big sets has no chain in
 # the detection window.
-_DETECT = re.compile(r"^\s*(table\s+(ip|ip6|inet|arp|bridge|netdev)\s+\S+\s*\{|chain\s+\S+\s*\{|"
-                     r"(set|map)\s+\S+\s*\{\s*(type|typeof)\s|"
-                     r"type\s+filter\s+hook|flush\s+ruleset|define\s+\w+\s*=)", re.M)
 _MAX_DEFINE_DEPTH = 16
 
 

@@ -32,8 +32,6 @@ from hybridfw.rulesets.scope import Scope
 _TOKEN = re.compile(r'"([^"]*)"|\'([^\']*)\'|(\S+)')
 _RULE_LINE = "set rulebase security rules "
 _ADDRESS_KINDS = ("ip-netmask", "ip-range", "ip-wildcard", "fqdn")
-_DETECT = re.compile(r"^set (?:(?:vsys \S+ |shared |device-group \S+ )?(?:rulebase|address|address-group|"
-                     r"service|zone|deviceconfig|network|mgt-config|log-settings|profiles)) ", re.MULTILINE)
 Handler = Callable[["_SetReader", PanScope, list[str], int, str], None]
 
 

@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
 from typing import Any
 
 _DEFS = "_defs"
 
 
 def _read(name: str) -> dict[str, Any] | None:
-    path = resources.files(__name__).joinpath(f"{name}.json")
-    if not path.is_file():
+    from hybridfw.paths import shipped_bytes
+
+    try:
+        raw = shipped_bytes(__name__, f"{name}.json")
+    except (FileNotFoundError, IsADirectoryError):
         return None
-    doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    doc: dict[str, Any] = json.loads(raw.decode("utf-8"))
     return doc
 
 
@@ -44,6 +46,8 @@ def load_schema(name: str) -> dict[str, Any] | None:
 
 def schema_names() -> tuple[str, ...]:
     """Every published schema, sorted."""
+    from importlib import resources
+
     files = resources.files(__name__).iterdir()
     return tuple(sorted(f.name.removesuffix(".json") for f in files
                         if f.name.endswith(".json") and not f.name.startswith("_")))
