@@ -128,3 +128,15 @@ def test_a_jump_whose_target_is_not_a_name_is_an_input_error(target: Any) -> Non
     with pytest.raises(InputError, match="jump target must be a chain name"):
         parse({"table": {"family": "ip", "name": "t", "handle": 1}}, CHAIN,
               rule(saddr("10.0.0.0"), {"jump": {"target": target}}))
+
+
+@pytest.mark.parametrize(("field", "value"), [("hook", ["input"]), ("hook", 7), ("hook", None),
+                                              ("type", ["filter"]), ("type", None)])
+def test_a_base_chain_whose_hook_or_type_is_not_a_name_is_an_input_error(field: str,
+                                                                         value: Any) -> None:
+    """Found by the damaged-document test: a list hook reached a set of hooks (TypeError,
+    unhashable list) instead of an input error naming the item."""
+    chain = {"chain": {**CHAIN["chain"], "hook": "input", "type": "filter", "prio": 0,
+                       "policy": "accept", field: value}}
+    with pytest.raises(InputError, match=f"{field} .* is not a string"):
+        parse({"table": {"family": "ip", "name": "t", "handle": 1}}, chain)

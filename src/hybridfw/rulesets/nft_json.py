@@ -286,7 +286,7 @@ def _chain(body: Any, index: int, path: str) -> NftChain:
     family, table, name = _names(body, "family", "table", "name")
     nc = NftChain(family, table, name, Origin(path, index, f"chain {name} (table {table})"))
     if "hook" in body:
-        nc.hook, nc.chain_type = body["hook"], body.get("type", "filter")
+        nc.hook, nc.chain_type = _names({"type": "filter", **body}, "hook", "type")
         prio = next((body[k] for k in _PRIORITY_KEYS if k in body), 0)
         nc.priority = int(prio) if isinstance(prio, (int, str)) and str(prio).lstrip("-").isdigit() else 0
         policy = body.get("policy", "accept")
