@@ -45,6 +45,11 @@ class RecordingHandler:
         return "250 2.6.0 Queued mail for delivery"
 
 
+def _to_peer_stderr(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    detail = context.get("exception") or context.get("task") or ""
+    peer_stderr().write(f"peer event loop: {context.get('message')} {detail}\n")
+
+
 class Peers:
     """An event loop in a thread that hosts every server a test starts."""
 
@@ -57,6 +62,9 @@ class Peers:
             peer_log.propagate = False
             peer_log.addHandler(PeerStderrHandler())
         self.loop = asyncio.new_event_loop()
+        # A session task still pending when the loop stops is logged when it is collected, maybe
+        # during a later test's run_here(): the loop's errors go to the test's stderr too.
+        self.loop.set_exception_handler(_to_peer_stderr)
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.servers: list[asyncio.Server] = []
