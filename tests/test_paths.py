@@ -3,13 +3,12 @@ data without a store imports neither the store module nor importlib.resources (s
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
+from _support.child import python_output
 from hybridfw.paths import shipped_bytes
 from hybridfw.schemas import load_schema
 
@@ -35,6 +34,4 @@ def test_shipped_data_without_a_store_imports_no_store(tmp_path: Path) -> None:
             "d = load_current(home=Path(sys.argv[1])); assert d.source == 'snapshot'; "
             "assert schema_version('audit') > 0; print(sorted(m for m in "
             "('hybridfw.endpoints.store', 'importlib.resources', 'zipfile') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
-                         text=True, check=True, timeout=60)
-    assert out.stdout.strip() == "[]"
+    assert python_output(code, str(tmp_path)).strip() == "[]"

@@ -3,14 +3,12 @@ says exactly what the whole command tree says (help texts, errors, exit codes)."
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import click
 import pytest
 import typer.main
 from tests._support.cli_runner import Ran, run_here
 
+from _support.child import python_output
 from hybridfw import cli
 from hybridfw.commands import COMMANDS, NEEDS_ALL
 from hybridfw.plugins import names
@@ -86,7 +84,5 @@ def test_an_audit_run_imports_no_other_command() -> None:
             "from hybridfw.cli import main\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.startswith('hybridfw.commands.')))")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.strip().splitlines()[-1] == "['hybridfw.commands._common', " \
+    assert python_output(code).strip().splitlines()[-1] == "['hybridfw.commands._common', " \
         "'hybridfw.commands.audit']"

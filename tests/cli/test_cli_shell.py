@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from _support.child import python_output
 from _support.cli_runner import run_here
 from hybridfw import __version__
 from hybridfw.endpoints.parse import SchemaError, parse_endpoints, parse_ports
@@ -44,9 +45,7 @@ def test_startup_does_not_import_heavy_modules() -> None:
         "heavy = [m for m in ('httpx', 'aerleon', 'duckdb', 'starlette', 'uvicorn', 'cryptography', "
         "'dns.resolver', 'sqlite3') if m in sys.modules]; print(','.join(heavy))"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.strip() == ""
+    assert python_output(code).strip() == ""
 
 
 def test_snapshot_smtp_set_found_by_content() -> None:

@@ -4,12 +4,11 @@ OpenSSL's hashlib nor sqlite3 when there is no store (peak RSS, benchmarks/audit
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _support.child import python_output
 from hybridfw.endpoints.digest import sha256_hex
 from hybridfw.endpoints.snapshot import load_snapshot, snapshot_bytes
 
@@ -27,6 +26,4 @@ def test_loading_the_shipped_data_imports_neither_hashlib_nor_sqlite(tmp_path) -
     code = ("import sys; from pathlib import Path; from hybridfw.endpoints import load_current; "
             "d = load_current(home=Path(sys.argv[1])); assert d.sha256; "
             "print(sorted(m for m in ('hashlib', '_hashlib', 'sqlite3') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
-                         text=True, check=True, timeout=60)
-    assert out.stdout.strip() == "[]"
+    assert python_output(code, str(tmp_path)).strip() == "[]"

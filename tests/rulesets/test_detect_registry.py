@@ -4,8 +4,6 @@ best score must be sure and lead the runner-up), with the same error text otherw
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests._support.hypo import examples
 
+from _support.child import python_output
 from hybridfw.errors import InputError
 from hybridfw.plugins import names
 from hybridfw.rulesets import PARSERS, detect_format, format_names, parsers
@@ -88,6 +87,4 @@ def test_only_the_winning_parser_is_imported() -> None:
             "detect_format('*filter\\n:INPUT DROP [0:0]\\n-A INPUT -j ACCEPT\\nCOMMIT\\n')\n"
             "print(sorted(p.module for p in __import__('hybridfw.rulesets').rulesets.PARSERS "
             "if p.module in sys.modules))")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == ["['hybridfw.rulesets.iptables']"]
+    assert python_output(code).split() == ["['hybridfw.rulesets.iptables']"]
