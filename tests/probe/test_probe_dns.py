@@ -143,3 +143,43 @@ def test_dangling_cnames_fail(dns_server: tuple[str, int]) -> None:
     assert codes(result, Severity.ERROR) == {"probe.dns.autodiscover-dangling", "probe.dns.mx-unresolvable"}
     mx = next(f for f in result.findings if f.code == "probe.dns.mx-unresolvable")
     assert "a CNAME to gone-mx.dangling.test, which does not resolve" in mx.message
+
+
+@pytest.mark.parametrize(("domain", "why"), [
+    ("afterall.test", "comes after '-all' in afterall.test: terms after 'all' are never evaluated"),
+    ("minus.test", "-include:spf.protection.outlook.com in minus.test"),
+    ("nestedall.test", "comes after '~all' in _spf.nestedall.test"),
+])
+def test_exchange_online_include_that_cannot_pass_is_no_exo(dns_server: tuple[str, int], domain: str,
+                                                             why: str) -> None:
+    result = probe(domain, dns_server)
+    assert codes(result, Severity.ERROR) == {"probe.dns.spf-no-exo"}, result.findings
+    finding = next(f for f in result.findings if f.code == "probe.dns.spf-no-exo")
+    assert any(why in e for e in finding.evidence), finding.evidence
+    assert result.facts["spf_walk"]["exchange_online"] is None
+
+
+@pytest.mark.parametrize(("domain", "why"), [
+    ("badip.test", "ip4 needs an IPv4 address: 'ip4:198.51.100.300'"),
+    ("badcidr.test", "bad prefix length in 'ip6:2001:db8::/129' (0-128)"),
+    ("allvalue.test", "'all' takes no value: '-all:x'"),
+])
+def test_a_syntax_error_anywhere_is_a_permerror(dns_server: tuple[str, int], domain: str, why: str) -> None:
+    result = probe(domain, dns_server)
+    assert codes(result, Severity.ERROR) == {"probe.dns.spf-invalid"}, result.findings
+    assert why in result.findings[0].message
+
+
+def test_redirect_to_exchange_online_passes(dns_server: tuple[str, int]) -> None:
+    result = probe("redirected.test", dns_server)
+    assert result.findings == (), result.findings
+    assert result.facts["spf_walk"]["exchange_online"] == ["redirected.test"]
+
+
+def test_autodiscover_srv_that_leads_nowhere_fails(dns_server: tuple[str, int]) -> None:
+    gone = probe("srvgone.test", dns_server)
+    assert codes(gone, Severity.ERROR) == {"probe.dns.autodiscover-dangling"}, gone.findings
+    assert "nowhere.srvgone.test, which has no A/AAAA record" in gone.findings[0].message
+    dot = probe("srvdot.test", dns_server)
+    assert codes(dot, Severity.ERROR) == {"probe.dns.no-autodiscover"}, dot.findings
+    assert "SRV target '.'" in dot.findings[0].message

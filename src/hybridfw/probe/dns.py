@@ -150,7 +150,11 @@ async def _autodiscover(rec: Recorder, resolver: Resolver, domain: str, timeout:
             found = [f"{t} {r.to_text()}" for t in ("A", "AAAA") for r in await query(resolver, name, t)]
         if not found:
             srv = await query(resolver, f"_autodiscover._tcp.{domain}", "SRV")
-            found = [f"SRV {r.target.to_text().rstrip('.')}:{r.port}" for r in srv]
+            found = [f"SRV {r.target.to_text().rstrip('.') or '.'}:{r.port}" for r in srv]
+            if srv and await _srv_unusable(rec, resolver, domain, srv):
+                step.status, step.detail = "fail", ", ".join(found)
+                rec.facts["autodiscover"] = found
+                return
         step.detail = ", ".join(found) or "(none)"
         rec.facts["autodiscover"] = found
         if not found:
@@ -159,6 +163,28 @@ async def _autodiscover(rec: Recorder, resolver: Resolver, domain: str, timeout:
                         f"no Autodiscover record for {domain} (CNAME/A {name} or SRV _autodiscover._tcp)",
                         fix="Publish autodiscover.<domain> pointing at the on-premises Exchange "
                             "(classic hybrid) or autodiscover.outlook.com once mailboxes are in the cloud.")
+
+
+async def _srv_unusable(rec: Recorder, resolver: Resolver, domain: str, srv: list[Any]) -> bool:
+    """An error when no SRV target of `_autodiscover._tcp` can be reached: the target `.` says
+    the service is not offered (RFC 2782), a target without A/AAAA is a dangling pointer."""
+    name = f"_autodiscover._tcp.{domain}"
+    targets = [r.target.to_text().rstrip(".") for r in srv]
+    if not any(targets):
+        rec.finding(Severity.ERROR, "probe.dns.no-autodiscover",
+                    f"{name} is SRV target '.': the domain declares that it offers no Autodiscover "
+                    "(RFC 2782)", fix="Publish autodiscover.<domain> (CNAME/A) or an SRV record naming "
+                                      "the Autodiscover host on 443.")
+        return True
+    for target in dict.fromkeys(t for t in targets if t):
+        if await addresses_of(resolver, target):
+            return False
+    rec.finding(Severity.ERROR, "probe.dns.autodiscover-dangling",
+                f"{name} points at {', '.join(t for t in targets if t)}, which has no A/AAAA record: "
+                "Autodiscover by SRV fails for clients and for Exchange Online",
+                fix="Point the SRV record at the Autodiscover host name that exists, or publish "
+                    "autodiscover.<domain> (CNAME/A).")
+    return True
 
 
 async def probe_dns(domain: str, options: DnsOptions) -> ProbeResult:

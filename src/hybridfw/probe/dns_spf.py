@@ -10,6 +10,7 @@ from typing import Any
 
 from hybridfw.errors import SpfSyntaxError
 from hybridfw.model import Severity
+from hybridfw.probe.interface import StepStatus
 from hybridfw.probe.recorder import Recorder
 from hybridfw.probe.spf import (
     EXCHANGE_ONLINE_INCLUDE,
@@ -129,17 +130,24 @@ def _judge_exchange_online(rec: Recorder, walk: SpfWalk) -> None:
         via = " -> ".join(walk.exo_path)
         rec.add_step("SPF includes Exchange Online", "pass", f"include:{EXCHANGE_ONLINE_INCLUDE} in {via}")
         return
+    include = f"include:{EXCHANGE_ONLINE_INCLUDE}"
+    fails = "mail Exchange Online sends for this domain fails SPF (5.7.23 at strict receivers)"
+    severity, code, evidence = Severity.ERROR, "probe.dns.spf-no-exo", walk.exo_not_pass
+    status: StepStatus = "fail"
     if walk.not_followed:
-        rec.add_step("SPF includes Exchange Online", "skip", "not decided: macro terms")
-        rec.finding(Severity.WARNING, "probe.dns.spf-exo-unknown",
-                    f"SPF does not name {EXCHANGE_ONLINE_INCLUDE} in the records walked, but terms with "
-                    "macros depend on the sender and were not followed; not decided",
-                    fix=f"Check that mail from Exchange Online passes (e.g. a test message's "
-                        f"Authentication-Results), or add 'include:{EXCHANGE_ONLINE_INCLUDE}'.",
-                    evidence=tuple(walk.not_followed))
-        return
-    rec.add_step("SPF includes Exchange Online", "fail", "not in any record walked")
-    rec.finding(Severity.ERROR, "probe.dns.spf-no-exo",
-                f"SPF does not include {EXCHANGE_ONLINE_INCLUDE}: mail Exchange Online sends for "
-                "this domain fails SPF (5.7.23 at strict receivers)",
-                fix=f"Add 'include:{EXCHANGE_ONLINE_INCLUDE}' before the final all term.")
+        status, detail = "skip", "not decided: macro terms"
+        severity, code, evidence = Severity.WARNING, "probe.dns.spf-exo-unknown", walk.not_followed
+        message = (f"SPF does not name {EXCHANGE_ONLINE_INCLUDE} in the records walked, but terms with "
+                   "macros depend on the sender and were not followed; not decided")
+        fix = (f"Check that mail from Exchange Online passes (e.g. a test message's "
+               f"Authentication-Results), or add '{include}'.")
+    elif walk.exo_not_pass:  # named, but after an `all` or behind a qualifier other than `+`
+        detail = "named, but its mail cannot get pass"
+        message = f"SPF names {EXCHANGE_ONLINE_INCLUDE}, but where no receiver gives it a pass: {fails}"
+        fix = f"Put a plain '{include}' (no '-', '~' or '?' before it) before the final all term."
+    else:
+        detail = "not in any record walked"
+        message = f"SPF does not include {EXCHANGE_ONLINE_INCLUDE}: {fails}"
+        fix = f"Add '{include}' before the final all term."
+    rec.add_step("SPF includes Exchange Online", status, detail)
+    rec.finding(severity, code, message, fix=fix, evidence=tuple(evidence))

@@ -7,6 +7,7 @@ once Exchange Online's include is added.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ MECHANISMS = LOOKUP_MECHANISMS | {"all", "ip4", "ip6"}
 LOOKUP_LIMIT = 10
 EXCHANGE_ONLINE_INCLUDE = "spf.protection.outlook.com"
 _TERM = re.compile(r"^(?P<q>[+?~-]?)(?P<name>[a-z][a-z0-9_.-]*)(?P<sep>[:/=]?)(?P<value>.*)$", re.I)
+_DUAL_CIDR = re.compile(r"^(?P<domain>[^/]*)(?:/(?P<v4>\d+))?(?://(?P<v6>\d+))?$")
+_ONCE = ("redirect", "exp")  # RFC 7208 6: each at most once
 
 
 @dataclass(frozen=True)
@@ -70,5 +73,31 @@ def parse_spf(text: str) -> SpfRecord:
             raise SpfSyntaxError(f"unknown mechanism {name!r}")
         if name in ("include", "exists", "ip4", "ip6") and not value:
             raise SpfSyntaxError(f"{name} needs a value")
-        terms.append(SpfTerm(found["q"], name, ("/" + value) if sep == "/" else value))
+        value = ("/" + value) if sep == "/" else value
+        _check_value(raw, name, sep, value)
+        terms.append(SpfTerm(found["q"], name, value))
+    for name in _ONCE:
+        if sum(t.modifier and t.name == name for t in terms) > 1:
+            raise SpfSyntaxError(f"'{name}=' more than once")
     return SpfRecord(tuple(terms))
+
+
+def _check_value(raw: str, name: str, sep: str, value: str) -> None:
+    """What RFC 7208 5 allows after each mechanism name; a receiver returns permerror for the
+    whole record on any error (4.6), so mail that an earlier term would pass fails too."""
+    if name == "all" and (sep or value):
+        raise SpfSyntaxError(f"'all' takes no value: {raw!r}")
+    if name in ("ip4", "ip6"):
+        address, _, length = value.partition("/")
+        family, limit = (ipaddress.IPv4Address, 32) if name == "ip4" else (ipaddress.IPv6Address, 128)
+        try:
+            family(address if sep == ":" else "")
+        except ValueError:
+            raise SpfSyntaxError(f"{name} needs an IPv{name[-1]} address: {raw!r}") from None
+        if "/" in value and not (length.isdigit() and int(length) <= limit and length == str(int(length))):
+            raise SpfSyntaxError(f"bad prefix length in {raw!r} (0-{limit})")
+    elif name in ("a", "mx"):
+        found = _DUAL_CIDR.match(value)
+        if (found is None or (sep == ":" and not found["domain"])
+                or (found["v4"] and int(found["v4"]) > 32) or (found["v6"] and int(found["v6"]) > 128)):
+            raise SpfSyntaxError(f"bad domain or prefix length in {raw!r}")

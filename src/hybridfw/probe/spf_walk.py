@@ -13,7 +13,10 @@ longest a receiver takes, so it decides the evaluation limits of §4.6.4:
 Evaluation really stops at the first matching term, so a sender matched early (Exchange Online's
 include placed first) still passes when later terms cross the limit; `exo_done_at` says where
 Exchange Online's include is complete. Whether the record includes Exchange Online at all is
-decided from the record texts, independent of where the limit stops a receiver.
+decided from the record texts, independent of where the limit stops a receiver. `all` matches
+every sender, so terms after it are never evaluated (RFC 7208 5.1), and an include gives its
+own qualifier as the result: Exchange Online's mail passes only through an include reached
+before `all`, along a chain of includes that all qualify `+` (`-include:` gives fail).
 Macros (`%{i}`, `%{s}` ...) depend on the sender: such terms are counted but not followed, and
 what they hide is reported as not checked.
 """
@@ -65,6 +68,7 @@ class SpfWalk:
     warnings: list[str] = field(default_factory=list)
     exo_path: tuple[str, ...] | None = None  # records leading to the include, from the record texts
     exo_done_at: int | None = None  # look-up count once Exchange Online's include is evaluated
+    exo_not_pass: list[str] = field(default_factory=list)  # its include where its mail cannot pass
     capped: bool = False
     records: dict[str, str] = field(default_factory=dict)
 
@@ -77,6 +81,7 @@ class SpfWalk:
                 "terms": [t.render() for t in self.terms], "voids": self.voids, "loops": self.loops,
                 "broken": self.broken, "not_followed": self.not_followed,
                 "exchange_online": list(self.exo_path) if self.exo_path is not None else None,
+                "exchange_online_not_pass": self.exo_not_pass,
                 "exchange_online_done_at": self.exo_done_at, "capped": self.capped}
 
 
@@ -127,36 +132,45 @@ class _Walker:
         if self.walk.lookups >= WALK_CAP:
             self.walk.capped = True
 
-    async def evaluate(self, domain: str, chain: tuple[str, ...]) -> None:
+    async def evaluate(self, domain: str, chain: tuple[str, ...], passing: bool = True) -> None:
+        """`passing`: a match in this record is a pass for the top record (every include on the way
+        qualifies `+`)."""
         record = await self.record(domain, chain)
         if record is None:
             return
         here = (*chain, domain)
-        for term in record.terms:
+        for index, term in enumerate(record.terms):
             if self.walk.capped:
                 return
+            if term.name == "all" and not term.modifier:
+                self._never_evaluated(record.terms[index + 1:], term, domain)
+                break
             if term.modifier or not term.counts_lookup:
                 continue
             self.count(term, domain)
-            await self.mechanism(term, domain, here)
+            await self.mechanism(term, domain, here, passing and term.qualifier in ("", "+"))
         redirect = record.redirect()
         if redirect and record.all_term() is None and not self.walk.capped:
             self.count(SpfTerm("", "redirect", redirect, modifier=True), domain)
-            await self.follow(redirect.lower().rstrip("."), here)
+            await self.follow(redirect.lower().rstrip("."), here, passing)  # its result is this record's
 
-    async def mechanism(self, term: SpfTerm, domain: str, here: tuple[str, ...]) -> None:
-        target = term.value if term.value and not term.value.startswith("/") else domain
-        target = target.split("/", 1)[0].lower().rstrip(".")
+    def _never_evaluated(self, rest: tuple[SpfTerm, ...], stop: SpfTerm, domain: str) -> None:
+        for term in rest:
+            if term.name == "include" and _target(term, domain) == EXCHANGE_ONLINE_INCLUDE:
+                self.walk.exo_not_pass.append(f"{term.render()} comes after '{stop.render()}' in {domain}: "
+                                              "terms after 'all' are never evaluated")
+
+    async def mechanism(self, term: SpfTerm, domain: str, here: tuple[str, ...], passing: bool) -> None:
+        target = _target(term, domain)
         if "%" in target:
             self.walk.not_followed.append(f"{term.render()} in {domain} (macro: depends on the sender)")
             return
         if term.name == "include":
-            if target == EXCHANGE_ONLINE_INCLUDE and self.walk.exo_path is None:
-                self.walk.exo_path = here
-                await self.follow(target, here)
-                self.walk.exo_done_at = self.walk.lookups
-                return
-            await self.follow(target, here)
+            if target == EXCHANGE_ONLINE_INCLUDE and not passing:
+                self.walk.exo_not_pass.append(
+                    f"{term.render()} in {' -> '.join(here)}: Exchange Online's mail matches it with a "
+                    "result other than pass (the qualifier of this include or of an include leading to it)")
+            await self.follow(target, here, passing)
         elif term.name in ("a", "exists"):
             await self.void_if_empty(target, "A", f"{term.render()} in {domain}")
         elif term.name == "mx":
@@ -168,13 +182,24 @@ class _Walker:
             self.walk.warnings.append(f"{term.render()} in {domain}: 'ptr' is slow and RFC 7208 says "
                                       "it SHOULD NOT be used; many receivers skip it")
 
-    async def follow(self, target: str, here: tuple[str, ...]) -> None:
+    async def follow(self, target: str, here: tuple[str, ...], passing: bool) -> None:
+        if target == EXCHANGE_ONLINE_INCLUDE and passing and self.walk.exo_path is None:
+            self.walk.exo_path = here
+            await self.evaluate(target, here, passing)
+            self.walk.exo_done_at = self.walk.lookups
+            return
         if target in here:
             loop = " -> ".join((*here[here.index(target):], target))
             self.walk.loops.append(f"{here[-1]} includes {target}, which is already being evaluated "
                                    f"({loop})")
             return
-        await self.evaluate(target, here)
+        await self.evaluate(target, here, passing)
+
+
+def _target(term: SpfTerm, domain: str) -> str:
+    """The domain a mechanism names (its own record's domain when it names none)."""
+    target = term.value if term.value and not term.value.startswith("/") else domain
+    return target.split("/", 1)[0].lower().rstrip(".")
 
 
 async def walk_spf(domain: str, query: Query) -> SpfWalk:
