@@ -259,3 +259,27 @@ def test_scoped_parse_keeps_forward_rules_for_the_dnat_target(tmp_path: Path, ta
             "\t\tip daddr 10.0.0.5 tcp dport 25 drop\n\t}\n}\n")
     row = _v4_row(_audit(tmp_path, "gw.nft", text))
     assert row.missing == smtp_inbound(MAIL_V4).sources.family(4) and not row.allowed
+
+
+@pytest.mark.parametrize("call", ["jump", "goto"])
+@pytest.mark.parametrize("name", ["gw.nft", "gw.json"])
+def test_scoped_parse_follows_a_conditional_jump_to_the_dnat(tmp_path: Path, call: str,
+                                                             name: str) -> None:
+    # The DNAT sits behind a jump with a source match (a scoped parse keeps that rule as a
+    # record whose shape names its target as written, not by chain key): only the EOP ranges
+    # in 40/8 are translated, and FORWARD drops them at the inside address; the others reach
+    # the public address untranslated, and the policy accepts them (checked with the kernel
+    # in test_audit_kernel_routed). The DROP for 10.0.0.5 must survive the scoped parse.
+    text = ("table ip gw {\n\tchain pre {\n"
+            "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+            f"\t\tip saddr 40.0.0.0/8 {call} publish\n\t}}\n"
+            "\tchain publish {\n\t\tip daddr 203.0.113.10 tcp dport 25 dnat to 10.0.0.5\n\t}\n"
+            "\tchain gwforward {\n\t\ttype filter hook forward priority filter; policy accept;\n"
+            "\t\tip daddr 10.0.0.5 tcp dport 25 drop\n\t}\n}\n")
+    if name.endswith(".json"):
+        text = nft_json_of(text, "dnatjump")
+    row = _v4_row(_audit(tmp_path, name, text))
+    eop = smtp_inbound(MAIL_V4).sources.family(4)
+    translated = eop & AddressSet.parse(["40.0.0.0/8"])
+    assert translated and row.missing == translated
+    assert row.allowed == eop - translated and not row.unknown

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -39,8 +40,10 @@ from _support.random_rulesets import (
     sample_sources,
 )
 from hybridfw.addresses import AddressSet
+from hybridfw.audit import Interfaces, audit_files
 from hybridfw.audit.evaluate import Evaluator, Probe
 from hybridfw.audit.paths import flow_paths
+from hybridfw.model import Flow
 from hybridfw.rulesets import parse_text
 from hybridfw.rulesets.model import Ruleset
 
@@ -249,3 +252,70 @@ def test_nft_routed_verdicts_match_kernel(lab: RoutedLab, gen: Routed) -> None:
             "accept", ns=lab.gateway)
     compare(lab, {"nft": run("nft", "list", "ruleset", ns=lab.gateway),
                   "nft-json": run("nft", "-j", "list", "ruleset", ns=lab.gateway)})
+
+
+# A DNAT reached only through a conditional jump or goto from the prerouting chain, in a table
+# not called nat: port 80 of the public address from 10.200/16 is DNATed to the server's port
+# 25, which FORWARD drops; any other source reaches the public address untranslated, and the
+# FORWARD policy accepts it. The audit's scoped parse must keep that DROP (it names neither the
+# audited address nor port), and the jump's condition decides which sources are translated.
+JUMPED_NFT = f"""table ip hfwgw {{
+\tchain pre {{
+\t\ttype nat hook prerouting priority dstnat; policy accept;
+\t\tip saddr 10.200.0.0/16 CALL publish
+\t}}
+\tchain publish {{
+\t\tip daddr {PUBLIC} tcp dport 80 dnat to {SERVER}:25
+\t}}
+\tchain gwforward {{
+\t\ttype filter hook forward priority filter; policy accept;
+\t\tip daddr {SERVER} tcp dport 25 drop
+\t}}
+}}
+"""
+JUMPED_IPT = f"""*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:PUBLISH - [0:0]
+-A PREROUTING -s 10.200.0.0/16 CALL PUBLISH
+-A PUBLISH -d {PUBLIC}/32 -p tcp --dport 80 -j DNAT --to-destination {SERVER}:25
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -d {SERVER}/32 -p tcp --dport 25 -j DROP
+COMMIT
+"""
+
+
+@pytest.mark.parametrize("call", ["jump", "goto"])
+def test_dnat_behind_a_conditional_jump_matches_kernel(lab: RoutedLab, tmp_path: Path,
+                                                       call: str) -> None:
+    run("nft", "flush", "ruleset", ns=lab.gateway)
+    run("iptables-restore", ns=lab.gateway,
+        stdin=JUMPED_IPT.replace("CALL", "-j" if call == "jump" else "-g"))
+    dumps = {"iptables": run("iptables-save", ns=lab.gateway)}
+    iptables_kernel = lab.kernel_verdicts()
+    run("nft", "-f", "-", ns=lab.gateway,
+        stdin="flush ruleset\n" + JUMPED_NFT.replace("CALL", call))
+    nft_kernel = lab.kernel_verdicts()
+    dumps |= {"nft": run("nft", "list", "ruleset", ns=lab.gateway),
+              "json": run("nft", "-j", "list", "ruleset", ns=lab.gateway)}
+    assert iptables_kernel == nft_kernel
+    translated = [src for src in SOURCES if src.startswith("10.200.")]
+    assert translated and all(not nft_kernel[(PUBLIC, s, 80)] for s in translated)
+    assert any(nft_kernel[(PUBLIC, s, 80)] for s in SOURCES)  # the others pass untranslated
+    flow = Flow(id="web-inbound", direction="inbound", protocol="tcp", ports=(80,),
+                sources=AddressSet.parse(SOURCES), destinations=AddressSet.parse([PUBLIC]),
+                reason="test")
+    for suffix, text in dumps.items():
+        path = tmp_path / f"kernel.{suffix}"
+        path.write_text(text)
+        result = audit_files([path], [flow], interfaces=Interfaces(placement="gateway"))
+        (row,) = [r for r in result.flows if r.address == PUBLIC]
+        assert not row.unknown, (suffix, row.evidence)
+        wrong = [s for s in SOURCES if row.allowed.contains_address(s) != nft_kernel[(PUBLIC, s, 80)]]
+        assert not wrong, f"{suffix}: hybridfw disagrees with the kernel for {wrong}\n{text}"

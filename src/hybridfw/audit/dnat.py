@@ -81,24 +81,28 @@ def single(family: Family, address: int) -> AddressSet:
 
 def _dnat_rules(ruleset: Ruleset) -> list[Rule]:
     """The DNAT rules a nat chain can reach: every chain of an iptables nat table, and the
-    chains nat base chains jump to (nft tables have any name). A lazy chain's record shapes
-    carry their targets, so nothing is built."""
+    chains nat base chains jump or go to (nft tables have any name). A lazy chain's record
+    shapes carry their DNAT targets, so nothing is built; a shape's jump target is the name as
+    written, so a jump's parts are made to resolve it to the chain's key."""
     chains = ruleset.chains
     todo = [key for key, chain in chains.items() if chain.nat or chain.table == "nat"]
     seen: set[str] = set()
     found = []
+    calls = (Action.JUMP, Action.GOTO)
     while todo:
         key = todo.pop()
         if key in seen:
             continue
         seen.add(key)
         rules = chains[key].rules
-        for rule in ((r for _, r, _, _ in rules.previews()) if isinstance(rules, LazyRules)
-                     else rules):
+        lazy = rules if isinstance(rules, LazyRules) and not rules.built else None
+        for index, rule in enumerate(lazy.shapes() if lazy is not None else rules):
             if rule.action == Action.DNAT:
                 found.append(rule)
-            elif rule.action in (Action.JUMP, Action.GOTO) and rule.target in chains:
-                todo.append(rule.target)
+            elif rule.action in calls:
+                target = lazy.parts(index).shape.target if lazy is not None else rule.target
+                if target in chains:
+                    todo.append(target)
     return found
 
 
