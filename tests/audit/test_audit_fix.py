@@ -286,3 +286,57 @@ def test_pfsense_patched_config_is_xml_and_reaudits_clean(flows: list[Flow], nam
     assert not [r for r in again.flows if r.missing or r.shadowed] and not outcome.still_missing
     if named:
         assert {r.findtext("interface") for r in added} == {"wan", "lan"}
+
+
+# A WAN block of one EOP range whose start tag spans two lines (an attribute on its own line, as
+# a tool that wraps attributes writes it), then the WAN pass for the mail server; both go at the
+# end of the factory default <filter>. The rule's evidence line is that of its '>' (libxml2's).
+SPLIT_TAG_RULES = """\t\t<rule
+\t\t\ttracker="1700000001">
+\t\t\t<type>block</type>
+\t\t\t<interface>wan</interface>
+\t\t\t<ipprotocol>inet</ipprotocol>
+\t\t\t<protocol>tcp</protocol>
+\t\t\t<source><address>40.92.0.0/15</address></source>
+\t\t\t<destination><any/></destination>
+\t\t\t<descr><![CDATA[retired relays]]></descr>
+\t\t</rule>
+\t\t<rule>
+\t\t\t<type>pass</type>
+\t\t\t<interface>wan</interface>
+\t\t\t<ipprotocol>inet</ipprotocol>
+\t\t\t<protocol>tcp</protocol>
+\t\t\t<source><any/></source>
+\t\t\t<destination><address>203.0.113.10</address><port>25</port></destination>
+\t\t\t<descr><![CDATA[mail]]></descr>
+\t\t</rule>
+\t</filter>"""
+
+
+def test_pfsense_fix_goes_before_a_rule_whose_start_tag_spans_lines(tmp_path: Path) -> None:
+    """<filter> is evaluated in document order: the pass for 40.92/15 must come before the
+    block's element, i.e. before the line its start tag opens on (not the line of its '>',
+    which would split the tag, and not the end of <filter>, where the block still wins)."""
+    import xml.etree.ElementTree as ET
+
+    flow = Flow("smtp-inbound", "inbound", "tcp", (25,),
+                AddressSet.parse(["40.92.0.0/15", "40.107.0.0/16"]),
+                AddressSet.parse(["203.0.113.10"]), "test")
+    default = (SAMPLES / "pfsense-config__pfsense__default-config.xml").read_text()
+    assert default.count("\t</filter>") == 1
+    source = tmp_path / "config.xml"
+    source.write_text(default.replace("\t</filter>", SPLIT_TAG_RULES))
+    interfaces = Interfaces("wan", "lan")
+    (row,) = audit_files([source], [flow], interfaces=interfaces).flows
+    assert row.missing == AddressSet.parse(["40.92.0.0/15"])
+    outcome = patch_files([source], [flow], interfaces=interfaces)
+    assert not outcome.still_missing
+    text = outcome.texts[str(source)]
+    rules = ET.fromstring(text).findall("./filter/rule")
+    order = [(r.findtext("type"), r.findtext("source/address")) for r in rules]
+    assert order[-3:] == [("pass", "40.92.0.0/15"), ("block", "40.92.0.0/15"), ("pass", None)]
+    assert set(source.read_text().splitlines()) <= set(text.splitlines())
+    patched = tmp_path / "patched.xml"
+    patched.write_text(text)
+    (again,) = audit_files([patched], [flow], interfaces=interfaces).flows
+    assert again.complete and again.allowed == flow.sources

@@ -310,14 +310,24 @@ OPNSENSE = """\
 """
 
 
+def _split_start_tags(text: str) -> str:
+    """Every `<rule>` start tag over two lines: its uuid, or the bare '>', on the next one."""
+    return text.replace("<rule uuid=", "<rule\n            uuid=").replace(
+        "    <rule>\n", "    <rule\n    >\n")
+
+
+@pytest.mark.parametrize("split", [False, True])
 def test_opnsense_fix_goes_where_each_deny_sits(flows: list[Flow], data: EndpointData,
-                                                tmp_path: Path) -> None:
+                                                tmp_path: Path, split: bool) -> None:
     """An automation block (sequence 10), a quick floating block and an interface-group block
-    each deny part of EOP before the pass: each fix is of the denier's kind, before it."""
+    each deny part of EOP before the pass: each fix is of the denier's kind, before it; also
+    when the start tags span lines (a rule's evidence names the line of its '>')."""
     import xml.etree.ElementTree as ET
 
     path = tmp_path / "config.xml"
-    path.write_text(OPNSENSE)
+    text = _split_start_tags(OPNSENSE) if split else OPNSENSE
+    assert not split or text.count("<rule\n") == 5
+    path.write_text(text)
     smtp = [f for f in flows if f.id == "smtp-inbound"]
     _, patched = check_fix(path, smtp, data, tmp_path, Interfaces("wan", "lan"))
     root = ET.fromstring(patched)

@@ -45,11 +45,18 @@ def _patch(tmp_path: Path, name: str, text: str, interfaces: Interfaces) -> tupl
     return patched, outcome
 
 
+@pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("root", ["pfsense", "opnsense"])
-def test_config_xml_rule_admitting_only_stale_addresses_is_deleted(root: str, tmp_path: Path) -> None:
-    text = _config_xml(root, _xml_rule(STALE, 22) + _xml_rule("40.92.0.0", 15))
+def test_config_xml_rule_admitting_only_stale_addresses_is_deleted(root: str, split: bool,
+                                                                   tmp_path: Path) -> None:
+    # split: the stale rule's start tag spans two lines (its evidence names the line of its
+    # '>'): the whole element goes, from the line its '<rule' opens on.
+    stale = _xml_rule(STALE, 22)
+    if split:
+        stale = stale.replace("<rule>", '<rule\n      uuid="00000000-0000-4000-8000-0000000000aa">')
+    text = _config_xml(root, stale + _xml_rule("40.92.0.0", 15))
     patched, outcome = _patch(tmp_path, "config.xml", text, Interfaces())
-    assert STALE not in patched and "40.92.0.0/15" in patched
+    assert STALE not in patched and "40.92.0.0/15" in patched and "0000aa" not in patched
     assert "removed 1 rule(s)" in " ".join(outcome.notes) and "NOT" not in " ".join(outcome.notes)
     kept = patched.splitlines()
     assert all(line in kept for line in _config_xml(root, _xml_rule("40.92.0.0", 15)).splitlines())

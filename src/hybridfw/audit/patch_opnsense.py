@@ -19,7 +19,12 @@ import re
 from uuid import NAMESPACE_URL, uuid5
 
 from hybridfw.audit.patch_netfilter import drop_lines, splice
-from hybridfw.audit.patch_pfsense import PfsensePatcher, xml_rule_lines, xml_rules_removable
+from hybridfw.audit.patch_pfsense import (
+    PfsensePatcher,
+    rule_start,
+    xml_rule_lines,
+    xml_rules_removable,
+)
 from hybridfw.audit.patch_types import ChainNames, Insertion, Patcher
 
 _TAG = {name: re.compile(rf"<{name}>([^<]*)</{name}>") for name in ("interface", "floating", "sequence")}
@@ -69,8 +74,8 @@ class _Placer:
     def place(self, lines: list[str], item: Insertion) -> int | None:
         if item.policy:
             return next((i for i, line in enumerate(lines) if line.strip() == "</filter>"), None)
-        at = item.origin.line - 1
-        if not (0 <= at < len(lines) and lines[at].lstrip().startswith("<rule")):
+        at = rule_start(lines, item.origin.line - 1)
+        if at is None:
             return None
         if _in_automation(lines, at) and _free_sequence(lines, at) is None:
             return None

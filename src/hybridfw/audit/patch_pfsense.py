@@ -1,9 +1,10 @@
 """Patcher for pfSense config.xml: a `<rule>` per missing range, placed where it takes effect.
 
 pfSense evaluates an interface's rules in the order of `<filter>` (interface rules are quick:
-the first match wins). A pass rule goes right before the `<rule>` that blocks the range; a
-range the default deny takes gets its rule at the end of `<filter>`. Needs the usual layout of
-a saved config (each `<rule>` starting its own line); a rule it cannot place is left out and the
+the first match wins). A pass rule goes right before the `<rule>` that blocks the range (before the
+line its start tag opens on, `rule_start`); a range the default deny takes gets its rule at the
+end of `<filter>`. Needs the usual layout of a saved config (each `<rule>` starting its own
+line, its start tag on one line or several); a rule it cannot place is left out and the
 re-audit reports the range as still missing. `--remove-stale` deletes a whole `<rule>` element
 (its lines) when the element has its lines to itself; otherwise it names the rule and keeps it.
 A retired member of an alias goes from its ``<address>`` (and ``<detail>``) (`stale_members`).
@@ -25,9 +26,7 @@ class PfsensePatcher(Patcher):
     def insert(self, text: str, items: list[Insertion], chains: ChainNames) -> str:
         def place(lines: list[str], item: Insertion) -> int | None:
             if not item.policy:
-                at = item.origin.line - 1
-                ok = 0 <= at < len(lines) and lines[at].lstrip().startswith("<rule")
-                return at if ok else None
+                return rule_start(lines, item.origin.line - 1)
             return next((i for i, line in enumerate(lines) if line.strip() == "</filter>"), None)
 
         def render(item: Insertion, lines: list[str], at: int) -> list[str]:
@@ -72,23 +71,46 @@ class PfsensePatcher(Patcher):
 
 
 _RULE_OPEN = re.compile(r"<rule[\s>/]")
+_RULE_HEAD = re.compile(r"<rule(?:[\s>/]|$)")  # a line opening a <rule> start tag
+
+
+def rule_start(lines: Sequence[str], at: int) -> int | None:
+    """The 0-based line where the `<rule` start tag whose closing '>' is on line `at` opens
+    (a rule's evidence line is that of its '>', as libxml2 counts: `_xml_lines`): `at`
+    itself, or an earlier line when the tag's attributes span lines. A new rule goes before
+    that line: `<filter>` is evaluated in document order, and a line inside the tag would
+    split it. None when line `at` does not close a start tag opened at the start of a line."""
+    if not 0 <= at < len(lines):
+        return None
+    head = lines[at].lstrip()
+    if _RULE_HEAD.match(head):
+        return at
+    if head.startswith("<"):  # another element's line, not the rest of a start tag
+        return None
+    for number in range(at - 1, -1, -1):  # no '<' inside a tag: XML forbids it in attributes
+        if "<" in lines[number]:
+            head = lines[number].lstrip()
+            return number if _RULE_HEAD.match(head) and head.count("<") == 1 else None
+    return None
 
 
 def _rule_span(lines: list[str], start: int) -> range | None:
-    """The 1-based lines of the `<rule>` element starting on line `start`, when no other
-    element shares them; None otherwise."""
-    if not 1 <= start <= len(lines) or not _RULE_OPEN.match(lines[start - 1].lstrip()):
+    """The 1-based lines of the `<rule>` element whose start tag ends on line `start` (its
+    evidence line), when no other element shares them; None otherwise."""
+    opens = rule_start(lines, start - 1)
+    if opens is None:
         return None
-    first = lines[start - 1].strip()
-    if first.endswith("/>") and first.count("<") == 1:
-        return range(start, start + 1)
+    first = opens + 1
+    closing = lines[start - 1].strip()
+    if closing.endswith("/>") and sum(line.count("<") for line in lines[opens:start]) == 1:
+        return range(first, start + 1)
     for number in range(start, len(lines) + 1):
         line = lines[number - 1]
         if "</rule>" in line:
             tail = line.split("</rule>", 1)[1].strip()
             opened = len(_RULE_OPEN.findall(line))
-            return range(start, number + 1) if not tail and opened <= (number == start) else None
-        if number > start and _RULE_OPEN.search(line):
+            return range(first, number + 1) if not tail and opened <= (number == first) else None
+        if number > first and _RULE_OPEN.search(line):
             return None
     return None
 
