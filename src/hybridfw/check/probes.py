@@ -10,59 +10,74 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from hybridfw.check.interface import CheckContext, ReadinessStep
-from hybridfw.model import Finding
+from hybridfw.model import Finding, Severity
 
 
-def _cert_name(ctx: CheckContext) -> str:
-    return str(getattr(getattr(ctx.topology, "smtp", None), "tls_certificate_name", "") or "")
+def _plan(ctx: CheckContext) -> Any:
+    """What `probe --topology` probes: single SMTP addresses (ranges noted), web names and URLs."""
+    from hybridfw.probe.plan import plan_from_topology
+
+    return plan_from_topology(ctx.topology)
 
 
-def _topology_list(ctx: CheckContext, section: str, key: str) -> list[str]:
-    return list(getattr(getattr(ctx.topology, section, None), key, ()) or ())
+def _skipped_ranges(ctx: CheckContext, flow: str) -> list[Finding]:
+    """The topology's SMTP ranges: a probe of single hosts says nothing about the hosts in them."""
+    if ctx.probe_targets:
+        return []
+    return [Finding(Severity.WARNING, "check.probe.range-not-probed",
+                    f"SMTP address range {text} is not probed host by host: the path to its hosts "
+                    "was not checked", fix=f"Probe each server in it: hybridfw probe smtp HOST "
+                    f"--cert-name {_plan(ctx).cert_name or 'NAME'}; or list single addresses in [smtp].",
+                    subject=flow) for text in _plan(ctx).skipped]
 
 
-def _probe_smtp(ctx: CheckContext, targets: Sequence[str]) -> list[Any]:
+def _probe_smtp(ctx: CheckContext) -> list[Any]:
     from hybridfw.probe.interface import SmtpOptions, TlsOptions
     from hybridfw.probe.smtp import parse_target, probe_smtp_hosts_sync
 
+    plan = _plan(ctx)
+    targets = [parse_target(t) for t in ctx.probe_targets] or list(plan.smtp_targets)
+    if not targets:
+        return []
     options = SmtpOptions(timeout=ctx.probe_timeout,
-                          tls=TlsOptions(cert_name=_cert_name(ctx), check_legacy_versions=False))
-    return probe_smtp_hosts_sync([parse_target(t) for t in targets], options)
+                          tls=TlsOptions(cert_name=plan.cert_name, check_legacy_versions=False))
+    return probe_smtp_hosts_sync(targets, options)
 
 
-def _probe_https(ctx: CheckContext, targets: Sequence[str]) -> list[Any]:
+def _probe_https(ctx: CheckContext) -> list[Any]:
     from hybridfw.probe.https import probe_https
     from hybridfw.probe.interface import HttpsOptions, TlsOptions
     from hybridfw.probe.loop import run
 
     options = HttpsOptions(timeout=ctx.probe_timeout, tls=TlsOptions(check_legacy_versions=False))
+    # each published name with the paths as Exchange Online calls them: the URLs `[web] urls`
+    # configures, the default spelling for the rest
+    jobs = ([(t, options) for t in ctx.probe_web_targets] if ctx.probe_web_targets else
+            [(f"{t.host}:{t.port}", dataclasses.replace(options, paths=t.paths, overrides=t.overrides))
+             for t in _plan(ctx).web_targets])
 
     async def all_targets() -> list[Any]:
-        return list(await asyncio.gather(*(probe_https(t, options) for t in targets)))
+        return list(await asyncio.gather(*(probe_https(t, o) for t, o in jobs)))
 
-    return run(all_targets())
+    return run(all_targets()) if jobs else []
 
 
 @dataclasses.dataclass(frozen=True)
 class ProbedFlow:
     flow: str
-    targets: Callable[[CheckContext], list[str]]
-    probe: Callable[[CheckContext, Sequence[str]], list[Any]]
+    probe: Callable[[CheckContext], list[Any]]
+    not_probed: Callable[[CheckContext, str], list[Finding]] = lambda ctx, flow: []
 
 
-# Which flow each probe proves, where its targets come from (explicit ones first: tests and
-# `host:port` overrides), and how to probe them.
+# Which flow each probe proves and how to probe it (explicit targets first: tests and `host:port`
+# overrides; else the topology, as `probe --topology` reads it).
 PROBED_FLOWS = (
-    ProbedFlow("smtp-inbound",
-               lambda ctx: list(ctx.probe_targets) or _topology_list(ctx, "smtp", "address_strings"),
-               _probe_smtp),
-    ProbedFlow("https-inbound",
-               lambda ctx: list(ctx.probe_web_targets) or _topology_list(ctx, "web", "names"),
-               _probe_https),
+    ProbedFlow("smtp-inbound", _probe_smtp, _skipped_ranges),
+    ProbedFlow("https-inbound", _probe_https),
 )
 
 
@@ -78,9 +93,12 @@ class ProbeStep(ReadinessStep):
 
     def run(self, ctx: CheckContext) -> None:
         for probed in PROBED_FLOWS:
-            targets = probed.targets(ctx)
-            if not targets or probed.flow not in {f.id for f in ctx.flows}:
+            if probed.flow not in {f.id for f in ctx.flows}:
+                continue
+            results = probed.probe(ctx)
+            ctx.findings.extend(probed.not_probed(ctx, probed.flow))
+            if not results:
                 continue
             ctx.mark_checked(probed.flow, self.name)
-            for result in probed.probe(ctx, targets):
+            for result in results:
                 ctx.findings.extend(_about_flow(f, probed.flow, result.target) for f in result.findings)
