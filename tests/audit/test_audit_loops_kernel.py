@@ -17,7 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from _support.chain_graphs import CASES, Graph, graphs, to_iptables, to_nft
 from _support.hypo import examples
 from _support.netns import netns, run
+from hybridfw.addresses import AddressSet
+from hybridfw.audit import Interfaces, audit_files
 from hybridfw.audit.loops import refusals
+from hybridfw.model import Flow
 from hybridfw.rulesets import parse_files
 
 pytestmark = pytest.mark.root
@@ -90,6 +93,44 @@ def test_restore_stops_at_the_refused_table(tool: str) -> None:
         assert not _loads(ns, f"iptables-{tool}-restore", text=NAT_LOOP_AFTER_FILTER)
         saved = run(f"iptables-{tool}-save", ns=ns)
         assert "-A INPUT -p tcp -m tcp --dport 25 -j ACCEPT" in saved and "-A N -j N" not in saved
+
+
+BEFORE = """*mangle
+:PREROUTING ACCEPT [0:0]
+-A PREROUTING -p tcp -m tcp --dport 25 -j DROP
+COMMIT
+"""
+MANGLE_AFTER = """*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -s 198.51.100.9/32 -j DROP
+COMMIT
+"""
+
+
+@pytest.mark.parametrize("tool", ["legacy", "nft"])
+def test_tables_after_the_refused_one_keep_what_ran_before(tool: str, tmp_path: Path) -> None:
+    """Why a loop in one table makes every verdict of the file unknown (not only that table's):
+    the host ran a mangle PREROUTING that drops port 25; the file's filter (loaded) accepts
+    port 25, its nat is refused and its mangle (after it) is not loaded, so the old DROP still
+    runs. The file's own tables would say "allowed"; hybridfw says unknown."""
+    text = NAT_LOOP_AFTER_FILTER + MANGLE_AFTER
+    with netns("loopafter") as ns:
+        run(f"iptables-{tool}-restore", ns=ns, stdin=BEFORE)
+        assert not _loads(ns, f"iptables-{tool}-restore", text=text)
+        saved = run(f"iptables-{tool}-save", ns=ns)
+    assert "-A INPUT -p tcp -m tcp --dport 25 -j ACCEPT" in saved  # before the refused table
+    assert "-A PREROUTING -p tcp -m tcp --dport 25 -j DROP" in saved  # what ran before
+    assert "198.51.100.9" not in saved and "-A N -j N" not in saved
+    path = tmp_path / "rules.v4"
+    path.write_text(text)
+    flow = Flow("smtp-inbound", "inbound", "tcp", (25,), AddressSet.parse(["40.92.0.0/15"]),
+                AddressSet.parse(["203.0.113.10"]), "test")
+    (row,) = audit_files([path], [flow], interfaces=Interfaces(placement="host")).flows
+    assert row.unknown == flow.sources and not row.allowed
 
 
 @settings(max_examples=examples(40, daily=10), deadline=None,
