@@ -209,7 +209,11 @@ class EventLogFormat(TabularFormat):
     """Message tracking events: on-premises MSGTRK logs and the Exchange Online extended report
     share the field set (one with hyphens, one with underscores, which normalising hides)."""
 
-    failure_where = "upper({eventid}) IN ('FAIL', 'DEFER', 'DELIVERFAIL', 'SUBMITFAIL', 'RESUBMITFAIL')"
+    # BADMAIL (a Pickup/Replay message that can be neither delivered nor returned), POISONMESSAGE
+    # (put in or taken out of the poison queue) and the submission deferrals are failures too
+    failure_where = ("upper(trim({eventid})) IN ('FAIL', 'DEFER', 'DELIVERFAIL', 'SUBMITFAIL', "
+                     "'RESUBMITFAIL', 'SUBMITDEFER', 'RESUBMITDEFER', 'HAREDIRECTFAIL', 'BADMAIL', "
+                     "'POISONMESSAGE')")
     text_sql = "{recipientstatus}"
     status_sql = "upper({eventid})"
     time_column = "coalesce({datetimeutc}, {datetime})"

@@ -11,7 +11,7 @@ class MessageTraceFormat(TabularFormat):
     required = frozenset({"received", "senderaddress", "recipientaddress", "status"})
     # The summary carries only a status: Failed (given up) and Pending (being retried) are the
     # failures; FilteredAsSpam/Quarantined are policy decisions, not delivery failures.
-    failure_where = "{status} IN ('Failed', 'Pending')"
+    failure_where = "lower(trim({status})) IN ('failed', 'pending')"  # as typed, or as edited in Excel
     text_sql = "''"
     status_sql = "{status}"
     time_column = "{received}"
