@@ -29,12 +29,16 @@ LOCATIONS = f"""
 """
 
 
-@pytest.fixture(scope="module")
-def nginx(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+def _nginx(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory, locations: str) -> Iterator[Nginx]:
     server = Nginx(tmp_path_factory.mktemp("nginx"),
-                   ca.issue_cert(NAME).private_key_and_cert_chain_pem.bytes(), LOCATIONS)
+                   ca.issue_cert(NAME).private_key_and_cert_chain_pem.bytes(), locations)
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def nginx(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+    yield from _nginx(ca, tmp_path_factory, LOCATIONS)
 
 
 def probe(port: int, ca_file: Path, paths: tuple[str, ...] = ("autodiscover", "ews", "mrsproxy"),
@@ -68,3 +72,34 @@ def test_plain_http_port_is_not_tls(nginx: Nginx, ca_file: Path) -> None:
     assert result.findings[0].message == ("the port does not speak TLS: it answers in plain HTTP "
                                           "(HTTP/1.1 404 Not Found)")
     assert set(result.facts["legacy_tls"].values()) <= {"not-reached", "untestable"}
+
+
+# A pre-authenticating proxy that answers every path 200 with its own login page (no redirect),
+# and a service page without a form (what a WCF/ASMX service shows a bare GET).
+LOGIN_PAGE = ("<html><body><form method=post action=/my.policy><input type=text name=username>"
+              "<input type=\"password\" name=password><input type=submit value=Logon></form></body></html>")
+PREAUTH_LOCATIONS = f"""
+    location ~ ^/EWS/ {{ default_type text/html; return 200 '{LOGIN_PAGE}'; }}
+    location ~ ^/autodiscover/ {{ default_type text/html; return 200 '<html><body>Service</body></html>'; }}
+"""
+
+
+@pytest.fixture(scope="module")
+def preauth(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+    yield from _nginx(ca, tmp_path_factory, PREAUTH_LOCATIONS)
+
+
+def test_login_page_answered_200_is_pre_authentication(preauth: Nginx, ca_file: Path) -> None:
+    """The WS-Security paths passed on any 200 and the others were warnings: exit 0 for a proxy
+    that shows Exchange Online a login form."""
+    paths = ("autodiscover", "autodiscover-wssecurity", "ews", "ews-wssecurity", "mrsproxy")
+    result = probe(preauth.tls_port, ca_file, paths=paths)
+    assert not result.ok
+    by_code = sorted((f.code, f.message.split(" ", 1)[0]) for f in result.findings)
+    assert by_code == [("probe.https.anonymous", "autodiscover"),
+                       ("probe.https.login-page", "ews"), ("probe.https.login-page", "ews-wssecurity"),
+                       ("probe.https.login-page", "mrsproxy")], result.findings
+    assert {s.name: s.status for s in result.steps if s.name.startswith("GET")} == {
+        "GET /autodiscover/autodiscover.svc": "warn", "GET /autodiscover/autodiscover.svc/WSSecurity": "pass",
+        "GET /EWS/Exchange.asmx": "fail", "GET /EWS/Exchange.asmx/WSSecurity": "fail",
+        "GET /EWS/mrsproxy.svc": "fail"}

@@ -74,6 +74,13 @@ PATHS: dict[str, EndpointPath] = {p.name: p for p in (
 _LOGIN_MARKERS = ("login", "logon", "signin", "sign-in", "adfs", "/auth", "sso", "saml", "oauth", "idp",
                   "owa/auth", "my.policy")
 _WSSECURITY_REACHED = frozenset({200, 400, 405, 415})  # the service itself answering a bare GET
+# A page with a password field is a login form: Exchange's services never send one to a bare GET
+# (OWA's form lives under /owa), a pre-authenticating proxy answering 200 does.
+_PASSWORD_FIELD = re.compile(rb"<input\b[^>]*\btype\s*=\s*[\"']?password", re.I)
+BODY_PEEK = 65536  # bytes of a 200 answer searched for a login form
+BODY_WAIT = 2.0  # seconds at most for them; a slower body is left unread (not judged a form)
+PREAUTH_FIX = ("Publish this path without pre-authentication: Exchange Online authenticates itself "
+               "(WS-Security/OAuth/NTLM) and cannot fill in a login page.")
 MISMATCH_FIX = ("Bind a certificate whose subject or SAN covers this published name: the certificate "
                 "on the reverse proxy / load balancer for this name, or the IIS binding of the Default "
                 "Web Site on Exchange; or point the hybrid URLs (EWS ExternalUrl, Autodiscover) at a "
@@ -159,9 +166,7 @@ def https_overrides(urls: list[str], host: str, port: int) -> tuple[tuple[str, s
 def _redirect(rec: Recorder, endpoint: EndpointPath, where: str, location: str) -> StepStatus:
     login = any(m in location.lower() for m in _LOGIN_MARKERS)
     if login:
-        rec.finding(Severity.ERROR, "probe.https.login-redirect", f"{where} -> {location}",
-                    fix="Publish this path without pre-authentication: Exchange Online authenticates "
-                        "itself (WS-Security/OAuth/NTLM) and cannot fill in a login page.")
+        rec.finding(Severity.ERROR, "probe.https.login-redirect", f"{where} -> {location}", fix=PREAUTH_FIX)
         return "fail"
     severity = Severity.ERROR if endpoint.no_redirects else Severity.WARNING
     rec.finding(severity, "probe.https.redirect", f"{where} -> {location}",
@@ -170,11 +175,16 @@ def _redirect(rec: Recorder, endpoint: EndpointPath, where: str, location: str) 
     return "fail" if endpoint.no_redirects else "warn"
 
 
-def _judge_answer(rec: Recorder, endpoint: EndpointPath, answer: HttpAnswer) -> StepStatus:
-    """Findings for one path's answer; returns the step status."""
+def _judge_answer(rec: Recorder, endpoint: EndpointPath, answer: HttpAnswer, body: bytes = b"") -> StepStatus:
+    """Findings for one path's answer (and the start of a 200's body); returns the step status."""
     schemes = [v.split(" ", 1)[0] for v in answer.header_values("WWW-Authenticate")]
     where = f"{endpoint.name} ({endpoint.path}) answered {answer.status} {answer.reason}".rstrip()
     location = (answer.header_values("Location") or [""])[0]
+    if answer.status == 200 and _PASSWORD_FIELD.search(body):
+        rec.finding(Severity.ERROR, "probe.https.login-page",
+                    f"{where} with a login form (a password field): a pre-authenticating reverse proxy",
+                    fix=PREAUTH_FIX)
+        return "fail"
     if answer.status == 401 and schemes:
         rec.facts.setdefault("auth_schemes", {})[endpoint.name] = schemes
         return "pass"
@@ -215,6 +225,17 @@ async def _open(rec: Recorder | None, address: str, port: int, timeout: float) -
     return Channel(Connection(reader, writer, address), rec)
 
 
+async def _body_start(channel: Channel, answer: HttpAnswer) -> bytes:
+    """The first bytes of a 200's body (what is read within BODY_WAIT); empty for other answers."""
+    if answer.status != 200:
+        return b""
+    try:
+        async with asyncio.timeout(BODY_WAIT):
+            return await channel.read_upto(BODY_PEEK)
+    except (TimeoutError, OSError, ssl.SSLError):
+        return b""
+
+
 async def _check_path(rec: Recorder, host: str, port: int, endpoint: EndpointPath, timeout: float,
                       client: ClientCert = None) -> None:
     path, name = endpoint.path, endpoint.name
@@ -228,7 +249,7 @@ async def _check_path(rec: Recorder, host: str, port: int, endpoint: EndpointPat
                                       "User-Agent: hybridfw-probe", "Connection: close", ""])
             answer = await read_head(channel)
             step.detail = f"{answer.status} " + ", ".join(answer.header_values("WWW-Authenticate"))
-            step.status = _judge_answer(rec, endpoint, answer)
+            step.status = _judge_answer(rec, endpoint, answer, await _body_start(channel, answer))
     except (TimeoutError, OSError, PeerClosed, LineTooLong) as exc:
         what = "no answer in time" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
         rec.finding(Severity.ERROR, "probe.https.no-answer", f"{name} ({path}): {what}",

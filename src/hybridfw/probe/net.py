@@ -192,6 +192,16 @@ class Channel:
             self.rec.line("S", text)
         return text
 
+    async def read_upto(self, limit: int) -> bytes:
+        """Up to `limit` bytes, until the peer closes (an HTTP body after `Connection: close`)."""
+        data = b""
+        while len(data) < limit:
+            chunk = await self.conn.reader.read(limit - len(data))
+            if not chunk:
+                break
+            data += chunk
+        return data
+
     async def send_line(self, text: str) -> None:
         if self.rec:
             self.rec.line("C", text)
