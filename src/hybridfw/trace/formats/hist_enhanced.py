@@ -11,9 +11,11 @@ class EnhancedSummaryFormat(TabularFormat):
     name = "enhanced-summary"
     description = "Exchange Online historical search enhanced summary report (CSV)"
     required = frozenset({"senderaddress", "recipientstatus", "messageid", "directionality"})
-    # recipient_status is "<address>##<events>" per recipient, ";"-separated: a Fail or Defer
-    # event in it marks the failure; the report keeps no error text.
-    failure_where = "regexp_matches(lower({recipientstatus}), '##[^;]*\\b(fail|defer)')"
+    # recipient_status is "<address>##<events>" per recipient, ";"-separated: a Fail, Defer or
+    # Drop event in it marks the failure (as in the trace detail; BadMail and PoisonMessage as in
+    # message tracking); the report keeps no error text.
+    failure_where = ("regexp_matches(lower({recipientstatus}), "
+                     "'##[^;]*\\b(fail|defer|drop|badmail|poisonmessage)')")
     text_sql = "{recipientstatus}"
     status_sql = "'Fail'"
     time_column = "coalesce({origintimestamputc}, {origintimestamp})"

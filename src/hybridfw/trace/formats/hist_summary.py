@@ -9,7 +9,7 @@ class SummaryReportFormat(TabularFormat):
     name = "summary-report"
     description = "Exchange Online message trace summary report (CSV download)"
     required = frozenset({"sender", "recipient", "subject", "status"})
-    failure_where = "lower({status}) IN ('failed', 'pending')"
+    failure_where = "lower(trim({status})) IN ('failed', 'pending')"
     text_sql = "''"
     status_sql = "{status}"
     time_column = "coalesce({date}, {dateutc})"

@@ -9,7 +9,8 @@ class TraceDetailFormat(TabularFormat):
     name = "trace-detail"
     description = "Exchange Online Get-MessageTraceDetail(V2) Export-Csv"
     required = frozenset({"date", "event", "action", "detail", "data"})
-    failure_where = "lower({event}) IN ('fail', 'defer', 'drop') OR lower({action}) IN ('fail', 'defer')"
+    failure_where = ("lower(trim({event})) IN ('fail', 'defer', 'drop') "
+                     "OR lower(trim({action})) IN ('fail', 'defer')")
     text_sql = "{detail}"
     status_sql = "{event}"
     time_column = "{date}"
