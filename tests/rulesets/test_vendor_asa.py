@@ -185,3 +185,26 @@ def test_icmp_types_are_read_past() -> None:
     ruleset = parse_text(text, "icmp.cfg", "asa")
     assert [r.match.protocols for r in ruleset.chains["icmp.cfg/access-group/outside in"].rules] == [
         frozenset({"icmp"}), frozenset({"tcp"})]
+
+
+def test_control_plane_and_ethertype_bindings_do_not_replace_the_interface_acl(tmp_path: Path) -> None:
+    """`access-group CP in interface outside control-plane` filters traffic to the ASA itself,
+    and an ethertype access-list is bound beside the extended one (Cisco ASA configuration
+    guide, access-group): neither replaces OUTSIDE_IN, which denies port 25."""
+    path = tmp_path / "cp.cfg"
+    path.write_text("access-list OUTSIDE_IN extended deny tcp any host 203.0.113.10 eq 25\n"
+                    "access-list OUTSIDE_IN extended permit tcp any host 203.0.113.10 eq 443\n"
+                    "access-group OUTSIDE_IN in interface outside\n"
+                    "access-list CP extended permit ip any any\n"
+                    "access-group CP in interface outside control-plane\n"
+                    "access-list ETH ethertype permit bpdu\n"
+                    "access-group ETH in interface outside\n")
+    ruleset = parse_files([path], "asa")
+    assert [e.name for e in ruleset.entries] == ["outside in"]
+    row = probe(path, "203.0.113.10", 25, "outside in", fmt="asa")
+    assert not row.allowed and row.missing == AddressSet.any(4)
+    assert probe(path, "203.0.113.10", 443, "outside in", fmt="asa").allowed == AddressSet.any(4)
+    messages = [f.message for f in ruleset.findings if f.code == "audit.acl-line-not-evaluated"]
+    assert any("control-plane" in m for m in messages) and any("ETH binds" in m for m in messages)
+    assert not any(f.code in ("audit.acl-rebound", "audit.acl-not-bound", "audit.acl-missing")
+                   for f in ruleset.findings)

@@ -82,6 +82,8 @@ class _AsaReader:
         self.interfaces: list[Definition] = []
         self.routes: list[tuple[list[str], int]] = []  # words after "route" / "ipv6 route", line
         self.inserts = False  # an `access-list NAME line N` entry was read
+        self.not_extended: set[str] = set()  # standard/webtype/ethertype access-lists
+        self.control_plane: set[str] = set()  # access-lists bound for traffic to the ASA itself
 
     def read(self, text: str, omits: Callable[[str, str | None], bool] | None = None) -> None:
         """`omits`: the scope's test for an ACE with literal operands (protocol word, eq port)."""
@@ -160,6 +162,7 @@ class _AsaReader:
             self.acls.setdefault(name, Acl(name)).lines.append((["remark"], number, raw))
             return
         if rest[0] in ("standard", "webtype", "ethertype"):
+            self.not_extended.add(name)
             self.findings.append(info("audit.acl-line-not-evaluated",
                                       f"{rest[0]} access-list {name} does not filter routed traffic "
                                       "and is not evaluated", self.path, number))
@@ -175,6 +178,12 @@ class _AsaReader:
 
     def _binding(self, words: list[str], number: int, raw: str) -> None:
         direction = words[2]
+        if "control-plane" in words[5:]:  # filters traffic to the ASA itself, not through it
+            self.control_plane.add(words[1])
+            self.findings.append(info("audit.acl-line-not-evaluated", f"access-group {words[1]} "
+                                      "control-plane filters traffic to the ASA itself and is not "
+                                      "evaluated", self.path, number))
+            return
         if direction == "global":
             self.bindings.append(Binding(words[1], "global", "", number, raw))
         elif direction in ("in", "out") and len(words) >= 5 and words[3] == "interface":
@@ -217,9 +226,12 @@ def parse_asa(text: str, path: str, scope: Scope | None = None) -> Ruleset:
         raise InputError("no extended access-list and no access-group: not an ASA configuration "
                          "hybridfw can audit", path=path, field="access-list")
     compiled = {acl.name: _compile_acl(acl, compiler, reader) for acl in reader.acls.values()}
-    bindings = reader.bindings or [Binding(name, "in", f"(not bound) {name}", acl.first_line, "")
-                                   for name, acl in reader.acls.items() if acl.has_entries]
-    if not reader.bindings and reader.acls:
+    had_bindings = bool(reader.bindings)
+    reader.bindings = _through_bindings(reader)
+    bindings = reader.bindings if had_bindings else [
+        Binding(name, "in", f"(not bound) {name}", acl.first_line, "")
+        for name, acl in reader.acls.items() if acl.has_entries]
+    if not had_bindings and reader.acls:
         reader.findings.append(warning("audit.acl-not-bound", "no access-group in the file: every "
                                        "access-list is evaluated as if bound inbound", path, 1))
     chains, entries = _entries(path, bindings, compiled, reader.findings)
@@ -231,11 +243,25 @@ def parse_asa(text: str, path: str, scope: Scope | None = None) -> Ruleset:
         entries += more_entries
     bound = {b.acl for b in bindings}
     for name, acl in reader.acls.items():
-        if name not in bound and acl.has_entries:
+        if name not in bound and name not in reader.control_plane and acl.has_entries:
             reader.findings.append(warning("audit.acl-not-bound", f"access-list {name} is not bound "
                                            "with access-group and is not evaluated", path, acl.first_line))
     return Ruleset(format="asa", platform="ciscoasa", paths=(path,), chains=chains,
                    entries=tuple(entries), findings=tuple(reader.findings), omitted=compiler.omitted)
+
+
+def _through_bindings(reader: _AsaReader) -> list[Binding]:
+    """The bindings of extended access-lists: an ethertype (or other) access-list bound to the
+    same interface is a list of its own beside the extended one, not a replacement for it."""
+    kept = []
+    for b in reader.bindings:
+        if b.acl in reader.not_extended and b.acl not in reader.acls:
+            reader.findings.append(info("audit.acl-line-not-evaluated", f"access-group {b.acl} binds "
+                                        "a non-extended access-list, which does not filter routed IP "
+                                        "traffic: not evaluated", reader.path, b.line))
+        else:
+            kept.append(b)
+    return kept
 
 
 def _compile_acl(acl: Acl, compiler: AceCompiler, reader: _AsaReader) -> list[Rule]:
