@@ -86,6 +86,8 @@ class PanScope:
     external_lists: dict[str, Named] = field(default_factory=dict)
     zones: list[str] = field(default_factory=list)
     rules: list[PanRule] = field(default_factory=list)
+    post_rules: list[PanRule] = field(default_factory=list)  # set form: a post-rulebase's rules
+    devices: set[str] = field(default_factory=set)  # Panorama: the device-group's firewalls
     defaults: dict[str, tuple[str, int]] = field(default_factory=dict)
     omitted: int = 0  # rules a reader left out as read (scoped parse), counted in Ruleset.omitted
 
@@ -169,12 +171,29 @@ def _address_object(obj: Named) -> Fuzzy:
     return Fuzzy.unknown(f"address {obj.name} ({obj.kind} {value})")
 
 
-def _rule_conditions(rule: PanRule) -> tuple[str, ...]:
+def _rule_conditions(rule: PanRule, scope: PanScope) -> tuple[str, ...]:
     why = [f"{key} {' '.join(rule.many(key))}" for key in _UNDECIDABLE_FIELDS
            if rule.many(key) != ["any"]]
     if rule.one("schedule"):
         why.append(f"schedule {rule.one('schedule')}")
+    target = _target_condition(rule.fields, scope.devices)
+    if target:
+        why.append(target)
     return tuple(why)
+
+
+def _target_condition(fields: dict[str, list[str]], group: set[str]) -> str:
+    """Why a Panorama rule's target may leave out the audited firewall ('' when the rule is
+    pushed to every firewall of the device-group): the file does not say which one it is."""
+    devices, partial = set(fields.get("target-devices") or ()), fields.get("target-partial")
+    negate = _last(fields, "target-negate") == "yes"
+    if not devices and not partial:
+        return ""
+    if not partial and group and (devices.isdisjoint(group) if negate else group <= devices):
+        return ""
+    listed = " ".join(sorted(devices | set(partial or ())))
+    return (f"target {'all but ' if negate else ''}{listed}: Panorama pushes the rule to "
+            "those firewalls only (audit the firewall's own configuration to decide)")
 
 
 def compile_rule(resolver: ObjectResolver, rule: PanRule) -> list[Rule] | None:
@@ -189,7 +208,8 @@ def compile_rule(resolver: ObjectResolver, rule: PanRule) -> list[Rule] | None:
         return None
     action = _ACTIONS.get(rule.one("action", "allow"), Action.UNKNOWN)
     origin = Origin(resolver.config.path, rule.line, rule.text)
-    return expand_rule(sources, destinations, services, action, origin, _rule_conditions(rule))
+    return expand_rule(sources, destinations, services, action, origin,
+                       _rule_conditions(rule, resolver.chain[0]))
 
 
 def _rules_by_pair(compiled: list[tuple[PanRule, list[Rule]]],

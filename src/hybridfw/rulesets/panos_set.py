@@ -77,6 +77,7 @@ class _SetReader:
         # unless another line is about vsys1's rules first (`materialize`); first line, others
         self.pending: dict[str, FirstLine] | None = None if audit is None else {}
         self.more: dict[str, list[list[str]]] = {}
+        self.device_groups: list[str] = []  # Panorama device-groups, in the order first named
 
     def scope(self, name: str) -> PanScope:
         if name == "shared":
@@ -153,6 +154,8 @@ class _SetReader:
             return
         scope_name = "vsys1"
         if rest[0] in ("vsys", "device-group") and len(rest) > 2:
+            if rest[0] == "device-group" and rest[1] not in self.device_groups:
+                self.device_groups.append(rest[1])
             scope_name, rest = rest[1], rest[2:]
         elif rest[0] == "shared":
             scope_name, rest = "shared", rest[1:]
@@ -190,23 +193,42 @@ class _SetReader:
         if words[0] not in scope.zones:
             scope.zones.append(words[0])
 
-    def _rulebase(self, scope: PanScope, words: list[str], line: int, raw: str) -> None:
+    def _rulebase(self, scope: PanScope, words: list[str], line: int, raw: str, post: bool = False) -> None:
         if words[0] == "default-security-rules" and len(words) >= 5 and words[3] == "action":
             scope.defaults[words[2]] = (words[4], line)
             return
         if words[:2] != ["security", "rules"] or len(words) < 3:
             return
-        _fields(self._rule(scope, words[2], line, raw), words, 3)
+        rule = self._rule(scope, words[2], line, raw, post)
+        if len(words) > 4 and words[3] == "target":
+            _target(rule.fields, words[4:])
+        else:
+            _fields(rule, words, 3)
 
-    def _rule(self, scope: PanScope, name: str, line: int, raw: str) -> PanRule:
+    def _devices(self, scope: PanScope, words: list[str], line: int, raw: str) -> None:
+        scope.devices.update(_values(words, 0)[0])
+
+    def _post_rulebase(self, scope: PanScope, words: list[str], line: int, raw: str) -> None:
+        self._rulebase(scope, words, line, raw, post=True)
+
+    def _rule(self, scope: PanScope, name: str, line: int, raw: str, post: bool = False) -> PanRule:
         if self.pending is not None and scope.name == "vsys1":
             self.materialize()
         index = self.rule_index.setdefault(scope.name, {})
         rule = index.get(name)
         if rule is None:
             rule = index[name] = PanRule(name, line, raw.strip())
-            scope.rules.append(rule)
+            (scope.post_rules if post else scope.rules).append(rule)
         return rule
+
+    def assemble(self) -> None:
+        """Each device-group's rules as a firewall of the group evaluates them (Panorama):
+        shared pre-rules, the group's pre-rules, its post-rules, shared post-rules."""
+        shared = self.config.shared
+        for name in self.device_groups:
+            group = self.config.scopes[name]
+            group.rules = shared.rules + group.rules + group.post_rules + shared.post_rules
+            group.post_rules = []
 
     def _pending_rule(self, name: str, first: FirstLine) -> PanRule:
         """A pending rule built as the line-by-line reading builds it."""
@@ -248,26 +270,41 @@ class _SetReader:
         scope.zones += sorted(zones.difference(scope.zones))  # their zones still make zone pairs
 
     def _move(self, scope: PanScope, words: list[str], line: int) -> None:
-        if words[:3] != ["rulebase", "security", "rules"] or len(words) < 5:
+        if (words[0] not in ("rulebase", "pre-rulebase", "post-rulebase")
+                or words[1:3] != ["security", "rules"] or len(words) < 5):
             return
         if self.pending is not None and scope.name == "vsys1":
             self.materialize()
+        rules = scope.post_rules if words[0] == "post-rulebase" else scope.rules
         name, where = words[3], words[4]
-        rule = next((r for r in scope.rules if r.name == name), None)
+        rule = next((r for r in rules if r.name == name), None)
         anchor = words[5] if len(words) > 5 else ""
-        others = {r.name for r in scope.rules if r is not rule}
+        others = {r.name for r in rules if r is not rule}
         if rule is None or where not in ("top", "bottom", "before", "after") or (
                 where in ("before", "after") and anchor not in others):
             raise InputError(f"cannot move rule {name} {where} {anchor}".strip(),
                              path=self.path, line=line, field="move")
-        scope.rules.remove(rule)
+        rules.remove(rule)
         if where == "top":
-            scope.rules.insert(0, rule)
+            rules.insert(0, rule)
         elif where == "bottom":
-            scope.rules.append(rule)
+            rules.append(rule)
         else:
-            at = next(i for i, r in enumerate(scope.rules) if r.name == anchor)
-            scope.rules.insert(at if where == "before" else at + 1, rule)
+            at = next(i for i, r in enumerate(rules) if r.name == anchor)
+            rules.insert(at if where == "before" else at + 1, rule)
+
+
+def _target(fields: dict[str, list[str]], words: list[str]) -> None:
+    """``target negate yes|no``, ``target devices S [vsys V]``, ``target tags T`` of a Panorama
+    rule, as the XML reader keeps them (`_target_condition`)."""
+    values, i = _values(words, 1)
+    if words[0] == "negate":
+        fields["target-negate"] = values
+    elif words[0] == "devices":  # with vsys: pushed to some of its vsys only
+        key = "target-partial" if i < len(words) and words[i] == "vsys" else "target-devices"
+        fields.setdefault(key, []).extend(values)
+    elif words[0] == "tags" and values:
+        fields.setdefault("target-partial", []).append(f"tags {' '.join(values)}")
 
 
 def _members(table: str) -> Handler:
@@ -287,7 +324,7 @@ _HANDLERS: dict[str, Handler] = {
     "application-group": _members("application_groups"),
     "external-list": _SetReader._external_list, "zone": _SetReader._zone,
     "rulebase": _SetReader._rulebase, "pre-rulebase": _SetReader._rulebase,
-    "post-rulebase": _SetReader._rulebase,
+    "post-rulebase": _SetReader._post_rulebase, "devices": _SetReader._devices,
 }
 
 
@@ -311,5 +348,6 @@ class PanosSetParser(RulesetParser):
             config = reader.read(text)
             if scope is not None:
                 reader.settle(scope)
+            reader.assemble()
             return build_ruleset(config, self.name, scope)
         return parse_logged(self.name, path, build)

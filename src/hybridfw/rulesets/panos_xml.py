@@ -65,17 +65,38 @@ def _read_objects(node: XmlNode, scope: PanScope) -> None:
     scope.zones += [e.attrs.get("name", "") for e in _entries(node.child("zone"))]
 
 
-def _read_rulebase(node: XmlNode | None, scope: PanScope, skip: Callable[[Any], bool] | None) -> None:
+def _read_rulebase(node: XmlNode | None, scope: PanScope, skip: Callable[[Any], bool] | None,
+                   panorama: bool = False) -> None:
     if node is None:
         return
     rules = node.path("security", "rules")
     if rules is not None:  # one pass over each rule's children, the first of each tag counts
-        scope.rules += [PanRule(name, line, f'security rule "{name}"', fields) for name, line, fields
-                        in rules.entries_fields("entry", _RULE_LISTS, _RULE_WORDS, skip)]
+        read = [PanRule(name, line, f'security rule "{name}"', fields) for name, line, fields
+                in rules.entries_fields("entry", _RULE_LISTS, _RULE_WORDS, skip)]
+        if panorama:
+            _read_targets(rules, read)
+        scope.rules += read
     for e in _entries(node.path("default-security-rules", "rules")):
         action = e.text_of("action")
         if action:
             scope.defaults[e.attrs.get("name", "")] = (action, e.line)
+
+
+def _read_targets(rules: XmlNode, read: list[PanRule]) -> None:
+    """A Panorama rule's `<target>`: the firewalls it is pushed to (`_target_condition`)."""
+    by_name = {r.name: r for r in read}
+    for e in rules.children_named("entry"):
+        target, rule = e.child("target"), by_name.get(e.attrs.get("name", ""))
+        if target is None or rule is None:
+            continue
+        for device in _entries(target.child("devices")):
+            limited = device.child("vsys") is not None  # pushed to some of its vsys only
+            key = "target-partial" if limited else "target-devices"
+            rule.fields.setdefault(key, []).append(device.attrs.get("name", ""))
+        tags = target.members("tags") if target.child("tags") is not None else []
+        if tags:
+            rule.fields.setdefault("target-partial", []).append(f"tags {' '.join(tags)}")
+        rule.fields["target-negate"] = [target.text_of("negate")]
 
 
 def _read_rulebases(config: PanConfig, scope: PanScope, nodes: list[XmlNode | None],
@@ -87,8 +108,9 @@ def _read_rulebases(config: PanConfig, scope: PanScope, nodes: list[XmlNode | No
     usable = audit is not None and RuleFilter.usable(config, scope)
     skip = RuleFilter(config, scope, audit) if usable and audit is not None else None
     declared = list(scope.zones)
+    panorama = len(nodes) > 1
     for node in nodes:
-        _read_rulebase(node, scope, skip)
+        _read_rulebase(node, scope, skip, panorama)
     if skip is None or not skip.left_out:
         return 0
     scope.zones += sorted(skip.zones - {"any"} - set(declared))
@@ -96,9 +118,43 @@ def _read_rulebases(config: PanConfig, scope: PanScope, nodes: list[XmlNode | No
     if len((named - {"any"}) | set(scope.zones)) ** 2 > MAX_ZONE_PAIRS:  # as `_zone_pairs` counts
         scope.rules, scope.zones = [], declared
         for node in nodes:
-            _read_rulebase(node, scope, None)
+            _read_rulebase(node, scope, None, panorama)
         return 0
     return skip.left_out
+
+
+def _parents(root: XmlNode, groups: dict[str, XmlNode]) -> dict[str, str]:
+    """Each device-group's parent (Panorama): `<parent-dg>` in the export's
+    ``readonly/devices/entry/device-group`` or in the group itself; none: ``shared``."""
+    parents: dict[str, str] = {}
+    readonly = root.child("readonly")
+    for device in _entries(readonly.child("devices") if readonly is not None else None):
+        for e in _entries(device.child("device-group")):
+            if e.text_of("parent-dg"):
+                parents[e.attrs.get("name", "")] = e.text_of("parent-dg")
+    for name, group in groups.items():
+        if group.text_of("parent-dg"):
+            parents[name] = group.text_of("parent-dg")
+    return parents
+
+
+def _ancestors(name: str, groups: dict[str, XmlNode], parents: dict[str, str], config: PanConfig,
+               line: int) -> tuple[list[XmlNode], str]:
+    """The device-groups above `name`, the topmost first (their rules wrap the group's), and
+    the name of an ancestor the file does not hold ('' when none)."""
+    found: list[XmlNode] = []
+    seen = {name}
+    parent = parents.get(name, "")
+    while parent and parent != "shared":
+        if parent in seen:
+            raise InputError(f"device-group {name}: parent-dg {parent} makes a loop", path=config.path,
+                             line=line, field="parent-dg")
+        if parent not in groups:
+            return found, parent
+        seen.add(parent)
+        found.insert(0, groups[parent])
+        parent = parents.get(parent, "")
+    return found, ""
 
 
 def read_panos_xml(text: str, path: str, audit: Scope | None = None) -> tuple[PanConfig, int]:
@@ -125,13 +181,24 @@ def read_panos_xml(text: str, path: str, audit: Scope | None = None) -> tuple[Pa
             _read_objects(vsys, scope)
             left_out += _read_rulebases(config, scope, [vsys.child("rulebase")], audit)
             config.scopes[scope.name] = scope
-        for group in _entries(device.child("device-group")):
-            scope = PanScope(group.attrs.get("name", "device-group"))
-            _read_objects(group, scope)
+        groups = {g.attrs.get("name", ""): g for g in _entries(device.child("device-group"))}
+        parents = _parents(root, groups)
+        for name, group in groups.items():
+            scope = PanScope(name or "device-group")
+            scope.devices = {d.attrs.get("name", "") for d in _entries(group.child("devices"))}
+            ancestors, missing = _ancestors(name, groups, parents, config, group.line)
+            for node in [*ancestors, group]:  # a group's own objects win over its ancestors'
+                _read_objects(node, scope)
             left_out += _read_rulebases(config, scope, [
                 shared.child("pre-rulebase") if shared is not None else None,
+                *(a.child("pre-rulebase") for a in ancestors),
                 group.child("pre-rulebase"), group.child("post-rulebase"),
+                *(a.child("post-rulebase") for a in reversed(ancestors)),
                 shared.child("post-rulebase") if shared is not None else None], audit)
+            if missing:  # its rules come first: every verdict unknown
+                scope.rules.insert(0, PanRule(f"parent device-group {missing}", group.line,
+                                              f"device-group {missing} (parent of {name}, not in "
+                                              "this file)", {"action": ["unknown"]}))
             config.scopes[scope.name] = scope
     if not config.scopes:
         raise InputError("no vsys or device-group with a rulebase in this PAN-OS config",
