@@ -129,8 +129,8 @@ def test_probe_of_a_topology_with_an_smtp_range_probes_the_hosts_and_names_the_r
     smtp = next(f for f in doc["flows"] if f["flow"] == "smtp-inbound")
     assert smtp["verdict"] == "broken" and smtp["checked_by"] == ["probe"]
     codes = {f["code"] for f in smtp["findings"]}
-    assert {"probe.smtp.connect-refused", "check.probe.range-not-probed"} <= codes, codes
-    ranged = next(f for f in smtp["findings"] if f["code"] == "check.probe.range-not-probed")
+    assert {"probe.smtp.connect-refused", "probe.topology.range-not-probed"} <= codes, codes
+    ranged = next(f for f in smtp["findings"] if f["code"] == "probe.topology.range-not-probed")
     assert "192.0.2.8/30" in ranged["message"] and ranged["severity"] == "warning"
 
 
@@ -140,7 +140,8 @@ def test_probe_of_ranges_only_is_not_checked(_isolated_home: Path, tmp_path: Pat
     result = run_context(ctx, with_timeline=False)
     smtp = next(f for f in result.flows if f.flow.id == "smtp-inbound")
     assert smtp.verdict == Verdict.NOT_CHECKED, smtp.verdict
-    assert [f.code for f in smtp.findings if f.code.startswith("check.")] == ["check.probe.range-not-probed"]
+    ranged = [f.code for f in smtp.findings if f.code.startswith("probe.")]
+    assert ranged == ["probe.topology.range-not-probed"]
 
 
 def test_probe_requests_the_configured_web_urls(_isolated_home: Path, tmp_path: Path) -> None:

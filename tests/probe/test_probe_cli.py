@@ -172,7 +172,24 @@ def test_topology_probes_its_smtp_hosts_on_25(peers: Peers, ca: trustme.CA, ca_f
     code, doc = run_json("probe", "--topology", str(topology), "--ca-file", str(ca_file), "--timeout", "3")
     assert doc["command"] == "probe --topology"
     assert doc["targets"] == [f"{address}:25"]  # the /30 range is not probed host by host
+    assert [(f["severity"], f["code"], f["subject"]) for f in doc["findings"]] == [
+        ("warning", "probe.topology.range-not-probed", "192.0.2.0/30")]  # said in the JSON too
     assert code == 0, doc["findings"]
+
+
+def test_topology_of_ranges_only_never_says_all_steps_passed(tmp_path: Path) -> None:
+    """Nothing is probed: the text said 'All steps passed.' and the JSON listed nothing at all."""
+    topology = tmp_path / "topology.toml"
+    topology.write_text('instance = "Worldwide"\nmode = "modern-full"\n\n[smtp]\n'
+                        f'addresses = ["192.0.2.0/30"]\ntls_certificate_name = "{NAME}"\n\n'
+                        '[hybrid_agent]\naddresses = ["192.0.2.40"]\n')
+    text = run_here("probe", "--topology", str(topology), "--timeout", "3")
+    assert "All steps passed" not in text.stdout and "192.0.2.0/30" in text.stdout, text.stdout
+    assert "probe.topology.range-not-probed" in text.stdout
+    code, doc = run_json("probe", "--topology", str(topology), "--timeout", "3")
+    assert doc["targets"] == []
+    assert [f["code"] for f in doc["findings"]] == ["probe.topology.range-not-probed"]
+    assert code == text.returncode == 0
 
 
 def test_smtp_send_and_rejected_recipient(peers: Peers, ca: trustme.CA, ca_file: Path) -> None:

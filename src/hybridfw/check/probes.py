@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hybridfw.check.interface import CheckContext, ReadinessStep
-from hybridfw.model import Finding, Severity
+from hybridfw.model import Finding
 
 
 def _plan(ctx: CheckContext) -> Any:
@@ -26,13 +26,11 @@ def _plan(ctx: CheckContext) -> Any:
 
 def _skipped_ranges(ctx: CheckContext, flow: str) -> list[Finding]:
     """The topology's SMTP ranges: a probe of single hosts says nothing about the hosts in them."""
+    from hybridfw.probe.plan import not_probed
+
     if ctx.probe_targets:
         return []
-    return [Finding(Severity.WARNING, "check.probe.range-not-probed",
-                    f"SMTP address range {text} is not probed host by host: the path to its hosts "
-                    "was not checked", fix=f"Probe each server in it: hybridfw probe smtp HOST "
-                    f"--cert-name {_plan(ctx).cert_name or 'NAME'}; or list single addresses in [smtp].",
-                    subject=flow) for text in _plan(ctx).skipped]
+    return [dataclasses.replace(f, subject=flow) for f in not_probed(_plan(ctx))]
 
 
 def _probe_smtp(ctx: CheckContext) -> list[Any]:

@@ -15,9 +15,11 @@ def all_findings(results: Sequence[ProbeResult]) -> list[Finding]:
     return [f for r in results for f in r.findings]
 
 
-def json_document(command: str, results: Sequence[ProbeResult]) -> dict[str, Any]:
-    """Stable keys: command, ok, targets, results[], findings[] (all targets, flattened)."""
-    findings = all_findings(results)
+def json_document(command: str, results: Sequence[ProbeResult],
+                  about_run: Sequence[Finding] = ()) -> dict[str, Any]:
+    """Stable keys: command, ok, targets, results[], findings[] (all targets, flattened, then
+    `about_run`: what the run itself left out, e.g. a topology's ranges)."""
+    findings = all_findings(results) + list(about_run)
     return {
         "command": command,
         "ok": all(r.ok for r in results),
@@ -42,7 +44,8 @@ def _steps_table(result: ProbeResult) -> Any:
     return table
 
 
-def print_results(results: Sequence[ProbeResult], *, transcript: bool = True) -> None:
+def print_results(results: Sequence[ProbeResult], *, transcript: bool = True,
+                  about_run: Sequence[Finding] = ()) -> None:
     from rich.markup import escape
 
     from hybridfw.console import findings_table, out
@@ -64,7 +67,7 @@ def print_results(results: Sequence[ProbeResult], *, transcript: bool = True) ->
             console.print("[bold]transcript[/]")
             for line in result.transcript:
                 console.print(f"[dim]{escape(line.render())}[/]")
-    findings = all_findings(results)
+    findings = all_findings(results) + list(about_run)
     if findings:
         console.print(findings_table(findings, title="Probe findings"))
     else:

@@ -16,6 +16,7 @@ import typer
 from hybridfw.commands._common import JsonOpt
 
 if TYPE_CHECKING:
+    from hybridfw.model import Finding
     from hybridfw.probe.interface import ProbeResult, TlsOptions
 
 RunFactory = Callable[[Callable[["ProbeResult"], None] | None], Coroutine[Any, Any, list["ProbeResult"]]]
@@ -83,16 +84,18 @@ def _check_timeout(timeout: float) -> float:
     return timeout
 
 
-def _finish(command: str, results: list[ProbeResult], json_out: bool) -> None:
+def _finish(command: str, results: list[ProbeResult], json_out: bool,
+            about_run: list[Finding] | None = None) -> None:
     from hybridfw.commands._probe_present import all_findings, json_document, print_results
     from hybridfw.console import print_json
     from hybridfw.model import exit_code_for
 
+    extra = about_run or []
     if json_out:
-        print_json(json_document(command, results), "probe")
+        print_json(json_document(command, results, extra), "probe")
     else:
-        print_results(results)
-    raise typer.Exit(exit_code_for(all_findings(results)))
+        print_results(results, about_run=extra)
+    raise typer.Exit(exit_code_for(all_findings(results) + extra))
 
 
 def _run_with_progress(count: int, json_out: bool, run: RunFactory) -> list[ProbeResult]:
@@ -131,20 +134,17 @@ def probe_root(ctx: typer.Context, topology: TopologyPathOpt = None, timeout: Ti
         typer.echo(ctx.get_help())
         raise typer.Exit(2)
     from hybridfw.probe.interface import HttpsOptions, SmtpOptions
-    from hybridfw.probe.plan import plan_from_topology, probe_plan
+    from hybridfw.probe.plan import not_probed, plan_from_topology, probe_plan
     from hybridfw.topology import load_topology
 
     plan = plan_from_topology(load_topology(topology))
     tls = _tls_options(ca_file, "", legacy)
     smtp = SmtpOptions(timeout=_check_timeout(timeout), tls=tls)
     https = HttpsOptions(timeout=timeout, tls=tls)
-    if not json_out and plan.skipped:
-        from hybridfw.console import warn
-
-        warn("address ranges are not probed host by host: " + ", ".join(plan.skipped))
     results = _run_with_progress(len(plan.smtp_targets) + len(plan.web_names), json_out,
                                  lambda _on_done: probe_plan(plan, smtp, https))
-    _finish("probe --topology", results, json_out)
+    _finish("probe --topology", results, json_out, not_probed(plan))
+
 
 
 @sub.command("smtp", epilog=EXIT_HELP)

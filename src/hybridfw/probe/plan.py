@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hybridfw.errors import InputError
+from hybridfw.model import Finding, Severity
 from hybridfw.probe.https import PATHS, parse_url_override, probe_https
 from hybridfw.probe.interface import HttpsOptions, ProbeResult, SmtpOptions, SmtpTarget
 from hybridfw.probe.smtp import probe_smtp_hosts
@@ -82,6 +83,16 @@ def plan_from_topology(topology: Any) -> ProbePlan:
             skipped.append(text)
     web = web_targets(tuple(topology.web.names), tuple(getattr(topology.web, "urls", ())))
     return ProbePlan(tuple(targets), topology.smtp.tls_certificate_name, web, tuple(skipped))
+
+
+def not_probed(plan: ProbePlan) -> list[Finding]:
+    """One warning per SMTP range of the topology: probing its single hosts says nothing about
+    the hosts in it, so no report may read as an all-clear for them."""
+    return [Finding(Severity.WARNING, "probe.topology.range-not-probed",
+                    f"SMTP address range {text} is not probed host by host: the path to its hosts was "
+                    "not checked", fix=f"Probe each server in it: hybridfw probe smtp HOST --cert-name "
+                    f"{plan.cert_name or 'NAME'}; or list single addresses in [smtp].", subject=text)
+            for text in plan.skipped]
 
 
 async def probe_plan(plan: ProbePlan, smtp: SmtpOptions, https: HttpsOptions) -> list[ProbeResult]:
