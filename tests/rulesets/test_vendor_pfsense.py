@@ -49,8 +49,11 @@ def test_lan_non_quick_floating_rule_decides_when_no_quick_rule_matches() -> Non
     row = probe(FEATURES, MAIL, 25, "lan")
     # "Default allow LAN to any" (quick: pfSense interface rules always are) passes the LAN
     # net 192.168.1.0/24; every other source reaches pf's last-match stage, where the
-    # non-quick floating pass is the last match: allowed, not unknown.
-    assert row.allowed == AddressSet.any(4) and not row.unknown
+    # non-quick floating pass is the last match: allowed, not unknown. But for 10.9.9.9: the
+    # floating quick block on wan (direction any) drops it where it leaves on wan, which
+    # routing decides: unknown, named.
+    assert row.allowed == AddressSet.any(4) - addrs("10.9.9.9") and row.unknown == addrs("10.9.9.9")
+    assert "leaving on wan" in " ".join(row.evidence["unknown"])
     assert any("floating without quick" in e for e in row.evidence["allowed"])
 
 
@@ -116,3 +119,50 @@ def test_interface_networks_static_exact_dynamic_unknown(tmp_path: Path) -> None
     wan = probe(path, "198.51.100.7", 25, "wan")
     assert wan.unknown == AddressSet.any(4) and "interface network wanip" in " ".join(wan.evidence["unknown"])
     assert probe(path, "198.51.100.7", 25, "dmz").unknown == AddressSet.any(4)  # has a virtual IP
+
+
+def _pf(rules: str, root: str = "pfsense") -> str:
+    return (f"<?xml version='1.0'?><{root}><interfaces><wan><if>igb0</if><enable/></wan><lan><if>igb1</if>"
+            "<enable/><ipaddr>192.168.1.1</ipaddr><subnet>24</subnet></lan></interfaces>"
+            f"<filter>{rules}<rule><type>pass</type><interface>wan</interface><ipprotocol>inet</ipprotocol>"
+            "<protocol>tcp</protocol><source><any/></source><destination><address>203.0.113.10</address>"
+            f"<port>25</port></destination><descr>smtp in</descr></rule></filter></{root}>")
+
+
+@pytest.mark.parametrize("root", ["pfsense", "opnsense"])
+@pytest.mark.parametrize(("where", "unknown"), [
+    ("<interface>lan</interface><floating>yes</floating><quick>yes</quick><direction>out</direction>", True),
+    ("<interface>lan</interface><floating>yes</floating><quick>yes</quick><direction>any</direction>", True),
+    ("<floating>yes</floating><quick>yes</quick><direction>out</direction>", True),
+    ("<interface>wan</interface><floating>yes</floating><quick>yes</quick><direction>out</direction>", False),
+])
+def test_block_rule_for_leaving_traffic_makes_the_flow_unknown(tmp_path: Path, root: str, where: str,
+                                                               unknown: bool) -> None:
+    """pf filters a routed packet again on the interface it leaves through: a floating block
+    for traffic leaving on lan may drop what wan passes in. Which interface the flow leaves
+    through is routing's choice: unknown, named (such rules were ignored: 'allowed'). A block
+    leaving on wan itself is left to the flows that arrive elsewhere."""
+    block = (f"<rule><type>block</type>{where}<ipprotocol>inet</ipprotocol><protocol>tcp</protocol>"
+             "<source><any/></source><destination><address>203.0.113.10</address><port>25</port>"
+             "</destination><descr>no smtp out</descr></rule>")
+    path = tmp_path / "config.xml"
+    path.write_text(_pf(block, root))
+    row = probe(path, MAIL, 25, "wan", fmt=root)
+    if unknown:
+        assert not row.allowed and row.unknown == AddressSet.any(4)
+        assert "leaving on" in " ".join(row.evidence["unknown"])
+    else:
+        assert row.allowed == AddressSet.any(4)
+    assert probe(path, MAIL, 443, "wan", fmt=root).missing == AddressSet.any(4)  # nothing passes 443
+
+
+def test_opnsense_interface_rule_for_leaving_traffic_does_not_pass_arriving_traffic(tmp_path: Path) -> None:
+    """OPNsense interface rules may have direction out: a pass out on wan does not admit what
+    arrives on wan (it was read as an inbound rule: 'allowed')."""
+    rule = ("<rule><type>pass</type><interface>wan</interface><direction>out</direction>"
+            "<ipprotocol>inet</ipprotocol><protocol>tcp</protocol><source><any/></source>"
+            "<destination><address>203.0.113.10</address><port>587</port></destination></rule>")
+    path = tmp_path / "config.xml"
+    path.write_text(_pf(rule, "opnsense"))
+    assert probe(path, MAIL, 587, "wan", fmt="opnsense").missing == AddressSet.any(4)
+    assert probe(path, MAIL, 25, "wan", fmt="opnsense").allowed == AddressSet.any(4)

@@ -257,4 +257,6 @@ def fix_diffs(result: AuditResult, flows: Sequence[Flow]) -> dict[str, str] | No
         if patched != text if isinstance(patched, str) else patched.changed:
             diffs[Path(path).name] = unified(path, text, patched)
         del text, patched  # before the next file is read
-    return diffs
+    # Something is missing but the patcher placed nothing (a layout it cannot edit): the caller
+    # renders the rules instead; an empty diff would read "nothing to add"
+    return diffs or None

@@ -40,7 +40,7 @@ from hybridfw.rulesets.alias_lists import alias_list
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.model import Action, Chain, Entry, Origin, Rule, Ruleset, chain_key
 from hybridfw.rulesets.pfsense import _interface_networks as interface_networks
-from hybridfw.rulesets.pfsense import interface_groups
+from hybridfw.rulesets.pfsense import egress_for, egress_rules, interface_groups
 from hybridfw.rulesets.ports import PortInterval, merge_ports
 from hybridfw.rulesets.scope import Scope
 
@@ -233,6 +233,7 @@ class _Collected:
     """Compiled rules by where they apply, in evaluation order within each kind."""
 
     def __init__(self) -> None:
+        self.egress: list[tuple[list[str], list[Rule]]] = []  # block rules for leaving traffic
         self.automation: list[tuple[list[str], list[Rule]]] = []
         self.floating: list[tuple[list[str], list[Rule]]] = []
         self.grouped: dict[str, list[Rule]] = {}
@@ -240,7 +241,8 @@ class _Collected:
         self.findings: list[Finding] = []
 
     def rules_for(self, name: str, groups: dict[str, list[str]]) -> list[Rule]:
-        rules = [r for ifs, got in self.automation + self.floating if not ifs or name in ifs for r in got]
+        rules = egress_for(name, self.egress)
+        rules += [r for ifs, got in self.automation + self.floating if not ifs or name in ifs for r in got]
         rules += [r for group, got in self.grouped.items() if name in groups.get(group, []) for r in got]
         return rules + self.per_if.get(name, [])
 
@@ -261,14 +263,19 @@ def _collect(root: XmlNode, rules: Rules, compiler: _Compiler, groups: dict[str,
             found.findings.append(info("audit.rule-disabled", "disabled automation rule skipped", path,
                                        rule.line))
             continue
-        if rule.text_of("direction", "in") not in ("in", "any"):
+        direction = rule.text_of("direction", "in")
+        if direction not in ("in", "out", "any"):
             continue
         src = compiler.net(rule.text_of("source_net", "any"), rule.text_of("source_not") == "1", rule.line)
         dst = compiler.net(rule.text_of("destination_net", "any"), rule.text_of("destination_not") == "1",
                            rule.line)
         text = rule.text_of("description") or f"automation rule {rule.attrs.get('uuid', '')}".strip()
         interfaces = [i for i in rule.text_of("interface").split(",") if i]
-        found.automation.append((interfaces, compiler.rule(_mvc_fields(rule), src, dst, rule.line, text)))
+        compiled_mvc = compiler.rule(_mvc_fields(rule), src, dst, rule.line, text)
+        if direction != "in":
+            found.egress.append((interfaces, egress_rules(interfaces, compiled_mvc)))
+        if direction != "out":
+            found.automation.append((interfaces, compiled_mvc))
     for line, texts in rules:  # the first of a tag, as child() finds
         if "disabled" in texts:
             found.findings.append(info("audit.rule-disabled", "disabled rule skipped", path, line))
@@ -283,9 +290,15 @@ def _collect(root: XmlNode, rules: Rules, compiler: _Compiler, groups: dict[str,
             descr = texts.get("descr", "")
             compiled = compiler.rule(fields, src, dst, line, descr or f"{fields[0]} rule on {where}")
         interfaces = [i for i in where.split(",") if i]
-        if texts.get("floating") == "yes":
-            if texts.get("direction", "any") in ("in", "any"):
-                found.floating.append((interfaces, compiled))
+        floating = texts.get("floating") == "yes"
+        # OPNsense lets interface rules (not only floating ones) filter leaving traffic too
+        direction = texts.get("direction", "any" if floating else "in")
+        if direction in ("out", "any"):
+            found.egress.append((interfaces, egress_rules(interfaces, compiled)))
+        if direction not in ("in", "any"):
+            continue
+        if floating:
+            found.floating.append((interfaces, compiled))
         elif interfaces and interfaces[0] in groups:
             found.grouped.setdefault(interfaces[0], []).extend(compiled)
         elif interfaces:

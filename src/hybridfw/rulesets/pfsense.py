@@ -15,6 +15,8 @@ audit that address.
 
 from __future__ import annotations
 
+import dataclasses
+
 from hybridfw.addresses import AddressSet
 from hybridfw.errors import InputError
 from hybridfw.model import Finding
@@ -239,10 +241,30 @@ def interface_groups(root: XmlNode) -> dict[str, list[str]]:
     return {g.text_of("ifname"): g.text_of("members").split() for g in node.children_named("ifgroupentry")}
 
 
+def egress_rules(interfaces: list[str], compiled: list[Rule]) -> list[Rule]:
+    """The block and reject rules of a rule for traffic leaving on `interfaces` (direction out
+    or any; none: every interface). pf filters a routed packet again where it leaves, so such a
+    rule may drop a flow another interface passes in; which interface it leaves through is
+    routing's choice, which the file does not hold: undecidable, named."""
+    where = ",".join(interfaces) or "any interface"
+    reason = (f"blocks traffic leaving on {where} (whether the flow leaves there depends on "
+              "routing)")
+    return [dataclasses.replace(r, match=dataclasses.replace(
+        r.match, undecidable=(*r.match.undecidable, reason)))
+        for r in compiled if r.action in (Action.DROP, Action.REJECT)]
+
+
+def egress_for(name: str, egress: list[tuple[list[str], list[Rule]]]) -> list[Rule]:
+    """The egress rules that may drop what arrives on interface `name`: those of the other
+    interfaces (a flow rarely leaves where it came in)."""
+    return [r for ifs, got in egress if name not in ifs for r in got]
+
+
 class _Collected:
     """Compiled rules by where they apply, in file order."""
 
     def __init__(self) -> None:
+        self.egress: list[tuple[list[str], list[Rule]]] = []  # block rules for leaving traffic
         self.floating: list[tuple[list[str], list[Rule]]] = []  # quick
         self.last_match: list[tuple[list[str], list[Rule]]] = []  # floating, not quick
         self.grouped: dict[str, list[Rule]] = {}
@@ -252,7 +274,10 @@ class _Collected:
     def add(self, texts: dict[str, str], compiled: list[Rule], groups: dict[str, list[str]]) -> None:
         interfaces = [i for i in texts.get("interface", "").split(",") if i]
         if texts.get("floating") == "yes":
-            if texts.get("direction", "any") not in ("in", "any"):
+            direction = texts.get("direction", "any")
+            if direction in ("out", "any"):
+                self.egress.append((interfaces, egress_rules(interfaces, compiled)))
+            if direction not in ("in", "any"):
                 return
             if "quick" in texts and texts["quick"] != "no":
                 self.floating.append((interfaces, compiled))
@@ -277,7 +302,8 @@ class _Collected:
         quick, then group and interface rules, which pfSense always makes quick); when none
         matches, the *last* matching non-quick floating rule decides, i.e. the first of them
         walked backwards; then pfSense's default block (itself non-quick, loaded before them)."""
-        rules = [r for ifs, got in self.floating if not ifs or name in ifs for r in got]
+        rules = egress_for(name, self.egress)
+        rules += [r for ifs, got in self.floating if not ifs or name in ifs for r in got]
         rules += [r for group, got in self.grouped.items() if name in groups[group] for r in got]
         rules += self.per_if.get(name, [])
         return rules + [r for ifs, got in reversed(self.last_match) if not ifs or name in ifs
