@@ -5,20 +5,24 @@ references of x_tables' and nf_tables' checks on random chain graphs."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from functools import cache
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from _support.chain_graphs import CALLS, CASES, Graph, graphs, jump, to_iptables, to_nft
+from _support.chain_graphs import CALLS, CASES, HEADS, Graph, graphs, jump, to_iptables, to_nft
 from _support.hypo import examples
-from hybridfw.addresses import AddressSet
+from hybridfw.addresses import AddressSet, Family
 from hybridfw.audit import audit_files, audit_scope
-from hybridfw.audit.loops import JUMP_STACK, refusals
+from hybridfw.audit.loops import JUMP_STACK, Call, chain_calls, first_stop, refusals
 from hybridfw.model import Flow, Severity
-from hybridfw.rulesets import parse_files
+from hybridfw.rulesets import _iptables_fast, parse_files, parse_text
+from hybridfw.rulesets.lazy import LazyRules
+from hybridfw.rulesets.model import Action, Chain, Rule
 
 FLOW = Flow("smtp-inbound", "inbound", "tcp", (25,), AddressSet.parse(["40.92.0.0/15"]),
             AddressSet.parse(["203.0.113.10", "2001:db8::10"]), "test")
@@ -130,3 +134,102 @@ def test_detector_matches_plain_references(graph: Graph) -> None:
     either = _judged(to_iptables(graph))
     assert (either is not None and either[0]) == x_tables
     assert (either is not None) == (x_tables or nf_tables or loop)
+
+
+# The calls and the first unconditional verdict of a chain as `loops` found them by walking
+# every rule's shape (before `LazyRules.where`): the reference for the scanner's columns.
+def _shape_walk_calls(chain: Chain) -> list[Call]:
+    rules = chain.rules
+    if isinstance(rules, LazyRules) and not rules.built:
+        out = []
+        for index, shape in enumerate(rules.shapes()):
+            if shape.action in (Action.JUMP, Action.GOTO):
+                parts = rules.parts(index)
+                if parts.shape.action in (Action.JUMP, Action.GOTO):
+                    out.append(Call(parts.shape.target, index, parts.origin))
+        return out
+    return [Call(r.target, i, r.origin) for i, r in enumerate(rules)
+            if r.action in (Action.JUMP, Action.GOTO)]
+
+
+def _shape_walk_stop(chain: Chain) -> int | None:
+    families: tuple[Family, ...] = (4, 6) if chain.family is None else (chain.family,)
+
+    def plain(rule: Rule, sources: bool) -> bool:
+        m = rule.match
+        return (m.protocols is None and m.dst_ports is None and not m.never and not m.undecidable
+                and not m.interfaces and all(m.destinations.covers(f) for f in families)
+                and (not sources or all(m.sources.covers(f) for f in families)))
+
+    rules = chain.rules
+    lazy = rules if isinstance(rules, LazyRules) and not rules.built else None
+    for index, shape in enumerate(lazy.shapes() if lazy is not None else rules):
+        if shape.action not in (Action.ACCEPT, Action.DROP, Action.RETURN) or not plain(shape, False):
+            continue
+        rule = lazy.parts(index).rule() if lazy is not None else shape
+        if plain(rule, True) and re.match(r"^-A \S+(?: -s (?:0\.0\.0\.0/0|::/0)| -p all)* -j "
+                                          r"(?:ACCEPT|DROP|RETURN)$", rule.origin.raw.strip()):
+            return index
+    return None
+
+
+_SOURCES = {4: ["", "-s 10.0.0.0/8 ", "! -s 10.0.0.0/8 ", "-s 0.0.0.0/0 ", "! -s 0.0.0.0/0 ",
+                "-s 10.1.2.3/0 ", "-s 40.92.0.1/32 ", "-s 0.0.0.0/0 -p all "],
+            6: ["", "-s 2001:db8::/32 ", "-s ::/0 ", "! -s ::/0 ", "-s 2001:db8::1/0 ",
+                "-s 2a01:111:f400::1/128 "]}
+_MATCHES = ["", "", "-p udp ", "-p tcp -m tcp --dport 25 ", '-m comment --comment "note" ',
+            "-i eth0 "]
+
+
+@st.composite
+def _scanned_files(draw: st.DrawFn) -> tuple[str, int]:
+    """An iptables-save file whose rules are mostly `-A CHAIN -s ...` lines, which the C
+    scanner reads into columns: calls, verdicts, extension targets and inserts, in chains of
+    runs and of mixed items."""
+    family = draw(st.sampled_from([4, 6]))
+    chains = ["INPUT", "FORWARD", "U0", "U1", "U2"]
+    targets = [*(f"{op} {c}" for op in ("-j", "-g") for c in chains[2:]), "-j ACCEPT", "-j DROP",
+               "-j RETURN", "-j LOG", "-j NOSUCH"]
+    head = draw(st.sampled_from(list(HEADS.values())))
+    lines = [(head.replace("iptables", "ip6tables") if family == 6 else head) + "*filter",
+             ":INPUT DROP [0:0]",
+             ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":U0 - [0:0]", ":U1 - [0:0]",
+             ":U2 - [0:0]"]
+    for _ in range(draw(st.integers(0, 40))):
+        chain = draw(st.sampled_from(chains))
+        command = draw(st.sampled_from(["-A", "-A", "-A", "-A", "-I", "-F"]))
+        if command == "-F":
+            lines.append(f"-F {chain}")
+            continue
+        destination = "-d 203.0.113.10/32 " if family == 4 else "-d 2001:db8::10/128 "
+        rule = (draw(st.sampled_from(_SOURCES[family]))
+                + draw(st.sampled_from([*_MATCHES, destination])) + draw(st.sampled_from(targets)))
+        lines.append(f"-A {chain} {rule}" if command == "-A" else f"-I {chain} 1 {rule}")
+    return "\n".join([*lines, "COMMIT", ""]), family
+
+
+@settings(max_examples=examples(300, daily=60), deadline=None)
+@given(_scanned_files())
+def test_calls_and_stops_as_the_shape_walk_finds_them(file: tuple[str, int]) -> None:
+    """`chain_calls` and `first_stop` (shapes tested once each from the scanner's columns)
+    give what walking every rule's shape gave, on a scoped parse as the audit makes it."""
+    text, family = file
+    ruleset = parse_text(text, f"rules.v{family}", "iptables", SCOPE)
+    for chain in ruleset.chains.values():
+        assert chain_calls(chain) == _shape_walk_calls(chain)
+        assert first_stop(chain) == _shape_walk_stop(chain)
+
+
+def test_scanned_calls_and_stops_come_from_columns() -> None:
+    """The property above reads the scanner's columns when the build has the scanner."""
+    text = "\n".join(["*filter", ":INPUT DROP [0:0]", ":A - [0:0]",
+                      "-A INPUT -s 10.0.0.0/8 -j A", "-A A -s 0.0.0.0/0 -j DROP",
+                      "-A A -s 10.0.0.0/8 -g A", "COMMIT", ""])
+    chains = parse_text(text, "rules.v4", "iptables", SCOPE).chains
+    a = chains["rules.v4/filter/A"]
+    if _iptables_fast._iptscan is not None:
+        assert isinstance(a.rules, LazyRules) and a.rules.columns is not None
+    assert [(c.target, c.position, c.origin.line) for c in chain_calls(a)] == [
+        ("rules.v4/filter/A", 1, 6)]
+    assert first_stop(a) == 0
+    assert [c.origin.line for c in chain_calls(chains["rules.v4/filter/INPUT"])] == [4]

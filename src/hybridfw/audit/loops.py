@@ -23,7 +23,7 @@ unknown (`Refusal`), never "allowed" or "denied". See docs/audit.md, "Chain loop
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -82,13 +82,12 @@ def chain_calls(chain: Chain) -> list[Call]:
     """Every jump and goto of `chain` to a chain of the ruleset, in order; a lazy chain's
     rules are not built (only the calls' parts are made)."""
     rules = chain.rules
-    out: list[Call] = []
     if isinstance(rules, LazyRules) and not rules.built:
-        for index, shape in enumerate(rules.shapes()):
-            if shape.action in _CALLS:
-                parts = rules.parts(index)
-                if parts.shape.action in _CALLS:
-                    out.append(Call(parts.shape.target, index, parts.origin))
+        out: list[Call] = []
+        for index in rules.where(_calls):
+            parts = rules.parts(index)
+            if parts.shape.action in _CALLS:
+                out.append(Call(parts.shape.target, index, parts.origin))
         return out
     return [Call(r.target, i, r.origin) for i, r in enumerate(rules) if r.action in _CALLS]
 
@@ -98,22 +97,37 @@ def first_stop(chain: Chain) -> int | None:
     (by the rule as written: any match, even a comment, makes it conditional)."""
     rules = chain.rules
     lazy = rules if isinstance(rules, LazyRules) and not rules.built else None
-    shapes = lazy.shapes() if lazy is not None else rules
-    for index, shape in enumerate(shapes):
-        if shape.action not in _STOPS or not _plain(shape, chain):
-            continue
-        rule = lazy.parts(index).rule() if lazy is not None else shape
-        if _plain(rule, chain, sources=True) and _UNCONDITIONAL.match(rule.origin.raw.strip()):
+    families: tuple[Family, ...] = (4, 6) if chain.family is None else (chain.family,)
+    test = _STOP_TESTS[families]
+    for index in lazy.where(test) if lazy is not None else (
+            i for i, rule in enumerate(rules) if test(rule)):
+        rule = lazy.parts(index).rule() if lazy is not None else rules[index]
+        if _plain(rule, families, sources=True) and _UNCONDITIONAL.match(rule.origin.raw.strip()):
             return index
     return None
 
 
-def _plain(rule: Rule, chain: Chain, sources: bool = False) -> bool:
+def _calls(shape: Rule) -> bool:
+    return shape.action in _CALLS
+
+
+def _plain(rule: Rule, families: tuple[Family, ...], sources: bool = False) -> bool:
     m = rule.match
-    families: tuple[Family, ...] = (4, 6) if chain.family is None else (chain.family,)
     return (m.protocols is None and m.dst_ports is None and not m.never and not m.undecidable
             and not m.interfaces and all(m.destinations.covers(f) for f in families)
             and (not sources or all(m.sources.covers(f) for f in families)))
+
+
+def _stop_test(families: tuple[Family, ...]) -> Callable[[Rule], bool]:
+    def test(shape: Rule) -> bool:
+        return shape.action in _STOPS and _plain(shape, families)
+    return test
+
+
+# A shape that may be a chain's first unconditional verdict, by the chain's families: one test
+# object each, so that `LazyRules.where` asks it once per shape of a scanned file.
+_STOP_TESTS: dict[tuple[Family, ...], Callable[[Rule], bool]] = {
+    families: _stop_test(families) for families in ((4,), (6,), (4, 6))}
 
 
 def find_cycle(graph: Mapping[str, list[Call]], starts: list[str]) -> Edges | None:

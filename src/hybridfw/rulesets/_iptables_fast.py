@@ -9,7 +9,7 @@ tests/rulesets/test_iptables_fast.py checks that both give the same ruleset and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from hybridfw.addresses import Interval
 from hybridfw.rulesets._iptables_rule import Record, Shape
@@ -48,6 +48,16 @@ class Scanned:
         self.holding = bytearray(len(negated))  # per kept rule: may hold an audited source
         # (shape rule, may hold) by 2 * key id + may hold: shared, one pair per shape and flag
         self.previews: list[tuple[Rule, bool] | None] = [None] * (2 * len(keys))
+        self.picks: dict[object, bytes] = {}  # `picked`, by test
+
+    def picked(self, test: Callable[[Rule], bool]) -> bytes:
+        """By key id: 1 where the shape passes `test` (asked once per shape and test; empty
+        when none does)."""
+        found = self.picks.get(test)
+        if found is None:
+            mask = bytes(shape is not None and test(shape.rule) for shape in self.shapes)
+            found = self.picks[test] = mask if 1 in mask else b""
+        return found
 
     def __len__(self) -> int:
         return len(self.negated)

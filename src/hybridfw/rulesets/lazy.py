@@ -110,6 +110,15 @@ class LazyRules(Sequence[Rule]):
                 self._shapes = [self.preview(i)[0] for i in range(len(self._items))]
         return self._shapes
 
+    def where(self, test: Callable[[Rule], bool]) -> list[int]:
+        """The indexes whose rule or shape (as `shapes` gives it) passes `test`, building
+        nothing. From the scanner's columns a shape is tested once, not once per rule: the
+        chain-loop check (`audit.loops`) of benchmarks/audit.py --all-relevant, 20 -> ~1 ms."""
+        columns = self._columns
+        if columns is not None and not self._built:
+            return columns.where(test, self.preview)
+        return [index for index, shape in enumerate(self.shapes()) if test(shape)]
+
     def preview(self, index: int) -> tuple[Rule, bool]:
         """(rule or shape, sources may hold an audited source) of rule `index`, as `previews`."""
         item = self._items[index]

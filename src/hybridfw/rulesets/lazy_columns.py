@@ -41,6 +41,18 @@ class ChainColumns:
         shape, row = self.shape, self.row
         return [shape(row(at)) if row(at) >= 0 else preview(at)[0] for at in range(self._count)]
 
+    def where(self, test: Callable[[Rule], bool],
+              preview: Callable[[int], tuple[Rule, bool]]) -> list[int]:
+        """The positions whose shape (as `shapes` gives it) passes `test`: a scanned rule's
+        shape is tested once per distinct shape (`Scanned.picked`), not once per rule."""
+        picked, keys = self.scanned.picked(test), self.scanned.key_ids
+        rows = self._rows
+        if rows is None:  # all scanned rules
+            first = self._first
+            return [at for at in range(self._count) if picked[keys[first + at]]] if picked else []
+        return [at for at, row in enumerate(rows)
+                if (bool(picked) and picked[keys[row]] == 1 if row >= 0 else test(preview(at)[0]))]
+
     def holding_positions(self, preview: Callable[[int], tuple[Rule, bool]]) -> list[int]:
         """The positions whose sources may hold an audited source (`LazyRules.previews`)."""
         if self._holding is None:
