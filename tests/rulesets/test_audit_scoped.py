@@ -17,6 +17,7 @@ from hybridfw.audit import Interfaces, audit_files, audit_ruleset, audit_scope
 from hybridfw.errors import InputError
 from hybridfw.model import Flow
 from hybridfw.rulesets import parse_text
+from hybridfw.rulesets._iptables_fast import blocks
 from hybridfw.rulesets.lazy import LazyRules
 from hybridfw.rulesets.model import LineSource, Rule
 
@@ -152,6 +153,22 @@ def test_line_source_cuts_lines_across_blocks() -> None:
     for number in (1, 2, 700, 701, 1402, 2999, 3000, 1, 1500):
         assert source.line(number) == lines[number - 1]
     assert source.line(0) == "" and source.line(3001) == ""
+
+
+@pytest.mark.parametrize("end", ["", "\n", "\r\n"])
+def test_held_line_source_cuts_the_lines_the_compressed_one_does(end: str) -> None:
+    """A file's text held as it is (`LineSource.hold`, no compression) gives every line as the
+    blocks the parser adds compressed do, also across its ~64 KiB blocks and past its end."""
+    lines = [f"-A C{i} -s 10.{i % 256}.0.0/16 " + "x" * (i % 97) + ("\r" if i % 5 == 0 else "")
+             for i in range(1, 6001)]
+    text = "\n".join(lines) + end
+    held, compressed = LineSource(), LineSource()
+    held.hold(text)
+    for number, block in blocks(text):
+        compressed.add(number + 1, block)
+    for number in (*range(0, 6003), 3000, 1, 6000, 2):
+        assert held.line(number) == compressed.line(number)
+    assert held.line(2) == lines[1] and held.line(5) == lines[4][:-1]
 
 
 def test_rule_kept_for_its_on_premises_source_alone() -> None:

@@ -35,7 +35,17 @@ from hybridfw.rulesets._iptables_rule import Record, RuleLineParser, Shape
 from hybridfw.rulesets.interface import RulesetParser
 from hybridfw.rulesets.lazy import LazyRules, Parts
 from hybridfw.rulesets.lazy_columns import ChainColumns
-from hybridfw.rulesets.model import Action, Chain, Entry, LineSource, Origin, Rule, Ruleset, chain_key
+from hybridfw.rulesets.model import (
+    HOLD_MAX,
+    Action,
+    Chain,
+    Entry,
+    LineSource,
+    Origin,
+    Rule,
+    Ruleset,
+    chain_key,
+)
 from hybridfw.rulesets.scope import Scope
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\S+')
@@ -362,18 +372,22 @@ _PAST = 1 << 32  # past every line number (the scanner's are 32-bit)
 def parse_iptables_save(text: str, path: str, family: int | None = None,
                         scope: Scope | None = None) -> Ruleset:
     """One file. With `scope`, rules it does not admit are left out (see `Scope`), and evidence
-    text is kept compressed (`LineSource`) rather than as one string per rule."""
+    text is cut from the file's text (`LineSource`) rather than kept as one string per rule."""
     source = LineSource() if scope is not None else None
     state = _SaveFile(path, family or file_family(text, path), scope, source)
     # The common rule line read in C, kept as columns (`_iptables_fast`): benchmarks/audit.py
     # --all-relevant, see docs/development.md.
     scanned = scan(text, state.family, state.rules.held) if source is not None else None
+    held = source is not None and len(text) <= HOLD_MAX
+    if held and source is not None:
+        source.hold(text)  # not compressed: see `HOLD_MAX`
     if scanned is not None and source is not None:
-        for number, block in blocks(text):
-            source.add(number + 1, block)
+        if not held:
+            for number, block in blocks(text):
+                source.add(number + 1, block)
         state.read_scanned(text, scanned)
         return state.build(IptablesParser.name, IptablesParser.platform)
-    for number, raw in numbered_lines(text, source):
+    for number, raw in numbered_lines(text, None if held else source):
         line = raw.strip()
         if line and line[0] != "#":
             state.feed(number, line)

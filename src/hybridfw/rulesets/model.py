@@ -76,20 +76,29 @@ class Action(enum.Enum):
 
 
 class LineSource:
-    """A ruleset file's lines, kept compressed, from which evidence text is cut when a finding
-    needs it: a parser of a big file gives its `Origin`s this instead of one string per rule
-    (100k rules: ~1 MiB instead of ~14 MiB).
+    """A ruleset file's lines, from which evidence text is cut when a finding needs it: a
+    parser of a big file gives its `Origin`s this instead of one string per rule (100k rules:
+    ~1 MiB compressed instead of ~14 MiB).
 
-    The parser adds the text block by block (`add`), each block a run of whole lines starting at
-    a known line number; `line(n)` decompresses one block (the last one is kept).
+    The parser either holds the file's whole text (`hold`: a file of at most `HOLD_MAX`
+    characters, lines numbered from 1) or adds it compressed block by block (`add`), each block
+    a run of whole lines starting at a known line number; `line(n)` cuts (or decompresses) one
+    block (the last one is kept).
     """
 
-    __slots__ = ("_blocks", "_cached", "_firsts")
+    __slots__ = ("_blocks", "_cached", "_firsts", "_starts", "_text")
 
     def __init__(self) -> None:
         self._firsts: list[int] = []
         self._blocks: list[bytes] = []
         self._cached: tuple[int, list[str]] = (-1, [])
+        self._text = ""  # the held text (`hold`), else ""
+        self._starts: list[int] = []  # with a held text: where each block of `_firsts` starts
+
+    def hold(self, text: str) -> None:
+        """Keep `text`, the whole file, as it is (no copy): its blocks are found when a line is
+        first asked for."""
+        self._text = text
 
     def add(self, first_line: int, lines: str) -> None:
         """`lines`: the text of lines first_line, first_line + 1, ... separated by "\\n"."""
@@ -97,15 +106,40 @@ class LineSource:
         self._blocks.append(zlib.compress(lines.encode("utf-8", "surrogatepass"), 1))
 
     def line(self, number: int) -> str:
+        text = self._text
+        if text and not self._starts:
+            self._index(text)
         index = bisect_right(self._firsts, number) - 1
         if index < 0:
             return ""
         if self._cached[0] != index:
-            text = zlib.decompress(self._blocks[index]).decode("utf-8", "surrogatepass")
-            self._cached = (index, text.split("\n"))
+            if text:
+                starts = self._starts
+                end = starts[index + 1] - 1 if index + 1 < len(starts) else len(text)
+                block = text[starts[index]:end]
+            else:
+                block = zlib.decompress(self._blocks[index]).decode("utf-8", "surrogatepass")
+            self._cached = (index, block.split("\n"))
         lines = self._cached[1]
         offset = number - self._firsts[index]
         return lines[offset].rstrip("\r") if offset < len(lines) else ""
+
+    def _index(self, text: str) -> None:
+        """The held text's blocks: runs of whole lines of about 64 KiB, as `add` gets them."""
+        number, start, size = 1, 0, len(text)
+        while start < size:
+            self._firsts.append(number)
+            self._starts.append(start)
+            end = text.find("\n", start + _BLOCK)
+            end = size if end < 0 else end
+            number += text.count("\n", start, end) + 1
+            start = end + 1
+
+
+_BLOCK = 1 << 16
+# A file up to this size is held as it is: not compressing its 6.5 MiB saves ~30 ms of the
+# parse (benchmarks/audit.py --all-relevant), for a few MiB more held.
+HOLD_MAX = 16 << 20
 
 
 @dataclass(frozen=True, slots=True)
