@@ -53,10 +53,19 @@ typedef struct {
     PyObject *list;
 } Names;
 
-static uint64_t fnv(const char *s, Py_ssize_t n) {
-    uint64_t h = 1469598103934665603ULL;
-    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
+/* Eight bytes a step, not one: hashing each rule's REST a byte at a time was a third of `scan`
+ * (benchmarks/audit.py --all-relevant, scan 21 -> 17 ms with the printable check below). */
+static uint64_t hash_text(const char *s, Py_ssize_t n) {
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)n;
+    Py_ssize_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h ^ (h >> 32);
 }
 
 static int grow(Names *t);
@@ -65,7 +74,7 @@ static int grow(Names *t);
 static Py_ssize_t name_id(Names *t, const char *s, Py_ssize_t n) {
     Py_ssize_t count = PyList_GET_SIZE(t->list);
     if ((count + 1) * 2 > t->size && grow(t) < 0) return -1;
-    Py_ssize_t mask = t->size - 1, i = (Py_ssize_t)(fnv(s, n) & (uint64_t)mask);
+    Py_ssize_t mask = t->size - 1, i = (Py_ssize_t)(hash_text(s, n) & (uint64_t)mask);
     for (;; i = (i + 1) & mask) {
         Py_ssize_t slot = t->slots[i];
         if (slot == 0) break;
@@ -92,7 +101,7 @@ static int grow(Names *t) {
     }
     for (Py_ssize_t id = 0; id < PyList_GET_SIZE(t->list); id++) {
         PyObject *have = PyList_GET_ITEM(t->list, id);
-        Py_ssize_t i = (Py_ssize_t)(fnv((const char *)PyUnicode_1BYTE_DATA(have),
+        Py_ssize_t i = (Py_ssize_t)(hash_text((const char *)PyUnicode_1BYTE_DATA(have),
                                         PyUnicode_GET_LENGTH(have)) & (uint64_t)(size - 1));
         while (slots[i]) i = (i + 1) & (size - 1);
         slots[i] = id + 1;
@@ -186,8 +195,9 @@ enum { NUMBER, START, END, CHAIN, KEY, NEGATED, LOW, HIGH, HOLDS, GNUMBER, GSTAR
 static int rule_line(const char *line, Py_ssize_t n, int family, Buf *cols, Names *chains, Names *keys,
                      const u128 *held, Py_ssize_t nheld, uint32_t number, uint32_t start) {
     if (n < 4 || memcmp(line, "-A ", 3) != 0 || line[n - 1] == ' ') return 0;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (line[i] < 0x20 || line[i] > 0x7e) return 0;
+    int unprintable = 0; /* no early exit: the compiler vectorises the loop */
+    for (Py_ssize_t i = 0; i < n; i++) unprintable |= (unsigned char)(line[i] - 0x20) > 0x5e;
+    if (unprintable) return 0;
     const char *p = line + 3, *end = line + n;
     const char *chain = p;
     while (p < end && *p != ' ') p++;
