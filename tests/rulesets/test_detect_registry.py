@@ -14,7 +14,7 @@ from tests._support.hypo import examples
 from _support.child import python_output
 from hybridfw.errors import InputError
 from hybridfw.plugins import names
-from hybridfw.rulesets import PARSERS, detect_format, format_names, parsers
+from hybridfw.rulesets import PARSERS, _detect, detect_format, format_names, parsers
 from hybridfw.rulesets._detect import SCORES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,3 +88,42 @@ def test_only_the_winning_parser_is_imported() -> None:
             "print(sorted(p.module for p in __import__('hybridfw.rulesets').rulesets.PARSERS "
             "if p.module in sys.modules))")
     assert python_output(code).split() == ["['hybridfw.rulesets.iptables']"]
+
+
+# The FortiGate, SRX and plain-list scores as they were before each looked for its words first
+# (and the list before it stopped at its 200th item): the reference of those shortcuts.
+def _fortigate_by_regex(text: str) -> float:
+    head = text[:200_000]
+    if _detect._FORTIGATE_STRONG.search(head):
+        return 0.9
+    return 0.5 if _detect._FORTIGATE_WEAK.search(head) else 0.0
+
+
+def _srx_by_regex(text: str) -> float:
+    hits = len(_detect._SRX.findall(text[:100_000]))
+    return min(0.9, 0.35 * hits) if hits else 0.0
+
+
+def _list_of_all_items(text: str) -> float:
+    items = _detect.list_entries(text[:20000])[:_detect._LIST_LINES]
+    good = sum(1 for _, item in items if _detect._LIST_ADDRESS.match(item))
+    return 0.9 * good / len(items) if items else 0.0
+
+
+_PIECES = ["#config-version=FGT", "config firewall policy", "config firewall address",
+           "config firewall servicex", "config system global", "config system interface ",
+           "config system ", "set security policies", "deactivate security zones",
+           "security {", "policies {", "from-zone trust to-zone untrust {", "security nat",
+           "10.0.0.0/8", "2001:db8::1 - 2001:db8::9", "# note", "; c", "x", " ", "\t", "\n",
+           "\n\n", "\r\n", "config", "security", "policies", "from-zone"]
+
+
+@settings(max_examples=examples(400, daily=100), deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=60), st.integers(0, 400))
+def test_detection_shortcuts_score_as_the_full_regexes(pieces: list[str], items: int) -> None:
+    text = "".join(pieces)
+    long_list = "10.0.0.1\n" * items + text  # past the 200 items a list's score reads
+    for sample in (text, long_list):
+        assert _detect.fortigate(sample) == _fortigate_by_regex(sample)
+        assert _detect.srx(sample) == _srx_by_regex(sample)
+        assert _detect.plain_list(sample) == _list_of_all_items(sample)

@@ -92,10 +92,13 @@ def opnsense(text: str) -> float:
     return 0.95 if _OPNSENSE.match(text[:20000]) else 0.0
 
 
-def list_entries(text: str) -> list[tuple[int, str]]:
-    """A plain list's (line number, item) pairs: comments (# and ;) and blank lines left out."""
-    out = []
+def list_entries(text: str, most: int = -1) -> list[tuple[int, str]]:
+    """A plain list's (line number, item) pairs: comments (# and ;) and blank lines left out;
+    the first `most` of them when `most` >= 0."""
+    out: list[tuple[int, str]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
+        if len(out) == most:
+            break
         item = _LIST_COMMENT.sub("", raw).strip()
         if item:
             out.append((number, item))
@@ -103,7 +106,7 @@ def list_entries(text: str) -> list[tuple[int, str]]:
 
 
 def plain_list(text: str) -> float:
-    items = list_entries(text[:20000])[:_LIST_LINES]
+    items = list_entries(text[:20000], _LIST_LINES)
     if not items:
         return 0.0
     good = sum(1 for _, item in items if _LIST_ADDRESS.match(item))
@@ -112,13 +115,18 @@ def plain_list(text: str) -> float:
 
 def fortigate(text: str) -> float:
     head = text[:200_000]
-    if _FORTIGATE_STRONG.search(head):
+    # Each pattern only where its words are (the regex tries every line start of 200 kB):
+    # detecting an iptables file of benchmarks/audit.py 1.7 -> 0.1 ms for this format.
+    if ("#config-version=F" in head or "config firewall " in head) and _FORTIGATE_STRONG.search(head):
         return 0.9
-    return 0.5 if _FORTIGATE_WEAK.search(head) else 0.0
+    return 0.5 if "config system " in head and _FORTIGATE_WEAK.search(head) else 0.0
 
 
 def srx(text: str) -> float:
-    hits = len(_SRX.findall(text[:100_000]))
+    head = text[:100_000]
+    if not any(word in head for word in ("security", "policies", "from-zone")):
+        return 0.0  # no line it matches (as `fortigate`: 0.55 -> 0.01 ms)
+    hits = len(_SRX.findall(head))
     return min(0.9, 0.35 * hits) if hits else 0.0
 
 
