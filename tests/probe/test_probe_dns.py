@@ -183,3 +183,13 @@ def test_autodiscover_srv_that_leads_nowhere_fails(dns_server: tuple[str, int]) 
     dot = probe("srvdot.test", dns_server)
     assert codes(dot, Severity.ERROR) == {"probe.dns.no-autodiscover"}, dot.findings
     assert "SRV target '.'" in dot.findings[0].message
+
+
+def test_mx_and_autodiscover_with_internal_addresses_only(dns_server: tuple[str, int]) -> None:
+    result = probe("internal.test", dns_server)
+    assert codes(result, Severity.WARNING) == {"probe.dns.mx-elsewhere", "probe.dns.mx-internal",
+                                               "probe.dns.autodiscover-internal"}, result.findings
+    assert codes(result, Severity.ERROR) == set()
+    auto = next(f for f in result.findings if f.code == "probe.dns.autodiscover-internal")
+    assert "autodiscover.internal.test resolves only to internal addresses (192.168.10.5)" in auto.message
+    assert {s.name: s.status for s in result.steps}["Autodiscover"] == "warn"

@@ -123,6 +123,8 @@ async def _mx_resolve(rec: Recorder, resolver: Resolver, targets: list[str], tim
             found = await addresses_of(resolver, target)
             rec.facts.setdefault("mx_addresses", {})[target] = found
             step.detail = ", ".join(found) or "no A/AAAA"
+            if _internal_only(rec, target, found, "MX"):
+                step.status = "warn"
             if not found:
                 step.status = "fail"
                 rec.finding(Severity.ERROR, "probe.dns.mx-unresolvable",
@@ -136,7 +138,8 @@ async def _autodiscover(rec: Recorder, resolver: Resolver, domain: str, timeout:
         name = f"autodiscover.{domain}"
         aliases = [r.target.to_text().rstrip(".") for r in await query(resolver, name, "CNAME")]
         found = [f"CNAME {a}" for a in aliases]
-        if aliases and not await addresses_of(resolver, aliases[0]):
+        addresses = await addresses_of(resolver, aliases[0]) if aliases else []
+        if aliases and not addresses:
             step.status, step.detail = "fail", f"CNAME {aliases[0]} does not resolve"
             rec.facts["autodiscover"] = found
             rec.finding(Severity.ERROR, "probe.dns.autodiscover-dangling",
@@ -147,7 +150,8 @@ async def _autodiscover(rec: Recorder, resolver: Resolver, domain: str, timeout:
                             "CNAME can also be taken over by whoever registers the target.")
             return
         if not found:
-            found = [f"{t} {r.to_text()}" for t in ("A", "AAAA") for r in await query(resolver, name, t)]
+            addresses = await addresses_of(resolver, name)
+            found = [f"{'AAAA' if ':' in a else 'A'} {a}" for a in addresses]
         if not found:
             srv = await query(resolver, f"_autodiscover._tcp.{domain}", "SRV")
             found = [f"SRV {r.target.to_text().rstrip('.') or '.'}:{r.port}" for r in srv]
@@ -157,12 +161,35 @@ async def _autodiscover(rec: Recorder, resolver: Resolver, domain: str, timeout:
                 return
         step.detail = ", ".join(found) or "(none)"
         rec.facts["autodiscover"] = found
+        if _internal_only(rec, name, addresses, "Autodiscover"):
+            step.status = "warn"
         if not found:
             step.status = "fail"
             rec.finding(Severity.ERROR, "probe.dns.no-autodiscover",
                         f"no Autodiscover record for {domain} (CNAME/A {name} or SRV _autodiscover._tcp)",
                         fix="Publish autodiscover.<domain> pointing at the on-premises Exchange "
                             "(classic hybrid) or autodiscover.outlook.com once mailboxes are in the cloud.")
+
+
+# Addresses no one on the Internet reaches (RFC 1918, shared, loopback, link-local, ULA): such an
+# answer in public DNS is an internal name leaked, or the answer of an internal (split-DNS) resolver.
+_INTERNAL = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                     "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+                                                     "fc00::/7", "fe80::/10", "::1/128"))
+
+
+def _internal_only(rec: Recorder, name: str, addresses: list[str], what: str) -> bool:
+    """A warning when every address of `name` is internal: Exchange Online resolves it on the
+    Internet and cannot reach such an address."""
+    if not addresses or not all(any(ipaddress.ip_address(a) in n for n in _INTERNAL) for a in addresses):
+        return False
+    rec.finding(Severity.WARNING, f"probe.dns.{what.lower()}-internal",
+                f"{what} name {name} resolves only to internal addresses ({', '.join(addresses)}): "
+                "Exchange Online and senders on the Internet cannot reach them",
+                fix="If this answer came from an internal resolver (split DNS), re-run with --nameserver "
+                    "set to a public resolver; if public DNS publishes it, publish the public address "
+                    "(the firewall's NAT address) instead.")
+    return True
 
 
 async def _srv_unusable(rec: Recorder, resolver: Resolver, domain: str, srv: list[Any]) -> bool:
