@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hybridfw.addresses import AddressSet, intervals
-from hybridfw.audit._intervals import _LARGE, _fits, intersect, overlaps, put, split_off, take, union
+from hybridfw.audit._intervals import _LARGE, Live, _fits, intersect, overlaps, put, split_off, take, union
 
 _iv = st.tuples(st.integers(0, 5000), st.integers(0, 300)).map(lambda t: (t[0], t[0] + t[1]))
 # A fragmented "still undecided" set: many short intervals with gaps (some only one apart,
@@ -45,19 +45,22 @@ def test_fast_paths_equal_plain_operators(big4: list, big6: list, small4: list, 
 @given(_fragmented, st.lists(_iv, max_size=24), st.lists(_iv, max_size=24))
 def test_in_place_take_and_put_equal_plain_operators(big: list, small: list, back: list) -> None:  # type: ignore[type-arg]
     whole, cut, extra = AddressSet(_chain(big)), AddressSet(small), AddressSet(back)
-    rest = list(whole.v4)
+    rest = Live(whole.v4)
     taken = take(rest, cut.v4)  # up to 24 intervals: both the bisect and the linear way
     assert AddressSet(taken) == whole & cut and tuple(taken) == (whole & cut).v4
-    assert tuple(rest) == (whole - cut).v4  # still canonical: sorted, merged
+    assert rest.pieces() == (whole - cut).v4  # still canonical: sorted, merged
     returned = (extra - (whole - cut)).v4
     put(rest, returned)
-    assert tuple(rest) == ((whole - cut) | AddressSet(returned)).v4
-    empty: list[tuple[int, int]] = []
+    assert rest.pieces() == ((whole - cut) | AddressSet(returned)).v4
+    every = (whole | extra).v4  # a put of intervals that touch or overlap several of rest's
+    put(rest, every)
+    assert rest.pieces() == every
+    empty = Live()
     put(empty, cut.v4)
-    assert tuple(empty) == cut.v4
-    few = list(cut.v4[:16])  # a few undecided intervals, a big returned set put back
+    assert empty.pieces() == cut.v4
+    few = Live(cut.v4[:16])  # a few undecided intervals, a big returned set put back
     put(few, whole.v4)
-    assert tuple(few) == (AddressSet(cut.v4[:16]) | whole).v4
+    assert few.pieces() == (AddressSet(cut.v4[:16]) | whole).v4
 
 
 @settings(max_examples=150, deadline=None)
@@ -67,11 +70,11 @@ def test_split_off_equals_take(big: list, nets: list, negated: bool) -> None:  #
     last = 20_000
     whole, net = AddressSet(_chain(big)), AddressSet(nets)
     pieces = intervals.subtract(((0, last),), net.v4) if negated else net.v4
-    rest = list(whole.v4)
+    rest = Live(whole.v4)
     kept = split_off(rest, pieces, last)
     if kept is None:  # not the smaller part: nothing changed
-        assert tuple(rest) == whole.v4
+        assert rest.pieces() == whole.v4
         return
-    assert tuple(kept) == (whole - AddressSet(pieces)).v4  # what the walk goes on with
-    assert tuple(rest) == (whole & AddressSet(pieces)).v4  # what the RETURN takes
-    assert 2 * len(kept) <= len(whole.v4)
+    assert kept.pieces() == (whole - AddressSet(pieces)).v4  # what the walk goes on with
+    assert rest.pieces() == (whole & AddressSet(pieces)).v4  # what the RETURN takes
+    assert 2 * len(kept.starts) <= len(whole.v4)

@@ -76,9 +76,9 @@ def intersect(big: AddressSet, small: AddressSet) -> AddressSet:
 
 
 def _or_family(big: tuple[Interval, ...], small: tuple[Interval, ...]) -> tuple[Interval, ...]:
-    merged = list(big)
+    merged = Live(big)
     put(merged, small)
-    return tuple(merged)
+    return merged.pieces()
 
 
 def union(big: AddressSet, small: AddressSet) -> AddressSet:
@@ -91,45 +91,78 @@ def union(big: AddressSet, small: AddressSet) -> AddressSet:
 
 
 # -- in place, for a chain walk's undecided set ------------------------------------------------
-# A walk over a big chain removes a piece from the undecided set at every rule; a list changed
-# in place (one memmove) costs far less than a new tuple per rule.
+# A walk over a big chain removes a piece from the undecided set at every rule; lists changed
+# in place (one memmove) cost far less than a new tuple per rule.
 
-def take(rest: list[Interval], small: tuple[Interval, ...]) -> list[Interval]:
-    """Remove `small` from `rest` (canonical, sorted) in place; return what was removed."""
+class Live:
+    """A chain walk's undecided set (one family, canonical) as two int lists, the starts and
+    the ends of its intervals: a bisect compares ints, not (lo, hi) tuples, and a cut makes no
+    tuple (benchmarks/audit.py --all-relevant: see `take`)."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, pieces: Sequence[Interval] = ()) -> None:
+        self.starts: list[int] = [lo for lo, _ in pieces]
+        self.ends: list[int] = [hi for _, hi in pieces]
+
+    def pieces(self) -> tuple[Interval, ...]:
+        """Its intervals, canonical."""
+        return tuple(zip(self.starts, self.ends, strict=True))
+
+    def clear(self) -> None:
+        self.starts.clear()
+        self.ends.clear()
+
+    def replace(self, pieces: Sequence[Interval]) -> None:
+        """Hold `pieces` (canonical) instead, in place."""
+        self.starts[:] = [lo for lo, _ in pieces]
+        self.ends[:] = [hi for _, hi in pieces]
+
+
+def take(rest: Live, small: tuple[Interval, ...]) -> list[Interval]:
+    """Remove `small` from `rest` in place; return what was removed (canonical)."""
+    starts, ends = rest.starts, rest.ends
     # A rule's set of more than _SMALL intervals (a named set of 20) against a fragmented
     # undecided set still takes the bisect path while it is much the smaller: linear merges
     # made the --format nft audit quadratic (benchmarks/audit.py --format nft: see issue-19 note).
-    if len(small) > _SMALL and len(small) * _BISECT_RATIO > len(rest):
-        frozen = tuple(rest)
-        rest[:] = intervals.subtract(frozen, small)
+    if len(small) > _SMALL and len(small) * _BISECT_RATIO > len(starts):
+        frozen = rest.pieces()
+        rest.replace(intervals.subtract(frozen, small))
         return list(intervals.intersect(frozen, small))
-    taken = _and_family(rest, small)
-    if taken:
-        _cut(rest, small)
-    return taken
-
-
-def _cut(rest: list[Interval], small: Sequence[Interval]) -> None:
-    """Remove `small` from `rest` in place: per interval of `small`, a bisect and one memmove."""
-    for lo, hi in small:
-        i = bisect_right(rest, (lo, _TOP)) - 1
-        if i < 0 or rest[i][1] < lo:
+    taken: list[Interval] = []
+    for lo, hi in small:  # per interval of `small`: two bisects and one memmove
+        i = bisect_right(starts, lo) - 1  # the last interval starting at or before lo
+        if i < 0 or ends[i] < lo:
             i += 1  # the first interval that reaches lo or lies after it
-        j = bisect_right(rest, (hi, _TOP))  # the first that starts after hi
+        j = bisect_right(starts, hi)  # the first that starts after hi
         if i >= j:
             continue  # nothing of rest in [lo, hi]
         # rest[i:j] all overlap [lo, hi]: only the two ends can stick out.
-        pieces: list[Interval] = []
-        if rest[i][0] < lo:
-            pieces.append((rest[i][0], lo - 1))
-        if rest[j - 1][1] > hi:
-            pieces.append((hi + 1, rest[j - 1][1]))
-        rest[i:j] = pieces
+        first, end = starts[i], ends[j - 1]
+        if j - i == 1:
+            taken.append((first if first > lo else lo, end if end < hi else hi))
+        else:
+            taken.append((first if first > lo else lo, ends[i]))
+            taken.extend(zip(starts[i + 1:j - 1], ends[i + 1:j - 1], strict=True))
+            taken.append((starts[j - 1], end if end < hi else hi))
+        if first < lo and end > hi:
+            starts[i:j] = [first, hi + 1]
+            ends[i:j] = [lo - 1, end]
+        elif first < lo:
+            starts[i:j] = [first]
+            ends[i:j] = [lo - 1]
+        elif end > hi:
+            starts[i:j] = [hi + 1]
+            ends[i:j] = [end]
+        else:
+            del starts[i:j]
+            del ends[i:j]
+    return taken
 
 
-def split_off(rest: list[Interval], pieces: Sequence[Interval], last: int) -> list[Interval] | None:
+def split_off(rest: Live, pieces: Sequence[Interval], last: int) -> Live | None:
     """For a RETURN that takes most of `rest`: the part of `rest` outside `pieces`, cut out of
-    `rest` into a new list (`rest` then holds what `pieces` take); None when that part is not
+    `rest` into a new set (`rest` then holds what `pieces` take); None when that part is not
     the smaller (or the complement of `pieces` within [0, last] is not a few intervals)."""
     outside: list[Interval] = []
     at = 0
@@ -141,45 +174,44 @@ def split_off(rest: list[Interval], pieces: Sequence[Interval], last: int) -> li
         outside.append((at, last))
     if len(outside) > _SMALL:
         return None
+    starts = rest.starts
     count = 0
     for lo, hi in outside:
-        count += bisect_right(rest, (hi, _TOP)) - bisect_left(rest, (lo, -1))
-    if 2 * (count + len(outside)) > len(rest):
+        count += bisect_right(starts, hi) - bisect_left(starts, lo)
+    if 2 * (count + len(outside)) > len(starts):
         return None
-    kept = _and_family(rest, outside)
-    _cut(rest, outside)
-    return kept
+    return Live(take(rest, tuple(outside)))
 
 
-def put(rest: list[Interval], back: tuple[Interval, ...]) -> None:
+def put(rest: Live, back: tuple[Interval, ...]) -> None:
     """Add `back` to `rest` (both canonical) in place, merging touching intervals."""
-    if not rest:
-        rest[:] = back
+    if not rest.starts:
+        rest.replace(back)
         return
     if len(back) > _SMALL:
-        if len(rest) <= _SMALL:
+        if len(rest.starts) <= _SMALL:
             # A few undecided intervals into a big returned set: each put in by bisect, no sort
             # and no new tuple per interval (benchmarks/audit.py --all-relevant).
-            few = tuple(rest)
-            rest[:] = back
+            few = rest.pieces()
+            rest.replace(back)
             _put_few(rest, few)
             return
-        rest[:] = intervals.merge(rest + list(back))
+        rest.replace(intervals.merge([*rest.pieces(), *back]))
         return
     _put_few(rest, back)
 
 
-def _put_few(rest: list[Interval], back: tuple[Interval, ...]) -> None:
-    """`put` of a few intervals: per interval a bisect and one memmove."""
+def _put_few(rest: Live, back: tuple[Interval, ...]) -> None:
+    """`put` of a few intervals: per interval two bisects and one memmove."""
+    starts, ends = rest.starts, rest.ends
     for lo, hi in back:
-        # Every interval of `rest` that overlaps or touches [lo, hi] merges into one.
-        i = max(0, bisect_left(rest, (lo, -1)) - 1)
-        if i < len(rest) and rest[i][1] < lo - 1:
+        # Every interval of `rest` that overlaps or touches [lo, hi] merges into one: from the
+        # last starting before lo (if it reaches lo - 1) to the last starting at hi + 1 or before.
+        i = bisect_left(starts, lo) - 1
+        if i < 0 or ends[i] < lo - 1:
             i += 1
-        j = i
-        n = len(rest)
-        while j < n and rest[j][0] <= hi + 1:
-            j += 1
+        j = bisect_right(starts, hi + 1)
         if j > i:
-            lo, hi = min(lo, rest[i][0]), max(hi, rest[j - 1][1])
-        rest[i:j] = [(lo, hi)]
+            lo, hi = min(lo, starts[i]), max(hi, ends[j - 1])
+        starts[i:j] = [lo]
+        ends[i:j] = [hi]

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 from hybridfw.addresses import AddressSet, Family, Interval
-from hybridfw.audit._intervals import intersect, overlaps, put, split_off, take, union
+from hybridfw.audit._intervals import Live, intersect, overlaps, put, split_off, take, union
 from hybridfw.audit.dnat import Translation, single, translation
 from hybridfw.audit.steps import PendingSteps, Step, Steps, Verdict, chain_steps, resolved
 from hybridfw.audit.steps import Probe as Probe
@@ -85,14 +85,14 @@ _LAST4 = (1 << 32) - 1
 _LAST6 = (1 << 128) - 1
 
 
-def _return(rest: list[Interval], live: list[Interval], pieces: tuple[Interval, ...] | None,
-            last: int, out: Outcome, split: bool) -> list[Interval]:
+def _return(rest: Live, live: Live, pieces: tuple[Interval, ...] | None, last: int,
+            out: Outcome, split: bool) -> Live:
     """A RETURN (all its conditions decided) met by a walk of the undecided set `live`: what it
     takes goes back to the caller, in `rest` (which is `live` until the first RETURN that takes
     most of it) or in `out.returned`. Returns the list the walk goes on with."""
     if live is rest:
         if pieces is None:
-            return []  # everything left returns, and stays in `rest`
+            return Live()  # everything left returns, and stays in `rest`
         # A negated source (`! -s NET -j RETURN`) takes nearly all: the walk goes on with the
         # few intervals in NET, the rest stays where it is (no copy of a fragmented set per
         # chain: benchmarks/audit.py --all-relevant).
@@ -106,8 +106,8 @@ def _return(rest: list[Interval], live: list[Interval], pieces: tuple[Interval, 
             out.returned = union(out.returned, back)
         return rest
     if pieces is None:
-        put(rest, tuple(live))
-        return []
+        put(rest, live.pieces())
+        return Live()
     taken = take(live, pieces)
     if taken:
         put(rest, tuple(taken))
@@ -279,16 +279,17 @@ class Evaluator:
         """First-match walk of one chain (from step `start`). `returned` = what fell off the
         end or hit RETURN.
 
-        The undecided set (one address family: the probe's) is a list changed in place."""
+        The undecided set (one address family: the probe's) is changed in place."""
         v4 = probe.family == 4
-        rest = list(candidates.v4 if v4 else candidates.v6)
+        rest = Live(candidates.v4 if v4 else candidates.v6)
         out = self._walk(chain, probe, rest, depth, start, precise)
-        if rest:
-            left = _canonical(tuple(rest), ()) if v4 else _canonical((), tuple(rest))
+        if rest.starts:
+            pieces = rest.pieces()
+            left = _canonical(pieces, ()) if v4 else _canonical((), pieces)
             out.returned = union(out.returned, left) if out.returned else left
         return out
 
-    def _walk(self, chain: Chain, probe: Probe, rest: list[Interval], depth: int, start: int,
+    def _walk(self, chain: Chain, probe: Probe, rest: Live, depth: int, start: int,
               precise: bool) -> Outcome:
         """`run_chain` on `rest`, the undecided set, changed in place: what is left in it at
         the end fell off the end of the chain or hit RETURN (`returned` may hold more of that:
@@ -302,9 +303,9 @@ class Evaluator:
         family = probe.family
         pending = steps if isinstance(steps, PendingSteps) else None
         last = _LAST4 if v4 else _LAST6
-        live = rest  # the undecided set walked on (a new list once a RETURN took most of it)
+        live = rest  # the undecided set walked on (a new one once a RETURN took most of it)
         for index in range(start, len(steps)):
-            if not live:
+            if not live.starts:
                 break
             if pending is not None:
                 # A step is made only when it takes some: benchmarks/audit.py --all-relevant.
@@ -333,8 +334,8 @@ class Evaluator:
                         sub.returned = _EMPTY
                     out.absorb(sub)
                     continue
-                taken = tuple(live)
-                live.clear()  # maybe the caller's list: emptied in place
+                taken = live.pieces()
+                live.clear()  # maybe the caller's set: emptied in place
             else:
                 taken = tuple(take(live, pieces))
                 if not taken:
@@ -357,8 +358,8 @@ class Evaluator:
             back = self._decide(step, chain, probe, hit, depth, out)
             if back:
                 put(live, back.v4 if v4 else back.v6)
-        if live is not rest and live:
-            put(rest, tuple(live))  # fell off the end
+        if live is not rest and live.starts:
+            put(rest, live.pieces())  # fell off the end
         return out
 
     def _callee(self, step: Step, depth: int) -> Chain | None:
