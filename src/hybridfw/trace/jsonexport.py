@@ -179,5 +179,6 @@ class SummaryJsonFormat(JsonFormat):
 
     def failure_text(self, record: dict[str, Any]) -> tuple[str, str] | None:
         # Failed (given up) and Pending (being retried) are the failures; they carry no text.
-        status = text_of(record.get("status"))
+        # Spaces around the value are ignored (an export edited by hand), as in the CSV layouts.
+        status = text_of(record.get("status")).strip()
         return ("", status) if status.lower() in ("failed", "pending") else None

@@ -15,7 +15,8 @@ class TraceDetailJsonFormat(JsonFormat):
     time_keys = ("date", "datetime")
 
     def failure_text(self, record: dict[str, Any]) -> tuple[str, str] | None:
-        event, action = text_of(record.get("event")), text_of(record.get("action"))
+        # Spaces around the value are ignored (an export edited by hand), as in the CSV layout.
+        event, action = text_of(record.get("event")).strip(), text_of(record.get("action")).strip()
         if event.lower() in ("fail", "defer", "drop") or action.lower() in ("fail", "defer"):
             return text_of(record.get("detail") or record.get("description")), event
         return None
