@@ -65,6 +65,8 @@ def catalog_reference() -> str:
             lines.append(f"- **Code**: `{entry.code}`")
         if entry.pattern:
             lines.append(f"- **Text pattern**: `{entry.pattern}`")
+        if entry.event:
+            lines.append(f"- **Message tracking event** (a row without error text): `{entry.event}`")
         lines += [f"- **Severity**: {entry.severity}", f"- **Cause**: {entry.cause}",
                   f"- **Fix**: {entry.fix}", f"- **Check with**: `{entry.check}`"]
         source = getattr(entry, "source", "")

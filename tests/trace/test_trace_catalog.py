@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
 import pytest
 
-from _support.trace import EXPECTED
+from _support.trace import EXPECTED, TRACE_DATA
 from hybridfw.errors import CatalogError
 from hybridfw.trace.catalog import build_catalog, code_matches, load_catalog, parse_catalog
+from hybridfw.trace.diagnose import diagnose_text
 from hybridfw.trace.interface import CATEGORIES
 
 
@@ -21,7 +23,7 @@ def test_shipped_catalog_has_at_least_40_valid_entries() -> None:
 @pytest.mark.parametrize("entry", load_catalog().entries, ids=lambda e: e.id)
 def test_every_entry_is_complete_and_checkable(entry: Any) -> None:
     assert entry.cause.endswith(".") and entry.fix
-    assert entry.code or entry.pattern
+    assert entry.code or entry.pattern or entry.event
     assert entry.check.split()[0] == "hybridfw"
     if entry.category == "firewall":
         assert entry.check == "hybridfw audit"
@@ -65,6 +67,8 @@ def test_firewall_entries_say_which_direction_they_fix() -> None:
 
 def test_every_entry_is_exercised_by_a_fixture() -> None:
     covered = {cause for counts in EXPECTED.values() for cause in counts}
+    corpus = tomllib.loads((TRACE_DATA / "corpus" / "labels.toml").read_text(encoding="utf-8"))["case"]
+    covered |= {cause for case in corpus for cause in case.get("causes", {})}
     assert {e.id for e in load_catalog().entries} <= covered
 
 
@@ -88,6 +92,7 @@ GOOD = {"id": "x-one", "code": "4.4.316", "category": "firewall", "cause": "c.",
     ({"source": ""}, "[source]"),
     ({"source": "https://example.com/ndr"}, "[source]"),
     ({"wrapper": "yes"}, "[wrapper]"),
+    ({"code": "", "event": "poison message"}, "[event]"),
 ])
 def test_bad_entries_are_rejected_naming_the_field(change: dict[str, str], message: str) -> None:
     with pytest.raises(CatalogError) as info:
@@ -99,6 +104,16 @@ def test_bad_entries_are_rejected_naming_the_field(change: dict[str, str], messa
 def test_duplicate_ids_and_empty_catalogs_are_rejected() -> None:
     with pytest.raises(CatalogError, match="duplicate"):
         build_catalog([GOOD, GOOD])
+    with pytest.raises(CatalogError, match="event is named by two"):
+        build_catalog([GOOD | {"event": "BADMAIL"}, GOOD | {"id": "x-two", "event": "BADMAIL"}])
+
+
+def test_an_event_entry_names_a_failure_without_text_only() -> None:
+    """An event-only entry never matches an error text; it names a row by its event id."""
+    catalog = build_catalog([GOOD, GOOD | {"id": "x-two", "code": "", "event": "BADMAIL"}])
+    assert catalog.by_event(" badmail ") is not None and catalog.by_event("FAIL") is None
+    found = diagnose_text("BADMAIL 550 4.4.316 Connection refused", catalog).entry
+    assert found is not None and found.id == "x-one"
     with pytest.raises(CatalogError, match="no \\[\\[diagnosis\\]\\]"):
         parse_catalog("title = 'nothing'\n")
     with pytest.raises(CatalogError, match="catalog"):

@@ -55,6 +55,16 @@ def test_a_lost_multi_valued_status_says_how_to_re_export() -> None:
     assert "-join" in lost.entry.fix and lost.count == 1
 
 
+def test_on_premises_events_without_text_get_on_premises_advice() -> None:
+    """POISONMESSAGE and BADMAIL carry no error text: their advice is about the poison queue and
+    the Pickup/Replay directory, never an Exchange Online trace export."""
+    report = diagnose_files([CORPUS / "MSGTRK20260529-poison-badmail.LOG"])
+    fixes = {c.entry.id: c.entry.fix_for(c.hop) for c in report.causes}
+    assert "Poison" in fixes["poison-message"] and "Pickup" in fixes["badmail"]
+    assert not any("MessageTraceDetail" in fix for fix in fixes.values())
+    assert report.exit_code == 1
+
+
 def test_json_dates_are_read() -> None:
     report = diagnose_files([CORPUS / "message-trace-ps51.json"])
     (cause,) = report.causes

@@ -115,7 +115,10 @@ class Aggregator:
         if diagnosis.entry is None and is_success_only(diagnosis.chain):
             self.successes += group.count  # "250 2.6.0 Queued mail for delivery" is no failure
             return
-        entry = diagnosis.entry or (UNRECOGNISED if diagnosis.chain else NO_DETAIL)
+        # A row without error text may still be named by its event (a message tracking
+        # POISONMESSAGE or BADMAIL), which has its own cause and fix; else it is no-detail.
+        entry = diagnosis.entry or (UNRECOGNISED if diagnosis.chain else
+                                    self.catalog.by_event(group.status) or NO_DETAIL)
         if not group.text and group.status.endswith(MULTIVALUE_LOST):
             entry = DETAIL_NOT_EXPORTED
         target = diagnosis.target_ip or group.target_ip

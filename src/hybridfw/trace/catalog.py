@@ -17,7 +17,8 @@ CATALOG_RESOURCE = "diagnoses.toml"
 _CODE = re.compile(r"^(?:[245]\.\d{1,3}\.\d{1,3}(?:-\d{1,3})?|winsock:\d{4,5})$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _KEYS = {"id", "code", "pattern", "category", "cause", "fix", "check", "severity", "source",
-         "fix_outbound", "wrapper"}
+         "fix_outbound", "wrapper", "event"}
+_EVENT = re.compile(r"^[A-Z]+$")
 # The hybridfw commands a diagnosis may point at (a test checks each one exists in the CLI; the
 # domain package does not import the command layer).
 CHECK_COMMANDS = ("hybridfw audit", "hybridfw probe smtp", "hybridfw probe dns", "hybridfw check",
@@ -36,6 +37,11 @@ class Catalog:
 
     def by_id(self, entry_id: str) -> CatalogEntry:
         return next(e for e in self.entries if e.id == entry_id)
+
+    def by_event(self, status: str) -> CatalogEntry | None:
+        """The entry for a message tracking event id (a failure row without error text), if any."""
+        key = status.strip().upper()
+        return next((e for e in self.entries if e.event and e.event == key), None)
 
 
 def _field(raw: Mapping[str, Any], key: str, where: str, required: bool = True) -> str:
@@ -57,8 +63,11 @@ def validate_entry(raw: Mapping[str, Any], index: int) -> CatalogEntry:
     if not _ID.match(entry_id):
         raise CatalogError(f"{where} [id]: use lower-case words joined by '-'")
     code, pattern = _field(raw, "code", where, False), _field(raw, "pattern", where, False)
-    if not code and not pattern:
-        raise CatalogError(f"{where}: needs a code, a pattern or both")
+    event = _field(raw, "event", where, False)
+    if not code and not pattern and not event:
+        raise CatalogError(f"{where}: needs a code, a pattern or both, or an event")
+    if event and not _EVENT.match(event):
+        raise CatalogError(f"{where} [event]: {event!r} is not a message tracking event id (upper-case)")
     if code and not _CODE.match(code):
         raise CatalogError(f"{where} [code]: {code!r} is not x.y.z, x.y.lo-hi or winsock:N")
     if pattern:
@@ -88,7 +97,8 @@ def validate_entry(raw: Mapping[str, Any], index: int) -> CatalogEntry:
     return CatalogEntry(id=entry_id, category=category, cause=_field(raw, "cause", where),
                         fix=_field(raw, "fix", where), check=check, code=code, pattern=pattern,
                         severity=severity, source=source,
-                        fix_outbound=_field(raw, "fix_outbound", where, False), wrapper=wrapper)
+                        fix_outbound=_field(raw, "fix_outbound", where, False), wrapper=wrapper,
+                        event=event)
 
 
 def build_catalog(tables: Iterable[Mapping[str, Any]]) -> Catalog:
@@ -98,6 +108,9 @@ def build_catalog(tables: Iterable[Mapping[str, Any]]) -> Catalog:
         if entry.id in seen:
             raise CatalogError(f"diagnosis {entry.id}: duplicate id")
         seen.add(entry.id)
+    events = [e.event for e in entries if e.event]
+    if len(events) != len(set(events)):
+        raise CatalogError(f"catalog: an event is named by two diagnoses ({sorted(events)})")
     patterns = {e.id: re.compile(e.pattern, re.IGNORECASE) for e in entries if e.pattern}
     return Catalog(entries, patterns, {e.id: i for i, e in enumerate(entries)})
 

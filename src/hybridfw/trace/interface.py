@@ -16,6 +16,7 @@ from typing import ClassVar, Literal, Protocol
 
 CATEGORIES: tuple[str, ...] = (
     "firewall", "tls", "dns", "connector", "directory", "throttling", "policy", "loop", "expiry",
+    "transport",
 )
 # Which hop failed, seen from the on-premises firewall: Exchange Online delivering to
 # on-premises ("inbound"), on-premises sending to Exchange Online ("outbound"), or "unknown"
@@ -125,6 +126,7 @@ class CatalogEntry:
     source: str = ""  # the Microsoft page the entry follows
     fix_outbound: str = ""  # the fix when on-premises sends to Exchange Online (else `fix` holds)
     wrapper: bool = False  # an outer status that only says something failed further in
+    event: str = ""  # a message tracking event id that names the failure when the row has no error text
 
     def fix_for(self, hop: Hop) -> str:
         """The fix text for the direction the failure happened in."""
