@@ -270,3 +270,30 @@ def test_panorama_parent_device_group_rules_and_objects_are_inherited(tmp_path: 
     path.write_text(_panorama(_group("a", "", "b") + _group("b", "", "a")))
     with pytest.raises(InputError, match="makes a loop"):
         parse_files([path], "panos")
+
+
+@pytest.mark.parametrize("system", ["<panorama-server>10.9.9.9</panorama-server>",
+                                    "<panorama><local-panorama><panorama-server>10.9.9.9</panorama-server>"
+                                    "</local-panorama></panorama>"])
+def test_firewall_managed_by_panorama_is_unknown(tmp_path: Path, system: str) -> None:
+    """A firewall's own export leaves out the pre-rules Panorama pushes (evaluated before its
+    rules) and the post-rules: with a panorama-server configured, its 'allow' answered 'allowed'
+    though a pushed pre-rule may deny. Every verdict is unknown, naming the server."""
+    rule = ("<entry name='mail'><from><member>untrust</member></from><to><member>trust</member></to>"
+            "<source><member>any</member></source><destination><member>any</member></destination>"
+            "<application><member>any</member></application><service><member>any</member></service>"
+            "<action>allow</action></entry>")
+    xml = tmp_path / "fw.xml"
+    xml.write_text(f"<config><devices><entry name='localhost.localdomain'><deviceconfig><system>{system}"
+                   "</system></deviceconfig><vsys><entry name='vsys1'><rulebase><security><rules>"
+                   f"{rule}</rules></security></rulebase></entry></vsys></entry></devices></config>")
+    words = ("panorama-server" if system.startswith("<panorama-server")
+             else "panorama local-panorama panorama-server")
+    set_path = tmp_path / "fw.set"
+    set_path.write_text(f"set deviceconfig system {words} 10.9.9.9\n"
+                        "set rulebase security rules mail from untrust to trust source any destination any "
+                        "application any service any action allow\n")
+    for path, fmt in ((xml, "panos"), (set_path, "panos-set")):
+        row = probe(path, "203.0.113.10", 25, "untrust -> trust", fmt=fmt)
+        assert not row.allowed and row.unknown == AddressSet.any(4), fmt
+        assert "managed by Panorama 10.9.9.9" in " ".join(row.evidence["unknown"]), fmt

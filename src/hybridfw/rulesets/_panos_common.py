@@ -171,6 +171,17 @@ def _address_object(obj: Named) -> Fuzzy:
     return Fuzzy.unknown(f"address {obj.name} ({obj.kind} {value})")
 
 
+def panorama_pushed(scope: PanScope, server: str, line: int) -> None:
+    """A firewall managed by Panorama `server`: the pre-rules Panorama pushes come before the
+    scope's own rules (and its post-rules after them), and the firewall's own export does not
+    hold them. A first rule of unknown action says so: every verdict is unknown."""
+    scope.rules.insert(0, PanRule(
+        f"Panorama {server}", line,
+        f"managed by Panorama {server}: its pre-rules (evaluated first) and post-rules are not in "
+        "this file; read the rules in effect under Policies > Security on the firewall, or audit "
+        "the Panorama export of its device-group", {"action": ["unknown"]}))
+
+
 def _rule_conditions(rule: PanRule, scope: PanScope) -> tuple[str, ...]:
     why = [f"{key} {' '.join(rule.many(key))}" for key in _UNDECIDABLE_FIELDS
            if rule.many(key) != ["any"]]

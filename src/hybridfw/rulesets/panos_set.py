@@ -22,6 +22,7 @@ from hybridfw.rulesets._panos_common import (
     PanRule,
     PanScope,
     build_ruleset,
+    panorama_pushed,
 )
 from hybridfw.rulesets._panos_set_scoped import NO_SHAPE, RULE_KEYS, FirstLine, Shape, decide
 from hybridfw.rulesets._vendor_util import parse_logged, warning
@@ -78,6 +79,7 @@ class _SetReader:
         self.pending: dict[str, FirstLine] | None = None if audit is None else {}
         self.more: dict[str, list[list[str]]] = {}
         self.device_groups: list[str] = []  # Panorama device-groups, in the order first named
+        self.panorama: tuple[str, int] | None = None  # the Panorama server managing the firewall
 
     def scope(self, name: str) -> PanScope:
         if name == "shared":
@@ -162,6 +164,9 @@ class _SetReader:
         if verb == "move":
             self._move(self.scope(scope_name), rest, number)
             return
+        if rest[0] == "deviceconfig" and "panorama-server" in rest[:-1]:
+            self.panorama = (rest[rest.index("panorama-server") + 1], number)
+            return
         handler = _HANDLERS.get(rest[0])
         if handler is not None and len(rest) > 1:
             handler(self, self.scope(scope_name), rest[1:], number, raw)
@@ -225,6 +230,10 @@ class _SetReader:
         """Each device-group's rules as a firewall of the group evaluates them (Panorama):
         shared pre-rules, the group's pre-rules, its post-rules, shared post-rules."""
         shared = self.config.shared
+        if self.panorama is not None:
+            for name, scope in self.config.scopes.items():
+                if name not in self.device_groups:
+                    panorama_pushed(scope, *self.panorama)
         for name in self.device_groups:
             group = self.config.scopes[name]
             group.rules = shared.rules + group.rules + group.post_rules + shared.post_rules

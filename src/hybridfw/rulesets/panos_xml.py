@@ -21,6 +21,7 @@ from hybridfw.rulesets._panos_common import (
     PanRule,
     PanScope,
     build_ruleset,
+    panorama_pushed,
 )
 from hybridfw.rulesets._panos_xml_omit import RuleFilter
 from hybridfw.rulesets._vendor_util import XmlNode, parse_logged, parse_xml
@@ -123,6 +124,19 @@ def _read_rulebases(config: PanConfig, scope: PanScope, nodes: list[XmlNode | No
     return skip.left_out
 
 
+def _panorama_server(device: XmlNode) -> tuple[str, int] | None:
+    """The Panorama server a firewall is managed by (``deviceconfig/system/panorama-server``,
+    or ``panorama/local-panorama/panorama-server`` since PAN-OS 9.1), and its line."""
+    system = device.path("deviceconfig", "system")
+    if system is None:
+        return None
+    for node in (system, system.path("panorama", "local-panorama")):
+        found = node.child("panorama-server") if node is not None else None
+        if found is not None and found.text.strip():
+            return found.text.strip(), found.line
+    return None
+
+
 def _parents(root: XmlNode, groups: dict[str, XmlNode]) -> dict[str, str]:
     """Each device-group's parent (Panorama): `<parent-dg>` in the export's
     ``readonly/devices/entry/device-group`` or in the group itself; none: ``shared``."""
@@ -176,10 +190,13 @@ def read_panos_xml(text: str, path: str, audit: Scope | None = None) -> tuple[Pa
     if shared is not None:
         _read_objects(shared, config.shared)
     for device in _entries(root.child("devices")):
+        server = _panorama_server(device)
         for vsys in _entries(device.child("vsys")):
             scope = PanScope(vsys.attrs.get("name", "vsys1"))
             _read_objects(vsys, scope)
             left_out += _read_rulebases(config, scope, [vsys.child("rulebase")], audit)
+            if server is not None:
+                panorama_pushed(scope, *server)
             config.scopes[scope.name] = scope
         groups = {g.attrs.get("name", ""): g for g in _entries(device.child("device-group"))}
         parents = _parents(root, groups)
