@@ -297,3 +297,29 @@ def test_firewall_managed_by_panorama_is_unknown(tmp_path: Path, system: str) ->
         row = probe(path, "203.0.113.10", 25, "untrust -> trust", fmt=fmt)
         assert not row.allowed and row.unknown == AddressSet.any(4), fmt
         assert "managed by Panorama 10.9.9.9" in " ".join(row.evidence["unknown"]), fmt
+
+
+def test_panorama_default_rule_overrides_a_group_wins_over_shared(tmp_path: Path) -> None:
+    """Default rules: a device-group's override wins over shared's (Panorama administrator's
+    guide: the lower context overrides the higher). Shared was read last, so its 'allow' of
+    interzone-default beat the group's 'deny' ('allowed'); the set form left shared's out."""
+    def defaults(action: str) -> str:
+        return (f"<post-rulebase><default-security-rules><rules><entry name='interzone-default'>"
+                f"<action>{action}</action></entry></rules></default-security-rules></post-rulebase>")
+
+    path = tmp_path / "panorama.xml"
+    group = _group("edge", _rulebase("pre-rulebase", "other", "203.0.113.99", "allow") + defaults("deny"))
+    path.write_text(f"<config><shared>{defaults('allow')}</shared><devices>"
+                    f"<entry name='localhost.localdomain'><device-group>{group}</device-group></entry>"
+                    "</devices></config>")
+    row = probe(path, "203.0.113.10", 25, "untrust -> trust")
+    assert not row.allowed and row.missing == AddressSet.any(4)
+    set_path = tmp_path / "panorama.set"
+    rule = "default-security-rules rules interzone-default action"
+    set_path.write_text(f"set shared post-rulebase {rule} allow\n"
+                        "set device-group edge pre-rulebase security rules other from untrust to trust "
+                        "source any destination 203.0.113.99 application any service any action allow\n")
+    mail = ("203.0.113.10", 25, "untrust -> trust")
+    assert probe(set_path, *mail, fmt="panos-set").allowed == AddressSet.any(4)
+    set_path.write_text(set_path.read_text() + f"set device-group edge post-rulebase {rule} deny\n")
+    assert probe(set_path, *mail, fmt="panos-set").missing == AddressSet.any(4)

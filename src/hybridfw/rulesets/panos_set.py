@@ -237,6 +237,7 @@ class _SetReader:
         for name in self.device_groups:
             group = self.config.scopes[name]
             group.rules = shared.rules + group.rules + group.post_rules + shared.post_rules
+            group.defaults = {**shared.defaults, **group.defaults}  # the group's override wins
             group.post_rules = []
 
     def _pending_rule(self, name: str, first: FirstLine) -> PanRule:

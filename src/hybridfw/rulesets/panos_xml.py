@@ -77,7 +77,12 @@ def _read_rulebase(node: XmlNode | None, scope: PanScope, skip: Callable[[Any], 
         if panorama:
             _read_targets(rules, read)
         scope.rules += read
-    for e in _entries(node.path("default-security-rules", "rules")):
+    _read_defaults(node, scope)
+
+
+def _read_defaults(node: XmlNode | None, scope: PanScope) -> None:
+    """Overrides of intrazone-default and interzone-default (a later call wins)."""
+    for e in _entries(node.path("default-security-rules", "rules") if node is not None else None):
         action = e.text_of("action")
         if action:
             scope.defaults[e.attrs.get("name", "")] = (action, e.line)
@@ -212,6 +217,12 @@ def read_panos_xml(text: str, path: str, audit: Scope | None = None) -> tuple[Pa
                 group.child("pre-rulebase"), group.child("post-rulebase"),
                 *(a.child("post-rulebase") for a in reversed(ancestors)),
                 shared.child("post-rulebase") if shared is not None else None], audit)
+            # Default rules: a device-group's override wins over its parents', which win over
+            # shared (Panorama administrator's guide, "Device Group Policies")
+            scope.defaults = {}
+            for level in (shared, *ancestors, group):
+                for base in ("pre-rulebase", "post-rulebase"):
+                    _read_defaults(level.child(base) if level is not None else None, scope)
             if missing:  # its rules come first: every verdict unknown
                 scope.rules.insert(0, PanRule(f"parent device-group {missing}", group.line,
                                               f"device-group {missing} (parent of {name}, not in "
