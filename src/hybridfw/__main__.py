@@ -1,9 +1,8 @@
-import sys
+import hybridfw  # already loaded by `python -m`: no import machinery runs (nothing to interrupt)
 
 try:
     from hybridfw.entry import main
-except KeyboardInterrupt:  # Ctrl-C while Python starts: quietly, as everywhere else
-    sys.stderr.write("hybridfw: interrupted\n")
-    raise SystemExit(130) from None
 
-main()
+    main()
+except KeyboardInterrupt:  # Ctrl-C while the entry module loads or main starts: quietly, as everywhere
+    hybridfw.exit_interrupted()

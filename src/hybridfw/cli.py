@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from hybridfw import __version__
+from hybridfw import __version__, exit_interrupted
 from hybridfw.commands import COMMANDS, NEEDS_ALL
+from hybridfw.errors import EXIT_INPUT, HybridfwError
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all good, 1 problems found, 2 usage or input error, 3 upstream/service error."
@@ -97,8 +98,6 @@ def __getattr__(name: str) -> typer.Typer:
 
 
 def main() -> None:
-    from hybridfw.errors import EXIT_INPUT, HybridfwError
-
     try:
         argv = hoist_verbose(sys.argv[1:])
         # Lazy commands: a run imports only its command's module (one-rule audit -35 ms CPU of 230).
@@ -109,14 +108,33 @@ def main() -> None:
         error_line(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("hybridfw: interrupted\n")
-        sys.exit(130)
+        exit_interrupted()
+    except SystemExit as exc:
+        if exc.code == 130 and interrupt_caused(exc):  # typer ends a Ctrl-C with a silent exit 130
+            exit_interrupted()
+        raise
+    except RuntimeError as exc:
+        if interrupt_caused(exc):  # Python 3.11 wraps a Ctrl-C in a class's __set_name__ (dataclass fields)
+            exit_interrupted()
+        raise
     except (OSError, UnicodeError) as exc:
         # A file we could not read or write: one line naming it, never a traceback.
         from hybridfw.console import error_line
 
         error_line(os_error_text(exc))
         sys.exit(EXIT_INPUT)
+
+
+def interrupt_caused(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is among the exceptions that led to `exc`."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def os_error_text(exc: BaseException) -> str:
