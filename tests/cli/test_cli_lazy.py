@@ -86,3 +86,22 @@ def test_an_audit_run_imports_no_other_command() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('hybridfw.commands.')))")
     assert python_output(code).strip().splitlines()[-1] == "['hybridfw.commands._common', " \
         "'hybridfw.commands.audit']"
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_the_version_alone_says_what_the_whole_tree_says_without_typer(
+        monkeypatch: pytest.MonkeyPatch, flag: str) -> None:
+    """`hybridfw --version` prints from the entry module (hybridfw.entry) and imports neither
+    the command line nor typer, click or rich; its answer is the whole tree's."""
+    code = ("import sys, io, contextlib; sys.argv = ['hybridfw', sys.argv[1]]\n"
+            "from hybridfw.entry import main\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            "    try:\n        main()\n    except SystemExit as exc:\n        code = exc.code\n"
+            "print(repr(out.getvalue()), code)\n"
+            "print(sorted(m for m in ('typer', 'click', 'rich', 'hybridfw.cli', 'hybridfw.commands')"
+            " if m in sys.modules))")
+    said, imported = python_output(code, flag).strip().splitlines()
+    whole = _whole_tree(monkeypatch, flag)
+    assert said == f"{whole.stdout!r} {whole.returncode}" and whole.stderr == ""
+    assert imported == "[]"
