@@ -33,7 +33,7 @@ def test_text_founding_story_json() -> None:
     code, stdout = run_in_process("--text", cases.FOUNDING, "--json")
     assert code == 1
     doc = json.loads(stdout)
-    assert set(doc) == {"schema_version", "exit_code", "files", "failures", "causes", "groups",
+    assert set(doc) == {"schema_version", "exit_code", "files", "failures", "undecided", "causes", "groups",
                         "observed_senders", "sender_rules", "notes", "findings"}
     (cause,) = doc["causes"]
     assert cause["id"] == "winsock-refused" and cause["category"] == "firewall"
@@ -58,6 +58,24 @@ def test_no_failures_exit_zero(tmp_path: Path) -> None:
     code, stdout = run_in_process(str(path), "--json")
     assert code == 0
     assert json.loads(stdout)["failures"] == 0
+
+
+def test_undecided_statuses_are_not_an_all_clear() -> None:
+    """GettingStatus and None are neither failures nor deliveries: the text, --json and the exit
+    code say that some outcomes are not known yet, never a bare "No failures found"."""
+    path = str(TRACE_DATA / "corpus" / "message-trace-getting-status.csv")
+    code, stdout = run_in_process(path)
+    text = " ".join(stdout.split())
+    assert code == 1
+    assert "No failures found." not in text and "not an all-clear" in text
+    assert "2 message(s) have no final status yet" in text and "Get-MessageTraceDetailV2" in text
+    code, stdout = run_in_process(path, "--json")
+    doc = json.loads(stdout)
+    assert code == doc["exit_code"] == 1 and doc["failures"] == 0
+    assert doc["undecided"] == {"count": 2, "statuses": {"GettingStatus": 1, "None": 1}}
+    (finding,) = doc["findings"]
+    assert finding["code"] == "trace.undecided.status-not-final" and finding["severity"] == "warning"
+    assert "<u1@contoso.com>" in " ".join(finding["evidence"]) or "a1b2c3d4" in " ".join(finding["evidence"])
 
 
 def test_input_errors_are_one_line_exit_two(tmp_path: Path) -> None:

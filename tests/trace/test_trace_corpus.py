@@ -35,7 +35,8 @@ def test_corpus_case(case: dict[str, Any]) -> None:
     report = diagnose_files([path])
     assert report.files[0].format == case["format"]
     assert {c.entry.id: c.count for c in report.causes} == case["causes"]
-    assert report.exit_code == (1 if case["causes"] else 0)
+    assert report.undecided_count == case.get("undecided", 0)
+    assert report.exit_code == (1 if case["causes"] or case.get("undecided") else 0)
     if not report.causes:
         return
     assert {c.hop for c in report.causes} == {case["direction"]}
@@ -96,3 +97,4 @@ def test_corpus_case_in_every_encoding(case: dict[str, Any], tmp_path: Path) -> 
         report = diagnose_files([copy])
         assert report.files[0].format == case["format"], name
         assert {c.entry.id: c.count for c in report.causes} == case["causes"], name
+        assert report.undecided_count == case.get("undecided", 0), name

@@ -1,6 +1,7 @@
 """`hybridfw trace`: explain message-trace and log failures; observed vs published EOP senders.
 
-Exit codes: 0 no failures found, 1 failures diagnosed, 2 input error.
+Exit codes: 0 no failures found (every status final), 1 failures diagnosed or messages whose
+outcome is not known yet, 2 input error.
 """
 
 from __future__ import annotations
@@ -98,8 +99,16 @@ def _print_report(report: TraceReport) -> None:
     if report.causes:
         out().print(_cause_table(report))
         _print_fixes(report)
+    elif report.undecided_count:
+        out().print(f"No failures among the messages with a final status; {report.undecided_count} "
+                    "message(s) have none yet (below): not an all-clear.")
     else:
         out().print("No failures found.")
+    if report.undecided_count:
+        finding = next(f for f in report.findings if f.code == "trace.undecided.status-not-final")
+        out().print(f"[yellow]undecided:[/] {finding.message}. {finding.fix}")
+        for line in finding.evidence:
+            out().print(f"  {line}", markup=False)
     _print_senders(report)
 
 
@@ -114,7 +123,7 @@ def register(app: typer.Typer) -> None:
 
         Nested errors are diagnosed by their innermost cause (e.g. 4.4.101 wrapping Winsock
         10061 = connection refused on TCP 25). Exit codes: 0 no failures found, 1 failures
-        diagnosed, 2 input error.
+        diagnosed or messages without a final status (GettingStatus, None), 2 input error.
         """
         from hybridfw.console import print_json
         from hybridfw.errors import InputError

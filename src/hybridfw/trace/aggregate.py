@@ -103,6 +103,10 @@ class Aggregator:
         self.successes = 0  # texts handed over as failures that carry only 2.x.x statuses
         self.senders: dict[str, SenderTally] = {}
         self.notes: list[str] = []
+        # Messages whose trace status is not final yet (GettingStatus, None): neither failed nor
+        # delivered, so they are counted apart and never read as "no failures".
+        self.undecided_statuses: Counter[str] = Counter()
+        self.undecided_ids: list[str] = []
 
     def diagnosis(self, text: str) -> Diagnosis:
         found = self._diagnoses.get(text)
@@ -153,6 +157,12 @@ class Aggregator:
 
     def note(self, message: str) -> None:
         self.notes.append(message)
+
+    def undecided(self, status: str, count: int, message_ids: tuple[str, ...]) -> None:
+        self.undecided_statuses[status.strip()] += count
+        for message_id in message_ids:
+            if len(self.undecided_ids) < EXAMPLE_IDS and message_id not in self.undecided_ids:
+                self.undecided_ids.append(message_id)
 
     def ranked_causes(self) -> list[CauseTally]:
         """Top causes first; ties by catalog id for a stable order."""

@@ -136,6 +136,10 @@ class JsonFormat(LogFormat):
     def failure_text(self, record: dict[str, Any]) -> tuple[str, str] | None:
         """(error text, status) when the record (keys normalised) is a failure, else None."""
 
+    def undecided_status(self, record: dict[str, Any]) -> str:
+        """The status of a record whose outcome is not known yet; "" when it is known."""
+        return ""
+
     def scan(self, sample: Sample, sink: Sink) -> ScanStats:
         rows = 0
         link = ""
@@ -156,6 +160,9 @@ class JsonFormat(LogFormat):
                     text=text, status=status, target_ip=self._first(fields, self.target_keys),
                     recipient_domain=self._first(fields, self.recipient_keys).rpartition("@")[2].lower(),
                     hop=self.hop, first_seen=when, last_seen=when, message_ids=ids, source=source))
+            elif status := self.undecided_status(fields):
+                sink.undecided(status, 1, tuple(text_of(fields[k]) for k in self.message_id_keys[:1]
+                                                if fields.get(k)))
             for key in self.sender_keys:
                 if ip := text_of(fields.get(key)):
                     sink.sighting(Sighting(ip=ip, rule="published-exchange", evidence=key, first_seen=when,
@@ -182,3 +189,8 @@ class SummaryJsonFormat(JsonFormat):
         # Spaces around the value are ignored (an export edited by hand), as in the CSV layouts.
         status = text_of(record.get("status")).strip()
         return ("", status) if status.lower() in ("failed", "pending") else None
+
+    def undecided_status(self, record: dict[str, Any]) -> str:
+        # GettingStatus (Graph: gettingStatus) and None: the outcome is not known yet.
+        status = text_of(record.get("status")).strip()
+        return status if status.lower().replace(" ", "") in ("gettingstatus", "none") else ""

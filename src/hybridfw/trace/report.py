@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hybridfw.model import Finding, Severity, exit_code_for
@@ -101,6 +101,27 @@ def cause_finding(cause: CauseTally) -> Finding:
                    fix=fix, subject=flow_id(cause) or entry.category)
 
 
+def undecided_finding(agg: Aggregator) -> list[Finding]:
+    """Messages whose trace status is not final (GettingStatus, None): say so, never round them
+    up to "no failures"."""
+    count = sum(agg.undecided_statuses.values())
+    if not count:
+        return []
+    statuses = ", ".join(f"{s or '(empty)'} ({n})" for s, n in agg.undecided_statuses.most_common())
+    evidence = [f"status: {statuses}"]
+    if agg.undecided_ids:
+        evidence.append("messages: " + ", ".join(agg.undecided_ids))
+    return [Finding(
+        severity=Severity.WARNING, code="trace.undecided.status-not-final",
+        message=(f"{count} message(s) have no final status yet ({statuses}): whether they were "
+                 "delivered or failed is not known, so they are counted neither as failures nor as "
+                 "delivered"),
+        evidence=tuple(evidence),
+        fix=("Run the trace again later (Exchange Online fills the status in after a while), or run "
+             "Get-MessageTraceDetailV2 for these message trace ids, and give hybridfw trace that export."),
+        subject="undecided")]
+
+
 def sender_findings(observed: ObservedSenders | None) -> list[Finding]:
     if observed is None or not observed.unlisted:
         return []
@@ -127,15 +148,21 @@ class TraceReport:
     sender_rules: tuple[str, ...]
     notes: tuple[str, ...]
     findings: tuple[Finding, ...]
+    undecided: dict[str, int] = field(default_factory=dict)  # status -> messages not final yet
 
     @property
     def failures(self) -> int:
         return sum(c.count for c in self.causes)
 
     @property
+    def undecided_count(self) -> int:
+        return sum(self.undecided.values())
+
+    @property
     def exit_code(self) -> int:
-        """0 no failures found, 1 failures diagnosed (a deferral counts too)."""
-        return 1 if self.failures else exit_code_for(self.findings)
+        """0 no failures found and every status final, 1 failures diagnosed (a deferral counts
+        too) or messages whose outcome is not known yet."""
+        return 1 if self.failures or self.undecided_count else exit_code_for(self.findings)
 
     @classmethod
     def build(cls, files: list[FileReport], agg: Aggregator, senders: ObservedSenders | None,
@@ -143,15 +170,17 @@ class TraceReport:
         causes = agg.ranked_causes()
         rank = {(c.entry.id, c.hop): i for i, c in enumerate(causes)}
         groups = sorted(agg.groups.items(), key=lambda kv: (rank[kv[0][:2]], -kv[1].count, kv[0]))
-        findings = [cause_finding(c) for c in causes] + sender_findings(senders)
+        findings = [cause_finding(c) for c in causes] + undecided_finding(agg) + sender_findings(senders)
         return cls(files=tuple(files), causes=tuple(causes),
                    groups=tuple((k, t.to_dict()) for k, t in groups), senders=senders,
-                   sender_rules=tuple(sender_rules), notes=tuple(agg.notes), findings=tuple(findings))
+                   sender_rules=tuple(sender_rules), notes=tuple(agg.notes), findings=tuple(findings),
+                   undecided=dict(agg.undecided_statuses.most_common()))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "files": [f.to_dict() for f in self.files],
             "failures": self.failures,
+            "undecided": {"count": self.undecided_count, "statuses": dict(self.undecided)},
             "causes": [_cause_dict(c) for c in self.causes],
             "groups": [{"cause": k[0], "direction": k[1], "target_ip": k[2], "recipient_domain": k[3],
                         "status": k[4], **t} for k, t in self.groups],

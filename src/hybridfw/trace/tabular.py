@@ -64,6 +64,7 @@ class TabularFormat(LogFormat):
     w3c: ClassVar[bool] = False  # header comes from a `#Fields:` directive
     hop: ClassVar[Hop] = "inbound"
     failure_where: ClassVar[str]  # SQL over {column} placeholders
+    undecided_where: ClassVar[str] = "false"  # rows whose outcome is not known yet (not failures)
     text_sql: ClassVar[str]
     status_sql: ClassVar[str] = "NULL"
     time_column: ClassVar[str] = "NULL"
@@ -106,16 +107,18 @@ class TabularFormat(LogFormat):
                arg_min(message_id, (ts, message_id), 3) FILTER (WHERE ts IS NOT NULL)
         FROM (
           SELECT CASE WHEN is_fail THEN coalesce({expand(self.text_sql)}, '') END AS text,
-                 CASE WHEN is_fail THEN {expand(self.status_sql)} END AS status,
+                 CASE WHEN is_fail OR is_undecided THEN {expand(self.status_sql)} END AS status,
                  CASE WHEN is_fail THEN {expand(self.target_ip_sql)} END AS target_ip,
                  CASE WHEN is_fail THEN lower(regexp_extract({recipient}, '@([A-Za-z0-9.-]+)', 1)) END
                    AS domain,
                  CASE WHEN is_sender THEN {expand(self.sender_ip_sql)} END AS sender_ip,
                  CASE WHEN is_sender THEN {expand(self.sender_evidence_sql)} END AS sender_evidence,
-                 CASE WHEN is_fail OR is_sender THEN {time_sql(expand(self.time_column))} END AS ts,
-                 CASE WHEN is_fail THEN {expand(self.message_id_sql)} END AS message_id
+                 CASE WHEN is_fail OR is_sender OR is_undecided THEN {time_sql(expand(self.time_column))}
+                   END AS ts,
+                 CASE WHEN is_fail OR is_undecided THEN {expand(self.message_id_sql)} END AS message_id
           FROM (SELECT *, coalesce({expand(self.failure_where)}, false) AS is_fail,
-                          coalesce({expand(self.sender_where)}, false) AS is_sender FROM src))
+                          coalesce({expand(self.sender_where)}, false) AS is_sender,
+                          coalesce({expand(self.undecided_where)}, false) AS is_undecided FROM src))
         GROUP BY text, status, target_ip, domain, sender_ip
         ORDER BY count(*) DESC, min(ts), text, status, target_ip, domain, sender_ip
         """
@@ -181,6 +184,8 @@ class TabularFormat(LogFormat):
                     recipient_domain=domain or "", hop=self.hop, first_seen=first_seen,
                     last_seen=last_seen, message_ids=tuple(i for i in (ids or ()) if i),
                     source=source))
+            elif status is not None:  # not a failure, but its outcome is not known yet
+                sink.undecided(status, count, tuple(i for i in (ids or ()) if i))
             if sender_ip:
                 sink.sighting(Sighting(
                     ip=sender_ip, rule=self.sender_kind,

@@ -10,6 +10,8 @@ class SummaryReportFormat(TabularFormat):
     description = "Exchange Online message trace summary report (CSV download)"
     required = frozenset({"sender", "recipient", "subject", "status"})
     failure_where = "lower(trim({status})) IN ('failed', 'pending')"
+    # GettingStatus and None: the outcome is not known yet; neither a failure nor a delivery.
+    undecided_where = "replace(lower(trim({status})), ' ', '') IN ('gettingstatus', 'none')"
     text_sql = "''"
     status_sql = "{status}"
     time_column = "coalesce({date}, {dateutc})"

@@ -12,6 +12,8 @@ class MessageTraceFormat(TabularFormat):
     # The summary carries only a status: Failed (given up) and Pending (being retried) are the
     # failures; FilteredAsSpam/Quarantined are policy decisions, not delivery failures.
     failure_where = "lower(trim({status})) IN ('failed', 'pending')"  # as typed, or as edited in Excel
+    # GettingStatus and None: the outcome is not known yet; neither a failure nor a delivery.
+    undecided_where = "replace(lower(trim({status})), ' ', '') IN ('gettingstatus', 'none')"
     text_sql = "''"
     status_sql = "{status}"
     time_column = "{received}"
