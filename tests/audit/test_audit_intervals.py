@@ -6,7 +6,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hybridfw.addresses import AddressSet, intervals
-from hybridfw.audit._intervals import _LARGE, Live, _fits, intersect, overlaps, put, split_off, take, union
+from hybridfw.audit._intervals import (
+    _LARGE,
+    Live,
+    _fits,
+    intersect,
+    overlapping,
+    overlaps,
+    put,
+    split_off,
+    take,
+    union,
+)
 
 _iv = st.tuples(st.integers(0, 5000), st.integers(0, 300)).map(lambda t: (t[0], t[0] + t[1]))
 # A fragmented "still undecided" set: many short intervals with gaps (some only one apart,
@@ -78,3 +89,19 @@ def test_split_off_equals_take(big: list, nets: list, negated: bool) -> None:  #
     assert kept.pieces() == (whole - AddressSet(pieces)).v4  # what the walk goes on with
     assert rest.pieces() == (whole & AddressSet(pieces)).v4  # what the RETURN takes
     assert 2 * len(kept.starts) <= len(whole.v4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_fragmented, st.lists(st.lists(_iv, max_size=6), max_size=8), st.lists(_iv, max_size=40),
+       st.lists(_iv, max_size=3))
+def test_overlapping_equals_plain_intersection(big: list, smalls: list, other6: list,  # type: ignore[type-arg]
+                                               small6: list) -> None:  # type: ignore[type-arg]
+    # Decisions of a few intervals (and one larger than the set) against a fragmented set.
+    other = AddressSet(_chain(big), other6)
+    sets = [AddressSet(s, small6) for s in smalls] + [AddressSet(_chain(big + big)), AddressSet.empty()]
+    # ... and some that end where one of its intervals starts, or start where one ends, or just miss.
+    for lo, hi in other.v4[:8]:
+        sets += [AddressSet([(max(0, lo - 3), lo)]), AddressSet([(hi, hi + 2)]),
+                 AddressSet([(hi + 1, hi + 1)])]
+    assert overlapping(sets, other) == [bool(s & other) for s in sets]
+    assert overlapping(sets, AddressSet.empty()) == [False] * len(sets)

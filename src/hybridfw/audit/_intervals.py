@@ -64,6 +64,32 @@ def overlaps(a: AddressSet, b: AddressSet) -> bool:
     return _overlaps_family(a.v4, b.v4) or _overlaps_family(a.v6, b.v6)
 
 
+def overlapping(sets: Sequence[AddressSet], other: AddressSet) -> list[bool]:
+    """[overlaps(s, other) for s in sets], `other`'s starts and ends read once into int lists:
+    a flow's evidence tests every decision against its required, missing and stale sets."""
+    starts4, ends4 = [lo for lo, _ in other.v4], [hi for _, hi in other.v4]
+    starts6, ends6 = [lo for lo, _ in other.v6], [hi for _, hi in other.v6]
+    size = len(starts4) + len(starts6)
+    out: list[bool] = []
+    for one in sets:
+        if _size(one) > size:
+            out.append(overlaps(one, other))  # a bisect in the larger one
+        else:
+            out.append(_hits(starts4, ends4, one.v4) or _hits(starts6, ends6, one.v6))
+    return out
+
+
+def _hits(starts: list[int], ends: list[int], small: tuple[Interval, ...]) -> bool:
+    """Whether an interval of `small` overlaps one of (starts, ends) (canonical)."""
+    for lo, hi in small:
+        i = bisect_right(starts, lo) - 1  # the last interval starting at or before lo
+        if i >= 0 and ends[i] >= lo:
+            return True
+        if i + 1 < len(starts) and starts[i + 1] <= hi:
+            return True
+    return False
+
+
 def intersect(big: AddressSet, small: AddressSet) -> AddressSet:
     """big & small, fast when one of them has few intervals."""
     if _size(big) < _size(small):
