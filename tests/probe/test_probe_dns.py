@@ -170,6 +170,28 @@ def test_a_syntax_error_anywhere_is_a_permerror(dns_server: tuple[str, int], dom
     assert why in result.findings[0].message
 
 
+@pytest.mark.parametrize(("domain", "why"), [
+    ("shadow.test", "'-ip4:40.92.0.0/15' in shadow.test comes before include:spf.protection.outlook.com: "
+                    "Exchange Online's mail from 40.92.0.0/15 matches it first and gets fail"),
+    ("shadow6.test", "from 2a01:111:f403::/48 matches it first and gets softfail"),
+])
+def test_a_term_before_the_include_that_fails_exchange_online_addresses(
+        dns_server: tuple[str, int], domain: str, why: str) -> None:
+    result = probe(domain, dns_server)
+    assert codes(result, Severity.ERROR) == {"probe.dns.spf-exo-shadowed"}, result.findings
+    finding = next(f for f in result.findings if f.code == "probe.dns.spf-exo-shadowed")
+    assert any(why in e for e in finding.evidence), finding.evidence
+    assert {s.name: s.status for s in result.steps}["SPF includes Exchange Online"] == "fail"
+
+
+@pytest.mark.parametrize("domain", ["shadowafter.test", "shadowother.test"])
+def test_terms_after_the_include_elsewhere_or_inside_an_include_do_not_shadow_it(
+        dns_server: tuple[str, int], domain: str) -> None:
+    result = probe(domain, dns_server)
+    assert result.findings == (), result.findings
+    assert result.facts["spf_walk"]["exchange_online_shadowed"] == []
+
+
 def test_redirect_to_exchange_online_passes(dns_server: tuple[str, int]) -> None:
     result = probe("redirected.test", dns_server)
     assert result.findings == (), result.findings

@@ -128,6 +128,18 @@ def _judge_structure(rec: Recorder, walk: SpfWalk) -> None:
 def _judge_exchange_online(rec: Recorder, walk: SpfWalk) -> None:
     if walk.exo_path is not None:
         via = " -> ".join(walk.exo_path)
+        if walk.exo_shadowed:  # e.g. '-ip4:40.92.0.0/15' before the include: those addresses fail
+            rec.add_step("SPF includes Exchange Online", "fail",
+                         f"include:{EXCHANGE_ONLINE_INCLUDE} in {via}, but a term before it matches "
+                         "some of its addresses first")
+            rec.finding(Severity.ERROR, "probe.dns.spf-exo-shadowed",
+                        f"SPF names {EXCHANGE_ONLINE_INCLUDE}, but a term before it matches some of "
+                        "Exchange Online's sending addresses with another result than pass: mail "
+                        "Exchange Online sends from them for this domain fails SPF",
+                        fix=(f"Remove that term, or narrow it so it no longer covers Exchange Online's "
+                             f"ranges, or put 'include:{EXCHANGE_ONLINE_INCLUDE}' before it."),
+                        evidence=tuple(walk.exo_shadowed))
+            return
         rec.add_step("SPF includes Exchange Online", "pass", f"include:{EXCHANGE_ONLINE_INCLUDE} in {via}")
         return
     include = f"include:{EXCHANGE_ONLINE_INCLUDE}"

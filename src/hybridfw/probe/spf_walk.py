@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any
 
 from hybridfw.errors import SpfSyntaxError
@@ -41,6 +42,7 @@ VOID_LIMIT = 2
 MX_ADDRESS_LIMIT = 10  # §4.6.4: an mx term may not need more than 10 address look-ups
 WALK_CAP = 200  # look-up terms walked at most (a pathological fan-out of diamonds)
 
+IPNetwork = IPv4Network | IPv6Network
 Query = Callable[[str, str], Awaitable[list[Any]]]  # (name, rdtype) -> records; [] = void
 
 
@@ -69,6 +71,8 @@ class SpfWalk:
     exo_path: tuple[str, ...] | None = None  # records leading to the include, from the record texts
     exo_done_at: int | None = None  # look-up count once Exchange Online's include is evaluated
     exo_not_pass: list[str] = field(default_factory=list)  # its include where its mail cannot pass
+    # terms before its include that give some of its addresses another result than pass
+    exo_shadowed: list[str] = field(default_factory=list)
     capped: bool = False
     records: dict[str, str] = field(default_factory=dict)
 
@@ -82,6 +86,7 @@ class SpfWalk:
                 "broken": self.broken, "not_followed": self.not_followed,
                 "exchange_online": list(self.exo_path) if self.exo_path is not None else None,
                 "exchange_online_not_pass": self.exo_not_pass,
+                "exchange_online_shadowed": self.exo_shadowed,
                 "exchange_online_done_at": self.exo_done_at, "capped": self.capped}
 
 
@@ -92,6 +97,10 @@ def _spf_texts(records: list[Any]) -> list[str]:
 
 class _Walker:
     def __init__(self, query: Query) -> None:
+        # ip4/ip6 terms of the evaluated record, met before Exchange Online's include, whose
+        # match is not a pass; and the ranges Exchange Online's include passes.
+        self.before_exo: list[tuple[SpfTerm, str]] = []
+        self.exo_ranges: list[IPNetwork] = []
         self.query = query
         self.walk = SpfWalk()
         self._cache: dict[tuple[str, str], list[Any]] = {}
@@ -145,6 +154,8 @@ class _Walker:
             if term.name == "all" and not term.modifier:
                 self._never_evaluated(record.terms[index + 1:], term, domain)
                 break
+            if term.name in ("ip4", "ip6") and not term.modifier:
+                self._address_term(term, domain, chain, passing)
             if term.modifier or not term.counts_lookup:
                 continue
             self.count(term, domain)
@@ -153,6 +164,27 @@ class _Walker:
         if redirect and record.all_term() is None and not self.walk.capped:
             self.count(SpfTerm("", "redirect", redirect, modifier=True), domain)
             await self.follow(redirect.lower().rstrip("."), here, passing)  # its result is this record's
+
+    def _address_term(self, term: SpfTerm, domain: str, chain: tuple[str, ...], passing: bool) -> None:
+        inside_exo = self.walk.exo_path is not None and self.walk.exo_done_at is None
+        if inside_exo and passing and term.qualifier in ("", "+"):
+            self.exo_ranges.append(ip_network(term.value, strict=False))
+        elif not chain and self.walk.exo_path is None and term.qualifier in ("-", "~", "?"):
+            # Only the evaluated record's own terms decide its result; a non-pass match inside an
+            # include only makes that include not match (RFC 7208 5.2).
+            self.before_exo.append((term, domain))
+
+    def shadowed(self) -> None:
+        """Terms met before Exchange Online's include that match some of its addresses first."""
+        results = {"-": "fail", "~": "softfail", "?": "neutral"}
+        for term, domain in self.before_exo:
+            network = ip_network(term.value, strict=False)
+            hit = [str(r) for r in self.exo_ranges if r.version == network.version and r.overlaps(network)]
+            if hit:
+                self.walk.exo_shadowed.append(
+                    f"'{term.render()}' in {domain} comes before include:{EXCHANGE_ONLINE_INCLUDE}: "
+                    f"Exchange Online's mail from {', '.join(hit)} matches it first and gets "
+                    f"{results[term.qualifier]}")
 
     def _never_evaluated(self, rest: tuple[SpfTerm, ...], stop: SpfTerm, domain: str) -> None:
         for term in rest:
@@ -206,4 +238,5 @@ async def walk_spf(domain: str, query: Query) -> SpfWalk:
     """Evaluate `domain`'s SPF on the no-match path. DNS silence propagates from `query`."""
     walker = _Walker(query)
     await walker.evaluate(domain.lower().rstrip("."), ())
+    walker.shadowed()
     return walker.walk
