@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.smtp import SMTP
 
 from _support.check import REPO, TOPOLOGY, seed_history
 from _support.cli_runner import run_here
+from _support.probe_peers import Peers, closed_port
 from _support.real_servers import own_loopback
 from hybridfw.check import Verdict
 from hybridfw.check.run import build_context, run_context
@@ -21,29 +18,16 @@ from hybridfw.check.run import build_context, run_context
 TRACE_DATA = REPO / "tests" / "data" / "trace"
 
 
-class _Sink:
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        return "250 OK"
-
-
 @pytest.fixture
 def plain_smtp() -> Iterator[int]:
-    """An SMTP server on 127.0.0.1 without STARTTLS (what a misconfigured edge looks like)."""
-    loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(
-        loop.create_server(lambda: SMTP(_Sink(), hostname="edge.test"), "127.0.0.1", 0))
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield server.sockets[0].getsockname()[1]
-    loop.call_soon_threadsafe(server.close)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=5)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """An SMTP server on 127.0.0.1 without STARTTLS (what a misconfigured edge looks like), on the
+    shared peers' loop: its close ends the session tasks still pending, so no 'Task was destroyed'
+    record reaches a later in-process command's stderr."""
+    hosts = Peers()
+    try:
+        yield hosts.smtp(None)
+    finally:
+        hosts.close()
 
 
 def probe_verdict(home: Path, target: str, flow: str = "smtp-inbound") -> tuple[Verdict, list[str]]:
