@@ -24,6 +24,16 @@ CATEGORIES: tuple[str, ...] = (
 Hop = Literal["inbound", "outbound", "unknown"]
 
 
+# A message trace Status whose outcome is not known yet (GettingStatus, Graph's gettingStatus,
+# and None), folded as `folded_status` gives it: neither a failure nor a delivery.
+NOT_FINAL_STATUSES = ("gettingstatus", "none")
+
+
+def folded_status(status: str) -> str:
+    """A status as compared: lower case, without spaces (' Getting Status ' -> 'gettingstatus')."""
+    return status.lower().replace(" ", "")
+
+
 # What Windows PowerShell's Export-Csv writes for a multi-valued property (the values are lost).
 MULTIVALUE_LOST = "System.String[]"
 

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from hybridfw.errors import TraceError
 from hybridfw.trace.interface import (
+    NOT_FINAL_STATUSES,
     FailureGroup,
     Hop,
     LogFormat,
@@ -30,6 +31,7 @@ from hybridfw.trace.interface import (
     ScanStats,
     Sighting,
     Sink,
+    folded_status,
 )
 from hybridfw.trace.source import normalise_column, open_text
 from hybridfw.trace.timeparse import parse_time
@@ -193,4 +195,4 @@ class SummaryJsonFormat(JsonFormat):
     def undecided_status(self, record: dict[str, Any]) -> str:
         # GettingStatus (Graph: gettingStatus) and None: the outcome is not known yet.
         status = text_of(record.get("status")).strip()
-        return status if status.lower().replace(" ", "") in ("gettingstatus", "none") else ""
+        return status if folded_status(status) in NOT_FINAL_STATUSES else ""

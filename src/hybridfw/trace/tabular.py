@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from hybridfw.errors import TraceError
 from hybridfw.trace.interface import (
+    NOT_FINAL_STATUSES,
     FailureGroup,
     Hop,
     LogFormat,
@@ -30,6 +31,10 @@ from hybridfw.trace.interface import (
 from hybridfw.trace.source import duckdb_readable, normalise_column
 
 log = logging.getLogger(__name__)
+
+# `undecided_where` of a layout with a message trace Status: folded as `folded_status` does.
+STATUS_NOT_FINAL_WHERE = ("replace(lower(trim({status})), ' ', '') IN ("
+                          + ", ".join(f"'{s}'" for s in NOT_FINAL_STATUSES) + ")")
 
 # Time layouts: ISO 8601 (trace reports, W3C logs) and what Windows PowerShell's Export-Csv
 # writes for a DateTime in en-US and common day-first cultures.

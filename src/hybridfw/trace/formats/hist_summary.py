@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hybridfw.trace.tabular import TabularFormat
+from hybridfw.trace.tabular import STATUS_NOT_FINAL_WHERE, TabularFormat
 
 
 class SummaryReportFormat(TabularFormat):
@@ -10,8 +10,7 @@ class SummaryReportFormat(TabularFormat):
     description = "Exchange Online message trace summary report (CSV download)"
     required = frozenset({"sender", "recipient", "subject", "status"})
     failure_where = "lower(trim({status})) IN ('failed', 'pending')"
-    # GettingStatus and None: the outcome is not known yet; neither a failure nor a delivery.
-    undecided_where = "replace(lower(trim({status})), ' ', '') IN ('gettingstatus', 'none')"
+    undecided_where = STATUS_NOT_FINAL_WHERE  # GettingStatus, None: neither failed nor delivered
     text_sql = "''"
     status_sql = "{status}"
     time_column = "coalesce({date}, {dateutc})"

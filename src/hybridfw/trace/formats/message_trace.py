@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hybridfw.trace.tabular import TabularFormat
+from hybridfw.trace.tabular import STATUS_NOT_FINAL_WHERE, TabularFormat
 
 
 class MessageTraceFormat(TabularFormat):
@@ -12,8 +12,7 @@ class MessageTraceFormat(TabularFormat):
     # The summary carries only a status: Failed (given up) and Pending (being retried) are the
     # failures; FilteredAsSpam/Quarantined are policy decisions, not delivery failures.
     failure_where = "lower(trim({status})) IN ('failed', 'pending')"  # as typed, or as edited in Excel
-    # GettingStatus and None: the outcome is not known yet; neither a failure nor a delivery.
-    undecided_where = "replace(lower(trim({status})), ' ', '') IN ('gettingstatus', 'none')"
+    undecided_where = STATUS_NOT_FINAL_WHERE  # GettingStatus, None: neither failed nor delivered
     text_sql = "''"
     status_sql = "{status}"
     time_column = "{received}"
