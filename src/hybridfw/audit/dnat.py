@@ -14,6 +14,7 @@ import ipaddress
 from dataclasses import dataclass, replace
 
 from hybridfw.addresses import AddressSet, Family
+from hybridfw.audit.loops import chain_calls
 from hybridfw.rulesets.lazy import LazyRules
 from hybridfw.rulesets.model import Action, Origin, Rule, Ruleset
 from hybridfw.rulesets.scope import Scope
@@ -82,27 +83,22 @@ def single(family: Family, address: int) -> AddressSet:
 def _dnat_rules(ruleset: Ruleset) -> list[Rule]:
     """The DNAT rules a nat chain can reach: every chain of an iptables nat table, and the
     chains nat base chains jump or go to (nft tables have any name). A lazy chain's record
-    shapes carry their DNAT targets, so nothing is built; a shape's jump target is the name as
-    written, so a jump's parts are made to resolve it to the chain's key."""
+    shapes carry their DNAT targets, so nothing is built; its calls are resolved to chain keys
+    by `loops.chain_calls`, as the loop check does."""
     chains = ruleset.chains
     todo = [key for key, chain in chains.items() if chain.nat or chain.table == "nat"]
     seen: set[str] = set()
-    found = []
-    calls = (Action.JUMP, Action.GOTO)
+    found: list[Rule] = []
     while todo:
         key = todo.pop()
         if key in seen:
             continue
         seen.add(key)
-        rules = chains[key].rules
-        lazy = rules if isinstance(rules, LazyRules) and not rules.built else None
-        for index, rule in enumerate(lazy.shapes() if lazy is not None else rules):
-            if rule.action == Action.DNAT:
-                found.append(rule)
-            elif rule.action in calls:
-                target = lazy.parts(index).shape.target if lazy is not None else rule.target
-                if target in chains:
-                    todo.append(target)
+        chain = chains[key]
+        rules = chain.rules
+        shapes = rules.shapes() if isinstance(rules, LazyRules) and not rules.built else rules
+        found.extend(rule for rule in shapes if rule.action == Action.DNAT)
+        todo.extend(call.target for call in chain_calls(chain) if call.target in chains)
     return found
 
 
