@@ -5,7 +5,8 @@ expanded address by address. IPv4 and IPv6 are kept apart: an IPv4 interval neve
 IPv6 one, and IPv4-mapped IPv6 addresses stay IPv6 (that is how firewalls treat them).
 
 Modules: `intervals` (the interval algebra, public), `parse` (text to intervals), `text`
-(intervals to CIDR text), `address_set` (`AddressSet`). Import the names below from here.
+(intervals to CIDR text), `address_set` (`AddressSet`), `special` (special-purpose ranges:
+`INTERNAL`, `NOT_INTERNET`). Import the names below from here (`special` from itself).
 """
 
 from hybridfw.addresses.address_set import AddressSet

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING, Any
 
+from hybridfw.addresses.special import INTERNAL
 from hybridfw.errors import InputError
 from hybridfw.model import Severity
 from hybridfw.probe.dns_spf import judge_spf
@@ -171,17 +172,11 @@ async def _autodiscover(rec: Recorder, resolver: Resolver, domain: str, timeout:
                             "(classic hybrid) or autodiscover.outlook.com once mailboxes are in the cloud.")
 
 
-# Addresses no one on the Internet reaches (RFC 1918, shared, loopback, link-local, ULA): such an
-# answer in public DNS is an internal name leaked, or the answer of an internal (split-DNS) resolver.
-_INTERNAL = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                                     "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-                                                     "fc00::/7", "fe80::/10", "::1/128"))
-
-
 def _internal_only(rec: Recorder, name: str, addresses: list[str], what: str) -> bool:
     """A warning when every address of `name` is internal: Exchange Online resolves it on the
     Internet and cannot reach such an address."""
-    if not addresses or not all(any(ipaddress.ip_address(a) in n for n in _INTERNAL) for a in addresses):
+    ips = [ipaddress.ip_address(a) for a in addresses]
+    if not ips or not all(INTERNAL.contains_address(int(ip), ip.version) for ip in ips):
         return False
     rec.finding(Severity.WARNING, f"probe.dns.{what.lower()}-internal",
                 f"{what} name {name} resolves only to internal addresses ({', '.join(addresses)}): "

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hybridfw.addresses import AddressSet
+from hybridfw.addresses.special import NOT_INTERNET
 from hybridfw.endpoints.select import eop_smtp_addresses
 from hybridfw.model import EndpointData
 from hybridfw.trace.aggregate import SenderTally, Tally
@@ -52,18 +53,6 @@ class ObservedSenders:
         return {"endpoint_data": self.endpoint_data, "counted": self.counted, "listed": self.listed,
                 "not_counted": self.not_counted, "unlisted": [u.to_dict() for u in self.unlisted],
                 "overrides_toml": self.overrides_toml()}
-
-
-# Addresses that never reach us from the Internet (IANA special-purpose registries): private,
-# shared, loopback, link-local, documentation, benchmarking, multicast, reserved, ULA. One
-# interval lookup instead of ipaddress's is_global, which walks a list per call.
-NOT_INTERNET = AddressSet.parse([
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
-    "203.0.113.0/24", "224.0.0.0/3",
-    "::/127", "::ffff:0:0/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32",
-    "fc00::/7", "fe80::/10", "ff00::/8",
-])
 
 
 def judge_senders(senders: dict[str, SenderTally], data: EndpointData) -> ObservedSenders:
